@@ -1,0 +1,3 @@
+//! Back-ends: a planned model → code. Today only [`rust`].
+
+pub mod rust;

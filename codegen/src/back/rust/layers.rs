@@ -1,0 +1,229 @@
+//! One function per layer: its constants, its weights as statics, and its call in `predict`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{read_expr, shape_str, Statics};
+use crate::ir::DType;
+use crate::plan::Location;
+use crate::prepare::{Kernel, Layer, Weights};
+use crate::Compiled;
+
+/// A layer's function and the statement in `predict` that calls it.
+pub(crate) struct EmittedLayer {
+    pub function: TokenStream,
+    pub call: TokenStream,
+}
+
+/// A runtime parameter struct as a Rust expression (`rt::Conv { .. }`): its `Debug` form is
+/// valid struct-literal syntax, so the constants come from the one definition in the runtime.
+fn params_expr<T: std::fmt::Debug>(params: &T) -> TokenStream {
+    let text = format!("rt::{params:?}");
+    syn::parse_str::<syn::Expr>(&text)
+        .map(|e| quote!(#e))
+        .unwrap_or_else(|e| {
+            let msg = format!("kiln bug: cannot print parameters {text}: {e}");
+            quote!(compile_error!(#msg))
+        })
+}
+
+/// Statics for a weighted layer; returns the arguments `filter, bias, multipliers, shifts`.
+fn weight_args(prefix: &str, w: &Weights, statics: &mut Statics, what: &str) -> TokenStream {
+    let filter = statics.bytes(
+        &format!("{prefix}_FILTER"),
+        &format!("{what}: int8 weights ({} bytes).", w.filter.len()),
+        &w.filter,
+    );
+    let bias = match &w.bias {
+        Some(b) => {
+            let id = statics.ints(
+                &format!("{prefix}_BIAS"),
+                &format!("{what}: int32 bias per output channel."),
+                "i32",
+                b,
+            );
+            quote!(Some(&#id))
+        }
+        None => quote!(None),
+    };
+    let mult = statics.ints(
+        &format!("{prefix}_MULTIPLIER"),
+        &format!("{what}: requantization multipliers (Q31)."),
+        "i32",
+        &w.multipliers,
+    );
+    let shift = statics.ints(
+        &format!("{prefix}_SHIFT"),
+        &format!("{what}: requantization shifts (positive = left)."),
+        "i32",
+        &w.shifts,
+    );
+    quote!(&#filter.0, #bias, &#mult, &#shift)
+}
+
+/// Emits one layer.
+pub(crate) fn emit_layer(model: &Compiled, layer: &Layer, statics: &mut Statics) -> EmittedLayer {
+    let graph = &model.graph;
+    let fn_name = format_ident!("layer_{:02}_{}", layer.index, layer.op_name.to_lowercase());
+    let prefix = format!("L{:02}", layer.index);
+    let what = format!("Layer {} ({})", layer.index, layer.op_name);
+    let out_t = &graph.tensors[layer.output];
+    let in_types: Vec<DType> = layer
+        .inputs
+        .iter()
+        .map(|&t| graph.tensors[t].dtype)
+        .collect();
+
+    // Signature: activation inputs then the output.
+    let in_names: Vec<proc_macro2::Ident> = if layer.inputs.len() == 1 {
+        vec![format_ident!("input")]
+    } else {
+        (1..=layer.inputs.len())
+            .map(|k| format_ident!("input{}", k))
+            .collect()
+    };
+    let in_params = in_names.iter().zip(&in_types).map(|(n, ty)| {
+        let ty = format_ident!("{}", ty.rust_name());
+        quote!(#n: &[#ty])
+    });
+    let out_ty = format_ident!("{}", out_t.dtype.rust_name());
+
+    let body = match &layer.kernel {
+        Kernel::Conv2d(p, w) => {
+            let params = params_expr(p);
+            let args = weight_args(&prefix, w, statics, &what);
+            quote! {
+                const PARAMS: rt::Conv = #params;
+                rt::conv2d(&PARAMS, input, #args, output);
+            }
+        }
+        Kernel::DepthwiseConv2d(p, w) => {
+            let params = params_expr(p);
+            let args = weight_args(&prefix, w, statics, &what);
+            quote! {
+                const PARAMS: rt::Conv = #params;
+                rt::depthwise_conv2d(&PARAMS, input, #args, output);
+            }
+        }
+        Kernel::FullyConnected(p, w) => {
+            let params = params_expr(p);
+            let args = weight_args(&prefix, w, statics, &what);
+            quote! {
+                const PARAMS: rt::FullyConnected = #params;
+                rt::fully_connected(&PARAMS, input, #args, output);
+            }
+        }
+        Kernel::AveragePool(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Pool = #params;
+                rt::average_pool(&PARAMS, input, output);
+            }
+        }
+        Kernel::MaxPool(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Pool = #params;
+                rt::max_pool(&PARAMS, input, output);
+            }
+        }
+        Kernel::Add(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Add = #params;
+                rt::add(&PARAMS, input1, input2, output);
+            }
+        }
+        Kernel::Softmax(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Softmax = #params;
+                rt::softmax(&PARAMS, input, output);
+            }
+        }
+        Kernel::QuantizeF32(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Quantize = #params;
+                rt::quantize_f32(&PARAMS, input, output);
+            }
+        }
+        Kernel::Requantize(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Requantize = #params;
+                rt::requantize_i8(&PARAMS, input, output);
+            }
+        }
+        Kernel::Dequantize(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Dequantize = #params;
+                rt::dequantize_i8(&PARAMS, input, output);
+            }
+        }
+        Kernel::Reshape => quote! { rt::copy(input, output); },
+    };
+
+    let ins: Vec<String> = layer
+        .inputs
+        .iter()
+        .map(|&t| shape_str(&graph.tensors[t]))
+        .collect();
+    let mut doc = format!(
+        "Layer {}: {} {} → {}.",
+        layer.index,
+        layer.op_name,
+        ins.join(" + "),
+        shape_str(out_t)
+    );
+    if layer.macs > 0 {
+        doc.push_str(&format!(" {} MACs.", layer.macs));
+    }
+    let function = quote! {
+        #[doc = #doc]
+        fn #fn_name(#(#in_params,)* output: &mut [#out_ty]) {
+            #body
+        }
+    };
+
+    // The call in predict: carve the output region, read the inputs around it.
+    let args: Vec<TokenStream> = layer
+        .inputs
+        .iter()
+        .map(|&t| read_expr(model, t, statics, layer.index))
+        .collect();
+    let reads_arena = layer
+        .inputs
+        .iter()
+        .any(|&t| matches!(model.plan.locations[t], Location::Arena { .. }));
+    let rest = if reads_arena { quote!(rest) } else { quote!(_) };
+    let call = match model.plan.locations[layer.output] {
+        Location::Arena { offset, bytes } => quote! {
+            let (output, #rest) = rt::carve(&mut self.arena, #offset, #bytes);
+            #fn_name(#(#args,)* output);
+        },
+        Location::Output(k) => {
+            let field = if graph.outputs.len() == 1 {
+                format_ident!("output")
+            } else {
+                format_ident!("output{}", k)
+            };
+            let rest_binding = if reads_arena {
+                quote!(let rest = rt::Rest::whole(&self.arena);)
+            } else {
+                quote!()
+            };
+            quote! {
+                #rest_binding
+                #fn_name(#(#args,)* &mut self.#field);
+            }
+        }
+        other => {
+            let msg = format!("kiln bug: layer {} writes to {other:?}", layer.index);
+            quote!(compile_error!(#msg);)
+        }
+    };
+    let call = quote!({ #call });
+    EmittedLayer { function, call }
+}

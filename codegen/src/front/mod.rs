@@ -1,0 +1,3 @@
+//! Front-ends: model formats -> ir::Graph.
+
+pub mod tflite;

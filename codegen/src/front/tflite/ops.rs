@@ -1,0 +1,575 @@
+//! The operator table: every TFLite builtin operator code with its name and, for the operators
+//! kiln supports, the parser that turns the operator's builtin options into an [`OpKind`].
+//!
+//! Supporting a new operator means changing its row in [`BUILTIN_OPS`] from `None` to
+//! `Some(parser)` and writing that parser below; [`SUPPORTED`] follows automatically.
+
+use super::schema::{
+    AddOptions, Conv2DOptions, DepthwiseConv2DOptions, FullyConnectedOptions, Operator,
+    OptionsTable, Pool2DOptions, SoftmaxOptions,
+};
+use super::ReadError;
+use crate::ir::{
+    Activation, Conv2dOptions, DepthwiseConv2dOptions, FullyConnectedOptions as FcOptions, OpKind,
+    Padding, Pool2dOptions,
+};
+use std::fmt;
+
+/// Parses the builtin options of one operator into its [`OpKind`].
+pub type Parser = fn(&OpContext<'_>) -> Result<OpKind, ReadError>;
+
+/// One row of the builtin-operator table.
+#[derive(Clone, Copy)]
+pub struct BuiltinOp {
+    /// The `BuiltinOperator` code.
+    pub code: i32,
+    /// The schema's name for the operator (e.g. `CONV_2D`).
+    pub name: &'static str,
+    /// The options parser, for operators kiln supports.
+    pub parse: Option<Parser>,
+}
+
+impl fmt::Debug for BuiltinOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BuiltinOp")
+            .field("code", &self.code)
+            .field("name", &self.name)
+            .field("supported", &self.parse.is_some())
+            .finish()
+    }
+}
+
+const fn row(code: i32, name: &'static str, parse: Option<Parser>) -> BuiltinOp {
+    BuiltinOp { code, name, parse }
+}
+
+/// All builtin operators, indexed by code (row `i` has code `i`; checked at compile time).
+pub const BUILTIN_OPS: &[BuiltinOp] = &[
+    row(0, "ADD", Some(parse_add)),
+    row(1, "AVERAGE_POOL_2D", Some(parse_average_pool_2d)),
+    row(2, "CONCATENATION", None),
+    row(3, "CONV_2D", Some(parse_conv_2d)),
+    row(4, "DEPTHWISE_CONV_2D", Some(parse_depthwise_conv_2d)),
+    row(5, "DEPTH_TO_SPACE", None),
+    row(6, "DEQUANTIZE", Some(parse_dequantize)),
+    row(7, "EMBEDDING_LOOKUP", None),
+    row(8, "FLOOR", None),
+    row(9, "FULLY_CONNECTED", Some(parse_fully_connected)),
+    row(10, "HASHTABLE_LOOKUP", None),
+    row(11, "L2_NORMALIZATION", None),
+    row(12, "L2_POOL_2D", None),
+    row(13, "LOCAL_RESPONSE_NORMALIZATION", None),
+    row(14, "LOGISTIC", None),
+    row(15, "LSH_PROJECTION", None),
+    row(16, "LSTM", None),
+    row(17, "MAX_POOL_2D", Some(parse_max_pool_2d)),
+    row(18, "MUL", None),
+    row(19, "RELU", None),
+    row(20, "RELU_N1_TO_1", None),
+    row(21, "RELU6", None),
+    row(22, "RESHAPE", Some(parse_reshape)),
+    row(23, "RESIZE_BILINEAR", None),
+    row(24, "RNN", None),
+    row(25, "SOFTMAX", Some(parse_softmax)),
+    row(26, "SPACE_TO_DEPTH", None),
+    row(27, "SVDF", None),
+    row(28, "TANH", None),
+    row(29, "CONCAT_EMBEDDINGS", None),
+    row(30, "SKIP_GRAM", None),
+    row(31, "CALL", None),
+    row(32, "CUSTOM", None),
+    row(33, "EMBEDDING_LOOKUP_SPARSE", None),
+    row(34, "PAD", None),
+    row(35, "UNIDIRECTIONAL_SEQUENCE_RNN", None),
+    row(36, "GATHER", None),
+    row(37, "BATCH_TO_SPACE_ND", None),
+    row(38, "SPACE_TO_BATCH_ND", None),
+    row(39, "TRANSPOSE", None),
+    row(40, "MEAN", None),
+    row(41, "SUB", None),
+    row(42, "DIV", None),
+    row(43, "SQUEEZE", None),
+    row(44, "UNIDIRECTIONAL_SEQUENCE_LSTM", None),
+    row(45, "STRIDED_SLICE", None),
+    row(46, "BIDIRECTIONAL_SEQUENCE_RNN", None),
+    row(47, "EXP", None),
+    row(48, "TOPK_V2", None),
+    row(49, "SPLIT", None),
+    row(50, "LOG_SOFTMAX", None),
+    row(51, "DELEGATE", None),
+    row(52, "BIDIRECTIONAL_SEQUENCE_LSTM", None),
+    row(53, "CAST", None),
+    row(54, "PRELU", None),
+    row(55, "MAXIMUM", None),
+    row(56, "ARG_MAX", None),
+    row(57, "MINIMUM", None),
+    row(58, "LESS", None),
+    row(59, "NEG", None),
+    row(60, "PADV2", None),
+    row(61, "GREATER", None),
+    row(62, "GREATER_EQUAL", None),
+    row(63, "LESS_EQUAL", None),
+    row(64, "SELECT", None),
+    row(65, "SLICE", None),
+    row(66, "SIN", None),
+    row(67, "TRANSPOSE_CONV", None),
+    row(68, "SPARSE_TO_DENSE", None),
+    row(69, "TILE", None),
+    row(70, "EXPAND_DIMS", None),
+    row(71, "EQUAL", None),
+    row(72, "NOT_EQUAL", None),
+    row(73, "LOG", None),
+    row(74, "SUM", None),
+    row(75, "SQRT", None),
+    row(76, "RSQRT", None),
+    row(77, "SHAPE", None),
+    row(78, "POW", None),
+    row(79, "ARG_MIN", None),
+    row(80, "FAKE_QUANT", None),
+    row(81, "REDUCE_PROD", None),
+    row(82, "REDUCE_MAX", None),
+    row(83, "PACK", None),
+    row(84, "LOGICAL_OR", None),
+    row(85, "ONE_HOT", None),
+    row(86, "LOGICAL_AND", None),
+    row(87, "LOGICAL_NOT", None),
+    row(88, "UNPACK", None),
+    row(89, "REDUCE_MIN", None),
+    row(90, "FLOOR_DIV", None),
+    row(91, "REDUCE_ANY", None),
+    row(92, "SQUARE", None),
+    row(93, "ZEROS_LIKE", None),
+    row(94, "FILL", None),
+    row(95, "FLOOR_MOD", None),
+    row(96, "RANGE", None),
+    row(97, "RESIZE_NEAREST_NEIGHBOR", None),
+    row(98, "LEAKY_RELU", None),
+    row(99, "SQUARED_DIFFERENCE", None),
+    row(100, "MIRROR_PAD", None),
+    row(101, "ABS", None),
+    row(102, "SPLIT_V", None),
+    row(103, "UNIQUE", None),
+    row(104, "CEIL", None),
+    row(105, "REVERSE_V2", None),
+    row(106, "ADD_N", None),
+    row(107, "GATHER_ND", None),
+    row(108, "COS", None),
+    row(109, "WHERE", None),
+    row(110, "RANK", None),
+    row(111, "ELU", None),
+    row(112, "REVERSE_SEQUENCE", None),
+    row(113, "MATRIX_DIAG", None),
+    row(114, "QUANTIZE", Some(parse_quantize)),
+    row(115, "MATRIX_SET_DIAG", None),
+    row(116, "ROUND", None),
+    row(117, "HARD_SWISH", None),
+    row(118, "IF", None),
+    row(119, "WHILE", None),
+    row(120, "NON_MAX_SUPPRESSION_V4", None),
+    row(121, "NON_MAX_SUPPRESSION_V5", None),
+    row(122, "SCATTER_ND", None),
+    row(123, "SELECT_V2", None),
+    row(124, "DENSIFY", None),
+    row(125, "SEGMENT_SUM", None),
+    row(126, "BATCH_MATMUL", None),
+    row(127, "PLACEHOLDER_FOR_GREATER_OP_CODES", None),
+    row(128, "CUMSUM", None),
+    row(129, "CALL_ONCE", None),
+    row(130, "BROADCAST_TO", None),
+    row(131, "RFFT2D", None),
+    row(132, "CONV_3D", None),
+    row(133, "IMAG", None),
+    row(134, "REAL", None),
+    row(135, "COMPLEX_ABS", None),
+    row(136, "HASHTABLE", None),
+    row(137, "HASHTABLE_FIND", None),
+    row(138, "HASHTABLE_IMPORT", None),
+    row(139, "HASHTABLE_SIZE", None),
+    row(140, "REDUCE_ALL", None),
+    row(141, "CONV_3D_TRANSPOSE", None),
+    row(142, "VAR_HANDLE", None),
+    row(143, "READ_VARIABLE", None),
+    row(144, "ASSIGN_VARIABLE", None),
+    row(145, "BROADCAST_ARGS", None),
+    row(146, "RANDOM_STANDARD_NORMAL", None),
+    row(147, "BUCKETIZE", None),
+    row(148, "RANDOM_UNIFORM", None),
+    row(149, "MULTINOMIAL", None),
+    row(150, "GELU", None),
+    row(151, "DYNAMIC_UPDATE_SLICE", None),
+    row(152, "RELU_0_TO_1", None),
+    row(153, "UNSORTED_SEGMENT_PROD", None),
+    row(154, "UNSORTED_SEGMENT_MAX", None),
+    row(155, "UNSORTED_SEGMENT_SUM", None),
+    row(156, "ATAN2", None),
+    row(157, "UNSORTED_SEGMENT_MIN", None),
+    row(158, "SIGN", None),
+    row(159, "BITCAST", None),
+    row(160, "BITWISE_XOR", None),
+    row(161, "RIGHT_SHIFT", None),
+    row(162, "STABLEHLO_LOGISTIC", None),
+    row(163, "STABLEHLO_ADD", None),
+    row(164, "STABLEHLO_DIVIDE", None),
+    row(165, "STABLEHLO_MULTIPLY", None),
+    row(166, "STABLEHLO_MAXIMUM", None),
+    row(167, "STABLEHLO_RESHAPE", None),
+    row(168, "STABLEHLO_CLAMP", None),
+    row(169, "STABLEHLO_CONCATENATE", None),
+    row(170, "STABLEHLO_BROADCAST_IN_DIM", None),
+    row(171, "STABLEHLO_CONVOLUTION", None),
+    row(172, "STABLEHLO_SLICE", None),
+    row(173, "STABLEHLO_CUSTOM_CALL", None),
+    row(174, "STABLEHLO_REDUCE", None),
+    row(175, "STABLEHLO_ABS", None),
+    row(176, "STABLEHLO_AND", None),
+    row(177, "STABLEHLO_COSINE", None),
+    row(178, "STABLEHLO_EXPONENTIAL", None),
+    row(179, "STABLEHLO_FLOOR", None),
+    row(180, "STABLEHLO_LOG", None),
+    row(181, "STABLEHLO_MINIMUM", None),
+    row(182, "STABLEHLO_NEGATE", None),
+    row(183, "STABLEHLO_OR", None),
+    row(184, "STABLEHLO_POWER", None),
+    row(185, "STABLEHLO_REMAINDER", None),
+    row(186, "STABLEHLO_RSQRT", None),
+    row(187, "STABLEHLO_SELECT", None),
+    row(188, "STABLEHLO_SUBTRACT", None),
+    row(189, "STABLEHLO_TANH", None),
+    row(190, "STABLEHLO_SCATTER", None),
+    row(191, "STABLEHLO_COMPARE", None),
+    row(192, "STABLEHLO_CONVERT", None),
+    row(193, "STABLEHLO_DYNAMIC_SLICE", None),
+    row(194, "STABLEHLO_DYNAMIC_UPDATE_SLICE", None),
+    row(195, "STABLEHLO_PAD", None),
+    row(196, "STABLEHLO_IOTA", None),
+    row(197, "STABLEHLO_DOT_GENERAL", None),
+    row(198, "STABLEHLO_REDUCE_WINDOW", None),
+    row(199, "STABLEHLO_SORT", None),
+    row(200, "STABLEHLO_WHILE", None),
+    row(201, "STABLEHLO_GATHER", None),
+    row(202, "STABLEHLO_TRANSPOSE", None),
+    row(203, "DILATE", None),
+    row(204, "STABLEHLO_RNG_BIT_GENERATOR", None),
+    row(205, "REDUCE_WINDOW", None),
+    row(206, "STABLEHLO_COMPOSITE", None),
+    row(207, "STABLEHLO_SHIFT_LEFT", None),
+    row(208, "STABLEHLO_CBRT", None),
+    row(209, "STABLEHLO_CASE", None),
+];
+
+// Row `i` must describe code `i`, so that lookup by code is an index.
+const _: () = {
+    let mut i = 0;
+    while i < BUILTIN_OPS.len() {
+        assert!(
+            BUILTIN_OPS[i].code as usize == i,
+            "BUILTIN_OPS rows must be in code order"
+        );
+        i += 1;
+    }
+};
+
+const SUPPORTED_COUNT: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < BUILTIN_OPS.len() {
+        if BUILTIN_OPS[i].parse.is_some() {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+};
+
+const SUPPORTED_ARRAY: [&str; SUPPORTED_COUNT] = {
+    let mut out = [""; SUPPORTED_COUNT];
+    let mut n = 0;
+    let mut i = 0;
+    while i < BUILTIN_OPS.len() {
+        if BUILTIN_OPS[i].parse.is_some() {
+            out[n] = BUILTIN_OPS[i].name;
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+};
+
+/// Names of the operators kiln supports, in code order (derived from [`BUILTIN_OPS`]).
+pub const SUPPORTED: &[&str] = &SUPPORTED_ARRAY;
+
+/// The table row for builtin `code`, if the code is known.
+pub fn builtin(code: i32) -> Option<&'static BuiltinOp> {
+    let row = BUILTIN_OPS.get(usize::try_from(code).ok()?)?;
+    (row.code == code).then_some(row)
+}
+
+/// A display name for an operator code: the builtin name, `CUSTOM:<custom_code>` for custom
+/// operators, or a description of an unknown code.
+pub fn op_name(code: i32, custom_code: Option<&str>) -> String {
+    match builtin(code) {
+        Some(row) if row.name == "CUSTOM" => match custom_code {
+            Some(custom) => format!("CUSTOM:{custom}"),
+            None => "CUSTOM".to_string(),
+        },
+        Some(row) => row.name.to_string(),
+        None => format!("unknown builtin operator {code}"),
+    }
+}
+
+/// What a [`Parser`] gets: the operator, its index in the subgraph and its name.
+#[derive(Clone, Copy, Debug)]
+pub struct OpContext<'a> {
+    /// The operator table.
+    pub op: Operator<'a>,
+    /// The operator's index in the subgraph (for error messages).
+    pub index: usize,
+    /// The operator's name from [`BUILTIN_OPS`].
+    pub name: &'static str,
+}
+
+impl<'a> OpContext<'a> {
+    /// The options table `T`; an error when the operator has none or another type.
+    pub fn required<T: OptionsTable<'a>>(&self) -> Result<T, ReadError> {
+        match self.optional::<T>()? {
+            Some(options) => Ok(options),
+            None => Err(ReadError::MissingOptions {
+                op: self.index,
+                name: self.name,
+                expected: T::NAME,
+                found: 0,
+            }),
+        }
+    }
+
+    /// The options table `T`, or `None` when the operator has no options; an error when it
+    /// has options of another type.
+    pub fn optional<T: OptionsTable<'a>>(&self) -> Result<Option<T>, ReadError> {
+        let found = self.op.builtin_options_type();
+        if found != 0 && found != T::UNION_TYPE {
+            return Err(ReadError::MissingOptions {
+                op: self.index,
+                name: self.name,
+                expected: T::NAME,
+                found,
+            });
+        }
+        Ok(self.op.builtin_options::<T>())
+    }
+
+    /// An [`ReadError::InvalidOptions`] for this operator.
+    pub fn invalid(&self, reason: String) -> ReadError {
+        ReadError::InvalidOptions {
+            op: self.index,
+            name: self.name,
+            reason,
+        }
+    }
+
+    /// Converts a `ActivationFunctionType` value.
+    pub fn activation(&self, value: i8) -> Result<Activation, ReadError> {
+        match value {
+            0 => Ok(Activation::None),
+            1 => Ok(Activation::Relu),
+            2 => Ok(Activation::ReluN1To1),
+            3 => Ok(Activation::Relu6),
+            other => Err(ReadError::UnsupportedActivation {
+                op: self.index,
+                name: self.name,
+                activation: match other {
+                    4 => "TANH".to_string(),
+                    5 => "SIGN_BIT".to_string(),
+                    _ => format!("unknown activation {other}"),
+                },
+            }),
+        }
+    }
+
+    /// Converts a `Padding` value.
+    pub fn padding(&self, value: i8) -> Result<Padding, ReadError> {
+        match value {
+            0 => Ok(Padding::Same),
+            1 => Ok(Padding::Valid),
+            other => Err(self.invalid(format!("unknown padding {other}"))),
+        }
+    }
+
+    /// A stride, filter size or dilation: must be at least 1.
+    pub fn positive(&self, value: i32, what: &str) -> Result<usize, ReadError> {
+        match usize::try_from(value) {
+            Ok(v) if v >= 1 => Ok(v),
+            _ => Err(self.invalid(format!("{what} is {value}, must be at least 1"))),
+        }
+    }
+
+    /// A count that may be zero but not negative.
+    pub fn non_negative(&self, value: i32, what: &str) -> Result<usize, ReadError> {
+        usize::try_from(value)
+            .map_err(|_| self.invalid(format!("{what} is {value}, must not be negative")))
+    }
+}
+
+fn parse_conv_2d(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let o = cx.required::<Conv2DOptions>()?;
+    Ok(OpKind::Conv2d(Conv2dOptions {
+        padding: cx.padding(o.padding())?,
+        stride_w: cx.positive(o.stride_w(), "stride_w")?,
+        stride_h: cx.positive(o.stride_h(), "stride_h")?,
+        dilation_w: cx.positive(o.dilation_w_factor(), "dilation_w_factor")?,
+        dilation_h: cx.positive(o.dilation_h_factor(), "dilation_h_factor")?,
+        activation: cx.activation(o.fused_activation_function())?,
+    }))
+}
+
+fn parse_depthwise_conv_2d(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let o = cx.required::<DepthwiseConv2DOptions>()?;
+    Ok(OpKind::DepthwiseConv2d(DepthwiseConv2dOptions {
+        conv: Conv2dOptions {
+            padding: cx.padding(o.padding())?,
+            stride_w: cx.positive(o.stride_w(), "stride_w")?,
+            stride_h: cx.positive(o.stride_h(), "stride_h")?,
+            dilation_w: cx.positive(o.dilation_w_factor(), "dilation_w_factor")?,
+            dilation_h: cx.positive(o.dilation_h_factor(), "dilation_h_factor")?,
+            activation: cx.activation(o.fused_activation_function())?,
+        },
+        depth_multiplier: cx.non_negative(o.depth_multiplier(), "depth_multiplier")?,
+    }))
+}
+
+fn parse_fully_connected(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let Some(o) = cx.optional::<FullyConnectedOptions>()? else {
+        return Ok(OpKind::FullyConnected(FcOptions {
+            activation: Activation::None,
+            keep_num_dims: false,
+        }));
+    };
+    if o.weights_format() != 0 {
+        return Err(cx.invalid(format!(
+            "weights_format is {} (only DEFAULT = 0 is supported)",
+            o.weights_format()
+        )));
+    }
+    Ok(OpKind::FullyConnected(FcOptions {
+        activation: cx.activation(o.fused_activation_function())?,
+        keep_num_dims: o.keep_num_dims(),
+    }))
+}
+
+fn pool_options(cx: &OpContext<'_>) -> Result<Pool2dOptions, ReadError> {
+    let o = cx.required::<Pool2DOptions>()?;
+    Ok(Pool2dOptions {
+        padding: cx.padding(o.padding())?,
+        stride_w: cx.positive(o.stride_w(), "stride_w")?,
+        stride_h: cx.positive(o.stride_h(), "stride_h")?,
+        filter_w: cx.positive(o.filter_width(), "filter_width")?,
+        filter_h: cx.positive(o.filter_height(), "filter_height")?,
+        activation: cx.activation(o.fused_activation_function())?,
+    })
+}
+
+fn parse_average_pool_2d(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::AveragePool2d(pool_options(cx)?))
+}
+
+fn parse_max_pool_2d(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::MaxPool2d(pool_options(cx)?))
+}
+
+fn parse_add(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let activation = match cx.optional::<AddOptions>()? {
+        Some(o) => cx.activation(o.fused_activation_function())?,
+        None => Activation::None,
+    };
+    Ok(OpKind::Add { activation })
+}
+
+fn parse_reshape(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    // ReshapeOptions (new_shape) is ignored: the output tensor's shape is authoritative.
+    Ok(OpKind::Reshape)
+}
+
+fn parse_softmax(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let beta = match cx.optional::<SoftmaxOptions>()? {
+        Some(o) => o.beta(),
+        None => 1.0,
+    };
+    Ok(OpKind::Softmax { beta })
+}
+
+fn parse_quantize(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Quantize)
+}
+
+fn parse_dequantize(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Dequantize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_indexed_by_code() {
+        assert_eq!(BUILTIN_OPS.len(), 210);
+        for (i, row) in BUILTIN_OPS.iter().enumerate() {
+            assert_eq!(row.code as usize, i);
+            assert!(!row.name.is_empty());
+        }
+        let names: Vec<_> = [0, 1, 3, 4, 6, 9, 17, 22, 25, 28, 32, 114, 209]
+            .iter()
+            .map(|&c| builtin(c).map(|r| r.name))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "ADD",
+                "AVERAGE_POOL_2D",
+                "CONV_2D",
+                "DEPTHWISE_CONV_2D",
+                "DEQUANTIZE",
+                "FULLY_CONNECTED",
+                "MAX_POOL_2D",
+                "RESHAPE",
+                "SOFTMAX",
+                "TANH",
+                "CUSTOM",
+                "QUANTIZE",
+                "STABLEHLO_CASE"
+            ]
+            .map(Some)
+        );
+    }
+
+    #[test]
+    fn supported_list_follows_table() {
+        assert_eq!(
+            SUPPORTED,
+            [
+                "ADD",
+                "AVERAGE_POOL_2D",
+                "CONV_2D",
+                "DEPTHWISE_CONV_2D",
+                "DEQUANTIZE",
+                "FULLY_CONNECTED",
+                "MAX_POOL_2D",
+                "RESHAPE",
+                "SOFTMAX",
+                "QUANTIZE"
+            ]
+        );
+    }
+
+    #[test]
+    fn names_of_odd_codes() {
+        assert!(builtin(-1).is_none());
+        assert!(builtin(210).is_none());
+        assert!(builtin(i32::MAX).is_none());
+        assert_eq!(op_name(28, None), "TANH");
+        assert_eq!(
+            op_name(32, Some("TFLite_Detection_PostProcess")),
+            "CUSTOM:TFLite_Detection_PostProcess"
+        );
+        assert_eq!(op_name(32, None), "CUSTOM");
+        assert_eq!(op_name(-5, None), "unknown builtin operator -5");
+    }
+}

@@ -1,0 +1,276 @@
+//! The intermediate representation: an owned, format-independent graph.
+//!
+//! Front-ends (today `front::tflite`) build a [`Graph`]; `valid` checks it; `prepare`, `plan`
+//! and `back` read it. Nothing here knows about flatbuffers or about Rust code generation.
+
+use std::fmt;
+
+/// Index of a tensor in [`Graph::tensors`].
+pub type TensorId = usize;
+
+/// Element type of a tensor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DType {
+    /// Signed 8-bit integer (quantized activations and weights).
+    I8,
+    /// Unsigned 8-bit integer.
+    U8,
+    /// Signed 16-bit integer.
+    I16,
+    /// Signed 32-bit integer (biases, shape tensors).
+    I32,
+    /// Signed 64-bit integer.
+    I64,
+    /// IEEE-754 single precision float.
+    F32,
+}
+
+impl DType {
+    /// Size of one element in bytes.
+    pub fn size(self) -> usize {
+        match self {
+            DType::I8 | DType::U8 => 1,
+            DType::I16 => 2,
+            DType::I32 | DType::F32 => 4,
+            DType::I64 => 8,
+        }
+    }
+
+    /// The Rust primitive type name of one element.
+    pub fn rust_name(self) -> &'static str {
+        match self {
+            DType::I8 => "i8",
+            DType::U8 => "u8",
+            DType::I16 => "i16",
+            DType::I32 => "i32",
+            DType::I64 => "i64",
+            DType::F32 => "f32",
+        }
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            DType::I8 => "int8",
+            DType::U8 => "uint8",
+            DType::I16 => "int16",
+            DType::I32 => "int32",
+            DType::I64 => "int64",
+            DType::F32 => "float32",
+        };
+        f.write_str(name)
+    }
+}
+
+/// Affine quantization: `real = scale * (q - zero_point)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quant {
+    /// One scale (per-tensor) or one per slice along `axis` (per-channel).
+    pub scales: Vec<f32>,
+    /// Same length as `scales`.
+    pub zero_points: Vec<i64>,
+    /// The quantized dimension for per-channel quantization (0 for per-tensor).
+    pub axis: usize,
+}
+
+impl Quant {
+    /// True when a single scale applies to the whole tensor.
+    pub fn is_per_tensor(&self) -> bool {
+        self.scales.len() == 1
+    }
+
+    /// The per-tensor scale (the first one).
+    pub fn scale(&self) -> f32 {
+        self.scales[0]
+    }
+
+    /// The per-tensor zero point (the first one).
+    pub fn zero_point(&self) -> i32 {
+        self.zero_points[0] as i32
+    }
+}
+
+/// A tensor: shape, element type, quantization and, for constants, its data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    /// Name from the model file (may be empty).
+    pub name: String,
+    /// Dimensions, outermost first (row-major).
+    pub shape: Vec<usize>,
+    /// Element type.
+    pub dtype: DType,
+    /// Quantization parameters, when the tensor is quantized.
+    pub quant: Option<Quant>,
+    /// Little-endian element bytes for constant tensors (weights, biases, shape constants).
+    pub data: Option<Vec<u8>>,
+}
+
+impl Tensor {
+    /// Number of elements.
+    pub fn elements(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Size in bytes.
+    pub fn bytes(&self) -> usize {
+        self.elements() * self.dtype.size()
+    }
+
+    /// True for tensors with constant data.
+    pub fn is_const(&self) -> bool {
+        self.data.is_some()
+    }
+
+    /// Constant data as i8 (empty when not constant).
+    pub fn data_i8(&self) -> Vec<i8> {
+        self.data.iter().flatten().map(|&b| b as i8).collect()
+    }
+
+    /// Constant data as little-endian i32 (empty when not constant).
+    pub fn data_i32(&self) -> Vec<i32> {
+        self.data
+            .iter()
+            .flat_map(|d| d.chunks_exact(4))
+            .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    }
+}
+
+/// Activation fused into an operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// No clamping beyond the output type range.
+    None,
+    /// `max(x, 0)`.
+    Relu,
+    /// `clamp(x, -1, 1)`.
+    ReluN1To1,
+    /// `clamp(x, 0, 6)`.
+    Relu6,
+}
+
+/// Padding scheme of convolutions and pools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Padding {
+    /// Output size `ceil(in / stride)`, input padded as evenly as possible.
+    Same,
+    /// No padding: output size `ceil((in - effective_filter + 1) / stride)`.
+    Valid,
+}
+
+/// Options of CONV_2D.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2dOptions {
+    /// Padding scheme.
+    pub padding: Padding,
+    /// Stride along width.
+    pub stride_w: usize,
+    /// Stride along height.
+    pub stride_h: usize,
+    /// Dilation along width.
+    pub dilation_w: usize,
+    /// Dilation along height.
+    pub dilation_h: usize,
+    /// Fused activation.
+    pub activation: Activation,
+}
+
+/// Options of DEPTHWISE_CONV_2D.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DepthwiseConv2dOptions {
+    /// Padding, strides, dilations and activation, as for CONV_2D.
+    pub conv: Conv2dOptions,
+    /// Output channels per input channel (as stored in the model; validated against shapes).
+    pub depth_multiplier: usize,
+}
+
+/// Options of FULLY_CONNECTED.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FullyConnectedOptions {
+    /// Fused activation.
+    pub activation: Activation,
+    /// Keep the input's leading dimensions in the output.
+    pub keep_num_dims: bool,
+}
+
+/// Options of AVERAGE_POOL_2D and MAX_POOL_2D.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool2dOptions {
+    /// Padding scheme.
+    pub padding: Padding,
+    /// Stride along width.
+    pub stride_w: usize,
+    /// Stride along height.
+    pub stride_h: usize,
+    /// Window width.
+    pub filter_w: usize,
+    /// Window height.
+    pub filter_h: usize,
+    /// Fused activation.
+    pub activation: Activation,
+}
+
+/// What an operator computes, with its options.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OpKind {
+    /// 2-D convolution, NHWC input, OHWI filter, optional bias.
+    Conv2d(Conv2dOptions),
+    /// Depthwise 2-D convolution, 1HW(C*M) filter, optional bias.
+    DepthwiseConv2d(DepthwiseConv2dOptions),
+    /// Matrix product with a constant weight matrix, optional bias.
+    FullyConnected(FullyConnectedOptions),
+    /// Average pooling over windows.
+    AveragePool2d(Pool2dOptions),
+    /// Max pooling over windows.
+    MaxPool2d(Pool2dOptions),
+    /// Element-wise addition with broadcasting of equal shapes only.
+    Add {
+        /// Fused activation.
+        activation: Activation,
+    },
+    /// Same data, new shape (taken from the output tensor).
+    Reshape,
+    /// Softmax over the last dimension.
+    Softmax {
+        /// Input multiplier.
+        beta: f32,
+    },
+    /// Float or int8 to int8 requantization.
+    Quantize,
+    /// Int8 to float.
+    Dequantize,
+}
+
+/// One operator in execution order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Op {
+    /// What it computes.
+    pub kind: OpKind,
+    /// The operator's name as the model format spells it (e.g. `CONV_2D`).
+    pub name: &'static str,
+    /// Input tensors; `None` for an omitted optional input (index -1 in .tflite).
+    pub inputs: Vec<Option<TensorId>>,
+    /// Output tensors.
+    pub outputs: Vec<TensorId>,
+}
+
+impl Op {
+    /// The input at `slot`, when present.
+    pub fn input(&self, slot: usize) -> Option<TensorId> {
+        self.inputs.get(slot).copied().flatten()
+    }
+}
+
+/// A model: tensors, operators in execution order, graph inputs and outputs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Graph {
+    /// All tensors.
+    pub tensors: Vec<Tensor>,
+    /// Operators in execution order.
+    pub ops: Vec<Op>,
+    /// Graph input tensors, in order.
+    pub inputs: Vec<TensorId>,
+    /// Graph output tensors, in order.
+    pub outputs: Vec<TensorId>,
+}

@@ -1,0 +1,219 @@
+//! kiln-codegen: the kiln compiler library.
+//!
+//! Data flow: model bytes → [`front::tflite`] → [`ir::Graph`] → [`prepare`] (TFLM's checks
+//! and quantization math at compile time) → [`plan`] (tensor lifetimes, arena offsets) →
+//! [`back::rust`] (a `no_std` crate). [`compile`] runs the first three stages;
+//! [`generate_crate`] all of them. The CLI and the proc macro are thin shells over these.
+
+pub mod back;
+pub mod front;
+pub mod ir;
+pub mod ops;
+pub mod plan;
+pub mod prepare;
+
+use std::fmt;
+
+pub use back::rust::{EmitOptions, WeightStorage};
+pub use front::tflite::ReadError;
+pub use plan::PlanError;
+pub use prepare::ValidateError;
+
+/// Any failure of the compiler, by stage.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Error {
+    /// The file is not a readable .tflite model, or uses something kiln does not support.
+    Read(ReadError),
+    /// The model breaks a rule of one of its operators.
+    Validate(ValidateError),
+    /// The tensors cannot be placed in memory.
+    Plan(PlanError),
+    /// The generated tokens did not parse as a Rust file (a kiln bug).
+    Emit(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Read(e) => write!(f, "{e}"),
+            Error::Validate(e) => write!(f, "invalid model: {e}"),
+            Error::Plan(e) => write!(f, "cannot plan memory: {e}"),
+            Error::Emit(e) => write!(f, "internal error while emitting code: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ReadError> for Error {
+    fn from(e: ReadError) -> Self {
+        Error::Read(e)
+    }
+}
+
+impl From<ValidateError> for Error {
+    fn from(e: ValidateError) -> Self {
+        Error::Validate(e)
+    }
+}
+
+impl From<PlanError> for Error {
+    fn from(e: PlanError) -> Self {
+        Error::Plan(e)
+    }
+}
+
+/// A model read, validated, prepared and planned: everything the back-ends need.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// The model graph.
+    pub graph: ir::Graph,
+    /// One validated layer per operator, with its constants.
+    pub layers: Vec<prepare::Layer>,
+    /// Where every tensor lives.
+    pub plan: plan::Plan,
+}
+
+/// Reads, validates, prepares and plans a .tflite model.
+pub fn compile(tflite: &[u8]) -> Result<Compiled, Error> {
+    let graph = front::tflite::read(tflite)?;
+    let layers = prepare::prepare(&graph)?;
+    let plan = plan::plan(&graph, &layers)?;
+    Ok(Compiled {
+        graph,
+        layers,
+        plan,
+    })
+}
+
+impl Compiled {
+    /// Total multiply-accumulates per inference.
+    pub fn macs(&self) -> u64 {
+        self.layers.iter().map(|l| l.macs).sum()
+    }
+
+    /// Bytes of constant data in flash (weights, biases, requantization tables).
+    pub fn weight_bytes(&self) -> usize {
+        self.layers.iter().map(|l| l.weight_bytes()).sum()
+    }
+
+    /// A Markdown table of the layers: op, shapes, MACs, weight bytes, output location.
+    pub fn layer_table(&self) -> String {
+        let g = &self.graph;
+        let mut s = String::from("| # | op | input | output | MACs | weight bytes | output in |\n|---|---|---|---|---|---|---|\n");
+        for (i, l) in self.layers.iter().enumerate() {
+            let ins: Vec<String> = l
+                .inputs
+                .iter()
+                .map(|&t| back::rust::shape_str(&g.tensors[t]))
+                .collect();
+            let place = match self.plan.locations[l.output] {
+                plan::Location::Arena { offset, bytes } if self.plan.runs[i] => {
+                    format!("arena {offset}..{}", offset + bytes)
+                }
+                plan::Location::Arena { .. } | plan::Location::Input(_) => "alias of input".into(),
+                plan::Location::Output(k) => format!("output {k}"),
+                other => format!("{other:?}"),
+            };
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                l.index,
+                l.op_name,
+                ins.join(" + "),
+                back::rust::shape_str(&g.tensors[l.output]),
+                l.macs,
+                l.weight_bytes(),
+                place
+            ));
+        }
+        s
+    }
+
+    /// A table of the arena plan: buffer, tensor, offset, size, live layers.
+    pub fn plan_table(&self) -> String {
+        let mut s = format!(
+            "arena: {} bytes\n| tensor | name | offset | bytes | live (layers) |\n|---|---|---|---|---|\n",
+            self.plan.arena_bytes
+        );
+        for b in &self.plan.buffers {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {}..={} |\n",
+                b.tensor,
+                self.graph.tensors[b.tensor].name,
+                b.offset,
+                b.bytes,
+                self.layers[b.first].index,
+                self.layers[b.last].index
+            ));
+        }
+        s
+    }
+
+    /// The generated crate root, pretty-printed, plus its data files.
+    pub fn emit_source(
+        &self,
+        opts: &EmitOptions,
+    ) -> Result<(String, Vec<(String, Vec<u8>)>), Error> {
+        let emitted = back::rust::emit(self, opts);
+        let file: syn::File = syn::parse2(emitted.lib).map_err(|e| Error::Emit(e.to_string()))?;
+        Ok((prettyplease::unparse(&file), emitted.data_files))
+    }
+}
+
+/// A generated crate: relative paths and contents.
+pub struct GeneratedCrate {
+    /// Files to write, relative to the crate directory.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// Compiles `tflite` into a standalone crate named `name` (`Cargo.toml`, `src/lib.rs`,
+/// `src/rt.rs`, `data/*.bin`, `README.md`).
+pub fn generate_crate(
+    tflite: &[u8],
+    name: &str,
+    source_name: &str,
+) -> Result<GeneratedCrate, Error> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(Error::Emit(format!(
+            "crate name '{name}' must be ASCII letters, digits, '_' or '-'"
+        )));
+    }
+    let compiled = compile(tflite)?;
+    let opts = EmitOptions {
+        weights: WeightStorage::Files,
+        source_name: source_name.to_string(),
+    };
+    let (lib, data) = compiled.emit_source(&opts)?;
+    let cargo_toml = format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+         description = \"Inference for {source_name}, generated by kiln\"\npublish = false\n\n[dependencies]\n"
+    );
+    let readme = format!(
+        "# {name}\n\nInference for `{source_name}`, generated by kiln {}. `no_std`, no allocation, \
+         no dependencies, no `unsafe`.\n\n```rust\nlet mut model = {}::Model::new();\nlet output = model.predict(&input);\n```\n\n\
+         ## Layers\n\n{}\n## Memory\n\n{}\nWeights in flash: {} bytes. MACs per inference: {}.\n",
+        env!("CARGO_PKG_VERSION"),
+        name.replace('-', "_"),
+        compiled.layer_table(),
+        compiled.plan_table(),
+        compiled.weight_bytes(),
+        compiled.macs()
+    );
+    let mut files = vec![
+        ("Cargo.toml".to_string(), cargo_toml.into_bytes()),
+        ("README.md".to_string(), readme.into_bytes()),
+        ("src/lib.rs".to_string(), lib.into_bytes()),
+        (
+            "src/rt.rs".to_string(),
+            back::rust::runtime_source().into_bytes(),
+        ),
+    ];
+    for (file, bytes) in data {
+        files.push((format!("data/{file}"), bytes));
+    }
+    Ok(GeneratedCrate { files })
+}

@@ -1,0 +1,86 @@
+//! DEPTHWISE_CONV_2D: int8, per-channel weights, depth multiplier >= 1, dilation.
+
+use super::{bias, expect_symmetric, per_channel_multipliers, weights, Prepared};
+use crate::back::rust::runtime as rt;
+use crate::ir::{DType, DepthwiseConv2dOptions};
+use crate::prepare::quant::{out_size, padding_before};
+use crate::prepare::{Kernel, OpCx};
+
+/// Validates a DEPTHWISE_CONV_2D and computes its constants.
+pub fn prepare(cx: &OpCx, o: &DepthwiseConv2dOptions) -> Prepared {
+    let c = &o.conv;
+    let input = cx.input(0, "input")?;
+    let filter = cx.input(1, "filter")?;
+    let output = cx.output()?;
+    cx.expect_dtype(input, DType::I8, "input")?;
+    cx.expect_dtype(filter, DType::I8, "filter")?;
+    cx.expect_dtype(output, DType::I8, "output")?;
+    cx.expect_rank(input, 4, "input")?;
+    cx.expect_rank(filter, 4, "filter")?;
+    cx.expect_rank(output, 4, "output")?;
+    cx.expect_const(filter, "filter")?;
+    let (i, f, out) = (&input.1.shape, &filter.1.shape, &output.1.shape);
+    let (batches, in_h, in_w, in_c) = (i[0], i[1], i[2], i[3]);
+    let (k_h, k_w, out_c) = (f[1], f[2], f[3]);
+    if f[0] != 1 {
+        return Err(cx.err(format!("filter shape {f:?} must start with 1")));
+    }
+    if in_c == 0 || out_c % in_c != 0 {
+        return Err(cx.err(format!(
+            "filter has {out_c} channels, not a multiple of the input's {in_c}"
+        )));
+    }
+    let depth_multiplier = out_c / in_c;
+    if o.depth_multiplier != depth_multiplier {
+        return Err(cx.err(format!(
+            "depth_multiplier {} disagrees with the shapes ({in_c} input channels, {out_c} filter channels)",
+            o.depth_multiplier
+        )));
+    }
+    let out_h = out_size(c.padding, in_h, k_h, c.stride_h, c.dilation_h);
+    let out_w = out_size(c.padding, in_w, k_w, c.stride_w, c.dilation_w);
+    if out != &vec![batches, out_h, out_w, out_c] {
+        return Err(cx.err(format!(
+            "output {} has shape {out:?}, but input {i:?}, filter {f:?}, strides and padding give {:?}",
+            cx.describe(output.0),
+            [batches, out_h, out_w, out_c]
+        )));
+    }
+    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
+    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+    let wq = cx.weight_scales(filter, 3, out_c)?;
+    expect_symmetric(cx, filter.0, &wq.zero_points)?;
+    let bias = bias(cx, 2, out_c)?;
+    let mult = per_channel_multipliers(cx, in_scale, &wq.scales, out_scale, out_c)?;
+    let (act_min, act_max) = cx.activation_range(c.activation, out_scale, out_zp)?;
+    let params = rt::Conv {
+        batches,
+        in_h,
+        in_w,
+        in_c,
+        out_h,
+        out_w,
+        out_c,
+        k_h,
+        k_w,
+        k_c: 1,
+        stride_h: c.stride_h,
+        stride_w: c.stride_w,
+        dilation_h: c.dilation_h,
+        dilation_w: c.dilation_w,
+        pad_top: padding_before(in_h, k_h, c.stride_h, c.dilation_h, out_h),
+        pad_left: padding_before(in_w, k_w, c.stride_w, c.dilation_w, out_w),
+        depth_multiplier,
+        input_offset: -in_zp,
+        output_offset: out_zp,
+        act_min,
+        act_max,
+    };
+    let macs = (batches * out_h * out_w * out_c * k_h * k_w) as u64;
+    let data = filter.1.data.clone().unwrap_or_default();
+    Ok((
+        Kernel::DepthwiseConv2d(params, weights(data, bias, mult)),
+        vec![input.0],
+        macs,
+    ))
+}

@@ -1,0 +1,96 @@
+//! Per-operator validation and compile-time math, one module per op (TFLM's `Prepare`).
+//!
+//! Each `prepare` returns the kernel with its constants, the activation inputs it reads and
+//! its multiply-accumulate count. Adding an operator means one module here, one line in the
+//! front-end's op table, one arm in [`crate::prepare::prepare`] and its emitter.
+
+pub mod add;
+pub mod conv2d;
+pub mod depthwise_conv2d;
+pub mod dequantize;
+pub mod fully_connected;
+pub mod pool2d;
+pub mod quantize;
+pub mod reshape;
+pub mod softmax;
+
+use crate::ir::{DType, TensorId};
+use crate::prepare::{Kernel, OpCx, ValidateError, Weights};
+
+/// What every op's `prepare` returns: kernel, activation inputs, MACs.
+pub type Prepared = Result<(Kernel, Vec<TensorId>, u64), ValidateError>;
+
+/// Reads and checks an optional int32 bias of `channels` entries.
+pub(crate) fn bias(
+    cx: &OpCx,
+    slot: usize,
+    channels: usize,
+) -> Result<Option<Vec<i32>>, ValidateError> {
+    let Some((id, t)) = cx.optional_input(slot) else {
+        return Ok(None);
+    };
+    cx.expect_dtype((id, t), DType::I32, "bias")?;
+    cx.expect_const((id, t), "bias")?;
+    if t.elements() != channels {
+        return Err(cx.err(format!(
+            "bias {} has {} elements, expected {channels}",
+            cx.describe(id),
+            t.elements()
+        )));
+    }
+    Ok(Some(t.data_i32()))
+}
+
+/// Per-output-channel multipliers and shifts from `input_scale * weight_scale[c] / output_scale`
+/// computed in f64, as TFLM's `PopulateConvolutionQuantizationParams`.
+pub(crate) fn per_channel_multipliers(
+    cx: &OpCx,
+    input_scale: f32,
+    weight_scales: &[f32],
+    output_scale: f32,
+    channels: usize,
+) -> Result<(Vec<i32>, Vec<i32>), ValidateError> {
+    let mut multipliers = Vec::with_capacity(channels);
+    let mut shifts = Vec::with_capacity(channels);
+    for c in 0..channels {
+        let ws = if weight_scales.len() == 1 {
+            weight_scales[0]
+        } else {
+            weight_scales[c]
+        };
+        let effective = input_scale as f64 * ws as f64 / output_scale as f64;
+        let (m, s) = cx.multiplier(effective, &format!("channel {c} output"))?;
+        multipliers.push(m);
+        shifts.push(s);
+    }
+    Ok((multipliers, shifts))
+}
+
+/// Requires symmetric weights (all zero points 0), which TFLM's int8 kernels assume.
+pub(crate) fn expect_symmetric(
+    cx: &OpCx,
+    id: TensorId,
+    zero_points: &[i64],
+) -> Result<(), ValidateError> {
+    if zero_points.iter().any(|&z| z != 0) {
+        return Err(cx.err(format!(
+            "weights {} have a non-zero zero point; TFLM's int8 kernels need symmetric weights",
+            cx.describe(id)
+        )));
+    }
+    Ok(())
+}
+
+/// Builds the [`Weights`] of a layer.
+pub(crate) fn weights(
+    filter: Vec<u8>,
+    bias: Option<Vec<i32>>,
+    (multipliers, shifts): (Vec<i32>, Vec<i32>),
+) -> Weights {
+    Weights {
+        filter,
+        bias,
+        multipliers,
+        shifts,
+    }
+}

@@ -1,0 +1,71 @@
+//! AVERAGE_POOL_2D and MAX_POOL_2D: int8, input and output quantization equal.
+
+use super::Prepared;
+use crate::back::rust::runtime as rt;
+use crate::ir::{DType, Pool2dOptions};
+use crate::prepare::quant::{out_size, padding_before};
+use crate::prepare::{Kernel, OpCx};
+
+/// Validates a pooling op (`average` picks AVERAGE_POOL_2D) and computes its constants.
+pub fn prepare(cx: &OpCx, o: &Pool2dOptions, average: bool) -> Prepared {
+    let input = cx.input(0, "input")?;
+    let output = cx.output()?;
+    cx.expect_dtype(input, DType::I8, "input")?;
+    cx.expect_dtype(output, DType::I8, "output")?;
+    cx.expect_rank(input, 4, "input")?;
+    cx.expect_rank(output, 4, "output")?;
+    let i = &input.1.shape;
+    let (batches, in_h, in_w, channels) = (i[0], i[1], i[2], i[3]);
+    let out_h = out_size(o.padding, in_h, o.filter_h, o.stride_h, 1);
+    let out_w = out_size(o.padding, in_w, o.filter_w, o.stride_w, 1);
+    let want = vec![batches, out_h, out_w, channels];
+    if output.1.shape != want {
+        return Err(cx.err(format!(
+            "output {} has shape {:?}, but the window gives {want:?}",
+            cx.describe(output.0),
+            output.1.shape
+        )));
+    }
+    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
+    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+    if in_scale != out_scale || in_zp != out_zp {
+        return Err(cx.err(format!(
+            "input and output quantization must be equal (input scale {in_scale} zero point {in_zp}, output scale {out_scale} zero point {out_zp})"
+        )));
+    }
+    let (act_min, act_max) = cx.activation_range(o.activation, out_scale, out_zp)?;
+    let params = rt::Pool {
+        batches,
+        in_h,
+        in_w,
+        channels,
+        out_h,
+        out_w,
+        filter_h: o.filter_h,
+        filter_w: o.filter_w,
+        stride_h: o.stride_h,
+        stride_w: o.stride_w,
+        pad_top: padding_before(in_h, o.filter_h, o.stride_h, 1, out_h),
+        pad_left: padding_before(in_w, o.filter_w, o.stride_w, 1, out_w),
+        act_min,
+        act_max,
+    };
+    // A window that lies wholly in the padding has no cells: TFLM fails at run time.
+    for (out, stride, pad, filter, size) in [
+        (out_h, o.stride_h, params.pad_top, o.filter_h, in_h),
+        (out_w, o.stride_w, params.pad_left, o.filter_w, in_w),
+    ] {
+        for k in 0..out {
+            let origin = (k * stride) as isize - pad as isize;
+            if origin + filter as isize <= 0 || origin >= size as isize {
+                return Err(cx.err("a pooling window lies entirely in the padding"));
+            }
+        }
+    }
+    let kernel = if average {
+        Kernel::AveragePool(params)
+    } else {
+        Kernel::MaxPool(params)
+    };
+    Ok((kernel, vec![input.0], 0))
+}

@@ -1,0 +1,53 @@
+//! SOFTMAX: int8 in, int8 out (scale 1/256, zero point -128), TFLM's fixed-point exp.
+
+use super::Prepared;
+use crate::back::rust::runtime as rt;
+use crate::ir::DType;
+use crate::prepare::quant::quantize_multiplier_greater_than_one;
+use crate::prepare::{Kernel, OpCx};
+
+/// Integer bits of the scaled input difference (gemmlowp Q5.26).
+const SCALED_DIFF_INTEGER_BITS: i32 = 5;
+
+/// Validates a SOFTMAX and computes its constants (TFLM `CalculateSoftmaxParams`).
+pub fn prepare(cx: &OpCx, beta: f32) -> Prepared {
+    let input = cx.input(0, "input")?;
+    let output = cx.output()?;
+    cx.expect_dtype(input, DType::I8, "input")?;
+    cx.expect_dtype(output, DType::I8, "output")?;
+    if input.1.shape != output.1.shape {
+        return Err(cx.err("input and output shapes differ"));
+    }
+    let (in_scale, _) = cx.per_tensor(input, "input")?;
+    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+    if out_zp != -128 || out_scale != 1.0 / 256.0 {
+        return Err(cx.err(format!(
+            "int8 output must have scale 1/256 and zero point -128, has scale {out_scale} and zero point {out_zp}"
+        )));
+    }
+    if !(beta.is_finite() && beta > 0.0) {
+        return Err(cx.err(format!("beta {beta} must be positive")));
+    }
+    let real = (beta as f64 * in_scale as f64 * (1i64 << (31 - SCALED_DIFF_INTEGER_BITS)) as f64)
+        .min((1i64 << 31) as f64 - 1.0);
+    let (input_multiplier, input_left_shift) = quantize_multiplier_greater_than_one(real)
+        .ok_or_else(|| {
+            cx.err(format!(
+                "beta × input scale = {} is too small",
+                beta * in_scale
+            ))
+        })?;
+    let max_input_rescaled = ((1i64 << SCALED_DIFF_INTEGER_BITS) - 1) as f64
+        * (1i64 << (31 - SCALED_DIFF_INTEGER_BITS)) as f64
+        / (1i64 << input_left_shift) as f64;
+    let diff_min = -(max_input_rescaled.floor() as i32);
+    let depth = *input.1.shape.last().unwrap_or(&1);
+    let params = rt::Softmax {
+        rows: input.1.elements() / depth.max(1),
+        depth,
+        input_multiplier,
+        input_left_shift,
+        diff_min,
+    };
+    Ok((Kernel::Softmax(params), vec![input.0], 0))
+}

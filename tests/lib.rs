@@ -1,0 +1,351 @@
+//! Support code for kiln's end-to-end tests: find models with goldens, generate their crates
+//! into one cargo workspace with a runner, build it once, and run the goldens through the
+//! generated code.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Environment switch that makes the tests use `../shared/models` (CI always sets it).
+pub const REAL_MODELS_ENV: &str = "KILN_REAL_MODELS";
+
+/// A model with a golden folder.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// Crate-safe name, e.g. `mlperf_kws` or `fx_conv_same_s2_even`.
+    pub name: String,
+    /// The .tflite file.
+    pub model: PathBuf,
+    /// Folder with `in_*.bin` / `out_*.bin`.
+    pub golden: PathBuf,
+}
+
+/// The repository root (parent of this package).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Models under `dir/<name>/{model.tflite,golden/}`, named `prefix + name`.
+pub fn cases_in(dir: &Path, prefix: &str, skip: &[&str]) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return cases;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if skip.contains(&name.as_str()) {
+            continue;
+        }
+        let (model, golden) = (path.join("model.tflite"), path.join("golden"));
+        if model.is_file() && golden.is_dir() {
+            cases.push(Case {
+                name: format!("{prefix}{name}"),
+                model,
+                golden,
+            });
+        }
+    }
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    cases
+}
+
+/// The real models when `KILN_REAL_MODELS=1` (panics if set but `../shared/models` is missing),
+/// else `None`.
+pub fn real_models(skip: &[&str]) -> Option<Vec<Case>> {
+    match std::env::var(REAL_MODELS_ENV).as_deref() {
+        Ok("1") => {
+            let dir = repo_root().join("../shared/models");
+            assert!(
+                dir.join("MANIFEST.md").is_file(),
+                "{REAL_MODELS_ENV}=1 but {} has no models",
+                dir.display()
+            );
+            let cases = cases_in(&dir, "", skip);
+            assert!(
+                !cases.is_empty(),
+                "no real models found in {}",
+                dir.display()
+            );
+            Some(cases)
+        }
+        _ => None,
+    }
+}
+
+/// The committed fixtures (`fixtures/models`).
+pub fn fixture_cases(skip: &[&str]) -> Vec<Case> {
+    cases_in(&repo_root().join("fixtures/models"), "fx_", skip)
+}
+
+/// Golden input/output files of a case: (tag, inputs, outputs) per case tag, where a model
+/// with several inputs has `in_<tag>_<k>.bin`.
+fn golden_sets(
+    case: &Case,
+    n_in: usize,
+    n_out: usize,
+) -> Vec<(String, Vec<PathBuf>, Vec<PathBuf>)> {
+    let mut tags: Vec<String> = std::fs::read_dir(&case.golden)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let f = e.file_name().to_string_lossy().to_string();
+            let stem = f.strip_prefix("in_")?.strip_suffix(".bin")?.to_string();
+            if n_in == 1 {
+                Some(stem)
+            } else {
+                stem.strip_suffix("_0").map(str::to_string)
+            }
+        })
+        .collect();
+    tags.sort();
+    let files = |prefix: &str, tag: &str, n: usize| -> Vec<PathBuf> {
+        if n == 1 {
+            vec![case.golden.join(format!("{prefix}_{tag}.bin"))]
+        } else {
+            (0..n)
+                .map(|k| case.golden.join(format!("{prefix}_{tag}_{k}.bin")))
+                .collect()
+        }
+    };
+    tags.into_iter()
+        .map(|t| (t.clone(), files("in", &t, n_in), files("out", &t, n_out)))
+        .collect()
+}
+
+/// The result of running every golden through generated code.
+pub struct GoldenRun {
+    /// One line per golden case: `PASS name tag` or `FAIL name tag: ...`.
+    pub lines: Vec<String>,
+    /// Names of models whose crate failed to generate, with the error.
+    pub generate_errors: Vec<String>,
+}
+
+fn run(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(format!(
+            "{cmd:?} failed ({}):\n{}\n{}",
+            out.status,
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Generates a crate per case into `work/models/`, a runner crate that feeds every golden
+/// input through them, builds everything with one cargo invocation and runs it.
+/// With `cross_target`, also builds every generated crate for that target.
+pub fn run_goldens(
+    work: &Path,
+    cases: &[Case],
+    cross_target: Option<&str>,
+) -> Result<GoldenRun, String> {
+    let models_dir = work.join("models");
+    let _ = std::fs::remove_dir_all(&models_dir);
+    std::fs::create_dir_all(work.join("runner/src")).map_err(|e| e.to_string())?;
+    let mut generate_errors = Vec::new();
+    let mut deps = String::new();
+    let mut members = vec!["\"runner\"".to_string()];
+    let mut calls = String::new();
+    for case in cases {
+        let bytes =
+            std::fs::read(&case.model).map_err(|e| format!("{}: {e}", case.model.display()))?;
+        let compiled = match kiln_codegen::compile(&bytes) {
+            Ok(c) => c,
+            Err(e) => {
+                generate_errors.push(format!("{}: {e}", case.name));
+                continue;
+            }
+        };
+        let krate = kiln_codegen::generate_crate(&bytes, &case.name, "model.tflite")
+            .map_err(|e| format!("{}: {e}", case.name))?;
+        let dir = models_dir.join(&case.name);
+        for (rel, contents) in &krate.files {
+            let path = dir.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).map_err(|e| e.to_string())?;
+            std::fs::write(&path, contents).map_err(|e| e.to_string())?;
+        }
+        members.push(format!("\"models/{}\"", case.name));
+        writeln!(
+            deps,
+            "{} = {{ path = \"../models/{}\" }}",
+            case.name, case.name
+        )
+        .unwrap();
+
+        let g = &compiled.graph;
+        let (n_in, n_out) = (g.inputs.len(), g.outputs.len());
+        for (tag, ins, outs) in golden_sets(case, n_in, n_out) {
+            let decls: Vec<String> = ins
+                .iter()
+                .enumerate()
+                .map(|(k, p)| {
+                    let ty = if n_in == 1 {
+                        "Input".to_string()
+                    } else {
+                        format!("Input{k}")
+                    };
+                    format!("let in{k}: {}::{ty} = decode(&read({:?}));", case.name, p)
+                })
+                .collect();
+            let args: Vec<String> = (0..n_in).map(|k| format!("&in{k}")).collect();
+            let compare: Vec<String> = outs
+                .iter()
+                .enumerate()
+                .map(|(k, p)| {
+                    let got = if n_out == 1 {
+                        "got".to_string()
+                    } else {
+                        format!("got.{k}")
+                    };
+                    format!(
+                        "compare(&mut fails, {:?}, &encode({got}), &read({:?}));",
+                        format!("{} {tag} out{k}", case.name),
+                        p
+                    )
+                })
+                .collect();
+            writeln!(
+                calls,
+                "    {{\n        let mut model = Box::new({name}::Model::new());\n        {decls}\n        let got = model.predict({args});\n        let mut fails = Vec::new();\n        {compare}\n        report({label:?}, fails);\n    }}",
+                name = case.name,
+                decls = decls.join("\n        "),
+                args = args.join(", "),
+                compare = compare.join("\n        "),
+                label = format!("{} {tag}", case.name),
+            )
+            .unwrap();
+        }
+    }
+    let workspace = format!(
+        "[workspace]\nresolver = \"2\"\nmembers = [{}]\n\n[profile.release]\nopt-level = 3\ndebug = false\nincremental = true\ncodegen-units = 16\n",
+        members.join(", ")
+    );
+    std::fs::write(work.join("Cargo.toml"), workspace).map_err(|e| e.to_string())?;
+    let runner_toml = format!(
+        "[package]\nname = \"runner\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\n{deps}"
+    );
+    std::fs::write(work.join("runner/Cargo.toml"), runner_toml).map_err(|e| e.to_string())?;
+    let main = format!("{RUNNER_PRELUDE}\nfn main() {{\n{calls}}}\n");
+    std::fs::write(work.join("runner/src/main.rs"), main).map_err(|e| e.to_string())?;
+
+    let target_dir = work.join("target");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let stdout = run(Command::new(&cargo)
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "runner",
+            "--manifest-path",
+        ])
+        .arg(work.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env_remove("RUSTFLAGS"))?;
+    if let Some(target) = cross_target {
+        run(Command::new(&cargo)
+            .args([
+                "build",
+                "--quiet",
+                "--release",
+                "--workspace",
+                "--exclude",
+                "runner",
+                "--target",
+                target,
+                "--manifest-path",
+            ])
+            .arg(work.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .env_remove("RUSTFLAGS"))?;
+    }
+    Ok(GoldenRun {
+        lines: stdout.lines().map(str::to_string).collect(),
+        generate_errors,
+    })
+}
+
+/// Helpers compiled into the runner: decode/encode tensors, compare bytes, report.
+const RUNNER_PRELUDE: &str = r#"
+trait Elem: Copy + Default {
+    const SIZE: usize;
+    fn from_le(b: &[u8]) -> Self;
+    fn to_le(self, out: &mut Vec<u8>);
+}
+impl Elem for i8 {
+    const SIZE: usize = 1;
+    fn from_le(b: &[u8]) -> Self { b[0] as i8 }
+    fn to_le(self, out: &mut Vec<u8>) { out.push(self as u8) }
+}
+impl Elem for u8 {
+    const SIZE: usize = 1;
+    fn from_le(b: &[u8]) -> Self { b[0] }
+    fn to_le(self, out: &mut Vec<u8>) { out.push(self) }
+}
+impl Elem for i16 {
+    const SIZE: usize = 2;
+    fn from_le(b: &[u8]) -> Self { i16::from_le_bytes([b[0], b[1]]) }
+    fn to_le(self, out: &mut Vec<u8>) { out.extend(self.to_le_bytes()) }
+}
+impl Elem for i32 {
+    const SIZE: usize = 4;
+    fn from_le(b: &[u8]) -> Self { i32::from_le_bytes([b[0], b[1], b[2], b[3]]) }
+    fn to_le(self, out: &mut Vec<u8>) { out.extend(self.to_le_bytes()) }
+}
+impl Elem for f32 {
+    const SIZE: usize = 4;
+    fn from_le(b: &[u8]) -> Self { f32::from_le_bytes([b[0], b[1], b[2], b[3]]) }
+    fn to_le(self, out: &mut Vec<u8>) { out.extend(self.to_le_bytes()) }
+}
+fn read(path: &str) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+fn decode<T: Elem, const N: usize>(bytes: &[u8]) -> [T; N] {
+    assert_eq!(bytes.len(), N * T::SIZE, "golden input has the wrong size");
+    let mut out = [T::default(); N];
+    for (o, c) in out.iter_mut().zip(bytes.chunks_exact(T::SIZE)) {
+        *o = T::from_le(c);
+    }
+    out
+}
+fn encode<T: Elem, const N: usize>(values: &[T; N]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(N * T::SIZE);
+    for v in values {
+        v.to_le(&mut out);
+    }
+    out
+}
+fn compare(fails: &mut Vec<String>, what: &str, got: &[u8], want: &[u8]) {
+    if got.len() != want.len() {
+        fails.push(format!("{what}: {} bytes, golden has {}", got.len(), want.len()));
+        return;
+    }
+    let diffs: Vec<usize> = (0..got.len()).filter(|&i| got[i] != want[i]).collect();
+    if let Some(&i) = diffs.first() {
+        fails.push(format!(
+            "{what}: {} of {} bytes differ; first at byte {i}: got {} want {}",
+            diffs.len(), got.len(), got[i], want[i]
+        ));
+    }
+}
+fn report(label: &str, fails: Vec<String>) {
+    if fails.is_empty() {
+        println!("PASS {label}");
+    } else {
+        println!("FAIL {label}: {}", fails.join("; "));
+    }
+}
+"#;
