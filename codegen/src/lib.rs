@@ -108,7 +108,7 @@ impl Compiled {
                 .map(|&t| back::rust::shape_str(&g.tensors[t]))
                 .collect();
             let place = match self.plan.locations[l.output] {
-                plan::Location::Arena { offset, bytes } if self.plan.runs[i] => {
+                plan::Location::Arena { offset, bytes, .. } if self.plan.runs[i] => {
                     format!("arena {offset}..{}", offset + bytes)
                 }
                 plan::Location::Arena { .. } | plan::Location::Input(_) => "alias of input".into(),
@@ -150,15 +150,43 @@ impl Compiled {
     }
 
     /// The generated crate root, pretty-printed, plus its data files.
-    pub fn emit_source(
-        &self,
-        opts: &EmitOptions,
-    ) -> Result<(String, Vec<(String, Vec<u8>)>), Error> {
+    pub fn emit_source(&self, opts: &EmitOptions) -> Result<(String, DataFiles), Error> {
         let emitted = back::rust::emit(self, opts);
         let file: syn::File = syn::parse2(emitted.lib).map_err(|e| Error::Emit(e.to_string()))?;
-        Ok((prettyplease::unparse(&file), emitted.data_files))
+        Ok((
+            space_items(&prettyplease::unparse(&file)),
+            emitted.data_files,
+        ))
     }
 }
+
+/// Puts a blank line between top-level items of pretty-printed source (prettyplease packs
+/// them), so generated code reads like hand-written code.
+fn space_items(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() + source.len() / 16);
+    let mut prev = "";
+    for line in source.lines() {
+        let top_level_start = !line.starts_with([' ', '}', ')', ']']) && !line.is_empty();
+        let prev_ended_item = prev.ends_with('}') || prev.ends_with(';') || prev.ends_with(");");
+        let prev_top_level =
+            !prev.starts_with(' ') && !prev.starts_with("//!") && !prev.starts_with("#!");
+        if top_level_start
+            && prev_ended_item
+            && (prev_top_level || prev == "}" || prev == "};" || prev == ");")
+        {
+            out.push('\n');
+        } else if top_level_start && prev.starts_with("#![") && !line.starts_with("#![") {
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+        prev = line;
+    }
+    out
+}
+
+/// Data files of a generated crate: (file name under `data/`, bytes).
+pub type DataFiles = Vec<(String, Vec<u8>)>;
 
 /// A generated crate: relative paths and contents.
 pub struct GeneratedCrate {

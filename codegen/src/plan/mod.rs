@@ -18,8 +18,10 @@ pub enum Location {
     Input(usize),
     /// The model's output field number `k`.
     Output(usize),
-    /// `bytes` bytes at `offset` in the arena.
+    /// `bytes` bytes at `offset` in the arena, in the buffer owned by tensor `buffer`.
     Arena {
+        /// The tensor owning the storage (differs from the tensor for RESHAPE aliases).
+        buffer: TensorId,
         /// Byte offset in the arena.
         offset: usize,
         /// Size in bytes.
@@ -157,6 +159,7 @@ pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
     buffers.sort_by_key(|b| (b.first, b.offset));
     for b in &buffers {
         locations[b.tensor] = Location::Arena {
+            buffer: b.tensor,
             offset: b.offset,
             bytes: b.bytes,
         };

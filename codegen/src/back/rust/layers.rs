@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{read_expr, shape_str, Statics};
+use super::{doc, output_ident, read_expr, region_ident, shape_str, Statics};
 use crate::ir::DType;
 use crate::plan::Location;
 use crate::prepare::{Kernel, Layer, Weights};
@@ -59,6 +59,55 @@ fn weight_args(prefix: &str, w: &Weights, statics: &mut Statics, what: &str) -> 
         &w.shifts,
     );
     quote!(&#filter.0, #bias, &#mult, &#shift)
+}
+
+/// A sentence on a layer's window, strides and clamp, for its doc comment.
+fn details(kernel: &Kernel) -> Option<String> {
+    let clamp = |min: i32, max: i32| {
+        if (min, max) == (-128, 127) {
+            String::new()
+        } else {
+            format!(", output clamped to {min}..={max}")
+        }
+    };
+    Some(match kernel {
+        Kernel::Conv2d(p, _) | Kernel::DepthwiseConv2d(p, _) => format!(
+            "{}×{} filter, stride {}×{}, dilation {}×{}, padding {} top / {} left{}.",
+            p.k_h,
+            p.k_w,
+            p.stride_h,
+            p.stride_w,
+            p.dilation_h,
+            p.dilation_w,
+            p.pad_top,
+            p.pad_left,
+            clamp(p.act_min, p.act_max)
+        ),
+        Kernel::AveragePool(p) | Kernel::MaxPool(p) => format!(
+            "{}×{} window, stride {}×{}, padding {} top / {} left{}.",
+            p.filter_h,
+            p.filter_w,
+            p.stride_h,
+            p.stride_w,
+            p.pad_top,
+            p.pad_left,
+            clamp(p.act_min, p.act_max)
+        ),
+        Kernel::FullyConnected(p, _) => format!(
+            "{} rows of {} features → {} features, {} requantization{}.",
+            p.batches,
+            p.in_features,
+            p.out_features,
+            if p.per_channel {
+                "per-channel"
+            } else {
+                "per-tensor"
+            },
+            clamp(p.act_min, p.act_max)
+        ),
+        Kernel::Add(p) => format!("Rescaled sum{}.", clamp(p.act_min, p.act_max)),
+        _ => return None,
+    })
 }
 
 /// Emits one layer.
@@ -170,18 +219,22 @@ pub(crate) fn emit_layer(model: &Compiled, layer: &Layer, statics: &mut Statics)
         .iter()
         .map(|&t| shape_str(&graph.tensors[t]))
         .collect();
-    let mut doc = format!(
+    let mut text = format!(
         "Layer {}: {} {} → {}.",
         layer.index,
         layer.op_name,
         ins.join(" + "),
         shape_str(out_t)
     );
-    if layer.macs > 0 {
-        doc.push_str(&format!(" {} MACs.", layer.macs));
+    if let Some(details) = details(&layer.kernel) {
+        text.push_str(&format!("\n\n{details}"));
     }
+    if layer.macs > 0 {
+        text.push_str(&format!(" {} multiply-accumulates.", layer.macs));
+    }
+    let doc = doc(&text);
     let function = quote! {
-        #[doc = #doc]
+        #doc
         fn #fn_name(#(#in_params,)* output: &mut [#out_ty]) {
             #body
         }
@@ -199,16 +252,15 @@ pub(crate) fn emit_layer(model: &Compiled, layer: &Layer, statics: &mut Statics)
         .any(|&t| matches!(model.plan.locations[t], Location::Arena { .. }));
     let rest = if reads_arena { quote!(rest) } else { quote!(_) };
     let call = match model.plan.locations[layer.output] {
-        Location::Arena { offset, bytes } => quote! {
-            let (output, #rest) = rt::carve(&mut self.arena, #offset, #bytes);
-            #fn_name(#(#args,)* output);
-        },
+        Location::Arena { buffer, .. } => {
+            let region = region_ident(buffer);
+            quote! {
+                let (output, #rest) = rt::carve(&mut self.arena, #region);
+                #fn_name(#(#args,)* output);
+            }
+        }
         Location::Output(k) => {
-            let field = if graph.outputs.len() == 1 {
-                format_ident!("output")
-            } else {
-                format_ident!("output{}", k)
-            };
+            let field = output_ident(k, graph.outputs.len());
             let rest_binding = if reads_arena {
                 quote!(let rest = rt::Rest::whole(&self.arena);)
             } else {

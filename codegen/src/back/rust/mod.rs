@@ -58,9 +58,10 @@ pub(crate) struct Statics {
 
 impl Statics {
     /// Adds a byte blob (int8 weights) as an aligned static and returns its name.
-    pub(crate) fn bytes(&mut self, name: &str, doc: &str, bytes: &[u8]) -> proc_macro2::Ident {
+    pub(crate) fn bytes(&mut self, name: &str, text: &str, bytes: &[u8]) -> proc_macro2::Ident {
         let ident = format_ident!("{}", name);
-        let len = bytes.len();
+        let len = lit(bytes.len());
+        let doc = doc(text);
         let init = match self.storage {
             WeightStorage::Files => {
                 let file = format!("{}.bin", name.to_lowercase());
@@ -74,7 +75,7 @@ impl Statics {
             }
         };
         self.items.push(quote! {
-            #[doc = #doc]
+            #doc
             static #ident: Aligned<[u8; #len]> = Aligned(#init);
         });
         ident
@@ -84,23 +85,55 @@ impl Statics {
     pub(crate) fn ints<T: Copy + Into<i64>>(
         &mut self,
         name: &str,
-        doc: &str,
+        text: &str,
         ty: &str,
         values: &[T],
     ) -> proc_macro2::Ident {
         let ident = format_ident!("{}", name);
         let ty = format_ident!("{}", ty);
-        let len = values.len();
+        let len = lit(values.len());
+        let doc = doc(text);
         let lits = values.iter().map(|&v| {
             let v: i64 = v.into();
             Literal::i64_unsuffixed(v)
         });
         self.items.push(quote! {
-            #[doc = #doc]
+            #doc
             static #ident: [#ty; #len] = [#(#lits),*];
         });
         ident
     }
+}
+
+/// Doc attributes for `text`, one per line, each with the leading space rustdoc expects.
+pub(crate) fn doc(text: &str) -> TokenStream {
+    let lines = text.lines().map(|l| {
+        let l = if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        };
+        quote!(#[doc = #l])
+    });
+    quote!(#(#lines)*)
+}
+
+/// Inner doc attributes (`//!`) for `text`, one per line.
+fn inner_doc(text: &str) -> TokenStream {
+    let lines = text.lines().map(|l| {
+        let l = if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        };
+        quote!(#![doc = #l])
+    });
+    quote!(#(#lines)*)
+}
+
+/// An unsuffixed `usize` literal (`8000`, not `8000usize`).
+pub(crate) fn lit(n: usize) -> Literal {
+    Literal::usize_unsuffixed(n)
 }
 
 /// Elements × type of a tensor, e.g. `int8[1, 49, 10, 1]`.
@@ -134,20 +167,19 @@ fn io_items(prefix: &str, k: usize, count: usize, t: &Tensor) -> TokenStream {
     let ty = format_ident!("{}", ty_name);
     let shape_ident = format_ident!("{}_SHAPE", const_prefix);
     let elem = rust_type(t.dtype);
-    let n = t.elements();
-    let rank = t.shape.len();
-    let dims = t.shape.iter().map(|&d| Literal::usize_unsuffixed(d));
-    let what = if prefix == "input" { "input" } else { "output" };
-    let doc_ty = format!(
-        "The {what} tensor `{}`: {}, row-major.",
+    let n = lit(t.elements());
+    let rank = lit(t.shape.len());
+    let dims = t.shape.iter().map(|&d| lit(d));
+    let doc_ty = doc(&format!(
+        "The {prefix} tensor `{}`: {}, row-major.",
         t.name,
         shape_str(t)
-    );
-    let doc_shape = format!("Shape of the {what} tensor.");
+    ));
+    let doc_shape = doc(&format!("Shape of the {prefix} tensor."));
     let mut items = quote! {
-        #[doc = #doc_shape]
+        #doc_shape
         pub const #shape_ident: [usize; #rank] = [#(#dims),*];
-        #[doc = #doc_ty]
+        #doc_ty
         pub type #ty = [#elem; #n];
     };
     if let Some(q) = t.quant.as_ref().filter(|q| q.is_per_tensor()) {
@@ -155,13 +187,44 @@ fn io_items(prefix: &str, k: usize, count: usize, t: &Tensor) -> TokenStream {
         let zp_ident = format_ident!("{}_ZERO_POINT", const_prefix);
         let scale = float_lit(q.scale());
         let zp = Literal::i32_unsuffixed(q.zero_point());
-        let doc_s = format!("Quantization scale of the {what}: `real = scale * (q - zero_point)`.");
-        let doc_z = format!("Quantization zero point of the {what}.");
+        let doc_s = doc(&format!(
+            "Quantization scale of the {prefix}: `real = scale * (q - zero_point)`."
+        ));
+        let doc_z = doc(&format!("Quantization zero point of the {prefix}."));
         items.extend(quote! {
-            #[doc = #doc_s]
+            #doc_s
             pub const #scale_ident: f32 = #scale;
-            #[doc = #doc_z]
+            #doc_z
             pub const #zp_ident: i32 = #zp;
+        });
+    }
+    items
+}
+
+/// The name of the arena-region constant of buffer `t`.
+pub(crate) fn region_ident(t: usize) -> proc_macro2::Ident {
+    format_ident!("TENSOR_{}", t)
+}
+
+/// One `const TENSOR_<id>: rt::Region` per arena buffer, documented with its lifetime.
+fn region_items(model: &Compiled) -> TokenStream {
+    let mut items = TokenStream::new();
+    for b in &model.plan.buffers {
+        let t = &model.graph.tensors[b.tensor];
+        let ident = region_ident(b.tensor);
+        let (offset, len) = (lit(b.offset), lit(b.bytes));
+        let text = format!(
+            "Arena bytes of tensor {} `{}` ({}), written by layer {} and last read by layer {}.",
+            b.tensor,
+            t.name,
+            shape_str(t),
+            model.layers[b.first].index,
+            model.layers[b.last].index
+        );
+        let d = doc(&text);
+        items.extend(quote! {
+            #d
+            const #ident: rt::Region = rt::Region { offset: #offset, len: #len };
         });
     }
     items
@@ -185,29 +248,24 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Emitted {
     for (k, &t) in graph.outputs.iter().enumerate() {
         api.extend(io_items("output", k, n_out, &graph.tensors[t]));
     }
-    let arena_bytes = model.plan.arena_bytes;
+    let arena_bytes = lit(model.plan.arena_bytes);
+    let regions = region_items(model);
 
-    let mut layer_fns = TokenStream::new();
+    // Each layer's statics, then its function.
+    let mut layer_items = TokenStream::new();
     let mut calls = TokenStream::new();
     for (i, layer) in model.layers.iter().enumerate() {
         if !model.plan.runs[i] {
             continue; // an aliased RESHAPE: its output reuses its input's bytes
         }
         let emitted = layers::emit_layer(model, layer, &mut statics);
-        layer_fns.extend(emitted.function);
+        layer_items.extend(statics.items.drain(..));
+        layer_items.extend(emitted.function);
         calls.extend(emitted.call);
     }
 
     // Output fields and the predict signature.
-    let out_fields: Vec<proc_macro2::Ident> = (0..n_out)
-        .map(|k| {
-            if n_out == 1 {
-                format_ident!("output")
-            } else {
-                format_ident!("output{}", k)
-            }
-        })
-        .collect();
+    let out_fields: Vec<proc_macro2::Ident> = (0..n_out).map(|k| output_ident(k, n_out)).collect();
     let out_types: Vec<proc_macro2::Ident> = (0..n_out)
         .map(|k| format_ident!("{}", io_names("output", k, n_out).0))
         .collect();
@@ -215,7 +273,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Emitted {
         .outputs
         .iter()
         .map(|&t| {
-            let n = graph.tensors[t].elements();
+            let n = lit(graph.tensors[t].elements());
             if graph.tensors[t].dtype == DType::F32 {
                 quote!([0.0; #n])
             } else {
@@ -235,30 +293,29 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Emitted {
     } else {
         (quote!((#(&#out_types),*)), quote!((#(&self.#out_fields),*)))
     };
-    let predict_doc = if n_out == 1 {
-        "Runs the model on `input` and returns a reference to the output, which stays valid until the next call."
+    let predict_doc = doc(if n_out == 1 {
+        "Runs the model on `input` and returns the output, valid until the next call."
     } else {
-        "Runs the model and returns references to its outputs, valid until the next call."
-    };
+        "Runs the model and returns its outputs, valid until the next call."
+    });
 
-    let header = header_doc(model, opts);
-    let statics_items = statics.items;
+    let header = inner_doc(&header_doc(model, opts));
     let lib = quote! {
-        #![doc = #header]
+        #header
         #![no_std]
         #![forbid(unsafe_code)]
-        #![allow(clippy::excessive_precision, clippy::unreadable_literal, clippy::too_many_arguments)]
+        #![allow(clippy::excessive_precision, clippy::unreadable_literal)]
 
         mod rt;
 
         #api
 
-        /// Bytes of the activation arena inside [`Model`] (intermediate tensors only: the
-        /// input stays in the caller's buffer and the output has its own field).
+        /// Bytes of the activation arena inside [`Model`]: intermediate tensors only (the
+        /// input stays in the caller's buffer, the output has its own field).
         pub const ARENA_BYTES: usize = #arena_bytes;
 
-        /// The compiled model: its activation arena and output buffer. `Model::new` is `const`,
-        /// so a model can live in a `static`.
+        /// The compiled model: its activation arena and output buffer. `Model::new` is
+        /// `const`, so a model can live in a `static`.
         pub struct Model {
             arena: [i8; ARENA_BYTES],
             #(#out_fields: #out_types,)*
@@ -273,7 +330,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Emitted {
                 }
             }
 
-            #[doc = #predict_doc]
+            #predict_doc
             pub fn predict(&mut self, #(#in_args),*) -> #ret_ty {
                 #calls
                 #ret_val
@@ -286,13 +343,13 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Emitted {
             }
         }
 
+        #regions
+
         /// Wrapper that aligns constant data to 4 bytes.
         #[repr(C, align(4))]
         struct Aligned<T: ?Sized>(T);
 
-        #(#statics_items)*
-
-        #layer_fns
+        #layer_items
     };
     Emitted {
         lib,
@@ -309,31 +366,39 @@ pub(crate) fn input_ident(k: usize, count: usize) -> proc_macro2::Ident {
     }
 }
 
+/// The field holding graph output `k`.
+pub(crate) fn output_ident(k: usize, count: usize) -> proc_macro2::Ident {
+    if count == 1 {
+        format_ident!("output")
+    } else {
+        format_ident!("output{}", k)
+    }
+}
+
 /// The crate's top doc comment: what it is and the layer table.
 fn header_doc(model: &Compiled, opts: &EmitOptions) -> String {
-    let mut s = format!(
-        " Inference for `{}`, generated by kiln {} — do not edit.\n\n\
-         `no_std`, no allocation, no dependencies, no `unsafe`. Call [`Model::predict`].\n\n",
-        opts.source_name,
-        env!("CARGO_PKG_VERSION")
-    );
-    s.push_str(" Layers:\n\n");
-    for line in model.layer_table().lines() {
-        s.push_str(&format!(" {line}\n"));
-    }
     let out_bytes: usize = model
         .graph
         .outputs
         .iter()
         .map(|&t| model.graph.tensors[t].bytes())
         .sum();
-    s.push_str(&format!(
-        "\n Memory: arena {} bytes + output {} bytes in `Model`; weights {} bytes in flash.\n",
+    format!(
+        "Inference for `{}`, generated by kiln {} — do not edit.\n\n\
+         `no_std`, no allocation, no dependencies, no `unsafe`. Create a [`Model`] and call\n\
+         [`Model::predict`].\n\n\
+         ## Layers\n\n{}\n\
+         ## Memory\n\n\
+         Arena {} bytes + output {} bytes inside `Model`; {} bytes of weights in flash;\n\
+         {} multiply-accumulates per inference.",
+        opts.source_name,
+        env!("CARGO_PKG_VERSION"),
+        model.layer_table(),
         model.plan.arena_bytes,
         out_bytes,
-        model.weight_bytes()
-    ));
-    s
+        model.weight_bytes(),
+        model.macs()
+    )
 }
 
 /// How a tensor is read by a layer call in `predict`.
@@ -350,14 +415,13 @@ pub(crate) fn read_expr(
             quote!(#id)
         }
         Location::Output(k) => {
-            let f = if graph.outputs.len() == 1 {
-                format_ident!("output")
-            } else {
-                format_ident!("output{}", k)
-            };
+            let f = output_ident(k, graph.outputs.len());
             quote!(&self.#f)
         }
-        Location::Arena { offset, bytes } => quote!(rest.get(#offset, #bytes)),
+        Location::Arena { buffer, .. } => {
+            let region = region_ident(buffer);
+            quote!(rest.get(#region))
+        }
         Location::Const | Location::Unused => {
             let tensor = &graph.tensors[t];
             let name = format!("L{layer:02}_CONST_T{t}");
