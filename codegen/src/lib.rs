@@ -166,16 +166,13 @@ fn space_items(source: &str) -> String {
     let mut out = String::with_capacity(source.len() + source.len() / 16);
     let mut prev = "";
     for line in source.lines() {
-        let top_level_start = !line.starts_with([' ', '}', ')', ']']) && !line.is_empty();
-        let prev_ended_item = prev.ends_with('}') || prev.ends_with(';') || prev.ends_with(");");
+        let starts_item = !line.is_empty() && !line.starts_with([' ', '}', ')', ']']);
         let prev_top_level =
             !prev.starts_with(' ') && !prev.starts_with("//!") && !prev.starts_with("#!");
-        if top_level_start
-            && prev_ended_item
-            && (prev_top_level || prev == "}" || prev == "};" || prev == ");")
-        {
-            out.push('\n');
-        } else if top_level_start && prev.starts_with("#![") && !line.starts_with("#![") {
+        let prev_ended_item =
+            prev_top_level && (prev.ends_with('}') || prev.ends_with(';') || prev.ends_with(");"));
+        let after_inner_attrs = prev.starts_with("#![") && !line.starts_with("#![");
+        if starts_item && (prev_ended_item || after_inner_attrs) {
             out.push('\n');
         }
         out.push_str(line);
