@@ -59,3 +59,43 @@ fn generated_crates_match_tflm_goldens() {
         );
     }
 }
+
+/// `"head": N` from an oracle `describe.json` (TFLM's planned activations + scratch bytes).
+fn tflm_head_bytes(describe_json: &str) -> Option<usize> {
+    let rest = &describe_json[describe_json.find("\"head\"")? + 6..];
+    let digits: String = rest
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok()
+}
+
+#[test]
+fn arena_is_no_larger_than_tflm_head() {
+    let mut cases = fixture_cases(ERROR_FIXTURES);
+    cases.extend(real_models(NOT_YET).unwrap_or_default());
+    let mut checked = 0;
+    for case in &cases {
+        let describe = case.model.with_file_name("describe.json");
+        let json = std::fs::read_to_string(&describe)
+            .unwrap_or_else(|e| panic!("{}: {e}", describe.display()));
+        let head = tflm_head_bytes(&json)
+            .unwrap_or_else(|| panic!("no head bytes in {}", describe.display()));
+        let bytes = std::fs::read(&case.model).unwrap();
+        let compiled =
+            kiln_codegen::compile(&bytes).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let arena = compiled.plan.arena_bytes;
+        eprintln!(
+            "{:<28} kiln arena {arena:>7}  TFLM head {head:>7}",
+            case.name
+        );
+        assert!(
+            arena <= head,
+            "{}: arena {arena} > TFLM head {head}",
+            case.name
+        );
+        checked += 1;
+    }
+    assert!(checked > 0);
+}

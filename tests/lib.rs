@@ -144,7 +144,9 @@ fn run(cmd: &mut Command) -> Result<String, String> {
 
 /// Generates a crate per case into `work/models/`, a runner crate that feeds every golden
 /// input through them, builds everything with one cargo invocation and runs it.
-/// With `cross_target`, also builds every generated crate for that target.
+/// With `cross_target`, also links every generated crate into one `no_std` firmware binary
+/// for that target whose panic handler is an undefined symbol: proof that `predict` has no
+/// panicking path.
 pub fn run_goldens(
     work: &Path,
     cases: &[Case],
@@ -155,8 +157,9 @@ pub fn run_goldens(
     std::fs::create_dir_all(work.join("runner/src")).map_err(|e| e.to_string())?;
     let mut generate_errors = Vec::new();
     let mut deps = String::new();
-    let mut members = vec!["\"runner\"".to_string()];
+    let mut members = vec!["\"runner\"".to_string(), "\"firmware\"".to_string()];
     let mut calls = String::new();
+    let mut firmware_calls = String::new();
     for case in cases {
         let bytes =
             std::fs::read(&case.model).map_err(|e| format!("{}: {e}", case.model.display()))?;
@@ -185,6 +188,25 @@ pub fn run_goldens(
 
         let g = &compiled.graph;
         let (n_in, n_out) = (g.inputs.len(), g.outputs.len());
+        let zero_inputs: Vec<String> = g
+            .inputs
+            .iter()
+            .map(|&t| {
+                let t = &g.tensors[t];
+                format!(
+                    "&black_box([0 as {}; {}])",
+                    t.dtype.rust_name(),
+                    t.elements()
+                )
+            })
+            .collect();
+        writeln!(
+            firmware_calls,
+            "    {{\n        let mut model = {}::Model::new();\n        black_box(model.predict({}));\n    }}",
+            case.name,
+            zero_inputs.join(", ")
+        )
+        .unwrap();
         for (tag, ins, outs) in golden_sets(case, n_in, n_out) {
             let decls: Vec<String> = ins
                 .iter()
@@ -228,9 +250,17 @@ pub fn run_goldens(
         }
     }
     let workspace = format!(
-        "[workspace]\nresolver = \"2\"\nmembers = [{}]\n\n[profile.release]\nopt-level = 3\ndebug = false\nincremental = true\ncodegen-units = 16\n",
+        "[workspace]\nresolver = \"2\"\nmembers = [{}]\n\n[profile.release]\nopt-level = 3\ndebug = false\nincremental = true\ncodegen-units = 16\n\n\
+         [profile.firmware]\ninherits = \"release\"\npanic = \"abort\"\nlto = \"fat\"\ncodegen-units = 1\nincremental = false\n",
         members.join(", ")
     );
+    std::fs::create_dir_all(work.join("firmware/src")).map_err(|e| e.to_string())?;
+    let firmware_toml = format!(
+        "[package]\nname = \"firmware\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\n{deps}"
+    );
+    std::fs::write(work.join("firmware/Cargo.toml"), firmware_toml).map_err(|e| e.to_string())?;
+    let firmware = format!("{FIRMWARE_PRELUDE}\n#[no_mangle]\npub extern \"C\" fn _start() -> ! {{\n{firmware_calls}    loop {{}}\n}}\n");
+    std::fs::write(work.join("firmware/src/main.rs"), firmware).map_err(|e| e.to_string())?;
     std::fs::write(work.join("Cargo.toml"), workspace).map_err(|e| e.to_string())?;
     let runner_toml = format!(
         "[package]\nname = \"runner\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\n{deps}"
@@ -255,14 +285,16 @@ pub fn run_goldens(
         .arg(&target_dir)
         .env_remove("RUSTFLAGS"))?;
     if let Some(target) = cross_target {
+        // One no_std binary calling every model's predict, fat LTO: its panic handler calls
+        // an undefined symbol, so linking fails if any panicking path survives optimisation.
         run(Command::new(&cargo)
             .args([
                 "build",
                 "--quiet",
-                "--release",
-                "--workspace",
-                "--exclude",
-                "runner",
+                "--profile",
+                "firmware",
+                "-p",
+                "firmware",
                 "--target",
                 target,
                 "--manifest-path",
@@ -277,6 +309,22 @@ pub fn run_goldens(
         generate_errors,
     })
 }
+
+/// The firmware binary's prelude: `no_std`, and a panic handler that cannot link.
+const FIRMWARE_PRELUDE: &str = r#"
+#![no_std]
+#![no_main]
+use core::hint::black_box;
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    extern "C" {
+        /// Deliberately undefined: referenced only if generated code can panic.
+        fn kiln_generated_code_has_a_panicking_path() -> !;
+    }
+    unsafe { kiln_generated_code_has_a_panicking_path() }
+}
+"#;
 
 /// Helpers compiled into the runner: decode/encode tensors, compare bytes, report.
 const RUNNER_PRELUDE: &str = r#"
