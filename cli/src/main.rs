@@ -37,9 +37,19 @@ fn read_model(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// A crate name from a file stem: lowercase ASCII, '_' for anything else.
+/// A crate name from a file stem (or, for a file called `model.tflite`, its folder's name):
+/// lowercase ASCII, '_' for anything else.
 fn crate_name(path: &Path) -> String {
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
+    let mut stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
+    if stem == "model" {
+        if let Some(dir) = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|s| s.to_str())
+        {
+            stem = dir;
+        }
+    }
     let mut name: String = stem
         .chars()
         .map(|c| {

@@ -239,7 +239,7 @@ impl fmt::Display for ReadError {
             }
             ReadError::InvalidFlatbuffer { message } => write!(
                 f,
-                "malformed TensorFlow Lite model: flatbuffer verification failed: {message}"
+                "malformed TensorFlow Lite model (truncated or corrupted?): flatbuffer verification failed: {message}"
             ),
             ReadError::NoSubgraph => write!(f, "the TensorFlow Lite model has no subgraph"),
             ReadError::OpcodeIndexOutOfRange {
