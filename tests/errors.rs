@@ -1,15 +1,970 @@
-use kiln_codegen::compile;
+//! Error paths of the compiler library: every bad input gives an `Err` naming the problem,
+//! never a panic. Truncated, random and corrupted files (byte-level and structured), the
+//! unsupported-op fixture, one model per TFLM `Prepare` rule kiln enforces, and bad crate
+//! names for `generate_crate`.
+
+use std::panic::catch_unwind;
+
+use kiln_codegen::{compile, generate_crate, Error, ReadError};
+use kiln_e2e::repo_root;
+use kiln_fixtures::graph::{Fc, Graph};
+use kiln_fixtures::models;
+use kiln_fixtures::writer::{
+    serialize, Activation, BuiltinOptions, Model, Padding, Quantization, TensorType,
+};
+
+// ---- helpers --------------------------------------------------------------------------------
+
+/// The bytes of `fixtures/models/<name>/model.tflite`.
+fn fixture_file(name: &str) -> Vec<u8> {
+    let path = repo_root()
+        .join("fixtures/models")
+        .join(name)
+        .join("model.tflite");
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The writer-level model of fixture `name` (to mutate and serialize).
+fn fixture_model(name: &str) -> Model {
+    let fixture = models::find(name).unwrap_or_else(|| panic!("no fixture {name}"));
+    fixture.graph().model().clone()
+}
+
+/// Marsaglia's xorshift64: a seeded, dependency-free stream.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// What happened to one input, for the robustness tests.
+enum Outcome {
+    Compiled,
+    Failed(Error),
+    Panicked(String),
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "<non-string panic payload>".into())
+}
+
+/// `compile(bytes)`, with a panic caught and turned into [`Outcome::Panicked`].
+fn try_compile(bytes: &[u8]) -> Outcome {
+    match catch_unwind(|| compile(bytes)) {
+        Ok(Ok(_)) => Outcome::Compiled,
+        Ok(Err(e)) => Outcome::Failed(e),
+        Err(payload) => Outcome::Panicked(panic_text(&*payload)),
+    }
+}
+
+/// Generates the crate of a model that compiled (the back-end must not panic either).
+fn try_emit(bytes: &[u8]) -> Result<(), String> {
+    match catch_unwind(|| generate_crate(bytes, "fuzz", "fuzz.tflite")) {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!(
+            "generate_crate failed after compile succeeded: {e}"
+        )),
+        Err(payload) => Err(format!(
+            "generate_crate panicked: {}",
+            panic_text(&*payload)
+        )),
+    }
+}
+
+/// Fails the test with the first few problems (and their count).
+fn assert_no_problems(what: &str, problems: &[String]) {
+    assert!(
+        problems.is_empty(),
+        "{what}: {} problem(s), first ones:\n{}",
+        problems.len(),
+        problems
+            .iter()
+            .take(12)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// An error's message must be one non-empty line (the CLI prints it after `error: `).
+fn check_message(e: &Error) -> Result<(), String> {
+    let text = e.to_string();
+    if text.trim().is_empty() || text.contains('\n') {
+        return Err(format!("message is not one non-empty line: {text:?}"));
+    }
+    Ok(())
+}
+
+/// Counts of the outcomes of a robustness run.
+#[derive(Default, Debug)]
+struct Tally {
+    compiled: usize,
+    read: usize,
+    validate: usize,
+    plan: usize,
+}
+
+impl Tally {
+    /// Records `outcome` of input `label`, pushing a description of anything wrong to
+    /// `problems`: a panic, a multi-line message, an `Emit` error (a kiln bug), or a back-end
+    /// failure on a model that compiled (when `emit` is set).
+    fn record(
+        &mut self,
+        label: &str,
+        bytes: &[u8],
+        outcome: Outcome,
+        emit: bool,
+        problems: &mut Vec<String>,
+    ) {
+        match outcome {
+            Outcome::Panicked(msg) => problems.push(format!("{label}: compile panicked: {msg}")),
+            Outcome::Compiled => {
+                self.compiled += 1;
+                if emit {
+                    if let Err(e) = try_emit(bytes) {
+                        problems.push(format!("{label}: {e}"));
+                    }
+                }
+            }
+            Outcome::Failed(e) => {
+                if let Err(m) = check_message(&e) {
+                    problems.push(format!("{label}: {m}"));
+                }
+                match e {
+                    Error::Read(_) => self.read += 1,
+                    Error::Validate(_) => self.validate += 1,
+                    Error::Plan(_) => self.plan += 1,
+                    Error::Emit(m) => problems.push(format!("{label}: Emit error: {m}")),
+                }
+            }
+        }
+    }
+}
+
+/// The validation error of `bytes`, checked to be at operator `op` (`name`) with a message
+/// containing every needle; the `Display` form must start with `invalid model: operator ..`.
+fn expect_invalid(bytes: &[u8], op: usize, name: &str, needles: &[&str]) -> String {
+    let e = match compile(bytes) {
+        Err(Error::Validate(e)) => e,
+        Err(other) => panic!("expected a validation error at operator {op}, got {other:?}"),
+        Ok(_) => panic!("expected a validation error at operator {op}, but the model compiled"),
+    };
+    assert_eq!(e.op_index, Some(op), "{e}");
+    assert_eq!(e.op_name, name, "{e}");
+    for needle in needles {
+        assert!(e.message.contains(needle), "{needle:?} not in: {e}");
+    }
+    let text = Error::Validate(e.clone()).to_string();
+    let prefix = format!("invalid model: operator {op} ({name}): ");
+    assert!(text.starts_with(&prefix), "{text}");
+    assert!(!text.contains('\n'), "{text}");
+    e.message
+}
+
+/// Index of the `slot`-th input of operator `op`.
+fn op_input(m: &Model, op: usize, slot: usize) -> usize {
+    usize::try_from(m.operators[op].inputs[slot]).expect("present input")
+}
+
+/// Index of the output of operator `op`.
+fn op_output(m: &Model, op: usize) -> usize {
+    usize::try_from(m.operators[op].outputs[0]).expect("output")
+}
+
+// ---- 1. truncated files ---------------------------------------------------------------------
+
+/// Checks that `bytes[..len]` is a specific read error.
+fn check_truncation(name: &str, bytes: &[u8], len: usize) -> Result<(), String> {
+    let label = format!("{name} truncated to {len} of {} bytes", bytes.len());
+    let e = match try_compile(&bytes[..len]) {
+        Outcome::Panicked(msg) => return Err(format!("{label}: panicked: {msg}")),
+        Outcome::Compiled => return Err(format!("{label}: compiled")),
+        Outcome::Failed(e) => e,
+    };
+    check_message(&e).map_err(|m| format!("{label}: {m}"))?;
+    let text = e.to_string();
+    let specific = match &e {
+        Error::Read(ReadError::NotTflite { .. }) if len < 8 => {
+            text.starts_with("not a TensorFlow Lite model: ")
+                && text.contains(&format!("only {len} bytes long"))
+                && text.contains("too short")
+        }
+        Error::Read(ReadError::InvalidFlatbuffer { .. }) if len >= 8 => {
+            text.starts_with("malformed TensorFlow Lite model")
+                && text.contains("flatbuffer verification failed: ")
+                && text.contains("out of bounds")
+        }
+        _ => false,
+    };
+    if specific {
+        Ok(())
+    } else {
+        Err(format!("{label}: unexpected error {e:?} ({text})"))
+    }
+}
+
 #[test]
-fn explore() {
-    let bytes = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../fixtures/models/tiny_kws/model.tflite"
-    ))
-    .unwrap();
-    for len in [
-        4, 8, 9, 16, 20, 100, 500, 1000, 1500, 2000, 2500, 2900, 2959,
+fn every_truncation_of_tiny_kws_is_a_read_error() {
+    let bytes = fixture_file("tiny_kws");
+    assert!(compile(&bytes).is_ok(), "the intact file must compile");
+    let problems: Vec<String> = (0..bytes.len())
+        .filter_map(|len| check_truncation("tiny_kws", &bytes, len).err())
+        .collect();
+    assert_no_problems("truncated tiny_kws", &problems);
+}
+
+#[test]
+fn truncations_of_sine_mlp_are_read_errors() {
+    let bytes = fixture_file("sine_mlp");
+    assert!(compile(&bytes).is_ok(), "the intact file must compile");
+    let n = bytes.len();
+    let lengths = (0..16).chain((16..n).step_by(7)).chain(n - 16..n);
+    let problems: Vec<String> = lengths
+        .filter_map(|len| check_truncation("sine_mlp", &bytes, len).err())
+        .collect();
+    assert_no_problems("truncated sine_mlp", &problems);
+}
+
+// ---- 2. random and corrupted bytes ----------------------------------------------------------
+
+#[test]
+fn random_bytes_are_errors() {
+    let mut rng = XorShift(0x5EED_0000_C0FF_EE01);
+    let mut problems = Vec::new();
+    let mut tally = Tally::default();
+    for i in 0..4000 {
+        let seed = rng.0;
+        let len = rng.below(768);
+        let mut bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let with_header = i % 2 == 0 && len >= 8;
+        if with_header {
+            // A valid header: root offset inside the buffer, 4-aligned, then "TFL3".
+            let root = (rng.below(len) as u32) & !3;
+            bytes[..4].copy_from_slice(&root.to_le_bytes());
+            bytes[4..8].copy_from_slice(b"TFL3");
+        }
+        let label = format!("buffer {i} (seed {seed:#x}, {len} bytes)");
+        let outcome = try_compile(&bytes);
+        if let Outcome::Compiled = outcome {
+            problems.push(format!("{label}: random bytes compiled"));
+            continue;
+        }
+        if !with_header && bytes.get(4..8) != Some(b"TFL3") {
+            // No identifier: rejected up front, and the message says what was expected.
+            if let Outcome::Failed(Error::Read(ReadError::NotTflite { reason })) = &outcome {
+                if len >= 8 && !reason.contains("expected \"TFL3\"") {
+                    problems.push(format!("{label}: reason does not name TFL3: {reason}"));
+                }
+            } else {
+                problems.push(format!("{label}: not a NotTflite error"));
+            }
+        }
+        tally.record(&label, &bytes, outcome, false, &mut problems);
+    }
+    assert_no_problems("random bytes", &problems);
+    assert_eq!(tally.compiled, 0);
+    assert_eq!(tally.read, 4000, "{tally:?}");
+}
+
+#[test]
+fn single_byte_corruptions_of_tiny_kws_never_panic() {
+    let valid = fixture_file("tiny_kws");
+    let mut rng = XorShift(0xC0AA_0B7E_D00D_F00D);
+    let mut problems = Vec::new();
+    let mut tally = Tally::default();
+    for pos in 0..valid.len() {
+        let original = valid[pos];
+        let random = original ^ (rng.next() as u8 | 1);
+        let mut values = vec![
+            0x00,
+            0x01,
+            0x7f,
+            0x80,
+            0xff,
+            original.wrapping_add(1),
+            original.wrapping_sub(1),
+            random,
+        ];
+        values.sort_unstable();
+        values.dedup();
+        for value in values.into_iter().filter(|&v| v != original) {
+            let mut bytes = valid.clone();
+            bytes[pos] = value;
+            let label = format!("byte {pos} {original:#04x} -> {value:#04x}");
+            // Emitting every model that still compiles is slow (most are weight changes):
+            // emit one in 16 positions.
+            tally.record(
+                &label,
+                &bytes,
+                try_compile(&bytes),
+                pos % 16 == 0,
+                &mut problems,
+            );
+        }
+    }
+    assert_no_problems("corrupted tiny_kws", &problems);
+    // The corruptions must reach every stage, or this test checks less than it claims.
+    assert!(tally.read > 1000, "{tally:?}");
+    assert!(tally.validate > 20, "{tally:?}");
+    assert!(tally.compiled > 100, "{tally:?}");
+}
+
+/// Structured corruptions: one field of the model changed at a time (a shape, a scale, a
+/// zero point, a stride, an index, ...), then written with a valid flatbuffer, so that the
+/// reader accepts it and prepare/plan/emit see the damage.
+fn mutations(base: &Model) -> Vec<(String, Model)> {
+    let mut out: Vec<(String, Model)> = Vec::new();
+    let mut push = |label: String, f: &dyn Fn(&mut Model)| {
+        let mut m = base.clone();
+        f(&mut m);
+        out.push((label, m));
+    };
+    let n_tensors = base.tensors.len() as i32;
+
+    for (t, tensor) in base.tensors.iter().enumerate() {
+        for d in 0..tensor.shape.len() {
+            for v in [0, 1, 2, 3, 5, 1000, 1 << 20, i32::MAX, -1] {
+                push(format!("tensor {t} dim {d} = {v}"), &|m| {
+                    m.tensors[t].shape[d] = v
+                });
+            }
+            push(format!("tensor {t} drops dim {d}"), &|m| {
+                m.tensors[t].shape.remove(d);
+            });
+        }
+        push(format!("tensor {t} gains a dim"), &|m| {
+            m.tensors[t].shape.insert(0, 1)
+        });
+        push(format!("tensor {t} is a scalar"), &|m| {
+            m.tensors[t].shape.clear()
+        });
+        for ty in [TensorType::Float32, TensorType::Int32, TensorType::Int8] {
+            push(format!("tensor {t} type {ty:?}"), &|m| m.tensors[t].ty = ty);
+        }
+        push(format!("tensor {t} not quantized"), &|m| {
+            m.tensors[t].quantization = None
+        });
+        push(format!("tensor {t} without data"), &|m| {
+            m.tensors[t].buffer = 0
+        });
+        if let Some(q) = &tensor.quantization {
+            for s in [
+                0.0,
+                -0.5,
+                f32::NAN,
+                f32::INFINITY,
+                1e-30,
+                1e-9,
+                1e30,
+                f32::MIN_POSITIVE,
+                1.0,
+                1.0 / 256.0,
+            ] {
+                push(format!("tensor {t} scales = {s}"), &|m| {
+                    let q = m.tensors[t].quantization.as_mut().unwrap();
+                    q.scale.iter_mut().for_each(|x| *x = s);
+                });
+                push(format!("tensor {t} scale 0 = {s}"), &|m| {
+                    m.tensors[t].quantization.as_mut().unwrap().scale[0] = s
+                });
+            }
+            for z in [-129, -128, 0, 127, 128, i64::MAX, i64::MIN] {
+                push(format!("tensor {t} zero point 0 = {z}"), &|m| {
+                    m.tensors[t].quantization.as_mut().unwrap().zero_point[0] = z
+                });
+            }
+            for axis in -1..5 {
+                push(format!("tensor {t} quantized_dimension {axis}"), &|m| {
+                    m.tensors[t]
+                        .quantization
+                        .as_mut()
+                        .unwrap()
+                        .quantized_dimension = axis
+                });
+            }
+            if q.scale.len() > 1 {
+                push(format!("tensor {t} per-tensor"), &|m| {
+                    let q = m.tensors[t].quantization.as_mut().unwrap();
+                    q.scale.truncate(1);
+                    q.zero_point.truncate(1);
+                });
+            }
+        }
+    }
+
+    for (b, data) in base
+        .buffers
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| !d.is_empty())
+    {
+        push(format!("buffer {b} emptied"), &|m| m.buffers[b].clear());
+        push(format!("buffer {b} one byte short"), &|m| {
+            m.buffers[b].pop();
+        });
+        push(format!("buffer {b} one byte long"), &|m| {
+            m.buffers[b].push(0)
+        });
+        if data.len() % 4 == 0 {
+            for v in [i32::MAX, i32::MIN, -1] {
+                push(format!("buffer {b} word 0 = {v}"), &|m| {
+                    m.buffers[b][..4].copy_from_slice(&v.to_le_bytes())
+                });
+            }
+        }
+    }
+
+    for (o, op) in base.operators.iter().enumerate() {
+        for s in 0..op.inputs.len() {
+            for v in -1..n_tensors {
+                push(format!("op {o} input {s} = {v}"), &|m| {
+                    m.operators[o].inputs[s] = v
+                });
+            }
+            push(format!("op {o} drops input {s}"), &|m| {
+                m.operators[o].inputs.remove(s);
+            });
+        }
+        push(format!("op {o} gains an input"), &|m| {
+            let first = m.operators[o].inputs[0];
+            m.operators[o].inputs.push(first)
+        });
+        for v in -1..n_tensors {
+            push(format!("op {o} output = {v}"), &|m| {
+                m.operators[o].outputs[0] = v
+            });
+        }
+        push(format!("op {o} has no output"), &|m| {
+            m.operators[o].outputs.clear()
+        });
+        push(format!("op {o} has two outputs"), &|m| {
+            let out = m.operators[o].outputs[0];
+            m.operators[o].outputs.push(out)
+        });
+        push(format!("op {o} removed"), &|m| {
+            m.operators.remove(o);
+        });
+        push(format!("op {o} duplicated"), &|m| {
+            let op = m.operators[o].clone();
+            m.operators.insert(o, op)
+        });
+        if o + 1 < base.operators.len() {
+            push(format!("ops {o} and {} swapped", o + 1), &|m| {
+                m.operators.swap(o, o + 1)
+            });
+        }
+        push(format!("op {o} without options"), &|m| {
+            m.operators[o].options = BuiltinOptions::None
+        });
+        for v in [1, 2, 3, 7, 1000, i32::MAX] {
+            push(format!("op {o} geometry options = {v}"), &|m| {
+                set_geometry(&mut m.operators[o].options, v)
+            });
+        }
+        for act in [
+            Activation::None,
+            Activation::Relu,
+            Activation::Relu6,
+            Activation::ReluN1To1,
+        ] {
+            push(format!("op {o} activation {act:?}"), &|m| {
+                set_activation(&mut m.operators[o].options, act)
+            });
+        }
+        push(format!("op {o} padding flipped"), &|m| {
+            flip_padding(&mut m.operators[o].options)
+        });
+        for v in [0, 2, 8, 1000] {
+            push(
+                format!("op {o} depth_multiplier/beta {v}"),
+                &|m| match &mut m.operators[o].options {
+                    BuiltinOptions::DepthwiseConv2d {
+                        depth_multiplier, ..
+                    } => *depth_multiplier = v,
+                    BuiltinOptions::Softmax { beta } => *beta = v as f32,
+                    _ => {}
+                },
+            );
+        }
+    }
+
+    push("no graph inputs".into(), &|m| m.inputs.clear());
+    push("no graph outputs".into(), &|m| m.outputs.clear());
+    push("input duplicated".into(), &|m| {
+        let i = m.inputs[0];
+        m.inputs.push(i)
+    });
+    push("output duplicated".into(), &|m| {
+        let o = m.outputs[0];
+        m.outputs.push(o)
+    });
+    push("output is the input".into(), &|m| {
+        m.outputs = m.inputs.clone()
+    });
+    push("input is the output".into(), &|m| {
+        m.inputs = m.outputs.clone()
+    });
+    for t in 0..n_tensors {
+        push(format!("graph input = {t}"), &|m| m.inputs = vec![t]);
+        push(format!("graph output = {t}"), &|m| m.outputs = vec![t]);
+        push(format!("extra graph output {t}"), &|m| m.outputs.push(t));
+    }
+    out
+}
+
+/// Sets every stride, dilation and window size of a geometry-carrying options table.
+fn set_geometry(options: &mut BuiltinOptions, v: i32) {
+    match options {
+        BuiltinOptions::Conv2d {
+            stride_w,
+            stride_h,
+            dilation_w,
+            dilation_h,
+            ..
+        }
+        | BuiltinOptions::DepthwiseConv2d {
+            stride_w,
+            stride_h,
+            dilation_w,
+            dilation_h,
+            ..
+        } => {
+            *stride_w = v;
+            *stride_h = v;
+            *dilation_w = v;
+            *dilation_h = v;
+        }
+        BuiltinOptions::Pool2d {
+            stride_w,
+            stride_h,
+            filter_w,
+            filter_h,
+            ..
+        } => {
+            *stride_w = v;
+            *stride_h = v;
+            *filter_w = v;
+            *filter_h = v;
+        }
+        _ => {}
+    }
+}
+
+fn set_activation(options: &mut BuiltinOptions, act: Activation) {
+    match options {
+        BuiltinOptions::Conv2d { activation, .. }
+        | BuiltinOptions::DepthwiseConv2d { activation, .. }
+        | BuiltinOptions::FullyConnected { activation, .. }
+        | BuiltinOptions::Pool2d { activation, .. }
+        | BuiltinOptions::Add { activation } => *activation = act,
+        _ => {}
+    }
+}
+
+fn flip_padding(options: &mut BuiltinOptions) {
+    match options {
+        BuiltinOptions::Conv2d { padding, .. }
+        | BuiltinOptions::DepthwiseConv2d { padding, .. }
+        | BuiltinOptions::Pool2d { padding, .. } => {
+            *padding = match padding {
+                Padding::Same => Padding::Valid,
+                Padding::Valid => Padding::Same,
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn structured_corruptions_never_panic() {
+    let mut problems = Vec::new();
+    let mut total = Tally::default();
+    for name in ["tiny_kws", "sine_mlp", "add_const", "ad_mini", "dw_mult2"] {
+        let base = fixture_model(name);
+        let base_bytes = serialize(&base);
+        assert!(
+            compile(&base_bytes).is_ok(),
+            "{name} must compile unchanged"
+        );
+        let mut tally = Tally::default();
+        for (label, m) in mutations(&base) {
+            let label = format!("{name}: {label}");
+            let bytes = serialize(&m);
+            tally.record(&label, &bytes, try_compile(&bytes), true, &mut problems);
+        }
+        // Each model's mutations must reach prepare, not just the reader.
+        assert!(tally.validate > 10, "{name}: {tally:?}");
+        total.compiled += tally.compiled;
+        total.read += tally.read;
+        total.validate += tally.validate;
+        total.plan += tally.plan;
+    }
+    assert_no_problems("structured corruptions", &problems);
+    assert!(total.read > 50, "{total:?}");
+    assert!(total.plan > 0, "{total:?}");
+    assert!(total.compiled > 50, "{total:?}");
+}
+
+// ---- 3. unsupported operator ----------------------------------------------------------------
+
+#[test]
+fn unsupported_tanh_names_the_op_and_the_supported_ones() {
+    let err = compile(&fixture_file("unsupported_tanh")).unwrap_err();
+    let Error::Read(ReadError::UnsupportedOp {
+        index,
+        name,
+        supported,
+    }) = &err
+    else {
+        panic!("expected UnsupportedOp, got {err:?}");
+    };
+    assert_eq!((*index, name.as_str()), (1, "TANH"));
+    assert!(supported.contains(&"FULLY_CONNECTED"), "{supported:?}");
+    assert!(!supported.contains(&"TANH"), "{supported:?}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("operator 1 is TANH, which kiln does not support"),
+        "{text}"
+    );
+    for op in [
+        "CONV_2D",
+        "DEPTHWISE_CONV_2D",
+        "FULLY_CONNECTED",
+        "AVERAGE_POOL_2D",
+        "SOFTMAX",
     ] {
-        let r = compile(&bytes[..len]);
-        println!("{len}: {:?}", r.err());
+        assert!(text.contains(op), "{op} not listed in: {text}");
+    }
+    // generate_crate reports the same error.
+    match generate_crate(&fixture_file("unsupported_tanh"), "tanh", "model.tflite") {
+        Err(e) => assert_eq!(e, err),
+        Ok(_) => panic!("generate_crate accepted TANH"),
+    }
+}
+
+// ---- 4. validation errors (TFLM Prepare rules) ----------------------------------------------
+
+/// tiny_kws: 0 CONV_2D, 1 DEPTHWISE_CONV_2D, 2 AVERAGE_POOL_2D, 3 RESHAPE, 4 FULLY_CONNECTED,
+/// 5 SOFTMAX.
+fn tiny_kws() -> Model {
+    let m = fixture_model("tiny_kws");
+    let ops: Vec<String> = m.operators.iter().map(|o| format!("{:?}", o.op)).collect();
+    assert_eq!(
+        ops,
+        [
+            "Conv2d",
+            "DepthwiseConv2d",
+            "AveragePool2d",
+            "Reshape",
+            "FullyConnected",
+            "Softmax"
+        ]
+    );
+    assert!(compile(&serialize(&m)).is_ok());
+    m
+}
+
+#[test]
+fn softmax_output_scale_must_be_one_over_256() {
+    let mut m = tiny_kws();
+    let out = op_output(&m, 5);
+    m.tensors[out].quantization = Some(Quantization::per_tensor(1.0 / 128.0, -128));
+    let msg = expect_invalid(
+        &serialize(&m),
+        5,
+        "SOFTMAX",
+        &["scale 1/256 and zero point -128", "has scale 0.0078125"],
+    );
+    assert!(msg.contains("zero point -128"), "{msg}");
+}
+
+#[test]
+fn softmax_output_zero_point_must_be_minus_128() {
+    let mut m = tiny_kws();
+    let out = op_output(&m, 5);
+    m.tensors[out].quantization = Some(Quantization::per_tensor(1.0 / 256.0, 0));
+    expect_invalid(
+        &serialize(&m),
+        5,
+        "SOFTMAX",
+        &["scale 1/256 and zero point -128", "and zero point 0"],
+    );
+}
+
+#[test]
+fn average_pool_input_and_output_quantization_must_match() {
+    let mut m = tiny_kws();
+    let out = op_output(&m, 2);
+    let q = m.tensors[out].quantization.as_mut().unwrap();
+    q.scale[0] *= 2.0;
+    let doubled = q.scale[0];
+    let msg = expect_invalid(
+        &serialize(&m),
+        2,
+        "AVERAGE_POOL_2D",
+        &["input and output quantization must be equal"],
+    );
+    assert!(msg.contains(&format!("output scale {doubled}")), "{msg}");
+
+    // The zero point alone differing is caught too.
+    let mut m = tiny_kws();
+    let out = op_output(&m, 2);
+    m.tensors[out].quantization.as_mut().unwrap().zero_point[0] += 1;
+    expect_invalid(
+        &serialize(&m),
+        2,
+        "AVERAGE_POOL_2D",
+        &["input and output quantization must be equal"],
+    );
+}
+
+#[test]
+fn add_with_different_input_shapes_is_rejected() {
+    // input a [1,10] -> FC -> ADD(., b); b is then given shape [1,1] (a broadcast).
+    let mut g = Graph::new("errors_add");
+    let a = g.input_i8(&[1, 10], 0.05, 3);
+    let b = g.input_i8(&[1, 10], 0.04, -7);
+    let x = g.fully_connected(a, Fc::new(10));
+    let y = g.add(x, b, Activation::None);
+    g.output(y);
+    let mut m = g.model().clone();
+    assert!(compile(&serialize(&m)).is_ok());
+    let b = op_input(&m, 1, 1);
+    m.tensors[b].shape = vec![1, 1];
+    expect_invalid(
+        &serialize(&m),
+        1,
+        "ADD",
+        &["[1, 10] and [1, 1]", "broadcasting is not supported"],
+    );
+}
+
+#[test]
+fn conv_output_shape_must_follow_strides_and_padding() {
+    let mut m = tiny_kws();
+    let BuiltinOptions::Conv2d {
+        stride_w, stride_h, ..
+    } = &mut m.operators[0].options
+    else {
+        panic!("op 0 is not a conv")
+    };
+    assert_eq!((*stride_h, *stride_w), (2, 2));
+    (*stride_h, *stride_w) = (1, 1);
+    let out = op_output(&m, 0);
+    assert_eq!(m.tensors[out].shape, [1, 8, 5, 8]);
+    expect_invalid(
+        &serialize(&m),
+        0,
+        "CONV_2D",
+        &[
+            "has shape [1, 8, 5, 8]",
+            "strides and padding give [1, 16, 10, 8]",
+        ],
+    );
+
+    // The same check from the other side: the output tensor's shape is wrong.
+    let mut m = tiny_kws();
+    let out = op_output(&m, 0);
+    m.tensors[out].shape = vec![1, 8, 6, 8];
+    expect_invalid(
+        &serialize(&m),
+        0,
+        "CONV_2D",
+        &["has shape [1, 8, 6, 8]", "give [1, 8, 5, 8]"],
+    );
+}
+
+#[test]
+fn depthwise_multiplier_must_agree_with_the_shapes() {
+    let mut m = tiny_kws();
+    let BuiltinOptions::DepthwiseConv2d {
+        depth_multiplier, ..
+    } = &mut m.operators[1].options
+    else {
+        panic!("op 1 is not a depthwise conv")
+    };
+    assert_eq!(*depth_multiplier, 1);
+    *depth_multiplier = 2;
+    expect_invalid(
+        &serialize(&m),
+        1,
+        "DEPTHWISE_CONV_2D",
+        &[
+            "depth_multiplier 2 disagrees with the shapes",
+            "8 input channels, 8 filter channels",
+        ],
+    );
+}
+
+#[test]
+fn fully_connected_weights_must_be_constant() {
+    // sine_mlp: three FCs. Make op 1's weights a graph input instead of a constant.
+    let mut m = fixture_model("sine_mlp");
+    let w = op_input(&m, 1, 1);
+    m.tensors[w].buffer = 0;
+    m.inputs.push(w as i32);
+    let msg = expect_invalid(
+        &serialize(&m),
+        1,
+        "FULLY_CONNECTED",
+        &["must be a constant tensor"],
+    );
+    assert!(msg.contains(&format!("weights tensor {w} '")), "{msg}");
+}
+
+#[test]
+fn per_channel_scale_count_must_match_output_channels() {
+    // Caught by the reader: 7 scales along dimension 0 (8 output channels) of the filter.
+    let mut m = tiny_kws();
+    let f = op_input(&m, 0, 1);
+    assert_eq!(m.tensors[f].shape, [8, 3, 3, 1]);
+    let q = m.tensors[f].quantization.as_mut().unwrap();
+    assert_eq!(q.scale.len(), 8);
+    q.scale.pop();
+    q.zero_point.pop();
+    match compile(&serialize(&m)) {
+        Err(Error::Read(e @ ReadError::InvalidQuantization { .. })) => {
+            let text = e.to_string();
+            assert!(
+                text.contains(&format!("tensor {f} '"))
+                    && text.contains(
+                        "invalid quantization: 7 per-channel scales but dimension 0 of shape \
+                         [8,3,3,1] is 8"
+                    ),
+                "{text}"
+            );
+        }
+        other => panic!("expected InvalidQuantization, got {:?}", other.err()),
+    }
+
+    // Caught by prepare: 3 scales along dimension 1 (consistent with the shape, so the
+    // reader accepts it) but CONV_2D needs one per output channel along dimension 0.
+    let mut m = tiny_kws();
+    let q = m.tensors[f].quantization.as_mut().unwrap();
+    q.scale.truncate(3);
+    q.zero_point.truncate(3);
+    q.quantized_dimension = 1;
+    let msg = expect_invalid(
+        &serialize(&m),
+        0,
+        "CONV_2D",
+        &["per-channel along axis 1 with 3 scales"],
+    );
+    assert!(msg.contains("expected axis 0 with 8"), "{msg}");
+}
+
+#[test]
+fn reading_a_tensor_nothing_wrote_is_rejected() {
+    // ADD(FC(a), b) where b is no longer a graph input and no operator writes it.
+    let mut g = Graph::new("errors_unwritten");
+    let a = g.input_i8(&[1, 10], 0.05, 3);
+    let b = g.input_i8(&[1, 10], 0.04, -7);
+    let x = g.fully_connected(a, Fc::new(10));
+    let y = g.add(x, b, Activation::None);
+    g.output(y);
+    let mut m = g.model().clone();
+    let b = op_input(&m, 1, 1);
+    m.inputs.retain(|&t| t as usize != b);
+    let msg = expect_invalid(&serialize(&m), 1, "ADD", &["before any operator writes it"]);
+    assert!(
+        msg.contains(&format!("reads tensor {b} 'input_1'")),
+        "{msg}"
+    );
+
+    // Operators out of execution order are the same error.
+    let mut m = tiny_kws();
+    m.operators.swap(3, 4);
+    let reshaped = op_output(&m, 4);
+    let msg = expect_invalid(
+        &serialize(&m),
+        3,
+        "FULLY_CONNECTED",
+        &["before any operator writes it", "execution order"],
+    );
+    assert!(msg.contains(&format!("tensor {reshaped} '")), "{msg}");
+}
+
+#[test]
+fn graph_level_errors_have_no_operator() {
+    let mut m = tiny_kws();
+    let last = op_output(&m, 5);
+    m.outputs = vec![last as i32, 0];
+    // Tensor 0 is the graph input: both an input and an output.
+    match compile(&serialize(&m)) {
+        Err(Error::Plan(e)) => assert_eq!(
+            Error::Plan(e).to_string(),
+            "cannot plan memory: tensor 0 is both a graph input and a graph output"
+        ),
+        other => panic!("expected a plan error, got {:?}", other.err()),
+    }
+
+    let mut m = tiny_kws();
+    m.operators.pop();
+    m.outputs = vec![last as i32];
+    match compile(&serialize(&m)) {
+        Err(Error::Validate(e)) => {
+            assert_eq!(e.op_index, None);
+            assert_eq!(
+                Error::Validate(e).to_string(),
+                format!("invalid model: model: graph output tensor {last} is never written")
+            );
+        }
+        other => panic!("expected a validation error, got {:?}", other.err()),
+    }
+}
+
+// ---- 5. generate_crate ----------------------------------------------------------------------
+
+#[test]
+fn generate_crate_rejects_bad_crate_names() {
+    let bytes = fixture_file("sine_mlp");
+    for name in [
+        "",
+        "my crate",
+        "../evil",
+        "a/b",
+        "crate\"name",
+        "naïve",
+        "x\ny",
+    ] {
+        let Err(e) = generate_crate(&bytes, name, "model.tflite") else {
+            panic!("crate name {name:?} accepted");
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains(&format!("crate name '{name}'"))
+                && text.contains("must be ASCII letters, digits, '_' or '-'"),
+            "{name:?}: {text}"
+        );
+    }
+    // The name is checked before the model is read: a bad name on a bad file reports the name.
+    let e = generate_crate(b"junk", "bad name", "junk.tflite")
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("crate name 'bad name'"), "{e}");
+    // Good names pass.
+    for name in ["sine", "sine_mlp", "sine-mlp", "Sine2"] {
+        let krate =
+            generate_crate(&bytes, name, "model.tflite").unwrap_or_else(|e| panic!("{name}: {e}"));
+        let cargo = krate
+            .files
+            .iter()
+            .find(|(p, _)| p == "Cargo.toml")
+            .map(|(_, c)| String::from_utf8_lossy(c).into_owned())
+            .unwrap();
+        assert!(cargo.contains(&format!("name = \"{name}\"")), "{cargo}");
     }
 }

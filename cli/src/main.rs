@@ -37,38 +37,9 @@ fn read_model(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// A crate name from a file stem (or, for a file called `model.tflite`, its folder's name):
-/// lowercase ASCII, '_' for anything else.
-fn crate_name(path: &Path) -> String {
-    let mut stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
-    if stem == "model" {
-        if let Some(dir) = path
-            .parent()
-            .and_then(|p| p.file_name())
-            .and_then(|s| s.to_str())
-        {
-            stem = dir;
-        }
-    }
-    let mut name: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        name.insert_str(0, "model_");
-    }
-    name
-}
-
 fn build(model: &Path, out: &Path, name: Option<String>) -> Result<(), String> {
     let bytes = read_model(model)?;
-    let name = name.unwrap_or_else(|| crate_name(model));
+    let name = name.unwrap_or_else(|| kiln_codegen::default_name(model));
     let source_name = model
         .file_name()
         .and_then(|s| s.to_str())

@@ -152,7 +152,8 @@ impl Compiled {
     /// The generated crate root, pretty-printed, plus its data files.
     pub fn emit_source(&self, opts: &EmitOptions) -> Result<(String, DataFiles), Error> {
         let emitted = back::rust::emit(self, opts);
-        let file: syn::File = syn::parse2(emitted.lib).map_err(|e| Error::Emit(e.to_string()))?;
+        let file: syn::File =
+            syn::parse2(emitted.crate_root()).map_err(|e| Error::Emit(e.to_string()))?;
         Ok((
             space_items(&prettyplease::unparse(&file)),
             emitted.data_files,
@@ -185,6 +186,56 @@ fn space_items(source: &str) -> String {
 /// Data files of a generated crate: (file name under `data/`, bytes).
 pub type DataFiles = Vec<(String, Vec<u8>)>;
 
+/// Compiles `tflite` into `pub mod NAME { .. }` tokens with weights as byte strings and the
+/// runtime inlined (what `include_model!` expands to). `track` is the model file's absolute
+/// path, included with `include_bytes!` so cargo rebuilds when it changes.
+pub fn generate_module(
+    tflite: &[u8],
+    name: &str,
+    source_name: &str,
+    target: Option<&str>,
+    track: Option<&str>,
+) -> Result<proc_macro2::TokenStream, Error> {
+    let ident: syn::Ident = syn::parse_str(name)
+        .map_err(|_| Error::Emit(format!("module name '{name}' is not a Rust identifier")))?;
+    let compiled = compile(tflite)?;
+    let opts = EmitOptions {
+        weights: WeightStorage::Inline,
+        source_name: source_name.to_string(),
+        target: target.map(str::to_string),
+    };
+    Ok(back::rust::emit(&compiled, &opts).module(&ident, track))
+}
+
+/// The default crate/module name for a model file: its stem (or, for `model.tflite`, its
+/// folder's name), lowercased, with `_` for anything not ASCII alphanumeric.
+pub fn default_name(path: &std::path::Path) -> String {
+    let mut stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
+    if stem == "model" {
+        if let Some(dir) = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|s| s.to_str())
+        {
+            stem = dir;
+        }
+    }
+    let mut name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name.insert_str(0, "model_");
+    }
+    name
+}
+
 /// A generated crate: relative paths and contents.
 pub struct GeneratedCrate {
     /// Files to write, relative to the crate directory.
@@ -211,6 +262,7 @@ pub fn generate_crate(
     let opts = EmitOptions {
         weights: WeightStorage::Files,
         source_name: source_name.to_string(),
+        target: None,
     };
     let (lib, data) = compiled.emit_source(&opts)?;
     let cargo_toml = format!(

@@ -1,0 +1,99 @@
+//! `kiln::include_model!`: compiles a quantized TensorFlow Lite model into a `no_std` Rust
+//! module at build time.
+//!
+//! ```ignore
+//! kiln::include_model!("models/kws.tflite");                       // -> pub mod kws { .. }
+//! kiln::include_model!("models/kws.tflite", name = wake, target = "cortex-m4");
+//!
+//! let mut model = kws::Model::new();
+//! let output: &kws::Output = model.predict(&input);
+//! ```
+//!
+//! The path is relative to the calling crate's `CARGO_MANIFEST_DIR`. The module holds the same
+//! items as a crate written by `kiln build` (`Model`, `Input`, `Output`, shapes, scales,
+//! `ARENA_BYTES`). Every failure is a compile error pointing at the path literal. This crate
+//! only parses the arguments and calls `kiln-codegen`.
+
+use std::path::PathBuf;
+
+use proc_macro::TokenStream;
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitStr, Token};
+
+/// The macro's arguments: a path literal, then `name = ident` and `target = "..."`.
+struct Args {
+    path: LitStr,
+    name: Option<Ident>,
+    target: Option<LitStr>,
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let path: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the model path as a string literal, e.g. include_model!(\"models/kws.tflite\")",
+            )
+        })?;
+        let mut args = Args {
+            path,
+            name: None,
+            target: None,
+        };
+        while !input.is_empty() {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let key: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            match key.to_string().as_str() {
+                "name" if args.name.is_none() => args.name = Some(input.parse()?),
+                "target" if args.target.is_none() => args.target = Some(input.parse()?),
+                "name" | "target" => {
+                    return Err(syn::Error::new(key.span(), format!("option `{key}` given twice")))
+                }
+                _ => {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        format!("unknown option `{key}`; the options are `name = ident` and `target = \"core or board\"`"),
+                    ))
+                }
+            }
+        }
+        Ok(args)
+    }
+}
+
+/// Compiles a .tflite model into `pub mod NAME { .. }` at build time. See the crate docs.
+#[proc_macro]
+pub fn include_model(input: TokenStream) -> TokenStream {
+    let args = syn::parse_macro_input!(input as Args);
+    expand(&args)
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
+}
+
+fn expand(args: &Args) -> syn::Result<proc_macro2::TokenStream> {
+    let span = args.path.span();
+    let err = |msg: String| syn::Error::new(span, msg);
+    let rel = PathBuf::from(args.path.value());
+    let base = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .ok_or_else(|| err("CARGO_MANIFEST_DIR is not set; build with cargo".into()))?;
+    let path = base.join(&rel);
+    let bytes = std::fs::read(&path)
+        .map_err(|e| err(format!("cannot read model file {}: {e}", path.display())))?;
+    let name = match &args.name {
+        Some(ident) => ident.to_string(),
+        None => kiln_codegen::default_name(&rel),
+    };
+    let source_name = rel
+        .file_name()
+        .and_then(|s| s.to_str())
+        .unwrap_or("model.tflite");
+    let target = args.target.as_ref().map(LitStr::value);
+    let track = path.to_str();
+    kiln_codegen::generate_module(&bytes, &name, source_name, target.as_deref(), track)
+        .map_err(|e| err(format!("{}: {e}", rel.display())))
+}
