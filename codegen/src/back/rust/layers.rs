@@ -4,6 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{doc, output_ident, read_expr, region_ident, shape_str, Statics};
+use crate::back::rust::runtime as rt;
 use crate::ir::DType;
 use crate::plan::Location;
 use crate::prepare::{Kernel, Layer, Weights};
@@ -18,13 +19,28 @@ pub(crate) struct EmittedLayer {
 /// A runtime parameter struct as a Rust expression (`rt::Conv { .. }`): its `Debug` form is
 /// valid struct-literal syntax, so the constants come from the one definition in the runtime.
 fn params_expr<T: std::fmt::Debug>(params: &T) -> TokenStream {
-    let text = format!("rt::{params:?}");
+    let text = qualify_structs(&format!("{params:?}"));
     syn::parse_str::<syn::Expr>(&text)
         .map(|e| quote!(#e))
         .unwrap_or_else(|e| {
             let msg = format!("kiln bug: cannot print parameters {text}: {e}");
             quote!(compile_error!(#msg))
         })
+}
+
+/// Prefixes every struct name in a `Debug` rendering (`Conv { shape: ConvShape { .. } }`)
+/// with `rt::`, where the generated code finds the runtime's types.
+fn qualify_structs(debug: &str) -> String {
+    let mut out = String::with_capacity(debug.len() + 16);
+    let mut word_start = true;
+    for c in debug.chars() {
+        if word_start && c.is_ascii_uppercase() {
+            out.push_str("rt::");
+        }
+        word_start = !(c.is_ascii_alphanumeric() || c == '_' || c == '.');
+        out.push(c);
+    }
+    out
 }
 
 /// Statics for a weighted layer; returns the arguments `filter, bias, multipliers, shifts`.
@@ -61,6 +77,14 @@ fn weight_args(prefix: &str, w: &Weights, statics: &mut Statics, what: &str) -> 
     quote!(&#filter.0, #bias, &#mult, &#shift)
 }
 
+/// Filter, stride, dilation and padding of a convolution, for its doc comment.
+fn conv_details(s: &rt::ConvShape) -> String {
+    format!(
+        "{}×{} filter, stride {}×{}, dilation {}×{}, padding {} top / {} left",
+        s.k_h, s.k_w, s.stride_h, s.stride_w, s.dilation_h, s.dilation_w, s.pad_top, s.pad_left
+    )
+}
+
 /// A sentence on a layer's window, strides and clamp, for its doc comment.
 fn details(kernel: &Kernel) -> Option<String> {
     let clamp = |min: i32, max: i32| {
@@ -72,15 +96,8 @@ fn details(kernel: &Kernel) -> Option<String> {
     };
     Some(match kernel {
         Kernel::Conv2d(p, _) | Kernel::DepthwiseConv2d(p, _) => format!(
-            "{}×{} filter, stride {}×{}, dilation {}×{}, padding {} top / {} left{}.",
-            p.k_h,
-            p.k_w,
-            p.stride_h,
-            p.stride_w,
-            p.dilation_h,
-            p.dilation_w,
-            p.pad_top,
-            p.pad_left,
+            "{}{}.",
+            conv_details(&p.shape),
             clamp(p.act_min, p.act_max)
         ),
         Kernel::AveragePool(p) | Kernel::MaxPool(p) => format!(

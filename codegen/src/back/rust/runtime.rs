@@ -246,12 +246,12 @@ pub fn copy<T: Copy>(input: &[T], output: &mut [T]) {
 // Kernels
 // ---------------------------------------------------------------------------------------------
 
-/// Per-layer constants of CONV_2D and DEPTHWISE_CONV_2D (NHWC activations).
+/// Geometry of a CONV_2D or DEPTHWISE_CONV_2D layer (NHWC activations).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Conv {
+pub struct ConvShape {
     /// Batch size.
     pub batches: usize,
-    /// Input height, width and channels.
+    /// Input height.
     pub in_h: usize,
     /// Input width.
     pub in_w: usize,
@@ -283,6 +283,13 @@ pub struct Conv {
     pub pad_left: usize,
     /// Depthwise channel multiplier (1 for CONV_2D).
     pub depth_multiplier: usize,
+}
+
+/// Per-layer constants of int8 CONV_2D and DEPTHWISE_CONV_2D.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv {
+    /// Geometry.
+    pub shape: ConvShape,
     /// `-input_zero_point`.
     pub input_offset: i32,
     /// `output_zero_point`.
@@ -321,33 +328,34 @@ pub fn conv2d(
     shift: &[i32],
     output: &mut [i8],
 ) {
-    let groups = p.in_c / p.k_c;
-    let out_c_per_group = p.out_c / groups;
+    let s = &p.shape;
+    let groups = s.in_c / s.k_c;
+    let out_c_per_group = s.out_c / groups;
     let mut out_index = 0usize;
-    for b in 0..p.batches {
-        for oy in 0..p.out_h {
-            let y0 = window_start(oy, p.stride_h, p.pad_top);
-            for ox in 0..p.out_w {
-                let x0 = window_start(ox, p.stride_w, p.pad_left);
-                for oc in 0..p.out_c {
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            for ox in 0..s.out_w {
+                let x0 = window_start(ox, s.stride_w, s.pad_left);
+                for oc in 0..s.out_c {
                     let group = oc / out_c_per_group;
                     let mut acc = 0i32;
-                    for ky in 0..p.k_h {
-                        let iy = y0 + (ky * p.dilation_h) as isize;
-                        if iy < 0 || iy >= p.in_h as isize {
+                    for ky in 0..s.k_h {
+                        let iy = y0 + (ky * s.dilation_h) as isize;
+                        if iy < 0 || iy >= s.in_h as isize {
                             continue;
                         }
-                        for kx in 0..p.k_w {
-                            let ix = x0 + (kx * p.dilation_w) as isize;
-                            if ix < 0 || ix >= p.in_w as isize {
+                        for kx in 0..s.k_w {
+                            let ix = x0 + (kx * s.dilation_w) as isize;
+                            if ix < 0 || ix >= s.in_w as isize {
                                 continue;
                             }
-                            let in_base = ((b * p.in_h + iy as usize) * p.in_w + ix as usize)
-                                * p.in_c
-                                + group * p.k_c;
-                            let f_base = ((oc * p.k_h + ky) * p.k_w + kx) * p.k_c;
-                            let xs = input.get(in_base..in_base + p.k_c).unwrap_or(&[]);
-                            let ws = filter.get(f_base..f_base + p.k_c).unwrap_or(&[]);
+                            let in_base = ((b * s.in_h + iy as usize) * s.in_w + ix as usize)
+                                * s.in_c
+                                + group * s.k_c;
+                            let f_base = ((oc * s.k_h + ky) * s.k_w + kx) * s.k_c;
+                            let xs = input.get(in_base..in_base + s.k_c).unwrap_or(&[]);
+                            let ws = filter.get(f_base..f_base + s.k_c).unwrap_or(&[]);
                             for (&x, &w) in xs.iter().zip(ws) {
                                 acc = acc.wrapping_add(
                                     (w as i8 as i32)
@@ -383,30 +391,31 @@ pub fn depthwise_conv2d(
     shift: &[i32],
     output: &mut [i8],
 ) {
+    let s = &p.shape;
     let mut out_index = 0usize;
-    for b in 0..p.batches {
-        for oy in 0..p.out_h {
-            let y0 = window_start(oy, p.stride_h, p.pad_top);
-            for ox in 0..p.out_w {
-                let x0 = window_start(ox, p.stride_w, p.pad_left);
-                for ic in 0..p.in_c {
-                    for m in 0..p.depth_multiplier {
-                        let oc = ic * p.depth_multiplier + m;
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            for ox in 0..s.out_w {
+                let x0 = window_start(ox, s.stride_w, s.pad_left);
+                for ic in 0..s.in_c {
+                    for m in 0..s.depth_multiplier {
+                        let oc = ic * s.depth_multiplier + m;
                         let mut acc = 0i32;
-                        for ky in 0..p.k_h {
-                            let iy = y0 + (ky * p.dilation_h) as isize;
-                            if iy < 0 || iy >= p.in_h as isize {
+                        for ky in 0..s.k_h {
+                            let iy = y0 + (ky * s.dilation_h) as isize;
+                            if iy < 0 || iy >= s.in_h as isize {
                                 continue;
                             }
-                            for kx in 0..p.k_w {
-                                let ix = x0 + (kx * p.dilation_w) as isize;
-                                if ix < 0 || ix >= p.in_w as isize {
+                            for kx in 0..s.k_w {
+                                let ix = x0 + (kx * s.dilation_w) as isize;
+                                if ix < 0 || ix >= s.in_w as isize {
                                     continue;
                                 }
-                                let i = ((b * p.in_h + iy as usize) * p.in_w + ix as usize)
-                                    * p.in_c
+                                let i = ((b * s.in_h + iy as usize) * s.in_w + ix as usize)
+                                    * s.in_c
                                     + ic;
-                                let f = (ky * p.k_w + kx) * p.out_c + oc;
+                                let f = (ky * s.k_w + kx) * s.out_c + oc;
                                 let x = input.get(i).copied().unwrap_or(0) as i32;
                                 let w = filter.get(f).copied().unwrap_or(0) as i8 as i32;
                                 acc = acc
