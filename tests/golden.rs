@@ -1,12 +1,13 @@
 //! Golden tests through generated code: every model (fixtures always, the real models in
 //! `../shared/models` when `KILN_REAL_MODELS=1`) is compiled to a crate, the crates are built
 //! in one cargo invocation (host, and `thumbv7em-none-eabihf`), and every golden input must
-//! give the golden output byte for byte.
+//! give the golden output byte for byte: through the generated crates (what `kiln build`
+//! writes) and through the modules `kiln::include_model!` expands to.
 
-use kiln_e2e::{fixture_cases, real_models, run_goldens, REAL_MODELS_ENV};
+use kiln_e2e::{fixture_cases, real_models, run_goldens, Case, REAL_MODELS_ENV};
 
 /// Float-only model: comes with the float issue.
-const NOT_YET: &[&str] = &["magic_wand"];
+const NOT_YET: &[&str] = &[];
 /// Fixtures that exist to exercise errors, not goldens.
 const ERROR_FIXTURES: &[&str] = &["unsupported_tanh"];
 
@@ -28,36 +29,43 @@ fn generated_crates_match_tflm_goldens() {
         "generation failed:\n{}",
         run.generate_errors.join("\n")
     );
-    let fails: Vec<&String> = run
-        .lines
-        .iter()
-        .filter(|l| !l.starts_with("PASS"))
-        .collect();
-    let passes = run.lines.len() - fails.len();
+    let passes = check_lines("crates (kiln build)", &run.lines, &cases);
+    let macro_passes = check_lines("modules (kiln::include_model!)", &run.macro_lines, &cases);
+    assert_eq!(
+        passes, macro_passes,
+        "the two runners ran different numbers of golden cases"
+    );
     eprintln!(
-        "{passes} golden cases bit-exact over {} models",
+        "{passes} golden cases bit-exact over {} models, through the generated crates and through include_model!",
         cases.len()
     );
+}
+
+/// Checks one runner's output: every line `PASS`, and every model with at least one golden
+/// case. Returns the number of cases.
+fn check_lines(runner: &str, lines: &[String], cases: &[Case]) -> usize {
+    let fails: Vec<&str> = lines
+        .iter()
+        .filter(|l| !l.starts_with("PASS "))
+        .map(String::as_str)
+        .collect();
     assert!(
         fails.is_empty(),
-        "{} golden cases differ:\n{}",
+        "{runner}: {} golden cases differ:\n{}",
         fails.len(),
-        fails
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
+        fails.join("\n")
     );
     // Every model must have contributed at least one golden case.
-    for case in &cases {
+    for case in cases {
         assert!(
-            run.lines
+            lines
                 .iter()
                 .any(|l| l.split(' ').nth(1) == Some(case.name.as_str())),
-            "{} has no golden cases",
+            "{runner}: {} has no golden cases",
             case.name
         );
     }
+    lines.len()
 }
 
 /// `"head": N` from an oracle `describe.json` (TFLM's planned activations + scratch bytes).

@@ -119,8 +119,11 @@ fn golden_sets(
 
 /// The result of running every golden through generated code.
 pub struct GoldenRun {
-    /// One line per golden case: `PASS name tag` or `FAIL name tag: ...`.
+    /// One line per golden case, from the crates `kiln build` writes: `PASS name tag` or
+    /// `FAIL name tag: ...`.
     pub lines: Vec<String>,
+    /// The same, from the modules `kiln::include_model!` expands to (`macro_runner`).
+    pub macro_lines: Vec<String>,
     /// Names of models whose crate failed to generate, with the error.
     pub generate_errors: Vec<String>,
 }
@@ -143,7 +146,10 @@ fn run(cmd: &mut Command) -> Result<String, String> {
 }
 
 /// Generates a crate per case into `work/models/`, a runner crate that feeds every golden
-/// input through them, builds everything with one cargo invocation and runs it.
+/// input through them, and a `macro_runner` crate that does the same through one
+/// `kiln::include_model!("<absolute model path>", name = <case>)` per case (the macro crate
+/// in `macros/`, not the generated crates); builds both runners with one cargo invocation and
+/// runs each.
 /// With `cross_target`, also links every generated crate into one `no_std` firmware binary
 /// for that target whose panic handler is an undefined symbol: proof that `predict` has no
 /// panicking path.
@@ -157,8 +163,13 @@ pub fn run_goldens(
     std::fs::create_dir_all(work.join("runner/src")).map_err(|e| e.to_string())?;
     let mut generate_errors = Vec::new();
     let mut deps = String::new();
-    let mut members = vec!["\"runner\"".to_string(), "\"firmware\"".to_string()];
+    let mut members = vec![
+        "\"runner\"".to_string(),
+        "\"macro_runner\"".to_string(),
+        "\"firmware\"".to_string(),
+    ];
     let mut calls = String::new();
+    let mut macro_includes = String::new();
     let mut firmware_calls = String::new();
     for case in cases {
         let bytes =
@@ -179,6 +190,17 @@ pub fn run_goldens(
             std::fs::write(&path, contents).map_err(|e| e.to_string())?;
         }
         members.push(format!("\"models/{}\"", case.name));
+        let model_path = case
+            .model
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", case.model.display()))?;
+        writeln!(
+            macro_includes,
+            "kiln::include_model!({:?}, name = {});",
+            model_path.to_str().ok_or("model path is not UTF-8")?,
+            case.name
+        )
+        .unwrap();
         writeln!(
             deps,
             "{} = {{ path = \"../models/{}\" }}",
@@ -269,21 +291,50 @@ pub fn run_goldens(
     let main = format!("{RUNNER_PRELUDE}\nfn main() {{\n{calls}}}\n");
     std::fs::write(work.join("runner/src/main.rs"), main).map_err(|e| e.to_string())?;
 
+    // The macro runner: the same comparisons, over modules expanded by `include_model!`.
+    std::fs::create_dir_all(work.join("macro_runner/src")).map_err(|e| e.to_string())?;
+    let macro_runner_toml = format!(
+        "[package]\nname = \"macro_runner\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [dependencies]\nkiln = {{ path = {:?} }}\n",
+        repo_root()
+            .join("macros")
+            .to_str()
+            .ok_or("repository path is not UTF-8")?
+    );
+    std::fs::write(work.join("macro_runner/Cargo.toml"), macro_runner_toml)
+        .map_err(|e| e.to_string())?;
+    let macro_main = format!("{RUNNER_PRELUDE}\n{macro_includes}\nfn main() {{\n{calls}}}\n");
+    std::fs::write(work.join("macro_runner/src/main.rs"), macro_main).map_err(|e| e.to_string())?;
+    // The macro's dependencies (syn, quote, ..) at the versions kiln's own lockfile pins, so
+    // this workspace resolves from what building kiln already fetched.
+    std::fs::copy(repo_root().join("Cargo.lock"), work.join("Cargo.lock"))
+        .map_err(|e| format!("cannot copy kiln's Cargo.lock: {e}"))?;
+
     let target_dir = work.join("target");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let stdout = run(Command::new(&cargo)
+    // Both runners in one cargo invocation, then each binary on its own.
+    run(Command::new(&cargo)
         .args([
-            "run",
+            "build",
             "--quiet",
             "--release",
             "-p",
             "runner",
+            "-p",
+            "macro_runner",
             "--manifest-path",
         ])
         .arg(work.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir)
         .env_remove("RUSTFLAGS"))?;
+    let exe = |name: &str| {
+        target_dir
+            .join("release")
+            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+    };
+    let stdout = run(&mut Command::new(exe("runner")))?;
+    let macro_stdout = run(&mut Command::new(exe("macro_runner")))?;
     if let Some(target) = cross_target {
         // One no_std binary calling every model's predict, fat LTO: its panic handler calls
         // an undefined symbol, so linking fails if any panicking path survives optimisation.
@@ -306,6 +357,7 @@ pub fn run_goldens(
     }
     Ok(GoldenRun {
         lines: stdout.lines().map(str::to_string).collect(),
+        macro_lines: macro_stdout.lines().map(str::to_string).collect(),
         generate_errors,
     })
 }

@@ -1,9 +1,11 @@
 //! `kiln`: compile a quantized .tflite model into a standalone `no_std` Rust crate.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use kiln_codegen::Compiled;
 
 /// kiln: ahead-of-time compiler from quantized TFLite models to no_std Rust.
 #[derive(Parser)]
@@ -25,11 +27,29 @@ enum Command {
         /// Crate name (default: the model file's stem).
         #[arg(long)]
         name: Option<String>,
+        /// Board or core to tune for and check the model against (e.g. nrf52840,
+        /// cortex-m4f); default: portable code, no fit check.
+        #[arg(long)]
+        target: Option<String>,
     },
-    /// Print the layer table and the arena plan of MODEL.
+    /// Print the layer table and the arena plan of MODEL; optionally draw the plan as SVG
+    /// and/or write everything as JSON.
+    ///
+    /// With `--svg -` or `--json -` the image or document goes to stdout instead of the
+    /// tables (at most one of them can use stdout); with file names the tables are printed
+    /// as usual.
     Inspect {
         /// The .tflite model.
         model: PathBuf,
+        /// Draw the arena over time into FILE ('-' for stdout): x = layer, y = arena offset,
+        /// one rectangle per arena buffer (tooltip: tensor, shape, lifetime), the peak marked.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Write layers (op, inputs/outputs with shapes, dtypes, quantization and locations,
+        /// MACs, weight bytes), arena buffers (tensor, name, offset, bytes, first and last
+        /// layer) and arena_bytes as JSON into FILE ('-' for stdout).
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
     },
 }
 
@@ -37,15 +57,35 @@ fn read_model(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-fn build(model: &Path, out: &Path, name: Option<String>) -> Result<(), String> {
+/// Writes the crate; returns the summary line for stdout.
+fn build(
+    model: &Path,
+    out: &Path,
+    name: Option<String>,
+    target: Option<&str>,
+) -> Result<String, String> {
     let bytes = read_model(model)?;
     let name = name.unwrap_or_else(|| kiln_codegen::default_name(model));
     let source_name = model
         .file_name()
         .and_then(|s| s.to_str())
         .unwrap_or("model.tflite");
-    let krate = kiln_codegen::generate_crate(&bytes, &name, source_name)
-        .map_err(|e| format!("{}: {e}", model.display()))?;
+    let krate =
+        kiln_codegen::build_crate(&bytes, &name, source_name, target).map_err(|e| match e {
+            kiln_codegen::Error::BadName(_) => format!("--name: {e}"),
+            e => format!("{}: {e}", model.display()),
+        })?;
+    // Weights from an earlier build of another model would linger in data/.
+    let data = out.join("data");
+    if let Ok(entries) = std::fs::read_dir(&data) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "bin") {
+                std::fs::remove_file(&path)
+                    .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+            }
+        }
+    }
     for (rel, contents) in &krate.files {
         let path = out.join(rel);
         if let Some(dir) = path.parent() {
@@ -55,41 +95,91 @@ fn build(model: &Path, out: &Path, name: Option<String>) -> Result<(), String> {
         std::fs::write(&path, contents)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
-    let compiled = kiln_codegen::compile(&bytes).map_err(|e| e.to_string())?;
-    println!(
-        "wrote crate `{name}` to {}: {} layers, {} MACs, weights {} bytes, arena {} bytes",
+    let compiled = &krate.compiled;
+    Ok(format!(
+        "wrote crate `{name}` to {}: {} layers, {} MACs, weights {} bytes, arena {} bytes\n",
         out.display(),
         compiled.layers.len(),
         compiled.macs(),
         compiled.weight_bytes(),
         compiled.plan.arena_bytes
-    );
-    Ok(())
+    ))
 }
 
-fn inspect(model: &Path) -> Result<(), String> {
+/// Writes the requested files; returns what goes to stdout.
+fn inspect(model: &Path, svg: Option<PathBuf>, json: Option<PathBuf>) -> Result<String, String> {
+    let stdout = Path::new("-");
+    if svg.as_deref() == Some(stdout) && json.as_deref() == Some(stdout) {
+        return Err("--svg - and --json - cannot both write to stdout".into());
+    }
     let bytes = read_model(model)?;
     let compiled =
         kiln_codegen::compile(&bytes).map_err(|e| format!("{}: {e}", model.display()))?;
-    println!("{}", model.display());
-    println!("{}", compiled.layer_table());
-    println!(
-        "total: {} MACs, weights {} bytes\n",
+    let name = kiln_codegen::default_name(model);
+    let outputs = [
+        (
+            svg,
+            "arena drawing",
+            Compiled::arena_svg as fn(&Compiled, &str) -> String,
+        ),
+        (json, "JSON", Compiled::inspect_json),
+    ];
+    let (mut wrote, mut to_stdout) = (Vec::new(), None);
+    for (path, what, render) in outputs {
+        match path {
+            Some(path) if path == stdout => to_stdout = Some(render(&compiled, &name)),
+            Some(path) => {
+                std::fs::write(&path, render(&compiled, &name))
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                wrote.push(format!("wrote {what} to {}", path.display()));
+            }
+            None => {}
+        }
+    }
+    if let Some(text) = to_stdout {
+        return Ok(text);
+    }
+    let mut text = format!(
+        "{}\n{}\ntotal: {} MACs, weights {} bytes\n\n{}\n",
+        model.display(),
+        compiled.layer_table(),
         compiled.macs(),
-        compiled.weight_bytes()
+        compiled.weight_bytes(),
+        compiled.plan_table()
     );
-    println!("{}", compiled.plan_table());
-    Ok(())
+    for line in wrote {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    Ok(text)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Build { model, out, name } => build(&model, &out, name),
-        Command::Inspect { model } => inspect(&model),
+        Command::Build {
+            model,
+            out,
+            name,
+            target,
+        } => build(&model, &out, name, target.as_deref()),
+        Command::Inspect { model, svg, json } => inspect(&model, svg, json),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(text) => {
+            // A closed pipe (e.g. `kiln inspect … | head`) is not an error worth a panic.
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("error: cannot write to stdout: {e}");
+                    ExitCode::FAILURE
+                }
+                _ => ExitCode::SUCCESS,
+            }
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

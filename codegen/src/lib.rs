@@ -6,7 +6,9 @@
 //! [`generate_crate`] all of them. The CLI and the proc macro are thin shells over these.
 
 pub mod back;
+pub mod fit;
 pub mod front;
+pub mod inspect;
 pub mod ir;
 pub mod ops;
 pub mod plan;
@@ -28,8 +30,14 @@ pub enum Error {
     Validate(ValidateError),
     /// The tensors cannot be placed in memory.
     Plan(PlanError),
-    /// The generated tokens did not parse as a Rust file (a kiln bug).
+    /// The generated tokens did not parse as a Rust file (a kiln bug), or a bad name.
     Emit(String),
+    /// A crate or module name that is not a valid Rust/Cargo name.
+    BadName(String),
+    /// The `--target` name is not a known board or core.
+    UnknownTarget(String),
+    /// The model does not fit the target board.
+    Fit(fit::FitError),
 }
 
 impl fmt::Display for Error {
@@ -38,7 +46,17 @@ impl fmt::Display for Error {
             Error::Read(e) => write!(f, "{e}"),
             Error::Validate(e) => write!(f, "invalid model: {e}"),
             Error::Plan(e) => write!(f, "cannot plan memory: {e}"),
-            Error::Emit(e) => write!(f, "internal error while emitting code: {e}"),
+            Error::Emit(e) => write!(f, "cannot emit code: {e}"),
+            Error::BadName(name) => write!(
+                f,
+                "{name:?} is not a valid crate or module name (use ASCII letters, digits and '_', starting with a letter or '_')"
+            ),
+            Error::UnknownTarget(name) => write!(
+                f,
+                "unknown target '{name}' (boards and cores: {})",
+                kiln_targets::names().join(", ")
+            ),
+            Error::Fit(e) => write!(f, "{e}"),
         }
     }
 }
@@ -186,6 +204,29 @@ fn space_items(source: &str) -> String {
 /// Data files of a generated crate: (file name under `data/`, bytes).
 pub type DataFiles = Vec<(String, Vec<u8>)>;
 
+/// Accepts names that are both a Cargo package name and a Rust identifier: ASCII letters,
+/// digits and `_`, starting with a letter or `_` (and not a lone `_`).
+fn check_name(name: &str) -> Result<(), Error> {
+    let ok = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name != "_";
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::BadName(name.to_string()))
+    }
+}
+
+/// Resolves a board or core name; for a board, checks that `model` fits it.
+pub fn check_target(model: &Compiled, name: &str) -> Result<kiln_targets::Target, Error> {
+    let target =
+        kiln_targets::lookup(name).ok_or_else(|| Error::UnknownTarget(name.to_string()))?;
+    if let kiln_targets::Target::Board(board) = target {
+        fit::check(model, board).map_err(Error::Fit)?;
+    }
+    Ok(target)
+}
+
 /// Compiles `tflite` into `pub mod NAME { .. }` tokens with weights as byte strings and the
 /// runtime inlined (what `include_model!` expands to). `track` is the model file's absolute
 /// path, included with `include_bytes!` so cargo rebuilds when it changes.
@@ -196,13 +237,14 @@ pub fn generate_module(
     target: Option<&str>,
     track: Option<&str>,
 ) -> Result<proc_macro2::TokenStream, Error> {
-    let ident: syn::Ident = syn::parse_str(name)
-        .map_err(|_| Error::Emit(format!("module name '{name}' is not a Rust identifier")))?;
+    check_name(name)?;
+    let ident: syn::Ident = syn::parse_str(name).map_err(|_| Error::BadName(name.to_string()))?;
     let compiled = compile(tflite)?;
+    let target = target.map(|t| check_target(&compiled, t)).transpose()?;
     let opts = EmitOptions {
         weights: WeightStorage::Inline,
         source_name: source_name.to_string(),
-        target: target.map(str::to_string),
+        target: target.map(|t| t.name().to_string()),
     };
     Ok(back::rust::emit(&compiled, &opts).module(&ident, track))
 }
@@ -240,29 +282,36 @@ pub fn default_name(path: &std::path::Path) -> String {
 pub struct GeneratedCrate {
     /// Files to write, relative to the crate directory.
     pub files: Vec<(String, Vec<u8>)>,
+    /// The compiled model the crate was made from (for summaries).
+    pub compiled: Compiled,
 }
 
-/// Compiles `tflite` into a standalone crate named `name` (`Cargo.toml`, `src/lib.rs`,
-/// `src/rt.rs`, `data/*.bin`, `README.md`).
+/// Compiles `tflite` into a standalone crate named `name` with portable kernels; see
+/// [`build_crate`].
 pub fn generate_crate(
     tflite: &[u8],
     name: &str,
     source_name: &str,
 ) -> Result<GeneratedCrate, Error> {
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        return Err(Error::Emit(format!(
-            "crate name '{name}' must be ASCII letters, digits, '_' or '-'"
-        )));
-    }
+    build_crate(tflite, name, source_name, None)
+}
+
+/// Compiles `tflite` into a standalone crate named `name` (`Cargo.toml`, `src/lib.rs`,
+/// `src/rt.rs`, `data/*.bin`, `README.md`), tuned for `target` (a board or core name; a
+/// board's flash and RAM are checked).
+pub fn build_crate(
+    tflite: &[u8],
+    name: &str,
+    source_name: &str,
+    target: Option<&str>,
+) -> Result<GeneratedCrate, Error> {
+    check_name(name)?;
     let compiled = compile(tflite)?;
+    let target = target.map(|t| check_target(&compiled, t)).transpose()?;
     let opts = EmitOptions {
         weights: WeightStorage::Files,
         source_name: source_name.to_string(),
-        target: None,
+        target: target.map(|t| t.name().to_string()),
     };
     let (lib, data) = compiled.emit_source(&opts)?;
     let cargo_toml = format!(
@@ -292,5 +341,5 @@ pub fn generate_crate(
     for (file, bytes) in data {
         files.push((format!("data/{file}"), bytes));
     }
-    Ok(GeneratedCrate { files })
+    Ok(GeneratedCrate { files, compiled })
 }

@@ -48,8 +48,19 @@ impl Parse for Args {
             let key: Ident = input.parse()?;
             input.parse::<Token![=]>()?;
             match key.to_string().as_str() {
-                "name" if args.name.is_none() => args.name = Some(input.parse()?),
-                "target" if args.target.is_none() => args.target = Some(input.parse()?),
+                "name" if args.name.is_none() => {
+                    args.name = Some(input.parse().map_err(|e| {
+                        syn::Error::new(e.span(), "`name` takes an identifier, e.g. `name = kws`")
+                    })?)
+                }
+                "target" if args.target.is_none() => {
+                    args.target = Some(input.parse().map_err(|e| {
+                        syn::Error::new(
+                            e.span(),
+                            "`target` takes a string literal, e.g. `target = \"cortex-m4\"`",
+                        )
+                    })?)
+                }
                 "name" | "target" => {
                     return Err(syn::Error::new(key.span(), format!("option `{key}` given twice")))
                 }

@@ -127,6 +127,15 @@ impl Tensor {
         self.data.iter().flatten().map(|&b| b as i8).collect()
     }
 
+    /// Constant data as little-endian f32 (empty when not constant).
+    pub fn data_f32(&self) -> Vec<f32> {
+        self.data
+            .iter()
+            .flat_map(|d| d.chunks_exact(4))
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    }
+
     /// Constant data as little-endian i32 (empty when not constant).
     pub fn data_i32(&self) -> Vec<i32> {
         self.data
@@ -240,6 +249,58 @@ pub enum OpKind {
     Quantize,
     /// Int8 to float.
     Dequantize,
+    /// Element-wise multiplication with numpy-style broadcasting.
+    Mul {
+        /// Fused activation.
+        activation: Activation,
+    },
+    /// Element-wise subtraction (first minus second) with numpy-style broadcasting.
+    Sub {
+        /// Fused activation.
+        activation: Activation,
+    },
+    /// `1 / (1 + exp(-x))`.
+    Logistic,
+    /// `tanh(x)`.
+    Tanh,
+    /// `max(x, 0)` (standalone, with requantization).
+    Relu,
+    /// `clamp(x, 0, 6)` (standalone).
+    Relu6,
+    /// `x` for `x >= 0`, `alpha * x` otherwise.
+    LeakyRelu {
+        /// Slope for negative inputs.
+        alpha: f32,
+    },
+    /// `x * relu6(x + 3) / 6`.
+    HardSwish,
+    /// Mean over the axes given by a constant int32 tensor (input 1).
+    Mean {
+        /// Keep reduced axes as size-1 dimensions.
+        keep_dims: bool,
+    },
+    /// Constant padding (PAD: with the output zero point; PADV2: with input 2).
+    Pad,
+    /// Concatenation along one axis.
+    Concatenation {
+        /// The axis (negative counts from the end).
+        axis: i32,
+    },
+    /// Strided slice with constant begin/end/strides (inputs 1..=3).
+    StridedSlice(StridedSliceOptions),
+    /// Permutation of the dimensions by a constant int32 tensor (input 1).
+    Transpose,
+}
+
+/// Options of STRIDED_SLICE (bit `i` of a mask refers to axis `i`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StridedSliceOptions {
+    /// Axes whose begin index is ignored (start from the first element in stride order).
+    pub begin_mask: u32,
+    /// Axes whose end index is ignored (run to the last element in stride order).
+    pub end_mask: u32,
+    /// Axes that are sliced to one element and dropped from the output shape.
+    pub shrink_axis_mask: u32,
 }
 
 /// One operator in execution order.

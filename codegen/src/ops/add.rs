@@ -1,6 +1,6 @@
 //! ADD: int8, equal shapes, TFLM's 20-bit left shift and three rescale multipliers.
 
-use super::Prepared;
+use super::{float_activation_range, Prepared};
 use crate::back::rust::runtime as rt;
 use crate::ir::{Activation, DType};
 use crate::prepare::quant::quantize_multiplier_smaller_than_one;
@@ -11,14 +11,27 @@ pub fn prepare(cx: &OpCx, activation: Activation) -> Prepared {
     let a = cx.input(0, "first input")?;
     let b = cx.input(1, "second input")?;
     let output = cx.output()?;
+    let dtype = if a.1.dtype == DType::F32 {
+        DType::F32
+    } else {
+        DType::I8
+    };
     for (t, role) in [(a, "first input"), (b, "second input"), (output, "output")] {
-        cx.expect_dtype(t, DType::I8, role)?;
+        cx.expect_dtype(t, dtype, role)?;
     }
     if a.1.shape != b.1.shape || a.1.elements() != output.1.elements() {
         return Err(cx.err(format!(
             "inputs have shapes {:?} and {:?}; ADD with broadcasting is not supported yet",
             a.1.shape, b.1.shape
         )));
+    }
+    if dtype == DType::F32 {
+        let (act_min, act_max) = float_activation_range(activation);
+        return Ok((
+            Kernel::AddF32(rt::AddF32 { act_min, act_max }),
+            vec![a.0, b.0],
+            0,
+        ));
     }
     let (a_scale, a_zp) = cx.per_tensor(a, "first input")?;
     let (b_scale, b_zp) = cx.per_tensor(b, "second input")?;

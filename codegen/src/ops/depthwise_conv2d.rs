@@ -1,20 +1,77 @@
-//! DEPTHWISE_CONV_2D: int8, per-channel weights, depth multiplier >= 1, dilation.
+//! DEPTHWISE_CONV_2D: int8 (per-channel weights) or float32; depth multiplier >= 1, dilation.
 
-use super::{bias, expect_symmetric, per_channel_multipliers, weights, Prepared};
+use super::{
+    bias, expect_symmetric, float_activation_range, float_bias, per_channel_multipliers, weights,
+    FloatWeights, Prepared,
+};
 use crate::back::rust::runtime as rt;
-use crate::ir::{DType, DepthwiseConv2dOptions};
+use crate::ir::{DType, DepthwiseConv2dOptions, Tensor, TensorId};
 use crate::prepare::quant::{out_size, padding_before};
-use crate::prepare::{Kernel, OpCx};
+use crate::prepare::{Kernel, OpCx, ValidateError};
 
 /// Validates a DEPTHWISE_CONV_2D and computes its constants.
 pub fn prepare(cx: &OpCx, o: &DepthwiseConv2dOptions) -> Prepared {
-    let c = &o.conv;
     let input = cx.input(0, "input")?;
     let filter = cx.input(1, "filter")?;
     let output = cx.output()?;
-    cx.expect_dtype(input, DType::I8, "input")?;
-    cx.expect_dtype(filter, DType::I8, "filter")?;
-    cx.expect_dtype(output, DType::I8, "output")?;
+    let dtype = if input.1.dtype == DType::F32 {
+        DType::F32
+    } else {
+        DType::I8
+    };
+    cx.expect_dtype(input, dtype, "input")?;
+    cx.expect_dtype(filter, dtype, "filter")?;
+    cx.expect_dtype(output, dtype, "output")?;
+    let shape = geometry(cx, o, input, filter, output)?;
+    let macs =
+        (shape.batches * shape.out_h * shape.out_w * shape.out_c * shape.k_h * shape.k_w) as u64;
+    let data = filter.1.data.clone().unwrap_or_default();
+    if dtype == DType::F32 {
+        let (act_min, act_max) = float_activation_range(o.conv.activation);
+        let params = rt::ConvF32 {
+            shape,
+            act_min,
+            act_max,
+        };
+        let w = FloatWeights {
+            filter: data,
+            bias: float_bias(cx, 2, shape.out_c)?,
+        };
+        return Ok((Kernel::DepthwiseConv2dF32(params, w), vec![input.0], macs));
+    }
+    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
+    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+    let wq = cx.weight_scales(filter, 3, shape.out_c)?;
+    expect_symmetric(cx, filter.0, &wq.zero_points)?;
+    let bias = bias(cx, 2, shape.out_c)?;
+    let mult = per_channel_multipliers(cx, in_scale, &wq.scales, out_scale, shape.out_c)?;
+    let (act_min, act_max) = cx.activation_range(o.conv.activation, out_scale, out_zp)?;
+    let params = rt::Conv {
+        shape,
+        input_offset: -in_zp,
+        output_offset: out_zp,
+        act_min,
+        act_max,
+    };
+    Ok((
+        Kernel::DepthwiseConv2d(
+            params,
+            weights(data, bias, mult, shape.out_c, -in_zp, |i| i % shape.out_c),
+        ),
+        vec![input.0],
+        macs,
+    ))
+}
+
+/// Checks ranks, the depth multiplier and the output shape; returns the layer's geometry.
+fn geometry(
+    cx: &OpCx,
+    o: &DepthwiseConv2dOptions,
+    input: (TensorId, &Tensor),
+    filter: (TensorId, &Tensor),
+    output: (TensorId, &Tensor),
+) -> Result<rt::ConvShape, ValidateError> {
+    let c = &o.conv;
     cx.expect_rank(input, 4, "input")?;
     cx.expect_rank(filter, 4, "filter")?;
     cx.expect_rank(output, 4, "output")?;
@@ -46,43 +103,23 @@ pub fn prepare(cx: &OpCx, o: &DepthwiseConv2dOptions) -> Prepared {
             [batches, out_h, out_w, out_c]
         )));
     }
-    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
-    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
-    let wq = cx.weight_scales(filter, 3, out_c)?;
-    expect_symmetric(cx, filter.0, &wq.zero_points)?;
-    let bias = bias(cx, 2, out_c)?;
-    let mult = per_channel_multipliers(cx, in_scale, &wq.scales, out_scale, out_c)?;
-    let (act_min, act_max) = cx.activation_range(c.activation, out_scale, out_zp)?;
-    let params = rt::Conv {
-        shape: rt::ConvShape {
-            batches,
-            in_h,
-            in_w,
-            in_c,
-            out_h,
-            out_w,
-            out_c,
-            k_h,
-            k_w,
-            k_c: 1,
-            stride_h: c.stride_h,
-            stride_w: c.stride_w,
-            dilation_h: c.dilation_h,
-            dilation_w: c.dilation_w,
-            pad_top: padding_before(in_h, k_h, c.stride_h, c.dilation_h, out_h),
-            pad_left: padding_before(in_w, k_w, c.stride_w, c.dilation_w, out_w),
-            depth_multiplier,
-        },
-        input_offset: -in_zp,
-        output_offset: out_zp,
-        act_min,
-        act_max,
-    };
-    let macs = (batches * out_h * out_w * out_c * k_h * k_w) as u64;
-    let data = filter.1.data.clone().unwrap_or_default();
-    Ok((
-        Kernel::DepthwiseConv2d(params, weights(data, bias, mult)),
-        vec![input.0],
-        macs,
-    ))
+    Ok(rt::ConvShape {
+        batches,
+        in_h,
+        in_w,
+        in_c,
+        out_h,
+        out_w,
+        out_c,
+        k_h,
+        k_w,
+        k_c: 1,
+        stride_h: c.stride_h,
+        stride_w: c.stride_w,
+        dilation_h: c.dilation_h,
+        dilation_w: c.dilation_w,
+        pad_top: padding_before(in_h, k_h, c.stride_h, c.dilation_h, out_h),
+        pad_left: padding_before(in_w, k_w, c.stride_w, c.dilation_w, out_w),
+        depth_multiplier,
+    })
 }

@@ -1,6 +1,9 @@
-//! FULLY_CONNECTED: int8, per-tensor or per-channel weights, any number of rows.
+//! FULLY_CONNECTED: int8 (per-tensor or per-channel weights) or float32, any number of rows.
 
-use super::{bias, per_channel_multipliers, weights, Prepared};
+use super::{
+    bias, float_activation_range, float_bias, per_channel_multipliers, weights, FloatWeights,
+    Prepared,
+};
 use crate::back::rust::runtime as rt;
 use crate::ir::{DType, FullyConnectedOptions};
 use crate::prepare::{Kernel, OpCx};
@@ -10,9 +13,14 @@ pub fn prepare(cx: &OpCx, o: &FullyConnectedOptions) -> Prepared {
     let input = cx.input(0, "input")?;
     let filter = cx.input(1, "weights")?;
     let output = cx.output()?;
-    cx.expect_dtype(input, DType::I8, "input")?;
-    cx.expect_dtype(filter, DType::I8, "weights")?;
-    cx.expect_dtype(output, DType::I8, "output")?;
+    let dtype = if input.1.dtype == DType::F32 {
+        DType::F32
+    } else {
+        DType::I8
+    };
+    cx.expect_dtype(input, dtype, "input")?;
+    cx.expect_dtype(filter, dtype, "weights")?;
+    cx.expect_dtype(output, dtype, "output")?;
     cx.expect_rank(filter, 2, "weights")?;
     cx.expect_const(filter, "weights")?;
     let (out_features, in_features) = (filter.1.shape[0], filter.1.shape[1]);
@@ -30,6 +38,22 @@ pub fn prepare(cx: &OpCx, o: &FullyConnectedOptions) -> Prepared {
             cx.describe(input.0),
             input.1.shape
         )));
+    }
+    let macs = (batches * in_features * out_features) as u64;
+    if dtype == DType::F32 {
+        let (act_min, act_max) = float_activation_range(o.activation);
+        let params = rt::FullyConnectedF32 {
+            batches,
+            in_features,
+            out_features,
+            act_min,
+            act_max,
+        };
+        let w = FloatWeights {
+            filter: filter.1.data.clone().unwrap_or_default(),
+            bias: float_bias(cx, 2, out_features)?,
+        };
+        return Ok((Kernel::FullyConnectedF32(params, w), vec![input.0], macs));
     }
     let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
     let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
@@ -73,10 +97,12 @@ pub fn prepare(cx: &OpCx, o: &FullyConnectedOptions) -> Prepared {
         act_min,
         act_max,
     };
-    let macs = (batches * in_features * out_features) as u64;
     let data = filter.1.data.clone().unwrap_or_default();
     Ok((
-        Kernel::FullyConnected(params, weights(data, bias, mult)),
+        Kernel::FullyConnected(
+            params,
+            weights(data, bias, mult, out_features, -in_zp, |i| i / in_features),
+        ),
         vec![input.0],
         macs,
     ))

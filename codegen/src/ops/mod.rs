@@ -14,7 +14,20 @@ pub mod quantize;
 pub mod reshape;
 pub mod softmax;
 
+// The second ring of int8 ops.
+pub mod activations;
+pub mod concatenation;
+pub mod mean;
+pub mod mul;
+pub mod pad;
+pub mod shapes;
+pub mod strided_slice;
+pub mod sub;
+pub mod transpose;
+
+use crate::ir::Activation;
 use crate::ir::{DType, TensorId};
+pub(crate) use crate::prepare::FloatWeights;
 use crate::prepare::{Kernel, OpCx, ValidateError, Weights};
 
 /// What every op's `prepare` returns: kernel, activation inputs, MACs.
@@ -81,15 +94,57 @@ pub(crate) fn expect_symmetric(
     Ok(())
 }
 
-/// Builds the [`Weights`] of a layer.
+/// TFLite `CalculateActivationRange` for float outputs: the clamp bounds.
+pub(crate) fn float_activation_range(activation: Activation) -> (f32, f32) {
+    match activation {
+        Activation::None => (f32::MIN, f32::MAX),
+        Activation::Relu => (0.0, f32::MAX),
+        Activation::Relu6 => (0.0, 6.0),
+        Activation::ReluN1To1 => (-1.0, 1.0),
+    }
+}
+
+/// Reads and checks an optional float32 bias of `channels` entries (as f32 bytes).
+pub(crate) fn float_bias(
+    cx: &OpCx,
+    slot: usize,
+    channels: usize,
+) -> Result<Option<Vec<u8>>, ValidateError> {
+    let Some((id, t)) = cx.optional_input(slot) else {
+        return Ok(None);
+    };
+    cx.expect_dtype((id, t), DType::F32, "bias")?;
+    cx.expect_const((id, t), "bias")?;
+    if t.elements() != channels {
+        return Err(cx.err(format!(
+            "bias {} has {} elements, expected {channels}",
+            cx.describe(id),
+            t.elements()
+        )));
+    }
+    Ok(t.data.clone())
+}
+
+/// Builds the [`Weights`] of a layer. `channel_of(i)` is the output channel of filter byte
+/// `i`; the folded bias adds `input_offset · Σ filter` per channel to the bias.
 pub(crate) fn weights(
     filter: Vec<u8>,
     bias: Option<Vec<i32>>,
     (multipliers, shifts): (Vec<i32>, Vec<i32>),
+    channels: usize,
+    input_offset: i32,
+    channel_of: impl Fn(usize) -> usize,
 ) -> Weights {
+    let mut folded_bias = bias.clone().unwrap_or_else(|| vec![0; channels]);
+    for (i, &w) in filter.iter().enumerate() {
+        if let Some(b) = folded_bias.get_mut(channel_of(i)) {
+            *b = b.wrapping_add((w as i8 as i32).wrapping_mul(input_offset));
+        }
+    }
     Weights {
         filter,
         bias,
+        folded_bias,
         multipliers,
         shifts,
     }

@@ -1,6 +1,6 @@
-//! AVERAGE_POOL_2D and MAX_POOL_2D: int8, input and output quantization equal.
+//! AVERAGE_POOL_2D and MAX_POOL_2D: int8 (input and output quantization equal) or float32.
 
-use super::Prepared;
+use super::{float_activation_range, Prepared};
 use crate::back::rust::runtime as rt;
 use crate::ir::{DType, Pool2dOptions};
 use crate::prepare::quant::{out_size, padding_before};
@@ -10,8 +10,13 @@ use crate::prepare::{Kernel, OpCx};
 pub fn prepare(cx: &OpCx, o: &Pool2dOptions, average: bool) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    cx.expect_dtype(input, DType::I8, "input")?;
-    cx.expect_dtype(output, DType::I8, "output")?;
+    let dtype = if input.1.dtype == DType::F32 {
+        DType::F32
+    } else {
+        DType::I8
+    };
+    cx.expect_dtype(input, dtype, "input")?;
+    cx.expect_dtype(output, dtype, "output")?;
     cx.expect_rank(input, 4, "input")?;
     cx.expect_rank(output, 4, "output")?;
     let i = &input.1.shape;
@@ -26,15 +31,7 @@ pub fn prepare(cx: &OpCx, o: &Pool2dOptions, average: bool) -> Prepared {
             output.1.shape
         )));
     }
-    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
-    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
-    if in_scale != out_scale || in_zp != out_zp {
-        return Err(cx.err(format!(
-            "input and output quantization must be equal (input scale {in_scale} zero point {in_zp}, output scale {out_scale} zero point {out_zp})"
-        )));
-    }
-    let (act_min, act_max) = cx.activation_range(o.activation, out_scale, out_zp)?;
-    let params = rt::Pool {
+    let window = rt::Pool {
         batches,
         in_h,
         in_w,
@@ -47,13 +44,13 @@ pub fn prepare(cx: &OpCx, o: &Pool2dOptions, average: bool) -> Prepared {
         stride_w: o.stride_w,
         pad_top: padding_before(in_h, o.filter_h, o.stride_h, 1, out_h),
         pad_left: padding_before(in_w, o.filter_w, o.stride_w, 1, out_w),
-        act_min,
-        act_max,
+        act_min: (),
+        act_max: (),
     };
     // A window that lies wholly in the padding has no cells: TFLM fails at run time.
     for (out, stride, pad, filter, size) in [
-        (out_h, o.stride_h, params.pad_top, o.filter_h, in_h),
-        (out_w, o.stride_w, params.pad_left, o.filter_w, in_w),
+        (out_h, o.stride_h, window.pad_top, o.filter_h, in_h),
+        (out_w, o.stride_w, window.pad_left, o.filter_w, in_w),
     ] {
         for k in 0..out {
             let origin = (k * stride) as isize - pad as isize;
@@ -62,10 +59,44 @@ pub fn prepare(cx: &OpCx, o: &Pool2dOptions, average: bool) -> Prepared {
             }
         }
     }
+    if dtype == DType::F32 {
+        let (act_min, act_max) = float_activation_range(o.activation);
+        let params = with_bounds(window, act_min, act_max);
+        return Ok((Kernel::PoolF32 { params, average }, vec![input.0], 0));
+    }
+    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
+    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+    if in_scale != out_scale || in_zp != out_zp {
+        return Err(cx.err(format!(
+            "input and output quantization must be equal (input scale {in_scale} zero point {in_zp}, output scale {out_scale} zero point {out_zp})"
+        )));
+    }
+    let (act_min, act_max) = cx.activation_range(o.activation, out_scale, out_zp)?;
+    let params = with_bounds(window, act_min, act_max);
     let kernel = if average {
         Kernel::AveragePool(params)
     } else {
         Kernel::MaxPool(params)
     };
     Ok((kernel, vec![input.0], 0))
+}
+
+/// The window with its clamp bounds (int8 or float).
+fn with_bounds<A>(w: rt::Pool<()>, act_min: A, act_max: A) -> rt::Pool<A> {
+    rt::Pool {
+        batches: w.batches,
+        in_h: w.in_h,
+        in_w: w.in_w,
+        channels: w.channels,
+        out_h: w.out_h,
+        out_w: w.out_w,
+        filter_h: w.filter_h,
+        filter_w: w.filter_w,
+        stride_h: w.stride_h,
+        stride_w: w.stride_w,
+        pad_top: w.pad_top,
+        pad_left: w.pad_left,
+        act_min,
+        act_max,
+    }
 }

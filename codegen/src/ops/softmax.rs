@@ -13,10 +13,21 @@ const SCALED_DIFF_INTEGER_BITS: i32 = 5;
 pub fn prepare(cx: &OpCx, beta: f32) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    cx.expect_dtype(input, DType::I8, "input")?;
-    cx.expect_dtype(output, DType::I8, "output")?;
+    let dtype = if input.1.dtype == DType::F32 {
+        DType::F32
+    } else {
+        DType::I8
+    };
+    cx.expect_dtype(input, dtype, "input")?;
+    cx.expect_dtype(output, dtype, "output")?;
     if input.1.shape != output.1.shape {
         return Err(cx.err("input and output shapes differ"));
+    }
+    let depth = *input.1.shape.last().unwrap_or(&1);
+    let rows = input.1.elements() / depth.max(1);
+    if dtype == DType::F32 {
+        let params = rt::SoftmaxF32 { rows, depth, beta };
+        return Ok((Kernel::SoftmaxF32(params), vec![input.0], 0));
     }
     let (in_scale, _) = cx.per_tensor(input, "input")?;
     let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
@@ -41,9 +52,8 @@ pub fn prepare(cx: &OpCx, beta: f32) -> Prepared {
         * (1i64 << (31 - SCALED_DIFF_INTEGER_BITS)) as f64
         / (1i64 << input_left_shift) as f64;
     let diff_min = -(max_input_rescaled.floor() as i32);
-    let depth = *input.1.shape.last().unwrap_or(&1);
     let params = rt::Softmax {
-        rows: input.1.elements() / depth.max(1),
+        rows,
         depth,
         input_multiplier,
         input_left_shift,

@@ -1,10 +1,13 @@
-//! Memory planning: where every tensor lives, and the size of the one static arena.
+//! Memory planning: where every tensor lives, and the size of the static arena.
 //!
 //! Graph inputs stay in the caller's buffer, graph outputs live in the model's output fields,
 //! constants in flash; every other tensor gets an offset in the arena. Offsets come from a
 //! greedy first-fit over tensor lifetimes, largest tensor first (like TFLM's greedy planner,
 //! without its 16-byte alignment). A RESHAPE whose output is not a graph output emits no code:
 //! its output aliases its input.
+//!
+//! The arena has one pool per element type (int8, then float32 aligned to 4 bytes), each a
+//! typed array in the generated `Model`; offsets here are bytes from the start of the arena.
 
 use std::fmt;
 
@@ -33,11 +36,27 @@ pub enum Location {
     Unused,
 }
 
+/// A part of the arena holding tensors of one element type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool {
+    /// Element type of its tensors.
+    pub dtype: DType,
+    /// Byte offset of the pool in the arena.
+    pub base: usize,
+    /// Size in bytes.
+    pub bytes: usize,
+}
+
+/// The element types the arena can hold, in pool order.
+pub const POOL_TYPES: [DType; 2] = [DType::I8, DType::F32];
+
 /// One arena buffer and the layers during which it is live (for tables and drawings).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Buffer {
     /// The tensor that owns the storage (RESHAPE aliases share it).
     pub tensor: TensorId,
+    /// Element type (which pool it lives in).
+    pub dtype: DType,
     /// Byte offset in the arena.
     pub offset: usize,
     /// Size in bytes.
@@ -55,8 +74,10 @@ pub struct Plan {
     pub locations: Vec<Location>,
     /// Arena buffers with their lifetimes.
     pub buffers: Vec<Buffer>,
-    /// Size of the arena in bytes.
+    /// Size of the arena in bytes (all pools).
     pub arena_bytes: usize,
+    /// The pools, in arena order.
+    pub pools: Vec<Pool>,
     /// For each layer, whether it emits code (false for aliased RESHAPEs).
     pub runs: Vec<bool>,
 }
@@ -119,42 +140,45 @@ pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
             last[r] = last[r].max(i);
         }
     }
-    let mut candidates: Vec<TensorId> = (0..n)
+    let candidates: Vec<TensorId> = (0..n)
         .filter(|&t| root[t] == t && first[t] != usize::MAX && locations[t] == Location::Unused)
         .collect();
     for &t in &candidates {
         let tensor = &graph.tensors[t];
-        if tensor.dtype != DType::I8 {
+        if !POOL_TYPES.contains(&tensor.dtype) {
             return Err(PlanError(format!(
-                "intermediate tensor {t} '{}' is {}; kiln's arena holds int8 activations only so far",
+                "intermediate tensor {t} '{}' is {}; kiln's arena holds int8 and float32 tensors only",
                 tensor.name, tensor.dtype
             )));
         }
     }
-    candidates.sort_by_key(|&t| (std::cmp::Reverse(graph.tensors[t].bytes()), first[t], t));
     let mut buffers: Vec<Buffer> = Vec::new();
-    for t in candidates {
-        let bytes = graph.tensors[t].bytes();
-        let mut live: Vec<(usize, usize)> = buffers
+    let mut pools = Vec::new();
+    let mut base: usize = 0;
+    for dtype in POOL_TYPES {
+        let mut pool: Vec<TensorId> = candidates
             .iter()
-            .filter(|b| b.first <= last[t] && first[t] <= b.last)
-            .map(|b| (b.offset, b.offset + b.bytes))
+            .copied()
+            .filter(|&t| graph.tensors[t].dtype == dtype)
             .collect();
-        live.sort_unstable();
-        let mut offset = 0;
-        for (start, end) in live {
-            if offset + bytes <= start {
-                break;
-            }
-            offset = offset.max(end);
+        if pool.is_empty() {
+            continue;
         }
-        buffers.push(Buffer {
-            tensor: t,
-            offset,
-            bytes,
-            first: first[t],
-            last: last[t],
+        base = base.next_multiple_of(dtype.size());
+        pool.sort_by_key(|&t| (std::cmp::Reverse(graph.tensors[t].bytes()), first[t], t));
+        let placed = greedy(graph, &pool, &first, &last, base, dtype);
+        let end = placed
+            .iter()
+            .map(|b| b.offset + b.bytes)
+            .max()
+            .unwrap_or(base);
+        pools.push(Pool {
+            dtype,
+            base,
+            bytes: end - base,
         });
+        base = end;
+        buffers.extend(placed);
     }
     buffers.sort_by_key(|b| (b.first, b.offset));
     for b in &buffers {
@@ -169,15 +193,49 @@ pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
             locations[t] = locations[root[t]];
         }
     }
-    let arena_bytes = buffers
-        .iter()
-        .map(|b| b.offset + b.bytes)
-        .max()
-        .unwrap_or(0);
     Ok(Plan {
         locations,
         buffers,
-        arena_bytes,
+        arena_bytes: base,
+        pools,
         runs,
     })
+}
+
+/// First-fit placement of `tensors` (sorted largest first) from byte `base` on, never
+/// overlapping a buffer whose lifetime intersects.
+fn greedy(
+    graph: &Graph,
+    tensors: &[TensorId],
+    first: &[usize],
+    last: &[usize],
+    base: usize,
+    dtype: DType,
+) -> Vec<Buffer> {
+    let mut buffers: Vec<Buffer> = Vec::new();
+    for &t in tensors {
+        let bytes = graph.tensors[t].bytes();
+        let mut live: Vec<(usize, usize)> = buffers
+            .iter()
+            .filter(|b| b.first <= last[t] && first[t] <= b.last)
+            .map(|b| (b.offset, b.offset + b.bytes))
+            .collect();
+        live.sort_unstable();
+        let mut offset = base;
+        for (start, end) in live {
+            if offset + bytes <= start {
+                break;
+            }
+            offset = offset.max(end);
+        }
+        buffers.push(Buffer {
+            tensor: t,
+            dtype,
+            offset,
+            bytes,
+            first: first[t],
+            last: last[t],
+        });
+    }
+    buffers
 }

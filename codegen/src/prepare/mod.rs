@@ -41,10 +41,22 @@ pub struct Weights {
     pub filter: Vec<u8>,
     /// Bias per output channel, when the model has one.
     pub bias: Option<Vec<i32>>,
+    /// `bias + input_offset · Σ filter` per output channel (wrapping): the bias of the fast
+    /// kernels, which then accumulate plain `Σ w·x`.
+    pub folded_bias: Vec<i32>,
     /// Q31 multiplier per output channel (one entry when per-tensor).
     pub multipliers: Vec<i32>,
     /// Shift per output channel (one entry when per-tensor).
     pub shifts: Vec<i32>,
+}
+
+/// Float32 weights of a convolution or fully connected layer, as little-endian f32 bytes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloatWeights {
+    /// Filter, in the layout the kernel reads.
+    pub filter: Vec<u8>,
+    /// Bias per output channel, when the model has one.
+    pub bias: Option<Vec<u8>>,
 }
 
 /// What a layer runs, with all its compile-time constants.
@@ -72,6 +84,40 @@ pub enum Kernel {
     Dequantize(rt::Dequantize),
     /// RESHAPE: no computation (aliased by the planner, or copied into a graph output).
     Reshape,
+    /// Float32 CONV_2D.
+    Conv2dF32(rt::ConvF32, FloatWeights),
+    /// Float32 DEPTHWISE_CONV_2D.
+    DepthwiseConv2dF32(rt::ConvF32, FloatWeights),
+    /// Float32 FULLY_CONNECTED.
+    FullyConnectedF32(rt::FullyConnectedF32, FloatWeights),
+    /// Float32 AVERAGE_POOL_2D (`average`) or MAX_POOL_2D.
+    PoolF32 {
+        /// Geometry and clamp bounds.
+        params: rt::Pool<f32>,
+        /// AVERAGE_POOL_2D when true, MAX_POOL_2D when false.
+        average: bool,
+    },
+    /// Float32 ADD.
+    AddF32(rt::AddF32),
+    /// Float32 SOFTMAX.
+    SoftmaxF32(rt::SoftmaxF32),
+    /// Int8 ADD with broadcasting.
+    AddBroadcast(rt::Add, rt::Broadcast),
+    /// Int8 MUL (broadcast when the shapes differ).
+    Mul(rt::Mul, Option<rt::Broadcast>),
+    /// Int8 SUB (broadcast when the shapes differ); constants laid out as ADD's.
+    Sub(rt::Add, Option<rt::Broadcast>),
+    /// An int8 element-wise op (LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH) as the
+    /// table of TFLM's reference function over all 256 inputs, indexed by `input as u8`.
+    Lookup(Box<[i8; 256]>),
+    /// Int8 MEAN.
+    Mean(rt::Mean),
+    /// Int8 PAD / PADV2.
+    Pad(rt::Pad),
+    /// Int8 CONCATENATION: one part per input, in input order.
+    Concatenation(Vec<rt::ConcatPart>),
+    /// Int8 STRIDED_SLICE or TRANSPOSE as an affine gather.
+    Gather(rt::Gather),
 }
 
 /// One operator, validated, with its constants.
@@ -96,11 +142,23 @@ impl Layer {
     /// Bytes of constant data this layer keeps in flash (filter, bias, multipliers, shifts).
     pub fn weight_bytes(&self) -> usize {
         match &self.kernel {
-            Kernel::Conv2d(_, w) | Kernel::DepthwiseConv2d(_, w) | Kernel::FullyConnected(_, w) => {
+            Kernel::Conv2d(_, w) | Kernel::FullyConnected(_, w) => {
                 w.filter.len()
-                    + w.bias.as_ref().map_or(0, |b| b.len() * 4)
+                    + w.folded_bias.len() * 4
                     + w.multipliers.len() * 4
                     + w.shifts.len() * 4
+            }
+            // Depthwise keeps the plain bias too, for border pixels.
+            Kernel::DepthwiseConv2d(_, w) => {
+                w.filter.len()
+                    + w.folded_bias.len() * 8
+                    + w.multipliers.len() * 4
+                    + w.shifts.len() * 4
+            }
+            Kernel::Conv2dF32(_, w)
+            | Kernel::DepthwiseConv2dF32(_, w)
+            | Kernel::FullyConnectedF32(_, w) => {
+                w.filter.len() + w.bias.as_ref().map_or(0, Vec::len)
             }
             _ => 0,
         }
@@ -149,6 +207,11 @@ impl<'g> OpCx<'g> {
     pub fn input(&self, slot: usize, what: &str) -> Result<(TensorId, &'g Tensor), ValidateError> {
         let id = self.input_id(slot, what)?;
         Ok((id, &self.graph.tensors[id]))
+    }
+
+    /// Number of input slots of the operator (present or omitted).
+    pub fn input_count(&self) -> usize {
+        self.op.inputs.len()
     }
 
     /// The tensor at optional input `slot`.
@@ -357,6 +420,19 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::Softmax { beta } => ops::softmax::prepare(&cx, *beta)?,
             OpKind::Quantize => ops::quantize::prepare(&cx)?,
             OpKind::Dequantize => ops::dequantize::prepare(&cx)?,
+            OpKind::Mul { activation } => ops::mul::prepare(&cx, *activation)?,
+            OpKind::Sub { activation } => ops::sub::prepare(&cx, *activation)?,
+            OpKind::Logistic => ops::activations::logistic(&cx)?,
+            OpKind::Tanh => ops::activations::tanh(&cx)?,
+            OpKind::Relu => ops::activations::relu(&cx)?,
+            OpKind::Relu6 => ops::activations::relu6(&cx)?,
+            OpKind::LeakyRelu { alpha } => ops::activations::leaky_relu(&cx, *alpha)?,
+            OpKind::HardSwish => ops::activations::hard_swish(&cx)?,
+            OpKind::Mean { keep_dims } => ops::mean::prepare(&cx, *keep_dims)?,
+            OpKind::Pad => ops::pad::prepare(&cx)?,
+            OpKind::Concatenation { axis } => ops::concatenation::prepare(&cx, *axis)?,
+            OpKind::StridedSlice(o) => ops::strided_slice::prepare(&cx, o)?,
+            OpKind::Transpose => ops::transpose::prepare(&cx)?,
         };
         layers.push(Layer {
             index,

@@ -3,11 +3,11 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{doc, output_ident, read_expr, region_ident, shape_str, Statics};
+use super::{doc, output_ident, pool_field, read_expr, region_ident, shape_str, Statics};
 use crate::back::rust::runtime as rt;
 use crate::ir::DType;
 use crate::plan::Location;
-use crate::prepare::{Kernel, Layer, Weights};
+use crate::prepare::{FloatWeights, Kernel, Layer, Weights};
 use crate::Compiled;
 
 /// A layer's function and the statement in `predict` that calls it.
@@ -62,6 +62,47 @@ fn weight_args(prefix: &str, w: &Weights, statics: &mut Statics, what: &str) -> 
         }
         None => quote!(None),
     };
+    let (mult, shift) = requantization_statics(prefix, w, statics, what);
+    quote!(&#filter.0, #bias, &#mult, &#shift)
+}
+
+/// The fast kernels' parameters for a convolution-shaped layer.
+fn fast_conv(shape: rt::ConvShape, p: &rt::Conv, per_channel: bool) -> rt::ConvFast {
+    rt::ConvFast {
+        shape,
+        input_zero_point: -p.input_offset,
+        output_offset: p.output_offset,
+        per_channel,
+        act_min: p.act_min,
+        act_max: p.act_max,
+    }
+}
+
+/// Statics for a fast-kernel layer; returns the arguments `filter, folded_bias, multipliers,
+/// shifts`.
+fn fast_weight_args(prefix: &str, w: &Weights, statics: &mut Statics, what: &str) -> TokenStream {
+    let filter = statics.bytes(
+        &format!("{prefix}_FILTER"),
+        &format!("{what}: int8 weights ({} bytes).", w.filter.len()),
+        &w.filter,
+    );
+    let bias = statics.ints(
+        &format!("{prefix}_BIAS"),
+        &format!("{what}: bias + input offset × Σ weights, per output channel."),
+        "i32",
+        &w.folded_bias,
+    );
+    let (mult, shift) = requantization_statics(prefix, w, statics, what);
+    quote!(&#filter.0, &#bias, &#mult, &#shift)
+}
+
+/// The multiplier and shift tables of a layer.
+fn requantization_statics(
+    prefix: &str,
+    w: &Weights,
+    statics: &mut Statics,
+    what: &str,
+) -> (proc_macro2::Ident, proc_macro2::Ident) {
     let mult = statics.ints(
         &format!("{prefix}_MULTIPLIER"),
         &format!("{what}: requantization multipliers (Q31)."),
@@ -74,7 +115,7 @@ fn weight_args(prefix: &str, w: &Weights, statics: &mut Statics, what: &str) -> 
         "i32",
         &w.shifts,
     );
-    quote!(&#filter.0, #bias, &#mult, &#shift)
+    (mult, shift)
 }
 
 /// Filter, stride, dilation and padding of a convolution, for its doc comment.
@@ -95,11 +136,9 @@ fn details(kernel: &Kernel) -> Option<String> {
         }
     };
     Some(match kernel {
-        Kernel::Conv2d(p, _) | Kernel::DepthwiseConv2d(p, _) => format!(
-            "{}{}.",
-            conv_details(&p.shape),
-            clamp(p.act_min, p.act_max)
-        ),
+        Kernel::Conv2d(p, _) | Kernel::DepthwiseConv2d(p, _) => {
+            format!("{}{}.", conv_details(&p.shape), clamp(p.act_min, p.act_max))
+        }
         Kernel::AveragePool(p) | Kernel::MaxPool(p) => format!(
             "{}×{} window, stride {}×{}, padding {} top / {} left{}.",
             p.filter_h,
@@ -123,12 +162,64 @@ fn details(kernel: &Kernel) -> Option<String> {
             clamp(p.act_min, p.act_max)
         ),
         Kernel::Add(p) => format!("Rescaled sum{}.", clamp(p.act_min, p.act_max)),
+        Kernel::Conv2dF32(p, _) | Kernel::DepthwiseConv2dF32(p, _) => {
+            format!("{}.", conv_details(&p.shape))
+        }
         _ => return None,
     })
 }
 
+/// Statics for a float layer; returns the arguments `filter, bias` (f32 bytes).
+fn float_weight_args(
+    prefix: &str,
+    w: &FloatWeights,
+    statics: &mut Statics,
+    what: &str,
+) -> TokenStream {
+    let filter = statics.bytes(
+        &format!("{prefix}_FILTER"),
+        &format!(
+            "{what}: float32 weights, little-endian ({} bytes).",
+            w.filter.len()
+        ),
+        &w.filter,
+    );
+    let bias = match &w.bias {
+        Some(b) => {
+            let id = statics.bytes(
+                &format!("{prefix}_BIAS"),
+                &format!("{what}: float32 bias per output channel, little-endian."),
+                b,
+            );
+            quote!(Some(&#id.0))
+        }
+        None => quote!(None),
+    };
+    quote!(&#filter.0, #bias)
+}
+
+/// The broadcast constant of a binary op, if any, and the argument passing it.
+fn broadcast_arg(bc: Option<&crate::back::rust::runtime::Broadcast>) -> (TokenStream, TokenStream) {
+    match bc {
+        Some(bc) => {
+            let bc = params_expr(bc);
+            (
+                quote!(const BROADCAST: rt::Broadcast = #bc;),
+                quote!(Some(&BROADCAST)),
+            )
+        }
+        None => (quote!(), quote!(None)),
+    }
+}
+
 /// Emits one layer.
-pub(crate) fn emit_layer(model: &Compiled, layer: &Layer, statics: &mut Statics) -> EmittedLayer {
+/// `dot` names the runtime's dot-product strategy for the target (`Scalar` or `Dsp`).
+pub(crate) fn emit_layer(
+    model: &Compiled,
+    layer: &Layer,
+    statics: &mut Statics,
+    dot: &proc_macro2::Ident,
+) -> EmittedLayer {
     let graph = &model.graph;
     let fn_name = format_ident!("layer_{:02}_{}", layer.index, layer.op_name.to_lowercase());
     let prefix = format!("L{:02}", layer.index);
@@ -156,22 +247,79 @@ pub(crate) fn emit_layer(model: &Compiled, layer: &Layer, statics: &mut Statics)
 
     let body = match &layer.kernel {
         Kernel::Conv2d(p, w) => {
-            let params = params_expr(p);
-            let args = weight_args(&prefix, w, statics, &what);
+            let params = params_expr(&fast_conv(p.shape, p, true));
+            let args = fast_weight_args(&prefix, w, statics, &what);
             quote! {
-                const PARAMS: rt::Conv = #params;
-                rt::conv2d(&PARAMS, input, #args, output);
+                const PARAMS: rt::ConvFast = #params;
+                rt::conv2d_fast::<rt::#dot>(&PARAMS, input, #args, output);
             }
         }
         Kernel::DepthwiseConv2d(p, w) => {
-            let params = params_expr(p);
-            let args = weight_args(&prefix, w, statics, &what);
+            let params = params_expr(&fast_conv(p.shape, p, true));
+            let filter = statics.bytes(
+                &format!("{prefix}_FILTER"),
+                &format!("{what}: int8 weights ({} bytes).", w.filter.len()),
+                &w.filter,
+            );
+            let folded = statics.ints(
+                &format!("{prefix}_FOLDED_BIAS"),
+                &format!(
+                    "{what}: bias + input offset × Σ weights (for pixels away from the border)."
+                ),
+                "i32",
+                &w.folded_bias,
+            );
+            let bias = statics.ints(
+                &format!("{prefix}_BIAS"),
+                &format!("{what}: bias per output channel (for border pixels)."),
+                "i32",
+                &w.bias
+                    .clone()
+                    .unwrap_or_else(|| vec![0; w.folded_bias.len()]),
+            );
+            let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
             quote! {
-                const PARAMS: rt::Conv = #params;
-                rt::depthwise_conv2d(&PARAMS, input, #args, output);
+                const PARAMS: rt::ConvFast = #params;
+                rt::depthwise_conv2d_fast::<rt::#dot>(&PARAMS, input, &#filter.0, &#folded, &#bias, &#mult, &#shift, output);
+            }
+        }
+        Kernel::FullyConnected(p, w) if p.weights_offset == 0 => {
+            // A 1×1 convolution over the rows.
+            let shape = rt::ConvShape {
+                batches: 1,
+                in_h: 1,
+                in_w: p.batches,
+                in_c: p.in_features,
+                out_h: 1,
+                out_w: p.batches,
+                out_c: p.out_features,
+                k_h: 1,
+                k_w: 1,
+                k_c: p.in_features,
+                stride_h: 1,
+                stride_w: 1,
+                dilation_h: 1,
+                dilation_w: 1,
+                pad_top: 0,
+                pad_left: 0,
+                depth_multiplier: 1,
+            };
+            let conv = rt::Conv {
+                shape,
+                input_offset: p.input_offset,
+                output_offset: p.output_offset,
+                act_min: p.act_min,
+                act_max: p.act_max,
+            };
+            let params = params_expr(&fast_conv(shape, &conv, p.per_channel));
+            let args = fast_weight_args(&prefix, w, statics, &what);
+            quote! {
+                const PARAMS: rt::ConvFast = #params;
+                rt::conv2d_fast::<rt::#dot>(&PARAMS, input, #args, output);
             }
         }
         Kernel::FullyConnected(p, w) => {
+            // Asymmetric weights (rare): the reference kernel applies the weight offset.
             let params = params_expr(p);
             let args = weight_args(&prefix, w, statics, &what);
             quote! {
@@ -229,6 +377,117 @@ pub(crate) fn emit_layer(model: &Compiled, layer: &Layer, statics: &mut Statics)
             }
         }
         Kernel::Reshape => quote! { rt::copy(input, output); },
+        Kernel::Conv2dF32(p, w) => {
+            let params = params_expr(p);
+            let args = float_weight_args(&prefix, w, statics, &what);
+            quote! {
+                const PARAMS: rt::ConvF32 = #params;
+                rt::conv2d_f32(&PARAMS, input, #args, output);
+            }
+        }
+        Kernel::DepthwiseConv2dF32(p, w) => {
+            let params = params_expr(p);
+            let args = float_weight_args(&prefix, w, statics, &what);
+            quote! {
+                const PARAMS: rt::ConvF32 = #params;
+                rt::depthwise_conv2d_f32(&PARAMS, input, #args, output);
+            }
+        }
+        Kernel::FullyConnectedF32(p, w) => {
+            let params = params_expr(p);
+            let args = float_weight_args(&prefix, w, statics, &what);
+            quote! {
+                const PARAMS: rt::FullyConnectedF32 = #params;
+                rt::fully_connected_f32(&PARAMS, input, #args, output);
+            }
+        }
+        Kernel::PoolF32 { params, average } => {
+            let params = params_expr(params);
+            quote! {
+                const PARAMS: rt::Pool<f32> = #params;
+                rt::pool_f32(&PARAMS, #average, input, output);
+            }
+        }
+        Kernel::AddF32(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::AddF32 = #params;
+                rt::add_f32(&PARAMS, input1, input2, output);
+            }
+        }
+        Kernel::SoftmaxF32(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::SoftmaxF32 = #params;
+                rt::softmax_f32(&PARAMS, input, output);
+            }
+        }
+        Kernel::AddBroadcast(p, bc) => {
+            let (params, bc) = (params_expr(p), params_expr(bc));
+            quote! {
+                const PARAMS: rt::Add = #params;
+                const BROADCAST: rt::Broadcast = #bc;
+                rt::add_broadcast(&PARAMS, &BROADCAST, input1, input2, output);
+            }
+        }
+        Kernel::Mul(p, bc) => {
+            let (params, (bc_item, bc_arg)) = (params_expr(p), broadcast_arg(bc.as_ref()));
+            quote! {
+                const PARAMS: rt::Mul = #params;
+                #bc_item
+                rt::mul(&PARAMS, #bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::Sub(p, bc) => {
+            let (params, (bc_item, bc_arg)) = (params_expr(p), broadcast_arg(bc.as_ref()));
+            quote! {
+                const PARAMS: rt::Add = #params;
+                #bc_item
+                rt::sub(&PARAMS, #bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::Lookup(table) => {
+            let id = statics.ints(
+                &format!("{prefix}_TABLE"),
+                &format!("{what}: the output for each input byte (`input as u8`)."),
+                "i8",
+                &table[..],
+            );
+            quote! { rt::lookup(&#id, input, output); }
+        }
+        Kernel::Mean(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Mean = #params;
+                rt::mean(&PARAMS, input, output);
+            }
+        }
+        Kernel::Pad(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Pad = #params;
+                rt::pad(&PARAMS, PARAMS.value, input, output);
+            }
+        }
+        Kernel::Concatenation(parts) => {
+            let calls = parts.iter().zip(&in_names).map(|(part, input)| {
+                let part = params_expr(part);
+                quote! {
+                    {
+                        const PART: rt::ConcatPart = #part;
+                        rt::concat_part(&PART, #input, output);
+                    }
+                }
+            });
+            quote! { #(#calls)* }
+        }
+        Kernel::Gather(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Gather = #params;
+                rt::gather(&PARAMS, input, output);
+            }
+        }
     };
 
     let ins: Vec<String> = layer
@@ -258,33 +517,32 @@ pub(crate) fn emit_layer(model: &Compiled, layer: &Layer, statics: &mut Statics)
     };
 
     // The call in predict: carve the output region, read the inputs around it.
+    let out_pool = match model.plan.locations[layer.output] {
+        Location::Arena { buffer, .. } => Some(graph.tensors[buffer].dtype),
+        _ => None,
+    };
     let args: Vec<TokenStream> = layer
         .inputs
         .iter()
-        .map(|&t| read_expr(model, t, statics, layer.index))
+        .map(|&t| read_expr(model, t, statics, layer.index, out_pool))
         .collect();
-    let reads_arena = layer
-        .inputs
-        .iter()
-        .any(|&t| matches!(model.plan.locations[t], Location::Arena { .. }));
-    let rest = if reads_arena { quote!(rest) } else { quote!(_) };
+    let reads_rest = layer.inputs.iter().any(|&t| match model.plan.locations[t] {
+        Location::Arena { buffer, .. } => Some(graph.tensors[buffer].dtype) == out_pool,
+        _ => false,
+    });
+    let rest = if reads_rest { quote!(rest) } else { quote!(_) };
     let call = match model.plan.locations[layer.output] {
         Location::Arena { buffer, .. } => {
             let region = region_ident(buffer);
+            let field = pool_field(graph.tensors[buffer].dtype);
             quote! {
-                let (output, #rest) = rt::carve(&mut self.arena, #region);
+                let (output, #rest) = rt::carve(&mut self.#field, #region);
                 #fn_name(#(#args,)* output);
             }
         }
         Location::Output(k) => {
             let field = output_ident(k, graph.outputs.len());
-            let rest_binding = if reads_arena {
-                quote!(let rest = rt::Rest::whole(&self.arena);)
-            } else {
-                quote!()
-            };
             quote! {
-                #rest_binding
                 #fn_name(#(#args,)* &mut self.#field);
             }
         }

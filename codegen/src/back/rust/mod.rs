@@ -58,7 +58,7 @@ pub struct Emitted {
 /// Lints the generated items allow: long float constants and Q31 tables are exact on purpose.
 fn allowed_lints() -> TokenStream {
     quote! {
-        #![forbid(unsafe_code)]
+        #![deny(unsafe_code)]
         #![allow(clippy::excessive_precision, clippy::unreadable_literal)]
     }
 }
@@ -194,6 +194,30 @@ pub(crate) fn lit(n: usize) -> Literal {
     Literal::usize_unsuffixed(n)
 }
 
+impl Statics {
+    /// Adds a small float table as a static array (exact: `f32::from_bits` where a literal
+    /// could not round-trip) and returns its name.
+    pub(crate) fn floats(&mut self, name: &str, text: &str, values: &[f32]) -> proc_macro2::Ident {
+        let ident = format_ident!("{}", name);
+        let len = lit(values.len());
+        let doc = doc(text);
+        let lits = values.iter().map(|&v| {
+            if v.is_finite() {
+                let l = Literal::f32_unsuffixed(v);
+                quote!(#l)
+            } else {
+                let bits = Literal::u32_unsuffixed(v.to_bits());
+                quote!(f32::from_bits(#bits))
+            }
+        });
+        self.items.push(quote! {
+            #doc
+            static #ident: [f32; #len] = [#(#lits),*];
+        });
+        ident
+    }
+}
+
 /// Elements × type of a tensor, e.g. `int8[1, 49, 10, 1]`.
 pub(crate) fn shape_str(t: &Tensor) -> String {
     let dims: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();
@@ -264,15 +288,28 @@ pub(crate) fn region_ident(t: usize) -> proc_macro2::Ident {
     format_ident!("TENSOR_{}", t)
 }
 
-/// One `const TENSOR_<id>: rt::Region` per arena buffer, documented with its lifetime.
+/// The `Model` field holding the arena pool of `dtype` (`arena` for int8).
+pub(crate) fn pool_field(dtype: DType) -> proc_macro2::Ident {
+    match dtype {
+        DType::I8 => format_ident!("arena"),
+        other => format_ident!("arena_{}", other.rust_name()),
+    }
+}
+
+/// One `const TENSOR_<id>: rt::Region` per arena buffer (in elements of its pool),
+/// documented with its lifetime.
 fn region_items(model: &Compiled) -> TokenStream {
     let mut items = TokenStream::new();
     for b in &model.plan.buffers {
         let t = &model.graph.tensors[b.tensor];
+        let pool = model.plan.pools.iter().find(|p| p.dtype == b.dtype);
+        let base = pool.map_or(0, |p| p.base);
+        let size = b.dtype.size();
         let ident = region_ident(b.tensor);
-        let (offset, len) = (lit(b.offset), lit(b.bytes));
+        let (offset, len) = (lit((b.offset - base) / size), lit(b.bytes / size));
+        let field = pool_field(b.dtype);
         let text = format!(
-            "Arena bytes of tensor {} `{}` ({}), written by layer {} and last read by layer {}.",
+            "Tensor {} `{}` ({}) in `{field}`: written by layer {}, last read by layer {}.",
             b.tensor,
             t.name,
             shape_str(t),
@@ -309,6 +346,18 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Emitted {
     let arena_bytes = lit(model.plan.arena_bytes);
     let regions = region_items(model);
 
+    // Arm DSP cores get SMLAD dot products; everything else scalar multiply-accumulates.
+    let dsp = opts
+        .target
+        .as_deref()
+        .and_then(kiln_targets::lookup)
+        .is_some_and(|t| t.core().kernels == kiln_targets::KernelStyle::ArmDsp);
+    let dot = if dsp {
+        format_ident!("Dsp")
+    } else {
+        format_ident!("Scalar")
+    };
+
     // Each layer's statics, then its function.
     let mut layer_items = TokenStream::new();
     let mut calls = TokenStream::new();
@@ -316,7 +365,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Emitted {
         if !model.plan.runs[i] {
             continue; // an aliased RESHAPE: its output reuses its input's bytes
         }
-        let emitted = layers::emit_layer(model, layer, &mut statics);
+        let emitted = layers::emit_layer(model, layer, &mut statics, &dot);
         layer_items.extend(statics.items.drain(..));
         layer_items.extend(emitted.function);
         calls.extend(emitted.call);
@@ -357,6 +406,25 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Emitted {
         "Runs the model and returns its outputs, valid until the next call."
     });
 
+    let (mut pool_decls, mut pool_inits) = (Vec::new(), Vec::new());
+    for pool in &model.plan.pools {
+        let field = pool_field(pool.dtype);
+        let ty = rust_type(pool.dtype);
+        let n = lit(pool.bytes / pool.dtype.size());
+        let d = doc(&format!(
+            "The {} tensors: bytes {}..{} of the arena.",
+            pool.dtype,
+            pool.base,
+            pool.base + pool.bytes
+        ));
+        let zero = if pool.dtype == DType::F32 {
+            quote!(0.0)
+        } else {
+            quote!(0)
+        };
+        pool_decls.push(quote!(#d #field: [#ty; #n],));
+        pool_inits.push(quote!(#field: [#zero; #n],));
+    }
     let header = inner_doc(&header_doc(model, opts));
     let items = quote! {
         #api
@@ -368,7 +436,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Emitted {
         /// The compiled model: its activation arena and output buffer. `Model::new` is
         /// `const`, so a model can live in a `static`.
         pub struct Model {
-            arena: [i8; ARENA_BYTES],
+            #(#pool_decls)*
             #(#out_fields: #out_types,)*
         }
 
@@ -376,7 +444,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Emitted {
             /// A model with a zeroed arena.
             pub const fn new() -> Self {
                 Model {
-                    arena: [0; ARENA_BYTES],
+                    #(#pool_inits)*
                     #(#out_fields: #out_zeros,)*
                 }
             }
@@ -459,11 +527,13 @@ fn header_doc(model: &Compiled, opts: &EmitOptions) -> String {
 }
 
 /// How a tensor is read by a layer call in `predict`.
+/// `out_pool` is the pool the layer writes (whose other parts are reachable as `rest`).
 pub(crate) fn read_expr(
     model: &Compiled,
     t: usize,
     statics: &mut Statics,
     layer: usize,
+    out_pool: Option<DType>,
 ) -> TokenStream {
     let graph = &model.graph;
     match model.plan.locations[t] {
@@ -477,13 +547,22 @@ pub(crate) fn read_expr(
         }
         Location::Arena { buffer, .. } => {
             let region = region_ident(buffer);
-            quote!(rest.get(#region))
+            let dtype = graph.tensors[buffer].dtype;
+            if out_pool == Some(dtype) {
+                quote!(rest.get(#region))
+            } else {
+                let field = pool_field(dtype);
+                quote!(rt::Rest::whole(&self.#field).get(#region))
+            }
         }
         Location::Const | Location::Unused => {
             let tensor = &graph.tensors[t];
             let name = format!("L{layer:02}_CONST_T{t}");
             let doc = format!("Constant operand `{}` {}.", tensor.name, shape_str(tensor));
-            let ident = statics.ints(&name, &doc, "i8", &tensor.data_i8());
+            let ident = match tensor.dtype {
+                DType::F32 => statics.floats(&name, &doc, &tensor.data_f32()),
+                _ => statics.ints(&name, &doc, "i8", &tensor.data_i8()),
+            };
             quote!(&#ident)
         }
     }

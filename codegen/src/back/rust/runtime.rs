@@ -49,6 +49,25 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
     )
 }
 
+/// [`multiply_by_quantized_multiplier`] in fewer instructions, for multipliers other than
+/// `i32::MIN` (every multiplier `QuantizeMultiplier` produces): the nudge-and-truncate of
+/// `SaturatingRoundingDoublingHighMul` equals `floor(x·m / 2^31 + 1/2)`, and
+/// `RoundingDivideByPOT(p, e)` equals `(p + 2^(e-1) - [p < 0]) >> e`. Same double rounding,
+/// same results.
+#[inline(always)]
+pub fn multiply_by_quantized_multiplier_fast(x: i32, multiplier: i32, shift: i32) -> i32 {
+    let left = if shift > 0 { shift } else { 0 };
+    let right = if shift > 0 { 0 } else { -shift };
+    let x = x.wrapping_mul(1 << (left & 31));
+    let high = ((x as i64 * multiplier as i64 + (1 << 30)) >> 31) as i32;
+    if right == 0 {
+        high
+    } else {
+        let round = (1i64 << ((right - 1) & 31)) - (high < 0) as i64;
+        ((high as i64 + round) >> (right & 31)) as i32
+    }
+}
+
 /// gemmlowp `SaturatingRoundingMultiplyByPOT`: `x * 2^exponent`, saturating when
 /// `exponent > 0`, rounding to nearest when `exponent < 0`.
 #[inline(always)]
@@ -169,26 +188,26 @@ fn clamp_i8(x: i32, min: i32, max: i32) -> i8 {
 // Arena views
 // ---------------------------------------------------------------------------------------------
 
-/// A tensor's bytes in the arena: `offset..offset + len`.
+/// A tensor's elements in an arena: `offset..offset + len`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Region {
-    /// First byte.
+    /// First element.
     pub offset: usize,
-    /// Length in bytes.
+    /// Number of elements.
     pub len: usize,
 }
 
-/// The parts of the arena around an op's output region, for reading its inputs.
-pub struct Rest<'a> {
-    before: &'a [i8],
-    after: &'a [i8],
+/// The parts of an arena around an op's output region, for reading its inputs.
+pub struct Rest<'a, T> {
+    before: &'a [T],
+    after: &'a [T],
     after_start: usize,
 }
 
-impl<'a> Rest<'a> {
-    /// A view of the whole arena (for ops that write a graph output).
+impl<'a, T> Rest<'a, T> {
+    /// A view of a whole arena (for inputs from an arena the op does not write).
     #[inline(always)]
-    pub fn whole(arena: &'a [i8]) -> Self {
+    pub fn whole(arena: &'a [T]) -> Self {
         Rest {
             before: &[],
             after: arena,
@@ -196,10 +215,10 @@ impl<'a> Rest<'a> {
         }
     }
 
-    /// The bytes of `region` (empty if it overlaps the output region, which the memory plan
-    /// rules out).
+    /// The elements of `region` (empty if it overlaps the output region, which the memory
+    /// plan rules out).
     #[inline(always)]
-    pub fn get(&self, region: Region) -> &'a [i8] {
+    pub fn get(&self, region: Region) -> &'a [T] {
         let Region { offset, len } = region;
         let end = offset.wrapping_add(len);
         if end <= self.before.len() {
@@ -214,9 +233,9 @@ impl<'a> Rest<'a> {
     }
 }
 
-/// Splits the arena into the output `region` and the rest.
+/// Splits an arena into the output `region` and the rest.
 #[inline(always)]
-pub fn carve(arena: &mut [i8], region: Region) -> (&mut [i8], Rest<'_>) {
+pub fn carve<T>(arena: &mut [T], region: Region) -> (&mut [T], Rest<'_, T>) {
     let Region { offset, len } = region;
     let (before, tail) = match arena.split_at_mut_checked(offset) {
         Some(parts) => parts,
@@ -438,6 +457,597 @@ pub fn depthwise_conv2d(
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Fast int8 convolution: the input offset folded into the bias, register-blocked dot products
+// ---------------------------------------------------------------------------------------------
+//
+// acc = bias + Σ w·(x + input_offset) = folded_bias + Σ w·x, with
+// folded_bias = bias + input_offset·Σw computed at compile time. A filter tap that falls in the
+// padding contributes w·zero_point (= -w·input_offset), which cancels its share of the fold, so
+// the result is exactly TFLM's (in wrapping i32 arithmetic, as TFLM's accumulators behave).
+
+/// How a kernel forms int8 dot products: [`Scalar`] multiply-accumulates, or [`Dsp`] pairs.
+pub trait Dot {
+    /// `acc[p][o] += Σ_c x[p][c]·w[o][c]` over the common length of the slices.
+    fn block<const P: usize, const O: usize>(acc: &mut [[i32; O]; P], x: [&[i8]; P], w: [&[u8]; O]);
+
+    /// `acc[j] += w_j·(x_j + offset)` for the four bytes `j` of `x` and `w` (the offset is
+    /// added only when `OFFSET`).
+    fn mac4<const OFFSET: bool>(acc: &mut [i32; 4], x: u32, w: u32, offset: i32);
+}
+
+/// One multiply-accumulate per instruction pair: for cores without SIMD.
+pub struct Scalar;
+
+impl Dot for Scalar {
+    #[inline(always)]
+    fn mac4<const OFFSET: bool>(acc: &mut [i32; 4], x: u32, w: u32, offset: i32) {
+        for (j, a) in acc.iter_mut().enumerate() {
+            let xv = (x >> (8 * j)) as u8 as i8 as i32;
+            let wv = (w >> (8 * j)) as u8 as i8 as i32;
+            let xv = if OFFSET { xv + offset } else { xv };
+            *a = a.wrapping_add(wv.wrapping_mul(xv));
+        }
+    }
+
+    #[inline(always)]
+    fn block<const P: usize, const O: usize>(
+        acc: &mut [[i32; O]; P],
+        x: [&[i8]; P],
+        w: [&[u8]; O],
+    ) {
+        let n = common_len(&x, &w);
+        for c in 0..n {
+            let mut wv = [0i32; O];
+            for (v, row) in wv.iter_mut().zip(w) {
+                *v = row.get(c).copied().unwrap_or(0) as i8 as i32;
+            }
+            for (accp, xp) in acc.iter_mut().zip(x) {
+                let xv = xp.get(c).copied().unwrap_or(0) as i32;
+                for (a, &wo) in accp.iter_mut().zip(&wv) {
+                    *a = a.wrapping_add(xv.wrapping_mul(wo));
+                }
+            }
+        }
+    }
+}
+
+/// Two multiply-accumulates per SMLAD on sign-extended byte pairs (SXTB16): Arm DSP cores.
+/// On other architectures the same arithmetic runs in portable Rust (for host tests).
+pub struct Dsp;
+
+impl Dot for Dsp {
+    #[inline(always)]
+    fn mac4<const OFFSET: bool>(acc: &mut [i32; 4], x: u32, w: u32, offset: i32) {
+        // Even bytes (0, 2) and odd bytes (1, 3) as i16 pairs; the offset added to both
+        // halves at once (x + offset fits i16); then SMLABB / SMLATT per half.
+        let (mut xe, mut xo) = (dsp::sxtb16(x), dsp::sxtb16_ror8(x));
+        if OFFSET {
+            let pair = (offset as u32 & 0xffff) | ((offset as u32) << 16);
+            xe = dsp::sadd16(xe, pair);
+            xo = dsp::sadd16(xo, pair);
+        }
+        let (we, wo) = (dsp::sxtb16(w), dsp::sxtb16_ror8(w));
+        let lo = |a: u32| a as i16 as i32;
+        let hi = |a: u32| (a >> 16) as i16 as i32;
+        acc[0] = acc[0].wrapping_add(lo(xe) * lo(we));
+        acc[1] = acc[1].wrapping_add(lo(xo) * lo(wo));
+        acc[2] = acc[2].wrapping_add(hi(xe) * hi(we));
+        acc[3] = acc[3].wrapping_add(hi(xo) * hi(wo));
+    }
+
+    #[inline(always)]
+    fn block<const P: usize, const O: usize>(
+        acc: &mut [[i32; O]; P],
+        x: [&[i8]; P],
+        w: [&[u8]; O],
+    ) {
+        let n = common_len(&x, &w);
+        let words = n / 4;
+        for k in 0..words {
+            // Bytes [b0 b1 b2 b3] -> (b0, b2) and (b1, b3) as i16 pairs; x and w alike, so the
+            // pairs line up and two SMLADs give b0·c0 + b1·c1 + b2·c2 + b3·c3.
+            let mut xe = [0u32; P];
+            let mut xo = [0u32; P];
+            for ((e, o), xp) in xe.iter_mut().zip(xo.iter_mut()).zip(x) {
+                let v = word_i8(xp, k * 4);
+                *e = dsp::sxtb16(v);
+                *o = dsp::sxtb16_ror8(v);
+            }
+            for (o, row) in w.iter().enumerate() {
+                let v = word_u8(row, k * 4);
+                let (we, wo) = (dsp::sxtb16(v), dsp::sxtb16_ror8(v));
+                for p in 0..P {
+                    let a = acc[p][o];
+                    acc[p][o] = dsp::smlad(xo[p], wo, dsp::smlad(xe[p], we, a));
+                }
+            }
+        }
+        for c in words * 4..n {
+            for (o, row) in w.iter().enumerate() {
+                let wv = row.get(c).copied().unwrap_or(0) as i8 as i32;
+                for p in 0..P {
+                    let xv = x[p].get(c).copied().unwrap_or(0) as i32;
+                    acc[p][o] = acc[p][o].wrapping_add(xv.wrapping_mul(wv));
+                }
+            }
+        }
+    }
+}
+
+/// The length all slices share (they are equal in generated code).
+#[inline(always)]
+fn common_len<const P: usize, const O: usize>(x: &[&[i8]; P], w: &[&[u8]; O]) -> usize {
+    let n = x.iter().map(|s| s.len()).min().unwrap_or(0);
+    w.iter().map(|s| s.len()).fold(n, usize::min)
+}
+
+/// Four bytes at `at` as a little-endian word (0 past the end).
+#[inline(always)]
+fn word_u8(s: &[u8], at: usize) -> u32 {
+    match s.get(at..at + 4) {
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+        _ => 0,
+    }
+}
+
+/// Four i8 at `at` as a little-endian word (0 past the end).
+#[inline(always)]
+fn word_i8(s: &[i8], at: usize) -> u32 {
+    match s.get(at..at + 4) {
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a as u8, b as u8, c as u8, d as u8]),
+        _ => 0,
+    }
+}
+
+/// The Arm DSP instructions the [`Dsp`] kernels use.
+///
+/// On Arm they are one instruction each, through `asm!` (their intrinsics are not stable
+/// Rust): the only `unsafe` in generated code. Each block reads and writes registers only;
+/// SMLAD may set the sticky Q flag, so flags are not declared preserved. Elsewhere the same
+/// arithmetic in portable Rust, so the kernels are tested bit for bit on the host.
+#[allow(unsafe_code)]
+pub mod dsp {
+    /// SXTB16: bytes 0 and 2 of `x`, sign-extended into two i16 halves.
+    #[inline(always)]
+    pub fn sxtb16(x: u32) -> u32 {
+        #[cfg(target_arch = "arm")]
+        {
+            let r: u32;
+            // SAFETY: register-only instruction of the Arm DSP extension.
+            unsafe {
+                core::arch::asm!("sxtb16 {r}, {x}", r = lateout(reg) r, x = in(reg) x, options(nomem, nostack))
+            };
+            r
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            let lo = x as u8 as i8 as i16 as u16 as u32;
+            let hi = (x >> 16) as u8 as i8 as i16 as u16 as u32;
+            lo | (hi << 16)
+        }
+    }
+
+    /// SXTB16 with ROR #8: bytes 1 and 3 of `x`, sign-extended into two i16 halves.
+    #[inline(always)]
+    pub fn sxtb16_ror8(x: u32) -> u32 {
+        #[cfg(target_arch = "arm")]
+        {
+            let r: u32;
+            // SAFETY: register-only instruction of the Arm DSP extension.
+            unsafe {
+                core::arch::asm!("sxtb16 {r}, {x}, ror #8", r = lateout(reg) r, x = in(reg) x, options(nomem, nostack))
+            };
+            r
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            sxtb16(x.rotate_right(8))
+        }
+    }
+
+    /// SADD16: `a + b` on each signed 16-bit half, wrapping per half.
+    #[inline(always)]
+    pub fn sadd16(a: u32, b: u32) -> u32 {
+        #[cfg(target_arch = "arm")]
+        {
+            let r: u32;
+            // SAFETY: register-only instruction of the Arm DSP extension (sets only GE flags).
+            unsafe {
+                core::arch::asm!("sadd16 {r}, {a}, {b}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, options(nomem, nostack))
+            };
+            r
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            let lo = (a as u16).wrapping_add(b as u16) as u32;
+            let hi = ((a >> 16) as u16).wrapping_add((b >> 16) as u16) as u32;
+            lo | (hi << 16)
+        }
+    }
+
+    /// SMLAD: `acc + a.lo·b.lo + a.hi·b.hi` on signed 16-bit halves, wrapping.
+    #[inline(always)]
+    pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
+        #[cfg(target_arch = "arm")]
+        {
+            let r: i32;
+            // SAFETY: register-only instruction of the Arm DSP extension (sets only the Q flag).
+            unsafe {
+                core::arch::asm!("smlad {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(nomem, nostack))
+            };
+            r
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            let lo = (a as i16 as i32) * (b as i16 as i32);
+            let hi = ((a >> 16) as i16 as i32) * ((b >> 16) as i16 as i32);
+            acc.wrapping_add(lo).wrapping_add(hi)
+        }
+    }
+}
+
+/// Per-layer constants of the fast int8 CONV_2D / FULLY_CONNECTED kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvFast {
+    /// Geometry (a FULLY_CONNECTED is a 1×1 convolution over its rows).
+    pub shape: ConvShape,
+    /// The input zero point: the value of padded taps.
+    pub input_zero_point: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// True when multipliers/shifts hold one entry per output channel.
+    pub per_channel: bool,
+    /// Lower clamp bound (fused activation).
+    pub act_min: i32,
+    /// Upper clamp bound (fused activation).
+    pub act_max: i32,
+}
+
+/// Requantization constants and output of one block.
+struct Store<'a> {
+    p: &'a ConvFast,
+    multiplier: &'a [i32],
+    shift: &'a [i32],
+}
+
+impl Store<'_> {
+    #[inline(always)]
+    fn put(&self, output: &mut [i8], index: usize, oc: usize, acc: i32) {
+        let q = if self.p.per_channel { oc } else { 0 };
+        let m = self.multiplier.get(q).copied().unwrap_or(0);
+        let s = self.shift.get(q).copied().unwrap_or(0);
+        if let Some(o) = output.get_mut(index) {
+            let v =
+                multiply_by_quantized_multiplier_fast(acc, m, s).wrapping_add(self.p.output_offset);
+            *o = clamp_i8(v, self.p.act_min, self.p.act_max);
+        }
+    }
+}
+
+/// One block of `P` output pixels (`xs`: their window origins) × `O` output channels from
+/// `oc`, accumulated over every filter tap.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn conv_block<D: Dot, const P: usize, const O: usize>(
+    p: &ConvFast,
+    input: &[i8],
+    filter: &[u8],
+    folded_bias: &[i32],
+    row_base: usize,
+    y0: isize,
+    x0: [isize; P],
+    in_ch: usize,
+    oc: usize,
+) -> [[i32; O]; P] {
+    let s = &p.shape;
+    let mut acc = [[0i32; O]; P];
+    for accp in acc.iter_mut() {
+        for (o, a) in accp.iter_mut().enumerate() {
+            *a = folded_bias.get(oc + o).copied().unwrap_or(0);
+        }
+    }
+    // With one group and no horizontal dilation, a filter row's taps are contiguous in both
+    // the input and the filter: take the whole row as one dot product when it is inside.
+    let row_len = s.k_w * s.k_c;
+    let rows_contiguous = s.dilation_w == 1 && s.k_c == s.in_c;
+    for ky in 0..s.k_h {
+        let iy = y0 + (ky * s.dilation_h) as isize;
+        let y_inside = iy >= 0 && iy < s.in_h as isize;
+        if rows_contiguous
+            && y_inside
+            && x0
+                .iter()
+                .all(|&x| x >= 0 && x + s.k_w as isize <= s.in_w as isize)
+        {
+            let mut w: [&[u8]; O] = [&[]; O];
+            for (o, wo) in w.iter_mut().enumerate() {
+                let at = ((oc + o) * s.k_h + ky) * row_len;
+                *wo = filter.get(at..at + row_len).unwrap_or(&[]);
+            }
+            let mut x: [&[i8]; P] = [&[]; P];
+            for (xp, &x0p) in x.iter_mut().zip(&x0) {
+                let at = ((row_base + iy as usize) * s.in_w + x0p as usize) * s.in_c;
+                *xp = input.get(at..at + row_len).unwrap_or(&[]);
+            }
+            D::block::<P, O>(&mut acc, x, w);
+            continue;
+        }
+        for kx in 0..s.k_w {
+            let mut w: [&[u8]; O] = [&[]; O];
+            for (o, wo) in w.iter_mut().enumerate() {
+                let at = (((oc + o) * s.k_h + ky) * s.k_w + kx) * s.k_c;
+                *wo = filter.get(at..at + s.k_c).unwrap_or(&[]);
+            }
+            let mut x: [&[i8]; P] = [&[]; P];
+            let mut inside = [y_inside; P];
+            for ((xp, ins), &x0p) in x.iter_mut().zip(inside.iter_mut()).zip(&x0) {
+                let ix = x0p + (kx * s.dilation_w) as isize;
+                *ins = *ins && ix >= 0 && ix < s.in_w as isize;
+                if *ins {
+                    let at = ((row_base + iy as usize) * s.in_w + ix as usize) * s.in_c + in_ch;
+                    *xp = input.get(at..at + s.k_c).unwrap_or(&[]);
+                }
+            }
+            if inside.iter().all(|&i| i) {
+                D::block::<P, O>(&mut acc, x, w);
+            } else {
+                // Padded taps read the zero point; pixels inside take the dot product alone.
+                for (pi, accp) in acc.iter_mut().enumerate() {
+                    if inside[pi] {
+                        let mut one = [*accp];
+                        D::block::<1, O>(&mut one, [x[pi]], w);
+                        *accp = one[0];
+                    } else {
+                        for (a, wo) in accp.iter_mut().zip(w) {
+                            let sum = wo.iter().fold(0i32, |t, &v| t.wrapping_add(v as i8 as i32));
+                            *a = a.wrapping_add(sum.wrapping_mul(p.input_zero_point));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    acc
+}
+
+/// Int8 CONV_2D (and FULLY_CONNECTED as a 1×1 convolution), bit-exact with TFLM's
+/// `ConvPerChannel`: blocks of 2 output pixels × 4 output channels, offsets folded into
+/// `folded_bias`, dot products by `D`.
+#[inline(always)]
+pub fn conv2d_fast<D: Dot>(
+    p: &ConvFast,
+    input: &[i8],
+    filter: &[u8],
+    folded_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    output: &mut [i8],
+) {
+    let s = &p.shape;
+    let store = Store {
+        p,
+        multiplier,
+        shift,
+    };
+    let groups = s.in_c / s.k_c;
+    let oc_per_group = s.out_c / groups;
+    for b in 0..s.batches {
+        let row_base = b * s.in_h;
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            let out_row = (b * s.out_h + oy) * s.out_w;
+            let mut ox = 0;
+            while ox < s.out_w {
+                let pair = ox + 1 < s.out_w;
+                let xa = window_start(ox, s.stride_w, s.pad_left);
+                let xb = window_start(ox + 1, s.stride_w, s.pad_left);
+                for g in 0..groups {
+                    let in_ch = g * s.k_c;
+                    let end = (g + 1) * oc_per_group;
+                    let mut oc = g * oc_per_group;
+                    while oc < end {
+                        let quad = oc + 4 <= end;
+                        let base = (out_row + ox) * s.out_c + oc;
+                        match (pair, quad) {
+                            (true, true) => {
+                                let acc = conv_block::<D, 2, 4>(
+                                    p,
+                                    input,
+                                    filter,
+                                    folded_bias,
+                                    row_base,
+                                    y0,
+                                    [xa, xb],
+                                    in_ch,
+                                    oc,
+                                );
+                                for (pi, accp) in acc.iter().enumerate() {
+                                    for (o, &a) in accp.iter().enumerate() {
+                                        store.put(output, base + pi * s.out_c + o, oc + o, a);
+                                    }
+                                }
+                            }
+                            (true, false) => {
+                                let acc = conv_block::<D, 2, 1>(
+                                    p,
+                                    input,
+                                    filter,
+                                    folded_bias,
+                                    row_base,
+                                    y0,
+                                    [xa, xb],
+                                    in_ch,
+                                    oc,
+                                );
+                                store.put(output, base, oc, acc[0][0]);
+                                store.put(output, base + s.out_c, oc, acc[1][0]);
+                            }
+                            (false, true) => {
+                                let acc = conv_block::<D, 1, 4>(
+                                    p,
+                                    input,
+                                    filter,
+                                    folded_bias,
+                                    row_base,
+                                    y0,
+                                    [xa],
+                                    in_ch,
+                                    oc,
+                                );
+                                for (o, &a) in acc[0].iter().enumerate() {
+                                    store.put(output, base + o, oc + o, a);
+                                }
+                            }
+                            (false, false) => {
+                                let acc = conv_block::<D, 1, 1>(
+                                    p,
+                                    input,
+                                    filter,
+                                    folded_bias,
+                                    row_base,
+                                    y0,
+                                    [xa],
+                                    in_ch,
+                                    oc,
+                                );
+                                store.put(output, base, oc, acc[0][0]);
+                            }
+                        }
+                        oc += if quad { 4 } else { 1 };
+                    }
+                }
+                ox += if pair { 2 } else { 1 };
+            }
+        }
+    }
+}
+
+/// The filter taps `k` in `0..taps` whose input position `origin + k·dilation` is inside
+/// `0..size`, as a range.
+#[inline(always)]
+fn tap_range(origin: isize, dilation: usize, taps: usize, size: usize) -> (usize, usize) {
+    let d = dilation as isize;
+    let first = if origin < 0 {
+        ((-origin + d - 1) / d) as usize
+    } else {
+        0
+    };
+    let limit = size as isize - origin; // positions < limit are inside
+    let last = if limit <= 0 {
+        0
+    } else {
+        ((limit + d - 1) / d) as usize
+    };
+    (first.min(taps), last.min(taps).max(first.min(taps)))
+}
+
+/// Four channels' multiply-accumulates of one depthwise tap: `acc[j] += w[j]·(x[j] + offset)`
+/// for the bytes `j` of the words `x` and `w` (`offset` 0 where it is folded into the bias).
+#[inline(always)]
+fn mac4<D: Dot, const OFFSET: bool>(acc: &mut [i32; 4], x: u32, w: u32, offset: i32) {
+    D::mac4::<OFFSET>(acc, x, w, offset)
+}
+
+/// Int8 DEPTHWISE_CONV_2D, bit-exact with TFLM's `DepthwiseConvPerChannel`. Pixels whose
+/// window is inside the input start from `folded_bias` and accumulate `Σ w·x`; border pixels
+/// start from `bias`, visit only the taps inside and add the input offset. Channels go four
+/// at a time when the depth multiplier is 1.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv2d_fast<D: Dot>(
+    p: &ConvFast,
+    input: &[i8],
+    filter: &[u8],
+    folded_bias: &[i32],
+    bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    output: &mut [i8],
+) {
+    let s = &p.shape;
+    let store = Store {
+        p,
+        multiplier,
+        shift,
+    };
+    let dm = s.depth_multiplier;
+    let offset = -p.input_zero_point;
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            let (ky0, ky1) = tap_range(y0, s.dilation_h, s.k_h, s.in_h);
+            for ox in 0..s.out_w {
+                let x0 = window_start(ox, s.stride_w, s.pad_left);
+                let (kx0, kx1) = tap_range(x0, s.dilation_w, s.k_w, s.in_w);
+                let full = ky0 == 0 && ky1 == s.k_h && kx0 == 0 && kx1 == s.k_w;
+                let base = ((b * s.out_h + oy) * s.out_w + ox) * s.out_c;
+                // Input index of tap (ky, kx), channel 0.
+                let at = |ky: usize, kx: usize| {
+                    let iy = (y0 + (ky * s.dilation_h) as isize) as usize;
+                    let ix = (x0 + (kx * s.dilation_w) as isize) as usize;
+                    ((b * s.in_h + iy) * s.in_w + ix) * s.in_c
+                };
+                let mut oc = 0;
+                if dm == 1 {
+                    while oc + 4 <= s.out_c {
+                        let start = if full { folded_bias } else { bias };
+                        let mut acc = [0i32; 4];
+                        for (j, a) in acc.iter_mut().enumerate() {
+                            *a = start.get(oc + j).copied().unwrap_or(0);
+                        }
+                        if full {
+                            // Constant trip counts: the window unrolls, addresses are
+                            // constant offsets from the window's origin.
+                            let origin = at(0, 0) + oc;
+                            for ky in 0..s.k_h {
+                                for kx in 0..s.k_w {
+                                    let tap =
+                                        (ky * s.dilation_h * s.in_w + kx * s.dilation_w) * s.in_c;
+                                    let x = word_i8(input, origin + tap);
+                                    let w = word_u8(filter, (ky * s.k_w + kx) * s.out_c + oc);
+                                    mac4::<D, false>(&mut acc, x, w, 0);
+                                }
+                            }
+                        } else {
+                            for ky in ky0..ky1 {
+                                for kx in kx0..kx1 {
+                                    let x = word_i8(input, at(ky, kx) + oc);
+                                    let w = word_u8(filter, (ky * s.k_w + kx) * s.out_c + oc);
+                                    mac4::<D, true>(&mut acc, x, w, offset);
+                                }
+                            }
+                        }
+                        for (j, &a) in acc.iter().enumerate() {
+                            store.put(output, base + oc + j, oc + j, a);
+                        }
+                        oc += 4;
+                    }
+                }
+                // Remaining channels (all of them when the depth multiplier is not 1).
+                while oc < s.out_c {
+                    let ic = oc / dm;
+                    let mut acc = bias.get(oc).copied().unwrap_or(0);
+                    for ky in ky0..ky1 {
+                        for kx in kx0..kx1 {
+                            let x = input.get(at(ky, kx) + ic).copied().unwrap_or(0) as i32;
+                            let w = filter
+                                .get((ky * s.k_w + kx) * s.out_c + oc)
+                                .copied()
+                                .unwrap_or(0);
+                            acc = acc.wrapping_add(
+                                (w as i8 as i32).wrapping_mul(x.wrapping_add(offset)),
+                            );
+                        }
+                    }
+                    store.put(output, base + oc, oc, acc);
+                    oc += 1;
+                }
+            }
+        }
+    }
+}
+
 /// Per-layer constants of FULLY_CONNECTED.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FullyConnected {
@@ -504,9 +1114,10 @@ pub fn fully_connected(
     }
 }
 
-/// Per-layer constants of AVERAGE_POOL_2D and MAX_POOL_2D.
+/// Per-layer constants of AVERAGE_POOL_2D and MAX_POOL_2D; `A` is the type of the clamp
+/// bounds (`i32` for int8 layers, `f32` for float layers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pool {
+pub struct Pool<A = i32> {
     /// Batch size.
     pub batches: usize,
     /// Input height.
@@ -532,9 +1143,9 @@ pub struct Pool {
     /// Columns of padding left of the input.
     pub pad_left: usize,
     /// Lower clamp bound (fused activation).
-    pub act_min: i32,
+    pub act_min: A,
     /// Upper clamp bound (fused activation).
-    pub act_max: i32,
+    pub act_max: A,
 }
 
 /// The part of a pooling window that lies inside the input: `(start, end)` per axis.
@@ -812,6 +1423,873 @@ pub fn dequantize_i8(p: &Dequantize, input: &[i8], output: &mut [f32]) {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Float32 kernels (TFLite reference float kernels: same loop and accumulation order)
+// ---------------------------------------------------------------------------------------------
+
+/// Reads little-endian f32 number `index` from `bytes` (0.0 past the end).
+#[inline(always)]
+pub fn f32_at(bytes: &[u8], index: usize) -> f32 {
+    match bytes.get(index * 4..index * 4 + 4) {
+        Some(&[a, b, c, d]) => f32::from_le_bytes([a, b, c, d]),
+        _ => 0.0,
+    }
+}
+
+/// TFLite `ActivationFunctionWithMinMax` for floats: `min(max(x, lo), hi)`.
+#[inline(always)]
+fn clamp_f32(x: f32, lo: f32, hi: f32) -> f32 {
+    let x = if x < lo { lo } else { x };
+    if x > hi {
+        hi
+    } else {
+        x
+    }
+}
+
+/// Per-layer constants of float32 CONV_2D and DEPTHWISE_CONV_2D.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvF32 {
+    /// Geometry.
+    pub shape: ConvShape,
+    /// Lower clamp bound (fused activation).
+    pub act_min: f32,
+    /// Upper clamp bound (fused activation).
+    pub act_max: f32,
+}
+
+/// Float32 CONV_2D (TFLite reference `Conv`). `filter` (OHWI) and `bias` are f32 bytes.
+#[inline(always)]
+pub fn conv2d_f32(
+    p: &ConvF32,
+    input: &[f32],
+    filter: &[u8],
+    bias: Option<&[u8]>,
+    output: &mut [f32],
+) {
+    let s = &p.shape;
+    let groups = s.in_c / s.k_c;
+    let out_c_per_group = s.out_c / groups;
+    let mut out_index = 0usize;
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            for ox in 0..s.out_w {
+                let x0 = window_start(ox, s.stride_w, s.pad_left);
+                for oc in 0..s.out_c {
+                    let group = oc / out_c_per_group;
+                    let mut total = 0.0f32;
+                    for ky in 0..s.k_h {
+                        let iy = y0 + (ky * s.dilation_h) as isize;
+                        if iy < 0 || iy >= s.in_h as isize {
+                            continue;
+                        }
+                        for kx in 0..s.k_w {
+                            let ix = x0 + (kx * s.dilation_w) as isize;
+                            if ix < 0 || ix >= s.in_w as isize {
+                                continue;
+                            }
+                            let in_base = ((b * s.in_h + iy as usize) * s.in_w + ix as usize)
+                                * s.in_c
+                                + group * s.k_c;
+                            let f_base = ((oc * s.k_h + ky) * s.k_w + kx) * s.k_c;
+                            let xs = input.get(in_base..in_base + s.k_c).unwrap_or(&[]);
+                            for (c, &x) in xs.iter().enumerate() {
+                                total += x * f32_at(filter, f_base + c);
+                            }
+                        }
+                    }
+                    let bias = bias.map_or(0.0, |b| f32_at(b, oc));
+                    if let Some(o) = output.get_mut(out_index) {
+                        *o = clamp_f32(total + bias, p.act_min, p.act_max);
+                    }
+                    out_index += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Float32 DEPTHWISE_CONV_2D (TFLite reference `DepthwiseConv`). `filter` (1HW(C*M)) and
+/// `bias` are f32 bytes.
+#[inline(always)]
+pub fn depthwise_conv2d_f32(
+    p: &ConvF32,
+    input: &[f32],
+    filter: &[u8],
+    bias: Option<&[u8]>,
+    output: &mut [f32],
+) {
+    let s = &p.shape;
+    let mut out_index = 0usize;
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            for ox in 0..s.out_w {
+                let x0 = window_start(ox, s.stride_w, s.pad_left);
+                for ic in 0..s.in_c {
+                    for m in 0..s.depth_multiplier {
+                        let oc = ic * s.depth_multiplier + m;
+                        let mut total = 0.0f32;
+                        for ky in 0..s.k_h {
+                            let iy = y0 + (ky * s.dilation_h) as isize;
+                            if iy < 0 || iy >= s.in_h as isize {
+                                continue;
+                            }
+                            for kx in 0..s.k_w {
+                                let ix = x0 + (kx * s.dilation_w) as isize;
+                                if ix < 0 || ix >= s.in_w as isize {
+                                    continue;
+                                }
+                                let i = ((b * s.in_h + iy as usize) * s.in_w + ix as usize)
+                                    * s.in_c
+                                    + ic;
+                                let x = input.get(i).copied().unwrap_or(0.0);
+                                total += x * f32_at(filter, (ky * s.k_w + kx) * s.out_c + oc);
+                            }
+                        }
+                        let bias = bias.map_or(0.0, |b| f32_at(b, oc));
+                        if let Some(o) = output.get_mut(out_index) {
+                            *o = clamp_f32(total + bias, p.act_min, p.act_max);
+                        }
+                        out_index += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Per-layer constants of float32 FULLY_CONNECTED.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FullyConnectedF32 {
+    /// Rows of the input.
+    pub batches: usize,
+    /// Input features per row.
+    pub in_features: usize,
+    /// Output features per row.
+    pub out_features: usize,
+    /// Lower clamp bound (fused activation).
+    pub act_min: f32,
+    /// Upper clamp bound (fused activation).
+    pub act_max: f32,
+}
+
+/// Float32 FULLY_CONNECTED (TFLite reference). `filter` (`[out, in]`) and `bias` are f32 bytes.
+#[inline(always)]
+pub fn fully_connected_f32(
+    p: &FullyConnectedF32,
+    input: &[f32],
+    filter: &[u8],
+    bias: Option<&[u8]>,
+    output: &mut [f32],
+) {
+    let mut out_index = 0usize;
+    for b in 0..p.batches {
+        let row = input
+            .get(b * p.in_features..(b + 1) * p.in_features)
+            .unwrap_or(&[]);
+        for oc in 0..p.out_features {
+            let mut total = 0.0f32;
+            for (d, &x) in row.iter().enumerate() {
+                total += x * f32_at(filter, oc * p.in_features + d);
+            }
+            let bias = bias.map_or(0.0, |b| f32_at(b, oc));
+            if let Some(o) = output.get_mut(out_index) {
+                *o = clamp_f32(total + bias, p.act_min, p.act_max);
+            }
+            out_index += 1;
+        }
+    }
+}
+
+/// Float32 pooling: `average` picks AVERAGE_POOL_2D (sum / count) over MAX_POOL_2D.
+#[inline(always)]
+pub fn pool_f32(p: &Pool<f32>, average: bool, input: &[f32], output: &mut [f32]) {
+    let w = p;
+    let mut out_index = 0usize;
+    for b in 0..w.batches {
+        for oy in 0..w.out_h {
+            let (ys, ye) = pool_window(oy, w.stride_h, w.pad_top, w.filter_h, w.in_h);
+            let y0 = window_start(oy, w.stride_h, w.pad_top);
+            for ox in 0..w.out_w {
+                let (xs, xe) = pool_window(ox, w.stride_w, w.pad_left, w.filter_w, w.in_w);
+                let x0 = window_start(ox, w.stride_w, w.pad_left);
+                for c in 0..w.channels {
+                    let mut total = 0.0f32;
+                    let mut max = f32::MIN;
+                    let mut count = 0usize;
+                    for fy in ys..ye {
+                        let iy = (y0 + fy as isize) as usize;
+                        for fx in xs..xe {
+                            let ix = (x0 + fx as isize) as usize;
+                            let i = ((b * w.in_h + iy) * w.in_w + ix) * w.channels + c;
+                            let v = input.get(i).copied().unwrap_or(0.0);
+                            total += v;
+                            if v > max {
+                                max = v;
+                            }
+                            count += 1;
+                        }
+                    }
+                    let v = if average { total / count as f32 } else { max };
+                    if let Some(o) = output.get_mut(out_index) {
+                        *o = clamp_f32(v, p.act_min, p.act_max);
+                    }
+                    out_index += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Per-layer constants of float32 ADD.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AddF32 {
+    /// Lower clamp bound (fused activation).
+    pub act_min: f32,
+    /// Upper clamp bound (fused activation).
+    pub act_max: f32,
+}
+
+/// Float32 element-wise ADD of equally shaped tensors.
+#[inline(always)]
+pub fn add_f32(p: &AddF32, input1: &[f32], input2: &[f32], output: &mut [f32]) {
+    for ((o, &a), &b) in output.iter_mut().zip(input1).zip(input2) {
+        *o = clamp_f32(a + b, p.act_min, p.act_max);
+    }
+}
+
+/// Per-layer constants of float32 SOFTMAX.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SoftmaxF32 {
+    /// Number of rows (all dimensions but the last).
+    pub rows: usize,
+    /// Row length (the last dimension).
+    pub depth: usize,
+    /// Input multiplier.
+    pub beta: f32,
+}
+
+/// `e^x` for f32, accurate to well under one f32 ulp: computed in f64 as `2^k * e^r` with
+/// `|r| <= ln2/2` and a degree-13 Taylor polynomial, then rounded once (no libm needed).
+pub fn exp_f32(x: f32) -> f32 {
+    if x.is_nan() {
+        return x; // NaN
+    }
+    if x > 88.8 {
+        return f32::INFINITY;
+    }
+    if x < -104.0 {
+        return 0.0;
+    }
+    let x = x as f64;
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    let k_f = x * core::f64::consts::LOG2_E;
+    let k = if k_f >= 0.0 {
+        (k_f + 0.5) as i64
+    } else {
+        (k_f - 0.5) as i64
+    };
+    let r = (x - k as f64 * LN2_HI) - k as f64 * LN2_LO;
+    let mut term = 1.0f64;
+    let mut sum = 1.0f64;
+    for n in 1..=13 {
+        term *= r / n as f64;
+        sum += term;
+    }
+    // 2^k as f64 (k in -151..=128 here, within the normal f64 range).
+    let scale = f64::from_bits(((k + 1023) as u64) << 52);
+    (sum * scale) as f32
+}
+
+/// Float32 SOFTMAX (TFLite reference: `exp((x - max) * beta)`, summed in order, divided).
+#[inline(always)]
+pub fn softmax_f32(p: &SoftmaxF32, input: &[f32], output: &mut [f32]) {
+    for (row_in, row_out) in input
+        .chunks_exact(p.depth)
+        .zip(output.chunks_exact_mut(p.depth))
+        .take(p.rows)
+    {
+        let mut max = f32::MIN;
+        for &x in row_in {
+            if x > max {
+                max = x;
+            }
+        }
+        let mut sum = 0.0f32;
+        for (o, &x) in row_out.iter_mut().zip(row_in) {
+            let e = exp_f32((x - max) * p.beta);
+            *o = e;
+            sum += e;
+        }
+        for o in row_out.iter_mut() {
+            *o /= sum;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Int8 element-wise binary ops with broadcasting: MUL, SUB (and ADD with broadcasting)
+// ---------------------------------------------------------------------------------------------
+
+/// Numpy-style broadcasting of two inputs to an output of up to 6 dimensions (leading
+/// dimensions of size 1 pad lower ranks). Strides are in elements; 0 along a broadcast axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Broadcast {
+    /// Output dimensions, outermost first.
+    pub dims: [usize; 6],
+    /// Element strides of the first input along each output axis.
+    pub strides1: [usize; 6],
+    /// Element strides of the second input along each output axis.
+    pub strides2: [usize; 6],
+}
+
+/// Advances a row-major multi-index over `dims` by one element.
+#[inline(always)]
+fn next_index<const N: usize>(index: &mut [usize; N], dims: &[usize; N]) {
+    for (i, &d) in index.iter_mut().zip(dims.iter()).rev() {
+        *i += 1;
+        if *i < d {
+            return;
+        }
+        *i = 0;
+    }
+}
+
+/// `sum(index[k] * strides[k])`.
+#[inline(always)]
+fn offset_of<const N: usize>(index: &[usize; N], strides: &[usize; N]) -> usize {
+    let mut offset = 0usize;
+    for (&i, &s) in index.iter().zip(strides.iter()) {
+        offset = offset.wrapping_add(i.wrapping_mul(s));
+    }
+    offset
+}
+
+/// Applies `f` to each pair of elements: zipped when `bc` is `None` (equal shapes), else
+/// broadcast (TFLite `BroadcastBinaryOpSimple`; the per-element math is the same either way).
+#[inline(always)]
+fn binary_i8(
+    bc: Option<&Broadcast>,
+    input1: &[i8],
+    input2: &[i8],
+    output: &mut [i8],
+    f: impl Fn(i32, i32) -> i8,
+) {
+    match bc {
+        None => {
+            for ((o, &a), &b) in output.iter_mut().zip(input1).zip(input2) {
+                *o = f(a as i32, b as i32);
+            }
+        }
+        Some(bc) => {
+            let mut index = [0usize; 6];
+            for o in output.iter_mut() {
+                let a = input1.get(offset_of(&index, &bc.strides1)).copied();
+                let b = input2.get(offset_of(&index, &bc.strides2)).copied();
+                if let (Some(a), Some(b)) = (a, b) {
+                    *o = f(a as i32, b as i32);
+                }
+                next_index(&mut index, &bc.dims);
+            }
+        }
+    }
+}
+
+/// Per-layer constants of int8 MUL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mul {
+    /// `-input1_zero_point`.
+    pub input1_offset: i32,
+    /// `-input2_zero_point`.
+    pub input2_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// `input1_scale * input2_scale / output_scale` as a Q31 multiplier.
+    pub output_multiplier: i32,
+    /// Its shift (positive = left).
+    pub output_shift: i32,
+    /// Lower clamp bound (fused activation).
+    pub act_min: i32,
+    /// Upper clamp bound (fused activation).
+    pub act_max: i32,
+}
+
+/// One int8 MUL element (TFLite `MulElementwise`).
+#[inline(always)]
+fn mul_one(p: &Mul, a: i32, b: i32) -> i8 {
+    let product = a
+        .wrapping_add(p.input1_offset)
+        .wrapping_mul(b.wrapping_add(p.input2_offset));
+    let v = multiply_by_quantized_multiplier(product, p.output_multiplier, p.output_shift)
+        .wrapping_add(p.output_offset);
+    clamp_i8(v, p.act_min, p.act_max)
+}
+
+/// Int8 MUL (TFLite reference `Mul` / `BroadcastMul6DSlow`).
+#[inline(always)]
+pub fn mul(p: &Mul, bc: Option<&Broadcast>, input1: &[i8], input2: &[i8], output: &mut [i8]) {
+    binary_i8(bc, input1, input2, output, |a, b| mul_one(p, a, b));
+}
+
+/// One int8 ADD (`sign` = 1) or SUB (`sign` = -1) element: both inputs shifted left by
+/// `left_shift`, rescaled to a common scale, added or subtracted, rescaled to the output.
+#[inline(always)]
+fn add_sub_one(p: &Add, a: i32, b: i32, subtract: bool) -> i8 {
+    let a = a
+        .wrapping_add(p.input1_offset)
+        .wrapping_mul(1 << (p.left_shift & 31));
+    let b = b
+        .wrapping_add(p.input2_offset)
+        .wrapping_mul(1 << (p.left_shift & 31));
+    let a = multiply_by_quantized_multiplier(a, p.input1_multiplier, p.input1_shift);
+    let b = multiply_by_quantized_multiplier(b, p.input2_multiplier, p.input2_shift);
+    let raw = if subtract {
+        a.wrapping_sub(b)
+    } else {
+        a.wrapping_add(b)
+    };
+    let v = multiply_by_quantized_multiplier(raw, p.output_multiplier, p.output_shift)
+        .wrapping_add(p.output_offset);
+    clamp_i8(v, p.act_min, p.act_max)
+}
+
+/// Int8 SUB, first input minus second (TFLite reference `Sub` / `BroadcastQuantSubSlow`);
+/// the constants have the layout of ADD's.
+#[inline(always)]
+pub fn sub(p: &Add, bc: Option<&Broadcast>, input1: &[i8], input2: &[i8], output: &mut [i8]) {
+    binary_i8(bc, input1, input2, output, |a, b| {
+        add_sub_one(p, a, b, true)
+    });
+}
+
+/// Int8 ADD of broadcast shapes (TFLite `BroadcastAdd6DSlow`; same math as [`add`]).
+#[inline(always)]
+pub fn add_broadcast(p: &Add, bc: &Broadcast, input1: &[i8], input2: &[i8], output: &mut [i8]) {
+    binary_i8(Some(bc), input1, input2, output, |a, b| {
+        add_sub_one(p, a, b, false)
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Int8 element-wise unary ops: evaluated at compile time over all 256 inputs into a table
+// ---------------------------------------------------------------------------------------------
+
+/// An int8 → int8 element-wise op as a table indexed by the input byte (`x as u8`).
+#[inline(always)]
+pub fn lookup(table: &[i8; 256], input: &[i8], output: &mut [i8]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        *o = table.get(x as u8 as usize).copied().unwrap_or(0);
+    }
+}
+
+/// The table of `f` over all int8 inputs, for [`lookup`].
+pub fn table_of(f: impl Fn(i8) -> i8) -> [i8; 256] {
+    let mut table = [0i8; 256];
+    for (i, t) in table.iter_mut().enumerate() {
+        *t = f(i as u8 as i8);
+    }
+    table
+}
+
+/// gemmlowp `exp_on_negative_values` for a `a <= 0` with `integer_bits` integer bits (0..=5
+/// here); result in Q0.31.
+pub fn exp_on_negative_values(a: i32, integer_bits: i32) -> i32 {
+    let fractional_bits = 31 - integer_bits;
+    let one_quarter: i32 = 1 << ((fractional_bits - 2) & 31);
+    let mask = one_quarter.wrapping_sub(1);
+    let a_mod_quarter_minus_one_quarter = (a & mask).wrapping_sub(one_quarter);
+    let mut result = exp_on_interval_between_negative_one_quarter_and_0_excl(
+        saturating_rounding_multiply_by_pot(a_mod_quarter_minus_one_quarter, integer_bits),
+    );
+    let remainder = a_mod_quarter_minus_one_quarter.wrapping_sub(a);
+    // exp(-2^k) in Q0.31 for k = -2..=4, applied for each set bit of the remainder.
+    const BARREL: [(i32, i32); 7] = [
+        (-2, 1_672_461_947),
+        (-1, 1_302_514_674),
+        (0, 790_015_084),
+        (1, 290_630_308),
+        (2, 39_332_535),
+        (3, 720_401),
+        (4, 242),
+    ];
+    for (exponent, multiplier) in BARREL {
+        if integer_bits > exponent && remainder & (1 << ((fractional_bits + exponent) & 31)) != 0 {
+            result = saturating_rounding_doubling_high_mul(result, multiplier);
+        }
+    }
+    if a == 0 {
+        i32::MAX
+    } else {
+        result
+    }
+}
+
+/// gemmlowp `one_minus_x_over_one_plus_x_for_x_in_0_1`: Q0.31 in and out (Newton-Raphson).
+fn one_minus_x_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
+    let mul = saturating_rounding_doubling_high_mul;
+    let half_denominator = rounding_half_sum(a, i32::MAX);
+    const C48_OVER_17: i32 = 1_515_870_810; // Q2.29
+    const C_NEG_32_OVER_17: i32 = -1_010_580_540; // Q2.29
+    const ONE_Q2: i32 = 1 << 29;
+    let mut x = C48_OVER_17.wrapping_add(mul(half_denominator, C_NEG_32_OVER_17));
+    for _ in 0..3 {
+        let half_denominator_times_x = mul(half_denominator, x);
+        let one_minus = ONE_Q2.wrapping_sub(half_denominator_times_x);
+        x = x.wrapping_add(saturating_rounding_multiply_by_pot(mul(x, one_minus), 2));
+    }
+    // Rescale<0>(x - 1) from Q2.29: a saturating left shift by two.
+    saturating_rounding_multiply_by_pot(x.wrapping_sub(ONE_Q2), 2)
+}
+
+/// gemmlowp `logistic` of a Q4.27 value; result in Q0.31.
+pub fn logistic_q4(a: i32) -> i32 {
+    let abs = if a > 0 { a } else { a.wrapping_neg() };
+    let if_positive =
+        one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(abs.wrapping_neg(), 4));
+    if a == 0 {
+        1 << 30
+    } else if a > 0 {
+        if_positive
+    } else {
+        i32::MAX.wrapping_sub(if_positive)
+    }
+}
+
+/// gemmlowp `tanh` of a Q4.27 value; result in Q0.31.
+pub fn tanh_q4(a: i32) -> i32 {
+    let negative = a < 0;
+    let n = if negative { a } else { a.wrapping_neg() };
+    // neg_tanh_on_negative_values: ExactMulByPot<1> reads the same raw bits as Q5.26.
+    let t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(n, 5));
+    if a == 0 {
+        0
+    } else if negative {
+        t.wrapping_neg()
+    } else {
+        t
+    }
+}
+
+/// Constants of int8 LOGISTIC and TANH: the input rescaled to Q4.27, saturating outside
+/// `±range_radius` (TFLM `CalculateArithmeticOpData`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sigmoidal {
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// Inputs (minus the zero point) at or beyond this magnitude saturate.
+    pub input_range_radius: i32,
+    /// `input_scale * 2^27` as a Q31 multiplier.
+    pub input_multiplier: i32,
+    /// Its shift (positive = left).
+    pub input_left_shift: i32,
+}
+
+/// Int8 LOGISTIC of one element (TFLM `reference_integer_ops::Logistic`, output scale 1/256
+/// and zero point -128).
+pub fn logistic_i8(p: &Sigmoidal, x: i8) -> i8 {
+    let input = x as i32 - p.input_zero_point;
+    if input <= -p.input_range_radius {
+        i8::MIN
+    } else if input >= p.input_range_radius {
+        i8::MAX
+    } else {
+        let q4 = multiply_by_quantized_multiplier(input, p.input_multiplier, p.input_left_shift);
+        let q23 = rounding_divide_by_pot(logistic_q4(q4), 31 - 8);
+        clamp_i8(q23.wrapping_add(-128), -128, 127)
+    }
+}
+
+/// Int8 TANH of one element (TFLM `reference_integer_ops::Tanh`: output in Q0.7, whatever
+/// the output tensor's quantization says).
+pub fn tanh_i8(p: &Sigmoidal, x: i8) -> i8 {
+    let input = x as i32 - p.input_zero_point;
+    if input <= -p.input_range_radius {
+        i8::MIN
+    } else if input >= p.input_range_radius {
+        i8::MAX
+    } else {
+        let q4 = multiply_by_quantized_multiplier(input, p.input_multiplier, p.input_left_shift);
+        clamp_i8(rounding_divide_by_pot(tanh_q4(q4), 31 - 7), -128, 127)
+    }
+}
+
+/// Constants of int8 RELU (TFLM `CalculateReluOpData`: requantize, then clamp at the
+/// output's zero).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Relu {
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// Output zero point.
+    pub output_zero_point: i32,
+    /// `input_scale / output_scale` as a Q31 multiplier.
+    pub multiplier: i32,
+    /// Its shift.
+    pub shift: i32,
+    /// Lower clamp bound.
+    pub act_min: i32,
+    /// Upper clamp bound.
+    pub act_max: i32,
+}
+
+/// Int8 RELU of one element (TFLM `ReluQuantized`).
+pub fn relu_i8(p: &Relu, x: i8) -> i8 {
+    let v = multiply_by_quantized_multiplier(x as i32 - p.input_zero_point, p.multiplier, p.shift)
+        .wrapping_add(p.output_zero_point);
+    clamp_i8(v, p.act_min, p.act_max)
+}
+
+/// Constants of int8 LEAKY_RELU (TFLM `CalculateOpDataLeakyRelu`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeakyRelu {
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// Output zero point.
+    pub output_zero_point: i32,
+    /// `|alpha| * input_scale / output_scale` as a Q31 multiplier.
+    pub alpha_multiplier: i32,
+    /// Its shift.
+    pub alpha_shift: i32,
+    /// Whether alpha is negative (the alpha branch is negated).
+    pub alpha_negative: bool,
+    /// `input_scale / output_scale` as a Q31 multiplier.
+    pub identity_multiplier: i32,
+    /// Its shift.
+    pub identity_shift: i32,
+}
+
+/// Int8 LEAKY_RELU of one element (TFLM `QuantizeLeakyRelu`).
+pub fn leaky_relu_i8(p: &LeakyRelu, x: i8) -> i8 {
+    let input = x as i32 - p.input_zero_point;
+    let scaled = if input >= 0 {
+        multiply_by_quantized_multiplier(input, p.identity_multiplier, p.identity_shift)
+    } else {
+        let v = multiply_by_quantized_multiplier(input, p.alpha_multiplier, p.alpha_shift);
+        if p.alpha_negative {
+            v.wrapping_neg()
+        } else {
+            v
+        }
+    };
+    clamp_i8(p.output_zero_point.wrapping_add(scaled), -128, 127)
+}
+
+/// gemmlowp `SaturatingRoundingDoublingHighMul` on int16.
+fn srdhm_i16(a: i16, b: i16) -> i16 {
+    if a == i16::MIN && b == i16::MIN {
+        return i16::MAX;
+    }
+    let ab = a as i32 * b as i32;
+    let nudge = if ab >= 0 { 1 << 14 } else { 1 - (1 << 14) };
+    ((ab + nudge) / (1 << 15)) as i16
+}
+
+/// TFLite's `SaturatingDoublingHighMul` on int16 (truncating instead of rounding).
+fn sdhm_i16(a: i16, b: i16) -> i16 {
+    if a == i16::MIN && b == i16::MIN {
+        return i16::MAX;
+    }
+    ((a as i32 * b as i32) / (1 << 15)) as i16
+}
+
+/// gemmlowp `RoundingDivideByPOT` on int16 (`exponent` in `0..=31`), with C++'s integer
+/// promotions and narrowing.
+fn rounding_divide_by_pot_i16(x: i16, exponent: i32) -> i16 {
+    let mask = ((1i64 << (exponent & 31)) - 1) as i16;
+    let remainder = x & mask;
+    let threshold = (mask >> 1).wrapping_add((x < 0) as i16);
+    (((x as i32) >> (exponent & 31)) as i16).wrapping_add((remainder > threshold) as i16)
+}
+
+/// TFLite's `SaturatingLeftShift` on int16.
+fn saturating_left_shift_i16(value: i16, amount: i32) -> i16 {
+    let v = (value as i64).wrapping_mul(1i64 << (amount & 31));
+    v.clamp(i16::MIN as i64, i16::MAX as i64) as i16
+}
+
+/// Constants of int8 HARD_SWISH (TFLM `HardSwishPrepare`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HardSwish {
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// Output zero point.
+    pub output_zero_point: i32,
+    /// `input_scale / 128 / output_scale` as a Q15 multiplier.
+    pub output_multiplier: i16,
+    /// Its exponent (`<= 0`).
+    pub output_exponent: i32,
+    /// `input_scale / 128 / (3 / 32768)` as a Q15 multiplier.
+    pub reluish_multiplier: i16,
+    /// Its exponent.
+    pub reluish_exponent: i32,
+}
+
+/// Int8 HARD_SWISH of one element (TFLite reference `HardSwish`, int16 fixed point).
+pub fn hard_swish_i8(p: &HardSwish, x: i8) -> i8 {
+    let input_value = (x as i32 - p.input_zero_point) as i16;
+    let hires = (input_value as i32 * (1 << 7)) as i16;
+    let preshift_output = srdhm_i16(hires, p.output_multiplier);
+    let mut reluish = hires;
+    if p.reluish_exponent > 0 {
+        reluish = saturating_left_shift_i16(reluish, p.reluish_exponent - 1);
+    }
+    reluish = srdhm_i16(reluish, p.reluish_multiplier);
+    if p.reluish_exponent > 0 {
+        reluish = saturating_left_shift_i16(reluish, 1);
+    }
+    if p.reluish_exponent < 0 {
+        reluish = rounding_divide_by_pot_i16(reluish, -p.reluish_exponent);
+    }
+    reluish = ((reluish as i32 + (1 << 15)) >> 1) as i16;
+    let preshift_output_value = sdhm_i16(reluish, preshift_output);
+    let output = rounding_divide_by_pot_i16(preshift_output_value, -p.output_exponent);
+    let output = (output as i32).wrapping_add(p.output_zero_point) as i16;
+    output.clamp(i8::MIN as i16, i8::MAX as i16) as i8
+}
+
+// ---------------------------------------------------------------------------------------------
+// MEAN
+// ---------------------------------------------------------------------------------------------
+
+/// Per-layer constants of int8 MEAN: each output element sums the input over the reduced
+/// axes (up to 2), the kept axes (up to 5) select the element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mean {
+    /// Sizes of the kept axes (1-padded).
+    pub outer_dims: [usize; 5],
+    /// Input element strides of the kept axes.
+    pub outer_strides: [usize; 5],
+    /// Sizes of the reduced axes (1-padded).
+    pub inner_dims: [usize; 2],
+    /// Input element strides of the reduced axes.
+    pub inner_strides: [usize; 2],
+    /// Elements per reduction.
+    pub count: i32,
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// `input_scale / output_scale / count` as a Q31 multiplier.
+    pub multiplier: i32,
+    /// Its shift.
+    pub shift: i32,
+    /// Output zero point.
+    pub output_zero_point: i32,
+}
+
+/// Int8 MEAN (TFLM `QuantizedMeanOrSum`: int32 sum, zero point removed, one requantization).
+#[inline(always)]
+pub fn mean(p: &Mean, input: &[i8], output: &mut [i8]) {
+    let mut outer = [0usize; 5];
+    for o in output.iter_mut() {
+        let base = offset_of(&outer, &p.outer_strides);
+        let mut sum = 0i32;
+        let mut inner = [0usize; 2];
+        for _ in 0..p.inner_dims[0].wrapping_mul(p.inner_dims[1]) {
+            let i = base.wrapping_add(offset_of(&inner, &p.inner_strides));
+            sum = sum.wrapping_add(input.get(i).copied().unwrap_or(0) as i32);
+            next_index(&mut inner, &p.inner_dims);
+        }
+        let shifted = (sum as i64 - p.input_zero_point as i64 * p.count as i64) as i32;
+        let v = multiply_by_quantized_multiplier(shifted, p.multiplier, p.shift)
+            .wrapping_add(p.output_zero_point);
+        *o = clamp_i8(v, -128, 127);
+        next_index(&mut outer, &p.outer_dims);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data movement: PAD, CONCATENATION, STRIDED_SLICE, TRANSPOSE
+// ---------------------------------------------------------------------------------------------
+
+/// Per-layer constants of PAD/PADV2 (up to 5 dimensions, 1-padded in front).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pad {
+    /// Output dimensions.
+    pub out_dims: [usize; 5],
+    /// Padding before the input along each axis.
+    pub before: [usize; 5],
+    /// Input dimensions.
+    pub in_dims: [usize; 5],
+    /// The value written into the padding.
+    pub value: i8,
+}
+
+/// PAD: copies the input into the middle of the output, fills the rest with `value`
+/// (TFLite reference `PadImpl`).
+#[inline(always)]
+pub fn pad<T: Copy>(p: &Pad, value: T, input: &[T], output: &mut [T]) {
+    let mut index = [0usize; 5];
+    let mut next = input.iter();
+    for o in output.iter_mut() {
+        let inside = index
+            .iter()
+            .zip(&p.before)
+            .zip(&p.in_dims)
+            .all(|((&i, &b), &n)| i >= b && i - b < n);
+        *o = if inside {
+            next.next().copied().unwrap_or(value)
+        } else {
+            value
+        };
+        next_index(&mut index, &p.out_dims);
+    }
+}
+
+/// One input's part of a CONCATENATION: `outer` blocks of `copy` elements, the k-th going
+/// to `k * out_stride + offset` in the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConcatPart {
+    /// Product of the dimensions before the axis.
+    pub outer: usize,
+    /// This input's elements per block (its axis size times the inner size).
+    pub copy: usize,
+    /// The output's elements per block.
+    pub out_stride: usize,
+    /// Where this input's block starts within an output block.
+    pub offset: usize,
+}
+
+/// Copies one input of a CONCATENATION into place (TFLite reference `Concatenation`: a raw
+/// copy, whatever the inputs' quantization).
+#[inline(always)]
+pub fn concat_part<T: Copy>(p: &ConcatPart, input: &[T], output: &mut [T]) {
+    for (k, block) in input.chunks_exact(p.copy.max(1)).take(p.outer).enumerate() {
+        let start = k.wrapping_mul(p.out_stride).wrapping_add(p.offset);
+        if let Some(dst) = output.get_mut(start..start.wrapping_add(block.len())) {
+            copy(block, dst);
+        }
+    }
+}
+
+/// A gather with an affine index, for STRIDED_SLICE and TRANSPOSE: output element
+/// `(i0, .., i5)` (row-major over `dims`) is input element `base + sum(ik * strides[k])`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gather {
+    /// Output dimensions (1-padded in front).
+    pub dims: [usize; 6],
+    /// Input element step along each output axis (negative for reversed slices).
+    pub strides: [isize; 6],
+    /// Input element of output element 0.
+    pub base: isize,
+}
+
+/// STRIDED_SLICE / TRANSPOSE (TFLite reference `StridedSlice`, `Transpose`).
+#[inline(always)]
+pub fn gather<T: Copy>(p: &Gather, input: &[T], output: &mut [T]) {
+    let mut index = [0usize; 6];
+    for o in output.iter_mut() {
+        let mut at = p.base;
+        for (&i, &s) in index.iter().zip(&p.strides) {
+            at = at.wrapping_add((i as isize).wrapping_mul(s));
+        }
+        if let Some(&v) = usize::try_from(at).ok().and_then(|at| input.get(at)) {
+            *o = v;
+        }
+        next_index(&mut index, &p.dims);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -917,6 +2395,244 @@ mod tests {
             (-3.2, -3.0),
         ] {
             assert_eq!(round_half_away(x), r, "{x}");
+        }
+    }
+
+    #[test]
+    fn exp_f32_is_within_half_an_ulp_of_f64_exp() {
+        let mut x = -103.9f32;
+        while x < 88.0 {
+            let want = (x as f64).exp();
+            let got = exp_f32(x) as f64;
+            let ulp = (want as f32).abs() as f64 * f32::EPSILON as f64;
+            assert!(
+                (got - want).abs() <= ulp * 0.5 + 1e-45,
+                "exp({x}) = {got}, want {want}"
+            );
+            x += 0.0371;
+        }
+        assert_eq!(exp_f32(0.0), 1.0);
+        assert_eq!(exp_f32(-200.0), 0.0);
+    }
+
+    /// xorshift64* for test data.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn i8s(&mut self, n: usize) -> [i8; 4096] {
+            let mut v = [0i8; 4096];
+            for x in v.iter_mut().take(n) {
+                *x = self.next() as i8;
+            }
+            v
+        }
+    }
+
+    #[test]
+    fn fast_kernels_match_reference_kernels() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for case in 0..300 {
+            let depthwise = case % 3 == 0;
+            let in_c = 1 + rng.below(9);
+            let dm = if depthwise { 1 + rng.below(3) } else { 1 };
+            let groups = if !depthwise && in_c.is_multiple_of(2) && rng.below(4) == 0 {
+                2
+            } else {
+                1
+            };
+            let k_c = if depthwise { 1 } else { in_c / groups };
+            let out_c = if depthwise {
+                in_c * dm
+            } else {
+                groups * (1 + rng.below(7))
+            };
+            let (k_h, k_w) = (1 + rng.below(3), 1 + rng.below(3));
+            let (stride_h, stride_w) = (1 + rng.below(2), 1 + rng.below(2));
+            let (dilation_h, dilation_w) = (1 + rng.below(2), 1 + rng.below(2));
+            let (in_h, in_w) = (1 + rng.below(6), 1 + rng.below(7));
+            let (pad_top, pad_left) = (rng.below(2), rng.below(2));
+            let eff_h = (k_h - 1) * dilation_h + 1;
+            let eff_w = (k_w - 1) * dilation_w + 1;
+            if in_h + 2 * pad_top < eff_h || in_w + 2 * pad_left < eff_w {
+                continue;
+            }
+            let out_h = (in_h + 2 * pad_top - eff_h) / stride_h + 1;
+            let out_w = (in_w + 2 * pad_left - eff_w) / stride_w + 1;
+            let shape = ConvShape {
+                batches: 1 + rng.below(2),
+                in_h,
+                in_w,
+                in_c,
+                out_h,
+                out_w,
+                out_c,
+                k_h,
+                k_w,
+                k_c,
+                stride_h,
+                stride_w,
+                dilation_h,
+                dilation_w,
+                pad_top,
+                pad_left,
+                depth_multiplier: dm,
+            };
+            let zp = rng.next() as i8 as i32;
+            let conv = Conv {
+                shape,
+                input_offset: -zp,
+                output_offset: rng.next() as i8 as i32,
+                act_min: -128,
+                act_max: 127,
+            };
+            let fast = ConvFast {
+                shape,
+                input_zero_point: zp,
+                output_offset: conv.output_offset,
+                per_channel: true,
+                act_min: -128,
+                act_max: 127,
+            };
+            let input = rng.i8s(shape.batches * in_h * in_w * in_c);
+            let input = &input[..shape.batches * in_h * in_w * in_c];
+            let filter_len = if depthwise {
+                k_h * k_w * out_c
+            } else {
+                out_c * k_h * k_w * k_c
+            };
+            let filter_i8 = rng.i8s(filter_len);
+            let filter: [u8; 4096] = filter_i8.map(|v| v as u8);
+            let filter = &filter[..filter_len];
+            let bias: [i32; 64] = core::array::from_fn(|_| (rng.next() as i32) >> 12);
+            let bias = &bias[..out_c];
+            let mult: [i32; 64] =
+                core::array::from_fn(|_| (1 << 30) + (rng.next() as i32 >> 2).abs());
+            let shift: [i32; 64] = core::array::from_fn(|_| -((rng.below(8) + 4) as i32));
+            let mut folded = [0i32; 64];
+            for (i, &w) in filter.iter().enumerate() {
+                let oc = if depthwise {
+                    i % out_c
+                } else {
+                    i / (k_h * k_w * k_c)
+                };
+                folded[oc] = folded[oc].wrapping_add((w as i8 as i32) * -zp);
+            }
+            for (f, b) in folded.iter_mut().zip(bias) {
+                *f = f.wrapping_add(*b);
+            }
+            let n_out = shape.batches * out_h * out_w * out_c;
+            let (mut want, mut scalar, mut dsp) = ([0i8; 4096], [0i8; 4096], [0i8; 4096]);
+            let (m, sh) = (&mult[..out_c], &shift[..out_c]);
+            if depthwise {
+                depthwise_conv2d(&conv, input, filter, Some(bias), m, sh, &mut want[..n_out]);
+                depthwise_conv2d_fast::<Scalar>(
+                    &fast,
+                    input,
+                    filter,
+                    &folded[..out_c],
+                    bias,
+                    m,
+                    sh,
+                    &mut scalar[..n_out],
+                );
+                depthwise_conv2d_fast::<Dsp>(
+                    &fast,
+                    input,
+                    filter,
+                    &folded[..out_c],
+                    bias,
+                    m,
+                    sh,
+                    &mut dsp[..n_out],
+                );
+            } else {
+                conv2d(&conv, input, filter, Some(bias), m, sh, &mut want[..n_out]);
+                conv2d_fast::<Scalar>(
+                    &fast,
+                    input,
+                    filter,
+                    &folded[..out_c],
+                    m,
+                    sh,
+                    &mut scalar[..n_out],
+                );
+                conv2d_fast::<Dsp>(
+                    &fast,
+                    input,
+                    filter,
+                    &folded[..out_c],
+                    m,
+                    sh,
+                    &mut dsp[..n_out],
+                );
+            }
+            assert_eq!(
+                &scalar[..n_out],
+                &want[..n_out],
+                "case {case}: scalar, {shape:?}"
+            );
+            assert_eq!(&dsp[..n_out], &want[..n_out], "case {case}: dsp, {shape:?}");
+        }
+    }
+
+    #[test]
+    fn dsp_emulation_matches_instruction_semantics() {
+        // Bytes 01 7f ff 80 (little-endian): even bytes (01, ff), odd bytes (7f, 80).
+        assert_eq!(dsp::sxtb16(0x80ff_7f01), 0xffff_0001);
+        assert_eq!(dsp::sxtb16_ror8(0x80ff_7f01), 0xff80_007f);
+        // (-1)·(-1) + (-1)·(-1) + 5 = 7; 127·(-128) = -16256.
+        assert_eq!(dsp::smlad(0xffff_ffff, 0xffff_ffff, 5), 7);
+        assert_eq!(dsp::smlad(0x007f_0000, 0xff80_0000, 0), -16256);
+        assert_eq!(
+            dsp::smlad(0x8000_8000, 0x8000_8000, i32::MAX),
+            i32::MAX.wrapping_add(1 << 31)
+        );
+    }
+
+    #[test]
+    fn fast_requantization_equals_reference() {
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        let specials = [
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            3,
+            -3,
+            i32::MAX,
+            i32::MIN,
+            i32::MAX - 1,
+            i32::MIN + 1,
+            1 << 30,
+            -(1 << 30),
+        ];
+        for shift in -31..=30 {
+            for _ in 0..3000 {
+                let m = if rng.below(8) == 0 {
+                    [0, 1 << 30, i32::MAX][rng.below(3)]
+                } else {
+                    (1 << 30) + (rng.next() as i32 & 0x3fff_ffff)
+                };
+                let x = if rng.below(4) == 0 {
+                    specials[rng.below(specials.len())]
+                } else {
+                    rng.next() as i32 >> rng.below(31)
+                };
+                assert_eq!(
+                    multiply_by_quantized_multiplier_fast(x, m, shift),
+                    multiply_by_quantized_multiplier(x, m, shift),
+                    "x {x} m {m} shift {shift}"
+                );
+            }
         }
     }
 

@@ -510,7 +510,7 @@ fn verify(bytes: &[u8]) -> Result<schema::Model<'_>, ReadError> {
         let text = e.to_string();
         let lines: Vec<&str> = text
             .lines()
-            .map(str::trim)
+            .map(|l| l.trim().trim_end_matches('.'))
             .filter(|l| !l.is_empty())
             .collect();
         ReadError::InvalidFlatbuffer {
@@ -764,6 +764,14 @@ fn read_quant(
             scales.len(),
             zero_points.len()
         )));
+    }
+    if let Some(bad) = scales.iter().find(|s| !(s.is_finite() && **s >= 0.0)) {
+        return Err(invalid(format!(
+            "scale {bad} is not a finite non-negative number"
+        )));
+    }
+    if let Some(bad) = zero_points.iter().find(|z| i32::try_from(**z).is_err()) {
+        return Err(invalid(format!("zero point {bad} does not fit in 32 bits")));
     }
     let axis = if scales.len() == 1 {
         0

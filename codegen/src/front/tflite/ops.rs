@@ -5,13 +5,14 @@
 //! `Some(parser)` and writing that parser below; [`SUPPORTED`] follows automatically.
 
 use super::schema::{
-    AddOptions, Conv2DOptions, DepthwiseConv2DOptions, FullyConnectedOptions, Operator,
-    OptionsTable, Pool2DOptions, SoftmaxOptions,
+    AddOptions, ConcatenationOptions, Conv2DOptions, DepthwiseConv2DOptions, FullyConnectedOptions,
+    LeakyReluOptions, MulOptions, Operator, OptionsTable, Pool2DOptions, ReducerOptions,
+    SoftmaxOptions, StridedSliceOptions, SubOptions,
 };
 use super::ReadError;
 use crate::ir::{
     Activation, Conv2dOptions, DepthwiseConv2dOptions, FullyConnectedOptions as FcOptions, OpKind,
-    Padding, Pool2dOptions,
+    Padding, Pool2dOptions, StridedSliceOptions as StridedSliceOpts,
 };
 use std::fmt;
 
@@ -47,7 +48,7 @@ const fn row(code: i32, name: &'static str, parse: Option<Parser>) -> BuiltinOp 
 pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(0, "ADD", Some(parse_add)),
     row(1, "AVERAGE_POOL_2D", Some(parse_average_pool_2d)),
-    row(2, "CONCATENATION", None),
+    row(2, "CONCATENATION", Some(parse_concatenation)),
     row(3, "CONV_2D", Some(parse_conv_2d)),
     row(4, "DEPTHWISE_CONV_2D", Some(parse_depthwise_conv_2d)),
     row(5, "DEPTH_TO_SPACE", None),
@@ -59,14 +60,14 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(11, "L2_NORMALIZATION", None),
     row(12, "L2_POOL_2D", None),
     row(13, "LOCAL_RESPONSE_NORMALIZATION", None),
-    row(14, "LOGISTIC", None),
+    row(14, "LOGISTIC", Some(parse_logistic)),
     row(15, "LSH_PROJECTION", None),
     row(16, "LSTM", None),
     row(17, "MAX_POOL_2D", Some(parse_max_pool_2d)),
-    row(18, "MUL", None),
-    row(19, "RELU", None),
+    row(18, "MUL", Some(parse_mul)),
+    row(19, "RELU", Some(parse_relu)),
     row(20, "RELU_N1_TO_1", None),
-    row(21, "RELU6", None),
+    row(21, "RELU6", Some(parse_relu6)),
     row(22, "RESHAPE", Some(parse_reshape)),
     row(23, "RESIZE_BILINEAR", None),
     row(24, "RNN", None),
@@ -79,18 +80,18 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(31, "CALL", None),
     row(32, "CUSTOM", None),
     row(33, "EMBEDDING_LOOKUP_SPARSE", None),
-    row(34, "PAD", None),
+    row(34, "PAD", Some(parse_pad)),
     row(35, "UNIDIRECTIONAL_SEQUENCE_RNN", None),
     row(36, "GATHER", None),
     row(37, "BATCH_TO_SPACE_ND", None),
     row(38, "SPACE_TO_BATCH_ND", None),
-    row(39, "TRANSPOSE", None),
-    row(40, "MEAN", None),
-    row(41, "SUB", None),
+    row(39, "TRANSPOSE", Some(parse_transpose)),
+    row(40, "MEAN", Some(parse_mean)),
+    row(41, "SUB", Some(parse_sub)),
     row(42, "DIV", None),
     row(43, "SQUEEZE", None),
     row(44, "UNIDIRECTIONAL_SEQUENCE_LSTM", None),
-    row(45, "STRIDED_SLICE", None),
+    row(45, "STRIDED_SLICE", Some(parse_strided_slice)),
     row(46, "BIDIRECTIONAL_SEQUENCE_RNN", None),
     row(47, "EXP", None),
     row(48, "TOPK_V2", None),
@@ -105,7 +106,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(57, "MINIMUM", None),
     row(58, "LESS", None),
     row(59, "NEG", None),
-    row(60, "PADV2", None),
+    row(60, "PADV2", Some(parse_pad)),
     row(61, "GREATER", None),
     row(62, "GREATER_EQUAL", None),
     row(63, "LESS_EQUAL", None),
@@ -143,7 +144,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(95, "FLOOR_MOD", None),
     row(96, "RANGE", None),
     row(97, "RESIZE_NEAREST_NEIGHBOR", None),
-    row(98, "LEAKY_RELU", None),
+    row(98, "LEAKY_RELU", Some(parse_leaky_relu)),
     row(99, "SQUARED_DIFFERENCE", None),
     row(100, "MIRROR_PAD", None),
     row(101, "ABS", None),
@@ -162,7 +163,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(114, "QUANTIZE", Some(parse_quantize)),
     row(115, "MATRIX_SET_DIAG", None),
     row(116, "ROUND", None),
-    row(117, "HARD_SWISH", None),
+    row(117, "HARD_SWISH", Some(parse_hard_swish)),
     row(118, "IF", None),
     row(119, "WHILE", None),
     row(120, "NON_MAX_SUPPRESSION_V4", None),
@@ -502,6 +503,109 @@ fn parse_quantize(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
 
 fn parse_dequantize(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Dequantize)
+}
+
+fn parse_mul(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let activation = match cx.optional::<MulOptions>()? {
+        Some(o) => cx.activation(o.fused_activation_function())?,
+        None => Activation::None,
+    };
+    Ok(OpKind::Mul { activation })
+}
+
+fn parse_sub(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let activation = match cx.optional::<SubOptions>()? {
+        Some(o) => cx.activation(o.fused_activation_function())?,
+        None => Activation::None,
+    };
+    Ok(OpKind::Sub { activation })
+}
+
+fn parse_logistic(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Logistic)
+}
+
+#[allow(dead_code)] // enabled in the op table together with the error fixtures that used TANH
+fn parse_tanh(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Tanh)
+}
+
+fn parse_relu(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Relu)
+}
+
+fn parse_relu6(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Relu6)
+}
+
+fn parse_leaky_relu(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    // Without an options table TFLite's parser leaves alpha zero-initialised.
+    let alpha = cx
+        .optional::<LeakyReluOptions>()?
+        .map_or(0.0, |o| o.alpha());
+    if !alpha.is_finite() {
+        return Err(cx.invalid(format!("alpha is {alpha}")));
+    }
+    Ok(OpKind::LeakyRelu { alpha })
+}
+
+fn parse_hard_swish(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::HardSwish)
+}
+
+fn parse_mean(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let keep_dims = cx
+        .optional::<ReducerOptions>()?
+        .is_some_and(|o| o.keep_dims());
+    Ok(OpKind::Mean { keep_dims })
+}
+
+fn parse_pad(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    // PadOptions and PadV2Options are empty tables.
+    Ok(OpKind::Pad)
+}
+
+fn parse_concatenation(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let Some(o) = cx.optional::<ConcatenationOptions>()? else {
+        return Ok(OpKind::Concatenation { axis: 0 });
+    };
+    // TFLM's Prepare: TF_LITE_ENSURE_EQ(params->activation, kTfLiteActNone).
+    if o.fused_activation_function() != 0 {
+        return Err(cx.invalid(format!(
+            "fused activation {} is set; TFLM's CONCATENATION accepts only NONE",
+            o.fused_activation_function()
+        )));
+    }
+    Ok(OpKind::Concatenation { axis: o.axis() })
+}
+
+fn parse_strided_slice(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let Some(o) = cx.optional::<StridedSliceOptions>()? else {
+        return Ok(OpKind::StridedSlice(StridedSliceOpts {
+            begin_mask: 0,
+            end_mask: 0,
+            shrink_axis_mask: 0,
+        }));
+    };
+    // TFLM builds its parameters with ellipsis_mask = new_axis_mask = 0 and offset = false
+    // whatever the model says, so a model using them would not run as written: refuse.
+    if o.ellipsis_mask() != 0 || o.new_axis_mask() != 0 || o.offset() {
+        return Err(cx.invalid(format!(
+            "ellipsis_mask {}, new_axis_mask {}, offset {}: TFLM ignores these, kiln supports only 0, 0, false",
+            o.ellipsis_mask(),
+            o.new_axis_mask(),
+            o.offset()
+        )));
+    }
+    Ok(OpKind::StridedSlice(StridedSliceOpts {
+        begin_mask: o.begin_mask() as u32,
+        end_mask: o.end_mask() as u32,
+        shrink_axis_mask: o.shrink_axis_mask() as u32,
+    }))
+}
+
+fn parse_transpose(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Transpose)
 }
 
 #[cfg(test)]

@@ -614,4 +614,54 @@ builtin_options_tables! {
         /// Fused activation function.
         fused_activation_function: i8 = 0, default 0;
     }
+
+    /// Options of CONCATENATION.
+    ConcatenationOptions = 10 {
+        /// The axis (negative counts from the end).
+        axis: i32 = 0, default 0;
+        /// Fused activation function.
+        fused_activation_function: i8 = 1, default 0;
+    }
+
+    /// Options of MUL.
+    MulOptions = 21 {
+        /// Fused activation function.
+        fused_activation_function: i8 = 0, default 0;
+    }
+
+    /// Options of MEAN (and the other reductions).
+    ReducerOptions = 27 {
+        /// Keep reduced axes as size-1 dimensions.
+        keep_dims: bool = 0, default false;
+    }
+
+    /// Options of SUB.
+    SubOptions = 28 {
+        /// Fused activation function.
+        fused_activation_function: i8 = 0, default 0;
+        /// int16 only: power-of-two scales.
+        pot_scale_int16: bool = 1, default true;
+    }
+
+    /// Options of STRIDED_SLICE.
+    StridedSliceOptions = 32 {
+        /// Axes whose begin index is ignored.
+        begin_mask: i32 = 0, default 0;
+        /// Axes whose end index is ignored.
+        end_mask: i32 = 1, default 0;
+        /// Axes replaced by all remaining ones.
+        ellipsis_mask: i32 = 2, default 0;
+        /// Axes inserted with size 1.
+        new_axis_mask: i32 = 3, default 0;
+        /// Axes sliced to one element and dropped.
+        shrink_axis_mask: i32 = 4, default 0;
+        /// End indices are offsets from the begin indices.
+        offset: bool = 5, default false;
+    }
+
+    /// Options of LEAKY_RELU.
+    LeakyReluOptions = 75 {
+        /// Slope for negative inputs.
+        alpha: f32 = 0, default 0.0;
+    }
 }

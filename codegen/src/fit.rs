@@ -1,0 +1,113 @@
+//! The fit check: does a compiled model fit a board's flash and RAM?
+//!
+//! Flash = constant data (exact) + code (estimated from the core profile's per-layer and
+//! runtime sizes). RAM = arena + input + output buffers (exact); the stack comes on top and
+//! is measured on the target by the benchmark, not estimated here.
+
+use std::fmt;
+
+use kiln_targets::Board;
+
+use crate::Compiled;
+
+/// Memory figures of a model on a board.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Footprint {
+    /// Constant data in flash (weights, biases, requantization tables), bytes.
+    pub weight_bytes: usize,
+    /// Estimated code size, bytes.
+    pub code_bytes: usize,
+    /// Arena bytes.
+    pub arena_bytes: usize,
+    /// Input and output buffer bytes.
+    pub io_bytes: usize,
+}
+
+impl Footprint {
+    /// Of a compiled model, with code estimated for `board`'s core.
+    pub fn of(model: &Compiled, board: &Board) -> Footprint {
+        let runs = model.plan.runs.iter().filter(|&&r| r).count();
+        let g = &model.graph;
+        Footprint {
+            weight_bytes: model.weight_bytes(),
+            code_bytes: board.core.code_bytes_base + runs * board.core.code_bytes_per_layer,
+            arena_bytes: model.plan.arena_bytes,
+            io_bytes: g
+                .inputs
+                .iter()
+                .chain(&g.outputs)
+                .map(|&t| g.tensors[t].bytes())
+                .sum(),
+        }
+    }
+
+    /// Flash needed.
+    pub fn flash(&self) -> usize {
+        self.weight_bytes + self.code_bytes
+    }
+
+    /// RAM needed, without the stack.
+    pub fn ram(&self) -> usize {
+        self.arena_bytes + self.io_bytes
+    }
+}
+
+/// A model that does not fit its board.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FitError {
+    /// The board's name.
+    pub board: &'static str,
+    /// The figures.
+    pub footprint: Footprint,
+    /// The board's flash, bytes.
+    pub flash_limit: usize,
+    /// The board's RAM, bytes.
+    pub ram_limit: usize,
+}
+
+impl fmt::Display for FitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = &self.footprint;
+        write!(f, "the model does not fit {}:", self.board)?;
+        if p.flash() > self.flash_limit {
+            write!(
+                f,
+                " flash needs about {} bytes (weights {} + code ~{} estimated) but the board has {}",
+                p.flash(),
+                p.weight_bytes,
+                p.code_bytes,
+                self.flash_limit
+            )?;
+            if p.ram() > self.ram_limit {
+                f.write_str(";")?;
+            }
+        }
+        if p.ram() > self.ram_limit {
+            write!(
+                f,
+                " RAM needs {} bytes (arena {} + input/output {}, plus stack) but the board has {}",
+                p.ram(),
+                p.arena_bytes,
+                p.io_bytes,
+                self.ram_limit
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for FitError {}
+
+/// Checks `model` against `board`'s flash and RAM.
+pub fn check(model: &Compiled, board: &'static Board) -> Result<Footprint, FitError> {
+    let footprint = Footprint::of(model, board);
+    if footprint.flash() > board.flash_bytes || footprint.ram() > board.ram_bytes {
+        return Err(FitError {
+            board: board.name,
+            footprint,
+            flash_limit: board.flash_bytes,
+            ram_limit: board.ram_bytes,
+        });
+    }
+    Ok(footprint)
+}

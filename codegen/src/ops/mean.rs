@@ -1,0 +1,107 @@
+//! MEAN: int8 over up to two axes of an up to 5-D input (TFLM `EvalIntegerMean`).
+//!
+//! The pinned TFLM runs `QuantizedMeanOrSum` for every int8 MEAN — also when input and
+//! output are quantized alike (older versions used a truncating integer mean there; the
+//! `mean_hw_keep_dims` fixture shows the oracle rounds): the int32 sum minus
+//! `count * input_zero_point`, times `input_scale / output_scale` with `1 / count` folded
+//! into the multiplier.
+
+use super::shapes::{const_i32, expect_int8_in_out, strides};
+use super::Prepared;
+use crate::back::rust::runtime as rt;
+use crate::prepare::{Kernel, OpCx};
+
+/// TFLM's `kMaxNumberOfAxis`: the input rank it can iterate.
+const MAX_RANK: usize = 5;
+/// TFLM's `kMaxNumberOfReducedAxis`: its buffer of resolved axes.
+const MAX_AXES: usize = 2;
+
+/// Validates a MEAN and computes its constants.
+pub fn prepare(cx: &OpCx, keep_dims: bool) -> Prepared {
+    let input = cx.input(0, "input")?;
+    let output = cx.output()?;
+    expect_int8_in_out(cx, input, output)?;
+    let (_, _, axis_values) = const_i32(cx, 1, "axis")?;
+    let shape = &input.1.shape;
+    let rank = shape.len();
+    if rank > MAX_RANK {
+        return Err(cx.err(format!(
+            "input {} has rank {rank}; TFLM's MEAN supports at most {MAX_RANK}",
+            cx.describe(input.0)
+        )));
+    }
+    // ResolveAxis: negative axes count from the end, duplicates are dropped.
+    let mut axes: Vec<usize> = Vec::new();
+    for &a in &axis_values {
+        let resolved = if a < 0 { a + rank as i32 } else { a };
+        if !(0..rank as i32).contains(&resolved) {
+            return Err(cx.err(format!("axis {a} is out of range for rank {rank}")));
+        }
+        if !axes.contains(&(resolved as usize)) {
+            axes.push(resolved as usize);
+        }
+    }
+    if axes.len() > MAX_AXES {
+        return Err(cx.err(format!(
+            "reduces {} axes {axes:?}; TFLM's MEAN reduces at most {MAX_AXES}",
+            axes.len()
+        )));
+    }
+    let kept: Vec<usize> = (0..rank).filter(|k| !axes.contains(k)).collect();
+    let expected: Vec<usize> = if keep_dims {
+        (0..rank)
+            .map(|k| if axes.contains(&k) { 1 } else { shape[k] })
+            .collect()
+    } else {
+        kept.iter().map(|&k| shape[k]).collect()
+    };
+    if output.1.elements() != expected.iter().product::<usize>() {
+        return Err(cx.err(format!(
+            "output {} has shape {:?}; reducing {shape:?} over axes {axes:?} gives {expected:?}",
+            cx.describe(output.0),
+            output.1.shape
+        )));
+    }
+    let count: usize = axes.iter().map(|&k| shape[k]).product();
+    if count == 0 || count > i32::MAX as usize {
+        return Err(cx.err(format!("reduces {count} elements per output")));
+    }
+    let in_strides = strides(shape);
+    let mut outer_dims = [1; MAX_RANK];
+    let mut outer_strides = [0; MAX_RANK];
+    for (slot, &k) in (MAX_RANK - kept.len()..).zip(&kept) {
+        outer_dims[slot] = shape[k];
+        outer_strides[slot] = in_strides[k];
+    }
+    let mut inner_dims = [1; MAX_AXES];
+    let mut inner_strides = [0; MAX_AXES];
+    for (slot, &k) in (MAX_AXES - axes.len()..).zip(&axes) {
+        inner_dims[slot] = shape[k];
+        inner_strides[slot] = in_strides[k];
+    }
+
+    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
+    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+    let (multiplier, shift) = cx.multiplier(in_scale as f64 / out_scale as f64, "output")?;
+    // QuantizedMeanOrSum folds 1 / count into the multiplier: shift = floor(log2(count)),
+    // clamped to keep `output_shift - shift >= -31`.
+    let log2 = 63 - (count as u64).leading_zeros() as i32;
+    let s = log2.min(32).min(31 + shift);
+    let multiplier = (((multiplier as i64) << s) / count as i64) as i32;
+    let shift = shift - s;
+    if !(-31..=30).contains(&shift) {
+        return Err(cx.err(format!("mean multiplier shift {shift} is out of range")));
+    }
+    let params = rt::Mean {
+        outer_dims,
+        outer_strides,
+        inner_dims,
+        inner_strides,
+        count: count as i32,
+        input_zero_point: in_zp,
+        multiplier,
+        shift,
+        output_zero_point: out_zp,
+    };
+    Ok((Kernel::Mean(params), vec![input.0], 0))
+}

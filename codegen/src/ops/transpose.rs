@@ -1,0 +1,61 @@
+//! TRANSPOSE: int8, constant permutation, up to 5-D (TFLM `TransposePrepare` + reference
+//! `Transpose`), run as an affine gather.
+
+use super::shapes::{const_i32, expect_int8_in_out, pad_front, strides};
+use super::Prepared;
+use crate::back::rust::runtime as rt;
+use crate::prepare::{Kernel, OpCx};
+
+/// TFLM's limit: "Transpose op only supports 1D-5D input arrays."
+const MAX_RANK: usize = 5;
+
+/// Validates a TRANSPOSE and computes its gather.
+pub fn prepare(cx: &OpCx) -> Prepared {
+    let input = cx.input(0, "input")?;
+    let output = cx.output()?;
+    expect_int8_in_out(cx, input, output)?;
+    let shape = &input.1.shape;
+    let rank = shape.len();
+    if rank > MAX_RANK {
+        return Err(cx.err(format!(
+            "input {} has rank {rank}; TFLM's TRANSPOSE supports 1 to {MAX_RANK} dimensions",
+            cx.describe(input.0)
+        )));
+    }
+    let (perm_id, perm_t, perm) = const_i32(cx, 1, "perm")?;
+    if perm_t.shape.len() != 1 || perm.len() != rank {
+        return Err(cx.err(format!(
+            "perm {} has shape {:?}; expected [{rank}]",
+            cx.describe(perm_id),
+            perm_t.shape
+        )));
+    }
+    let mut seen = vec![false; rank];
+    for &p in &perm {
+        match usize::try_from(p).ok().filter(|&p| p < rank) {
+            Some(p) if !seen[p] => seen[p] = true,
+            _ => return Err(cx.err(format!("perm {perm:?} is not a permutation of 0..{rank}"))),
+        }
+    }
+    let out_dims: Vec<usize> = perm.iter().map(|&p| shape[p as usize]).collect();
+    if output.1.shape != out_dims {
+        return Err(cx.err(format!(
+            "output {} has shape {:?}; transposing {shape:?} by {perm:?} gives {out_dims:?}",
+            cx.describe(output.0),
+            output.1.shape
+        )));
+    }
+    let in_strides = strides(shape);
+    let mut dims = [1; 6];
+    dims.copy_from_slice(&pad_front(&out_dims, 6));
+    let mut st = [0isize; 6];
+    for (slot, &p) in (6 - rank..).zip(&perm) {
+        st[slot] = in_strides[p as usize] as isize;
+    }
+    let params = rt::Gather {
+        dims,
+        strides: st,
+        base: 0,
+    };
+    Ok((Kernel::Gather(params), vec![input.0], 0))
+}
