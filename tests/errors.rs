@@ -690,8 +690,8 @@ fn structured_corruptions_never_panic() {
 // ---- 3. unsupported operator ----------------------------------------------------------------
 
 #[test]
-fn unsupported_tanh_names_the_op_and_the_supported_ones() {
-    let err = compile(&fixture_file("unsupported_tanh")).unwrap_err();
+fn unsupported_op_names_the_op_and_the_supported_ones() {
+    let err = compile(&fixture_file("unsupported_l2norm")).unwrap_err();
     let Error::Read(ReadError::UnsupportedOp {
         index,
         name,
@@ -700,12 +700,12 @@ fn unsupported_tanh_names_the_op_and_the_supported_ones() {
     else {
         panic!("expected UnsupportedOp, got {err:?}");
     };
-    assert_eq!((*index, name.as_str()), (1, "TANH"));
+    assert_eq!((*index, name.as_str()), (1, "L2_NORMALIZATION"));
     assert!(supported.contains(&"FULLY_CONNECTED"), "{supported:?}");
-    assert!(!supported.contains(&"TANH"), "{supported:?}");
+    assert!(!supported.contains(&"L2_NORMALIZATION"), "{supported:?}");
     let text = err.to_string();
     assert!(
-        text.starts_with("operator 1 is TANH, which kiln does not support"),
+        text.starts_with("operator 1 is L2_NORMALIZATION, which kiln does not support"),
         "{text}"
     );
     for op in [
@@ -718,9 +718,13 @@ fn unsupported_tanh_names_the_op_and_the_supported_ones() {
         assert!(text.contains(op), "{op} not listed in: {text}");
     }
     // generate_crate reports the same error.
-    match generate_crate(&fixture_file("unsupported_tanh"), "tanh", "model.tflite") {
+    match generate_crate(
+        &fixture_file("unsupported_l2norm"),
+        "l2norm",
+        "model.tflite",
+    ) {
         Err(e) => assert_eq!(e, err),
-        Ok(_) => panic!("generate_crate accepted TANH"),
+        Ok(_) => panic!("generate_crate accepted L2_NORMALIZATION"),
     }
 }
 

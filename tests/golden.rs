@@ -8,15 +8,32 @@ use kiln_e2e::{fixture_cases, real_models, run_goldens, Case, REAL_MODELS_ENV};
 
 /// Float-only model: comes with the float issue.
 const NOT_YET: &[&str] = &[];
+/// Cores the fixtures are also generated for.
+const TUNED_FOR: &[&str] = &["cortex-m4f", "cortex-m0plus"];
 /// Fixtures that exist to exercise errors, not goldens.
-const ERROR_FIXTURES: &[&str] = &["unsupported_tanh"];
+const ERROR_FIXTURES: &[&str] = &["unsupported_l2norm"];
 
 #[test]
 fn generated_crates_match_tflm_goldens() {
     let mut cases = fixture_cases(ERROR_FIXTURES);
     assert!(!cases.is_empty(), "no fixtures found under fixtures/models");
+    // The same fixtures tuned for a DSP core (SMLAD kernels, run here through their portable
+    // twins) and for a scalar core (unrolled small layers).
+    let tuned: Vec<Case> = TUNED_FOR
+        .iter()
+        .flat_map(|t| cases.iter().map(move |c| c.for_target(t)))
+        .collect();
+    cases.extend(tuned);
     match real_models(NOT_YET) {
-        Some(real) => cases.extend(real),
+        Some(real) => {
+            let dsp: Vec<Case> = real
+                .iter()
+                .filter(|c| c.name != "magic_wand")
+                .map(|c| c.for_target("cortex-m4f"))
+                .collect();
+            cases.extend(real);
+            cases.extend(dsp);
+        }
         None => eprintln!("note: real models not tested; set {REAL_MODELS_ENV}=1 (CI does)"),
     }
     let work = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("golden");
@@ -30,13 +47,31 @@ fn generated_crates_match_tflm_goldens() {
         run.generate_errors.join("\n")
     );
     let passes = check_lines("crates (kiln build)", &run.lines, &cases);
-    let macro_passes = check_lines("modules (kiln::include_model!)", &run.macro_lines, &cases);
+    let portable: Vec<Case> = cases
+        .iter()
+        .filter(|c| c.target.is_none())
+        .cloned()
+        .collect();
+    let macro_passes = check_lines(
+        "modules (kiln::include_model!)",
+        &run.macro_lines,
+        &portable,
+    );
+    let portable_passes = run
+        .lines
+        .iter()
+        .filter(|l| {
+            portable
+                .iter()
+                .any(|c| l.split(' ').nth(1) == Some(c.name.as_str()))
+        })
+        .count();
     assert_eq!(
-        passes, macro_passes,
+        portable_passes, macro_passes,
         "the two runners ran different numbers of golden cases"
     );
     eprintln!(
-        "{passes} golden cases bit-exact over {} models, through the generated crates and through include_model!",
+        "{passes} golden cases bit-exact over {} generated models (portable and tuned); {macro_passes} of them also through include_model!",
         cases.len()
     );
 }

@@ -18,6 +18,19 @@ pub struct Case {
     pub model: PathBuf,
     /// Folder with `in_*.bin` / `out_*.bin`.
     pub golden: PathBuf,
+    /// Core or board the code is generated for (`None`: portable code).
+    pub target: Option<String>,
+}
+
+impl Case {
+    /// The same model generated for `target`, named `<name>_<target>`.
+    pub fn for_target(&self, target: &str) -> Case {
+        Case {
+            name: format!("{}_{}", self.name, target.replace('-', "_")),
+            target: Some(target.to_string()),
+            ..self.clone()
+        }
+    }
 }
 
 /// The repository root (parent of this package).
@@ -46,6 +59,7 @@ pub fn cases_in(dir: &Path, prefix: &str, skip: &[&str]) -> Vec<Case> {
                 name: format!("{prefix}{name}"),
                 model,
                 golden,
+                target: None,
             });
         }
     }
@@ -158,6 +172,12 @@ pub fn run_goldens(
     cases: &[Case],
     cross_target: Option<&str>,
 ) -> Result<GoldenRun, String> {
+    // One run at a time per work dir: a second `cargo test` of this checkout (another
+    // terminal) would otherwise delete the generated crates while this one builds them.
+    std::fs::create_dir_all(work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let lock = std::fs::File::create(work.join(".lock")).map_err(|e| e.to_string())?;
+    lock.lock()
+        .map_err(|e| format!("cannot lock {}: {e}", work.display()))?;
     let models_dir = work.join("models");
     let _ = std::fs::remove_dir_all(&models_dir);
     std::fs::create_dir_all(work.join("runner/src")).map_err(|e| e.to_string())?;
@@ -170,6 +190,7 @@ pub fn run_goldens(
     ];
     let mut calls = String::new();
     let mut macro_includes = String::new();
+    let mut macro_calls = String::new();
     let mut firmware_calls = String::new();
     for case in cases {
         let bytes =
@@ -181,8 +202,9 @@ pub fn run_goldens(
                 continue;
             }
         };
-        let krate = kiln_codegen::generate_crate(&bytes, &case.name, "model.tflite")
-            .map_err(|e| format!("{}: {e}", case.name))?;
+        let krate =
+            kiln_codegen::build_crate(&bytes, &case.name, "model.tflite", case.target.as_deref())
+                .map_err(|e| format!("{}: {e}", case.name))?;
         let dir = models_dir.join(&case.name);
         for (rel, contents) in &krate.files {
             let path = dir.join(rel);
@@ -194,13 +216,23 @@ pub fn run_goldens(
             .model
             .canonicalize()
             .map_err(|e| format!("{}: {e}", case.model.display()))?;
-        writeln!(
-            macro_includes,
-            "kiln::include_model!({:?}, name = {});",
-            model_path.to_str().ok_or("model path is not UTF-8")?,
-            case.name
-        )
-        .unwrap();
+        let target = case
+            .target
+            .as_ref()
+            .map(|t| format!(", target = {t:?}"))
+            .unwrap_or_default();
+        // The macro emits what `kiln build` emits (one code path in kiln-codegen), so it is
+        // checked on the portable cases only, to keep the suite fast.
+        let through_macro = case.target.is_none();
+        if through_macro {
+            writeln!(
+                macro_includes,
+                "kiln::include_model!({:?}, name = {}{target});",
+                model_path.to_str().ok_or("model path is not UTF-8")?,
+                case.name
+            )
+            .unwrap();
+        }
         writeln!(
             deps,
             "{} = {{ path = \"../models/{}\" }}",
@@ -222,13 +254,16 @@ pub fn run_goldens(
                 )
             })
             .collect();
-        writeln!(
-            firmware_calls,
-            "    {{\n        let mut model = {}::Model::new();\n        black_box(model.predict({}));\n    }}",
-            case.name,
-            zero_inputs.join(", ")
-        )
-        .unwrap();
+        // The firmware is built for a Cortex-M4F: portable and M4-tuned code go in.
+        if matches!(case.target.as_deref(), None | Some("cortex-m4f")) {
+            writeln!(
+                firmware_calls,
+                "    {{\n        let mut model = {}::Model::new();\n        black_box(model.predict({}));\n    }}",
+                case.name,
+                zero_inputs.join(", ")
+            )
+            .unwrap();
+        }
         for (tag, ins, outs) in golden_sets(case, n_in, n_out) {
             let decls: Vec<String> = ins
                 .iter()
@@ -259,16 +294,18 @@ pub fn run_goldens(
                     )
                 })
                 .collect();
-            writeln!(
-                calls,
-                "    {{\n        let mut model = Box::new({name}::Model::new());\n        {decls}\n        let got = model.predict({args});\n        let mut fails = Vec::new();\n        {compare}\n        report({label:?}, fails);\n    }}",
+            let call = format!(
+                "    {{\n        let mut model = Box::new({name}::Model::new());\n        {decls}\n        let got = model.predict({args});\n        let mut fails = Vec::new();\n        {compare}\n        report({label:?}, fails);\n    }}\n",
                 name = case.name,
                 decls = decls.join("\n        "),
                 args = args.join(", "),
                 compare = compare.join("\n        "),
                 label = format!("{} {tag}", case.name),
-            )
-            .unwrap();
+            );
+            calls.push_str(&call);
+            if through_macro {
+                macro_calls.push_str(&call);
+            }
         }
     }
     let workspace = format!(
@@ -303,7 +340,7 @@ pub fn run_goldens(
     );
     std::fs::write(work.join("macro_runner/Cargo.toml"), macro_runner_toml)
         .map_err(|e| e.to_string())?;
-    let macro_main = format!("{RUNNER_PRELUDE}\n{macro_includes}\nfn main() {{\n{calls}}}\n");
+    let macro_main = format!("{RUNNER_PRELUDE}\n{macro_includes}\nfn main() {{\n{macro_calls}}}\n");
     std::fs::write(work.join("macro_runner/src/main.rs"), macro_main).map_err(|e| e.to_string())?;
     // The macro's dependencies (syn, quote, ..) at the versions kiln's own lockfile pins, so
     // this workspace resolves from what building kiln already fetched.

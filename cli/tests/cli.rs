@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 
 const TINY_KWS: &str = "fixtures/models/tiny_kws/model.tflite";
 const SINE_MLP: &str = "fixtures/models/sine_mlp/model.tflite";
-const TANH: &str = "fixtures/models/unsupported_tanh/model.tflite";
+const UNSUPPORTED: &str = "fixtures/models/unsupported_l2norm/model.tflite";
 
 /// The workspace root; the binary runs there, so model paths are relative to it.
 fn root() -> PathBuf {
@@ -333,12 +333,17 @@ fn random_bytes_are_one_error_line() {
 
 #[test]
 fn unsupported_op_is_one_error_line() {
-    let needles = [TANH, "operator 1 is TANH", "CONV_2D", "SOFTMAX"];
-    expect_error(&kiln(&["inspect", TANH]), &needles);
-    let out_dir = scratch("tanh");
+    let needles = [
+        UNSUPPORTED,
+        "operator 1 is L2_NORMALIZATION",
+        "CONV_2D",
+        "SOFTMAX",
+    ];
+    expect_error(&kiln(&["inspect", UNSUPPORTED]), &needles);
+    let out_dir = scratch("unsupported");
     let out = kiln(&[
         "build".as_ref(),
-        TANH.as_ref(),
+        UNSUPPORTED.as_ref(),
         "--out".as_ref(),
         out_dir.join("crate").as_os_str(),
     ]);

@@ -1,0 +1,3 @@
+kiln::include_model!(fixtures::tiny_kws);
+
+fn main() {}
