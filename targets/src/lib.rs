@@ -49,6 +49,10 @@ pub struct Core {
     /// Layers with at most this many MACs are emitted as straight-line code with weights as
     /// immediate constants (zero weights skipped) instead of loops.
     pub unroll_max_macs: u64,
+    /// Instructions per multiply-accumulate of the loop kernels, ×10 (measured in QEMU). A
+    /// small layer is unrolled only when its non-zero weights, at about 3 instructions each
+    /// straight-line, cost less than its MACs in the loop.
+    pub loop_mac_cost_x10: u32,
     /// Rough code size per emitted layer, bytes (for the flash fit estimate).
     pub code_bytes_per_layer: usize,
     /// Rough fixed code size of the runtime, bytes (for the flash fit estimate).
@@ -81,6 +85,7 @@ pub const CORTEX_M0PLUS: Core = Core {
     hw_divide: false,
     kernels: KernelStyle::Scalar,
     unroll_max_macs: 2048,
+    loop_mac_cost_x10: 50,
     code_bytes_per_layer: 600,
     code_bytes_base: 3072,
 };
@@ -96,6 +101,7 @@ pub const CORTEX_M3: Core = Core {
     hw_divide: true,
     kernels: KernelStyle::Scalar,
     unroll_max_macs: 2048,
+    loop_mac_cost_x10: 40,
     code_bytes_per_layer: 500,
     code_bytes_base: 3072,
 };
@@ -111,6 +117,7 @@ pub const CORTEX_M4F: Core = Core {
     hw_divide: true,
     kernels: KernelStyle::ArmDsp,
     unroll_max_macs: 2048,
+    loop_mac_cost_x10: 15,
     code_bytes_per_layer: 700,
     code_bytes_base: 3072,
 };
@@ -126,6 +133,7 @@ pub const CORTEX_M7: Core = Core {
     hw_divide: true,
     kernels: KernelStyle::ArmDsp,
     unroll_max_macs: 2048,
+    loop_mac_cost_x10: 15,
     code_bytes_per_layer: 700,
     code_bytes_base: 3072,
 };
@@ -141,6 +149,7 @@ pub const CORTEX_M33: Core = Core {
     hw_divide: true,
     kernels: KernelStyle::ArmDsp,
     unroll_max_macs: 2048,
+    loop_mac_cost_x10: 15,
     code_bytes_per_layer: 700,
     code_bytes_base: 3072,
 };
@@ -156,6 +165,7 @@ pub const RISCV32IMC: Core = Core {
     hw_divide: true,
     kernels: KernelStyle::Scalar,
     unroll_max_macs: 2048,
+    loop_mac_cost_x10: 50,
     code_bytes_per_layer: 700,
     code_bytes_base: 3072,
 };

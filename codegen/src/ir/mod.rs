@@ -233,7 +233,7 @@ pub enum OpKind {
     AveragePool2d(Pool2dOptions),
     /// Max pooling over windows.
     MaxPool2d(Pool2dOptions),
-    /// Element-wise addition with broadcasting of equal shapes only.
+    /// Element-wise addition (int8: numpy-style broadcasting; float32: equal shapes).
     Add {
         /// Fused activation.
         activation: Activation,

@@ -1,5 +1,7 @@
-//! ADD: int8, equal shapes, TFLM's 20-bit left shift and three rescale multipliers.
+//! ADD: int8 (numpy-style broadcasting) or float32 (equal shapes), TFLM's 20-bit left shift
+//! and three rescale multipliers.
 
+use super::shapes::broadcast;
 use super::{float_activation_range, Prepared};
 use crate::back::rust::runtime as rt;
 use crate::ir::{Activation, DType};
@@ -19,7 +21,12 @@ pub fn prepare(cx: &OpCx, activation: Activation) -> Prepared {
     for (t, role) in [(a, "first input"), (b, "second input"), (output, "output")] {
         cx.expect_dtype(t, dtype, role)?;
     }
-    if a.1.shape != b.1.shape || a.1.elements() != output.1.elements() {
+    let bc = if dtype == DType::I8 {
+        broadcast(cx, a, b, output)?
+    } else {
+        None
+    };
+    if dtype == DType::F32 && (a.1.shape != b.1.shape || a.1.elements() != output.1.elements()) {
         return Err(cx.err(format!(
             "inputs have shapes {:?} and {:?}; ADD with broadcasting is not supported yet",
             a.1.shape, b.1.shape
@@ -63,5 +70,9 @@ pub fn prepare(cx: &OpCx, activation: Activation) -> Prepared {
         act_min,
         act_max,
     };
-    Ok((Kernel::Add(params), vec![a.0, b.0], 0))
+    let kernel = match bc {
+        Some(bc) => Kernel::AddBroadcast(params, bc),
+        None => Kernel::Add(params),
+    };
+    Ok((kernel, vec![a.0, b.0], 0))
 }

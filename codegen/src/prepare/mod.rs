@@ -160,6 +160,7 @@ impl Layer {
             | Kernel::FullyConnectedF32(_, w) => {
                 w.filter.len() + w.bias.as_ref().map_or(0, Vec::len)
             }
+            Kernel::Lookup(table) => table.len(),
             _ => 0,
         }
     }

@@ -66,6 +66,37 @@ fn weight_args(prefix: &str, w: &Weights, statics: &mut Statics, what: &str) -> 
     quote!(&#filter.0, #bias, &#mult, &#shift)
 }
 
+/// Whether a small layer runs faster as straight-line code on `core`: few enough MACs, and
+/// its non-zero weights (~3 instructions each unrolled) cheaper than all its MACs in the loop.
+fn worth_unrolling(core: Option<&kiln_targets::Core>, macs: u64, filter: &[u8]) -> bool {
+    let Some(core) = core else { return false };
+    let nonzero = filter.iter().filter(|&&w| w != 0).count() as u64;
+    macs <= core.unroll_max_macs && nonzero * 30 < macs * core.loop_mac_cost_x10 as u64
+}
+
+/// A FULLY_CONNECTED as a 1×1 convolution over its rows.
+fn fc_shape(p: &rt::FullyConnected) -> rt::ConvShape {
+    rt::ConvShape {
+        batches: 1,
+        in_h: 1,
+        in_w: p.batches,
+        in_c: p.in_features,
+        out_h: 1,
+        out_w: p.batches,
+        out_c: p.out_features,
+        k_h: 1,
+        k_w: 1,
+        k_c: p.in_features,
+        stride_h: 1,
+        stride_w: 1,
+        dilation_h: 1,
+        dilation_w: 1,
+        pad_top: 0,
+        pad_left: 0,
+        depth_multiplier: 1,
+    }
+}
+
 /// The fast kernels' parameters for a convolution-shaped layer.
 fn fast_conv(shape: rt::ConvShape, p: &rt::Conv, per_channel: bool) -> rt::ConvFast {
     rt::ConvFast {
@@ -165,6 +196,27 @@ fn details(kernel: &Kernel) -> Option<String> {
         Kernel::Conv2dF32(p, _) | Kernel::DepthwiseConv2dF32(p, _) => {
             format!("{}.", conv_details(&p.shape))
         }
+        Kernel::AddBroadcast(p, _) => {
+            format!("Rescaled sum, broadcast{}.", clamp(p.act_min, p.act_max))
+        }
+        Kernel::Sub(p, bc) => format!(
+            "Rescaled difference{}{}.",
+            if bc.is_some() { ", broadcast" } else { "" },
+            clamp(p.act_min, p.act_max)
+        ),
+        Kernel::Mul(p, bc) => format!(
+            "Rescaled product{}{}.",
+            if bc.is_some() { ", broadcast" } else { "" },
+            clamp(p.act_min, p.act_max)
+        ),
+        Kernel::Lookup(_) => {
+            "A 256-entry table: TFLM's int8 reference function evaluated at every input."
+                .to_string()
+        }
+        Kernel::Mean(p) => format!(
+            "Mean of {} elements per output, requantized (TFLM's QuantizedMeanOrSum).",
+            p.count
+        ),
         _ => return None,
     })
 }
@@ -219,6 +271,7 @@ pub(crate) fn emit_layer(
     layer: &Layer,
     statics: &mut Statics,
     dot: &proc_macro2::Ident,
+    core: Option<&kiln_targets::Core>,
 ) -> EmittedLayer {
     let graph = &model.graph;
     let fn_name = format_ident!("layer_{:02}_{}", layer.index, layer.op_name.to_lowercase());
@@ -283,27 +336,53 @@ pub(crate) fn emit_layer(
                 rt::depthwise_conv2d_fast::<rt::#dot>(&PARAMS, input, &#filter.0, &#folded, &#bias, &#mult, &#shift, output);
             }
         }
+        Kernel::FullyConnected(p, w)
+            if p.weights_offset == 0
+                && p.batches == 1
+                && worth_unrolling(core, layer.macs, &w.filter) =>
+        {
+            // Small layer: straight-line code, weights as immediates, zero weights skipped.
+            let conv = rt::Conv {
+                shape: fc_shape(p),
+                input_offset: p.input_offset,
+                output_offset: p.output_offset,
+                act_min: p.act_min,
+                act_max: p.act_max,
+            };
+            let params = params_expr(&fast_conv(conv.shape, &conv, p.per_channel));
+            let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
+            let n = p.in_features;
+            let channels = (0..p.out_features).map(|o| {
+                let bias = proc_macro2::Literal::i32_unsuffixed(w.folded_bias[o]);
+                let terms = (0..n).filter_map(|i| {
+                    let wv = w.filter[o * n + i] as i8 as i32;
+                    (wv != 0).then(|| {
+                        let (i, wv) = (
+                            proc_macro2::Literal::usize_unsuffixed(i),
+                            proc_macro2::Literal::i32_unsuffixed(wv),
+                        );
+                        quote!(acc = acc.wrapping_add(x[#i] as i32 * #wv);)
+                    })
+                });
+                let o = proc_macro2::Literal::usize_unsuffixed(o);
+                quote! {
+                    let mut acc: i32 = #bias;
+                    #(#terms)*
+                    rt::store(&PARAMS, &#mult, &#shift, output, #o, #o, acc);
+                }
+            });
+            let n = proc_macro2::Literal::usize_unsuffixed(n);
+            quote! {
+                const PARAMS: rt::ConvFast = #params;
+                let Ok(x) = <&[i8; #n]>::try_from(input) else {
+                    return;
+                };
+                #(#channels)*
+            }
+        }
         Kernel::FullyConnected(p, w) if p.weights_offset == 0 => {
             // A 1×1 convolution over the rows.
-            let shape = rt::ConvShape {
-                batches: 1,
-                in_h: 1,
-                in_w: p.batches,
-                in_c: p.in_features,
-                out_h: 1,
-                out_w: p.batches,
-                out_c: p.out_features,
-                k_h: 1,
-                k_w: 1,
-                k_c: p.in_features,
-                stride_h: 1,
-                stride_w: 1,
-                dilation_h: 1,
-                dilation_w: 1,
-                pad_top: 0,
-                pad_left: 0,
-                depth_multiplier: 1,
-            };
+            let shape = fc_shape(p);
             let conv = rt::Conv {
                 shape,
                 input_offset: p.input_offset,
@@ -447,13 +526,13 @@ pub(crate) fn emit_layer(
             }
         }
         Kernel::Lookup(table) => {
-            let id = statics.ints(
+            let bytes: Vec<u8> = table.iter().map(|&v| v as u8).collect();
+            let id = statics.bytes(
                 &format!("{prefix}_TABLE"),
-                &format!("{what}: the output for each input byte (`input as u8`)."),
-                "i8",
-                &table[..],
+                &format!("{what}: the output byte for each input byte (`input as u8`)."),
+                &bytes,
             );
-            quote! { rt::lookup(&#id, input, output); }
+            quote! { rt::lookup(&#id.0, input, output); }
         }
         Kernel::Mean(p) => {
             let params = params_expr(p);

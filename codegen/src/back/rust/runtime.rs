@@ -725,6 +725,26 @@ impl Store<'_> {
     }
 }
 
+/// Requantizes `acc` of output channel `channel` and writes it to `output[index]` (used by
+/// the unrolled small layers).
+#[inline(always)]
+pub fn store(
+    p: &ConvFast,
+    multiplier: &[i32],
+    shift: &[i32],
+    output: &mut [i8],
+    index: usize,
+    channel: usize,
+    acc: i32,
+) {
+    Store {
+        p,
+        multiplier,
+        shift,
+    }
+    .put(output, index, channel, acc);
+}
+
 /// One block of `P` output pixels (`xs`: their window origins) × `O` output channels from
 /// `oc`, accumulated over every filter tap.
 #[inline(always)]
@@ -1877,15 +1897,17 @@ pub fn add_broadcast(p: &Add, bc: &Broadcast, input1: &[i8], input2: &[i8], outp
 // Int8 element-wise unary ops: evaluated at compile time over all 256 inputs into a table
 // ---------------------------------------------------------------------------------------------
 
-/// An int8 → int8 element-wise op as a table indexed by the input byte (`x as u8`).
+/// An int8 → int8 element-wise op as a table of output bytes indexed by the input byte
+/// (`x as u8`).
 #[inline(always)]
-pub fn lookup(table: &[i8; 256], input: &[i8], output: &mut [i8]) {
+pub fn lookup(table: &[u8; 256], input: &[i8], output: &mut [i8]) {
     for (o, &x) in output.iter_mut().zip(input) {
-        *o = table.get(x as u8 as usize).copied().unwrap_or(0);
+        *o = table.get(x as u8 as usize).copied().unwrap_or(0) as i8;
     }
 }
 
-/// The table of `f` over all int8 inputs, for [`lookup`].
+/// The table of `f` over all int8 inputs (entry `x as u8` is `f(x)`; as bytes for
+/// [`lookup`]).
 pub fn table_of(f: impl Fn(i8) -> i8) -> [i8; 256] {
     let mut table = [0i8; 256];
     for (i, t) in table.iter_mut().enumerate() {
@@ -2154,17 +2176,17 @@ pub fn hard_swish_i8(p: &HardSwish, x: i8) -> i8 {
 // ---------------------------------------------------------------------------------------------
 
 /// Per-layer constants of int8 MEAN: each output element sums the input over the reduced
-/// axes (up to 2), the kept axes (up to 5) select the element.
+/// axes, the kept axes select the element (up to 6 of each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mean {
     /// Sizes of the kept axes (1-padded).
-    pub outer_dims: [usize; 5],
+    pub outer_dims: [usize; 6],
     /// Input element strides of the kept axes.
-    pub outer_strides: [usize; 5],
+    pub outer_strides: [usize; 6],
     /// Sizes of the reduced axes (1-padded).
-    pub inner_dims: [usize; 2],
+    pub inner_dims: [usize; 6],
     /// Input element strides of the reduced axes.
-    pub inner_strides: [usize; 2],
+    pub inner_strides: [usize; 6],
     /// Elements per reduction.
     pub count: i32,
     /// Input zero point.
@@ -2180,12 +2202,12 @@ pub struct Mean {
 /// Int8 MEAN (TFLM `QuantizedMeanOrSum`: int32 sum, zero point removed, one requantization).
 #[inline(always)]
 pub fn mean(p: &Mean, input: &[i8], output: &mut [i8]) {
-    let mut outer = [0usize; 5];
+    let mut outer = [0usize; 6];
     for o in output.iter_mut() {
         let base = offset_of(&outer, &p.outer_strides);
         let mut sum = 0i32;
-        let mut inner = [0usize; 2];
-        for _ in 0..p.inner_dims[0].wrapping_mul(p.inner_dims[1]) {
+        let mut inner = [0usize; 6];
+        for _ in 0..p.count.max(0) {
             let i = base.wrapping_add(offset_of(&inner, &p.inner_strides));
             sum = sum.wrapping_add(input.get(i).copied().unwrap_or(0) as i32);
             next_index(&mut inner, &p.inner_dims);
@@ -2648,5 +2670,293 @@ mod tests {
         assert_eq!(Rest::whole(&arena).get(r(1, 3)), &[1, 9, 9]);
         let (_, rest) = carve(&mut arena, r(100, 3)); // out of range: empty, no panic
         assert_eq!(rest.get(r(0, 1)), &[] as &[i8]);
+    }
+}
+
+#[cfg(test)]
+mod int8_ops_tests {
+    use super::*;
+
+    #[test]
+    fn general_exp_matches_the_q5_one() {
+        for i in 0..20_000 {
+            let a = -(i * 6_700);
+            assert_eq!(
+                exp_on_negative_values(a, 5),
+                exp_on_negative_values_q5(a),
+                "{a}"
+            );
+        }
+        assert_eq!(exp_on_negative_values(0, 4), i32::MAX);
+        // Q4.27: exp(-1) and exp(-15.9)
+        let got = exp_on_negative_values(-(1 << 27), 4) as f64 / 2f64.powi(31);
+        assert!((got - (-1f64).exp()).abs() < 1e-6, "{got}");
+        let tiny = exp_on_negative_values(-(159 << 27) / 10, 4) as f64 / 2f64.powi(31);
+        assert!(tiny < 1e-6, "{tiny}");
+    }
+
+    #[test]
+    fn logistic_and_tanh_follow_the_float_functions() {
+        for i in -2000..=2000 {
+            let raw = i * (1 << 18); // Q4.27, about -15.6..15.6
+            let x = raw as f64 / 2f64.powi(27);
+            let s = logistic_q4(raw) as f64 / 2f64.powi(31);
+            assert!(
+                (s - 1.0 / (1.0 + (-x).exp())).abs() < 2e-7,
+                "logistic({x}) = {s}"
+            );
+            let t = tanh_q4(raw) as f64 / 2f64.powi(31);
+            assert!((t - x.tanh()).abs() < 2e-7, "tanh({x}) = {t}");
+        }
+        assert_eq!(logistic_q4(0), 1 << 30);
+        assert_eq!(tanh_q4(0), 0);
+        assert_eq!(tanh_q4(-(1 << 27)), tanh_q4(1 << 27).wrapping_neg());
+    }
+
+    /// Constants as TFLM's Prepare derives them for `scale`, zero point `zp`.
+    fn sigmoidal(scale: f64, zp: i32) -> Sigmoidal {
+        let real = scale * 2f64.powi(27);
+        let shift = real.log2().floor() as i32 + 1;
+        let q = real / 2f64.powi(shift);
+        Sigmoidal {
+            input_zero_point: zp,
+            input_range_radius: (15.0 * 2f64.powi(27) / 2f64.powi(shift)).floor() as i32,
+            input_multiplier: (q * 2f64.powi(31)).round() as i32,
+            input_left_shift: shift,
+        }
+    }
+
+    #[test]
+    fn int8_logistic_and_tanh_are_within_one_step() {
+        for (scale, zp) in [(0.06, 5), (0.5, -20), (1.0 / 16.0, 0), (0.011, 100)] {
+            let p = sigmoidal(scale, zp);
+            let (mut last_s, mut last_t) = (i8::MIN, i8::MIN);
+            for x in i8::MIN..=i8::MAX {
+                let real = scale * (x as i32 - zp) as f64;
+                let s = logistic_i8(&p, x);
+                let want = (256.0 / (1.0 + (-real).exp()) - 128.0)
+                    .round()
+                    .clamp(-128.0, 127.0);
+                assert!(
+                    (s as f64 - want).abs() <= 1.0,
+                    "logistic {scale} {x}: {s} vs {want}"
+                );
+                let t = tanh_i8(&p, x);
+                let want = (128.0 * real.tanh()).round().clamp(-128.0, 127.0);
+                assert!(
+                    (t as f64 - want).abs() <= 1.0,
+                    "tanh {scale} {x}: {t} vs {want}"
+                );
+                assert!(s >= last_s && t >= last_t, "not monotonic at {x}");
+                (last_s, last_t) = (s, t);
+            }
+        }
+        // zero input: logistic 1/2 (0 in Q0.8 minus 128 ... = 0), tanh 0
+        let p = sigmoidal(0.1, 7);
+        assert_eq!(logistic_i8(&p, 7), 0);
+        assert_eq!(tanh_i8(&p, 7), 0);
+        // beyond the radius: saturated
+        assert_eq!((logistic_i8(&p, -128), logistic_i8(&p, 127)), (-128, 127));
+    }
+
+    #[test]
+    fn int16_helpers_match_the_int32_ones() {
+        for x in (i16::MIN..=i16::MAX).step_by(7) {
+            for e in 0..15 {
+                assert_eq!(
+                    rounding_divide_by_pot_i16(x, e) as i32,
+                    rounding_divide_by_pot(x as i32, e),
+                    "{x} >> {e}"
+                );
+            }
+            let exact = x as f64 * 12_345.0 / 32_768.0;
+            assert!((srdhm_i16(x, 12_345) as f64 - exact).abs() <= 0.5, "{x}");
+            assert!((sdhm_i16(x, 12_345) as f64 - exact).abs() < 1.0, "{x}");
+        }
+        assert_eq!(srdhm_i16(i16::MIN, i16::MIN), i16::MAX);
+        assert_eq!(sdhm_i16(-3, 1 << 14), -1); // -1.5 truncates toward zero
+        assert_eq!(srdhm_i16(-3, 1 << 14), -1); // -1.5: gemmlowp's nudge rounds up
+        assert_eq!(srdhm_i16(3, 1 << 14), 2);
+        assert_eq!(saturating_left_shift_i16(20_000, 1), i16::MAX);
+        assert_eq!(saturating_left_shift_i16(-20_000, 2), i16::MIN);
+        assert_eq!(saturating_left_shift_i16(-3, 3), -24);
+    }
+
+    #[test]
+    fn hard_swish_is_close_to_the_float_function() {
+        // input scale 0.04, zero point 0, output scale 0.03, zero point -20 (constants as TFLM's
+        // Prepare: Q15 multipliers of (0.04 / 128) / 0.03 and (0.04 / 128) / (3 / 32768))
+        let p = HardSwish {
+            input_zero_point: 0,
+            output_zero_point: -20,
+            output_multiplier: 21_845, // 0.6667 * 2^15, exponent -6: 0.0104
+            output_exponent: -6,
+            reluish_multiplier: 27_962, // 0.8533 * 2^15, exponent 2: 3.413
+            reluish_exponent: 2,
+        };
+        for x in i8::MIN..=i8::MAX {
+            let v = 0.04 * x as f64;
+            let want = (v * (v + 3.0).clamp(0.0, 6.0) / 6.0 / 0.03 - 20.0).round();
+            let got = hard_swish_i8(&p, x) as f64;
+            assert!(
+                (got - want.clamp(-128.0, 127.0)).abs() <= 1.0,
+                "{x}: {got} vs {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn leaky_relu_negates_after_rescaling() {
+        let p = LeakyRelu {
+            input_zero_point: 10,
+            output_zero_point: -5,
+            alpha_multiplier: 1 << 30, // 0.5
+            alpha_shift: 0,
+            alpha_negative: true,
+            identity_multiplier: 1 << 30, // 1.0
+            identity_shift: 1,
+        };
+        assert_eq!(leaky_relu_i8(&p, 30), 15); // 20 * 1 - 5
+                                               // -3 * 0.5 = -1.5 rounds up to -1 (gemmlowp's tie rule), negated: 1
+        assert_eq!(leaky_relu_i8(&p, 7), -5 + 1);
+        assert_eq!(leaky_relu_i8(&p, -128), -5 + 69); // -138 * -0.5
+        let relu = Relu {
+            input_zero_point: 10,
+            output_zero_point: -100,
+            multiplier: 1 << 30,
+            shift: 0,
+            act_min: -100,
+            act_max: 127,
+        };
+        assert_eq!(relu_i8(&relu, 0), -100);
+        assert_eq!(relu_i8(&relu, 30), -90);
+        let table = table_of(|x| relu_i8(&relu, x)).map(|v| v as u8);
+        let mut out = [0i8; 3];
+        lookup(&table, &[0, 30, 127], &mut out);
+        assert_eq!(out, [-100, -90, -41]); // 117 * 0.5 = 58.5 -> 59
+    }
+
+    fn unit_add() -> Add {
+        Add {
+            input1_offset: 0,
+            input2_offset: 0,
+            output_offset: 0,
+            left_shift: 20,
+            input1_multiplier: 1 << 30, // 0.5
+            input1_shift: 0,
+            input2_multiplier: 1 << 30,
+            input2_shift: 0,
+            output_multiplier: 1 << 30, // 0.5 * 2^-18 undoes the 2^20 * 0.5 above
+            output_shift: -18,
+            act_min: -128,
+            act_max: 127,
+        }
+    }
+
+    #[test]
+    fn binary_ops_broadcast() {
+        // [2, 3] op [1, 3]: the second input repeats over rows
+        let bc = Broadcast {
+            dims: [1, 1, 1, 1, 2, 3],
+            strides1: [0, 0, 0, 0, 3, 1],
+            strides2: [0, 0, 0, 0, 0, 1],
+        };
+        let a = [10i8, 20, 30, 40, 50, 60];
+        let b = [1i8, 2, 3];
+        let mut out = [0i8; 6];
+        sub(&unit_add(), Some(&bc), &a, &b, &mut out);
+        assert_eq!(out, [9, 18, 27, 39, 48, 57]);
+        add_broadcast(&unit_add(), &bc, &a, &b, &mut out);
+        assert_eq!(out, [11, 22, 33, 41, 52, 63]);
+        let mut same = [0i8; 6];
+        add(&unit_add(), &a, &[1, 2, 3, 1, 2, 3], &mut same);
+        assert_eq!(same, out);
+        let m = Mul {
+            input1_offset: 0,
+            input2_offset: -1,
+            output_offset: 3,
+            output_multiplier: 1 << 30, // 0.5
+            output_shift: 0,
+            act_min: -128,
+            act_max: 30,
+        };
+        mul(&m, Some(&bc), &a, &b, &mut out);
+        // (a * (b - 1)) / 2 + 3, clamped at 30
+        assert_eq!(out, [3, 13, 30, 3, 28, 30]);
+        mul(&m, None, &a[..3], &b, &mut out[..3]);
+        assert_eq!(&out[..3], &[3, 13, 30]);
+    }
+
+    #[test]
+    fn mean_rounds_with_the_folded_multiplier() {
+        // [2, 2] mean over the last axis, scales equal: multiplier 1 = 2^30 * 2^1, count 2
+        // folds into shift 0
+        let p = Mean {
+            outer_dims: [1, 1, 1, 1, 1, 2],
+            outer_strides: [0, 0, 0, 0, 0, 2],
+            inner_dims: [1, 1, 1, 1, 1, 2],
+            inner_strides: [0, 0, 0, 0, 0, 1],
+            count: 2,
+            input_zero_point: 1,
+            multiplier: 1 << 30,
+            shift: 0,
+            output_zero_point: 1,
+        };
+        let mut out = [0i8; 2];
+        mean(&p, &[4, 7, -4, -7], &mut out);
+        // (4 + 7 - 2) / 2 = 4.5 -> 5, + 1; (-4 - 7 - 2) / 2 = -6.5 -> -6 (ties up), + 1
+        assert_eq!(out, [6, -5]);
+    }
+
+    #[test]
+    fn data_movement() {
+        // PAD [2, 2] by one row before and one column after, value 9
+        let p = Pad {
+            out_dims: [1, 1, 1, 3, 3],
+            before: [0, 0, 0, 1, 0],
+            in_dims: [1, 1, 1, 2, 2],
+            value: 9,
+        };
+        let mut out = [0i8; 9];
+        pad(&p, p.value, &[1, 2, 3, 4], &mut out);
+        assert_eq!(out, [9, 9, 9, 1, 2, 9, 3, 4, 9]);
+        // TRANSPOSE [2, 3] -> [3, 2]
+        let t = Gather {
+            dims: [1, 1, 1, 1, 3, 2],
+            strides: [0, 0, 0, 0, 1, 3],
+            base: 0,
+        };
+        let mut out = [0i8; 6];
+        gather(&t, &[1, 2, 3, 4, 5, 6], &mut out);
+        assert_eq!(out, [1, 4, 2, 5, 3, 6]);
+        // reversed slice of a row: [5, 3, 1] from [0..6)
+        let s = Gather {
+            dims: [1, 1, 1, 1, 1, 3],
+            strides: [0, 0, 0, 0, 0, -2],
+            base: 5,
+        };
+        let mut out = [0i8; 3];
+        gather(&s, &[0, 1, 2, 3, 4, 5], &mut out);
+        assert_eq!(out, [5, 3, 1]);
+        // CONCATENATION of [2, 1] and [2, 2] along axis 1
+        let mut out = [0i8; 6];
+        let first = ConcatPart {
+            outer: 2,
+            copy: 1,
+            out_stride: 3,
+            offset: 0,
+        };
+        let second = ConcatPart {
+            outer: 2,
+            copy: 2,
+            out_stride: 3,
+            offset: 1,
+        };
+        concat_part(&first, &[1, 2], &mut out);
+        concat_part(&second, &[3, 4, 5, 6], &mut out);
+        assert_eq!(out, [1, 3, 4, 2, 5, 6]);
+        // out-of-range regions are skipped, not a panic
+        concat_part(&second, &[3, 4, 5, 6], &mut out[..2]);
+        gather(&s, &[0, 1], &mut out);
     }
 }

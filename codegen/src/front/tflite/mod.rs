@@ -1355,26 +1355,27 @@ mod tests {
     #[test]
     fn unsupported_op_is_named() {
         let mut spec = fc_model();
-        spec.opcodes.push((None, Some(28), None));
-        let mut tanh = spec.ops[0].clone();
-        tanh.opcode_index = 1;
-        tanh.options = None;
-        tanh.inputs = vec![3];
-        spec.ops.push(tanh);
+        spec.opcodes.push((None, Some(11), None));
+        let mut l2norm = spec.ops[0].clone();
+        l2norm.opcode_index = 1;
+        l2norm.options = None;
+        l2norm.inputs = vec![3];
+        spec.ops.push(l2norm);
         let err = read(&spec.build()).unwrap_err();
         assert_eq!(
             err,
             ReadError::UnsupportedOp {
                 index: 1,
-                name: "TANH".into(),
+                name: "L2_NORMALIZATION".into(),
                 supported: SUPPORTED_OPS
             }
         );
         assert_eq!(
             err.to_string(),
-            "operator 1 is TANH, which kiln does not support yet (supported: ADD, \
-             AVERAGE_POOL_2D, CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE, FULLY_CONNECTED, \
-             MAX_POOL_2D, RESHAPE, SOFTMAX, QUANTIZE)"
+            "operator 1 is L2_NORMALIZATION, which kiln does not support yet (supported: ADD, \
+             AVERAGE_POOL_2D, CONCATENATION, CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE, \
+             FULLY_CONNECTED, LOGISTIC, MAX_POOL_2D, MUL, RELU, RELU6, RESHAPE, SOFTMAX, TANH, \
+             PAD, TRANSPOSE, MEAN, SUB, STRIDED_SLICE, PADV2, LEAKY_RELU, QUANTIZE, HARD_SWISH)"
         );
     }
 

@@ -74,7 +74,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(25, "SOFTMAX", Some(parse_softmax)),
     row(26, "SPACE_TO_DEPTH", None),
     row(27, "SVDF", None),
-    row(28, "TANH", None),
+    row(28, "TANH", Some(parse_tanh)),
     row(29, "CONCAT_EMBEDDINGS", None),
     row(30, "SKIP_GRAM", None),
     row(31, "CALL", None),
@@ -525,7 +525,6 @@ fn parse_logistic(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Logistic)
 }
 
-#[allow(dead_code)] // enabled in the op table together with the error fixtures that used TANH
 fn parse_tanh(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Tanh)
 }
@@ -651,14 +650,28 @@ mod tests {
             [
                 "ADD",
                 "AVERAGE_POOL_2D",
+                "CONCATENATION",
                 "CONV_2D",
                 "DEPTHWISE_CONV_2D",
                 "DEQUANTIZE",
                 "FULLY_CONNECTED",
+                "LOGISTIC",
                 "MAX_POOL_2D",
+                "MUL",
+                "RELU",
+                "RELU6",
                 "RESHAPE",
                 "SOFTMAX",
-                "QUANTIZE"
+                "TANH",
+                "PAD",
+                "TRANSPOSE",
+                "MEAN",
+                "SUB",
+                "STRIDED_SLICE",
+                "PADV2",
+                "LEAKY_RELU",
+                "QUANTIZE",
+                "HARD_SWISH"
             ]
         );
     }
