@@ -1,13 +1,14 @@
 //! The fit check: does a compiled model fit a board's flash and RAM?
 //!
 //! Flash = constant data (exact) + code (estimated from the core profile's per-layer and
-//! runtime sizes). RAM = arena + input + output buffers (exact); the stack comes on top and
+//! runtime sizes, calibrated on the QEMU benchmark's measured sizes; within about ±50%). RAM = arena + input + output buffers (exact); the stack comes on top and
 //! is measured on the target by the benchmark, not estimated here.
 
 use std::fmt;
 
 use kiln_targets::Board;
 
+use crate::prepare::Kernel;
 use crate::Compiled;
 
 /// Memory figures of a model on a board.
@@ -26,11 +27,25 @@ pub struct Footprint {
 impl Footprint {
     /// Of a compiled model, with code estimated for `board`'s core.
     pub fn of(model: &Compiled, board: &Board) -> Footprint {
-        let runs = model.plan.runs.iter().filter(|&&r| r).count();
+        let core = board.core;
+        let code_bytes = core.code_bytes_base
+            + model
+                .layers
+                .iter()
+                .zip(&model.plan.runs)
+                .filter(|(_, &runs)| runs)
+                .map(|(layer, _)| match layer.kernel {
+                    Kernel::Conv2d(..)
+                    | Kernel::DepthwiseConv2d(..)
+                    | Kernel::Conv2dF32(..)
+                    | Kernel::DepthwiseConv2dF32(..) => core.code_bytes_per_conv_layer,
+                    _ => core.code_bytes_per_layer,
+                })
+                .sum::<usize>();
         let g = &model.graph;
         Footprint {
             weight_bytes: model.weight_bytes(),
-            code_bytes: board.core.code_bytes_base + runs * board.core.code_bytes_per_layer,
+            code_bytes,
             arena_bytes: model.plan.arena_bytes,
             io_bytes: g
                 .inputs

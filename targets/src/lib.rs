@@ -53,7 +53,10 @@ pub struct Core {
     /// small layer is unrolled only when its non-zero weights, at about 3 instructions each
     /// straight-line, cost less than its MACs in the loop.
     pub loop_mac_cost_x10: u32,
-    /// Rough code size per emitted layer, bytes (for the flash fit estimate).
+    /// Rough code size of an emitted convolution layer (CONV_2D, DEPTHWISE_CONV_2D), bytes,
+    /// for the flash fit estimate (their kernels are specialised and unrolled per layer).
+    pub code_bytes_per_conv_layer: usize,
+    /// Rough code size of any other emitted layer, bytes.
     pub code_bytes_per_layer: usize,
     /// Rough fixed code size of the runtime, bytes (for the flash fit estimate).
     pub code_bytes_base: usize,
@@ -86,7 +89,8 @@ pub const CORTEX_M0PLUS: Core = Core {
     kernels: KernelStyle::Scalar,
     unroll_max_macs: 2048,
     loop_mac_cost_x10: 50,
-    code_bytes_per_layer: 600,
+    code_bytes_per_conv_layer: 3500,
+    code_bytes_per_layer: 500,
     code_bytes_base: 3072,
 };
 
@@ -102,6 +106,7 @@ pub const CORTEX_M3: Core = Core {
     kernels: KernelStyle::Scalar,
     unroll_max_macs: 2048,
     loop_mac_cost_x10: 40,
+    code_bytes_per_conv_layer: 3500,
     code_bytes_per_layer: 500,
     code_bytes_base: 3072,
 };
@@ -118,7 +123,8 @@ pub const CORTEX_M4F: Core = Core {
     kernels: KernelStyle::ArmDsp,
     unroll_max_macs: 2048,
     loop_mac_cost_x10: 15,
-    code_bytes_per_layer: 700,
+    code_bytes_per_conv_layer: 3500,
+    code_bytes_per_layer: 500,
     code_bytes_base: 3072,
 };
 
@@ -134,7 +140,8 @@ pub const CORTEX_M7: Core = Core {
     kernels: KernelStyle::ArmDsp,
     unroll_max_macs: 2048,
     loop_mac_cost_x10: 15,
-    code_bytes_per_layer: 700,
+    code_bytes_per_conv_layer: 3500,
+    code_bytes_per_layer: 500,
     code_bytes_base: 3072,
 };
 
@@ -150,7 +157,8 @@ pub const CORTEX_M33: Core = Core {
     kernels: KernelStyle::ArmDsp,
     unroll_max_macs: 2048,
     loop_mac_cost_x10: 15,
-    code_bytes_per_layer: 700,
+    code_bytes_per_conv_layer: 3500,
+    code_bytes_per_layer: 500,
     code_bytes_base: 3072,
 };
 
@@ -166,7 +174,8 @@ pub const RISCV32IMC: Core = Core {
     kernels: KernelStyle::Scalar,
     unroll_max_macs: 2048,
     loop_mac_cost_x10: 50,
-    code_bytes_per_layer: 700,
+    code_bytes_per_conv_layer: 3500,
+    code_bytes_per_layer: 500,
     code_bytes_base: 3072,
 };
 

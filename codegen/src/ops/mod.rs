@@ -20,6 +20,8 @@ pub mod concatenation;
 pub mod mean;
 pub mod mul;
 pub mod pad;
+#[cfg(test)]
+mod ring2_tests;
 pub mod shapes;
 pub mod strided_slice;
 pub mod sub;
