@@ -972,7 +972,7 @@ fn mac4<D: Dot, const OFFSET: bool>(acc: &mut [i32; 4], x: u32, w: u32, offset: 
 /// Int8 DEPTHWISE_CONV_2D, bit-exact with TFLM's `DepthwiseConvPerChannel`. Pixels whose
 /// window is inside the input start from `folded_bias` and accumulate `Σ w·x`; border pixels
 /// start from `bias`, visit only the taps inside and add the input offset. Channels go four
-/// at a time when the depth multiplier is 1.
+/// at a time when the depth multiplier is 1 or a multiple of 4.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub fn depthwise_conv2d_fast<D: Dot>(
@@ -1009,7 +1009,16 @@ pub fn depthwise_conv2d_fast<D: Dot>(
                     ((b * s.in_h + iy) * s.in_w + ix) * s.in_c
                 };
                 let mut oc = 0;
-                if dm == 1 {
+                // Four consecutive output channels read four consecutive input channels
+                // (multiplier 1) or one input channel (multiplier a multiple of 4).
+                let x_word = |at: usize, oc: usize| {
+                    if dm == 1 {
+                        word_i8(input, at + oc)
+                    } else {
+                        (input.get(at + oc / dm).copied().unwrap_or(0) as u8 as u32) * 0x0101_0101
+                    }
+                };
+                if dm == 1 || dm & 3 == 0 {
                     while oc + 4 <= s.out_c {
                         let start = if full { folded_bias } else { bias };
                         let mut acc = [0i32; 4];
@@ -1019,12 +1028,12 @@ pub fn depthwise_conv2d_fast<D: Dot>(
                         if full {
                             // Constant trip counts: the window unrolls, addresses are
                             // constant offsets from the window's origin.
-                            let origin = at(0, 0) + oc;
+                            let origin = at(0, 0);
                             for ky in 0..s.k_h {
                                 for kx in 0..s.k_w {
                                     let tap =
                                         (ky * s.dilation_h * s.in_w + kx * s.dilation_w) * s.in_c;
-                                    let x = word_i8(input, origin + tap);
+                                    let x = x_word(origin + tap, oc);
                                     let w = word_u8(filter, (ky * s.k_w + kx) * s.out_c + oc);
                                     mac4::<D, false>(&mut acc, x, w, 0);
                                 }
@@ -1032,7 +1041,7 @@ pub fn depthwise_conv2d_fast<D: Dot>(
                         } else {
                             for ky in ky0..ky1 {
                                 for kx in kx0..kx1 {
-                                    let x = word_i8(input, at(ky, kx) + oc);
+                                    let x = x_word(at(ky, kx), oc);
                                     let w = word_u8(filter, (ky * s.k_w + kx) * s.out_c + oc);
                                     mac4::<D, true>(&mut acc, x, w, offset);
                                 }
@@ -2464,7 +2473,11 @@ mod tests {
         for case in 0..300 {
             let depthwise = case % 3 == 0;
             let in_c = 1 + rng.below(9);
-            let dm = if depthwise { 1 + rng.below(3) } else { 1 };
+            let dm = if depthwise {
+                [1, 2, 3, 4, 8][rng.below(5)]
+            } else {
+                1
+            };
             let groups = if !depthwise && in_c.is_multiple_of(2) && rng.below(4) == 0 {
                 2
             } else {
@@ -2533,12 +2546,12 @@ mod tests {
             let filter_i8 = rng.i8s(filter_len);
             let filter: [u8; 4096] = filter_i8.map(|v| v as u8);
             let filter = &filter[..filter_len];
-            let bias: [i32; 64] = core::array::from_fn(|_| (rng.next() as i32) >> 12);
+            let bias: [i32; 128] = core::array::from_fn(|_| (rng.next() as i32) >> 12);
             let bias = &bias[..out_c];
-            let mult: [i32; 64] =
+            let mult: [i32; 128] =
                 core::array::from_fn(|_| (1 << 30) + (rng.next() as i32 >> 2).abs());
-            let shift: [i32; 64] = core::array::from_fn(|_| -((rng.below(8) + 4) as i32));
-            let mut folded = [0i32; 64];
+            let shift: [i32; 128] = core::array::from_fn(|_| -((rng.below(8) + 4) as i32));
+            let mut folded = [0i32; 128];
             for (i, &w) in filter.iter().enumerate() {
                 let oc = if depthwise {
                     i % out_c
