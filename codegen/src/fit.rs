@@ -6,10 +6,13 @@
 
 use std::fmt;
 
-use kiln_targets::Board;
+use kiln_targets::{Board, Core};
 
 use crate::prepare::Kernel;
 use crate::Compiled;
+
+/// Code bytes per non-zero weight of an unrolled layer (QEMU builds: 12-17 on M0 and M4).
+const UNROLLED_BYTES_PER_WEIGHT: usize = 14;
 
 /// Memory figures of a model on a board.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,11 +37,17 @@ impl Footprint {
                 .iter()
                 .zip(&model.plan.runs)
                 .filter(|(_, &runs)| runs)
-                .map(|(layer, _)| match layer.kernel {
+                .map(|(layer, _)| match &layer.kernel {
                     Kernel::Conv2d(..)
                     | Kernel::DepthwiseConv2d(..)
                     | Kernel::Conv2dF32(..)
                     | Kernel::DepthwiseConv2dF32(..) => core.code_bytes_per_conv_layer,
+                    // Straight-line layers: ~14 bytes of code per non-zero weight (measured).
+                    Kernel::FullyConnected(_, w)
+                        if worth_unrolling(Some(core), layer.macs, &w.filter) =>
+                    {
+                        w.filter.iter().filter(|&&v| v != 0).count() * UNROLLED_BYTES_PER_WEIGHT
+                    }
                     _ => core.code_bytes_per_layer,
                 })
                 .sum::<usize>();
@@ -125,4 +134,12 @@ pub fn check(model: &Compiled, board: &'static Board) -> Result<Footprint, FitEr
         });
     }
     Ok(footprint)
+}
+
+/// Whether a small layer runs faster as straight-line code on `core`: few enough MACs, and
+/// its non-zero weights (~3 instructions each unrolled) cheaper than all its MACs in the loop.
+pub fn worth_unrolling(core: Option<&Core>, macs: u64, filter: &[u8]) -> bool {
+    let Some(core) = core else { return false };
+    let nonzero = filter.iter().filter(|&&w| w != 0).count() as u64;
+    macs <= core.unroll_max_macs && nonzero * 30 < macs * core.loop_mac_cost_x10 as u64
 }

@@ -66,14 +66,6 @@ fn weight_args(prefix: &str, w: &Weights, statics: &mut Statics, what: &str) -> 
     quote!(&#filter.0, #bias, &#mult, &#shift)
 }
 
-/// Whether a small layer runs faster as straight-line code on `core`: few enough MACs, and
-/// its non-zero weights (~3 instructions each unrolled) cheaper than all its MACs in the loop.
-fn worth_unrolling(core: Option<&kiln_targets::Core>, macs: u64, filter: &[u8]) -> bool {
-    let Some(core) = core else { return false };
-    let nonzero = filter.iter().filter(|&&w| w != 0).count() as u64;
-    macs <= core.unroll_max_macs && nonzero * 30 < macs * core.loop_mac_cost_x10 as u64
-}
-
 /// A FULLY_CONNECTED as a 1×1 convolution over its rows.
 fn fc_shape(p: &rt::FullyConnected) -> rt::ConvShape {
     rt::ConvShape {
@@ -339,7 +331,7 @@ pub(crate) fn emit_layer(
         Kernel::FullyConnected(p, w)
             if p.weights_offset == 0
                 && p.batches == 1
-                && worth_unrolling(core, layer.macs, &w.filter) =>
+                && crate::fit::worth_unrolling(core, layer.macs, &w.filter) =>
         {
             // Small layer: straight-line code, weights as immediates, zero weights skipped.
             let conv = rt::Conv {

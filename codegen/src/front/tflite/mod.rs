@@ -255,11 +255,15 @@ impl fmt::Display for ReadError {
                 index,
                 name,
                 supported,
-            } => write!(
-                f,
-                "operator {index} is {name}, which kiln does not support yet (supported: {})",
-                supported.join(", ")
-            ),
+            } => {
+                let mut sorted = supported.to_vec();
+                sorted.sort_unstable();
+                write!(
+                    f,
+                    "operator {index} is {name}, which kiln does not support yet (supported: {})",
+                    sorted.join(", ")
+                )
+            }
             ReadError::MissingOptions {
                 op,
                 name,
@@ -1374,8 +1378,8 @@ mod tests {
             err.to_string(),
             "operator 1 is L2_NORMALIZATION, which kiln does not support yet (supported: ADD, \
              AVERAGE_POOL_2D, CONCATENATION, CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE, \
-             FULLY_CONNECTED, LOGISTIC, MAX_POOL_2D, MUL, RELU, RELU6, RESHAPE, SOFTMAX, TANH, \
-             PAD, TRANSPOSE, MEAN, SUB, STRIDED_SLICE, PADV2, LEAKY_RELU, QUANTIZE, HARD_SWISH)"
+             FULLY_CONNECTED, HARD_SWISH, LEAKY_RELU, LOGISTIC, MAX_POOL_2D, MEAN, MUL, PAD, \
+             PADV2, QUANTIZE, RELU, RELU6, RESHAPE, SOFTMAX, STRIDED_SLICE, SUB, TANH, TRANSPOSE)"
         );
     }
 
