@@ -113,41 +113,15 @@ fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: i32) -> i32 {
     CONSTANT_TERM.wrapping_add(mul(CONSTANT_TERM, x.wrapping_add(poly)))
 }
 
-/// gemmlowp `exp_on_negative_values` for a Q5.26 input `a <= 0`; result in Q0.31.
+/// gemmlowp `exp_on_negative_values` for a Q5.26 input `a <= 0` (softmax); result in Q0.31.
+#[inline(always)]
 pub fn exp_on_negative_values_q5(a: i32) -> i32 {
-    const INTEGER_BITS: i32 = 5;
-    const FRACTIONAL_BITS: i32 = 31 - INTEGER_BITS;
-    const ONE_QUARTER: i32 = 1 << (FRACTIONAL_BITS - 2);
-    const MASK: i32 = ONE_QUARTER - 1;
-    let a_mod_quarter_minus_one_quarter = (a & MASK).wrapping_sub(ONE_QUARTER);
-    let mut result = exp_on_interval_between_negative_one_quarter_and_0_excl(
-        saturating_rounding_multiply_by_pot(a_mod_quarter_minus_one_quarter, INTEGER_BITS),
-    );
-    let remainder = a_mod_quarter_minus_one_quarter.wrapping_sub(a);
-    // exp(-2^k) in Q0.31 for k = -2..=4, applied for each set bit of the remainder.
-    const BARREL: [(i32, i32); 7] = [
-        (-2, 1_672_461_947),
-        (-1, 1_302_514_674),
-        (0, 790_015_084),
-        (1, 290_630_308),
-        (2, 39_332_535),
-        (3, 720_401),
-        (4, 242),
-    ];
-    for (exponent, multiplier) in BARREL {
-        if remainder & (1 << (FRACTIONAL_BITS + exponent)) != 0 {
-            result = saturating_rounding_doubling_high_mul(result, multiplier);
-        }
-    }
-    if a == 0 {
-        i32::MAX
-    } else {
-        result
-    }
+    exp_on_negative_values(a, 5)
 }
 
-/// gemmlowp `one_over_one_plus_x_for_x_in_0_1`: Q0.31 in, Q0.31 out (Newton-Raphson).
-fn one_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
+/// Newton-Raphson for `1 / (1 + a)`, `a` in Q0.31 within `[0, 1)`: the Q2.29 result shared by
+/// gemmlowp's `one_over_one_plus_x_for_x_in_0_1` and `one_minus_x_over_one_plus_x_for_x_in_0_1`.
+fn newton_one_over_one_plus_x_q2(a: i32) -> i32 {
     let mul = saturating_rounding_doubling_high_mul;
     let half_denominator = rounding_half_sum(a, i32::MAX);
     const C48_OVER_17: i32 = 1_515_870_810; // Q2.29
@@ -159,9 +133,14 @@ fn one_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
         let one_minus = ONE_Q2.wrapping_sub(half_denominator_times_x);
         x = x.wrapping_add(saturating_rounding_multiply_by_pot(mul(x, one_minus), 2));
     }
+    x
+}
+
+/// gemmlowp `one_over_one_plus_x_for_x_in_0_1`: Q0.31 in, Q0.31 out.
+fn one_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
     // ExactMulByPot<-1> only retypes Q2.29 as Q1.30 (same raw bits); Rescale<0> then
     // shifts left by one with saturation.
-    saturating_rounding_multiply_by_pot(x, 1)
+    saturating_rounding_multiply_by_pot(newton_one_over_one_plus_x_q2(a), 1)
 }
 
 /// TFLite's `GetReciprocal`: returns `1 / x` in Q0.31 scaled by `2^-num_bits_over_unit`,
@@ -1958,21 +1937,10 @@ pub fn exp_on_negative_values(a: i32, integer_bits: i32) -> i32 {
     }
 }
 
-/// gemmlowp `one_minus_x_over_one_plus_x_for_x_in_0_1`: Q0.31 in and out (Newton-Raphson).
+/// gemmlowp `one_minus_x_over_one_plus_x_for_x_in_0_1`: Q0.31 in and out.
 fn one_minus_x_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
-    let mul = saturating_rounding_doubling_high_mul;
-    let half_denominator = rounding_half_sum(a, i32::MAX);
-    const C48_OVER_17: i32 = 1_515_870_810; // Q2.29
-    const C_NEG_32_OVER_17: i32 = -1_010_580_540; // Q2.29
-    const ONE_Q2: i32 = 1 << 29;
-    let mut x = C48_OVER_17.wrapping_add(mul(half_denominator, C_NEG_32_OVER_17));
-    for _ in 0..3 {
-        let half_denominator_times_x = mul(half_denominator, x);
-        let one_minus = ONE_Q2.wrapping_sub(half_denominator_times_x);
-        x = x.wrapping_add(saturating_rounding_multiply_by_pot(mul(x, one_minus), 2));
-    }
     // Rescale<0>(x - 1) from Q2.29: a saturating left shift by two.
-    saturating_rounding_multiply_by_pot(x.wrapping_sub(ONE_Q2), 2)
+    saturating_rounding_multiply_by_pot(newton_one_over_one_plus_x_q2(a).wrapping_sub(1 << 29), 2)
 }
 
 /// gemmlowp `logistic` of a Q4.27 value; result in Q0.31.
@@ -2691,14 +2659,12 @@ mod int8_ops_tests {
     use super::*;
 
     #[test]
-    fn general_exp_matches_the_q5_one() {
+    fn exp_in_q4_matches_float() {
         for i in 0..20_000 {
-            let a = -(i * 6_700);
-            assert_eq!(
-                exp_on_negative_values(a, 5),
-                exp_on_negative_values_q5(a),
-                "{a}"
-            );
+            let a = -(i * 6_700); // down to about -1.0 in Q4.27
+            let got = exp_on_negative_values(a, 4) as f64 / 2f64.powi(31);
+            let want = (a as f64 / 2f64.powi(27)).exp();
+            assert!((got - want).abs() < 1e-6, "exp({a}) = {got}, want {want}");
         }
         assert_eq!(exp_on_negative_values(0, 4), i32::MAX);
         // Q4.27: exp(-1) and exp(-15.9)
