@@ -7,6 +7,7 @@
 
 mod firmware;
 mod mcu;
+mod microflow;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -58,6 +59,11 @@ enum Cmd {
         /// Work directory [default: target/kiln-bench in the repository]
         #[arg(long)]
         work: Option<PathBuf>,
+        /// Also build every model with a peer into the same template and run it on the same
+        /// board: `microflow` (0.1.3, on the models its `#[model]` macro accepts). Prints a
+        /// second table, kiln vs peer; peer failures do not change the exit status.
+        #[arg(long, value_parser = ["microflow"], conflicts_with = "check_only")]
+        peer: Option<String>,
     },
 }
 
@@ -87,6 +93,7 @@ fn main() -> ExitCode {
             rebuild,
             shared,
             work,
+            peer,
         } => {
             let (models, boards) = if check_only {
                 (
@@ -106,6 +113,7 @@ fn main() -> ExitCode {
                 timeout,
                 baseline: !no_baseline && !check_only,
                 rebuild,
+                microflow: peer.as_deref() == Some("microflow"),
             };
             let start = Instant::now();
             let report = match mcu::run(&opts) {

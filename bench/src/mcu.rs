@@ -53,6 +53,9 @@ pub struct Options {
     pub baseline: bool,
     /// Ignore cached firmware: build everything again (cargo stays incremental).
     pub rebuild: bool,
+    /// Also build each model with the peer microflow 0.1.3 into the same template and run it
+    /// on the same board (`--peer microflow`).
+    pub microflow: bool,
 }
 
 /// Figures from one QEMU run.
@@ -107,9 +110,23 @@ pub struct Baseline {
     pub result: Result<Measure, String>,
 }
 
+/// The peer microflow on one (model, board), next to kiln's row.
+#[derive(Clone, Debug)]
+pub struct PeerRow {
+    pub model: String,
+    pub board: String,
+    /// kiln's figures for the same (model, board), when its row is `ok`.
+    pub kiln: Option<Measure>,
+    /// microflow's figures and its `golden:` line; or why it did not run (`unsupported: …` when
+    /// its macro rejects the model), with details.
+    pub result: Result<(Measure, String), (String, String)>,
+}
+
 /// Everything a run produced.
 pub struct Report {
     pub rows: Vec<Row>,
+    /// `--peer microflow`: one per (model, board), in the order of `rows`.
+    pub peers: Vec<PeerRow>,
     pub baselines: Vec<Baseline>,
     /// Models left out of the default set, with the reason.
     pub left_out: Vec<String>,
@@ -196,6 +213,7 @@ pub fn run(opts: &Options) -> Result<Report, String> {
     // Boards run in parallel (each has its own firmware crate); models of a board in sequence.
     let queue = Mutex::new(boards.clone());
     let rows = Mutex::new(Vec::new());
+    let peers = Mutex::new(Vec::new());
     let baselines = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..opts.jobs.max(1) {
@@ -216,9 +234,23 @@ pub fn run(opts: &Options) -> Result<Report, String> {
                         result,
                     });
                 }
+                // microflow's firmware crate is separate: its own Cargo.lock and target dir.
+                let peer = BoardBench {
+                    fw: opts.work.join("fw").join(format!("{board}-microflow")),
+                    ..bench
+                };
                 for model in &models {
                     let row = bench.model(model, &models_dir.join(model));
                     progress(&row);
+                    if opts.microflow {
+                        let p = peer.microflow(model, &models_dir.join(model), &row);
+                        let what = match &p.result {
+                            Ok((m, g)) => format!("golden {g}, {} instructions", m.instructions),
+                            Err((summary, _)) => summary.clone(),
+                        };
+                        eprintln!("[{board}] {model} (microflow): {what}");
+                        peers.lock().unwrap().push(p);
+                    }
                     rows.lock().unwrap().push(row);
                 }
             });
@@ -228,10 +260,13 @@ pub fn run(opts: &Options) -> Result<Report, String> {
     let order = |b: &str| boards.iter().position(|(n, _)| *n == b);
     let mut rows = rows.into_inner().unwrap();
     rows.sort_by_key(|r| (models.iter().position(|m| *m == r.model), order(&r.board)));
+    let mut peers = peers.into_inner().unwrap();
+    peers.sort_by_key(|r| (models.iter().position(|m| *m == r.model), order(&r.board)));
     let mut baselines = baselines.into_inner().unwrap();
     baselines.sort_by_key(|b| order(&b.board));
     Ok(Report {
         rows,
+        peers,
         baselines,
         left_out,
     })
@@ -443,6 +478,82 @@ impl BoardBench<'_> {
         }
     }
 
+    /// Builds the model with microflow 0.1.3 (`#[microflow::model]`) into this board's firmware
+    /// crate (`self.fw` is `fw/<board>-microflow`) and runs it; `kiln` is kiln's row.
+    fn microflow(&self, name: &str, dir: &Path, kiln: &Row) -> PeerRow {
+        let mut row = PeerRow {
+            model: name.to_string(),
+            board: self.board.to_string(),
+            kiln: match &kiln.outcome {
+                Outcome::Ok(m) => Some(m.clone()),
+                _ => None,
+            },
+            result: Err((String::new(), String::new())),
+        };
+        row.result = self.microflow_inner(name, dir);
+        row
+    }
+
+    fn microflow_inner(
+        &self,
+        name: &str,
+        dir: &Path,
+    ) -> Result<(Measure, String), (String, String)> {
+        let plain = |s: String| (s, String::new());
+        let model = dir.join("model.tflite");
+        let bytes = std::fs::read(&model).map_err(|e| plain(format!("cannot read model: {e}")))?;
+        let g = kiln_codegen::front::tflite::read(&bytes)
+            .map_err(|e| plain(format!("unreadable: {e}")))?;
+        let io = crate::microflow::support(&g).map_err(|e| plain(format!("unsupported: {e}")))?;
+        let model = model.canonicalize().unwrap_or(model);
+        let golden = dir.join("golden");
+        let tag = &self.opts.golden;
+        let input = std::fs::read(golden.join(format!("in_{tag}.bin")))
+            .map_err(|e| plain(format!("golden in_{tag}.bin: {e}")))?;
+        let output = std::fs::read(golden.join(format!("out_{tag}.bin")))
+            .map_err(|e| plain(format!("golden out_{tag}.bin: {e}")))?;
+        let template_toml = read_string(&self.tools.template.join("Cargo.toml")).map_err(plain)?;
+        let main = firmware::microflow_main_rs(
+            &ModelIo {
+                model: name.to_string(),
+                tag: tag.clone(),
+                board: self.board.to_string(),
+                input_elem: io.input_elem,
+            },
+            &io,
+            &model,
+        );
+        let files = vec![
+            (
+                "Cargo.toml".to_string(),
+                firmware::microflow_cargo_toml(&template_toml).into_bytes(),
+            ),
+            ("src/main.rs".to_string(), main.into_bytes()),
+            ("golden/in.bin".to_string(), input),
+            ("golden/out.bin".to_string(), output),
+        ];
+        let model_files = vec![("model.tflite".to_string(), bytes)];
+        let (elf, _) = self
+            .build(&format!("microflow-{name}"), &files, &model_files)
+            .map_err(|e| ("build failed".to_string(), e))?;
+        let out = self.run(&elf).map_err(plain)?;
+        match (&out.measure, out.status, &out.golden) {
+            (Some(m), 0, Some(g)) => {
+                let mut m = m.clone();
+                m.model_symbols = microflow_symbols(&elf);
+                Ok((m, g.clone()))
+            }
+            (_, status, _) => Err((
+                match status {
+                    124 => format!("QEMU timed out after {} s", self.opts.timeout),
+                    134 => "QEMU aborted (core lockup: stack overflow?)".to_string(),
+                    s => format!("run failed (exit {s})"),
+                },
+                out.text.clone(),
+            )),
+        }
+    }
+
     /// Writes the firmware crate (template files + `files`), builds it with build.sh unless the
     /// cached ELF for `key_name` was built from the same inputs. Returns the ELF path and
     /// whether it was built now.
@@ -651,6 +762,50 @@ fn model_symbols(elf: &Path, krate: &str) -> Option<(u64, u64)> {
     Some((code, data))
 }
 
+/// Sizes of microflow's symbols in `elf` (its runtime crate, nalgebra, the macro-generated
+/// `MicroflowModel` impl and the `microflow_infer` wrapper): (code, read-only data).
+fn microflow_symbols(elf: &Path) -> Option<(u64, u64)> {
+    let nm = newest_llvm_tool("llvm-nm")?;
+    let out = Command::new(nm)
+        .args(["-S", "--size-sort", "--radix=d", "--demangle"])
+        .arg(elf)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let (mut code, mut data) = (0, 0);
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let mut f = line.splitn(4, ' ');
+        let (Some(_), Some(size), Some(kind), Some(name)) =
+            (f.next(), f.next(), f.next(), f.next())
+        else {
+            continue;
+        };
+        let Ok(size) = size.parse::<u64>() else {
+            continue;
+        };
+        let ours = [
+            "microflow::",
+            "nalgebra::",
+            "simba::",
+            "MicroflowModel",
+            "microflow_infer",
+        ]
+        .iter()
+        .any(|p| name.contains(p));
+        if !ours {
+            continue;
+        }
+        match kind {
+            "t" | "T" => code += size,
+            "r" | "R" | "d" | "D" => data += size,
+            _ => {}
+        }
+    }
+    Some((code, data))
+}
+
 /// `/usr/bin/<name>-<N>` with the highest N (Debian's versioned LLVM tools, as size.sh uses).
 fn newest_llvm_tool(name: &str) -> Option<PathBuf> {
     let prefix = format!("{name}-");
@@ -785,6 +940,57 @@ pub fn markdown(report: &Report) -> String {
                 Err(e) => writeln!(s, "| {} | failed: {} | | |", b.board, first_line(e)),
             }
             .unwrap();
+        }
+    }
+    if !report.peers.is_empty() {
+        s.push_str(
+            "\n### kiln vs microflow 0.1.3 (same template, same QEMU board, same golden input)\n\n\
+             | model | board | kiln instructions | microflow instructions | microflow/kiln | \
+             kiln flash bytes | microflow flash bytes | kiln RAM bytes | microflow RAM bytes | microflow golden |\n\
+             |---|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        );
+        for p in &report.peers {
+            let k = p.kiln.as_ref();
+            let (mf, result) = match &p.result {
+                Ok((m, g)) => (Some(m), g.clone()),
+                Err((summary, _)) => (None, summary.clone()),
+            };
+            let ratio = match (k, mf) {
+                (Some(k), Some(m)) if k.instructions > 0 => {
+                    format!("{:.2}x", m.instructions as f64 / k.instructions as f64)
+                }
+                _ => "—".to_string(),
+            };
+            let opt = |m: Option<&Measure>, f: fn(&Measure) -> u64| {
+                m.map_or("—".to_string(), |m| thousands(f(m)))
+            };
+            writeln!(
+                s,
+                "| {} | {} | {} | {} | {ratio} | {} | {} | {} | {} | {result} |",
+                p.model,
+                p.board,
+                opt(k, |m| m.instructions),
+                opt(mf, |m| m.instructions),
+                opt(k, |m| m.flash),
+                opt(mf, |m| m.flash),
+                opt(k, |m| m.ram_static + m.stack_peak),
+                opt(mf, |m| m.ram_static + m.stack_peak),
+            )
+            .unwrap();
+        }
+        for p in &report.peers {
+            if let Err((summary, details)) = &p.result {
+                if !details.is_empty() {
+                    writeln!(
+                        s,
+                        "\n### microflow: {} on {}: {summary}\n\n```\n{}\n```",
+                        p.model,
+                        p.board,
+                        details.trim_end()
+                    )
+                    .unwrap();
+                }
+            }
         }
     }
     if !report.left_out.is_empty() {
