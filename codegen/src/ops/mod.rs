@@ -35,16 +35,17 @@ use crate::prepare::{Kernel, OpCx, ValidateError, Weights};
 /// What every op's `prepare` returns: kernel, activation inputs, MACs.
 pub type Prepared = Result<(Kernel, Vec<TensorId>, u64), ValidateError>;
 
-/// Reads and checks an optional int32 bias of `channels` entries.
-pub(crate) fn bias(
-    cx: &OpCx,
+/// The optional bias at `slot`, checked: constant, `dtype`, `channels` elements.
+fn checked_bias<'g>(
+    cx: &OpCx<'g>,
     slot: usize,
     channels: usize,
-) -> Result<Option<Vec<i32>>, ValidateError> {
+    dtype: DType,
+) -> Result<Option<&'g crate::ir::Tensor>, ValidateError> {
     let Some((id, t)) = cx.optional_input(slot) else {
         return Ok(None);
     };
-    cx.expect_dtype((id, t), DType::I32, "bias")?;
+    cx.expect_dtype((id, t), dtype, "bias")?;
     cx.expect_const((id, t), "bias")?;
     if t.elements() != channels {
         return Err(cx.err(format!(
@@ -53,7 +54,16 @@ pub(crate) fn bias(
             t.elements()
         )));
     }
-    Ok(Some(t.data_i32()))
+    Ok(Some(t))
+}
+
+/// Reads and checks an optional int32 bias of `channels` entries.
+pub(crate) fn bias(
+    cx: &OpCx,
+    slot: usize,
+    channels: usize,
+) -> Result<Option<Vec<i32>>, ValidateError> {
+    Ok(checked_bias(cx, slot, channels, DType::I32)?.map(|t| t.data_i32()))
 }
 
 /// Per-output-channel multipliers and shifts from `input_scale * weight_scale[c] / output_scale`
@@ -112,19 +122,7 @@ pub(crate) fn float_bias(
     slot: usize,
     channels: usize,
 ) -> Result<Option<Vec<u8>>, ValidateError> {
-    let Some((id, t)) = cx.optional_input(slot) else {
-        return Ok(None);
-    };
-    cx.expect_dtype((id, t), DType::F32, "bias")?;
-    cx.expect_const((id, t), "bias")?;
-    if t.elements() != channels {
-        return Err(cx.err(format!(
-            "bias {} has {} elements, expected {channels}",
-            cx.describe(id),
-            t.elements()
-        )));
-    }
-    Ok(t.data.clone())
+    Ok(checked_bias(cx, slot, channels, DType::F32)?.and_then(|t| t.data.clone()))
 }
 
 /// Builds the [`Weights`] of a layer. `channel_of(i)` is the output channel of filter byte
