@@ -314,6 +314,9 @@ fn window_start(out: usize, stride: usize, pad: usize) -> isize {
     (out * stride) as isize - pad as isize
 }
 
+/// Reference kernel, kept as the oracle of the fast kernels' randomized tests (generated
+/// code uses the fast kernels).
+#[cfg(test)]
 /// Int8 CONV_2D with per-channel requantization (TFLite `ConvPerChannel`).
 /// `filter` is OHWI int8 stored as bytes.
 #[inline(always)]
@@ -377,6 +380,9 @@ pub fn conv2d(
     }
 }
 
+/// Reference kernel, kept as the oracle of the fast kernels' randomized tests (generated
+/// code uses the fast kernels).
+#[cfg(test)]
 /// Int8 DEPTHWISE_CONV_2D with per-channel requantization (TFLite
 /// `DepthwiseConvPerChannel`). `filter` is 1HW(C*M) int8 stored as bytes.
 #[inline(always)]
