@@ -1,10 +1,7 @@
 //! CONV_2D: int8 (per-channel or per-tensor weights) or float32; groups, dilation, fused
 //! activation.
 
-use super::{
-    bias, expect_symmetric, float_activation_range, float_bias, per_channel_multipliers, weights,
-    FloatWeights, Prepared,
-};
+use super::{float_conv, quantized_conv, Prepared};
 use crate::back::rust::runtime as rt;
 use crate::ir::{Conv2dOptions, DType, Tensor, TensorId};
 use crate::prepare::quant::{out_size, padding_before};
@@ -31,44 +28,14 @@ pub fn prepare(cx: &OpCx, o: &Conv2dOptions) -> Prepared {
         * shape.k_h
         * shape.k_w
         * shape.k_c) as u64;
-    let data = filter.1.data.clone().unwrap_or_default();
     if dtype == DType::F32 {
-        let (act_min, act_max) = float_activation_range(o.activation);
-        let params = rt::ConvF32 {
-            shape,
-            act_min,
-            act_max,
-        };
-        let w = FloatWeights {
-            filter: data,
-            bias: float_bias(cx, 2, shape.out_c)?,
-        };
+        let (params, w) = float_conv(cx, shape, o.activation, filter.1)?;
         return Ok((Kernel::Conv2dF32(params, w), vec![input.0], macs));
     }
-    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
-    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
-    let wq = cx.weight_scales(filter, 0, shape.out_c)?;
-    expect_symmetric(cx, filter.0, &wq.zero_points)?;
-    let bias = bias(cx, 2, shape.out_c)?;
-    let mult = per_channel_multipliers(cx, in_scale, &wq.scales, out_scale, shape.out_c)?;
-    let (act_min, act_max) = cx.activation_range(o.activation, out_scale, out_zp)?;
-    let params = rt::Conv {
-        shape,
-        input_offset: -in_zp,
-        output_offset: out_zp,
-        act_min,
-        act_max,
-    };
-    Ok((
-        Kernel::Conv2d(
-            params,
-            weights(data, bias, mult, shape.out_c, -in_zp, |i| {
-                i / (shape.k_h * shape.k_w * shape.k_c)
-            }),
-        ),
-        vec![input.0],
-        macs,
-    ))
+    let (params, w) = quantized_conv(cx, [input, filter, output], shape, o.activation, 0, |i| {
+        i / (shape.k_h * shape.k_w * shape.k_c)
+    })?;
+    Ok((Kernel::Conv2d(params, w), vec![input.0], macs))
 }
 
 /// Checks ranks, groups and the output shape; returns the layer's geometry.

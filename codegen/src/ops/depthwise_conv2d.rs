@@ -1,9 +1,6 @@
 //! DEPTHWISE_CONV_2D: int8 (per-channel weights) or float32; depth multiplier >= 1, dilation.
 
-use super::{
-    bias, expect_symmetric, float_activation_range, float_bias, per_channel_multipliers, weights,
-    FloatWeights, Prepared,
-};
+use super::{float_conv, quantized_conv, Prepared};
 use crate::back::rust::runtime as rt;
 use crate::ir::{DType, DepthwiseConv2dOptions, Tensor, TensorId};
 use crate::prepare::quant::{out_size, padding_before};
@@ -25,42 +22,19 @@ pub fn prepare(cx: &OpCx, o: &DepthwiseConv2dOptions) -> Prepared {
     let shape = geometry(cx, o, input, filter, output)?;
     let macs =
         (shape.batches * shape.out_h * shape.out_w * shape.out_c * shape.k_h * shape.k_w) as u64;
-    let data = filter.1.data.clone().unwrap_or_default();
     if dtype == DType::F32 {
-        let (act_min, act_max) = float_activation_range(o.conv.activation);
-        let params = rt::ConvF32 {
-            shape,
-            act_min,
-            act_max,
-        };
-        let w = FloatWeights {
-            filter: data,
-            bias: float_bias(cx, 2, shape.out_c)?,
-        };
+        let (params, w) = float_conv(cx, shape, o.conv.activation, filter.1)?;
         return Ok((Kernel::DepthwiseConv2dF32(params, w), vec![input.0], macs));
     }
-    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
-    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
-    let wq = cx.weight_scales(filter, 3, shape.out_c)?;
-    expect_symmetric(cx, filter.0, &wq.zero_points)?;
-    let bias = bias(cx, 2, shape.out_c)?;
-    let mult = per_channel_multipliers(cx, in_scale, &wq.scales, out_scale, shape.out_c)?;
-    let (act_min, act_max) = cx.activation_range(o.conv.activation, out_scale, out_zp)?;
-    let params = rt::Conv {
+    let (params, w) = quantized_conv(
+        cx,
+        [input, filter, output],
         shape,
-        input_offset: -in_zp,
-        output_offset: out_zp,
-        act_min,
-        act_max,
-    };
-    Ok((
-        Kernel::DepthwiseConv2d(
-            params,
-            weights(data, bias, mult, shape.out_c, -in_zp, |i| i % shape.out_c),
-        ),
-        vec![input.0],
-        macs,
-    ))
+        o.conv.activation,
+        3,
+        |i| i % shape.out_c,
+    )?;
+    Ok((Kernel::DepthwiseConv2d(params, w), vec![input.0], macs))
 }
 
 /// Checks ranks, the depth multiplier and the output shape; returns the layer's geometry.

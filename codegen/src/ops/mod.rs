@@ -27,6 +27,7 @@ pub mod strided_slice;
 pub mod sub;
 pub mod transpose;
 
+use crate::back::rust::runtime as rt;
 use crate::ir::Activation;
 use crate::ir::{DType, TensorId};
 pub(crate) use crate::prepare::FloatWeights;
@@ -123,6 +124,58 @@ pub(crate) fn float_bias(
     channels: usize,
 ) -> Result<Option<Vec<u8>>, ValidateError> {
     Ok(checked_bias(cx, slot, channels, DType::F32)?.and_then(|t| t.data.clone()))
+}
+
+/// The compile-time constants of a float32 convolution (CONV_2D, DEPTHWISE_CONV_2D).
+pub(crate) fn float_conv(
+    cx: &OpCx,
+    shape: rt::ConvShape,
+    activation: Activation,
+    filter: &crate::ir::Tensor,
+) -> Result<(rt::ConvF32, FloatWeights), ValidateError> {
+    let (act_min, act_max) = float_activation_range(activation);
+    let params = rt::ConvF32 {
+        shape,
+        act_min,
+        act_max,
+    };
+    let w = FloatWeights {
+        filter: filter.data.clone().unwrap_or_default(),
+        bias: float_bias(cx, 2, shape.out_c)?,
+    };
+    Ok((params, w))
+}
+
+/// The compile-time constants of an int8 convolution (CONV_2D, DEPTHWISE_CONV_2D): per-channel
+/// requantization along the filter's `axis`, folded bias (`channel_of(i)` is the output
+/// channel of filter byte `i`), clamp bounds.
+pub(crate) fn quantized_conv(
+    cx: &OpCx,
+    [input, filter, output]: [(TensorId, &crate::ir::Tensor); 3],
+    shape: rt::ConvShape,
+    activation: Activation,
+    axis: usize,
+    channel_of: impl Fn(usize) -> usize,
+) -> Result<(rt::Conv, Weights), ValidateError> {
+    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
+    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+    let wq = cx.weight_scales(filter, axis, shape.out_c)?;
+    expect_symmetric(cx, filter.0, &wq.zero_points)?;
+    let bias = bias(cx, 2, shape.out_c)?;
+    let mult = per_channel_multipliers(cx, in_scale, &wq.scales, out_scale, shape.out_c)?;
+    let (act_min, act_max) = cx.activation_range(activation, out_scale, out_zp)?;
+    let params = rt::Conv {
+        shape,
+        input_offset: -in_zp,
+        output_offset: out_zp,
+        act_min,
+        act_max,
+    };
+    let data = filter.1.data.clone().unwrap_or_default();
+    Ok((
+        params,
+        weights(data, bias, mult, shape.out_c, -in_zp, channel_of),
+    ))
 }
 
 /// Builds the [`Weights`] of a layer. `channel_of(i)` is the output channel of filter byte
