@@ -4,10 +4,10 @@
 //! give the golden output byte for byte: through the generated crates (what `kiln build`
 //! writes) and through the modules `kiln::include_model!` expands to.
 
-use kiln_e2e::{fixture_cases, real_models, run_goldens, Case, REAL_MODELS_ENV};
-
-/// Float-only model: comes with the float issue.
-const NOT_YET: &[&str] = &[];
+use kiln_e2e::{
+    expected_unsupported_names, fixture_cases, real_models, repo_root, run_goldens, Case,
+    EXPECTED_UNSUPPORTED, REAL_MODELS_ENV,
+};
 /// Cores the fixtures are also generated for.
 const TUNED_FOR: &[&str] = &["cortex-m4f", "cortex-m0plus"];
 /// Fixtures that exist to exercise errors, not goldens.
@@ -35,7 +35,7 @@ fn generated_crates_match_tflm_goldens() {
         })
         .collect();
     cases.extend(tuned);
-    match real_models(NOT_YET) {
+    match real_models(&expected_unsupported_names()) {
         Some(real) => {
             let dsp: Vec<Case> = real
                 .iter()
@@ -128,7 +128,7 @@ fn tflm_head_bytes(describe_json: &str) -> Option<usize> {
 #[test]
 fn arena_is_no_larger_than_tflm_head() {
     let mut cases = fixture_cases(ERROR_FIXTURES);
-    cases.extend(real_models(NOT_YET).unwrap_or_default());
+    cases.extend(real_models(&expected_unsupported_names()).unwrap_or_default());
     let mut checked = 0;
     for case in &cases {
         let describe = case.model.with_file_name("describe.json");
@@ -152,4 +152,34 @@ fn arena_is_no_larger_than_tflm_head() {
         checked += 1;
     }
     assert!(checked > 0);
+}
+
+/// The real models kiln cannot compile yet are there, and each fails with a clear error that
+/// names its first unsupported operator, its index and the supported list (never a panic, never
+/// silently skipped).
+#[test]
+fn unsupported_real_models_name_their_op() {
+    let Some(all) = real_models(&[]) else {
+        eprintln!("note: real models not tested; set {REAL_MODELS_ENV}=1 (CI does)");
+        return;
+    };
+    for (name, op) in EXPECTED_UNSUPPORTED {
+        let case = all.iter().find(|c| c.name == *name).unwrap_or_else(|| {
+            panic!(
+                "{name} is listed as expected-unsupported but is not in {}",
+                repo_root().join("../shared/models").display()
+            )
+        });
+        let bytes = std::fs::read(&case.model).unwrap();
+        let err = match kiln_codegen::compile(&bytes) {
+            Ok(_) => panic!("{name} compiles now: move it out of EXPECTED_UNSUPPORTED"),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            err.contains(&format!("is {op}, which kiln does not support"))
+                && err.contains("operator ")
+                && err.contains("supported: "),
+            "{name}: unexpected error: {err}"
+        );
+    }
 }

@@ -9,6 +9,20 @@ use std::process::Command;
 /// Environment switch that makes the tests use `../shared/models` (CI always sets it).
 pub const REAL_MODELS_ENV: &str = "KILN_REAL_MODELS";
 
+/// Real models kiln cannot compile yet, each with the operator its error must name. The golden
+/// test leaves them out of the golden runs and asserts this error instead, so none is skipped
+/// silently; a model moves out of this list when its issue lands.
+pub const EXPECTED_UNSUPPORTED: &[(&str, &str)] = &[
+    ("audio_preprocessor_int8", "CUSTOM:SignalWindow"),
+    ("dtln_noise_suppression", "UNIDIRECTIONAL_SEQUENCE_LSTM"),
+    ("mnist_lstm_int8", "UNIDIRECTIONAL_SEQUENCE_LSTM"),
+];
+
+/// Names of [`EXPECTED_UNSUPPORTED`], to pass as `skip` to [`real_models`].
+pub fn expected_unsupported_names() -> Vec<&'static str> {
+    EXPECTED_UNSUPPORTED.iter().map(|(name, _)| *name).collect()
+}
+
 /// A model with a golden folder.
 #[derive(Clone, Debug)]
 pub struct Case {

@@ -312,11 +312,17 @@ fn main() {
             let run = e.run;
             check(&goldens, float_out, |x| Ok(run(x)))
         });
-        let tract_model = Tract::load(&dir.join("model.tflite")).map_err(short_error);
-        let tract = tract_model
-            .as_ref()
-            .map_err(|e| e.clone())
-            .map(|t| check(&goldens, float_out, |x| t.run(x).map_err(short_error)));
+        // tract-tflite panics in its flatbuffer reader on some models (the LSTM ones): a
+        // peer's panic is that peer's failure on that model, not the end of the bench.
+        let model_path = dir.join("model.tflite");
+        let tract_model = survive_panic("tract load", || {
+            Tract::load(&model_path).map_err(short_error)
+        });
+        let tract = tract_model.as_ref().map_err(|e| e.clone()).and_then(|t| {
+            survive_panic("tract run", || {
+                Ok(check(&goldens, float_out, |x| t.run(x).map_err(short_error)))
+            })
+        });
         let microflow = case.microflow.as_ref().map_err(|e| e.to_string()).map(|e| {
             let run = e.run;
             check(&goldens, false, |x| Ok(run(x)))
@@ -417,6 +423,21 @@ fn output_is_f32(dir: &Path) -> bool {
     kiln_codegen::front::tflite::read(&bytes)
         .map(|g| g.tensors[g.outputs[0]].dtype == kiln_codegen::ir::DType::F32)
         .unwrap_or(false)
+}
+
+/// Runs `f`, turning a panic inside it into an `Err` naming `what` and the panic message.
+fn survive_panic<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "(no message)".to_string());
+            Err(format!("{what} panicked: {msg}"))
+        }
+    }
 }
 
 /// tract's error chain on one line, without the Debug dumps of the operator it failed on.
