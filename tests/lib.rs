@@ -363,7 +363,8 @@ pub fn run_goldens(
 
     let target_dir = work.join("target");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    // Both runners in one cargo invocation, then each binary on its own.
+    // Both runners in one cargo invocation, then each binary on its own. Warnings are errors:
+    // a generated crate (or module) must build clean, with no dead runtime code.
     run(Command::new(&cargo)
         .args([
             "build",
@@ -378,7 +379,7 @@ pub fn run_goldens(
         .arg(work.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir)
-        .env_remove("RUSTFLAGS"))?;
+        .env("RUSTFLAGS", "-D warnings"))?;
     let exe = |name: &str| {
         target_dir
             .join("release")
@@ -404,7 +405,7 @@ pub fn run_goldens(
             .arg(work.join("Cargo.toml"))
             .arg("--target-dir")
             .arg(&target_dir)
-            .env_remove("RUSTFLAGS"))?;
+            .env("RUSTFLAGS", "-D warnings"))?;
     }
     Ok(GoldenRun {
         lines: stdout.lines().map(str::to_string).collect(),

@@ -1,4 +1,5 @@
-//! Snapshots of the code kiln generates for two small fixtures (an MLP and a CNN), so that
+//! Snapshots of the code kiln generates for two small fixtures (an MLP and a CNN; for the CNN
+//! also the runtime items it gets), so that
 //! every change to the emitted code is reviewed as a diff of `tests/snapshots/*.snap`.
 //!
 //! After an intended change to the emitter, regenerate the snapshots and review the diff:
@@ -25,8 +26,9 @@ fn model(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
-/// The generated crate root of fixture `name` (prettyplease-formatted) and its data files.
-fn source(name: &str, weights: WeightStorage) -> (String, kiln_codegen::DataFiles) {
+/// The generated crate root of fixture `name` (prettyplease-formatted), its runtime and its
+/// data files.
+fn source(name: &str, weights: WeightStorage) -> kiln_codegen::EmittedSource {
     let compiled = kiln_codegen::compile(&model(name)).unwrap();
     let opts = EmitOptions {
         weights,
@@ -54,17 +56,21 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 #[test]
 fn sine_mlp_inline_weights() {
-    let (lib, data) = source("sine_mlp", WeightStorage::Inline);
-    assert!(data.is_empty(), "inline weights need no data files");
-    snapshot!("sine_mlp_lib_rs", lib);
+    let src = source("sine_mlp", WeightStorage::Inline);
+    assert!(
+        src.data_files.is_empty(),
+        "inline weights need no data files"
+    );
+    snapshot!("sine_mlp_lib_rs", src.lib);
 }
 
 #[test]
 fn tiny_kws_weight_files() {
-    let (lib, data) = source("tiny_kws", WeightStorage::Files);
-    snapshot!("tiny_kws_lib_rs", lib);
+    let src = source("tiny_kws", WeightStorage::Files);
+    snapshot!("tiny_kws_lib_rs", src.lib);
+    snapshot!("tiny_kws_rt_rs", src.runtime);
     let mut listing = String::new();
-    for (file, bytes) in &data {
+    for (file, bytes) in &src.data_files {
         let _ = writeln!(
             listing,
             "data/{file}: {} bytes, fnv1a {:016x}",

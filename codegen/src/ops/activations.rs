@@ -6,8 +6,8 @@
 
 use super::shapes::expect_int8_in_out;
 use super::Prepared;
-use crate::back::rust::runtime as rt;
 use crate::ir::{Tensor, TensorId};
+use crate::prepare::lookup_tables as tables;
 use crate::prepare::quant::{frexp, quantize_multiplier};
 use crate::prepare::{Kernel, OpCx, ValidateError};
 
@@ -31,7 +31,11 @@ fn unary<'g>(cx: &OpCx<'g>) -> Result<Io<'g>, ValidateError> {
 }
 
 fn table(input: TensorId, f: impl Fn(i8) -> i8) -> Prepared {
-    Ok((Kernel::Lookup(Box::new(rt::table_of(f))), vec![input], 0))
+    Ok((
+        Kernel::Lookup(Box::new(tables::table_of(f))),
+        vec![input],
+        0,
+    ))
 }
 
 /// TFLite `QuantizeMultiplier` of a possibly negative multiplier, as the double-rounding
@@ -54,7 +58,7 @@ fn signed_multiplier(cx: &OpCx, m: f64, what: &str) -> Result<(i32, i32, bool), 
 
 /// TFLM's constants for int8 LOGISTIC and TANH: the input rescaled to Q4.27 with
 /// `frexp(input_scale * 2^27)`, and the radius beyond which the output saturates.
-fn sigmoidal(cx: &OpCx, input: (TensorId, &Tensor)) -> Result<rt::Sigmoidal, ValidateError> {
+fn sigmoidal(cx: &OpCx, input: (TensorId, &Tensor)) -> Result<tables::Sigmoidal, ValidateError> {
     const INPUT_INTEGER_BITS: i32 = 4;
     let (scale, zero_point) = cx.per_tensor(input, "input")?;
     let real = scale as f64 * (1i64 << (31 - INPUT_INTEGER_BITS)) as f64;
@@ -71,7 +75,7 @@ fn sigmoidal(cx: &OpCx, input: (TensorId, &Tensor)) -> Result<rt::Sigmoidal, Val
         * (1i64 << (31 - INPUT_INTEGER_BITS)) as f64
         / 2f64.powi(shift))
     .floor() as i32;
-    Ok(rt::Sigmoidal {
+    Ok(tables::Sigmoidal {
         input_zero_point: zero_point,
         input_range_radius: radius,
         input_multiplier: q_fixed as i32,
@@ -91,7 +95,7 @@ pub fn logistic(cx: &OpCx) -> Prepared {
         )));
     }
     let p = sigmoidal(cx, input)?;
-    table(input.0, |x| rt::logistic_i8(&p, x))
+    table(input.0, |x| tables::logistic_i8(&p, x))
 }
 
 /// TANH: TFLM's int8 reference (gemmlowp fixed point; the output is Q0.7 — scale 1/128,
@@ -100,7 +104,7 @@ pub fn tanh(cx: &OpCx) -> Prepared {
     let (input, output) = unary(cx)?;
     cx.per_tensor(output, "output")?;
     let p = sigmoidal(cx, input)?;
-    table(input.0, |x| rt::tanh_i8(&p, x))
+    table(input.0, |x| tables::tanh_i8(&p, x))
 }
 
 /// RELU: requantize to the output, clamp at the output's zero (TFLM `CalculateReluOpData`).
@@ -110,7 +114,7 @@ pub fn relu(cx: &OpCx) -> Prepared {
     let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
     let (multiplier, shift) = cx.multiplier(in_scale as f64 / out_scale as f64, "output")?;
     // act_min = max(-128, zero_point + (int)roundf(0 / scale)); act_max = 127 (no upper bound).
-    let p = rt::Relu {
+    let p = tables::Relu {
         input_zero_point: in_zp,
         output_zero_point: out_zp,
         multiplier,
@@ -118,7 +122,7 @@ pub fn relu(cx: &OpCx) -> Prepared {
         act_min: out_zp.max(-128),
         act_max: 127,
     };
-    table(input.0, |x| rt::relu_i8(&p, x))
+    table(input.0, |x| tables::relu_i8(&p, x))
 }
 
 /// RELU6: clamp to `[zero, six]` in the *input's* quantization (TFLM `Relu6Prepare`; the
@@ -157,7 +161,7 @@ pub fn leaky_relu(cx: &OpCx, alpha: f32) -> Prepared {
     )?;
     let (identity_multiplier, identity_shift) =
         cx.multiplier(in_scale as f64 / out_scale as f64, "identity")?;
-    let p = rt::LeakyRelu {
+    let p = tables::LeakyRelu {
         input_zero_point: in_zp,
         output_zero_point: out_zp,
         alpha_multiplier,
@@ -166,7 +170,7 @@ pub fn leaky_relu(cx: &OpCx, alpha: f32) -> Prepared {
         identity_multiplier,
         identity_shift,
     };
-    table(input.0, |x| rt::leaky_relu_i8(&p, x))
+    table(input.0, |x| tables::leaky_relu_i8(&p, x))
 }
 
 /// TFLite `DownScaleInt32ToInt16Multiplier`: a Q31 multiplier rounded to Q15.
@@ -202,7 +206,7 @@ pub fn hard_swish(cx: &OpCx) -> Prepared {
             "reluish multiplier exponent {rel_exp} is out of range (input scale {in_scale})"
         )));
     }
-    let p = rt::HardSwish {
+    let p = tables::HardSwish {
         input_zero_point: in_zp,
         output_zero_point: out_zp,
         output_multiplier: down_scale_to_i16(out_m),
@@ -210,7 +214,7 @@ pub fn hard_swish(cx: &OpCx) -> Prepared {
         reluish_multiplier: down_scale_to_i16(rel_m),
         reluish_exponent: rel_exp,
     };
-    table(input.0, |x| rt::hard_swish_i8(&p, x))
+    table(input.0, |x| tables::hard_swish_i8(&p, x))
 }
 
 #[cfg(test)]

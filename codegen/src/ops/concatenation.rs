@@ -3,9 +3,9 @@
 //! rejects any input whose scale or zero point differs from the output's, and so does kiln.
 
 use super::Prepared;
-use crate::back::rust::runtime as rt;
 use crate::ir::DType;
 use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
 
 /// TFLM's `kMaxInputNum`.
 const MAX_INPUTS: usize = 10;

@@ -2,10 +2,10 @@
 //! activation.
 
 use super::{float_conv, quantized_conv, Prepared};
-use crate::back::rust::runtime as rt;
 use crate::ir::{Conv2dOptions, DType, Tensor, TensorId};
 use crate::prepare::quant::{out_size, padding_before};
 use crate::prepare::{Kernel, OpCx, ValidateError};
+use crate::runtime as rt;
 
 /// Validates a CONV_2D and computes its constants.
 pub fn prepare(cx: &OpCx, o: &Conv2dOptions) -> Prepared {

@@ -1,10 +1,10 @@
 //! DEPTHWISE_CONV_2D: int8 (per-channel weights) or float32; depth multiplier >= 1, dilation.
 
 use super::{float_conv, quantized_conv, Prepared};
-use crate::back::rust::runtime as rt;
 use crate::ir::{DType, DepthwiseConv2dOptions, Tensor, TensorId};
 use crate::prepare::quant::{out_size, padding_before};
 use crate::prepare::{Kernel, OpCx, ValidateError};
+use crate::runtime as rt;
 
 /// Validates a DEPTHWISE_CONV_2D and computes its constants.
 pub fn prepare(cx: &OpCx, o: &DepthwiseConv2dOptions) -> Prepared {

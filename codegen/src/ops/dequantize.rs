@@ -1,9 +1,9 @@
 //! DEQUANTIZE: int8 → float32.
 
 use super::Prepared;
-use crate::back::rust::runtime as rt;
 use crate::ir::DType;
 use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
 
 /// Validates a DEQUANTIZE and computes its constants.
 pub fn prepare(cx: &OpCx) -> Prepared {

@@ -4,9 +4,9 @@ use super::{
     bias, float_activation_range, float_bias, per_channel_multipliers, weights, FloatWeights,
     Prepared,
 };
-use crate::back::rust::runtime as rt;
 use crate::ir::{DType, FullyConnectedOptions};
 use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
 
 /// Validates a FULLY_CONNECTED and computes its constants.
 pub fn prepare(cx: &OpCx, o: &FullyConnectedOptions) -> Prepared {

@@ -9,8 +9,8 @@
 
 use super::shapes::{const_i32, expect_int8_in_out, strides};
 use super::Prepared;
-use crate::back::rust::runtime as rt;
 use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
 
 /// Most input dimensions (kiln's kernel; TFLM's `RuntimeShape` small size).
 const MAX_RANK: usize = 6;

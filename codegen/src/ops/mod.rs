@@ -27,11 +27,11 @@ pub mod strided_slice;
 pub mod sub;
 pub mod transpose;
 
-use crate::back::rust::runtime as rt;
 use crate::ir::Activation;
 use crate::ir::{DType, TensorId};
 pub(crate) use crate::prepare::FloatWeights;
 use crate::prepare::{Kernel, OpCx, ValidateError, Weights};
+use crate::runtime as rt;
 
 /// What every op's `prepare` returns: kernel, activation inputs, MACs.
 pub type Prepared = Result<(Kernel, Vec<TensorId>, u64), ValidateError>;
@@ -156,7 +156,7 @@ pub(crate) fn quantized_conv(
     activation: Activation,
     axis: usize,
     channel_of: impl Fn(usize) -> usize,
-) -> Result<(rt::Conv, Weights), ValidateError> {
+) -> Result<(rt::ConvFast, Weights), ValidateError> {
     let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
     let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
     let wq = cx.weight_scales(filter, axis, shape.out_c)?;
@@ -164,10 +164,11 @@ pub(crate) fn quantized_conv(
     let bias = bias(cx, 2, shape.out_c)?;
     let mult = per_channel_multipliers(cx, in_scale, &wq.scales, out_scale, shape.out_c)?;
     let (act_min, act_max) = cx.activation_range(activation, out_scale, out_zp)?;
-    let params = rt::Conv {
+    let params = rt::ConvFast {
         shape,
-        input_offset: -in_zp,
+        input_zero_point: in_zp,
         output_offset: out_zp,
+        per_channel: true,
         act_min,
         act_max,
     };

@@ -3,9 +3,9 @@
 
 use super::shapes::broadcast;
 use super::Prepared;
-use crate::back::rust::runtime as rt;
 use crate::ir::{Activation, DType};
 use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
 
 /// Validates a MUL and computes its constants.
 pub fn prepare(cx: &OpCx, activation: Activation) -> Prepared {

@@ -5,9 +5,9 @@
 
 use super::shapes::{const_i32, expect_int8_in_out, pad_front};
 use super::Prepared;
-use crate::back::rust::runtime as rt;
 use crate::ir::DType;
 use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
 
 /// TFLM's `PadKernelMaxDimensionCount()`.
 const MAX_RANK: usize = 5;

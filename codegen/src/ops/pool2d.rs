@@ -1,10 +1,10 @@
 //! AVERAGE_POOL_2D and MAX_POOL_2D: int8 (input and output quantization equal) or float32.
 
 use super::{float_activation_range, Prepared};
-use crate::back::rust::runtime as rt;
 use crate::ir::{DType, Pool2dOptions};
 use crate::prepare::quant::{out_size, padding_before};
 use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
 
 /// Validates a pooling op (`average` picks AVERAGE_POOL_2D) and computes its constants.
 pub fn prepare(cx: &OpCx, o: &Pool2dOptions, average: bool) -> Prepared {

@@ -1,9 +1,9 @@
 //! QUANTIZE: float32 → int8, or int8 → int8 requantization.
 
 use super::Prepared;
-use crate::back::rust::runtime as rt;
 use crate::ir::DType;
 use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
 
 /// Validates a QUANTIZE and computes its constants.
 pub fn prepare(cx: &OpCx) -> Prepared {

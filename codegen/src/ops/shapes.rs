@@ -1,9 +1,9 @@
 //! Shape helpers shared by the element-wise and data-movement ops: broadcasting, constant
 //! int32 parameter tensors, row-major strides.
 
-use crate::back::rust::runtime as rt;
 use crate::ir::{DType, Tensor, TensorId};
 use crate::prepare::{OpCx, ValidateError};
+use crate::runtime as rt;
 
 /// Most dimensions of a broadcast (TFLM's `BroadcastBinaryOpSimple` handles 6).
 pub const MAX_BROADCAST_RANK: usize = 6;

@@ -1,10 +1,10 @@
 //! SOFTMAX: int8 in, int8 out (scale 1/256, zero point -128), TFLM's fixed-point exp.
 
 use super::Prepared;
-use crate::back::rust::runtime as rt;
 use crate::ir::DType;
 use crate::prepare::quant::quantize_multiplier_greater_than_one;
 use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
 
 /// Integer bits of the scaled input difference (gemmlowp Q5.26).
 const SCALED_DIFF_INTEGER_BITS: i32 = 5;

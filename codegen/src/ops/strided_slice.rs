@@ -3,9 +3,9 @@
 
 use super::shapes::{const_i32, expect_int8_in_out, pad_front, strides};
 use super::Prepared;
-use crate::back::rust::runtime as rt;
 use crate::ir::StridedSliceOptions;
 use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
 
 /// TFLM's `kMaxDim` for STRIDED_SLICE.
 const MAX_RANK: usize = 4;

@@ -5,10 +5,10 @@
 
 use super::shapes::broadcast;
 use super::Prepared;
-use crate::back::rust::runtime as rt;
 use crate::ir::{Activation, DType};
 use crate::prepare::quant::quantize_multiplier_smaller_than_one;
 use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
 
 /// Validates a SUB and computes its constants.
 pub fn prepare(cx: &OpCx, activation: Activation) -> Prepared {

@@ -3,8 +3,8 @@
 
 use super::shapes::{const_i32, expect_int8_in_out, pad_front, strides};
 use super::Prepared;
-use crate::back::rust::runtime as rt;
 use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
 
 /// TFLM's limit: "Transpose op only supports 1D-5D input arrays."
 const MAX_RANK: usize = 5;

@@ -4,13 +4,14 @@
 //! multiplier, shift, padding and clamp bound is computed here, so the generated code holds
 //! only integer constants. The per-op rules live in [`crate::ops`].
 
+pub mod lookup_tables;
 pub mod quant;
 
 use std::fmt;
 
-use crate::back::rust::runtime as rt;
 use crate::ir::{DType, Graph, OpKind, Quant, Tensor, TensorId};
 use crate::ops;
+use crate::runtime as rt;
 
 /// A model that reads fine but breaks a rule of the op it feeds (TFLM `Prepare` checks).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,9 +64,9 @@ pub struct FloatWeights {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kernel {
     /// Int8 CONV_2D.
-    Conv2d(rt::Conv, Weights),
+    Conv2d(rt::ConvFast, Weights),
     /// Int8 DEPTHWISE_CONV_2D.
-    DepthwiseConv2d(rt::Conv, Weights),
+    DepthwiseConv2d(rt::ConvFast, Weights),
     /// Int8 FULLY_CONNECTED.
     FullyConnected(rt::FullyConnected, Weights),
     /// Int8 AVERAGE_POOL_2D.

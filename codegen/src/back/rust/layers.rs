@@ -4,10 +4,10 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{doc, output_ident, pool_field, read_expr, region_ident, shape_str, Statics};
-use crate::back::rust::runtime as rt;
 use crate::ir::DType;
 use crate::plan::Location;
 use crate::prepare::{FloatWeights, Kernel, Layer, Weights};
+use crate::runtime as rt;
 use crate::Compiled;
 
 /// A layer's function and the statement in `predict` that calls it.
@@ -89,13 +89,13 @@ fn fc_shape(p: &rt::FullyConnected) -> rt::ConvShape {
     }
 }
 
-/// The fast kernels' parameters for a convolution-shaped layer.
-fn fast_conv(shape: rt::ConvShape, p: &rt::Conv, per_channel: bool) -> rt::ConvFast {
+/// The fast kernels' parameters for a FULLY_CONNECTED layer run as a 1×1 convolution.
+fn fc_as_conv(p: &rt::FullyConnected) -> rt::ConvFast {
     rt::ConvFast {
-        shape,
+        shape: fc_shape(p),
         input_zero_point: -p.input_offset,
         output_offset: p.output_offset,
-        per_channel,
+        per_channel: p.per_channel,
         act_min: p.act_min,
         act_max: p.act_max,
     }
@@ -243,7 +243,7 @@ fn float_weight_args(
 }
 
 /// The broadcast constant of a binary op, if any, and the argument passing it.
-fn broadcast_arg(bc: Option<&crate::back::rust::runtime::Broadcast>) -> (TokenStream, TokenStream) {
+fn broadcast_arg(bc: Option<&crate::runtime::Broadcast>) -> (TokenStream, TokenStream) {
     match bc {
         Some(bc) => {
             let bc = params_expr(bc);
@@ -292,7 +292,7 @@ pub(crate) fn emit_layer(
 
     let body = match &layer.kernel {
         Kernel::Conv2d(p, w) => {
-            let params = params_expr(&fast_conv(p.shape, p, true));
+            let params = params_expr(p);
             let args = fast_weight_args(&prefix, w, statics, &what);
             quote! {
                 const PARAMS: rt::ConvFast = #params;
@@ -300,7 +300,7 @@ pub(crate) fn emit_layer(
             }
         }
         Kernel::DepthwiseConv2d(p, w) => {
-            let params = params_expr(&fast_conv(p.shape, p, true));
+            let params = params_expr(p);
             let filter = statics.bytes(
                 &format!("{prefix}_FILTER"),
                 &format!("{what}: int8 weights ({} bytes).", w.filter.len()),
@@ -334,14 +334,7 @@ pub(crate) fn emit_layer(
                 && crate::fit::worth_unrolling(core, layer.macs, &w.filter) =>
         {
             // Small layer: straight-line code, weights as immediates, zero weights skipped.
-            let conv = rt::Conv {
-                shape: fc_shape(p),
-                input_offset: p.input_offset,
-                output_offset: p.output_offset,
-                act_min: p.act_min,
-                act_max: p.act_max,
-            };
-            let params = params_expr(&fast_conv(conv.shape, &conv, p.per_channel));
+            let params = params_expr(&fc_as_conv(p));
             let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
             let n = p.in_features;
             let channels = (0..p.out_features).map(|o| {
@@ -374,15 +367,7 @@ pub(crate) fn emit_layer(
         }
         Kernel::FullyConnected(p, w) if p.weights_offset == 0 => {
             // A 1×1 convolution over the rows.
-            let shape = fc_shape(p);
-            let conv = rt::Conv {
-                shape,
-                input_offset: p.input_offset,
-                output_offset: p.output_offset,
-                act_min: p.act_min,
-                act_max: p.act_max,
-            };
-            let params = params_expr(&fast_conv(shape, &conv, p.per_channel));
+            let params = params_expr(&fc_as_conv(p));
             let args = fast_weight_args(&prefix, w, statics, &what);
             quote! {
                 const PARAMS: rt::ConvFast = #params;

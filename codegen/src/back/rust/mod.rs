@@ -1,10 +1,11 @@
 //! The Rust back-end: a planned model → the source of a `no_std` crate.
 //!
 //! The crate's `lib.rs` is built with `quote`, parsed into a `syn::File` and printed with
-//! `prettyplease`. Kernels come from [`runtime`], whose source is copied in as `src/rt.rs`.
+//! `prettyplease`. Kernels come from [`crate::runtime`]: the items a model uses are copied in
+//! as `src/rt.rs` ([`runtime_items`]).
 
 mod layers;
-pub mod runtime;
+pub mod runtime_items;
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -12,16 +13,6 @@ use quote::{format_ident, quote};
 use crate::ir::{DType, Tensor};
 use crate::plan::Location;
 use crate::Compiled;
-
-/// The runtime's source, as copied into generated crates (its unit tests stripped).
-pub fn runtime_source() -> String {
-    let full = include_str!("runtime.rs");
-    let cut = full.find("#[cfg(test)]\nmod tests").unwrap_or(full.len());
-    format!(
-        "// Copied from kiln-codegen's runtime by `kiln build`; do not edit.\n{}",
-        full[..cut].trim_end()
-    ) + "\n"
-}
 
 /// How weights are stored in the generated source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +44,8 @@ pub struct Emitted {
     pub items: TokenStream,
     /// Data files referenced with `include_bytes!`, as (file name, bytes).
     pub data_files: Vec<(String, Vec<u8>)>,
+    /// The runtime items the layers use: the generated `rt` module.
+    pub runtime: Vec<syn::Item>,
 }
 
 /// Lints the generated items allow: long float constants and Q31 tables are exact on purpose.
@@ -82,9 +75,7 @@ impl Emitted {
     /// to `include_bytes!` so that editing the model file makes cargo rebuild.
     pub fn module(&self, name: &proc_macro2::Ident, track: Option<&str>) -> TokenStream {
         let (header, items, lints) = (&self.header, &self.items, allowed_lints());
-        let runtime: TokenStream = runtime_source()
-            .parse()
-            .unwrap_or_else(|_| quote!(compile_error!("kiln bug: runtime does not tokenize");));
+        let runtime = &self.runtime;
         let track = track.map(|path| {
             quote!(
                 const _: &[u8] = include_bytes!(#path);
@@ -96,7 +87,7 @@ impl Emitted {
                 #lints
 
                 mod rt {
-                    #runtime
+                    #(#runtime)*
                 }
 
                 #track
@@ -328,8 +319,9 @@ fn region_items(model: &Compiled) -> TokenStream {
     items
 }
 
-/// Emits the crate root for a compiled model.
-pub fn emit(model: &Compiled, opts: &EmitOptions) -> Emitted {
+/// Emits the crate root for a compiled model, with the runtime items it uses. An error is a
+/// kiln bug (emitted code that does not parse).
+pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
     let graph = &model.graph;
     let mut statics = Statics {
         storage: opts.weights,
@@ -487,11 +479,13 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Emitted {
 
         #layer_items
     };
-    Emitted {
+    let selected = runtime_items::select(items)?;
+    Ok(Emitted {
         header,
-        items,
+        items: selected.items,
         data_files: statics.data_files,
-    }
+        runtime: selected.runtime,
+    })
 }
 
 /// The identifier of graph input `k`.

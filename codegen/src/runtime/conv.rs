@@ -1,0 +1,728 @@
+//! Int8 CONV_2D and DEPTHWISE_CONV_2D (and FULLY_CONNECTED as a 1×1 convolution).
+//!
+//! acc = bias + Σ w·(x + input_offset) = folded_bias + Σ w·x, with
+//! folded_bias = bias + input_offset·Σw computed at compile time. A filter tap that falls in the
+//! padding contributes w·zero_point (= -w·input_offset), which cancels its share of the fold, so
+//! the result is exactly TFLM's (in wrapping i32 arithmetic, as TFLM's accumulators behave).
+//! The dot products come from a [`Dot`] flavour chosen per core.
+
+use super::*;
+
+/// Geometry of a CONV_2D or DEPTHWISE_CONV_2D layer (NHWC activations).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvShape {
+    /// Batch size.
+    pub batches: usize,
+    /// Input height.
+    pub in_h: usize,
+    /// Input width.
+    pub in_w: usize,
+    /// Input channels.
+    pub in_c: usize,
+    /// Output height.
+    pub out_h: usize,
+    /// Output width.
+    pub out_w: usize,
+    /// Output channels.
+    pub out_c: usize,
+    /// Filter height.
+    pub k_h: usize,
+    /// Filter width.
+    pub k_w: usize,
+    /// Input channels per filter (CONV_2D: `in_c / groups`; depthwise: 1).
+    pub k_c: usize,
+    /// Vertical stride.
+    pub stride_h: usize,
+    /// Horizontal stride.
+    pub stride_w: usize,
+    /// Vertical dilation.
+    pub dilation_h: usize,
+    /// Horizontal dilation.
+    pub dilation_w: usize,
+    /// Rows of implicit zero padding above the input.
+    pub pad_top: usize,
+    /// Columns of implicit zero padding left of the input.
+    pub pad_left: usize,
+    /// Depthwise channel multiplier (1 for CONV_2D).
+    pub depth_multiplier: usize,
+}
+
+/// The input row/column where a window starts, and the first filter tap inside the input.
+#[inline(always)]
+pub fn window_start(out: usize, stride: usize, padding: usize) -> isize {
+    (out * stride) as isize - padding as isize
+}
+
+/// Per-layer constants of the fast int8 CONV_2D / FULLY_CONNECTED kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvFast {
+    /// Geometry (a FULLY_CONNECTED is a 1×1 convolution over its rows).
+    pub shape: ConvShape,
+    /// The input zero point: the value of padded taps.
+    pub input_zero_point: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// True when multipliers/shifts hold one entry per output channel.
+    pub per_channel: bool,
+    /// Lower clamp bound (fused activation).
+    pub act_min: i32,
+    /// Upper clamp bound (fused activation).
+    pub act_max: i32,
+}
+
+/// Requantization constants and output of one block.
+struct Store<'a> {
+    p: &'a ConvFast,
+    multiplier: &'a [i32],
+    shift: &'a [i32],
+}
+
+impl Store<'_> {
+    #[inline(always)]
+    fn put(&self, output: &mut [i8], index: usize, oc: usize, acc: i32) {
+        let q = if self.p.per_channel { oc } else { 0 };
+        let m = self.multiplier.get(q).copied().unwrap_or(0);
+        let s = self.shift.get(q).copied().unwrap_or(0);
+        if let Some(o) = output.get_mut(index) {
+            let v =
+                multiply_by_quantized_multiplier_fast(acc, m, s).wrapping_add(self.p.output_offset);
+            *o = clamp_i8(v, self.p.act_min, self.p.act_max);
+        }
+    }
+}
+
+/// Requantizes `acc` of output channel `channel` and writes it to `output[index]` (used by
+/// the unrolled small layers).
+#[inline(always)]
+pub fn store(
+    p: &ConvFast,
+    multiplier: &[i32],
+    shift: &[i32],
+    output: &mut [i8],
+    index: usize,
+    channel: usize,
+    acc: i32,
+) {
+    Store {
+        p,
+        multiplier,
+        shift,
+    }
+    .put(output, index, channel, acc);
+}
+
+/// One block of `P` output pixels (`xs`: their window origins) × `O` output channels from
+/// `oc`, accumulated over every filter tap.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn conv_block<D: Dot, const P: usize, const O: usize>(
+    p: &ConvFast,
+    input: &[i8],
+    filter: &[u8],
+    folded_bias: &[i32],
+    row_base: usize,
+    y0: isize,
+    x0: [isize; P],
+    in_ch: usize,
+    oc: usize,
+) -> [[i32; O]; P] {
+    let s = &p.shape;
+    let mut acc = [[0i32; O]; P];
+    for accp in acc.iter_mut() {
+        for (o, a) in accp.iter_mut().enumerate() {
+            *a = folded_bias.get(oc + o).copied().unwrap_or(0);
+        }
+    }
+    // With one group and no horizontal dilation, a filter row's taps are contiguous in both
+    // the input and the filter: take the whole row as one dot product when it is inside.
+    let row_len = s.k_w * s.k_c;
+    let rows_contiguous = s.dilation_w == 1 && s.k_c == s.in_c;
+    for ky in 0..s.k_h {
+        let iy = y0 + (ky * s.dilation_h) as isize;
+        let y_inside = iy >= 0 && iy < s.in_h as isize;
+        if rows_contiguous
+            && y_inside
+            && x0
+                .iter()
+                .all(|&x| x >= 0 && x + s.k_w as isize <= s.in_w as isize)
+        {
+            let mut w: [&[u8]; O] = [&[]; O];
+            for (o, wo) in w.iter_mut().enumerate() {
+                let at = ((oc + o) * s.k_h + ky) * row_len;
+                *wo = filter.get(at..at + row_len).unwrap_or(&[]);
+            }
+            let mut x: [&[i8]; P] = [&[]; P];
+            for (xp, &x0p) in x.iter_mut().zip(&x0) {
+                let at = ((row_base + iy as usize) * s.in_w + x0p as usize) * s.in_c;
+                *xp = input.get(at..at + row_len).unwrap_or(&[]);
+            }
+            D::block::<P, O>(&mut acc, x, w);
+            continue;
+        }
+        for kx in 0..s.k_w {
+            let mut w: [&[u8]; O] = [&[]; O];
+            for (o, wo) in w.iter_mut().enumerate() {
+                let at = (((oc + o) * s.k_h + ky) * s.k_w + kx) * s.k_c;
+                *wo = filter.get(at..at + s.k_c).unwrap_or(&[]);
+            }
+            let mut x: [&[i8]; P] = [&[]; P];
+            let mut inside = [y_inside; P];
+            for ((xp, ins), &x0p) in x.iter_mut().zip(inside.iter_mut()).zip(&x0) {
+                let ix = x0p + (kx * s.dilation_w) as isize;
+                *ins = *ins && ix >= 0 && ix < s.in_w as isize;
+                if *ins {
+                    let at = ((row_base + iy as usize) * s.in_w + ix as usize) * s.in_c + in_ch;
+                    *xp = input.get(at..at + s.k_c).unwrap_or(&[]);
+                }
+            }
+            if inside.iter().all(|&i| i) {
+                D::block::<P, O>(&mut acc, x, w);
+            } else {
+                // Padded taps read the zero point; pixels inside take the dot product alone.
+                for (pi, accp) in acc.iter_mut().enumerate() {
+                    if inside[pi] {
+                        let mut one = [*accp];
+                        D::block::<1, O>(&mut one, [x[pi]], w);
+                        *accp = one[0];
+                    } else {
+                        for (a, wo) in accp.iter_mut().zip(w) {
+                            let sum = wo.iter().fold(0i32, |t, &v| t.wrapping_add(v as i8 as i32));
+                            *a = a.wrapping_add(sum.wrapping_mul(p.input_zero_point));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    acc
+}
+
+/// Int8 CONV_2D (and FULLY_CONNECTED as a 1×1 convolution), bit-exact with TFLM's
+/// `ConvPerChannel`: blocks of 2 output pixels × 4 output channels, offsets folded into
+/// `folded_bias`, dot products by `D`.
+#[inline(always)]
+pub fn conv2d_fast<D: Dot>(
+    p: &ConvFast,
+    input: &[i8],
+    filter: &[u8],
+    folded_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    output: &mut [i8],
+) {
+    let s = &p.shape;
+    let writer = Store {
+        p,
+        multiplier,
+        shift,
+    };
+    let groups = s.in_c / s.k_c;
+    let oc_per_group = s.out_c / groups;
+    for b in 0..s.batches {
+        let row_base = b * s.in_h;
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            let out_row = (b * s.out_h + oy) * s.out_w;
+            let mut ox = 0;
+            while ox < s.out_w {
+                let pair = ox + 1 < s.out_w;
+                let xa = window_start(ox, s.stride_w, s.pad_left);
+                let xb = window_start(ox + 1, s.stride_w, s.pad_left);
+                for g in 0..groups {
+                    let in_ch = g * s.k_c;
+                    let end = (g + 1) * oc_per_group;
+                    let mut oc = g * oc_per_group;
+                    while oc < end {
+                        let quad = oc + 4 <= end;
+                        let base = (out_row + ox) * s.out_c + oc;
+                        match (pair, quad) {
+                            (true, true) => {
+                                let acc = conv_block::<D, 2, 4>(
+                                    p,
+                                    input,
+                                    filter,
+                                    folded_bias,
+                                    row_base,
+                                    y0,
+                                    [xa, xb],
+                                    in_ch,
+                                    oc,
+                                );
+                                for (pi, accp) in acc.iter().enumerate() {
+                                    for (o, &a) in accp.iter().enumerate() {
+                                        writer.put(output, base + pi * s.out_c + o, oc + o, a);
+                                    }
+                                }
+                            }
+                            (true, false) => {
+                                let acc = conv_block::<D, 2, 1>(
+                                    p,
+                                    input,
+                                    filter,
+                                    folded_bias,
+                                    row_base,
+                                    y0,
+                                    [xa, xb],
+                                    in_ch,
+                                    oc,
+                                );
+                                writer.put(output, base, oc, acc[0][0]);
+                                writer.put(output, base + s.out_c, oc, acc[1][0]);
+                            }
+                            (false, true) => {
+                                let acc = conv_block::<D, 1, 4>(
+                                    p,
+                                    input,
+                                    filter,
+                                    folded_bias,
+                                    row_base,
+                                    y0,
+                                    [xa],
+                                    in_ch,
+                                    oc,
+                                );
+                                for (o, &a) in acc[0].iter().enumerate() {
+                                    writer.put(output, base + o, oc + o, a);
+                                }
+                            }
+                            (false, false) => {
+                                let acc = conv_block::<D, 1, 1>(
+                                    p,
+                                    input,
+                                    filter,
+                                    folded_bias,
+                                    row_base,
+                                    y0,
+                                    [xa],
+                                    in_ch,
+                                    oc,
+                                );
+                                writer.put(output, base, oc, acc[0][0]);
+                            }
+                        }
+                        oc += if quad { 4 } else { 1 };
+                    }
+                }
+                ox += if pair { 2 } else { 1 };
+            }
+        }
+    }
+}
+
+/// The filter taps `k` in `0..taps` whose input position `origin + k·dilation` is inside
+/// `0..size`, as a range.
+#[inline(always)]
+pub fn tap_range(origin: isize, dilation: usize, taps: usize, size: usize) -> (usize, usize) {
+    let d = dilation as isize;
+    let first = if origin < 0 {
+        ((-origin + d - 1) / d) as usize
+    } else {
+        0
+    };
+    let limit = size as isize - origin; // positions < limit are inside
+    let last = if limit <= 0 {
+        0
+    } else {
+        ((limit + d - 1) / d) as usize
+    };
+    (first.min(taps), last.min(taps).max(first.min(taps)))
+}
+
+/// Four channels' multiply-accumulates of one depthwise tap: `acc[j] += w[j]·(x[j] + offset)`
+/// for the bytes `j` of the words `x` and `w` (`offset` 0 where it is folded into the bias).
+#[inline(always)]
+pub fn mac4<D: Dot, const OFFSET: bool>(acc: &mut [i32; 4], x: u32, w: u32, offset: i32) {
+    D::mac4::<OFFSET>(acc, x, w, offset)
+}
+
+/// Int8 DEPTHWISE_CONV_2D, bit-exact with TFLM's `DepthwiseConvPerChannel`. Pixels whose
+/// window is inside the input start from `folded_bias` and accumulate `Σ w·x`; border pixels
+/// start from `bias`, visit only the taps inside and add the input offset. Channels go four
+/// at a time when the depth multiplier is 1 or a multiple of 4.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv2d_fast<D: Dot>(
+    p: &ConvFast,
+    input: &[i8],
+    filter: &[u8],
+    folded_bias: &[i32],
+    bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    output: &mut [i8],
+) {
+    let s = &p.shape;
+    let writer = Store {
+        p,
+        multiplier,
+        shift,
+    };
+    let dm = s.depth_multiplier;
+    let offset = -p.input_zero_point;
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            let (ky0, ky1) = tap_range(y0, s.dilation_h, s.k_h, s.in_h);
+            for ox in 0..s.out_w {
+                let x0 = window_start(ox, s.stride_w, s.pad_left);
+                let (kx0, kx1) = tap_range(x0, s.dilation_w, s.k_w, s.in_w);
+                let full = ky0 == 0 && ky1 == s.k_h && kx0 == 0 && kx1 == s.k_w;
+                let base = ((b * s.out_h + oy) * s.out_w + ox) * s.out_c;
+                // Input index of tap (ky, kx), channel 0.
+                let at = |ky: usize, kx: usize| {
+                    let iy = (y0 + (ky * s.dilation_h) as isize) as usize;
+                    let ix = (x0 + (kx * s.dilation_w) as isize) as usize;
+                    ((b * s.in_h + iy) * s.in_w + ix) * s.in_c
+                };
+                let mut oc = 0;
+                // Four consecutive output channels read four consecutive input channels
+                // (multiplier 1) or one input channel (multiplier a multiple of 4).
+                let x_word = |at: usize, oc: usize| {
+                    if dm == 1 {
+                        word_i8(input, at + oc)
+                    } else {
+                        (input.get(at + oc / dm).copied().unwrap_or(0) as u8 as u32) * 0x0101_0101
+                    }
+                };
+                if dm == 1 || dm & 3 == 0 {
+                    while oc + 4 <= s.out_c {
+                        let start = if full { folded_bias } else { bias };
+                        let mut acc = [0i32; 4];
+                        for (j, a) in acc.iter_mut().enumerate() {
+                            *a = start.get(oc + j).copied().unwrap_or(0);
+                        }
+                        if full {
+                            // Constant trip counts: the window unrolls, addresses are
+                            // constant offsets from the window's origin.
+                            let origin = at(0, 0);
+                            for ky in 0..s.k_h {
+                                for kx in 0..s.k_w {
+                                    let tap =
+                                        (ky * s.dilation_h * s.in_w + kx * s.dilation_w) * s.in_c;
+                                    let x = x_word(origin + tap, oc);
+                                    let w = word_u8(filter, (ky * s.k_w + kx) * s.out_c + oc);
+                                    mac4::<D, false>(&mut acc, x, w, 0);
+                                }
+                            }
+                        } else {
+                            for ky in ky0..ky1 {
+                                for kx in kx0..kx1 {
+                                    let x = x_word(at(ky, kx), oc);
+                                    let w = word_u8(filter, (ky * s.k_w + kx) * s.out_c + oc);
+                                    mac4::<D, true>(&mut acc, x, w, offset);
+                                }
+                            }
+                        }
+                        for (j, &a) in acc.iter().enumerate() {
+                            writer.put(output, base + oc + j, oc + j, a);
+                        }
+                        oc += 4;
+                    }
+                }
+                // Remaining channels (all of them when the depth multiplier is not 1).
+                while oc < s.out_c {
+                    let ic = oc / dm;
+                    let mut acc = bias.get(oc).copied().unwrap_or(0);
+                    for ky in ky0..ky1 {
+                        for kx in kx0..kx1 {
+                            let x = input.get(at(ky, kx) + ic).copied().unwrap_or(0) as i32;
+                            let w = filter
+                                .get((ky * s.k_w + kx) * s.out_c + oc)
+                                .copied()
+                                .unwrap_or(0);
+                            acc = acc.wrapping_add(
+                                (w as i8 as i32).wrapping_mul(x.wrapping_add(offset)),
+                            );
+                        }
+                    }
+                    writer.put(output, base + oc, oc, acc);
+                    oc += 1;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiln_fixtures::rng::Rng;
+
+    /// `n` random bytes (the rest zero).
+    fn i8s(rng: &mut Rng, n: usize) -> [i8; 4096] {
+        let mut v = [0i8; 4096];
+        for x in v.iter_mut().take(n) {
+            *x = rng.next_u64() as i8;
+        }
+        v
+    }
+
+    /// Reference kernel (TFLite's), the oracle of the fast kernels' randomized test.
+    /// Int8 CONV_2D with per-channel requantization (TFLite `ConvPerChannel`).
+    /// `filter` is OHWI int8 stored as bytes.
+    #[inline(always)]
+    pub fn conv2d(
+        p: &ConvFast,
+        input: &[i8],
+        filter: &[u8],
+        bias: Option<&[i32]>,
+        multiplier: &[i32],
+        shift: &[i32],
+        output: &mut [i8],
+    ) {
+        let s = &p.shape;
+        let groups = s.in_c / s.k_c;
+        let out_c_per_group = s.out_c / groups;
+        let mut out_index = 0usize;
+        for b in 0..s.batches {
+            for oy in 0..s.out_h {
+                let y0 = window_start(oy, s.stride_h, s.pad_top);
+                for ox in 0..s.out_w {
+                    let x0 = window_start(ox, s.stride_w, s.pad_left);
+                    for oc in 0..s.out_c {
+                        let group = oc / out_c_per_group;
+                        let mut acc = 0i32;
+                        for ky in 0..s.k_h {
+                            let iy = y0 + (ky * s.dilation_h) as isize;
+                            if iy < 0 || iy >= s.in_h as isize {
+                                continue;
+                            }
+                            for kx in 0..s.k_w {
+                                let ix = x0 + (kx * s.dilation_w) as isize;
+                                if ix < 0 || ix >= s.in_w as isize {
+                                    continue;
+                                }
+                                let in_base = ((b * s.in_h + iy as usize) * s.in_w + ix as usize)
+                                    * s.in_c
+                                    + group * s.k_c;
+                                let f_base = ((oc * s.k_h + ky) * s.k_w + kx) * s.k_c;
+                                let xs = input.get(in_base..in_base + s.k_c).unwrap_or(&[]);
+                                let ws = filter.get(f_base..f_base + s.k_c).unwrap_or(&[]);
+                                for (&x, &w) in xs.iter().zip(ws) {
+                                    acc =
+                                        acc.wrapping_add((w as i8 as i32).wrapping_mul(
+                                            (x as i32).wrapping_sub(p.input_zero_point),
+                                        ));
+                                }
+                            }
+                        }
+                        if let Some(bias) = bias {
+                            acc = acc.wrapping_add(bias.get(oc).copied().unwrap_or(0));
+                        }
+                        let m = multiplier.get(oc).copied().unwrap_or(0);
+                        let s = shift.get(oc).copied().unwrap_or(0);
+                        if let Some(o) = output.get_mut(out_index) {
+                            *o = requantize(acc, m, s, p.output_offset, p.act_min, p.act_max);
+                        }
+                        out_index += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reference kernel (TFLite's), the oracle of the fast kernels' randomized test.
+    /// Int8 DEPTHWISE_CONV_2D with per-channel requantization (TFLite
+    /// `DepthwiseConvPerChannel`). `filter` is 1HW(C*M) int8 stored as bytes.
+    #[inline(always)]
+    pub fn depthwise_conv2d(
+        p: &ConvFast,
+        input: &[i8],
+        filter: &[u8],
+        bias: Option<&[i32]>,
+        multiplier: &[i32],
+        shift: &[i32],
+        output: &mut [i8],
+    ) {
+        let s = &p.shape;
+        let mut out_index = 0usize;
+        for b in 0..s.batches {
+            for oy in 0..s.out_h {
+                let y0 = window_start(oy, s.stride_h, s.pad_top);
+                for ox in 0..s.out_w {
+                    let x0 = window_start(ox, s.stride_w, s.pad_left);
+                    for ic in 0..s.in_c {
+                        for m in 0..s.depth_multiplier {
+                            let oc = ic * s.depth_multiplier + m;
+                            let mut acc = 0i32;
+                            for ky in 0..s.k_h {
+                                let iy = y0 + (ky * s.dilation_h) as isize;
+                                if iy < 0 || iy >= s.in_h as isize {
+                                    continue;
+                                }
+                                for kx in 0..s.k_w {
+                                    let ix = x0 + (kx * s.dilation_w) as isize;
+                                    if ix < 0 || ix >= s.in_w as isize {
+                                        continue;
+                                    }
+                                    let i = ((b * s.in_h + iy as usize) * s.in_w + ix as usize)
+                                        * s.in_c
+                                        + ic;
+                                    let f = (ky * s.k_w + kx) * s.out_c + oc;
+                                    let x = input.get(i).copied().unwrap_or(0) as i32;
+                                    let w = filter.get(f).copied().unwrap_or(0) as i8 as i32;
+                                    acc = acc.wrapping_add(
+                                        w.wrapping_mul(x.wrapping_sub(p.input_zero_point)),
+                                    );
+                                }
+                            }
+                            if let Some(bias) = bias {
+                                acc = acc.wrapping_add(bias.get(oc).copied().unwrap_or(0));
+                            }
+                            let mm = multiplier.get(oc).copied().unwrap_or(0);
+                            let s = shift.get(oc).copied().unwrap_or(0);
+                            if let Some(o) = output.get_mut(out_index) {
+                                *o = requantize(acc, mm, s, p.output_offset, p.act_min, p.act_max);
+                            }
+                            out_index += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fast_kernels_match_reference_kernels() {
+        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
+        for case in 0..300 {
+            let depthwise = case % 3 == 0;
+            let in_c = 1 + rng.index(9);
+            let dm = if depthwise {
+                [1, 2, 3, 4, 8][rng.index(5)]
+            } else {
+                1
+            };
+            let groups = if !depthwise && in_c.is_multiple_of(2) && rng.index(4) == 0 {
+                2
+            } else {
+                1
+            };
+            let k_c = if depthwise { 1 } else { in_c / groups };
+            let out_c = if depthwise {
+                in_c * dm
+            } else {
+                groups * (1 + rng.index(7))
+            };
+            let (k_h, k_w) = (1 + rng.index(3), 1 + rng.index(3));
+            let (stride_h, stride_w) = (1 + rng.index(2), 1 + rng.index(2));
+            let (dilation_h, dilation_w) = (1 + rng.index(2), 1 + rng.index(2));
+            let (in_h, in_w) = (1 + rng.index(6), 1 + rng.index(7));
+            let (pad_top, pad_left) = (rng.index(2), rng.index(2));
+            let eff_h = (k_h - 1) * dilation_h + 1;
+            let eff_w = (k_w - 1) * dilation_w + 1;
+            if in_h + 2 * pad_top < eff_h || in_w + 2 * pad_left < eff_w {
+                continue;
+            }
+            let out_h = (in_h + 2 * pad_top - eff_h) / stride_h + 1;
+            let out_w = (in_w + 2 * pad_left - eff_w) / stride_w + 1;
+            let shape = ConvShape {
+                batches: 1 + rng.index(2),
+                in_h,
+                in_w,
+                in_c,
+                out_h,
+                out_w,
+                out_c,
+                k_h,
+                k_w,
+                k_c,
+                stride_h,
+                stride_w,
+                dilation_h,
+                dilation_w,
+                pad_top,
+                pad_left,
+                depth_multiplier: dm,
+            };
+            let zp = rng.next_u64() as i8 as i32;
+            let fast = ConvFast {
+                shape,
+                input_zero_point: zp,
+                output_offset: rng.next_u64() as i8 as i32,
+                per_channel: true,
+                act_min: -128,
+                act_max: 127,
+            };
+            let input = i8s(&mut rng, shape.batches * in_h * in_w * in_c);
+            let input = &input[..shape.batches * in_h * in_w * in_c];
+            let filter_len = if depthwise {
+                k_h * k_w * out_c
+            } else {
+                out_c * k_h * k_w * k_c
+            };
+            let filter_i8 = i8s(&mut rng, filter_len);
+            let filter: [u8; 4096] = filter_i8.map(|v| v as u8);
+            let filter = &filter[..filter_len];
+            let bias: [i32; 128] = core::array::from_fn(|_| (rng.next_u64() as i32) >> 12);
+            let bias = &bias[..out_c];
+            let mult: [i32; 128] =
+                core::array::from_fn(|_| (1 << 30) + (rng.next_u64() as i32 >> 2).abs());
+            let shift: [i32; 128] = core::array::from_fn(|_| -((rng.index(8) + 4) as i32));
+            let mut folded = [0i32; 128];
+            for (i, &w) in filter.iter().enumerate() {
+                let oc = if depthwise {
+                    i % out_c
+                } else {
+                    i / (k_h * k_w * k_c)
+                };
+                folded[oc] = folded[oc].wrapping_add((w as i8 as i32) * -zp);
+            }
+            for (f, b) in folded.iter_mut().zip(bias) {
+                *f = f.wrapping_add(*b);
+            }
+            let n_out = shape.batches * out_h * out_w * out_c;
+            let (mut want, mut scalar, mut dsp) = ([0i8; 4096], [0i8; 4096], [0i8; 4096]);
+            let (m, sh) = (&mult[..out_c], &shift[..out_c]);
+            if depthwise {
+                depthwise_conv2d(&fast, input, filter, Some(bias), m, sh, &mut want[..n_out]);
+                depthwise_conv2d_fast::<Scalar>(
+                    &fast,
+                    input,
+                    filter,
+                    &folded[..out_c],
+                    bias,
+                    m,
+                    sh,
+                    &mut scalar[..n_out],
+                );
+                depthwise_conv2d_fast::<Dsp>(
+                    &fast,
+                    input,
+                    filter,
+                    &folded[..out_c],
+                    bias,
+                    m,
+                    sh,
+                    &mut dsp[..n_out],
+                );
+            } else {
+                conv2d(&fast, input, filter, Some(bias), m, sh, &mut want[..n_out]);
+                conv2d_fast::<Scalar>(
+                    &fast,
+                    input,
+                    filter,
+                    &folded[..out_c],
+                    m,
+                    sh,
+                    &mut scalar[..n_out],
+                );
+                conv2d_fast::<Dsp>(
+                    &fast,
+                    input,
+                    filter,
+                    &folded[..out_c],
+                    m,
+                    sh,
+                    &mut dsp[..n_out],
+                );
+            }
+            assert_eq!(
+                &scalar[..n_out],
+                &want[..n_out],
+                "case {case}: scalar, {shape:?}"
+            );
+            assert_eq!(&dsp[..n_out], &want[..n_out], "case {case}: dsp, {shape:?}");
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Int8 dot products per core family: [`Scalar`] multiply-accumulates for cores without SIMD,
+//! [`Dsp`] SMLAD pairs for Arm DSP cores, and [`dsp`], the four Arm instructions they use.
+
+/// How a kernel forms int8 dot products: [`Scalar`] multiply-accumulates, or [`Dsp`] pairs.
+pub trait Dot {
+    /// `acc[p][o] += Σ_c x[p][c]·w[o][c]` over the common length of the slices.
+    fn block<const P: usize, const O: usize>(acc: &mut [[i32; O]; P], x: [&[i8]; P], w: [&[u8]; O]);
+
+    /// `acc[j] += w_j·(x_j + offset)` for the four bytes `j` of `x` and `w` (the offset is
+    /// added only when `OFFSET`).
+    fn mac4<const OFFSET: bool>(acc: &mut [i32; 4], x: u32, w: u32, offset: i32);
+}
+
+/// One multiply-accumulate per instruction pair: for cores without SIMD.
+pub struct Scalar;
+
+impl Dot for Scalar {
+    #[inline(always)]
+    fn mac4<const OFFSET: bool>(acc: &mut [i32; 4], x: u32, w: u32, offset: i32) {
+        for (j, a) in acc.iter_mut().enumerate() {
+            let xv = (x >> (8 * j)) as u8 as i8 as i32;
+            let wv = (w >> (8 * j)) as u8 as i8 as i32;
+            let xv = if OFFSET { xv + offset } else { xv };
+            *a = a.wrapping_add(wv.wrapping_mul(xv));
+        }
+    }
+
+    #[inline(always)]
+    fn block<const P: usize, const O: usize>(
+        acc: &mut [[i32; O]; P],
+        x: [&[i8]; P],
+        w: [&[u8]; O],
+    ) {
+        let n = common_len(&x, &w);
+        for c in 0..n {
+            let mut wv = [0i32; O];
+            for (v, row) in wv.iter_mut().zip(w) {
+                *v = row.get(c).copied().unwrap_or(0) as i8 as i32;
+            }
+            for (accp, xp) in acc.iter_mut().zip(x) {
+                let xv = xp.get(c).copied().unwrap_or(0) as i32;
+                for (a, &wo) in accp.iter_mut().zip(&wv) {
+                    *a = a.wrapping_add(xv.wrapping_mul(wo));
+                }
+            }
+        }
+    }
+}
+
+/// Two multiply-accumulates per SMLAD on sign-extended byte pairs (SXTB16): Arm DSP cores.
+/// On other architectures the same arithmetic runs in portable Rust (for host tests).
+pub struct Dsp;
+
+impl Dot for Dsp {
+    #[inline(always)]
+    fn mac4<const OFFSET: bool>(acc: &mut [i32; 4], x: u32, w: u32, offset: i32) {
+        // Even bytes (0, 2) and odd bytes (1, 3) as i16 pairs; the offset added to both
+        // halves at once (x + offset fits i16); then SMLABB / SMLATT per half.
+        let (mut xe, mut xo) = (dsp::sxtb16(x), dsp::sxtb16_ror8(x));
+        if OFFSET {
+            let pair = (offset as u32 & 0xffff) | ((offset as u32) << 16);
+            xe = dsp::sadd16(xe, pair);
+            xo = dsp::sadd16(xo, pair);
+        }
+        let (we, wo) = (dsp::sxtb16(w), dsp::sxtb16_ror8(w));
+        let lo = |a: u32| a as i16 as i32;
+        let hi = |a: u32| (a >> 16) as i16 as i32;
+        acc[0] = acc[0].wrapping_add(lo(xe) * lo(we));
+        acc[1] = acc[1].wrapping_add(lo(xo) * lo(wo));
+        acc[2] = acc[2].wrapping_add(hi(xe) * hi(we));
+        acc[3] = acc[3].wrapping_add(hi(xo) * hi(wo));
+    }
+
+    #[inline(always)]
+    fn block<const P: usize, const O: usize>(
+        acc: &mut [[i32; O]; P],
+        x: [&[i8]; P],
+        w: [&[u8]; O],
+    ) {
+        let n = common_len(&x, &w);
+        let words = n / 4;
+        for k in 0..words {
+            // Bytes [b0 b1 b2 b3] -> (b0, b2) and (b1, b3) as i16 pairs; x and w alike, so the
+            // pairs line up and two SMLADs give b0·c0 + b1·c1 + b2·c2 + b3·c3.
+            let mut xe = [0u32; P];
+            let mut xo = [0u32; P];
+            for ((e, o), xp) in xe.iter_mut().zip(xo.iter_mut()).zip(x) {
+                let v = word_i8(xp, k * 4);
+                *e = dsp::sxtb16(v);
+                *o = dsp::sxtb16_ror8(v);
+            }
+            for (o, row) in w.iter().enumerate() {
+                let v = word_u8(row, k * 4);
+                let (we, wo) = (dsp::sxtb16(v), dsp::sxtb16_ror8(v));
+                for p in 0..P {
+                    let a = acc[p][o];
+                    acc[p][o] = dsp::smlad(xo[p], wo, dsp::smlad(xe[p], we, a));
+                }
+            }
+        }
+        for c in words * 4..n {
+            for (o, row) in w.iter().enumerate() {
+                let wv = row.get(c).copied().unwrap_or(0) as i8 as i32;
+                for p in 0..P {
+                    let xv = x[p].get(c).copied().unwrap_or(0) as i32;
+                    acc[p][o] = acc[p][o].wrapping_add(xv.wrapping_mul(wv));
+                }
+            }
+        }
+    }
+}
+
+/// The length all slices share (they are equal in generated code).
+#[inline(always)]
+pub fn common_len<const P: usize, const O: usize>(x: &[&[i8]; P], w: &[&[u8]; O]) -> usize {
+    let n = x.iter().map(|s| s.len()).min().unwrap_or(0);
+    w.iter().map(|s| s.len()).fold(n, usize::min)
+}
+
+/// Four bytes at `at` as a little-endian word (0 past the end).
+#[inline(always)]
+pub fn word_u8(s: &[u8], at: usize) -> u32 {
+    match s.get(at..at + 4) {
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+        _ => 0,
+    }
+}
+
+/// Four i8 at `at` as a little-endian word (0 past the end).
+#[inline(always)]
+pub fn word_i8(s: &[i8], at: usize) -> u32 {
+    match s.get(at..at + 4) {
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a as u8, b as u8, c as u8, d as u8]),
+        _ => 0,
+    }
+}
+
+/// The Arm DSP instructions the [`Dsp`] kernels use.
+///
+/// On Arm they are one instruction each, through `asm!` (their intrinsics are not stable
+/// Rust): the only `unsafe` in generated code. Each block reads and writes registers only;
+/// SMLAD may set the sticky Q flag, so flags are not declared preserved. Elsewhere the same
+/// arithmetic in portable Rust, so the kernels are tested bit for bit on the host.
+#[allow(unsafe_code)]
+pub mod dsp {
+    /// SXTB16: bytes 0 and 2 of `x`, sign-extended into two i16 halves.
+    #[inline(always)]
+    pub fn sxtb16(x: u32) -> u32 {
+        #[cfg(target_arch = "arm")]
+        {
+            let r: u32;
+            // SAFETY: register-only instruction of the Arm DSP extension.
+            unsafe {
+                core::arch::asm!("sxtb16 {r}, {x}", r = lateout(reg) r, x = in(reg) x, options(nomem, nostack))
+            };
+            r
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            let lo = x as u8 as i8 as i16 as u16 as u32;
+            let hi = (x >> 16) as u8 as i8 as i16 as u16 as u32;
+            lo | (hi << 16)
+        }
+    }
+
+    /// SXTB16 with ROR #8: bytes 1 and 3 of `x`, sign-extended into two i16 halves.
+    #[inline(always)]
+    pub fn sxtb16_ror8(x: u32) -> u32 {
+        #[cfg(target_arch = "arm")]
+        {
+            let r: u32;
+            // SAFETY: register-only instruction of the Arm DSP extension.
+            unsafe {
+                core::arch::asm!("sxtb16 {r}, {x}, ror #8", r = lateout(reg) r, x = in(reg) x, options(nomem, nostack))
+            };
+            r
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            sxtb16(x.rotate_right(8))
+        }
+    }
+
+    /// SADD16: `a + b` on each signed 16-bit half, wrapping per half.
+    #[inline(always)]
+    pub fn sadd16(a: u32, b: u32) -> u32 {
+        #[cfg(target_arch = "arm")]
+        {
+            let r: u32;
+            // SAFETY: register-only instruction of the Arm DSP extension (sets only GE flags).
+            unsafe {
+                core::arch::asm!("sadd16 {r}, {a}, {b}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, options(nomem, nostack))
+            };
+            r
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            let lo = (a as u16).wrapping_add(b as u16) as u32;
+            let hi = ((a >> 16) as u16).wrapping_add((b >> 16) as u16) as u32;
+            lo | (hi << 16)
+        }
+    }
+
+    /// SMLAD: `acc + a.lo·b.lo + a.hi·b.hi` on signed 16-bit halves, wrapping.
+    #[inline(always)]
+    pub fn smlad(a: u32, b: u32, acc: i32) -> i32 {
+        #[cfg(target_arch = "arm")]
+        {
+            let r: i32;
+            // SAFETY: register-only instruction of the Arm DSP extension (sets only the Q flag).
+            unsafe {
+                core::arch::asm!("smlad {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(nomem, nostack))
+            };
+            r
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            let lo = (a as i16 as i32) * (b as i16 as i32);
+            let hi = ((a >> 16) as i16 as i32) * ((b >> 16) as i16 as i32);
+            acc.wrapping_add(lo).wrapping_add(hi)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn dsp_emulation_matches_instruction_semantics() {
+        // Bytes 01 7f ff 80 (little-endian): even bytes (01, ff), odd bytes (7f, 80).
+        assert_eq!(dsp::sxtb16(0x80ff_7f01), 0xffff_0001);
+        assert_eq!(dsp::sxtb16_ror8(0x80ff_7f01), 0xff80_007f);
+        // (-1)·(-1) + (-1)·(-1) + 5 = 7; 127·(-128) = -16256.
+        assert_eq!(dsp::smlad(0xffff_ffff, 0xffff_ffff, 5), 7);
+        assert_eq!(dsp::smlad(0x007f_0000, 0xff80_0000, 0), -16256);
+        assert_eq!(
+            dsp::smlad(0x8000_8000, 0x8000_8000, i32::MAX),
+            i32::MAX.wrapping_add(1 << 31)
+        );
+    }
+}

@@ -1,0 +1,244 @@
+//! Int8 element-wise binary ops: ADD, SUB, MUL, with broadcasting up to 6-D.
+
+use super::*;
+
+/// Per-layer constants of int8 ADD.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Add {
+    /// `-input1_zero_point`.
+    pub input1_offset: i32,
+    /// `-input2_zero_point`.
+    pub input2_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// Both inputs are shifted left by this before rescaling (20 for int8).
+    pub left_shift: i32,
+    /// Input 1 rescale multiplier (Q0.31, < 1).
+    pub input1_multiplier: i32,
+    /// Input 1 rescale shift (<= 0).
+    pub input1_shift: i32,
+    /// Input 2 rescale multiplier.
+    pub input2_multiplier: i32,
+    /// Input 2 rescale shift.
+    pub input2_shift: i32,
+    /// Output rescale multiplier.
+    pub output_multiplier: i32,
+    /// Output rescale shift.
+    pub output_shift: i32,
+    /// Lower clamp bound (fused activation).
+    pub act_min: i32,
+    /// Upper clamp bound (fused activation).
+    pub act_max: i32,
+}
+
+/// Int8 element-wise ADD of equally shaped tensors (TFLite `AddElementwise`).
+#[inline(always)]
+pub fn add(p: &Add, input1: &[i8], input2: &[i8], output: &mut [i8]) {
+    for ((o, &a), &b) in output.iter_mut().zip(input1).zip(input2) {
+        let a = (a as i32 + p.input1_offset).wrapping_mul(1 << p.left_shift);
+        let b = (b as i32 + p.input2_offset).wrapping_mul(1 << p.left_shift);
+        let a = multiply_by_quantized_multiplier(a, p.input1_multiplier, p.input1_shift);
+        let b = multiply_by_quantized_multiplier(b, p.input2_multiplier, p.input2_shift);
+        let sum = multiply_by_quantized_multiplier(
+            a.wrapping_add(b),
+            p.output_multiplier,
+            p.output_shift,
+        )
+        .wrapping_add(p.output_offset);
+        *o = clamp_i8(sum, p.act_min, p.act_max);
+    }
+}
+
+/// Numpy-style broadcasting of two inputs to an output of up to 6 dimensions (leading
+/// dimensions of size 1 pad lower ranks). Strides are in elements; 0 along a broadcast axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Broadcast {
+    /// Output dimensions, outermost first.
+    pub dims: [usize; 6],
+    /// Element strides of the first input along each output axis.
+    pub strides1: [usize; 6],
+    /// Element strides of the second input along each output axis.
+    pub strides2: [usize; 6],
+}
+
+/// Advances a row-major multi-index over `dims` by one element.
+#[inline(always)]
+pub fn next_index<const N: usize>(index: &mut [usize; N], dims: &[usize; N]) {
+    for (i, &d) in index.iter_mut().zip(dims.iter()).rev() {
+        *i += 1;
+        if *i < d {
+            return;
+        }
+        *i = 0;
+    }
+}
+
+/// `sum(index[k] * strides[k])`.
+#[inline(always)]
+pub fn offset_of<const N: usize>(index: &[usize; N], strides: &[usize; N]) -> usize {
+    let mut offset = 0usize;
+    for (&i, &s) in index.iter().zip(strides.iter()) {
+        offset = offset.wrapping_add(i.wrapping_mul(s));
+    }
+    offset
+}
+
+/// Applies `f` to each pair of elements: zipped when `bc` is `None` (equal shapes), else
+/// broadcast (TFLite `BroadcastBinaryOpSimple`; the per-element math is the same either way).
+#[inline(always)]
+pub fn binary_i8(
+    bc: Option<&Broadcast>,
+    input1: &[i8],
+    input2: &[i8],
+    output: &mut [i8],
+    f: impl Fn(i32, i32) -> i8,
+) {
+    match bc {
+        None => {
+            for ((o, &a), &b) in output.iter_mut().zip(input1).zip(input2) {
+                *o = f(a as i32, b as i32);
+            }
+        }
+        Some(bc) => {
+            let mut index = [0usize; 6];
+            for o in output.iter_mut() {
+                let a = input1.get(offset_of(&index, &bc.strides1)).copied();
+                let b = input2.get(offset_of(&index, &bc.strides2)).copied();
+                if let (Some(a), Some(b)) = (a, b) {
+                    *o = f(a as i32, b as i32);
+                }
+                next_index(&mut index, &bc.dims);
+            }
+        }
+    }
+}
+
+/// Per-layer constants of int8 MUL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mul {
+    /// `-input1_zero_point`.
+    pub input1_offset: i32,
+    /// `-input2_zero_point`.
+    pub input2_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// `input1_scale * input2_scale / output_scale` as a Q31 multiplier.
+    pub output_multiplier: i32,
+    /// Its shift (positive = left).
+    pub output_shift: i32,
+    /// Lower clamp bound (fused activation).
+    pub act_min: i32,
+    /// Upper clamp bound (fused activation).
+    pub act_max: i32,
+}
+
+/// One int8 MUL element (TFLite `MulElementwise`).
+#[inline(always)]
+pub fn mul_one(p: &Mul, a: i32, b: i32) -> i8 {
+    let product = a
+        .wrapping_add(p.input1_offset)
+        .wrapping_mul(b.wrapping_add(p.input2_offset));
+    let v = multiply_by_quantized_multiplier(product, p.output_multiplier, p.output_shift)
+        .wrapping_add(p.output_offset);
+    clamp_i8(v, p.act_min, p.act_max)
+}
+
+/// Int8 MUL (TFLite reference `Mul` / `BroadcastMul6DSlow`).
+#[inline(always)]
+pub fn mul(p: &Mul, bc: Option<&Broadcast>, input1: &[i8], input2: &[i8], output: &mut [i8]) {
+    binary_i8(bc, input1, input2, output, |a, b| mul_one(p, a, b));
+}
+
+/// One int8 ADD (`sign` = 1) or SUB (`sign` = -1) element: both inputs shifted left by
+/// `left_shift`, rescaled to a common scale, added or subtracted, rescaled to the output.
+#[inline(always)]
+pub fn add_sub_one(p: &Add, a: i32, b: i32, subtract: bool) -> i8 {
+    let a = a
+        .wrapping_add(p.input1_offset)
+        .wrapping_mul(1 << (p.left_shift & 31));
+    let b = b
+        .wrapping_add(p.input2_offset)
+        .wrapping_mul(1 << (p.left_shift & 31));
+    let a = multiply_by_quantized_multiplier(a, p.input1_multiplier, p.input1_shift);
+    let b = multiply_by_quantized_multiplier(b, p.input2_multiplier, p.input2_shift);
+    let raw = if subtract {
+        a.wrapping_sub(b)
+    } else {
+        a.wrapping_add(b)
+    };
+    let v = multiply_by_quantized_multiplier(raw, p.output_multiplier, p.output_shift)
+        .wrapping_add(p.output_offset);
+    clamp_i8(v, p.act_min, p.act_max)
+}
+
+/// Int8 SUB, first input minus second (TFLite reference `Sub` / `BroadcastQuantSubSlow`);
+/// the constants have the layout of ADD's.
+#[inline(always)]
+pub fn sub(p: &Add, bc: Option<&Broadcast>, input1: &[i8], input2: &[i8], output: &mut [i8]) {
+    binary_i8(bc, input1, input2, output, |a, b| {
+        add_sub_one(p, a, b, true)
+    });
+}
+
+/// Int8 ADD of broadcast shapes (TFLite `BroadcastAdd6DSlow`; same math as [`add`]).
+#[inline(always)]
+pub fn add_broadcast(p: &Add, bc: &Broadcast, input1: &[i8], input2: &[i8], output: &mut [i8]) {
+    binary_i8(Some(bc), input1, input2, output, |a, b| {
+        add_sub_one(p, a, b, false)
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    fn unit_add() -> Add {
+        Add {
+            input1_offset: 0,
+            input2_offset: 0,
+            output_offset: 0,
+            left_shift: 20,
+            input1_multiplier: 1 << 30, // 0.5
+            input1_shift: 0,
+            input2_multiplier: 1 << 30,
+            input2_shift: 0,
+            output_multiplier: 1 << 30, // 0.5 * 2^-18 undoes the 2^20 * 0.5 above
+            output_shift: -18,
+            act_min: -128,
+            act_max: 127,
+        }
+    }
+
+    #[test]
+    fn binary_ops_broadcast() {
+        // [2, 3] op [1, 3]: the second input repeats over rows
+        let bc = Broadcast {
+            dims: [1, 1, 1, 1, 2, 3],
+            strides1: [0, 0, 0, 0, 3, 1],
+            strides2: [0, 0, 0, 0, 0, 1],
+        };
+        let a = [10i8, 20, 30, 40, 50, 60];
+        let b = [1i8, 2, 3];
+        let mut out = [0i8; 6];
+        sub(&unit_add(), Some(&bc), &a, &b, &mut out);
+        assert_eq!(out, [9, 18, 27, 39, 48, 57]);
+        add_broadcast(&unit_add(), &bc, &a, &b, &mut out);
+        assert_eq!(out, [11, 22, 33, 41, 52, 63]);
+        let mut same = [0i8; 6];
+        add(&unit_add(), &a, &[1, 2, 3, 1, 2, 3], &mut same);
+        assert_eq!(same, out);
+        let m = Mul {
+            input1_offset: 0,
+            input2_offset: -1,
+            output_offset: 3,
+            output_multiplier: 1 << 30, // 0.5
+            output_shift: 0,
+            act_min: -128,
+            act_max: 30,
+        };
+        mul(&m, Some(&bc), &a, &b, &mut out);
+        // (a * (b - 1)) / 2 + 3, clamped at 30
+        assert_eq!(out, [3, 13, 30, 3, 28, 30]);
+        mul(&m, None, &a[..3], &b, &mut out[..3]);
+        assert_eq!(&out[..3], &[3, 13, 30]);
+    }
+}

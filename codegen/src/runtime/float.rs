@@ -1,0 +1,328 @@
+//! Float32 kernels: TFLite's reference float kernels, with the same loop and accumulation
+//! order (so results match TFLM bit for bit), and a libm-free `exp`.
+
+use super::*;
+
+/// Reads little-endian f32 number `index` from `bytes` (0.0 past the end).
+#[inline(always)]
+pub fn f32_at(bytes: &[u8], index: usize) -> f32 {
+    match bytes.get(index * 4..index * 4 + 4) {
+        Some(&[a, b, c, d]) => f32::from_le_bytes([a, b, c, d]),
+        _ => 0.0,
+    }
+}
+
+/// TFLite `ActivationFunctionWithMinMax` for floats: `min(max(x, lo), hi)`.
+#[inline(always)]
+pub fn clamp_f32(x: f32, lo: f32, hi: f32) -> f32 {
+    let x = if x < lo { lo } else { x };
+    if x > hi {
+        hi
+    } else {
+        x
+    }
+}
+
+/// Per-layer constants of float32 CONV_2D and DEPTHWISE_CONV_2D.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvF32 {
+    /// Geometry.
+    pub shape: ConvShape,
+    /// Lower clamp bound (fused activation).
+    pub act_min: f32,
+    /// Upper clamp bound (fused activation).
+    pub act_max: f32,
+}
+
+/// Float32 CONV_2D (TFLite reference `Conv`). `filter` (OHWI) and `bias` are f32 bytes.
+#[inline(always)]
+pub fn conv2d_f32(
+    p: &ConvF32,
+    input: &[f32],
+    filter: &[u8],
+    bias: Option<&[u8]>,
+    output: &mut [f32],
+) {
+    let s = &p.shape;
+    let groups = s.in_c / s.k_c;
+    let out_c_per_group = s.out_c / groups;
+    let mut out_index = 0usize;
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            for ox in 0..s.out_w {
+                let x0 = window_start(ox, s.stride_w, s.pad_left);
+                for oc in 0..s.out_c {
+                    let group = oc / out_c_per_group;
+                    let mut total = 0.0f32;
+                    for ky in 0..s.k_h {
+                        let iy = y0 + (ky * s.dilation_h) as isize;
+                        if iy < 0 || iy >= s.in_h as isize {
+                            continue;
+                        }
+                        for kx in 0..s.k_w {
+                            let ix = x0 + (kx * s.dilation_w) as isize;
+                            if ix < 0 || ix >= s.in_w as isize {
+                                continue;
+                            }
+                            let in_base = ((b * s.in_h + iy as usize) * s.in_w + ix as usize)
+                                * s.in_c
+                                + group * s.k_c;
+                            let f_base = ((oc * s.k_h + ky) * s.k_w + kx) * s.k_c;
+                            let xs = input.get(in_base..in_base + s.k_c).unwrap_or(&[]);
+                            for (c, &x) in xs.iter().enumerate() {
+                                total += x * f32_at(filter, f_base + c);
+                            }
+                        }
+                    }
+                    let bias = bias.map_or(0.0, |b| f32_at(b, oc));
+                    if let Some(o) = output.get_mut(out_index) {
+                        *o = clamp_f32(total + bias, p.act_min, p.act_max);
+                    }
+                    out_index += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Float32 DEPTHWISE_CONV_2D (TFLite reference `DepthwiseConv`). `filter` (1HW(C*M)) and
+/// `bias` are f32 bytes.
+#[inline(always)]
+pub fn depthwise_conv2d_f32(
+    p: &ConvF32,
+    input: &[f32],
+    filter: &[u8],
+    bias: Option<&[u8]>,
+    output: &mut [f32],
+) {
+    let s = &p.shape;
+    let mut out_index = 0usize;
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            for ox in 0..s.out_w {
+                let x0 = window_start(ox, s.stride_w, s.pad_left);
+                for ic in 0..s.in_c {
+                    for m in 0..s.depth_multiplier {
+                        let oc = ic * s.depth_multiplier + m;
+                        let mut total = 0.0f32;
+                        for ky in 0..s.k_h {
+                            let iy = y0 + (ky * s.dilation_h) as isize;
+                            if iy < 0 || iy >= s.in_h as isize {
+                                continue;
+                            }
+                            for kx in 0..s.k_w {
+                                let ix = x0 + (kx * s.dilation_w) as isize;
+                                if ix < 0 || ix >= s.in_w as isize {
+                                    continue;
+                                }
+                                let i = ((b * s.in_h + iy as usize) * s.in_w + ix as usize)
+                                    * s.in_c
+                                    + ic;
+                                let x = input.get(i).copied().unwrap_or(0.0);
+                                total += x * f32_at(filter, (ky * s.k_w + kx) * s.out_c + oc);
+                            }
+                        }
+                        let bias = bias.map_or(0.0, |b| f32_at(b, oc));
+                        if let Some(o) = output.get_mut(out_index) {
+                            *o = clamp_f32(total + bias, p.act_min, p.act_max);
+                        }
+                        out_index += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Per-layer constants of float32 FULLY_CONNECTED.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FullyConnectedF32 {
+    /// Rows of the input.
+    pub batches: usize,
+    /// Input features per row.
+    pub in_features: usize,
+    /// Output features per row.
+    pub out_features: usize,
+    /// Lower clamp bound (fused activation).
+    pub act_min: f32,
+    /// Upper clamp bound (fused activation).
+    pub act_max: f32,
+}
+
+/// Float32 FULLY_CONNECTED (TFLite reference). `filter` (`[out, in]`) and `bias` are f32 bytes.
+#[inline(always)]
+pub fn fully_connected_f32(
+    p: &FullyConnectedF32,
+    input: &[f32],
+    filter: &[u8],
+    bias: Option<&[u8]>,
+    output: &mut [f32],
+) {
+    let mut out_index = 0usize;
+    for b in 0..p.batches {
+        let row = input
+            .get(b * p.in_features..(b + 1) * p.in_features)
+            .unwrap_or(&[]);
+        for oc in 0..p.out_features {
+            let mut total = 0.0f32;
+            for (d, &x) in row.iter().enumerate() {
+                total += x * f32_at(filter, oc * p.in_features + d);
+            }
+            let bias = bias.map_or(0.0, |b| f32_at(b, oc));
+            if let Some(o) = output.get_mut(out_index) {
+                *o = clamp_f32(total + bias, p.act_min, p.act_max);
+            }
+            out_index += 1;
+        }
+    }
+}
+
+/// Float32 pooling: `average` picks AVERAGE_POOL_2D (sum / count) over MAX_POOL_2D.
+#[inline(always)]
+pub fn pool_f32(p: &Pool<f32>, average: bool, input: &[f32], output: &mut [f32]) {
+    let w = p;
+    let mut out_index = 0usize;
+    for b in 0..w.batches {
+        for oy in 0..w.out_h {
+            let (ys, ye) = pool_window(oy, w.stride_h, w.pad_top, w.filter_h, w.in_h);
+            let y0 = window_start(oy, w.stride_h, w.pad_top);
+            for ox in 0..w.out_w {
+                let (xs, xe) = pool_window(ox, w.stride_w, w.pad_left, w.filter_w, w.in_w);
+                let x0 = window_start(ox, w.stride_w, w.pad_left);
+                for c in 0..w.channels {
+                    let mut total = 0.0f32;
+                    let mut max = f32::MIN;
+                    let mut count = 0usize;
+                    for fy in ys..ye {
+                        let iy = (y0 + fy as isize) as usize;
+                        for fx in xs..xe {
+                            let ix = (x0 + fx as isize) as usize;
+                            let i = ((b * w.in_h + iy) * w.in_w + ix) * w.channels + c;
+                            let v = input.get(i).copied().unwrap_or(0.0);
+                            total += v;
+                            if v > max {
+                                max = v;
+                            }
+                            count += 1;
+                        }
+                    }
+                    let v = if average { total / count as f32 } else { max };
+                    if let Some(o) = output.get_mut(out_index) {
+                        *o = clamp_f32(v, p.act_min, p.act_max);
+                    }
+                    out_index += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Per-layer constants of float32 ADD.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AddF32 {
+    /// Lower clamp bound (fused activation).
+    pub act_min: f32,
+    /// Upper clamp bound (fused activation).
+    pub act_max: f32,
+}
+
+/// Float32 element-wise ADD of equally shaped tensors.
+#[inline(always)]
+pub fn add_f32(p: &AddF32, input1: &[f32], input2: &[f32], output: &mut [f32]) {
+    for ((o, &a), &b) in output.iter_mut().zip(input1).zip(input2) {
+        *o = clamp_f32(a + b, p.act_min, p.act_max);
+    }
+}
+
+/// Per-layer constants of float32 SOFTMAX.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SoftmaxF32 {
+    /// Number of rows (all dimensions but the last).
+    pub rows: usize,
+    /// Row length (the last dimension).
+    pub depth: usize,
+    /// Input multiplier.
+    pub beta: f32,
+}
+
+/// `e^x` for f32, accurate to well under one f32 ulp: computed in f64 as `2^k * e^r` with
+/// `|r| <= ln2/2` and a degree-13 Taylor polynomial, then rounded once (no libm needed).
+pub fn exp_f32(x: f32) -> f32 {
+    if x.is_nan() {
+        return x; // NaN
+    }
+    if x > 88.8 {
+        return f32::INFINITY;
+    }
+    if x < -104.0 {
+        return 0.0;
+    }
+    let x = x as f64;
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    let k_f = x * core::f64::consts::LOG2_E;
+    let k = if k_f >= 0.0 {
+        (k_f + 0.5) as i64
+    } else {
+        (k_f - 0.5) as i64
+    };
+    let r = (x - k as f64 * LN2_HI) - k as f64 * LN2_LO;
+    let mut term = 1.0f64;
+    let mut sum = 1.0f64;
+    for n in 1..=13 {
+        term *= r / n as f64;
+        sum += term;
+    }
+    // 2^k as f64 (k in -151..=128 here, within the normal f64 range).
+    let scale = f64::from_bits(((k + 1023) as u64) << 52);
+    (sum * scale) as f32
+}
+
+/// Float32 SOFTMAX (TFLite reference: `exp((x - max) * beta)`, summed in order, divided).
+#[inline(always)]
+pub fn softmax_f32(p: &SoftmaxF32, input: &[f32], output: &mut [f32]) {
+    for (row_in, row_out) in input
+        .chunks_exact(p.depth)
+        .zip(output.chunks_exact_mut(p.depth))
+        .take(p.rows)
+    {
+        let mut max = f32::MIN;
+        for &x in row_in {
+            if x > max {
+                max = x;
+            }
+        }
+        let mut sum = 0.0f32;
+        for (o, &x) in row_out.iter_mut().zip(row_in) {
+            let e = exp_f32((x - max) * p.beta);
+            *o = e;
+            sum += e;
+        }
+        for o in row_out.iter_mut() {
+            *o /= sum;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn exp_f32_is_within_half_an_ulp_of_f64_exp() {
+        let mut x = -103.9f32;
+        while x < 88.0 {
+            let want = (x as f64).exp();
+            let got = exp_f32(x) as f64;
+            let ulp = (want as f32).abs() as f64 * f32::EPSILON as f64;
+            assert!(
+                (got - want).abs() <= ulp * 0.5 + 1e-45,
+                "exp({x}) = {got}, want {want}"
+            );
+            x += 0.0371;
+        }
+        assert_eq!(exp_f32(0.0), 1.0);
+        assert_eq!(exp_f32(-200.0), 0.0);
+    }
+}

@@ -1,0 +1,53 @@
+//! kiln's runtime: TFLite's fixed-point arithmetic and the int8 and float32 kernels that
+//! generated code calls. The ground floor of kiln: it imports nothing else of kiln.
+//!
+//! Each file is one family of kernels, with its unit tests beside it, and is compiled and
+//! tested here as part of `kiln-codegen`. Generated crates get the items their layers use,
+//! copied from these files ([`crate::back::rust::runtime_for`]), so everything here must stay
+//! `no_std`, allocation-free, dependency-free and free of `unsafe` (outside [`dsp`]) and of
+//! panicking paths: slice accesses go through `get`/`get_mut`/`zip`, so an out-of-range access
+//! (which the compiler's validation rules out) is skipped rather than a panic. Item names are
+//! unique across the files, which are flattened into one `rt` module in generated code; a file
+//! sees its siblings through `use super::*`.
+//!
+//! Every kernel takes a parameter struct whose values are compile-time constants in the
+//! generated code, so each call is specialised to its layer by constant propagation.
+
+mod activation;
+mod arena;
+mod conv;
+mod dot;
+mod elementwise;
+mod fixed_point;
+mod float;
+mod fully_connected;
+mod movement;
+mod pool;
+mod quantize;
+
+pub use activation::*;
+pub use arena::*;
+pub use conv::*;
+pub use dot::*;
+pub use elementwise::*;
+pub use fixed_point::*;
+pub use float::*;
+pub use fully_connected::*;
+pub use movement::*;
+pub use pool::*;
+pub use quantize::*;
+
+/// The runtime's source files, `(file name, source)`, as generated crates copy from them.
+pub const SOURCES: &[(&str, &str)] = &[
+    ("activation.rs", include_str!("activation.rs")),
+    ("arena.rs", include_str!("arena.rs")),
+    ("conv.rs", include_str!("conv.rs")),
+    ("dot.rs", include_str!("dot.rs")),
+    ("elementwise.rs", include_str!("elementwise.rs")),
+    ("fixed_point.rs", include_str!("fixed_point.rs")),
+    ("float.rs", include_str!("float.rs")),
+    ("fully_connected.rs", include_str!("fully_connected.rs")),
+    ("movement.rs", include_str!("movement.rs")),
+    ("pool.rs", include_str!("pool.rs")),
+    ("quantize.rs", include_str!("quantize.rs")),
+];

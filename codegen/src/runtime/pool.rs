@@ -1,0 +1,200 @@
+//! Int8 pooling and reduction: AVERAGE_POOL_2D, MAX_POOL_2D, MEAN.
+
+use super::*;
+
+/// Per-layer constants of AVERAGE_POOL_2D and MAX_POOL_2D; `A` is the type of the clamp
+/// bounds (`i32` for int8 layers, `f32` for float layers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pool<A = i32> {
+    /// Batch size.
+    pub batches: usize,
+    /// Input height.
+    pub in_h: usize,
+    /// Input width.
+    pub in_w: usize,
+    /// Channels (input = output).
+    pub channels: usize,
+    /// Output height.
+    pub out_h: usize,
+    /// Output width.
+    pub out_w: usize,
+    /// Window height.
+    pub filter_h: usize,
+    /// Window width.
+    pub filter_w: usize,
+    /// Vertical stride.
+    pub stride_h: usize,
+    /// Horizontal stride.
+    pub stride_w: usize,
+    /// Rows of padding above the input (padded cells are excluded from the window).
+    pub pad_top: usize,
+    /// Columns of padding left of the input.
+    pub pad_left: usize,
+    /// Lower clamp bound (fused activation).
+    pub act_min: A,
+    /// Upper clamp bound (fused activation).
+    pub act_max: A,
+}
+
+/// The part of a pooling window that lies inside the input: `(start, end)` per axis.
+#[inline(always)]
+pub fn pool_window(
+    out: usize,
+    stride: usize,
+    padding: usize,
+    filter: usize,
+    size: usize,
+) -> (usize, usize) {
+    let origin = window_start(out, stride, padding);
+    let start = if origin < 0 { (-origin) as usize } else { 0 };
+    let limit = size as isize - origin;
+    let end = if limit < filter as isize {
+        limit.max(0) as usize
+    } else {
+        filter
+    };
+    (start, end)
+}
+
+/// Int8 AVERAGE_POOL_2D (TFLite reference: windows clipped to the input, rounded division).
+#[inline(always)]
+pub fn average_pool(p: &Pool, input: &[i8], output: &mut [i8]) {
+    let mut out_index = 0usize;
+    for b in 0..p.batches {
+        for oy in 0..p.out_h {
+            let (ys, ye) = pool_window(oy, p.stride_h, p.pad_top, p.filter_h, p.in_h);
+            let y0 = window_start(oy, p.stride_h, p.pad_top);
+            for ox in 0..p.out_w {
+                let (xs, xe) = pool_window(ox, p.stride_w, p.pad_left, p.filter_w, p.in_w);
+                let x0 = window_start(ox, p.stride_w, p.pad_left);
+                let count = ((ye.saturating_sub(ys)) * (xe.saturating_sub(xs))) as i32;
+                for c in 0..p.channels {
+                    let mut acc = 0i32;
+                    for fy in ys..ye {
+                        let iy = (y0 + fy as isize) as usize;
+                        for fx in xs..xe {
+                            let ix = (x0 + fx as isize) as usize;
+                            let i = ((b * p.in_h + iy) * p.in_w + ix) * p.channels + c;
+                            acc = acc.wrapping_add(input.get(i).copied().unwrap_or(0) as i32);
+                        }
+                    }
+                    let avg = if count == 0 {
+                        0
+                    } else if acc > 0 {
+                        (acc + count / 2) / count
+                    } else {
+                        (acc - count / 2) / count
+                    };
+                    if let Some(o) = output.get_mut(out_index) {
+                        *o = clamp_i8(avg, p.act_min, p.act_max);
+                    }
+                    out_index += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Int8 MAX_POOL_2D (TFLite reference).
+#[inline(always)]
+pub fn max_pool(p: &Pool, input: &[i8], output: &mut [i8]) {
+    let mut out_index = 0usize;
+    for b in 0..p.batches {
+        for oy in 0..p.out_h {
+            let (ys, ye) = pool_window(oy, p.stride_h, p.pad_top, p.filter_h, p.in_h);
+            let y0 = window_start(oy, p.stride_h, p.pad_top);
+            for ox in 0..p.out_w {
+                let (xs, xe) = pool_window(ox, p.stride_w, p.pad_left, p.filter_w, p.in_w);
+                let x0 = window_start(ox, p.stride_w, p.pad_left);
+                for c in 0..p.channels {
+                    let mut max = i8::MIN as i32;
+                    for fy in ys..ye {
+                        let iy = (y0 + fy as isize) as usize;
+                        for fx in xs..xe {
+                            let ix = (x0 + fx as isize) as usize;
+                            let i = ((b * p.in_h + iy) * p.in_w + ix) * p.channels + c;
+                            let v = input.get(i).copied().unwrap_or(i8::MIN) as i32;
+                            if v > max {
+                                max = v;
+                            }
+                        }
+                    }
+                    if let Some(o) = output.get_mut(out_index) {
+                        *o = clamp_i8(max, p.act_min, p.act_max);
+                    }
+                    out_index += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Per-layer constants of int8 MEAN: each output element sums the input over the reduced
+/// axes, the kept axes select the element (up to 6 of each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mean {
+    /// Sizes of the kept axes (1-padded).
+    pub outer_dims: [usize; 6],
+    /// Input element strides of the kept axes.
+    pub outer_strides: [usize; 6],
+    /// Sizes of the reduced axes (1-padded).
+    pub inner_dims: [usize; 6],
+    /// Input element strides of the reduced axes.
+    pub inner_strides: [usize; 6],
+    /// Elements per reduction.
+    pub count: i32,
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// `input_scale / output_scale / count` as a Q31 multiplier.
+    pub multiplier: i32,
+    /// Its shift.
+    pub shift: i32,
+    /// Output zero point.
+    pub output_zero_point: i32,
+}
+
+/// Int8 MEAN (TFLM `QuantizedMeanOrSum`: int32 sum, zero point removed, one requantization).
+#[inline(always)]
+pub fn mean(p: &Mean, input: &[i8], output: &mut [i8]) {
+    let mut outer = [0usize; 6];
+    for o in output.iter_mut() {
+        let base = offset_of(&outer, &p.outer_strides);
+        let mut sum = 0i32;
+        let mut inner = [0usize; 6];
+        for _ in 0..p.count.max(0) {
+            let i = base.wrapping_add(offset_of(&inner, &p.inner_strides));
+            sum = sum.wrapping_add(input.get(i).copied().unwrap_or(0) as i32);
+            next_index(&mut inner, &p.inner_dims);
+        }
+        let shifted = (sum as i64 - p.input_zero_point as i64 * p.count as i64) as i32;
+        let v = multiply_by_quantized_multiplier(shifted, p.multiplier, p.shift)
+            .wrapping_add(p.output_zero_point);
+        *o = clamp_i8(v, -128, 127);
+        next_index(&mut outer, &p.outer_dims);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn mean_rounds_with_the_folded_multiplier() {
+        // [2, 2] mean over the last axis, scales equal: multiplier 1 = 2^30 * 2^1, count 2
+        // folds into shift 0
+        let p = Mean {
+            outer_dims: [1, 1, 1, 1, 1, 2],
+            outer_strides: [0, 0, 0, 0, 0, 2],
+            inner_dims: [1, 1, 1, 1, 1, 2],
+            inner_strides: [0, 0, 0, 0, 0, 1],
+            count: 2,
+            input_zero_point: 1,
+            multiplier: 1 << 30,
+            shift: 0,
+            output_zero_point: 1,
+        };
+        let mut out = [0i8; 2];
+        mean(&p, &[4, 7, -4, -7], &mut out);
+        // (4 + 7 - 2) / 2 = 4.5 -> 5, + 1; (-4 - 7 - 2) / 2 = -6.5 -> -6 (ties up), + 1
+        assert_eq!(out, [6, -5]);
+    }
+}

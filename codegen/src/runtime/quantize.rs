@@ -1,0 +1,99 @@
+//! Conversions: QUANTIZE (float32 → int8, int8 → int8) and DEQUANTIZE (int8 → float32).
+
+use super::*;
+
+/// Per-layer constants of QUANTIZE from float32.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quantize {
+    /// Output scale.
+    pub scale: f32,
+    /// Output zero point.
+    pub zero_point: i32,
+}
+
+/// Rounds half away from zero, as C's `roundf` (`f32::round` needs `std`).
+#[inline(always)]
+pub fn round_half_away(x: f32) -> f32 {
+    if !(-8_388_608.0..8_388_608.0).contains(&x) {
+        return x; // integral already (or NaN)
+    }
+    let t = x as i32 as f32; // truncation toward zero
+    let diff = x - t;
+    if diff >= 0.5 {
+        t + 1.0
+    } else if diff <= -0.5 {
+        t - 1.0
+    } else {
+        t
+    }
+}
+
+/// QUANTIZE float32 → int8 (TFLite `AffineQuantize`: `round(x / scale) + zero_point`).
+#[inline(always)]
+pub fn quantize_f32(p: &Quantize, input: &[f32], output: &mut [i8]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        let q = (round_half_away(x / p.scale) as i32).saturating_add(p.zero_point);
+        *o = clamp_i8(q, -128, 127);
+    }
+}
+
+/// Per-layer constants of QUANTIZE int8 → int8 (requantization).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Requantize {
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// Output zero point.
+    pub output_zero_point: i32,
+    /// `input_scale / output_scale` as a quantized multiplier.
+    pub multiplier: i32,
+    /// Its shift.
+    pub shift: i32,
+}
+
+/// QUANTIZE int8 → int8 (TFLite `Requantize`).
+#[inline(always)]
+pub fn requantize_i8(p: &Requantize, input: &[i8], output: &mut [i8]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        let v =
+            multiply_by_quantized_multiplier(x as i32 - p.input_zero_point, p.multiplier, p.shift)
+                .wrapping_add(p.output_zero_point);
+        *o = clamp_i8(v, -128, 127);
+    }
+}
+
+/// Per-layer constants of DEQUANTIZE.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dequantize {
+    /// Input scale.
+    pub scale: f32,
+    /// Input zero point.
+    pub zero_point: i32,
+}
+
+/// DEQUANTIZE int8 → float32 (TFLite: computed in double, rounded once to float).
+#[inline(always)]
+pub fn dequantize_i8(p: &Dequantize, input: &[i8], output: &mut [f32]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        *o = (p.scale as f64 * (x as i32 - p.zero_point) as f64) as f32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn round_half_away_matches_c_roundf() {
+        for (x, r) in [
+            (0.5f32, 1.0f32),
+            (-0.5, -1.0),
+            (1.5, 2.0),
+            (2.5, 3.0),
+            (-2.5, -3.0),
+            (0.49999997, 0.0),
+            (1e9, 1e9),
+            (-3.2, -3.0),
+        ] {
+            assert_eq!(round_half_away(x), r, "{x}");
+        }
+    }
+}
