@@ -6,10 +6,11 @@
 
 use std::fmt;
 
-use kiln_targets::{Board, Core};
+use kiln_targets::Board;
 
-use crate::prepare::Kernel;
-use crate::Compiled;
+use crate::compiled::Compiled;
+use crate::layer::Kernel;
+use crate::tune::Tuning;
 
 /// Code bytes per non-zero weight of an unrolled layer (QEMU builds: 12-17 on M0 and M4).
 const UNROLLED_BYTES_PER_WEIGHT: usize = 14;
@@ -31,6 +32,7 @@ impl Footprint {
     /// Of a compiled model, with code estimated for `board`'s core.
     pub fn of(model: &Compiled, board: &Board) -> Footprint {
         let core = board.core;
+        let tuning = Tuning::for_core(core);
         let code_bytes = core.code_bytes_base
             + model
                 .layers
@@ -43,12 +45,31 @@ impl Footprint {
                     | Kernel::Conv2dF32(..)
                     | Kernel::DepthwiseConv2dF32(..) => core.code_bytes_per_conv_layer,
                     // Straight-line layers: ~14 bytes of code per non-zero weight (measured).
-                    Kernel::FullyConnected(_, w)
-                        if worth_unrolling(Some(core), layer.macs, &w.filter) =>
-                    {
+                    Kernel::FullyConnected(_, w) if tuning.unrolls(layer) => {
                         w.filter.iter().filter(|&&v| v != 0).count() * UNROLLED_BYTES_PER_WEIGHT
                     }
-                    _ => core.code_bytes_per_layer,
+                    Kernel::FullyConnected(..)
+                    | Kernel::AveragePool(_)
+                    | Kernel::MaxPool(_)
+                    | Kernel::Add(_)
+                    | Kernel::Softmax(_)
+                    | Kernel::QuantizeF32(_)
+                    | Kernel::Requantize(_)
+                    | Kernel::Dequantize(_)
+                    | Kernel::Reshape
+                    | Kernel::FullyConnectedF32(..)
+                    | Kernel::PoolF32 { .. }
+                    | Kernel::AddF32(_)
+                    | Kernel::SoftmaxF32(_)
+                    | Kernel::AddBroadcast(..)
+                    | Kernel::Mul(..)
+                    | Kernel::Sub(..)
+                    | Kernel::Lookup(_)
+                    | Kernel::Mean(_)
+                    | Kernel::Pad(_)
+                    | Kernel::Concatenation(_)
+                    | Kernel::Gather(_)
+                    | Kernel::SquaredDifference(..) => core.code_bytes_per_layer,
                 })
                 .sum::<usize>();
         let g = &model.graph;
@@ -134,12 +155,4 @@ pub fn check(model: &Compiled, board: &'static Board) -> Result<Footprint, FitEr
         });
     }
     Ok(footprint)
-}
-
-/// Whether a small layer runs faster as straight-line code on `core`: few enough MACs, and
-/// its non-zero weights (~3 instructions each unrolled) cheaper than all its MACs in the loop.
-pub fn worth_unrolling(core: Option<&Core>, macs: u64, filter: &[u8]) -> bool {
-    let Some(core) = core else { return false };
-    let nonzero = filter.iter().filter(|&&w| w != 0).count() as u64;
-    macs <= core.unroll_max_macs && nonzero * 30 < macs * core.loop_mac_cost_x10 as u64
 }

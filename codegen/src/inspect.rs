@@ -27,9 +27,9 @@
 
 use std::fmt::Write as _;
 
+use crate::compiled::Compiled;
 use crate::ir::{Tensor, TensorId};
 use crate::plan::{Buffer, Location};
-use crate::Compiled;
 
 impl Compiled {
     /// Most bytes of arena buffers live during one layer: no plan can use a smaller arena.

@@ -6,18 +6,23 @@
 //! [`generate_crate`] all of them. The CLI and the proc macro are thin shells over these.
 
 pub mod back;
+pub mod compiled;
 pub mod fit;
 pub mod front;
 pub mod inspect;
 pub mod ir;
-pub mod ops;
+pub mod layer;
+#[cfg(test)]
+mod layering_tests;
 pub mod plan;
 pub mod prepare;
 pub mod runtime;
+pub mod tune;
 
 use std::fmt;
 
 pub use back::rust::{EmitOptions, WeightStorage};
+pub use compiled::Compiled;
 pub use front::tflite::ReadError;
 pub use plan::PlanError;
 pub use prepare::ValidateError;
@@ -82,17 +87,6 @@ impl From<PlanError> for Error {
     }
 }
 
-/// A model read, validated, prepared and planned: everything the back-ends need.
-#[derive(Clone, Debug)]
-pub struct Compiled {
-    /// The model graph.
-    pub graph: ir::Graph,
-    /// One validated layer per operator, with its constants.
-    pub layers: Vec<prepare::Layer>,
-    /// Where every tensor lives.
-    pub plan: plan::Plan,
-}
-
 /// Reads, validates, prepares and plans a .tflite model.
 pub fn compile(tflite: &[u8]) -> Result<Compiled, Error> {
     let graph = front::tflite::read(tflite)?;
@@ -106,68 +100,6 @@ pub fn compile(tflite: &[u8]) -> Result<Compiled, Error> {
 }
 
 impl Compiled {
-    /// Total multiply-accumulates per inference.
-    pub fn macs(&self) -> u64 {
-        self.layers.iter().map(|l| l.macs).sum()
-    }
-
-    /// Bytes of constant data in flash (weights, biases, requantization tables).
-    pub fn weight_bytes(&self) -> usize {
-        self.layers.iter().map(|l| l.weight_bytes()).sum()
-    }
-
-    /// A Markdown table of the layers: op, shapes, MACs, weight bytes, output location.
-    pub fn layer_table(&self) -> String {
-        let g = &self.graph;
-        let mut s = String::from("| # | op | input | output | MACs | weight bytes | output in |\n|---|---|---|---|---|---|---|\n");
-        for (i, l) in self.layers.iter().enumerate() {
-            let ins: Vec<String> = l
-                .inputs
-                .iter()
-                .map(|&t| back::rust::shape_str(&g.tensors[t]))
-                .collect();
-            let place = match self.plan.locations[l.output] {
-                plan::Location::Arena { offset, bytes, .. } if self.plan.runs[i] => {
-                    format!("arena {offset}..{}", offset + bytes)
-                }
-                plan::Location::Arena { .. } | plan::Location::Input(_) => "alias of input".into(),
-                plan::Location::Output(k) => format!("output {k}"),
-                other => format!("{other:?}"),
-            };
-            s.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} | {} |\n",
-                l.index,
-                l.op_name,
-                ins.join(" + "),
-                back::rust::shape_str(&g.tensors[l.output]),
-                l.macs,
-                l.weight_bytes(),
-                place
-            ));
-        }
-        s
-    }
-
-    /// A table of the arena plan: buffer, tensor, offset, size, live layers.
-    pub fn plan_table(&self) -> String {
-        let mut s = format!(
-            "arena: {} bytes\n| tensor | name | offset | bytes | live (layers) |\n|---|---|---|---|---|\n",
-            self.plan.arena_bytes
-        );
-        for b in &self.plan.buffers {
-            s.push_str(&format!(
-                "| {} | {} | {} | {} | {}..={} |\n",
-                b.tensor,
-                self.graph.tensors[b.tensor].name,
-                b.offset,
-                b.bytes,
-                self.layers[b.first].index,
-                self.layers[b.last].index
-            ));
-        }
-        s
-    }
-
     /// The generated crate root and its runtime (`src/lib.rs`, `src/rt.rs`), pretty-printed,
     /// plus its data files.
     pub fn emit_source(&self, opts: &EmitOptions) -> Result<EmittedSource, Error> {
@@ -175,7 +107,7 @@ impl Compiled {
         let file: syn::File =
             syn::parse2(emitted.crate_root()).map_err(|e| Error::Emit(e.to_string()))?;
         Ok(EmittedSource {
-            lib: space_items(&prettyplease::unparse(&file)),
+            lib: back::rust::space_items(&prettyplease::unparse(&file)),
             runtime: back::rust::runtime_items::source(&emitted.runtime),
             data_files: emitted.data_files,
         })
@@ -190,28 +122,6 @@ pub struct EmittedSource {
     pub runtime: String,
     /// Files under `data/`.
     pub data_files: DataFiles,
-}
-
-/// Puts a blank line between top-level items of pretty-printed source (prettyplease packs
-/// them), so generated code reads like hand-written code.
-pub(crate) fn space_items(source: &str) -> String {
-    let mut out = String::with_capacity(source.len() + source.len() / 16);
-    let mut prev = "";
-    for line in source.lines() {
-        let starts_item = !line.is_empty() && !line.starts_with([' ', '}', ')', ']']);
-        let prev_top_level =
-            !prev.starts_with(' ') && !prev.starts_with("//!") && !prev.starts_with("#!");
-        let prev_ended_item =
-            prev_top_level && (prev.ends_with('}') || prev.ends_with(';') || prev.ends_with(");"));
-        let after_inner_attrs = prev.starts_with("#![") && !line.starts_with("#![");
-        if starts_item && (prev_ended_item || after_inner_attrs) {
-            out.push('\n');
-        }
-        out.push_str(line);
-        out.push('\n');
-        prev = line;
-    }
-    out
 }
 
 /// Data files of a generated crate: (file name under `data/`, bytes).
@@ -257,7 +167,7 @@ pub fn generate_module(
     let opts = EmitOptions {
         weights: WeightStorage::Inline,
         source_name: source_name.to_string(),
-        target: target.map(|t| t.name().to_string()),
+        target,
     };
     let emitted = back::rust::emit(&compiled, &opts).map_err(Error::Emit)?;
     Ok(emitted.module(&ident, track))
@@ -325,7 +235,7 @@ pub fn build_crate(
     let opts = EmitOptions {
         weights: WeightStorage::Files,
         source_name: source_name.to_string(),
-        target: target.map(|t| t.name().to_string()),
+        target,
     };
     let EmittedSource {
         lib,
@@ -337,7 +247,7 @@ pub fn build_crate(
          description = \"Inference for {source_name}, generated by kiln\"\npublish = false\n\n[dependencies]\n"
     );
     let tuned = match &opts.target {
-        Some(t) => format!(" for `{t}`"),
+        Some(t) => format!(" for `{}`", t.name()),
         None => " as portable code".to_string(),
     };
     let readme = format!(

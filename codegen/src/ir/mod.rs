@@ -290,6 +290,8 @@ pub enum OpKind {
     StridedSlice(StridedSliceOptions),
     /// Permutation of the dimensions by a constant int32 tensor (input 1).
     Transpose,
+    /// `(a - b)²` element-wise, numpy-style broadcasting.
+    SquaredDifference,
 }
 
 /// Options of STRIDED_SLICE (bit `i` of a mask refers to axis `i`).
@@ -334,4 +336,10 @@ pub struct Graph {
     pub inputs: Vec<TensorId>,
     /// Graph output tensors, in order.
     pub outputs: Vec<TensorId>,
+}
+
+/// Elements × type of a tensor, e.g. `int8[1, 49, 10, 1]`.
+pub fn shape_str(t: &Tensor) -> String {
+    let dims: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();
+    format!("{}[{}]", t.dtype, dims.join(", "))
 }

@@ -12,7 +12,7 @@
 use std::fmt;
 
 use crate::ir::{DType, Graph, TensorId};
-use crate::prepare::{Kernel, Layer};
+use crate::layer::{Kernel, Layer};
 
 /// Where a tensor's bytes are during `predict`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -188,6 +188,43 @@ pub fn add_broadcast(p: &Add, bc: &Broadcast, input1: &[i8], input2: &[i8], outp
     });
 }
 
+/// One int8 SQUARED_DIFFERENCE element (TFLM `SquaredDifference`): both inputs shifted left
+/// by `left_shift` and rescaled to a common scale as for ADD, their difference squared, the
+/// square rescaled to the output (the output clamp is the whole int8 range).
+#[inline(always)]
+pub fn squared_difference_one(p: &Add, a: i32, b: i32) -> i8 {
+    let a = a
+        .wrapping_add(p.input1_offset)
+        .wrapping_mul(1 << (p.left_shift & 31));
+    let b = b
+        .wrapping_add(p.input2_offset)
+        .wrapping_mul(1 << (p.left_shift & 31));
+    let a = multiply_by_quantized_multiplier(a, p.input1_multiplier, p.input1_shift);
+    let b = multiply_by_quantized_multiplier(b, p.input2_multiplier, p.input2_shift);
+    let diff = a.wrapping_sub(b);
+    let v = multiply_by_quantized_multiplier(
+        diff.wrapping_mul(diff),
+        p.output_multiplier,
+        p.output_shift,
+    )
+    .wrapping_add(p.output_offset);
+    clamp_i8(v, p.act_min, p.act_max)
+}
+
+/// Int8 SQUARED_DIFFERENCE (TFLM's `ElementWise` / `BroadcastBinaryFunction4DSlow`).
+#[inline(always)]
+pub fn squared_difference(
+    p: &Add,
+    bc: Option<&Broadcast>,
+    input1: &[i8],
+    input2: &[i8],
+    output: &mut [i8],
+) {
+    binary_i8(bc, input1, input2, output, |a, b| {
+        squared_difference_one(p, a, b)
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,5 +277,28 @@ mod tests {
         assert_eq!(out, [3, 13, 30, 3, 28, 30]);
         mul(&m, None, &a[..3], &b, &mut out[..3]);
         assert_eq!(&out[..3], &[3, 13, 30]);
+    }
+
+    #[test]
+    fn squared_difference_squares_the_rescaled_difference() {
+        // Inputs ×2^7 then ×1/2, so each step is 64; the square (64·d)² is scaled by 2^-12.
+        let p = Add {
+            input1_offset: 0,
+            input2_offset: 0,
+            output_offset: -100,
+            left_shift: 7,
+            input1_multiplier: 1 << 30,
+            input1_shift: 0,
+            input2_multiplier: 1 << 30,
+            input2_shift: 0,
+            output_multiplier: 1 << 30, // 0.5 · 2^-11
+            output_shift: -11,
+            act_min: -128,
+            act_max: 127,
+        };
+        let mut out = [0i8; 4];
+        squared_difference(&p, None, &[5, 2, -3, 127], &[2, 5, 3, -128], &mut out);
+        // 9 - 100, 9 - 100, 36 - 100, and 255² - 100 saturates at 127.
+        assert_eq!(out, [-91, -91, -64, 127]);
     }
 }

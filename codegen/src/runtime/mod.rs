@@ -3,7 +3,7 @@
 //!
 //! Each file is one family of kernels, with its unit tests beside it, and is compiled and
 //! tested here as part of `kiln-codegen`. Generated crates get the items their layers use,
-//! copied from these files ([`crate::back::rust::runtime_for`]), so everything here must stay
+//! copied from these files by the back-end, so everything here must stay
 //! `no_std`, allocation-free, dependency-free and free of `unsafe` (outside [`dsp`]) and of
 //! panicking paths: slice accesses go through `get`/`get_mut`/`zip`, so an out-of-range access
 //! (which the compiler's validation rules out) is skipped rather than a panic. Item names are

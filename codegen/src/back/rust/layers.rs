@@ -3,12 +3,14 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{doc, output_ident, pool_field, read_expr, region_ident, shape_str, Statics};
+use super::{doc, output_ident, pool_field, read_expr, region_ident, Statics};
+use crate::compiled::Compiled;
+use crate::ir::shape_str;
 use crate::ir::DType;
+use crate::layer::{FloatWeights, Kernel, Layer, Weights};
 use crate::plan::Location;
-use crate::prepare::{FloatWeights, Kernel, Layer, Weights};
 use crate::runtime as rt;
-use crate::Compiled;
+use crate::tune::Tuning;
 
 /// A layer's function and the statement in `predict` that calls it.
 pub(crate) struct EmittedLayer {
@@ -196,6 +198,10 @@ fn details(kernel: &Kernel) -> Option<String> {
             if bc.is_some() { ", broadcast" } else { "" },
             clamp(p.act_min, p.act_max)
         ),
+        Kernel::SquaredDifference(_, bc) => format!(
+            "Rescaled squared difference{}.",
+            if bc.is_some() { ", broadcast" } else { "" }
+        ),
         Kernel::Mul(p, bc) => format!(
             "Rescaled product{}{}.",
             if bc.is_some() { ", broadcast" } else { "" },
@@ -209,7 +215,19 @@ fn details(kernel: &Kernel) -> Option<String> {
             "Mean of {} elements per output, requantized (TFLM's QuantizedMeanOrSum).",
             p.count
         ),
-        _ => return None,
+        // The layer line says it all.
+        Kernel::Softmax(_)
+        | Kernel::QuantizeF32(_)
+        | Kernel::Requantize(_)
+        | Kernel::Dequantize(_)
+        | Kernel::Reshape
+        | Kernel::FullyConnectedF32(..)
+        | Kernel::PoolF32 { .. }
+        | Kernel::AddF32(_)
+        | Kernel::SoftmaxF32(_)
+        | Kernel::Pad(_)
+        | Kernel::Concatenation(_)
+        | Kernel::Gather(_) => return None,
     })
 }
 
@@ -256,15 +274,14 @@ fn broadcast_arg(bc: Option<&crate::runtime::Broadcast>) -> (TokenStream, TokenS
     }
 }
 
-/// Emits one layer.
-/// `dot` names the runtime's dot-product strategy for the target (`Scalar` or `Dsp`).
+/// Emits one layer, tuned by `tuning` (its dot-product flavour and what to unroll).
 pub(crate) fn emit_layer(
     model: &Compiled,
     layer: &Layer,
     statics: &mut Statics,
-    dot: &proc_macro2::Ident,
-    core: Option<&kiln_targets::Core>,
+    tuning: &Tuning,
 ) -> EmittedLayer {
+    let dot = format_ident!("{}", tuning.dot.runtime_type());
     let graph = &model.graph;
     let fn_name = format_ident!("layer_{:02}_{}", layer.index, layer.op_name.to_lowercase());
     let prefix = format!("L{:02}", layer.index);
@@ -328,11 +345,7 @@ pub(crate) fn emit_layer(
                 rt::depthwise_conv2d_fast::<rt::#dot>(&PARAMS, input, &#filter.0, &#folded, &#bias, &#mult, &#shift, output);
             }
         }
-        Kernel::FullyConnected(p, w)
-            if p.weights_offset == 0
-                && p.batches == 1
-                && crate::fit::worth_unrolling(core, layer.macs, &w.filter) =>
-        {
+        Kernel::FullyConnected(p, w) if tuning.unrolls(layer) => {
             // Small layer: straight-line code, weights as immediates, zero weights skipped.
             let params = params_expr(&fc_as_conv(p));
             let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
@@ -500,6 +513,14 @@ pub(crate) fn emit_layer(
                 const PARAMS: rt::Add = #params;
                 #bc_item
                 rt::sub(&PARAMS, #bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::SquaredDifference(p, bc) => {
+            let (params, (bc_item, bc_arg)) = (params_expr(p), broadcast_arg(bc.as_ref()));
+            quote! {
+                const PARAMS: rt::Add = #params;
+                #bc_item
+                rt::squared_difference(&PARAMS, #bc_arg, input1, input2, output);
             }
         }
         Kernel::Lookup(table) => {

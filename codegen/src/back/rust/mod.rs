@@ -10,9 +10,10 @@ pub mod runtime_items;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::ir::{DType, Tensor};
+use crate::compiled::Compiled;
+use crate::ir::{shape_str, DType, Tensor};
 use crate::plan::Location;
-use crate::Compiled;
+use crate::tune::Tuning;
 
 /// How weights are stored in the generated source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,9 +31,9 @@ pub struct EmitOptions {
     pub weights: WeightStorage,
     /// The model file name, for the doc header.
     pub source_name: String,
-    /// The target core or board the code is tuned for (`None`: portable code). Recorded in
-    /// the doc header; kernels per target come with the targets work.
-    pub target: Option<String>,
+    /// The board or core the code is tuned for, resolved (`None`: portable code). Its core
+    /// decides the tuning ([`crate::tune`]); its name goes into the doc header.
+    pub target: Option<kiln_targets::Target>,
 }
 
 /// The generated items plus the data files they include (`data/NAME.bin`).
@@ -212,12 +213,6 @@ impl Statics {
     }
 }
 
-/// Elements × type of a tensor, e.g. `int8[1, 49, 10, 1]`.
-pub(crate) fn shape_str(t: &Tensor) -> String {
-    let dims: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();
-    format!("{}[{}]", t.dtype, dims.join(", "))
-}
-
 fn rust_type(dtype: DType) -> proc_macro2::Ident {
     format_ident!("{}", dtype.rust_name())
 }
@@ -342,23 +337,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
     let arena_bytes = lit(model.plan.arena_bytes);
     let regions = region_items(model);
 
-    // Arm DSP cores get SMLAD dot products; everything else scalar multiply-accumulates.
-    let dsp = opts
-        .target
-        .as_deref()
-        .and_then(kiln_targets::lookup)
-        .is_some_and(|t| t.core().kernels == kiln_targets::KernelStyle::ArmDsp);
-    let dot = if dsp {
-        format_ident!("Dsp")
-    } else {
-        format_ident!("Scalar")
-    };
-    // Layers this small become straight-line code (only when tuning for a core).
-    let core = opts
-        .target
-        .as_deref()
-        .and_then(kiln_targets::lookup)
-        .map(|t| t.core());
+    let tuning = Tuning::for_optional_core(opts.target.map(|t| t.core()));
 
     // Each layer's statics, then its function.
     let mut layer_items = TokenStream::new();
@@ -367,7 +346,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         if !model.plan.runs[i] {
             continue; // an aliased RESHAPE: its output reuses its input's bytes
         }
-        let emitted = layers::emit_layer(model, layer, &mut statics, &dot, core);
+        let emitted = layers::emit_layer(model, layer, &mut statics, &tuning);
         layer_items.extend(statics.items.drain(..));
         layer_items.extend(emitted.function);
         calls.extend(emitted.call);
@@ -509,12 +488,7 @@ pub(crate) fn output_ident(k: usize, count: usize) -> proc_macro2::Ident {
 /// The crate's top doc comment: what it is and the layer table.
 /// A note for targets whose kernels need a compiler flag.
 fn target_note(opts: &EmitOptions) -> &'static str {
-    let core = opts
-        .target
-        .as_deref()
-        .and_then(kiln_targets::lookup)
-        .map(|t| t.core());
-    match core {
+    match opts.target.map(|t| t.core()) {
         Some(c)
             if c.kernels == kiln_targets::KernelStyle::ArmDsp
                 && c.rust_target.starts_with("thumbv8m") =>
@@ -545,9 +519,9 @@ fn header_doc(model: &Compiled, opts: &EmitOptions) -> String {
         opts.source_name,
         env!("CARGO_PKG_VERSION"),
         opts.target
-            .as_deref()
             .map_or("any target (portable code)".to_string(), |t| format!(
-                "`{t}`"
+                "`{}`",
+                t.name()
             )),
         target_note(opts),
         model.layer_table(),
@@ -598,4 +572,26 @@ pub(crate) fn read_expr(
             quote!(&#ident)
         }
     }
+}
+
+/// Puts a blank line between top-level items of pretty-printed source (prettyplease packs
+/// them), so generated code reads like hand-written code.
+pub fn space_items(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() + source.len() / 16);
+    let mut prev = "";
+    for line in source.lines() {
+        let starts_item = !line.is_empty() && !line.starts_with([' ', '}', ')', ']']);
+        let prev_top_level =
+            !prev.starts_with(' ') && !prev.starts_with("//!") && !prev.starts_with("#!");
+        let prev_ended_item =
+            prev_top_level && (prev.ends_with('}') || prev.ends_with(';') || prev.ends_with(");"));
+        let after_inner_attrs = prev.starts_with("#![") && !line.starts_with("#![");
+        if starts_item && (prev_ended_item || after_inner_attrs) {
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+        prev = line;
+    }
+    out
 }

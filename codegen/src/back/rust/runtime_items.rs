@@ -37,7 +37,42 @@ pub fn select(items: TokenStream) -> Result<Selection, String> {
         sources.extend(parsed.items.into_iter().filter(|i| !skipped(i)));
     }
 
-    // Names mentioned so far: `rt::X` in the emitted code, then everything taken code mentions.
+    // Take what the emitted code needs; drop the fields nothing reads (from the runtime's
+    // structs and the emitted literals); again, until no field is dropped (a struct whose
+    // fields all went may then not be needed at all).
+    loop {
+        let out = closure(&sources, &file);
+        let dropped = unread_fields(&out, &file);
+        if dropped.is_empty() {
+            let items = file.items.iter().map(ToTokens::to_token_stream).collect();
+            return Ok(Selection {
+                runtime: out,
+                items,
+            });
+        }
+        for item in &mut sources {
+            if let syn::Item::Struct(st) = item {
+                if let (Some(unread), syn::Fields::Named(fields)) =
+                    (dropped.get(&st.ident.to_string()), &mut st.fields)
+                {
+                    fields.named = std::mem::take(&mut fields.named)
+                        .into_iter()
+                        .filter(|f| {
+                            f.ident
+                                .as_ref()
+                                .is_none_or(|i| !unread.contains(&i.to_string()))
+                        })
+                        .collect();
+                }
+            }
+        }
+        DropFields(&dropped).visit_file_mut(&mut file);
+    }
+}
+
+/// The runtime items (trimmed to the members used) that the emitted `file` needs: `rt::X` in
+/// the emitted code, then everything taken code mentions, until nothing new is mentioned.
+fn closure(sources: &[syn::Item], file: &syn::File) -> Vec<syn::Item> {
     let mut mentioned = rt_paths(&file.to_token_stream());
     let mut taken = vec![Taken::default(); sources.len()];
     loop {
@@ -50,23 +85,28 @@ pub fn select(items: TokenStream) -> Result<Selection, String> {
             break;
         }
     }
+    sources
+        .iter()
+        .zip(&taken)
+        .filter_map(|(item, t)| t.apply(item))
+        .collect()
+}
 
-    // Fields read by taken runtime code or accessed (`.field`) by the emitted code.
+/// Per struct of `runtime`, its fields that neither the taken runtime code nor the emitted
+/// code (`.field`) reads.
+fn unread_fields(runtime: &[syn::Item], file: &syn::File) -> BTreeMap<String, BTreeSet<String>> {
     let mut reads = field_accesses(&file.to_token_stream());
-    let mut out = Vec::new();
-    for (item, t) in sources.iter().zip(&taken) {
-        if let Some(item) = t.apply(item) {
-            if !matches!(item, syn::Item::Struct(_)) {
-                reads.extend(idents(&item.to_token_stream()));
-                reads.extend(field_accesses(&item.to_token_stream()));
-            }
-            out.push(item);
-        }
+    for item in runtime
+        .iter()
+        .filter(|i| !matches!(i, syn::Item::Struct(_)))
+    {
+        reads.extend(idents(&item.to_token_stream()));
+        reads.extend(field_accesses(&item.to_token_stream()));
     }
-    let mut dropped: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for item in &mut out {
-        if let syn::Item::Struct(s) = item {
-            if let syn::Fields::Named(fields) = &mut s.fields {
+    let mut dropped = BTreeMap::new();
+    for item in runtime {
+        if let syn::Item::Struct(st) = item {
+            if let syn::Fields::Named(fields) = &st.fields {
                 let unread: BTreeSet<String> = fields
                     .named
                     .iter()
@@ -74,25 +114,12 @@ pub fn select(items: TokenStream) -> Result<Selection, String> {
                     .filter(|f| !reads.contains(f))
                     .collect();
                 if !unread.is_empty() {
-                    fields.named = std::mem::take(&mut fields.named)
-                        .into_iter()
-                        .filter(|f| {
-                            f.ident
-                                .as_ref()
-                                .is_none_or(|i| !unread.contains(&i.to_string()))
-                        })
-                        .collect();
-                    dropped.insert(s.ident.to_string(), unread);
+                    dropped.insert(st.ident.to_string(), unread);
                 }
             }
         }
     }
-    DropFields(&dropped).visit_file_mut(&mut file);
-    let items = file.items.iter().map(ToTokens::to_token_stream).collect();
-    Ok(Selection {
-        runtime: out,
-        items,
-    })
+    dropped
 }
 
 /// The source text of a generated crate's `src/rt.rs` for `runtime`.
@@ -104,7 +131,7 @@ pub fn source(runtime: &[syn::Item]) -> String {
     };
     format!(
         "// The parts of kiln's runtime this model uses, copied by `kiln build`; do not edit.\n\n{}",
-        crate::space_items(&prettyplease::unparse(&file))
+        super::space_items(&prettyplease::unparse(&file))
     )
 }
 
@@ -446,5 +473,31 @@ mod tests {
         assert!(!text.contains("depth_multiplier"));
         assert!(!sel.items.to_string().contains("depth_multiplier"));
         assert!(sel.items.to_string().contains("stride_w"));
+    }
+
+    #[test]
+    fn a_struct_whose_fields_all_go_goes_too() {
+        // An unrolled layer only stores through `rt::store`, which never reads the geometry.
+        let items = quote! {
+            const PARAMS: rt::ConvFast = rt::ConvFast {
+                shape: rt::ConvShape {
+                    batches: 1, in_h: 1, in_w: 1, in_c: 4, out_h: 1, out_w: 1, out_c: 2,
+                    k_h: 1, k_w: 1, k_c: 4, stride_h: 1, stride_w: 1, dilation_h: 1,
+                    dilation_w: 1, pad_top: 0, pad_left: 0, depth_multiplier: 1,
+                },
+                input_zero_point: 0, output_offset: 0, per_channel: true, act_min: -128,
+                act_max: 127,
+            };
+            fn layer(output: &mut [i8]) {
+                rt::store(&PARAMS, &[1], &[0], output, 0, 0, 5);
+            }
+        };
+        let sel = select(items).unwrap();
+        let names: BTreeSet<String> = sel.runtime.iter().filter_map(item_name).collect();
+        assert!(
+            names.contains("ConvFast") && !names.contains("ConvShape"),
+            "{names:?}"
+        );
+        assert!(!sel.items.to_string().contains("shape"));
     }
 }

@@ -145,7 +145,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(96, "RANGE", None),
     row(97, "RESIZE_NEAREST_NEIGHBOR", None),
     row(98, "LEAKY_RELU", Some(parse_leaky_relu)),
-    row(99, "SQUARED_DIFFERENCE", None),
+    row(99, "SQUARED_DIFFERENCE", Some(parse_squared_difference)),
     row(100, "MIRROR_PAD", None),
     row(101, "ABS", None),
     row(102, "SPLIT_V", None),
@@ -529,6 +529,10 @@ fn parse_tanh(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Tanh)
 }
 
+fn parse_squared_difference(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::SquaredDifference)
+}
+
 fn parse_relu(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Relu)
 }
@@ -643,36 +647,111 @@ mod tests {
         );
     }
 
+    /// The rows whose parser produces each IR op. An exhaustive match: an IR op added without
+    /// a front-end row here does not compile.
+    fn rows_of(kind: &OpKind) -> &'static [&'static str] {
+        match kind {
+            OpKind::Conv2d(_) => &["CONV_2D"],
+            OpKind::DepthwiseConv2d(_) => &["DEPTHWISE_CONV_2D"],
+            OpKind::FullyConnected(_) => &["FULLY_CONNECTED"],
+            OpKind::AveragePool2d(_) => &["AVERAGE_POOL_2D"],
+            OpKind::MaxPool2d(_) => &["MAX_POOL_2D"],
+            OpKind::Add { .. } => &["ADD"],
+            OpKind::Reshape => &["RESHAPE"],
+            OpKind::Softmax { .. } => &["SOFTMAX"],
+            OpKind::Quantize => &["QUANTIZE"],
+            OpKind::Dequantize => &["DEQUANTIZE"],
+            OpKind::Mul { .. } => &["MUL"],
+            OpKind::Sub { .. } => &["SUB"],
+            OpKind::Logistic => &["LOGISTIC"],
+            OpKind::Tanh => &["TANH"],
+            OpKind::Relu => &["RELU"],
+            OpKind::Relu6 => &["RELU6"],
+            OpKind::LeakyRelu { .. } => &["LEAKY_RELU"],
+            OpKind::HardSwish => &["HARD_SWISH"],
+            OpKind::Mean { .. } => &["MEAN"],
+            OpKind::Pad => &["PAD", "PADV2"],
+            OpKind::Concatenation { .. } => &["CONCATENATION"],
+            OpKind::StridedSlice(_) => &["STRIDED_SLICE"],
+            OpKind::Transpose => &["TRANSPOSE"],
+            OpKind::SquaredDifference => &["SQUARED_DIFFERENCE"],
+        }
+    }
+
     #[test]
-    fn supported_list_follows_table() {
+    fn every_ir_op_has_a_supported_row_and_every_supported_row_an_ir_op() {
+        use crate::ir::{
+            Activation::None as Act, Conv2dOptions, DepthwiseConv2dOptions, Padding, Pool2dOptions,
+            StridedSliceOptions,
+        };
+        let conv = Conv2dOptions {
+            padding: Padding::Same,
+            stride_w: 1,
+            stride_h: 1,
+            dilation_w: 1,
+            dilation_h: 1,
+            activation: Act,
+        };
+        let pool = Pool2dOptions {
+            padding: Padding::Same,
+            stride_w: 1,
+            stride_h: 1,
+            filter_w: 1,
+            filter_h: 1,
+            activation: Act,
+        };
+        // One of each IR op (a new one fails `rows_of` first, then the coverage check below
+        // until it is listed here).
+        let samples = [
+            OpKind::Conv2d(conv),
+            OpKind::DepthwiseConv2d(DepthwiseConv2dOptions {
+                conv,
+                depth_multiplier: 1,
+            }),
+            OpKind::FullyConnected(FcOptions {
+                activation: Act,
+                keep_num_dims: false,
+            }),
+            OpKind::AveragePool2d(pool),
+            OpKind::MaxPool2d(pool),
+            OpKind::Add { activation: Act },
+            OpKind::Reshape,
+            OpKind::Softmax { beta: 1.0 },
+            OpKind::Quantize,
+            OpKind::Dequantize,
+            OpKind::Mul { activation: Act },
+            OpKind::Sub { activation: Act },
+            OpKind::Logistic,
+            OpKind::Tanh,
+            OpKind::Relu,
+            OpKind::Relu6,
+            OpKind::LeakyRelu { alpha: 0.1 },
+            OpKind::HardSwish,
+            OpKind::Mean { keep_dims: false },
+            OpKind::Pad,
+            OpKind::Concatenation { axis: 0 },
+            OpKind::StridedSlice(StridedSliceOptions {
+                begin_mask: 0,
+                end_mask: 0,
+                shrink_axis_mask: 0,
+            }),
+            OpKind::Transpose,
+            OpKind::SquaredDifference,
+        ];
+        let mut named: Vec<&str> = samples.iter().flat_map(rows_of).copied().collect();
+        for name in &named {
+            let row = BUILTIN_OPS.iter().find(|r| r.name == *name);
+            assert!(
+                row.is_some_and(|r| r.parse.is_some()),
+                "IR op row {name} has no parser in BUILTIN_OPS"
+            );
+        }
+        named.sort_unstable();
+        let mut supported = SUPPORTED.to_vec();
+        supported.sort_unstable();
         assert_eq!(
-            SUPPORTED,
-            [
-                "ADD",
-                "AVERAGE_POOL_2D",
-                "CONCATENATION",
-                "CONV_2D",
-                "DEPTHWISE_CONV_2D",
-                "DEQUANTIZE",
-                "FULLY_CONNECTED",
-                "LOGISTIC",
-                "MAX_POOL_2D",
-                "MUL",
-                "RELU",
-                "RELU6",
-                "RESHAPE",
-                "SOFTMAX",
-                "TANH",
-                "PAD",
-                "TRANSPOSE",
-                "MEAN",
-                "SUB",
-                "STRIDED_SLICE",
-                "PADV2",
-                "LEAKY_RELU",
-                "QUANTIZE",
-                "HARD_SWISH"
-            ]
+            named, supported,
+            "supported rows without an IR op (or the reverse)"
         );
     }
 

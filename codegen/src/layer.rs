@@ -1,0 +1,160 @@
+//! The prepared model's vocabulary: one [`Layer`] per operator, the [`Kernel`] it runs with all
+//! its compile-time constants, and its [`Weights`]. [`crate::prepare`] makes them; the planner,
+//! the tuner and the back-ends read them.
+
+use crate::ir::TensorId;
+use crate::runtime as rt;
+
+/// Integer weights and requantization constants of a convolution or fully connected layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Weights {
+    /// Filter bytes (int8), in the layout the kernel reads.
+    pub filter: Vec<u8>,
+    /// Bias per output channel, when the model has one.
+    pub bias: Option<Vec<i32>>,
+    /// `bias + input_offset · Σ filter` per output channel (wrapping): the bias of the fast
+    /// kernels, which then accumulate plain `Σ w·x`.
+    pub folded_bias: Vec<i32>,
+    /// Q31 multiplier per output channel (one entry when per-tensor).
+    pub multipliers: Vec<i32>,
+    /// Shift per output channel (one entry when per-tensor).
+    pub shifts: Vec<i32>,
+}
+
+/// Float32 weights of a convolution or fully connected layer, as little-endian f32 bytes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FloatWeights {
+    /// Filter, in the layout the kernel reads.
+    pub filter: Vec<u8>,
+    /// Bias per output channel, when the model has one.
+    pub bias: Option<Vec<u8>>,
+}
+
+/// What a layer runs, with all its compile-time constants.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kernel {
+    /// Int8 CONV_2D.
+    Conv2d(rt::ConvFast, Weights),
+    /// Int8 DEPTHWISE_CONV_2D.
+    DepthwiseConv2d(rt::ConvFast, Weights),
+    /// Int8 FULLY_CONNECTED.
+    FullyConnected(rt::FullyConnected, Weights),
+    /// Int8 AVERAGE_POOL_2D.
+    AveragePool(rt::Pool),
+    /// Int8 MAX_POOL_2D.
+    MaxPool(rt::Pool),
+    /// Int8 ADD.
+    Add(rt::Add),
+    /// Int8 SOFTMAX.
+    Softmax(rt::Softmax),
+    /// QUANTIZE float32 → int8.
+    QuantizeF32(rt::Quantize),
+    /// QUANTIZE int8 → int8.
+    Requantize(rt::Requantize),
+    /// DEQUANTIZE int8 → float32.
+    Dequantize(rt::Dequantize),
+    /// RESHAPE: no computation (aliased by the planner, or copied into a graph output).
+    Reshape,
+    /// Float32 CONV_2D.
+    Conv2dF32(rt::ConvF32, FloatWeights),
+    /// Float32 DEPTHWISE_CONV_2D.
+    DepthwiseConv2dF32(rt::ConvF32, FloatWeights),
+    /// Float32 FULLY_CONNECTED.
+    FullyConnectedF32(rt::FullyConnectedF32, FloatWeights),
+    /// Float32 AVERAGE_POOL_2D (`average`) or MAX_POOL_2D.
+    PoolF32 {
+        /// Geometry and clamp bounds.
+        params: rt::Pool<f32>,
+        /// AVERAGE_POOL_2D when true, MAX_POOL_2D when false.
+        average: bool,
+    },
+    /// Float32 ADD.
+    AddF32(rt::AddF32),
+    /// Float32 SOFTMAX.
+    SoftmaxF32(rt::SoftmaxF32),
+    /// Int8 ADD with broadcasting.
+    AddBroadcast(rt::Add, rt::Broadcast),
+    /// Int8 MUL (broadcast when the shapes differ).
+    Mul(rt::Mul, Option<rt::Broadcast>),
+    /// Int8 SUB (broadcast when the shapes differ); constants laid out as ADD's.
+    Sub(rt::Add, Option<rt::Broadcast>),
+    /// An int8 element-wise op (LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH) as the
+    /// table of TFLM's reference function over all 256 inputs, indexed by `input as u8`.
+    Lookup(Box<[i8; 256]>),
+    /// Int8 MEAN.
+    Mean(rt::Mean),
+    /// Int8 PAD / PADV2.
+    Pad(rt::Pad),
+    /// Int8 CONCATENATION: one part per input, in input order.
+    Concatenation(Vec<rt::ConcatPart>),
+    /// Int8 STRIDED_SLICE or TRANSPOSE as an affine gather.
+    Gather(rt::Gather),
+    /// Int8 SQUARED_DIFFERENCE (broadcast when the shapes differ); constants laid out as
+    /// ADD's.
+    SquaredDifference(rt::Add, Option<rt::Broadcast>),
+}
+
+/// One operator, validated, with its constants.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    /// Index of the operator in the model.
+    pub index: usize,
+    /// Operator name, e.g. `CONV_2D`.
+    pub op_name: &'static str,
+    /// What it runs.
+    pub kernel: Kernel,
+    /// Non-constant (activation) inputs read by the kernel, in kernel argument order.
+    /// Constant inputs that are not weights (e.g. an ADD operand) are listed too.
+    pub inputs: Vec<TensorId>,
+    /// The tensor it writes.
+    pub output: TensorId,
+    /// Multiply-accumulates per inference.
+    pub macs: u64,
+}
+
+impl Layer {
+    /// Bytes of constant data this layer keeps in flash (filter, bias, multipliers, shifts).
+    pub fn weight_bytes(&self) -> usize {
+        match &self.kernel {
+            Kernel::Conv2d(_, w) | Kernel::FullyConnected(_, w) => {
+                w.filter.len()
+                    + w.folded_bias.len() * 4
+                    + w.multipliers.len() * 4
+                    + w.shifts.len() * 4
+            }
+            // Depthwise keeps the plain bias too, for border pixels.
+            Kernel::DepthwiseConv2d(_, w) => {
+                w.filter.len()
+                    + w.folded_bias.len() * 8
+                    + w.multipliers.len() * 4
+                    + w.shifts.len() * 4
+            }
+            Kernel::Conv2dF32(_, w)
+            | Kernel::DepthwiseConv2dF32(_, w)
+            | Kernel::FullyConnectedF32(_, w) => {
+                w.filter.len() + w.bias.as_ref().map_or(0, Vec::len)
+            }
+            Kernel::Lookup(table) => table.len(),
+            // Parameters only: their constants are immediates in the code.
+            Kernel::AveragePool(_)
+            | Kernel::MaxPool(_)
+            | Kernel::Add(_)
+            | Kernel::Softmax(_)
+            | Kernel::QuantizeF32(_)
+            | Kernel::Requantize(_)
+            | Kernel::Dequantize(_)
+            | Kernel::Reshape
+            | Kernel::PoolF32 { .. }
+            | Kernel::AddF32(_)
+            | Kernel::SoftmaxF32(_)
+            | Kernel::AddBroadcast(..)
+            | Kernel::Mul(..)
+            | Kernel::Sub(..)
+            | Kernel::Mean(_)
+            | Kernel::Pad(_)
+            | Kernel::Concatenation(_)
+            | Kernel::Gather(_)
+            | Kernel::SquaredDifference(..) => 0,
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! ADD: int8 (numpy-style broadcasting) or float32 (equal shapes), TFLM's 20-bit left shift
+//! and three rescale multipliers.
+
+use super::common::{float_activation_range, Prepared};
+use super::shapes::broadcast;
+use crate::ir::{Activation, DType};
+use crate::prepare::quant::quantize_multiplier_smaller_than_one;
+use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
+
+/// Validates an ADD and computes its constants.
+pub fn prepare(cx: &OpCx, activation: Activation) -> Prepared {
+    let a = cx.input(0, "first input")?;
+    let b = cx.input(1, "second input")?;
+    let output = cx.output()?;
+    let dtype = if a.1.dtype == DType::F32 {
+        DType::F32
+    } else {
+        DType::I8
+    };
+    for (t, role) in [(a, "first input"), (b, "second input"), (output, "output")] {
+        cx.expect_dtype(t, dtype, role)?;
+    }
+    let bc = if dtype == DType::I8 {
+        broadcast(cx, a, b, output)?
+    } else {
+        None
+    };
+    if dtype == DType::F32 && (a.1.shape != b.1.shape || a.1.elements() != output.1.elements()) {
+        return Err(cx.err(format!(
+            "inputs have shapes {:?} and {:?}; ADD with broadcasting is not supported yet",
+            a.1.shape, b.1.shape
+        )));
+    }
+    if dtype == DType::F32 {
+        let (act_min, act_max) = float_activation_range(activation);
+        return Ok((
+            Kernel::AddF32(rt::AddF32 { act_min, act_max }),
+            vec![a.0, b.0],
+            0,
+        ));
+    }
+    let (a_scale, a_zp) = cx.per_tensor(a, "first input")?;
+    let (b_scale, b_zp) = cx.per_tensor(b, "second input")?;
+    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+    const LEFT_SHIFT: i32 = 20;
+    let twice_max = 2.0 * a_scale.max(b_scale) as f64;
+    let smaller_than_one = |m: f64, what: &str| {
+        quantize_multiplier_smaller_than_one(m)
+            .ok_or_else(|| cx.err(format!("{what} multiplier {m} must be in (0, 1)")))
+    };
+    let (m1, s1) = smaller_than_one(a_scale as f64 / twice_max, "first input")?;
+    let (m2, s2) = smaller_than_one(b_scale as f64 / twice_max, "second input")?;
+    let (mo, so) = smaller_than_one(
+        twice_max / ((1i64 << LEFT_SHIFT) as f64 * out_scale as f64),
+        "output",
+    )?;
+    let (act_min, act_max) = cx.activation_range(activation, out_scale, out_zp)?;
+    let params = rt::Add {
+        input1_offset: -a_zp,
+        input2_offset: -b_zp,
+        output_offset: out_zp,
+        left_shift: LEFT_SHIFT,
+        input1_multiplier: m1,
+        input1_shift: s1,
+        input2_multiplier: m2,
+        input2_shift: s2,
+        output_multiplier: mo,
+        output_shift: so,
+        act_min,
+        act_max,
+    };
+    let kernel = match bc {
+        Some(bc) => Kernel::AddBroadcast(params, bc),
+        None => Kernel::Add(params),
+    };
+    Ok((kernel, vec![a.0, b.0], 0))
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::super::test_models::*;
+
+    #[test]
+    fn add_with_different_input_shapes_is_rejected() {
+        // input a [1,10] -> FC -> ADD(., b); b is then given shape [1,3], which no broadcasting
+        // rule reconciles with [1,10].
+        let mut g = FixtureGraph::new("errors_add");
+        let a = g.input_i8(&[1, 10], 0.05, 3);
+        let b = g.input_i8(&[1, 10], 0.04, -7);
+        let x = g.fully_connected(a, Fc::new(10));
+        let y = g.add(x, b, Activation::None);
+        g.output(y);
+        let mut m = g.model().clone();
+        assert!(validate(&serialize(&m)).is_ok());
+        let b = op_input(&m, 1, 1);
+        m.tensors[b].shape = vec![1, 3];
+        let msg = expect_invalid(&serialize(&m), 1, "ADD", &["[1, 10]", "[1, 3]"]);
+        assert!(msg.contains("broadcast"), "{msg}");
+    }
+}

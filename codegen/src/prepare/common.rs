@@ -1,0 +1,178 @@
+//! Constant computations several operators share: biases, per-channel requantization
+//! multipliers, the constants of int8 and float32 convolutions, folded biases.
+
+use crate::ir::Activation;
+use crate::ir::{DType, TensorId};
+use crate::prepare::{FloatWeights, Kernel, OpCx, ValidateError, Weights};
+use crate::runtime as rt;
+
+/// What every op's `prepare` returns: kernel, activation inputs, MACs.
+pub type Prepared = Result<(Kernel, Vec<TensorId>, u64), ValidateError>;
+
+/// The optional bias at `slot`, checked: constant, `dtype`, `channels` elements.
+fn checked_bias<'g>(
+    cx: &OpCx<'g>,
+    slot: usize,
+    channels: usize,
+    dtype: DType,
+) -> Result<Option<&'g crate::ir::Tensor>, ValidateError> {
+    let Some((id, t)) = cx.optional_input(slot) else {
+        return Ok(None);
+    };
+    cx.expect_dtype((id, t), dtype, "bias")?;
+    cx.expect_const((id, t), "bias")?;
+    if t.elements() != channels {
+        return Err(cx.err(format!(
+            "bias {} has {} elements, expected {channels}",
+            cx.describe(id),
+            t.elements()
+        )));
+    }
+    Ok(Some(t))
+}
+
+/// Reads and checks an optional int32 bias of `channels` entries.
+pub(crate) fn bias(
+    cx: &OpCx,
+    slot: usize,
+    channels: usize,
+) -> Result<Option<Vec<i32>>, ValidateError> {
+    Ok(checked_bias(cx, slot, channels, DType::I32)?.map(|t| t.data_i32()))
+}
+
+/// Per-output-channel multipliers and shifts from `input_scale * weight_scale[c] / output_scale`
+/// computed in f64, as TFLM's `PopulateConvolutionQuantizationParams`.
+pub(crate) fn per_channel_multipliers(
+    cx: &OpCx,
+    input_scale: f32,
+    weight_scales: &[f32],
+    output_scale: f32,
+    channels: usize,
+) -> Result<(Vec<i32>, Vec<i32>), ValidateError> {
+    let mut multipliers = Vec::with_capacity(channels);
+    let mut shifts = Vec::with_capacity(channels);
+    for c in 0..channels {
+        let ws = if weight_scales.len() == 1 {
+            weight_scales[0]
+        } else {
+            weight_scales[c]
+        };
+        let effective = input_scale as f64 * ws as f64 / output_scale as f64;
+        let (m, s) = cx.multiplier(effective, &format!("channel {c} output"))?;
+        multipliers.push(m);
+        shifts.push(s);
+    }
+    Ok((multipliers, shifts))
+}
+
+/// Requires symmetric weights (all zero points 0), which TFLM's int8 kernels assume.
+pub(crate) fn expect_symmetric(
+    cx: &OpCx,
+    id: TensorId,
+    zero_points: &[i64],
+) -> Result<(), ValidateError> {
+    if zero_points.iter().any(|&z| z != 0) {
+        return Err(cx.err(format!(
+            "weights {} have a non-zero zero point; TFLM's int8 kernels need symmetric weights",
+            cx.describe(id)
+        )));
+    }
+    Ok(())
+}
+
+/// TFLite `CalculateActivationRange` for float outputs: the clamp bounds.
+pub(crate) fn float_activation_range(activation: Activation) -> (f32, f32) {
+    match activation {
+        Activation::None => (f32::MIN, f32::MAX),
+        Activation::Relu => (0.0, f32::MAX),
+        Activation::Relu6 => (0.0, 6.0),
+        Activation::ReluN1To1 => (-1.0, 1.0),
+    }
+}
+
+/// Reads and checks an optional float32 bias of `channels` entries (as f32 bytes).
+pub(crate) fn float_bias(
+    cx: &OpCx,
+    slot: usize,
+    channels: usize,
+) -> Result<Option<Vec<u8>>, ValidateError> {
+    Ok(checked_bias(cx, slot, channels, DType::F32)?.and_then(|t| t.data.clone()))
+}
+
+/// The compile-time constants of a float32 convolution (CONV_2D, DEPTHWISE_CONV_2D).
+pub(crate) fn float_conv(
+    cx: &OpCx,
+    shape: rt::ConvShape,
+    activation: Activation,
+    filter: &crate::ir::Tensor,
+) -> Result<(rt::ConvF32, FloatWeights), ValidateError> {
+    let (act_min, act_max) = float_activation_range(activation);
+    let params = rt::ConvF32 {
+        shape,
+        act_min,
+        act_max,
+    };
+    let w = FloatWeights {
+        filter: filter.data.clone().unwrap_or_default(),
+        bias: float_bias(cx, 2, shape.out_c)?,
+    };
+    Ok((params, w))
+}
+
+/// The compile-time constants of an int8 convolution (CONV_2D, DEPTHWISE_CONV_2D): per-channel
+/// requantization along the filter's `axis`, folded bias (`channel_of(i)` is the output
+/// channel of filter byte `i`), clamp bounds.
+pub(crate) fn quantized_conv(
+    cx: &OpCx,
+    [input, filter, output]: [(TensorId, &crate::ir::Tensor); 3],
+    shape: rt::ConvShape,
+    activation: Activation,
+    axis: usize,
+    channel_of: impl Fn(usize) -> usize,
+) -> Result<(rt::ConvFast, Weights), ValidateError> {
+    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
+    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+    let wq = cx.weight_scales(filter, axis, shape.out_c)?;
+    expect_symmetric(cx, filter.0, &wq.zero_points)?;
+    let bias = bias(cx, 2, shape.out_c)?;
+    let mult = per_channel_multipliers(cx, in_scale, &wq.scales, out_scale, shape.out_c)?;
+    let (act_min, act_max) = cx.activation_range(activation, out_scale, out_zp)?;
+    let params = rt::ConvFast {
+        shape,
+        input_zero_point: in_zp,
+        output_offset: out_zp,
+        per_channel: true,
+        act_min,
+        act_max,
+    };
+    let data = filter.1.data.clone().unwrap_or_default();
+    Ok((
+        params,
+        weights(data, bias, mult, shape.out_c, -in_zp, channel_of),
+    ))
+}
+
+/// Builds the [`Weights`] of a layer. `channel_of(i)` is the output channel of filter byte
+/// `i`; the folded bias adds `input_offset · Σ filter` per channel to the bias.
+pub(crate) fn weights(
+    filter: Vec<u8>,
+    bias: Option<Vec<i32>>,
+    (multipliers, shifts): (Vec<i32>, Vec<i32>),
+    channels: usize,
+    input_offset: i32,
+    channel_of: impl Fn(usize) -> usize,
+) -> Weights {
+    let mut folded_bias = bias.clone().unwrap_or_else(|| vec![0; channels]);
+    for (i, &w) in filter.iter().enumerate() {
+        if let Some(b) = folded_bias.get_mut(channel_of(i)) {
+            *b = b.wrapping_add((w as i8 as i32).wrapping_mul(input_offset));
+        }
+    }
+    Weights {
+        filter,
+        bias,
+        folded_bias,
+        multipliers,
+        shifts,
+    }
+}

@@ -1,0 +1,23 @@
+//! DEQUANTIZE: int8 → float32.
+
+use super::common::Prepared;
+use crate::ir::DType;
+use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
+
+/// Validates a DEQUANTIZE and computes its constants.
+pub fn prepare(cx: &OpCx) -> Prepared {
+    let input = cx.input(0, "input")?;
+    let output = cx.output()?;
+    cx.expect_dtype(input, DType::I8, "input")?;
+    cx.expect_dtype(output, DType::F32, "output")?;
+    if input.1.elements() != output.1.elements() {
+        return Err(cx.err("input and output element counts differ"));
+    }
+    let (scale, zero_point) = cx.per_tensor(input, "input")?;
+    Ok((
+        Kernel::Dequantize(rt::Dequantize { scale, zero_point }),
+        vec![input.0],
+        0,
+    ))
+}

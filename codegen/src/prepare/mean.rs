@@ -1,0 +1,126 @@
+//! MEAN: int8 over any axes of an up to 6-D input (TFLM `EvalIntegerMean`; the oracle
+//! reduces 3 and 4 axes and 6-D inputs too, so kiln does not keep older TFLM limits).
+//!
+//! The pinned TFLM runs `QuantizedMeanOrSum` for every int8 MEAN — also when input and
+//! output are quantized alike (older versions used a truncating integer mean there; the
+//! `mean_hw_keep_dims` fixture shows the oracle rounds): the int32 sum minus
+//! `count * input_zero_point`, times `input_scale / output_scale` with `1 / count` folded
+//! into the multiplier.
+
+use super::common::Prepared;
+use super::shapes::{const_i32, expect_int8_in_out, strides};
+use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
+
+/// Most input dimensions (kiln's kernel; TFLM's `RuntimeShape` small size).
+const MAX_RANK: usize = 6;
+
+/// Validates a MEAN and computes its constants.
+pub fn prepare(cx: &OpCx, keep_dims: bool) -> Prepared {
+    let input = cx.input(0, "input")?;
+    let output = cx.output()?;
+    expect_int8_in_out(cx, input, output)?;
+    let (_, _, axis_values) = const_i32(cx, 1, "axis")?;
+    let shape = &input.1.shape;
+    let rank = shape.len();
+    if rank > MAX_RANK {
+        return Err(cx.err(format!(
+            "input {} has rank {rank}; kiln's MEAN supports at most {MAX_RANK}",
+            cx.describe(input.0)
+        )));
+    }
+    // ResolveAxis: negative axes count from the end, duplicates are dropped.
+    let mut axes: Vec<usize> = Vec::new();
+    for &a in &axis_values {
+        let resolved = if a < 0 { a + rank as i32 } else { a };
+        if !(0..rank as i32).contains(&resolved) {
+            return Err(cx.err(format!("axis {a} is out of range for rank {rank}")));
+        }
+        if !axes.contains(&(resolved as usize)) {
+            axes.push(resolved as usize);
+        }
+    }
+    let kept: Vec<usize> = (0..rank).filter(|k| !axes.contains(k)).collect();
+    let expected: Vec<usize> = if keep_dims {
+        (0..rank)
+            .map(|k| if axes.contains(&k) { 1 } else { shape[k] })
+            .collect()
+    } else {
+        kept.iter().map(|&k| shape[k]).collect()
+    };
+    if output.1.elements() != expected.iter().product::<usize>() {
+        return Err(cx.err(format!(
+            "output {} has shape {:?}; reducing {shape:?} over axes {axes:?} gives {expected:?}",
+            cx.describe(output.0),
+            output.1.shape
+        )));
+    }
+    let count: usize = axes.iter().map(|&k| shape[k]).product();
+    if count == 0 || count > i32::MAX as usize {
+        return Err(cx.err(format!("reduces {count} elements per output")));
+    }
+    let in_strides = strides(shape);
+    let mut outer_dims = [1; MAX_RANK];
+    let mut outer_strides = [0; MAX_RANK];
+    for (slot, &k) in (MAX_RANK - kept.len()..).zip(&kept) {
+        outer_dims[slot] = shape[k];
+        outer_strides[slot] = in_strides[k];
+    }
+    let mut inner_dims = [1; MAX_RANK];
+    let mut inner_strides = [0; MAX_RANK];
+    for (slot, &k) in (MAX_RANK - axes.len()..).zip(&axes) {
+        inner_dims[slot] = shape[k];
+        inner_strides[slot] = in_strides[k];
+    }
+
+    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
+    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+    let (multiplier, shift) = cx.multiplier(in_scale as f64 / out_scale as f64, "output")?;
+    // QuantizedMeanOrSum folds 1 / count into the multiplier: shift = floor(log2(count)),
+    // clamped to keep `output_shift - shift >= -31`.
+    let log2 = 63 - (count as u64).leading_zeros() as i32;
+    let s = log2.min(32).min(31 + shift);
+    let multiplier = (((multiplier as i64) << s) / count as i64) as i32;
+    let shift = shift - s;
+    if !(-31..=30).contains(&shift) {
+        return Err(cx.err(format!("mean multiplier shift {shift} is out of range")));
+    }
+    let params = rt::Mean {
+        outer_dims,
+        outer_strides,
+        inner_dims,
+        inner_strides,
+        count: count as i32,
+        input_zero_point: in_zp,
+        multiplier,
+        shift,
+        output_zero_point: out_zp,
+    };
+    Ok((Kernel::Mean(params), vec![input.0], 0))
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::super::test_models::*;
+
+    #[test]
+    fn mean_axes_and_output_shape() {
+        let mean = |axes: &[i32], out: &[usize]| {
+            run(
+                OpKind::Mean { keep_dims: false },
+                "MEAN",
+                vec![int8(&[2, 3, 4], 0.1, 0), const_i32(axes), int8(out, 0.1, 0)],
+                &[0, 1],
+                2,
+            )
+        };
+        assert!(mean(&[1, -1], &[2]).is_ok());
+        assert!(mean(&[1, 1], &[2, 4]).is_ok()); // duplicates dropped
+        let err = mean(&[3], &[2, 3]).unwrap_err();
+        assert!(err.contains("out of range"), "{err}");
+        // the output shape is not checked beyond its size (TFLM writes the same bytes)
+        assert!(mean(&[0], &[4, 3]).is_ok());
+        let err = mean(&[0], &[3, 5]).unwrap_err();
+        assert!(err.contains("gives [3, 4]"), "{err}");
+    }
+}

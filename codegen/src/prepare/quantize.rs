@@ -1,0 +1,41 @@
+//! QUANTIZE: float32 → int8, or int8 → int8 requantization.
+
+use super::common::Prepared;
+use crate::ir::DType;
+use crate::prepare::{Kernel, OpCx};
+use crate::runtime as rt;
+
+/// Validates a QUANTIZE and computes its constants.
+pub fn prepare(cx: &OpCx) -> Prepared {
+    let input = cx.input(0, "input")?;
+    let output = cx.output()?;
+    cx.expect_dtype(output, DType::I8, "output")?;
+    if input.1.elements() != output.1.elements() {
+        return Err(cx.err("input and output element counts differ"));
+    }
+    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+    let kernel = match input.1.dtype {
+        DType::F32 => Kernel::QuantizeF32(rt::Quantize {
+            scale: out_scale,
+            zero_point: out_zp,
+        }),
+        DType::I8 => {
+            let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
+            let (multiplier, shift) =
+                cx.multiplier(in_scale as f64 / out_scale as f64, "requantize")?;
+            Kernel::Requantize(rt::Requantize {
+                input_zero_point: in_zp,
+                output_zero_point: out_zp,
+                multiplier,
+                shift,
+            })
+        }
+        other => {
+            return Err(cx.err(format!(
+                "input {} is {other}; kiln quantizes from float32 or int8",
+                cx.describe(input.0)
+            )))
+        }
+    };
+    Ok((kernel, vec![input.0], 0))
+}

@@ -1,0 +1,202 @@
+//! Shape helpers shared by the element-wise and data-movement ops: broadcasting, constant
+//! int32 parameter tensors, row-major strides.
+
+use crate::ir::{DType, Tensor, TensorId};
+use crate::prepare::{OpCx, ValidateError};
+use crate::runtime as rt;
+
+/// Most dimensions of a broadcast (TFLM's `BroadcastBinaryOpSimple` handles 6).
+pub const MAX_BROADCAST_RANK: usize = 6;
+
+/// Row-major element strides of `shape`.
+pub fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut out = vec![1; shape.len()];
+    for k in (0..shape.len().saturating_sub(1)).rev() {
+        out[k] = out[k + 1] * shape[k + 1];
+    }
+    out
+}
+
+/// `shape` with leading 1s up to `rank` dimensions.
+pub fn pad_front(shape: &[usize], rank: usize) -> Vec<usize> {
+    let mut out = vec![1; rank.saturating_sub(shape.len())];
+    out.extend_from_slice(shape);
+    out
+}
+
+/// Broadcasting of the two inputs of a binary op to its output: `None` when the shapes are
+/// equal once 1-padded to the same rank (TFLM's element-wise path), otherwise the strides of
+/// the numpy-style broadcast (TFLM's `Broadcast*6DSlow` path). The output tensor must have
+/// the broadcast shape.
+pub fn broadcast(
+    cx: &OpCx,
+    (a_id, a): (TensorId, &Tensor),
+    (b_id, b): (TensorId, &Tensor),
+    (out_id, out): (TensorId, &Tensor),
+) -> Result<Option<rt::Broadcast>, ValidateError> {
+    let rank = a.shape.len().max(b.shape.len()).max(out.shape.len());
+    let (pa, pb) = (pad_front(&a.shape, rank), pad_front(&b.shape, rank));
+    let mut dims = Vec::with_capacity(rank);
+    for (k, (&da, &db)) in pa.iter().zip(&pb).enumerate() {
+        dims.push(match (da, db) {
+            _ if da == db => da,
+            (1, _) => db,
+            (_, 1) => da,
+            _ => {
+                return Err(cx.err(format!(
+                    "inputs {} {:?} and {} {:?} do not broadcast (axis {k}: {da} vs {db})",
+                    cx.describe(a_id),
+                    a.shape,
+                    cx.describe(b_id),
+                    b.shape
+                )))
+            }
+        });
+    }
+    if pad_front(&out.shape, rank) != dims {
+        return Err(cx.err(format!(
+            "output {} has shape {:?}, but the inputs broadcast to {dims:?}",
+            cx.describe(out_id),
+            out.shape
+        )));
+    }
+    if pa == pb {
+        return Ok(None);
+    }
+    if rank > MAX_BROADCAST_RANK {
+        return Err(cx.err(format!(
+            "broadcasting over {rank} dimensions; TFLM supports at most {MAX_BROADCAST_RANK}"
+        )));
+    }
+    let padded = |shape: &[usize]| pad_front(shape, MAX_BROADCAST_RANK);
+    let (pa, pb, dims) = (padded(&pa), padded(&pb), padded(&dims));
+    let stride_of = |shape: &[usize]| -> [usize; MAX_BROADCAST_RANK] {
+        let s = strides(shape);
+        let mut out = [0; MAX_BROADCAST_RANK];
+        for k in 0..MAX_BROADCAST_RANK {
+            out[k] = if shape[k] == 1 { 0 } else { s[k] };
+        }
+        out
+    };
+    let mut d = [1; MAX_BROADCAST_RANK];
+    d.copy_from_slice(&dims);
+    Ok(Some(rt::Broadcast {
+        dims: d,
+        strides1: stride_of(&pa),
+        strides2: stride_of(&pb),
+    }))
+}
+
+/// The constant int32 tensor at input `slot` and its values.
+pub fn const_i32<'g>(
+    cx: &OpCx<'g>,
+    slot: usize,
+    what: &str,
+) -> Result<(TensorId, &'g Tensor, Vec<i32>), ValidateError> {
+    let (id, t) = cx.input(slot, what)?;
+    cx.expect_dtype((id, t), DType::I32, what)?;
+    if !t.is_const() {
+        return Err(cx.err(format!(
+            "{what} {} must be a constant tensor (TFLM: non-constant {what} is not supported)",
+            cx.describe(id)
+        )));
+    }
+    let values = t.data_i32();
+    if values.len() != t.elements() {
+        return Err(cx.err(format!(
+            "{what} {} has {} bytes of data for {} elements",
+            cx.describe(id),
+            t.data.as_ref().map_or(0, Vec::len),
+            t.elements()
+        )));
+    }
+    Ok((id, t, values))
+}
+
+/// Requires input and output to have the same element type (int8 here).
+pub fn expect_int8_in_out(
+    cx: &OpCx,
+    input: (TensorId, &Tensor),
+    output: (TensorId, &Tensor),
+) -> Result<(), ValidateError> {
+    cx.expect_dtype(input, DType::I8, "input")?;
+    cx.expect_dtype(output, DType::I8, "output")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_major_strides() {
+        assert_eq!(strides(&[2, 3, 4]), [12, 4, 1]);
+        assert_eq!(strides(&[5]), [1]);
+        assert!(strides(&[]).is_empty());
+        assert_eq!(pad_front(&[3, 4], 4), [1, 1, 3, 4]);
+    }
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::super::test_models::*;
+
+    #[test]
+    fn binary_ops_check_broadcasting() {
+        for kind in [
+            OpKind::Mul {
+                activation: crate::ir::Activation::None,
+            },
+            OpKind::Sub {
+                activation: crate::ir::Activation::None,
+            },
+            OpKind::Add {
+                activation: crate::ir::Activation::None,
+            },
+        ] {
+            let err = run(
+                kind.clone(),
+                "BINARY",
+                vec![
+                    int8(&[2, 3], 0.1, 0),
+                    int8(&[2, 4], 0.1, 0),
+                    int8(&[2, 4], 0.1, 0),
+                ],
+                &[0, 1],
+                2,
+            )
+            .unwrap_err();
+            assert!(err.contains("do not broadcast"), "{err}");
+            let err = run(
+                kind.clone(),
+                "BINARY",
+                vec![
+                    int8(&[2, 3], 0.1, 0),
+                    int8(&[3], 0.1, 0),
+                    int8(&[3, 3], 0.1, 0),
+                ],
+                &[0, 1],
+                2,
+            )
+            .unwrap_err();
+            assert!(err.contains("broadcast to [2, 3]"), "{err}");
+            let ok = run(
+                kind,
+                "BINARY",
+                vec![
+                    int8(&[2, 3], 0.1, 0),
+                    int8(&[3], 0.1, 0),
+                    int8(&[2, 3], 0.1, 0),
+                ],
+                &[0, 1],
+                2,
+            )
+            .unwrap();
+            let bc = match ok {
+                Kernel::Mul(_, bc) | Kernel::Sub(_, bc) => bc,
+                Kernel::AddBroadcast(_, bc) => Some(bc),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(bc.map(|b| b.strides2), Some([0, 0, 0, 0, 0, 1]));
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Per-core tuning: the choices that depend on the core the code will run on, made once from
+//! its resolved profile (`targets/`) and read by the back-end and the fit estimate.
+//!
+//! Today: which dot-product flavour the convolution kernels use, and which small layers become
+//! straight-line code. Tile sizes and kernel variants per core belong here too.
+
+use kiln_targets::{Core, KernelStyle};
+
+use crate::layer::{Kernel, Layer};
+
+/// How the int8 convolution kernels form dot products (a runtime `Dot` flavour).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DotProduct {
+    /// One multiply-accumulate at a time: portable code and cores without SIMD.
+    Scalar,
+    /// SMLAD on sign-extended byte pairs: Arm cores with the DSP extension.
+    Dsp,
+}
+
+impl DotProduct {
+    /// The runtime type implementing it (`rt::Scalar`, `rt::Dsp`).
+    pub fn runtime_type(self) -> &'static str {
+        match self {
+            DotProduct::Scalar => "Scalar",
+            DotProduct::Dsp => "Dsp",
+        }
+    }
+}
+
+/// The tuning of one model for one core (or for no particular core: portable code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// The core tuned for (`None`: portable code).
+    pub core: Option<&'static Core>,
+    /// The dot-product flavour of the convolution kernels.
+    pub dot: DotProduct,
+}
+
+impl Tuning {
+    /// Portable code: scalar dot products, nothing unrolled.
+    pub fn portable() -> Tuning {
+        Tuning {
+            core: None,
+            dot: DotProduct::Scalar,
+        }
+    }
+
+    /// Code tuned for `core`.
+    pub fn for_core(core: &'static Core) -> Tuning {
+        Tuning {
+            core: Some(core),
+            dot: if core.kernels == KernelStyle::ArmDsp {
+                DotProduct::Dsp
+            } else {
+                DotProduct::Scalar
+            },
+        }
+    }
+
+    /// Tuned for `core` when there is one, else portable.
+    pub fn for_optional_core(core: Option<&'static Core>) -> Tuning {
+        core.map_or_else(Tuning::portable, Tuning::for_core)
+    }
+
+    /// Whether `layer` is emitted as straight-line code (weights as immediates, zero weights
+    /// skipped) instead of a loop: a small FULLY_CONNECTED with symmetric weights and one row,
+    /// whose non-zero weights (~3 instructions each unrolled) cost less than all its MACs in
+    /// the loop on this core.
+    pub fn unrolls(&self, layer: &Layer) -> bool {
+        let Some(core) = self.core else {
+            return false;
+        };
+        let Kernel::FullyConnected(p, w) = &layer.kernel else {
+            return false;
+        };
+        let nonzero = w.filter.iter().filter(|&&v| v != 0).count() as u64;
+        p.weights_offset == 0
+            && p.batches == 1
+            && layer.macs <= core.unroll_max_macs
+            && nonzero * 30 < layer.macs * core.loop_mac_cost_x10 as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dsp_cores_get_smlad_and_others_scalar() {
+        let core = |name| kiln_targets::lookup(name).unwrap().core();
+        assert_eq!(Tuning::for_core(core("cortex-m4f")).dot, DotProduct::Dsp);
+        assert_eq!(Tuning::for_core(core("cortex-m33")).dot, DotProduct::Dsp);
+        assert_eq!(
+            Tuning::for_core(core("cortex-m0plus")).dot,
+            DotProduct::Scalar
+        );
+        assert_eq!(Tuning::for_core(core("riscv32imc")).dot, DotProduct::Scalar);
+        assert_eq!(Tuning::portable().dot, DotProduct::Scalar);
+    }
+}
