@@ -20,7 +20,7 @@ use std::process::{Command, Output};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::firmware::{self, ModelIo};
+use crate::firmware::{self, Firmware, Variant};
 
 /// QEMU boards measured, in table order, with the kiln target (core or board profile) each one
 /// is compiled for. `microbit` is the board profile (256 KiB flash, 16 KiB RAM): the fit check
@@ -353,7 +353,7 @@ impl BoardBench<'_> {
     fn baseline_inner(&self) -> Result<Measure, String> {
         let template_toml = read_string(&self.tools.template.join("Cargo.toml"))?;
         let main = read_string(&self.tools.template.join("src/main.rs"))?;
-        let toml = firmware::cargo_toml(&template_toml, None);
+        let toml = firmware::baseline_cargo_toml(&template_toml);
         let files = vec![
             ("Cargo.toml".to_string(), toml.into_bytes()),
             ("src/main.rs".to_string(), main.into_bytes()),
@@ -437,16 +437,21 @@ impl BoardBench<'_> {
 
         let template_toml = read_string(&self.tools.template.join("Cargo.toml")).map_err(plain)?;
         let rel = Path::new("../../models").join(self.target).join(name);
-        let toml = firmware::cargo_toml(&template_toml, Some((name, &rel)));
-        let main = firmware::main_rs(&ModelIo {
-            model: name.to_string(),
-            tag: tag.clone(),
-            board: self.board.to_string(),
-            input_elem,
-        });
+        let fw = Firmware {
+            model: name,
+            tag,
+            board: self.board,
+            variant: Variant::Kiln {
+                path: &rel,
+                input_elem,
+            },
+        };
         let files = vec![
-            ("Cargo.toml".to_string(), toml.into_bytes()),
-            ("src/main.rs".to_string(), main.into_bytes()),
+            (
+                "Cargo.toml".to_string(),
+                fw.cargo_toml(&template_toml).into_bytes(),
+            ),
+            ("src/main.rs".to_string(), fw.main_rs().into_bytes()),
             ("golden/in.bin".to_string(), input),
             ("golden/out.bin".to_string(), output),
         ];
@@ -521,22 +526,21 @@ impl BoardBench<'_> {
         let output = std::fs::read(golden.join(format!("out_{tag}.bin")))
             .map_err(|e| plain(format!("golden out_{tag}.bin: {e}")))?;
         let template_toml = read_string(&self.tools.template.join("Cargo.toml")).map_err(plain)?;
-        let main = firmware::microflow_main_rs(
-            &ModelIo {
-                model: name.to_string(),
-                tag: tag.clone(),
-                board: self.board.to_string(),
-                input_elem: io.input_elem,
+        let fw = Firmware {
+            model: name,
+            tag,
+            board: self.board,
+            variant: Variant::Microflow {
+                io: &io,
+                model: &model,
             },
-            &io,
-            &model,
-        );
+        };
         let files = vec![
             (
                 "Cargo.toml".to_string(),
-                firmware::microflow_cargo_toml(&template_toml).into_bytes(),
+                fw.cargo_toml(&template_toml).into_bytes(),
             ),
-            ("src/main.rs".to_string(), main.into_bytes()),
+            ("src/main.rs".to_string(), fw.main_rs().into_bytes()),
             ("golden/in.bin".to_string(), input),
             ("golden/out.bin".to_string(), output),
         ];
