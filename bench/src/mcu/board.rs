@@ -10,7 +10,7 @@ use std::time::Instant;
 use super::report::first_line;
 use super::tools::{read_string, RunOut, Tools};
 use super::{Measure, Options};
-use crate::firmware;
+use crate::firmware::{self, Firmware, Variant};
 
 /// A file to write: path relative to the crate, and contents.
 pub type File = (String, Vec<u8>);
@@ -64,16 +64,29 @@ impl BoardBench<'_> {
         }
     }
 
-    /// The golden case `--golden TAG` of the model folder `dir`, as the firmware's
+    /// The per-model files of the firmware crate for the model `name` (folder `dir`) as
+    /// `variant`: `Cargo.toml`, `src/main.rs`, and the golden case `--golden TAG` as
     /// `golden/in.bin` and `golden/out.bin`.
-    pub fn golden(&self, dir: &Path) -> Result<[File; 2], String> {
+    pub fn files(&self, name: &str, dir: &Path, variant: Variant) -> Result<Vec<File>, String> {
         let golden = dir.join("golden");
         let tag = &self.opts.golden;
         let input = std::fs::read(golden.join(format!("in_{tag}.bin")))
             .map_err(|e| format!("golden in_{tag}.bin: {e}"))?;
         let output = std::fs::read(golden.join(format!("out_{tag}.bin")))
             .map_err(|e| format!("golden out_{tag}.bin: {e}"))?;
-        Ok([
+        let template_toml = self.tools.template_toml()?;
+        let fw = Firmware {
+            model: name,
+            tag,
+            board: self.board,
+            variant,
+        };
+        Ok(vec![
+            (
+                "Cargo.toml".to_string(),
+                fw.cargo_toml(&template_toml).into_bytes(),
+            ),
+            ("src/main.rs".to_string(), fw.main_rs().into_bytes()),
             ("golden/in.bin".to_string(), input),
             ("golden/out.bin".to_string(), output),
         ])

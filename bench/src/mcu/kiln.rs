@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::board::{write_if_changed, BoardBench, File};
 use super::tools::symbol_sizes;
 use super::{Outcome, Row};
-use crate::firmware::{Firmware, Variant};
+use crate::firmware::Variant;
 
 /// Generates, builds, runs and checks the model `name` (folder `dir`) on `bench`'s board.
 pub fn row(bench: &BoardBench, name: &str, dir: &Path) -> Row {
@@ -69,26 +69,12 @@ fn outcome(
     let crate_dir = bench.opts.work.join("models").join(bench.target).join(name);
     sync_dir(&crate_dir, &krate.files).map_err(plain)?;
 
-    let golden = bench.golden(dir).map_err(plain)?;
-    let template_toml = bench.tools.template_toml().map_err(plain)?;
     let rel = Path::new("../../models").join(bench.target).join(name);
-    let fw = Firmware {
-        model: name,
-        tag: &bench.opts.golden,
-        board: bench.board,
-        variant: Variant::Kiln {
-            path: &rel,
-            input_elem,
-        },
+    let variant = Variant::Kiln {
+        path: &rel,
+        input_elem,
     };
-    let mut files = vec![
-        (
-            "Cargo.toml".to_string(),
-            fw.cargo_toml(&template_toml).into_bytes(),
-        ),
-        ("src/main.rs".to_string(), fw.main_rs().into_bytes()),
-    ];
-    files.extend(golden);
+    let files = bench.files(name, dir, variant).map_err(plain)?;
 
     let t = Instant::now();
     let (elf, built) = bench

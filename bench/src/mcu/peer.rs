@@ -7,7 +7,7 @@ use std::path::Path;
 use super::board::BoardBench;
 use super::tools::symbol_sizes;
 use super::{Measure, Outcome, PeerRow, Row};
-use crate::firmware::{Firmware, Variant};
+use crate::firmware::Variant;
 
 /// Builds the model `name` (folder `dir`) with microflow 0.1.3 into `bench`'s firmware crate
 /// (`bench.fw` is `fw/<board>-microflow`) and runs it; `kiln` is kiln's row.
@@ -35,25 +35,11 @@ fn result(
         kiln_codegen::front::tflite::read(&bytes).map_err(|e| plain(format!("unreadable: {e}")))?;
     let io = crate::microflow::support(&g).map_err(|e| plain(format!("unsupported: {e}")))?;
     let model = model.canonicalize().unwrap_or(model);
-    let golden = bench.golden(dir).map_err(plain)?;
-    let template_toml = bench.tools.template_toml().map_err(plain)?;
-    let fw = Firmware {
-        model: name,
-        tag: &bench.opts.golden,
-        board: bench.board,
-        variant: Variant::Microflow {
-            io: &io,
-            model: &model,
-        },
+    let variant = Variant::Microflow {
+        io: &io,
+        model: &model,
     };
-    let mut files = vec![
-        (
-            "Cargo.toml".to_string(),
-            fw.cargo_toml(&template_toml).into_bytes(),
-        ),
-        ("src/main.rs".to_string(), fw.main_rs().into_bytes()),
-    ];
-    files.extend(golden);
+    let files = bench.files(name, dir, variant).map_err(plain)?;
     let model_files = vec![("model.tflite".to_string(), bytes)];
     let (elf, _) = bench
         .build(&format!("microflow-{name}"), &files, &model_files)
