@@ -1,0 +1,138 @@
+//! kiln's row of the matrix: one model on one board. Generates the model's crate for the
+//! board's kiln target (`models/<target>/<model>/`), builds it into the board's firmware, runs
+//! it and classifies the outcome.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::board::{write_if_changed, BoardBench, File};
+use super::tools::symbol_sizes;
+use super::{Outcome, Row};
+use crate::firmware::Variant;
+
+/// Generates, builds, runs and checks the model `name` (folder `dir`) on `bench`'s board.
+pub fn row(bench: &BoardBench, name: &str, dir: &Path) -> Row {
+    let mut row = Row {
+        model: name.to_string(),
+        board: bench.board.to_string(),
+        target: bench.target.to_string(),
+        macs: None,
+        arena: None,
+        outcome: Outcome::NoFit(String::new()),
+        build_secs: 0.0,
+        run_secs: 0.0,
+    };
+    row.outcome = match outcome(bench, name, dir, &mut row) {
+        Ok(o) => o,
+        Err((summary, details)) => Outcome::Failed {
+            summary,
+            details,
+            measure: None,
+        },
+    };
+    row
+}
+
+fn outcome(
+    bench: &BoardBench,
+    name: &str,
+    dir: &Path,
+    row: &mut Row,
+) -> Result<Outcome, (String, String)> {
+    let plain = |s: String| (s, String::new());
+    let bytes = std::fs::read(dir.join("model.tflite"))
+        .map_err(|e| plain(format!("cannot read model: {e}")))?;
+    let compiled =
+        kiln_codegen::compile(&bytes).map_err(|e| plain(format!("kiln cannot compile it: {e}")))?;
+    row.macs = Some(compiled.macs());
+    row.arena = Some(compiled.plan.arena_bytes);
+    let g = &compiled.graph;
+    if g.inputs.len() != 1 || g.outputs.len() != 1 {
+        return Err(plain(format!(
+            "{} inputs / {} outputs: the benchmark firmware handles one of each",
+            g.inputs.len(),
+            g.outputs.len()
+        )));
+    }
+    let input_elem = g.tensors[g.inputs[0]].dtype.rust_name();
+
+    let krate = match kiln_codegen::build_crate(&bytes, name, "model.tflite", Some(bench.target)) {
+        Ok(k) => k,
+        Err(kiln_codegen::Error::Fit(e)) => {
+            let msg = e.to_string();
+            let msg = msg.split_once(": ").map_or(msg.as_str(), |(_, m)| m.trim());
+            return Ok(Outcome::NoFit(msg.to_string()));
+        }
+        Err(e) => return Err(plain(format!("kiln cannot generate the crate: {e}"))),
+    };
+    let crate_dir = bench.opts.work.join("models").join(bench.target).join(name);
+    sync_dir(&crate_dir, &krate.files).map_err(plain)?;
+
+    let rel = Path::new("../../models").join(bench.target).join(name);
+    let variant = Variant::Kiln {
+        path: &rel,
+        input_elem,
+    };
+    let files = bench.files(name, dir, variant).map_err(plain)?;
+
+    let t = Instant::now();
+    let (elf, built) = bench
+        .build(name, &files, &krate.files)
+        .map_err(|e| ("build failed".to_string(), e))?;
+    row.build_secs = if built {
+        t.elapsed().as_secs_f64()
+    } else {
+        0.0
+    };
+
+    let t = Instant::now();
+    let mut out = bench.run(&elf).map_err(plain)?;
+    row.run_secs = t.elapsed().as_secs_f64();
+    if let Some(m) = &mut out.measure {
+        m.model_symbols = model_symbols(&elf, name);
+    }
+    match (&out.measure, out.status, out.golden.as_deref()) {
+        (Some(m), 0, Some("ok")) => Ok(Outcome::Ok(m.clone())),
+        (measure, _, golden) => Ok(Outcome::Failed {
+            summary: match golden {
+                Some(g) if g != "ok" => format!("golden: {g}"),
+                _ => out.failure(bench.opts.timeout),
+            },
+            details: out.text.clone(),
+            measure: measure.clone(),
+        }),
+    }
+}
+
+/// Sizes of the model's symbols in `elf`: functions and read-only data whose demangled name is
+/// in the generated crate `krate` (or is the firmware's `kiln_infer` wrapper, into which
+/// `predict` may be inlined). `None` when `llvm-nm` is missing or fails.
+fn model_symbols(elf: &Path, krate: &str) -> Option<(u64, u64)> {
+    let prefix = format!("{}::", krate.replace('-', "_"));
+    let ours = |name: &str| {
+        name.starts_with(&prefix)
+            || name.contains(&format!("<{prefix}"))
+            || name.ends_with("::kiln_infer")
+    };
+    symbol_sizes(elf, ours, &["r", "R"])
+}
+
+/// Makes `dir` hold exactly `files` under `src/` and `data/` (stale data files removed),
+/// rewriting only what changed.
+fn sync_dir(dir: &Path, files: &[File]) -> Result<(), String> {
+    let wanted: BTreeSet<PathBuf> = files.iter().map(|(rel, _)| dir.join(rel)).collect();
+    for sub in ["src", "data"] {
+        if let Ok(entries) = std::fs::read_dir(dir.join(sub)) {
+            for e in entries.flatten() {
+                if e.path().is_file() && !wanted.contains(&e.path()) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+    for (rel, bytes) in files {
+        write_if_changed(&dir.join(rel), bytes)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! The Markdown report of a run: kiln's table, the harness baselines, the kiln vs peer table,
+//! the models left out, and the details of failures.
+
+use std::fmt::Write as _;
+
+use super::{Measure, Outcome, Report, Row};
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string().into_bytes();
+    let groups: Vec<&str> = digits
+        .rchunks(3)
+        .rev()
+        .map(|g| std::str::from_utf8(g).unwrap_or("?"))
+        .collect();
+    groups.join(",")
+}
+
+/// The report as Markdown: the table, the harness baselines, and details of failures.
+pub fn markdown(report: &Report) -> String {
+    let mut s = String::new();
+    s.push_str(
+        "| model | board (kiln target) | MACs | instructions | instr/MAC | flash bytes | of which model code + data | RAM bytes | = static + stack peak | arena bytes | golden |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+    );
+    let opt = |v: Option<u64>| v.map_or("—".to_string(), thousands);
+    for r in &report.rows {
+        let measure = match &r.outcome {
+            Outcome::Ok(m) => Some(m),
+            Outcome::Failed { measure, .. } => measure.as_ref(),
+            Outcome::NoFit(_) => None,
+        };
+        let result = match &r.outcome {
+            Outcome::Ok(_) => "ok".to_string(),
+            Outcome::NoFit(e) => format!("does not fit: {e}"),
+            Outcome::Failed { summary, .. } => format!("**FAILED**: {summary}"),
+        };
+        let per_mac = match (measure, r.macs) {
+            (Some(m), Some(macs)) if macs > 0 => {
+                format!("{:.2}", m.instructions as f64 / macs as f64)
+            }
+            _ => "—".to_string(),
+        };
+        writeln!(
+            s,
+            "| {} | {} ({}) | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.model,
+            r.board,
+            r.target,
+            opt(r.macs),
+            opt(measure.map(|m| m.instructions)),
+            per_mac,
+            opt(measure.map(|m| m.flash)),
+            measure
+                .and_then(|m| m.model_symbols)
+                .map_or("—".to_string(), |(c, d)| format!(
+                    "{} + {}",
+                    thousands(c),
+                    thousands(d)
+                )),
+            opt(measure.map(|m| m.ram_static + m.stack_peak)),
+            measure.map_or("—".to_string(), |m| format!(
+                "{} + {}",
+                thousands(m.ram_static),
+                thousands(m.stack_peak)
+            )),
+            opt(r.arena.map(|a| a as u64)),
+            result
+        )
+        .unwrap();
+    }
+    if !report.baselines.is_empty() {
+        s.push_str(
+            "\nHarness baseline: the template's own firmware (cortex-m-rt/riscv-rt, semihosting, \
+             core::fmt, stack painting, and its 64x64 int8 mat-vec with 4,096 bytes of weights):\n\n\
+             | board | flash bytes | RAM static bytes | stack peak bytes |\n|---|---:|---:|---:|\n",
+        );
+        for b in &report.baselines {
+            match &b.result {
+                Ok(m) => writeln!(
+                    s,
+                    "| {} | {} | {} | {} |",
+                    b.board,
+                    thousands(m.flash),
+                    thousands(m.ram_static),
+                    thousands(m.stack_peak)
+                ),
+                Err(e) => writeln!(s, "| {} | failed: {} | | |", b.board, first_line(e)),
+            }
+            .unwrap();
+        }
+    }
+    if !report.peers.is_empty() {
+        s.push_str(
+            "\n### kiln vs microflow 0.1.3 (same template, same QEMU board, same golden input)\n\n\
+             | model | board | kiln instructions | microflow instructions | microflow/kiln | \
+             kiln flash bytes | microflow flash bytes | kiln RAM bytes | microflow RAM bytes | microflow golden |\n\
+             |---|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        );
+        for p in &report.peers {
+            let k = p.kiln.as_ref();
+            let (mf, result) = match &p.result {
+                Ok((m, g)) => (Some(m), g.clone()),
+                Err((summary, _)) => (None, summary.clone()),
+            };
+            let ratio = match (k, mf) {
+                (Some(k), Some(m)) if k.instructions > 0 => {
+                    format!("{:.2}x", m.instructions as f64 / k.instructions as f64)
+                }
+                _ => "—".to_string(),
+            };
+            let opt = |m: Option<&Measure>, f: fn(&Measure) -> u64| {
+                m.map_or("—".to_string(), |m| thousands(f(m)))
+            };
+            writeln!(
+                s,
+                "| {} | {} | {} | {} | {ratio} | {} | {} | {} | {} | {result} |",
+                p.model,
+                p.board,
+                opt(k, |m| m.instructions),
+                opt(mf, |m| m.instructions),
+                opt(k, |m| m.flash),
+                opt(mf, |m| m.flash),
+                opt(k, |m| m.ram_static + m.stack_peak),
+                opt(mf, |m| m.ram_static + m.stack_peak),
+            )
+            .unwrap();
+        }
+        for p in &report.peers {
+            if let Err((summary, details)) = &p.result {
+                if !details.is_empty() {
+                    writeln!(
+                        s,
+                        "\n### microflow: {} on {}: {summary}\n\n```\n{}\n```",
+                        p.model,
+                        p.board,
+                        details.trim_end()
+                    )
+                    .unwrap();
+                }
+            }
+        }
+    }
+    if !report.left_out.is_empty() {
+        writeln!(s, "\nLeft out: {}", report.left_out.join(", ")).unwrap();
+    }
+    let failures: Vec<&Row> = report
+        .rows
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
+        .collect();
+    for r in failures {
+        if let Outcome::Failed {
+            summary, details, ..
+        } = &r.outcome
+        {
+            if !details.is_empty() {
+                writeln!(
+                    s,
+                    "\n### {} on {} ({}): {summary}\n\n```\n{}\n```",
+                    r.model,
+                    r.board,
+                    r.target,
+                    details.trim_end()
+                )
+                .unwrap();
+            }
+        }
+    }
+    for b in &report.baselines {
+        if let Err(e) = &b.result {
+            writeln!(s, "\n### template baseline on {}\n\n```\n{e}\n```", b.board).unwrap();
+        }
+    }
+    s
+}
+
+pub fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(12_501_632), "12,501,632");
+    }
+}
