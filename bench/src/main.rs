@@ -64,6 +64,10 @@ enum Cmd {
         /// second table, kiln vs peer; peer failures do not change the exit status.
         #[arg(long, value_parser = ["microflow"], conflicts_with = "check_only")]
         peer: Option<String>,
+        /// Also count every layer (a second firmware per model with one counted region per
+        /// layer) and print per-layer tables beside TFLM + CMSIS-NN's (Cortex-M4 anchors).
+        #[arg(long)]
+        layers: bool,
     },
 }
 
@@ -94,6 +98,7 @@ fn main() -> ExitCode {
             shared,
             work,
             peer,
+            layers,
         } => {
             let (models, boards) = if check_only {
                 (
@@ -114,6 +119,7 @@ fn main() -> ExitCode {
                 baseline: !no_baseline && !check_only,
                 rebuild,
                 microflow: peer.as_deref() == Some("microflow"),
+                layers,
             };
             let start = Instant::now();
             let report = match mcu::run(&opts) {
@@ -124,6 +130,9 @@ fn main() -> ExitCode {
                 }
             };
             print!("{}", mcu::markdown(&report));
+            if layers {
+                print!("{}", mcu::layers_markdown(&report));
+            }
             println!(
                 "\n{} (model, board) runs in {:.1} s.",
                 report.rows.len(),

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::board::{write_if_changed, BoardBench, File};
 use super::tools::symbol_sizes;
-use super::{Outcome, Row};
+use super::{LayerCount, Outcome, Row};
 use crate::firmware::Variant;
 
 /// Generates, builds, runs and checks the model `name` (folder `dir`) on `bench`'s board.
@@ -22,6 +22,7 @@ pub fn row(bench: &BoardBench, name: &str, dir: &Path) -> Row {
         outcome: Outcome::NoFit(String::new()),
         build_secs: 0.0,
         run_secs: 0.0,
+        layers: None,
     };
     row.outcome = match outcome(bench, name, dir, &mut row) {
         Ok(o) => o,
@@ -73,6 +74,7 @@ fn outcome(
     let variant = Variant::Kiln {
         path: &rel,
         input_elem,
+        layers: false,
     };
     let files = bench.files(name, dir, variant).map_err(plain)?;
 
@@ -92,6 +94,11 @@ fn outcome(
     if let Some(m) = &mut out.measure {
         m.model_symbols = model_symbols(&elf, name);
     }
+    if bench.opts.layers {
+        row.layers = Some(layer_counts(
+            bench, name, dir, &rel, input_elem, &compiled, &krate,
+        ));
+    }
     match (&out.measure, out.status, out.golden.as_deref()) {
         (Some(m), 0, Some("ok")) => Ok(Outcome::Ok(m.clone())),
         (measure, _, golden) => Ok(Outcome::Failed {
@@ -103,6 +110,63 @@ fn outcome(
             measure: measure.clone(),
         }),
     }
+}
+
+/// The `--layers` run: the same crate in a firmware with one counted region per layer that
+/// runs; its golden is checked too.
+fn layer_counts(
+    bench: &BoardBench,
+    name: &str,
+    dir: &Path,
+    rel: &Path,
+    input_elem: &'static str,
+    compiled: &kiln_codegen::Compiled,
+    krate: &kiln_codegen::GeneratedCrate,
+) -> Result<Vec<LayerCount>, String> {
+    let variant = Variant::Kiln {
+        path: rel,
+        input_elem,
+        layers: true,
+    };
+    let files = bench.files(name, dir, variant)?;
+    let (elf, _) = bench
+        .build(&format!("{name}-layers"), &files, &krate.files)
+        .map_err(|e| format!("layered build failed: {e}"))?;
+    let out = bench.run(&elf)?;
+    if out.status != 0 || out.golden.as_deref() != Some("ok") {
+        return Err(format!(
+            "layered run: {}",
+            out.golden.as_ref().map_or_else(
+                || out.failure(bench.opts.timeout),
+                |g| format!("golden: {g}")
+            )
+        ));
+    }
+    let regions = out.measure.map(|m| m.regions).unwrap_or_default();
+    let running: Vec<_> = compiled
+        .layers
+        .iter()
+        .zip(&compiled.plan.runs)
+        .filter(|(_, &runs)| runs)
+        .map(|(l, _)| l)
+        .collect();
+    if regions.len() != running.len() {
+        return Err(format!(
+            "layered run: {} regions for {} layers",
+            regions.len(),
+            running.len()
+        ));
+    }
+    Ok(running
+        .iter()
+        .zip(regions)
+        .map(|(l, instructions)| LayerCount {
+            index: l.index,
+            op: l.op_name,
+            macs: l.macs,
+            instructions,
+        })
+        .collect())
 }
 
 /// Sizes of the model's symbols in `elf`: functions and read-only data whose demangled name is

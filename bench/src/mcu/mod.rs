@@ -15,6 +15,7 @@
 //! of one board's firmware crate is in `board`, kiln's row in `kiln`, the peer's in `peer`, the
 //! tools it drives (build.sh, run.sh, llvm-nm) in `tools`, and the Markdown in `report`.
 
+mod anchors;
 mod board;
 mod kiln;
 mod peer;
@@ -24,8 +25,9 @@ mod tools;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+pub use anchors::Anchors;
 use board::BoardBench;
-pub use report::markdown;
+pub use report::{layers_markdown, markdown};
 use tools::Tools;
 
 /// QEMU boards measured, in table order, with the kiln target (core or board profile) each one
@@ -62,6 +64,8 @@ pub struct Options {
     /// Also build each model with the peer microflow 0.1.3 into the same template and run it
     /// on the same board (`--peer microflow`).
     pub microflow: bool,
+    /// Also count each layer (a second firmware with one region per layer; `--layers`).
+    pub layers: bool,
 }
 
 /// Figures from one QEMU run.
@@ -69,6 +73,8 @@ pub struct Options {
 pub struct Measure {
     /// Instructions inside the counted region.
     pub instructions: u64,
+    /// Instructions of each counted region, in order (`--layers`: one per layer that runs).
+    pub regions: Vec<u64>,
     /// Flash bytes of the whole firmware.
     pub flash: u64,
     /// `.data + .bss + .uninit` bytes.
@@ -117,6 +123,22 @@ pub struct Row {
     pub build_secs: f64,
     /// Seconds spent running.
     pub run_secs: f64,
+    /// `--layers`: (operator index, op name, MACs, instructions) per layer that runs, or why
+    /// the layered run failed.
+    pub layers: Option<Result<Vec<LayerCount>, String>>,
+}
+
+/// One layer's count in a `--layers` run.
+#[derive(Clone, Debug)]
+pub struct LayerCount {
+    /// Operator index in the model.
+    pub index: usize,
+    /// Operator name, e.g. `CONV_2D`.
+    pub op: &'static str,
+    /// Multiply-accumulates.
+    pub macs: u64,
+    /// Instructions executed inside the layer's region.
+    pub instructions: u64,
 }
 
 /// The harness baseline of one board (the template's own firmware).
@@ -152,6 +174,8 @@ pub struct Report {
     pub baselines: Vec<Baseline>,
     /// Models left out of the default set, with the reason.
     pub left_out: Vec<String>,
+    /// TFLM's figures on the same boards.
+    pub anchors: Anchors,
 }
 
 impl Report {
@@ -260,6 +284,7 @@ pub fn run(opts: &Options) -> Result<Report, String> {
         peers,
         baselines,
         left_out,
+        anchors: Anchors::load(&opts.shared),
     })
 }
 

@@ -16,12 +16,123 @@ pub fn thousands(n: u64) -> String {
     groups.join(",")
 }
 
+/// Per layer (`--layers`): kiln's instructions beside TFLM + CMSIS-NN's for the same operator
+/// index (Cortex-M4 anchors, so on mps2-an386 rows), per op type, and per model.
+pub fn layers_markdown(report: &Report) -> String {
+    let mut s = String::new();
+    let mut by_op: std::collections::BTreeMap<String, (u64, u64, u64)> = Default::default();
+    for r in &report.rows {
+        let Some(layers) = &r.layers else { continue };
+        writeln!(
+            s,
+            "\n### {} on {} ({}), per layer\n",
+            r.model, r.board, r.target
+        )
+        .unwrap();
+        let layers = match layers {
+            Ok(l) => l,
+            Err(e) => {
+                writeln!(s, "layered run failed: {}", first_line(e)).unwrap();
+                continue;
+            }
+        };
+        let anchor = if r.board == "mps2-an386" {
+            report.anchors.m4_layers(&r.model)
+        } else {
+            Vec::new()
+        };
+        s.push_str(
+            "| # | op | geometry (anchor) | MACs | kiln instr | kiln instr/MAC | CMSIS-NN instr | CMSIS-NN instr/MAC | kiln / CMSIS-NN |\n\
+             |---:|---|---|---:|---:|---:|---:|---:|---:|\n",
+        );
+        let per_mac = |i: u64, macs: u64| {
+            if macs > 0 {
+                format!("{:.2}", i as f64 / macs as f64)
+            } else {
+                "—".to_string()
+            }
+        };
+        let (mut kiln_total, mut anchor_total) = (0u64, 0u64);
+        for l in layers {
+            let a = anchor.iter().find(|a| a.index == l.index);
+            kiln_total += l.instructions;
+            let key = match a {
+                Some(a) if a.op == "CONV_2D" && a.desc.starts_with("1x1") => "CONV_2D 1×1".into(),
+                _ => l.op.to_string(),
+            };
+            if let Some(a) = a {
+                anchor_total += a.instructions;
+                let e = by_op.entry(key).or_default();
+                e.0 += l.macs;
+                e.1 += l.instructions;
+                e.2 += a.instructions;
+            }
+            writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                l.index,
+                l.op,
+                a.map_or("", |a| a.desc.as_str()),
+                thousands(l.macs),
+                thousands(l.instructions),
+                per_mac(l.instructions, l.macs),
+                a.map_or("—".into(), |a| thousands(a.instructions)),
+                a.map_or("—".into(), |a| per_mac(a.instructions, l.macs)),
+                a.map_or("—".into(), |a| format!(
+                    "{:.2}",
+                    l.instructions as f64 / a.instructions.max(1) as f64
+                )),
+            )
+            .unwrap();
+        }
+        if anchor_total > 0 {
+            writeln!(
+                s,
+                "| | **all layers** | | {} | {} | | {} | | **{:.2}** |",
+                thousands(r.macs.unwrap_or(0)),
+                thousands(kiln_total),
+                thousands(anchor_total),
+                kiln_total as f64 / anchor_total as f64
+            )
+            .unwrap();
+        }
+    }
+    if !by_op.is_empty() {
+        s.push_str(
+            "\n### Per op type, all models with anchors (Cortex-M4)\n\n\
+             | op | MACs | kiln instr | kiln instr/MAC | CMSIS-NN instr | CMSIS-NN instr/MAC | kiln / CMSIS-NN |\n\
+             |---|---:|---:|---:|---:|---:|---:|\n",
+        );
+        for (op, (macs, k, a)) in &by_op {
+            let per = |i: u64| {
+                if *macs > 0 {
+                    format!("{:.2}", i as f64 / *macs as f64)
+                } else {
+                    "—".into()
+                }
+            };
+            writeln!(
+                s,
+                "| {op} | {} | {} | {} | {} | {} | {:.2} |",
+                thousands(*macs),
+                thousands(*k),
+                per(*k),
+                thousands(*a),
+                per(*a),
+                *k as f64 / (*a).max(1) as f64
+            )
+            .unwrap();
+        }
+    }
+    s
+}
+
 /// The report as Markdown: the table, the harness baselines, and details of failures.
 pub fn markdown(report: &Report) -> String {
     let mut s = String::new();
     s.push_str(
-        "| model | board (kiln target) | MACs | instructions | instr/MAC | flash bytes | of which model code + data | RAM bytes | = static + stack peak | arena bytes | golden |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        "| model | board (kiln target) | MACs | instructions | instr/MAC | TFLM instructions (kernels) | kiln / TFLM | flash bytes | of which model code + data | RAM bytes | = static + stack peak | arena bytes | golden |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     let opt = |v: Option<u64>| v.map_or("—".to_string(), thousands);
     for r in &report.rows {
@@ -41,9 +152,18 @@ pub fn markdown(report: &Report) -> String {
             }
             _ => "—".to_string(),
         };
+        let anchor = report.anchors.model(&r.model, &r.board);
+        let (tflm, ratio) = match (anchor, measure) {
+            (Some((a, kernels)), Some(m)) => (
+                format!("{} ({kernels})", thousands(a)),
+                format!("{:.2}", m.instructions as f64 / a as f64),
+            ),
+            (Some((a, kernels)), None) => (format!("{} ({kernels})", thousands(a)), "—".into()),
+            _ => ("—".to_string(), "—".to_string()),
+        };
         writeln!(
             s,
-            "| {} | {} ({}) | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} ({}) | {} | {} | {} | {tflm} | {ratio} | {} | {} | {} | {} | {} | {} |",
             r.model,
             r.board,
             r.target,

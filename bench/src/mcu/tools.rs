@@ -167,8 +167,16 @@ impl RunOut {
             text.lines()
                 .find_map(|l| l.strip_prefix(key)?.trim().parse().ok())
         };
+        let regions = text
+            .lines()
+            .filter_map(|l| {
+                let rest = l.strip_prefix("region ")?;
+                rest.split_once(':')?.1.trim().parse().ok()
+            })
+            .collect();
         let measure = (|| {
             Some(Measure {
+                regions,
                 instructions: value("instructions:")?,
                 flash: value("flash_bytes:")?,
                 ram_static: value("ram_static_bytes:")?,

@@ -36,7 +36,17 @@ impl DType {
         }
     }
 
-    /// The Rust primitive type name of one element.
+    /// Every element type, in declaration order.
+    pub const ALL: [DType; 6] = [
+        DType::I8,
+        DType::U8,
+        DType::I16,
+        DType::I32,
+        DType::I64,
+        DType::F32,
+    ];
+
+    /// The Rust primitive type name of one element, e.g. `i8`.
     pub fn rust_name(self) -> &'static str {
         match self {
             DType::I8 => "i8",

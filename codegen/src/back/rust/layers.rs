@@ -608,19 +608,27 @@ pub(crate) fn emit_layer(
         _ => false,
     });
     let rest = if reads_rest { quote!(rest) } else { quote!(_) };
+    // The observer hooks of `predict_observed` around the call (no code in plain `predict`).
+    let index = proc_macro2::Literal::usize_unsuffixed(layer.index);
+    let op = layer.op_name;
+    let variant = layer_output_variant(out_t.dtype);
     let call = match model.plan.locations[layer.output] {
         Location::Arena { buffer, .. } => {
             let region = region_ident(buffer);
             let field = pool_field(graph.tensors[buffer].dtype);
             quote! {
+                observer.before(#index, #op);
                 let (output, #rest) = rt::carve(&mut self.#field, #region);
                 #fn_name(#(#args,)* output);
+                observer.after(#index, #op, LayerOutput::#variant(output));
             }
         }
         Location::Output(k) => {
             let field = output_ident(k, graph.outputs.len());
             quote! {
+                observer.before(#index, #op);
                 #fn_name(#(#args,)* &mut self.#field);
+                observer.after(#index, #op, LayerOutput::#variant(&self.#field));
             }
         }
         other => {
@@ -630,4 +638,17 @@ pub(crate) fn emit_layer(
     };
     let call = quote!({ #call });
     EmittedLayer { function, call }
+}
+
+/// The `LayerOutput` variant for a tensor of `dtype`.
+pub(crate) fn layer_output_variant(dtype: DType) -> proc_macro2::Ident {
+    format_ident!("{}", layer_output_name(dtype))
+}
+
+/// `LayerOutput` variant names, by element type.
+pub(crate) fn layer_output_name(dtype: DType) -> String {
+    let rust = dtype.rust_name();
+    let mut name = rust.to_uppercase();
+    name.truncate(1);
+    name + &rust[1..]
 }

@@ -369,6 +369,13 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
             }
         })
         .collect();
+    let in_names: Vec<proc_macro2::Ident> = (0..n_in).map(|k| input_ident(k, n_in)).collect();
+    let layer_output_variants = DType::ALL.iter().map(|&dtype| {
+        let variant = layers::layer_output_variant(dtype);
+        let ty = rust_type(dtype);
+        let d = doc(&format!("A tensor of `{}`.", dtype.rust_name()));
+        quote!(#d #variant(&'a [#ty]),)
+    });
     let in_args: Vec<TokenStream> = (0..n_in)
         .map(|k| {
             let name = input_ident(k, n_in);
@@ -441,10 +448,47 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
 
             #predict_doc
             pub fn predict(&mut self, #(#in_args),*) -> #ret_ty {
+                self.predict_observed(#(#in_names,)* &mut NoObserver)
+            }
+
+            /// [`Model::predict`] with `observer` called before and after each layer that
+            /// runs (an aliased RESHAPE runs no code and is not reported): to time layers with
+            /// a cycle counter, or to look at each layer's output. Inlined, so plain `predict`
+            /// (whose observer does nothing) costs exactly what it would without the hooks.
+            #[inline(always)]
+            pub fn predict_observed<O: Observer>(&mut self, #(#in_args,)* observer: &mut O) -> #ret_ty {
                 #calls
                 #ret_val
             }
         }
+
+        /// Hooks around each layer, for [`Model::predict_observed`]. Both do nothing unless
+        /// overridden.
+        pub trait Observer {
+            /// Called before layer `index` (the operator's index in the model, as in the layer
+            /// table above) runs; `op` is its operator, e.g. `"CONV_2D"`.
+            #[inline(always)]
+            fn before(&mut self, index: usize, op: &'static str) {
+                let _ = (index, op);
+            }
+
+            /// Called after layer `index` ran, with the tensor it wrote.
+            #[inline(always)]
+            fn after(&mut self, index: usize, op: &'static str, output: LayerOutput<'_>) {
+                let _ = (index, op, output);
+            }
+        }
+
+        /// A layer's output as [`Observer::after`] sees it, by element type.
+        #[derive(Clone, Copy, Debug)]
+        pub enum LayerOutput<'a> {
+            #(#layer_output_variants)*
+        }
+
+        /// The observer of plain [`Model::predict`]: it does nothing.
+        pub struct NoObserver;
+
+        impl Observer for NoObserver {}
 
         impl Default for Model {
             fn default() -> Self {

@@ -1,0 +1,103 @@
+//! The figures kiln is measured against: TFLM + CMSIS-NN on the same QEMU boards
+//! (`<shared>/anchors/`): per model on the Cortex-M4 (mps2-an386, with per-layer counts), and
+//! per model on the Cortex-M0 (microbit) and RV32IMC (riscv32-virt).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+/// One anchor layer: operator index, op, geometry, MACs, instructions.
+#[derive(Clone, Debug)]
+pub struct AnchorLayer {
+    /// Operator index in the model.
+    pub index: usize,
+    /// Operator name.
+    pub op: String,
+    /// Geometry, e.g. `3x3 s1 m1 in[25, 5, 64]->out[25, 5, 64]`.
+    pub desc: String,
+    /// Instructions TFLM + CMSIS-NN executed in this layer.
+    pub instructions: u64,
+}
+
+/// The anchor files, parsed (missing files give no figures).
+#[derive(Default)]
+pub struct Anchors {
+    m4: Option<Value>,
+    m0_rv32: Option<Value>,
+}
+
+impl Anchors {
+    /// Reads `<shared>/anchors/*.json`.
+    pub fn load(shared: &Path) -> Anchors {
+        let read = |name: &str| {
+            std::fs::read_to_string(shared.join("anchors").join(name))
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+        };
+        Anchors {
+            m4: read("tflm-m4.json"),
+            m0_rv32: read("tflm-m0-rv32.json"),
+        }
+    }
+
+    /// TFLM's instructions for one inference of `model` on `board`: with CMSIS-NN where the
+    /// anchors have it (M4, M0), else the reference kernels (RV32IMC, where TFLM has no
+    /// optimized kernels). Returns (instructions, which kernels).
+    pub fn model(&self, model: &str, board: &str) -> Option<(u64, &'static str)> {
+        match board {
+            "mps2-an386" => {
+                let m = self
+                    .m4
+                    .as_ref()?
+                    .get("models")?
+                    .get(model)?
+                    .get("cmsis_nn")?;
+                Some((m.get("instr")?.as_u64()?, "CMSIS-NN"))
+            }
+            "microbit" | "riscv32-virt" => {
+                let core = if board == "microbit" {
+                    "cortex-m0"
+                } else {
+                    "rv32imc"
+                };
+                let runs = self.m0_rv32.as_ref()?.get("runs")?.as_array()?;
+                let find = |kernels: &str| {
+                    runs.iter().find(|r| {
+                        r.get("model").and_then(Value::as_str) == Some(model)
+                            && r.get("kernels").and_then(Value::as_str) == Some(kernels)
+                            && r.get("core")
+                                .and_then(Value::as_str)
+                                .is_some_and(|c| c.to_ascii_lowercase().starts_with(core))
+                    })
+                };
+                let (run, which) = match find("cmsis-nn") {
+                    Some(r) => (r, "CMSIS-NN"),
+                    None => (find("reference")?, "reference"),
+                };
+                Some((run.get("instructions_invoke")?.as_u64()?, which))
+            }
+            _ => None,
+        }
+    }
+
+    /// TFLM + CMSIS-NN's per-layer counts of `model` on the Cortex-M4.
+    pub fn m4_layers(&self, model: &str) -> Vec<AnchorLayer> {
+        let layers = self
+            .m4
+            .as_ref()
+            .and_then(|a| a.get("models")?.get(model)?.get("cmsis_nn")?.get("layers"))
+            .and_then(Value::as_array);
+        layers
+            .into_iter()
+            .flatten()
+            .filter_map(|l| {
+                Some(AnchorLayer {
+                    index: l.get("index")?.as_u64()? as usize,
+                    op: l.get("op")?.as_str()?.to_string(),
+                    desc: l.get("desc")?.as_str()?.to_string(),
+                    instructions: l.get("instr")?.as_u64()?,
+                })
+            })
+            .collect()
+    }
+}
