@@ -16,6 +16,8 @@ use crate::tune::Tuning;
 pub(crate) struct EmittedLayer {
     pub function: TokenStream,
     pub call: TokenStream,
+    /// The call with the observer's hooks around it, for `predict_observed`.
+    pub observed_call: TokenStream,
 }
 
 /// A runtime parameter struct as a Rust expression (`rt::Conv { .. }`): its `Debug` form is
@@ -586,8 +588,11 @@ pub(crate) fn emit_layer(
         text.push_str(&format!(" {} multiply-accumulates.", layer.macs));
     }
     let doc = doc(&text);
+    // Never inlined: one function per layer in the binary too (the kernel, with the layer's
+    // constants, is inlined into it), whichever of `predict` and `predict_observed` calls it.
     let function = quote! {
         #doc
+        #[inline(never)]
         fn #fn_name(#(#in_params,)* output: &mut [#out_ty]) {
             #body
         }
@@ -608,36 +613,47 @@ pub(crate) fn emit_layer(
         _ => false,
     });
     let rest = if reads_rest { quote!(rest) } else { quote!(_) };
-    // The observer hooks of `predict_observed` around the call (no code in plain `predict`).
-    let index = proc_macro2::Literal::usize_unsuffixed(layer.index);
-    let op = layer.op_name;
-    let variant = layer_output_variant(out_t.dtype);
-    let call = match model.plan.locations[layer.output] {
+    let (call, output_ref) = match model.plan.locations[layer.output] {
         Location::Arena { buffer, .. } => {
             let region = region_ident(buffer);
             let field = pool_field(graph.tensors[buffer].dtype);
-            quote! {
-                observer.before(#index, #op);
-                let (output, #rest) = rt::carve(&mut self.#field, #region);
-                #fn_name(#(#args,)* output);
-                observer.after(#index, #op, LayerOutput::#variant(output));
-            }
+            (
+                quote! {
+                    let (output, #rest) = rt::carve(&mut self.#field, #region);
+                    #fn_name(#(#args,)* output);
+                },
+                quote!(output),
+            )
         }
         Location::Output(k) => {
             let field = output_ident(k, graph.outputs.len());
-            quote! {
-                observer.before(#index, #op);
-                #fn_name(#(#args,)* &mut self.#field);
-                observer.after(#index, #op, LayerOutput::#variant(&self.#field));
-            }
+            (
+                quote! {
+                    #fn_name(#(#args,)* &mut self.#field);
+                },
+                quote!(&self.#field),
+            )
         }
         other => {
             let msg = format!("kiln bug: layer {} writes to {other:?}", layer.index);
-            quote!(compile_error!(#msg);)
+            (quote!(compile_error!(#msg);), quote!(&[]))
         }
     };
+    // The observer's hooks around the same call, for `predict_observed`.
+    let index = proc_macro2::Literal::usize_unsuffixed(layer.index);
+    let op = layer.op_name;
+    let variant = layer_output_variant(out_t.dtype);
+    let observed_call = quote!({
+        observer.before(#index, #op);
+        #call
+        observer.after(#index, #op, LayerOutput::#variant(#output_ref));
+    });
     let call = quote!({ #call });
-    EmittedLayer { function, call }
+    EmittedLayer {
+        function,
+        call,
+        observed_call,
+    }
 }
 
 /// The `LayerOutput` variant for a tensor of `dtype`.

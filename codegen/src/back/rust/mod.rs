@@ -342,6 +342,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
     // Each layer's statics, then its function.
     let mut layer_items = TokenStream::new();
     let mut calls = TokenStream::new();
+    let mut observed_calls = TokenStream::new();
     for (i, layer) in model.layers.iter().enumerate() {
         if !model.plan.runs[i] {
             continue; // an aliased RESHAPE: its output reuses its input's bytes
@@ -350,6 +351,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         layer_items.extend(statics.items.drain(..));
         layer_items.extend(emitted.function);
         calls.extend(emitted.call);
+        observed_calls.extend(emitted.observed_call);
     }
 
     // Output fields and the predict signature.
@@ -369,7 +371,6 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
             }
         })
         .collect();
-    let in_names: Vec<proc_macro2::Ident> = (0..n_in).map(|k| input_ident(k, n_in)).collect();
     let layer_output_variants = DType::ALL.iter().map(|&dtype| {
         let variant = layers::layer_output_variant(dtype);
         let ty = rust_type(dtype);
@@ -448,16 +449,17 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
 
             #predict_doc
             pub fn predict(&mut self, #(#in_args),*) -> #ret_ty {
-                self.predict_observed(#(#in_names,)* &mut NoObserver)
+                #calls
+                #ret_val
             }
 
             /// [`Model::predict`] with `observer` called before and after each layer that
             /// runs (an aliased RESHAPE runs no code and is not reported): to time layers with
-            /// a cycle counter, or to look at each layer's output. Inlined, so plain `predict`
-            /// (whose observer does nothing) costs exactly what it would without the hooks.
-            #[inline(always)]
-            pub fn predict_observed<O: Observer>(&mut self, #(#in_args,)* observer: &mut O) -> #ret_ty {
-                #calls
+            /// a cycle counter, or to look at each layer's output. The same layer functions;
+            /// plain `predict` has no hooks at all. (A `dyn` observer, not a generic one: a
+            /// generic method would change how the layer functions are inlined into `predict`.)
+            pub fn predict_observed(&mut self, #(#in_args,)* observer: &mut dyn Observer) -> #ret_ty {
+                #observed_calls
                 #ret_val
             }
         }
@@ -467,13 +469,11 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         pub trait Observer {
             /// Called before layer `index` (the operator's index in the model, as in the layer
             /// table above) runs; `op` is its operator, e.g. `"CONV_2D"`.
-            #[inline(always)]
             fn before(&mut self, index: usize, op: &'static str) {
                 let _ = (index, op);
             }
 
             /// Called after layer `index` ran, with the tensor it wrote.
-            #[inline(always)]
             fn after(&mut self, index: usize, op: &'static str, output: LayerOutput<'_>) {
                 let _ = (index, op, output);
             }
@@ -484,11 +484,6 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         pub enum LayerOutput<'a> {
             #(#layer_output_variants)*
         }
-
-        /// The observer of plain [`Model::predict`]: it does nothing.
-        pub struct NoObserver;
-
-        impl Observer for NoObserver {}
 
         impl Default for Model {
             fn default() -> Self {
