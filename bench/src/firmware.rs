@@ -413,7 +413,17 @@ mod tests {
         let kiln = fw(Variant::Kiln {
             path: Path::new("../../models/cortex-m4f/kws"),
             input_elem: "i8",
+            layers: false,
         });
+        let layered = fw(Variant::Kiln {
+            path: Path::new("../../models/cortex-m4f/kws"),
+            input_elem: "i8",
+            layers: true,
+        })
+        .main_rs();
+        // One region per layer, none around the whole inference.
+        assert!(layered.contains("model.predict_observed(input, &mut Regions)"));
+        assert!(!layered.contains("bench::region("));
         let peer = fw(Variant::Microflow {
             io: &io,
             model: Path::new("/m/kws/model.tflite"),
