@@ -27,6 +27,9 @@ impl DotProduct {
     }
 }
 
+/// Output pixels per block of the patch convolution ([`Tuning::conv_patch_row`]).
+pub const PATCH_PIXELS: usize = 4;
+
 /// The tuning of one model for one core (or for no particular core: portable code).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tuning {
@@ -60,6 +63,25 @@ impl Tuning {
     /// Tuned for `core` when there is one, else portable.
     pub fn for_optional_core(core: Option<&'static Core>) -> Tuning {
         core.map_or_else(Tuning::portable, Tuning::for_core)
+    }
+
+    /// When `layer` runs as the patch convolution (`rt::conv2d_patches`: patches widened once
+    /// into scratch, SMLAD over `PATCH_PIXELS` pixels per widened weight word), the length of
+    /// its filter rows in bytes (the patch, rounded up to a multiple of 4). Arm DSP cores, one
+    /// group.
+    pub fn conv_patch_row(&self, layer: &Layer) -> Option<usize> {
+        match (&layer.kernel, self.dot) {
+            (Kernel::Conv2d(p, _), DotProduct::Dsp) if p.shape.k_c == p.shape.in_c => {
+                Some((p.shape.k_h * p.shape.k_w * p.shape.k_c).div_ceil(4) * 4)
+            }
+            _ => None,
+        }
+    }
+
+    /// Scratch words `layer` needs (0 for most layers).
+    pub fn scratch_words(&self, layer: &Layer) -> usize {
+        self.conv_patch_row(layer)
+            .map_or(0, |row| PATCH_PIXELS * row / 2)
     }
 
     /// Whether `layer` is emitted as straight-line code (weights as immediates, zero weights

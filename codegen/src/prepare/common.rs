@@ -137,6 +137,8 @@ pub(crate) fn quantized_conv(
     let bias = bias(cx, 2, shape.out_c)?;
     let mult = per_channel_multipliers(cx, in_scale, &wq.scales, out_scale, shape.out_c)?;
     let (act_min, act_max) = cx.activation_range(activation, out_scale, out_zp)?;
+    let data = filter.1.data.clone().unwrap_or_default();
+    let w = weights(data, bias, mult, shape.out_c, -in_zp, channel_of);
     let params = rt::ConvFast {
         shape,
         input_zero_point: in_zp,
@@ -144,12 +146,9 @@ pub(crate) fn quantized_conv(
         per_channel: true,
         act_min,
         act_max,
+        fast_requant: w.fast_requant,
     };
-    let data = filter.1.data.clone().unwrap_or_default();
-    Ok((
-        params,
-        weights(data, bias, mult, shape.out_c, -in_zp, channel_of),
-    ))
+    Ok((params, w))
 }
 
 /// Builds the [`Weights`] of a layer. `channel_of(i)` is the output channel of filter byte
@@ -163,16 +162,34 @@ pub(crate) fn weights(
     channel_of: impl Fn(usize) -> usize,
 ) -> Weights {
     let mut folded_bias = bias.clone().unwrap_or_else(|| vec![0; channels]);
+    // Σ|w| per channel, for the accumulator bound below.
+    let mut abs_sum = vec![0i64; channels];
     for (i, &w) in filter.iter().enumerate() {
-        if let Some(b) = folded_bias.get_mut(channel_of(i)) {
+        let c = channel_of(i);
+        if let Some(b) = folded_bias.get_mut(c) {
             *b = b.wrapping_add((w as i8 as i32).wrapping_mul(input_offset));
         }
+        if let Some(a) = abs_sum.get_mut(c) {
+            *a += (w as i8 as i64).abs();
+        }
     }
+    // The largest accumulator any input can produce: from the folded bias with inputs in
+    // -128..=127, or (depthwise border pixels) from the plain bias with offset inputs up to 255.
+    let bound = (0..channels)
+        .map(|c| {
+            let folded = folded_bias[c] as i64;
+            let plain = bias.as_ref().map_or(0, |b| b[c]) as i64;
+            (folded.abs() + 128 * abs_sum[c]).max(plain.abs() + 255 * abs_sum[c])
+        })
+        .max()
+        .unwrap_or(0);
+    let fast_requant = bound < 1 << 30 && shifts.iter().all(|&s| s <= 0);
     Weights {
         filter,
         bias,
         folded_bias,
         multipliers,
         shifts,
+        fast_requant,
     }
 }

@@ -68,6 +68,9 @@ pub struct ConvFast {
     pub act_min: i32,
     /// Upper clamp bound (fused activation).
     pub act_max: i32,
+    /// Every shift is ≤ 0 and every accumulator stays below 2^30 in magnitude (checked at
+    /// compile time): requantize with [`requantize_small`].
+    pub fast_requant: bool,
 }
 
 /// Requantization constants and output of one block.
@@ -84,8 +87,12 @@ impl Store<'_> {
         let m = self.multiplier.get(q).copied().unwrap_or(0);
         let s = self.shift.get(q).copied().unwrap_or(0);
         if let Some(o) = output.get_mut(index) {
-            let v =
-                multiply_by_quantized_multiplier_fast(acc, m, s).wrapping_add(self.p.output_offset);
+            let scaled = if self.p.fast_requant {
+                requantize_small(acc, m, -s)
+            } else {
+                multiply_by_quantized_multiplier_fast(acc, m, s)
+            };
+            let v = scaled.wrapping_add(self.p.output_offset);
             *o = clamp_i8(v, self.p.act_min, self.p.act_max);
         }
     }
@@ -306,6 +313,190 @@ pub fn conv2d_fast<D: Dot>(
                 ox += if pair { 2 } else { 1 };
             }
         }
+    }
+}
+
+/// Fills `P` pixels' receptive fields ("patches") into a scratch buffer as SMLAD-ready i16
+/// pairs, word by word: for every 4 patch bytes `x0 x1 x2 x3`, the words `(x0, x2)` and
+/// `(x1, x3)`. Patches are interleaved by 4-byte group: group `j` of pixel `p` is at words
+/// `(j·P + p)·2` and `+1`, so one chunk of `2P` words holds group `j` of every pixel.
+struct PatchWriter<'a, const P: usize> {
+    words: &'a mut [u32],
+    /// The pixel being written.
+    pixel: usize,
+    /// Its next 4-byte group.
+    group: usize,
+    /// Bytes of the current group so far (little-endian), and how many.
+    stage: u32,
+    staged: u32,
+}
+
+impl<'a, const P: usize> PatchWriter<'a, P> {
+    /// Writes the staged group (zero-padded) and starts the next.
+    #[inline(always)]
+    fn flush(&mut self) {
+        let at = (self.group * P + self.pixel) * 2;
+        if let Some([e, o]) = self.words.get_mut(at..at + 2) {
+            *e = dsp::sxtb16(self.stage);
+            *o = dsp::sxtb16_ror8(self.stage);
+        }
+        self.group += 1;
+        self.stage = 0;
+        self.staged = 0;
+    }
+
+    /// Appends one byte.
+    #[inline(always)]
+    fn byte(&mut self, b: u8) {
+        self.stage |= (b as u32) << (8 * self.staged);
+        self.staged += 1;
+        if self.staged == 4 {
+            self.flush();
+        }
+    }
+
+    /// Appends a run of bytes, whole words at a time where the group is empty.
+    #[inline(always)]
+    fn run(&mut self, bytes: &[i8]) {
+        let mut rest = bytes;
+        while self.staged != 0 {
+            let Some((&b, tail)) = rest.split_first() else {
+                return;
+            };
+            self.byte(b as u8);
+            rest = tail;
+        }
+        let mut words = rest.chunks_exact(4);
+        for w in &mut words {
+            self.stage = u32::from_le_bytes([w[0] as u8, w[1] as u8, w[2] as u8, w[3] as u8]);
+            self.flush();
+        }
+        for &b in words.remainder() {
+            self.byte(b as u8);
+        }
+    }
+
+    /// Appends `n` copies of `b`.
+    #[inline(always)]
+    fn fill(&mut self, b: u8, n: usize) {
+        for _ in 0..n {
+            self.byte(b);
+        }
+    }
+
+    /// Pads the current pixel's patch to `groups` groups and moves to the next pixel.
+    #[inline(always)]
+    fn end_pixel(&mut self, groups: usize) {
+        if self.staged != 0 {
+            self.flush();
+        }
+        while self.group < groups {
+            self.flush();
+        }
+        self.pixel += 1;
+        self.group = 0;
+    }
+}
+
+/// Int8 CONV_2D (one group) and FULLY_CONNECTED for Arm DSP cores, bit-exact with TFLM's
+/// `ConvPerChannel`. Output pixels go `P` at a time: their patches (`k_h·k_w·in_c` bytes,
+/// padded taps at the input zero point, which the folded bias cancels) are widened once into
+/// `scratch` ([`PatchWriter`]); then each output channel's filter row (its bytes in patch
+/// order, zero-padded to `row_len`, a multiple of 4, at compile time) is widened one word at a
+/// time and multiplied into the `P` accumulators with two SMLADs per pixel. `scratch` holds
+/// `P · row_len / 2` words.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_patches<const P: usize>(
+    p: &ConvFast,
+    row_len: usize,
+    input: &[i8],
+    filter: &[u8],
+    folded_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    scratch: &mut [u32],
+    output: &mut [i8],
+) {
+    let s = &p.shape;
+    let writer = Store {
+        p,
+        multiplier,
+        shift,
+    };
+    let groups = row_len / 4;
+    let pixels = s.batches * s.out_h * s.out_w;
+    let zp = p.input_zero_point as i8 as u8;
+    let contiguous = s.dilation_w == 1 && s.k_c == s.in_c;
+    let mut first = 0;
+    while first < pixels {
+        let count = if first + P <= pixels {
+            P
+        } else {
+            pixels - first
+        };
+        // The patches of pixels first..first + count (missing pixels stay as they were: their
+        // results are not stored).
+        let mut patch = PatchWriter::<P> {
+            words: &mut *scratch,
+            pixel: 0,
+            group: 0,
+            stage: 0,
+            staged: 0,
+        };
+        for n in first..first + count {
+            let ox = n % s.out_w;
+            let oy = (n / s.out_w) % s.out_h;
+            let b = n / (s.out_w * s.out_h);
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            let x0 = window_start(ox, s.stride_w, s.pad_left);
+            let last = x0 + ((s.k_w - 1) * s.dilation_w) as isize;
+            let row_inside = x0 >= 0 && last < s.in_w as isize;
+            for ky in 0..s.k_h {
+                let iy = y0 + (ky * s.dilation_h) as isize;
+                if iy < 0 || iy >= s.in_h as isize {
+                    patch.fill(zp, s.k_w * s.k_c);
+                    continue;
+                }
+                let row = (b * s.in_h + iy as usize) * s.in_w;
+                if contiguous && row_inside {
+                    let at = (row + x0 as usize) * s.in_c;
+                    patch.run(input.get(at..at + s.k_w * s.in_c).unwrap_or(&[]));
+                    continue;
+                }
+                for kx in 0..s.k_w {
+                    let ix = x0 + (kx * s.dilation_w) as isize;
+                    if ix < 0 || ix >= s.in_w as isize {
+                        patch.fill(zp, s.k_c);
+                    } else {
+                        let at = (row + ix as usize) * s.in_c;
+                        patch.run(input.get(at..at + s.k_c).unwrap_or(&[]));
+                    }
+                }
+            }
+            patch.end_pixel(groups);
+        }
+        // Every output channel over the P patches.
+        let patches = scratch.get(..groups * 2 * P).unwrap_or(&[]);
+        for (oc, row) in filter
+            .chunks_exact(row_len.max(4))
+            .take(s.out_c)
+            .enumerate()
+        {
+            let bias = folded_bias.get(oc).copied().unwrap_or(0);
+            let mut acc = [bias; P];
+            for (w4, x) in row.chunks_exact(4).zip(patches.chunks_exact(2 * P)) {
+                let w = u32::from_le_bytes([w4[0], w4[1], w4[2], w4[3]]);
+                let (we, wo) = (dsp::sxtb16(w), dsp::sxtb16_ror8(w));
+                for (k, a) in acc.iter_mut().enumerate() {
+                    *a = dsp::smlad(x[2 * k + 1], wo, dsp::smlad(x[2 * k], we, *a));
+                }
+            }
+            for (k, &a) in acc.iter().enumerate().take(count) {
+                writer.put(output, (first + k) * s.out_c + oc, oc, a);
+            }
+        }
+        first += count;
     }
 }
 
@@ -643,6 +834,8 @@ mod tests {
                 per_channel: true,
                 act_min: -128,
                 act_max: 127,
+                // Shifts are -4..-11 and these small windows keep |acc| far below 2^30.
+                fast_requant: true,
             };
             let input = i8s(&mut rng, shape.batches * in_h * in_w * in_c);
             let input = &input[..shape.batches * in_h * in_w * in_c];
@@ -723,6 +916,51 @@ mod tests {
                 "case {case}: scalar, {shape:?}"
             );
             assert_eq!(&dsp[..n_out], &want[..n_out], "case {case}: dsp, {shape:?}");
+            if !depthwise && groups == 1 {
+                // The patch kernel: filter rows zero-padded to a multiple of 4.
+                let patch = k_h * k_w * k_c;
+                let row_len = patch.div_ceil(4) * 4;
+                let mut rows = [0u8; 4096];
+                for oc in 0..out_c {
+                    rows[oc * row_len..oc * row_len + patch]
+                        .copy_from_slice(&filter[oc * patch..(oc + 1) * patch]);
+                }
+                let rows = &rows[..out_c * row_len];
+                let mut patches = [0i8; 4096];
+                let mut scratch = [0u32; 4096];
+                conv2d_patches::<4>(
+                    &fast,
+                    row_len,
+                    input,
+                    rows,
+                    &folded[..out_c],
+                    m,
+                    sh,
+                    &mut scratch,
+                    &mut patches[..n_out],
+                );
+                assert_eq!(
+                    &patches[..n_out],
+                    &want[..n_out],
+                    "case {case}: patches, {shape:?}"
+                );
+                conv2d_patches::<3>(
+                    &fast,
+                    row_len,
+                    input,
+                    rows,
+                    &folded[..out_c],
+                    m,
+                    sh,
+                    &mut scratch,
+                    &mut patches[..n_out],
+                );
+                assert_eq!(
+                    &patches[..n_out],
+                    &want[..n_out],
+                    "case {case}: patches/3, {shape:?}"
+                );
+            }
         }
     }
 }

@@ -3,14 +3,14 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{doc, output_ident, pool_field, read_expr, region_ident, Statics};
+use super::{doc, lit, output_ident, pool_field, read_expr, region_ident, Statics};
 use crate::compiled::Compiled;
 use crate::ir::shape_str;
 use crate::ir::DType;
 use crate::layer::{FloatWeights, Kernel, Layer, Weights};
 use crate::plan::Location;
 use crate::runtime as rt;
-use crate::tune::Tuning;
+use crate::tune::{Tuning, PATCH_PIXELS};
 
 /// A layer's function and the statement in `predict` that calls it.
 pub(crate) struct EmittedLayer {
@@ -94,7 +94,7 @@ fn fc_shape(p: &rt::FullyConnected) -> rt::ConvShape {
 }
 
 /// The fast kernels' parameters for a FULLY_CONNECTED layer run as a 1×1 convolution.
-fn fc_as_conv(p: &rt::FullyConnected) -> rt::ConvFast {
+fn fc_as_conv(p: &rt::FullyConnected, w: &Weights) -> rt::ConvFast {
     rt::ConvFast {
         shape: fc_shape(p),
         input_zero_point: -p.input_offset,
@@ -102,6 +102,7 @@ fn fc_as_conv(p: &rt::FullyConnected) -> rt::ConvFast {
         per_channel: p.per_channel,
         act_min: p.act_min,
         act_max: p.act_max,
+        fast_requant: w.fast_requant,
     }
 }
 
@@ -308,8 +309,50 @@ pub(crate) fn emit_layer(
         quote!(#n: &[#ty])
     });
     let out_ty = format_ident!("{}", out_t.dtype.rust_name());
+    let uses_scratch = tuning.scratch_words(layer) > 0;
+    let scratch_param = if uses_scratch {
+        quote!(scratch: &mut [u32],)
+    } else {
+        quote!()
+    };
+    let scratch_arg = if uses_scratch {
+        quote!(&mut self.scratch,)
+    } else {
+        quote!()
+    };
 
     let body = match &layer.kernel {
+        Kernel::Conv2d(p, w) if tuning.conv_patch_row(layer).is_some() => {
+            let row_len = tuning.conv_patch_row(layer).unwrap_or(4);
+            let params = params_expr(p);
+            // Filter rows in patch order (OHWI), zero-padded to `row_len` bytes.
+            let patch = p.shape.k_h * p.shape.k_w * p.shape.k_c;
+            let mut rows = Vec::with_capacity(p.shape.out_c * row_len);
+            for row in w.filter.chunks(patch.max(1)).take(p.shape.out_c) {
+                rows.extend_from_slice(row);
+                rows.resize(rows.len() + row_len - row.len(), 0);
+            }
+            let filter = statics.bytes(
+                &format!("{prefix}_FILTER"),
+                &format!(
+                    "{what}: int8 weights, one row of {row_len} bytes per output channel \
+                     (the patch, zero-padded to a multiple of 4)."
+                ),
+                &rows,
+            );
+            let bias = statics.ints(
+                &format!("{prefix}_BIAS"),
+                &format!("{what}: bias + input offset × Σ weights, per output channel."),
+                "i32",
+                &w.folded_bias,
+            );
+            let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
+            let (pixels, row_len) = (lit(PATCH_PIXELS), lit(row_len));
+            quote! {
+                const PARAMS: rt::ConvFast = #params;
+                rt::conv2d_patches::<#pixels>(&PARAMS, #row_len, input, &#filter.0, &#bias, &#mult, &#shift, scratch, output);
+            }
+        }
         Kernel::Conv2d(p, w) => {
             let params = params_expr(p);
             let args = fast_weight_args(&prefix, w, statics, &what);
@@ -349,7 +392,7 @@ pub(crate) fn emit_layer(
         }
         Kernel::FullyConnected(p, w) if tuning.unrolls(layer) => {
             // Small layer: straight-line code, weights as immediates, zero weights skipped.
-            let params = params_expr(&fc_as_conv(p));
+            let params = params_expr(&fc_as_conv(p, w));
             let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
             let n = p.in_features;
             let channels = (0..p.out_features).map(|o| {
@@ -382,7 +425,7 @@ pub(crate) fn emit_layer(
         }
         Kernel::FullyConnected(p, w) if p.weights_offset == 0 => {
             // A 1×1 convolution over the rows.
-            let params = params_expr(&fc_as_conv(p));
+            let params = params_expr(&fc_as_conv(p, w));
             let args = fast_weight_args(&prefix, w, statics, &what);
             quote! {
                 const PARAMS: rt::ConvFast = #params;
@@ -593,7 +636,7 @@ pub(crate) fn emit_layer(
     let function = quote! {
         #doc
         #[inline(never)]
-        fn #fn_name(#(#in_params,)* output: &mut [#out_ty]) {
+        fn #fn_name(#(#in_params,)* #scratch_param output: &mut [#out_ty]) {
             #body
         }
     };
@@ -620,7 +663,7 @@ pub(crate) fn emit_layer(
             (
                 quote! {
                     let (output, #rest) = rt::carve(&mut self.#field, #region);
-                    #fn_name(#(#args,)* output);
+                    #fn_name(#(#args,)* #scratch_arg output);
                 },
                 quote!(output),
             )
@@ -629,7 +672,7 @@ pub(crate) fn emit_layer(
             let field = output_ident(k, graph.outputs.len());
             (
                 quote! {
-                    #fn_name(#(#args,)* &mut self.#field);
+                    #fn_name(#(#args,)* #scratch_arg &mut self.#field);
                 },
                 quote!(&self.#field),
             )

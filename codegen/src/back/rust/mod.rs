@@ -414,6 +414,24 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         pool_decls.push(quote!(#d #field: [#ty; #n],));
         pool_inits.push(quote!(#field: [#zero; #n],));
     }
+    // Kernel scratch (widened patches), shared by the layers that need it, one at a time.
+    let scratch_words = model
+        .layers
+        .iter()
+        .zip(&model.plan.runs)
+        .filter(|(_, &runs)| runs)
+        .map(|(l, _)| tuning.scratch_words(l))
+        .max()
+        .unwrap_or(0);
+    if scratch_words > 0 {
+        let n = lit(scratch_words);
+        let d = doc(&format!(
+            "Kernel scratch: {} bytes of widened input patches for the convolutions.",
+            scratch_words * 4
+        ));
+        pool_decls.push(quote!(#d scratch: [u32; #n],));
+        pool_inits.push(quote!(scratch: [0; #n],));
+    }
     let aligned = if statics.uses_aligned {
         quote! {
             /// Wrapper that aligns constant data to 4 bytes.

@@ -79,7 +79,7 @@ fn closure(sources: &[syn::Item], file: &syn::File) -> Vec<syn::Item> {
         let before = mentioned.len();
         let mut changed = false;
         for (item, t) in sources.iter().zip(taken.iter_mut()) {
-            changed |= take(item, t, &sources_names(item), &mut mentioned);
+            changed |= take(item, t, &mut mentioned);
         }
         if !changed && mentioned.len() == before {
             break;
@@ -173,34 +173,32 @@ impl Taken {
     }
 }
 
-/// Names an item defines itself (its own name, its methods): not mentions of other items.
-fn sources_names(item: &syn::Item) -> BTreeSet<String> {
-    let mut names: BTreeSet<String> = item_name(item).into_iter().collect();
-    match item {
-        syn::Item::Impl(i) => names.extend(i.items.iter().filter_map(|m| match m {
-            syn::ImplItem::Fn(f) => Some(f.sig.ident.to_string()),
-            _ => None,
-        })),
-        syn::Item::Trait(t) => names.extend(t.items.iter().filter_map(|m| match m {
-            syn::TraitItem::Fn(f) => Some(f.sig.ident.to_string()),
-            _ => None,
-        })),
-        _ => {}
+/// What a function mentions: its generics, parameter and return types and body, but not its
+/// own name (a method named like a free function must not pull that function in).
+fn fn_mentions(sig: &syn::Signature, body: Option<&syn::Block>) -> TokenStream {
+    let (generics, inputs, output) = (&sig.generics, &sig.inputs, &sig.output);
+    let where_clause = &sig.generics.where_clause;
+    let mut t = quote::quote!(#generics #inputs #output #where_clause);
+    if let Some(b) = body {
+        t.extend(b.to_token_stream());
     }
-    names
+    t
+}
+
+/// What an item mentions (for functions, without their own names).
+fn item_mentions(item: &syn::Item) -> TokenStream {
+    match item {
+        syn::Item::Fn(f) => fn_mentions(&f.sig, Some(&f.block)),
+        other => other.to_token_stream(),
+    }
 }
 
 /// Takes what `mentioned` asks of `item`; adds what the taken parts mention. Returns whether
 /// anything new was taken.
-fn take(
-    item: &syn::Item,
-    t: &mut Taken,
-    own: &BTreeSet<String>,
-    mentioned: &mut BTreeSet<String>,
-) -> bool {
+fn take(item: &syn::Item, t: &mut Taken, mentioned: &mut BTreeSet<String>) -> bool {
     let mut changed = false;
     let mention = |tokens: TokenStream, mentioned: &mut BTreeSet<String>| {
-        mentioned.extend(idents(&tokens).into_iter().filter(|i| !own.contains(i)));
+        mentioned.extend(idents(&tokens));
     };
     match item {
         syn::Item::Impl(i) => {
@@ -232,7 +230,9 @@ fn take(
                 // called somewhere.
                 if mentioned.contains(&name) && t.members.insert(name) {
                     changed = true;
-                    mention(m.to_token_stream(), mentioned);
+                    if let syn::ImplItem::Fn(f) = m {
+                        mention(fn_mentions(&f.sig, Some(&f.block)), mentioned);
+                    }
                 }
             }
         }
@@ -250,7 +250,7 @@ fn take(
                     let name = f.sig.ident.to_string();
                     if mentioned.contains(&name) && t.members.insert(name) {
                         changed = true;
-                        mention(m.to_token_stream(), mentioned);
+                        mention(fn_mentions(&f.sig, f.default.as_ref()), mentioned);
                     }
                 }
             }
@@ -266,7 +266,7 @@ fn take(
                 if mentioned.contains(&name) && t.members.insert(name) {
                     t.whole = true;
                     changed = true;
-                    mention(inner.to_token_stream(), mentioned);
+                    mention(item_mentions(inner), mentioned);
                 }
             }
         }
@@ -274,7 +274,7 @@ fn take(
             if !t.whole && item_name(other).is_some_and(|n| mentioned.contains(&n)) {
                 t.whole = true;
                 changed = true;
-                mention(other.to_token_stream(), mentioned);
+                mention(item_mentions(other), mentioned);
             }
         }
     }
