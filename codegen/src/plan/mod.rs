@@ -148,7 +148,8 @@ pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
         if !POOL_TYPES.contains(&tensor.dtype) {
             return Err(PlanError(format!(
                 "intermediate tensor {t} '{}' is {}; kiln's arena holds int8 and float32 tensors only",
-                tensor.name, tensor.dtype
+                crate::names::shown(&tensor.name),
+                tensor.dtype
             )));
         }
     }

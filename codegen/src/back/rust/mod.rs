@@ -257,7 +257,7 @@ fn io_items(prefix: &str, k: usize, count: usize, t: &Tensor) -> TokenStream {
     let dims = t.shape.iter().map(|&d| lit(d));
     let doc_ty = doc(&format!(
         "The {prefix} tensor `{}`: {}, row-major.",
-        t.name,
+        crate::names::shown(&t.name),
         shape_str(t)
     ));
     let doc_shape = doc(&format!("Shape of the {prefix} tensor."));
@@ -314,7 +314,7 @@ fn region_items(model: &Compiled) -> TokenStream {
         let text = format!(
             "Tensor {} `{}` ({}) in `{field}`: written by layer {}, last read by layer {}.",
             b.tensor,
-            t.name,
+            crate::names::shown(&t.name),
             shape_str(t),
             model.layers[b.first].index,
             model.layers[b.last].index
@@ -548,7 +548,7 @@ fn header_doc(model: &Compiled, opts: &EmitOptions) -> String {
          ## Memory\n\n\
          Arena {} bytes + output {} bytes inside `Model`; {} bytes of weights in flash;\n\
          {} multiply-accumulates per inference.",
-        opts.source_name,
+        crate::names::shown(&opts.source_name),
         env!("CARGO_PKG_VERSION"),
         opts.target
             .as_deref()
@@ -596,7 +596,11 @@ pub(crate) fn read_expr(
         Location::Const | Location::Unused => {
             let tensor = &graph.tensors[t];
             let name = format!("L{layer:02}_CONST_T{t}");
-            let doc = format!("Constant operand `{}` {}.", tensor.name, shape_str(tensor));
+            let doc = format!(
+                "Constant operand `{}` {}.",
+                crate::names::shown(&tensor.name),
+                shape_str(tensor)
+            );
             let ident = match tensor.dtype {
                 DType::F32 => statics.floats(&name, &doc, &tensor.data_f32()),
                 _ => statics.ints(&name, &doc, "i8", &tensor.data_i8()),
