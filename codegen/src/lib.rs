@@ -6,6 +6,7 @@
 //! [`generate_crate`] all of them. The CLI and the proc macro are thin shells over these.
 
 pub mod back;
+pub mod exercise;
 pub mod fit;
 pub mod front;
 pub mod inspect;
