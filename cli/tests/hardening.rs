@@ -212,7 +212,10 @@ fn hostile_tensor_names_cannot_split_or_colour_the_output() {
     let bad = dir.join("bad.tflite");
     std::fs::write(&bad, serialize(&m)).unwrap();
     let out = build(bad.to_str().unwrap(), &dir.join("crate"), &[]);
-    let line = expect_error(&out, &["before any operator writes it", "\\nerror: fake\\u{1b}"]);
+    let line = expect_error(
+        &out,
+        &["before any operator writes it", "\\nerror: fake\\u{1b}"],
+    );
     assert!(!line.contains('\u{1b}'));
 
     // inspect prints the names escaped, and its tables keep their columns.
