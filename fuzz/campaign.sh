@@ -2,13 +2,12 @@
 # The documented fuzz campaign (fuzz/README.md): each target from the committed seeds, with
 # AddressSanitizer (cargo fuzz's default), logs in $LOGS. Usage:
 #   bash fuzz/campaign.sh [READER_RUNS] [PIPELINE_SECONDS] [TARGETS_SECONDS]
-# The reader and the portable pipeline run side by side (one core each), then the
-# target-tuned pipeline.
+# The reader runs on one core; the portable pipeline, then the target-tuned one, on the other.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"   # fuzz/
 READER_RUNS="${1:-10000000}"
-PIPELINE_SECONDS="${2:-1500}"
-TARGETS_SECONDS="${3:-900}"
+PIPELINE_SECONDS="${2:-900}"
+TARGETS_SECONDS="${3:-420}"
 LOGS="${LOGS:-/tmp/kiln-fuzz-logs}"
 mkdir -p "$LOGS"
 cargo +nightly fuzz build
@@ -21,8 +20,8 @@ run() {  # target, libFuzzer options...
 run tflite_reader -runs="$READER_RUNS" &
 reader=$!
 run pipeline -max_total_time="$PIPELINE_SECONDS"
-wait "$reader"
 run pipeline_targets -max_total_time="$TARGETS_SECONDS"
+wait "$reader"
 for target in tflite_reader pipeline pipeline_targets; do
   echo "== $target"
   grep -E '^#[0-9]+\s+DONE|^Done|stat::number_of_executed_units|stat::peak_rss_mb' "$LOGS/$target.log"
