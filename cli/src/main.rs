@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use kiln_codegen::Compiled;
 
+mod write;
+
 /// kiln: ahead-of-time compiler from quantized TFLite models to no_std Rust.
 #[derive(Parser)]
 #[command(version, about)]
@@ -64,8 +66,19 @@ fn build(
     name: Option<String>,
     target: Option<&str>,
 ) -> Result<String, String> {
+    // The options first: a bad option is reported as the option's fault, whatever the model.
+    let name = match name {
+        Some(name) => {
+            kiln_codegen::check_name(&name).map_err(|e| format!("--name: {e}"))?;
+            name
+        }
+        None => kiln_codegen::default_name(model),
+    };
+    if let Some(target) = target {
+        kiln_codegen::lookup_target(target).map_err(|e| format!("--target: {e}"))?;
+    }
+    write::check_out(out)?;
     let bytes = read_model(model)?;
-    let name = name.unwrap_or_else(|| kiln_codegen::default_name(model));
     let source_name = model
         .file_name()
         .and_then(|s| s.to_str())
@@ -75,26 +88,7 @@ fn build(
             kiln_codegen::Error::BadName(_) => format!("--name: {e}"),
             e => format!("{}: {e}", model.display()),
         })?;
-    // Weights from an earlier build of another model would linger in data/.
-    let data = out.join("data");
-    if let Ok(entries) = std::fs::read_dir(&data) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "bin") {
-                std::fs::remove_file(&path)
-                    .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
-            }
-        }
-    }
-    for (rel, contents) in &krate.files {
-        let path = out.join(rel);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-        std::fs::write(&path, contents)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
+    write::write_crate(out, &krate.files)?;
     let compiled = &krate.compiled;
     Ok(format!(
         "wrote crate `{name}` to {}: {} layers, {} MACs, weights {} bytes, arena {} bytes\n",

@@ -69,7 +69,7 @@ impl Compiled {
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {}..={} |\n",
                 b.tensor,
-                self.graph.tensors[b.tensor].name,
+                crate::names::shown(&self.graph.tensors[b.tensor].name),
                 b.offset,
                 b.bytes,
                 self.layers[b.first].index,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 const RANKS: &[(&str, u32)] = &[
     ("runtime", 0),
     ("ir", 0),
+    ("names", 0),
     ("layer", 1),
     ("front", 2),
     ("prepare", 3),
@@ -15,6 +16,7 @@ const RANKS: &[(&str, u32)] = &[
     ("compiled", 5),
     ("tune", 6),
     ("fit", 7),
+    ("limits", 7),
     ("back", 8),
     ("inspect", 8),
 ];

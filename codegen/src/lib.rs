@@ -7,6 +7,7 @@
 
 pub mod back;
 pub mod compiled;
+pub mod exercise;
 pub mod fit;
 pub mod front;
 pub mod inspect;
@@ -14,6 +15,8 @@ pub mod ir;
 pub mod layer;
 #[cfg(test)]
 mod layering_tests;
+pub mod limits;
+pub mod names;
 pub mod plan;
 pub mod prepare;
 pub mod runtime;
@@ -44,6 +47,8 @@ pub enum Error {
     UnknownTarget(String),
     /// The model does not fit the target board.
     Fit(fit::FitError),
+    /// A size the target's pointer width cannot express.
+    Size(limits::SizeError),
 }
 
 impl fmt::Display for Error {
@@ -53,15 +58,21 @@ impl fmt::Display for Error {
             Error::Validate(e) => write!(f, "invalid model: {e}"),
             Error::Plan(e) => write!(f, "cannot plan memory: {e}"),
             Error::Emit(e) => write!(f, "cannot emit code: {e}"),
+            Error::BadName(name) if names::is_reserved(name) => write!(
+                f,
+                "{name:?} is not a valid crate or module name: it is a Rust keyword or a built-in crate's name"
+            ),
             Error::BadName(name) => write!(
                 f,
                 "{name:?} is not a valid crate or module name (use ASCII letters, digits and '_', starting with a letter or '_')"
             ),
             Error::UnknownTarget(name) => write!(
                 f,
-                "unknown target '{name}' (boards and cores: {})",
+                "unknown target '{}' (boards and cores: {})",
+                names::shown(name),
                 kiln_targets::names().join(", ")
             ),
+            Error::Size(e) => write!(f, "{e}"),
             Error::Fit(e) => write!(f, "{e}"),
         }
     }
@@ -127,27 +138,36 @@ pub struct EmittedSource {
 /// Data files of a generated crate: (file name under `data/`, bytes).
 pub type DataFiles = Vec<(String, Vec<u8>)>;
 
-/// Accepts names that are both a Cargo package name and a Rust identifier: ASCII letters,
-/// digits and `_`, starting with a letter or `_` (and not a lone `_`).
-fn check_name(name: &str) -> Result<(), Error> {
-    let ok = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name != "_";
-    if ok {
+/// Accepts names that are both a Cargo package name and a Rust identifier (see
+/// [`names::is_valid_crate_name`]: no keywords, no built-in crate names).
+pub fn check_name(name: &str) -> Result<(), Error> {
+    if names::is_valid_crate_name(name) {
         Ok(())
     } else {
         Err(Error::BadName(name.to_string()))
     }
 }
 
+/// Resolves a board or core name (before any model is read: a bad option is the option's
+/// fault).
+pub fn lookup_target(name: &str) -> Result<kiln_targets::Target, Error> {
+    kiln_targets::lookup(name).ok_or_else(|| Error::UnknownTarget(name.to_string()))
+}
+
 /// Resolves a board or core name; for a board, checks that `model` fits it.
 pub fn check_target(model: &Compiled, name: &str) -> Result<kiln_targets::Target, Error> {
-    let target =
-        kiln_targets::lookup(name).ok_or_else(|| Error::UnknownTarget(name.to_string()))?;
+    let target = lookup_target(name)?;
     if let kiln_targets::Target::Board(board) = target {
         fit::check(model, board).map_err(Error::Fit)?;
     }
     Ok(target)
+}
+
+/// Checks every size the generated code holds against the pointer width of `target`'s core
+/// (or [`limits::DEFAULT_POINTER_WIDTH`] without a target).
+fn check_sizes(model: &Compiled, target: Option<kiln_targets::Target>) -> Result<(), Error> {
+    let bits = target.map_or(limits::DEFAULT_POINTER_WIDTH, |t| t.core().pointer_width);
+    limits::check(model, bits).map_err(Error::Size)
 }
 
 /// Compiles `tflite` into `pub mod NAME { .. }` tokens with weights as byte strings and the
@@ -162,8 +182,10 @@ pub fn generate_module(
 ) -> Result<proc_macro2::TokenStream, Error> {
     check_name(name)?;
     let ident: syn::Ident = syn::parse_str(name).map_err(|_| Error::BadName(name.to_string()))?;
+    target.map(lookup_target).transpose()?;
     let compiled = compile(tflite)?;
     let target = target.map(|t| check_target(&compiled, t)).transpose()?;
+    check_sizes(&compiled, target)?;
     let opts = EmitOptions {
         weights: WeightStorage::Inline,
         source_name: source_name.to_string(),
@@ -174,7 +196,9 @@ pub fn generate_module(
 }
 
 /// The default crate/module name for a model file: its stem (or, for `model.tflite`, its
-/// folder's name), lowercased, with `_` for anything not ASCII alphanumeric.
+/// folder's name), lowercased, with `_` for anything not ASCII alphanumeric, and prefixed
+/// with `model_` when it would not start with a letter or would be a keyword (`fn.tflite` →
+/// `model_fn`).
 pub fn default_name(path: &std::path::Path) -> String {
     let mut stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
     if stem == "model" {
@@ -196,7 +220,7 @@ pub fn default_name(path: &std::path::Path) -> String {
             }
         })
         .collect();
-    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) || names::is_reserved(&name) {
         name.insert_str(0, "model_");
     }
     name
@@ -230,8 +254,10 @@ pub fn build_crate(
     target: Option<&str>,
 ) -> Result<GeneratedCrate, Error> {
     check_name(name)?;
+    target.map(lookup_target).transpose()?;
     let compiled = compile(tflite)?;
     let target = target.map(|t| check_target(&compiled, t)).transpose()?;
+    check_sizes(&compiled, target)?;
     let opts = EmitOptions {
         weights: WeightStorage::Files,
         source_name: source_name.to_string(),
@@ -242,9 +268,12 @@ pub fn build_crate(
         runtime,
         data_files: data,
     } = compiled.emit_source(&opts)?;
+    // The file name is shown like a model-derived name, then escaped for a TOML string.
+    let source_name = names::shown(source_name);
+    let toml_source = source_name.replace('\\', "\\\\").replace('"', "\\\"");
     let cargo_toml = format!(
         "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
-         description = \"Inference for {source_name}, generated by kiln\"\npublish = false\n\n[dependencies]\n"
+         description = \"Inference for {toml_source}, generated by kiln\"\npublish = false\n\n[dependencies]\n"
     );
     let tuned = match &opts.target {
         Some(t) => format!(" for `{}`", t.name()),

@@ -86,6 +86,15 @@ pub fn include_model(input: TokenStream) -> TokenStream {
 }
 
 fn expand(args: &Args) -> syn::Result<proc_macro2::TokenStream> {
+    // The options first, each error on its own token: a bad option is not the model's fault.
+    if let Some(ident) = &args.name {
+        kiln_codegen::check_name(&ident.to_string())
+            .map_err(|e| syn::Error::new(ident.span(), format!("`name`: {e}")))?;
+    }
+    if let Some(target) = &args.target {
+        kiln_codegen::lookup_target(&target.value())
+            .map_err(|e| syn::Error::new(target.span(), format!("`target`: {e}")))?;
+    }
     let span = args.path.span();
     let err = |msg: String| syn::Error::new(span, msg);
     let rel = PathBuf::from(args.path.value());

@@ -17,7 +17,8 @@
 //!
 //! - `data/*`: copies of the committed `ui/data/*` (a text file, random bytes);
 //! - `fixtures/<name>/model.tflite`: copies of the fixtures the tests include;
-//! - `generated/*.tflite`: models built here with `kiln_fixtures` (truncated, invalid).
+//! - `generated/*.tflite`: models built here with `kiln_fixtures` (truncated, invalid);
+//! - `keyword/fn.tflite`: a copy of tiny_kws whose stem is a Rust keyword.
 //!
 //! `include_bytes!` in the UI tests (the goldens) is relative to the source file, which trybuild
 //! compiles in place, so those paths point into the repository directly.
@@ -99,6 +100,10 @@ fn stage(dir: &Path) {
             .join("model.tflite");
         write(&format!("fixtures/{name}/model.tflite"), &read(&model));
     }
+
+    // A model whose file stem is a keyword (`pass_keyword_stem.rs`).
+    let kws = manifest_dir.join("../fixtures/models/tiny_kws/model.tflite");
+    write("keyword/fn.tflite", &read(&kws));
 
     let (good, bad) = softmax_models();
     // The unmodified model must compile, or the validation test would test nothing else.

@@ -38,6 +38,8 @@ pub struct Core {
     pub rust_target: &'static str,
     /// LLVM `-C target-cpu`.
     pub target_cpu: &'static str,
+    /// Pointer width in bits (`usize`): generated sizes are checked against it.
+    pub pointer_width: u32,
     /// Arm DSP extension (SMLAD, SXTB16, QADD…).
     pub dsp: bool,
     /// Floating-point unit.
@@ -83,6 +85,7 @@ pub const CORTEX_M0PLUS: Core = Core {
     aliases: &["cortex-m0", "m0", "m0+"],
     rust_target: "thumbv6m-none-eabi",
     target_cpu: "cortex-m0plus",
+    pointer_width: 32,
     dsp: false,
     fpu: Fpu::None,
     hw_divide: false,
@@ -100,6 +103,7 @@ pub const CORTEX_M3: Core = Core {
     aliases: &["m3"],
     rust_target: "thumbv7m-none-eabi",
     target_cpu: "cortex-m3",
+    pointer_width: 32,
     dsp: false,
     fpu: Fpu::None,
     hw_divide: true,
@@ -117,6 +121,7 @@ pub const CORTEX_M4F: Core = Core {
     aliases: &["cortex-m4", "m4", "m4f"],
     rust_target: "thumbv7em-none-eabihf",
     target_cpu: "cortex-m4",
+    pointer_width: 32,
     dsp: true,
     fpu: Fpu::Single,
     hw_divide: true,
@@ -134,6 +139,7 @@ pub const CORTEX_M7: Core = Core {
     aliases: &["m7"],
     rust_target: "thumbv7em-none-eabihf",
     target_cpu: "cortex-m7",
+    pointer_width: 32,
     dsp: true,
     fpu: Fpu::Double,
     hw_divide: true,
@@ -151,6 +157,7 @@ pub const CORTEX_M33: Core = Core {
     aliases: &["m33"],
     rust_target: "thumbv8m.main-none-eabihf",
     target_cpu: "cortex-m33",
+    pointer_width: 32,
     dsp: true,
     fpu: Fpu::Single,
     hw_divide: true,
@@ -168,6 +175,7 @@ pub const RISCV32IMC: Core = Core {
     aliases: &["rv32imc", "esp32c3-core"],
     rust_target: "riscv32imc-unknown-none-elf",
     target_cpu: "generic-rv32",
+    pointer_width: 32,
     dsp: false,
     fpu: Fpu::None,
     hw_divide: true,
@@ -313,6 +321,14 @@ mod tests {
         assert_eq!(all.len(), n, "duplicate target name");
         for c in CORES {
             assert_eq!(c.dsp, c.kernels == KernelStyle::ArmDsp, "{}", c.name);
+            // The pointer width agrees with the Rust target triple.
+            let bits = if c.rust_target.starts_with("thumb") || c.rust_target.starts_with("riscv32")
+            {
+                32
+            } else {
+                64
+            };
+            assert_eq!(c.pointer_width, bits, "{}", c.name);
         }
         for b in BOARDS {
             assert!(b.flash_bytes > 0 && b.ram_bytes > 0, "{}", b.name);

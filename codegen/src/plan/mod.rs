@@ -104,6 +104,9 @@ pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
         }
     }
     for (k, &t) in graph.inputs.iter().enumerate() {
+        if let Location::Input(first) = locations[t] {
+            return Err(duplicate_input(graph, t, first, k));
+        }
         locations[t] = Location::Input(k);
     }
     for (k, &t) in graph.outputs.iter().enumerate() {
@@ -112,7 +115,11 @@ pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
                 "tensor {t} is both a graph input and a graph output"
             )));
         }
-        locations[t] = Location::Output(k);
+        // A tensor listed twice among the outputs lives in its first output field; the
+        // back-end returns that field for every later listing.
+        if !matches!(locations[t], Location::Output(_)) {
+            locations[t] = Location::Output(k);
+        }
     }
     // Storage root of each tensor: itself, or the root of a RESHAPE's input when aliased.
     let mut root: Vec<TensorId> = (0..n).collect();
@@ -148,7 +155,8 @@ pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
         if !POOL_TYPES.contains(&tensor.dtype) {
             return Err(PlanError(format!(
                 "intermediate tensor {t} '{}' is {}; kiln's arena holds int8 and float32 tensors only",
-                tensor.name, tensor.dtype
+                crate::names::shown(&tensor.name),
+                tensor.dtype
             )));
         }
     }
@@ -200,6 +208,22 @@ pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
         pools,
         runs,
     })
+}
+
+/// The error for tensor `t` listed as graph input `first` and again as graph input `k`. Each
+/// input is its own `predict` argument, so two arguments would name one tensor; kiln rejects
+/// that rather than silently reading one of them.
+fn duplicate_input(graph: &Graph, t: TensorId, first: usize, k: usize) -> PlanError {
+    let name = &graph.tensors[t].name;
+    let tensor = if name.is_empty() {
+        format!("tensor {t}")
+    } else {
+        format!("tensor {t} '{}'", crate::names::shown(name))
+    };
+    PlanError(format!(
+        "graph inputs {first} and {k} are the same {tensor}; kiln needs each graph input to be \
+         a distinct tensor (list it once)"
+    ))
 }
 
 /// First-fit placement of `tensors` (sorted largest first) from byte `base` on, never

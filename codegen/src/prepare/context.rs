@@ -32,7 +32,7 @@ impl<'g> OpCx<'g> {
         if name.is_empty() {
             format!("tensor {t}")
         } else {
-            format!("tensor {t} '{name}'")
+            format!("tensor {t} '{}'", crate::names::shown(name))
         }
     }
 

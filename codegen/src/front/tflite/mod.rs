@@ -260,7 +260,8 @@ impl fmt::Display for ReadError {
                 sorted.sort_unstable();
                 write!(
                     f,
-                    "operator {index} is {name}, which kiln does not support yet (supported: {})",
+                    "operator {index} is {}, which kiln does not support yet (supported: {})",
+                    crate::names::shown(name),
                     sorted.join(", ")
                 )
             }
@@ -303,21 +304,19 @@ impl fmt::Display for ReadError {
             } => write!(
                 f,
                 "tensor {tensor} '{name}' has type {type_name}, which kiln does not support \
-                 (supported: FLOAT32, INT32, UINT8, INT64, INT16, INT8)"
-            ),
+                 (supported: FLOAT32, INT32, UINT8, INT64, INT16, INT8)", name = crate::names::shown(name)),
             ReadError::UnsupportedTensor {
                 tensor,
                 name,
                 feature,
             } => write!(
                 f,
-                "tensor {tensor} '{name}' uses {feature}, which kiln does not support"
-            ),
+                "tensor {tensor} '{name}' uses {feature}, which kiln does not support", name = crate::names::shown(name)),
             ReadError::InvalidShape {
                 tensor,
                 name,
                 reason,
-            } => write!(f, "tensor {tensor} '{name}' has an invalid shape: {reason}"),
+            } => write!(f, "tensor {tensor} '{name}' has an invalid shape: {reason}", name = crate::names::shown(name)),
             ReadError::BufferIndexOutOfRange {
                 tensor,
                 name,
@@ -326,8 +325,7 @@ impl fmt::Display for ReadError {
             } => write!(
                 f,
                 "tensor {tensor} '{name}' refers to buffer {buffer}, but the model has only \
-                 {count} buffers"
-            ),
+                 {count} buffers", name = crate::names::shown(name)),
             ReadError::BufferOutOfBounds {
                 buffer,
                 offset,
@@ -350,8 +348,7 @@ impl fmt::Display for ReadError {
                 f,
                 "tensor {tensor} '{name}' needs {expected} bytes for shape {} {dtype} but its \
                  buffer {buffer} has {actual}",
-                shape_str(shape)
-            ),
+                shape_str(shape), name = crate::names::shown(name)),
             ReadError::TooMuchConstantData {
                 tensor,
                 name,
@@ -359,16 +356,14 @@ impl fmt::Display for ReadError {
             } => write!(
                 f,
                 "tensor {tensor} '{name}' brings the constant data to more than {limit} bytes \
-                 ({MAX_DATA_AMPLIFICATION}x the file size; are many tensors sharing a buffer?)"
-            ),
+                 ({MAX_DATA_AMPLIFICATION}x the file size; are many tensors sharing a buffer?)", name = crate::names::shown(name)),
             ReadError::InvalidQuantization {
                 tensor,
                 name,
                 reason,
             } => write!(
                 f,
-                "tensor {tensor} '{name}' has invalid quantization: {reason}"
-            ),
+                "tensor {tensor} '{name}' has invalid quantization: {reason}", name = crate::names::shown(name)),
         }
     }
 }
