@@ -78,6 +78,16 @@ impl Tuning {
         }
     }
 
+    /// Whether a DEPTHWISE_CONV_2D runs as `rt::depthwise_conv2d_wide` (weights widened to
+    /// i16 pairs at compile time, twice the flash of its filter): Arm DSP cores, depth
+    /// multiplier 1.
+    pub fn depthwise_wide(&self, layer: &Layer) -> bool {
+        matches!(
+            (&layer.kernel, self.dot),
+            (Kernel::DepthwiseConv2d(p, _), DotProduct::Dsp) if p.shape.depth_multiplier == 1
+        )
+    }
+
     /// Scratch words `layer` needs (0 for most layers).
     pub fn scratch_words(&self, layer: &Layer) -> usize {
         self.conv_patch_row(layer)

@@ -634,10 +634,172 @@ pub fn depthwise_conv2d_fast<D: Dot>(
     }
 }
 
+/// The output positions `lo..hi` along one axis whose window lies wholly inside the input.
+#[inline(always)]
+pub fn interior(out: usize, stride: usize, pad: usize, span: usize, size: usize) -> (usize, usize) {
+    let lo = pad.div_ceil(stride.max(1));
+    let hi = if size + pad >= span {
+        ((size + pad - span) / stride.max(1) + 1).min(out)
+    } else {
+        0
+    };
+    (lo.min(hi), hi)
+}
+
+/// Int8 DEPTHWISE_CONV_2D with depth multiplier 1 for Arm DSP cores, bit-exact with TFLM's
+/// `DepthwiseConvPerChannel`. Channels go four at a time; the weights come widened at compile
+/// time (`wide`: per tap, per group of four channels, the words `(w0, w2)` and `(w1, w3)` as
+/// i16 pairs; channels padded to a multiple of 4 with zero weights), so each tap costs one
+/// input word, two SXTB16 and four 16×16 multiply-accumulates (SMLABB/SMLATT). Every pixel
+/// starts from `folded_bias` and runs the whole window: interior pixels with constant
+/// offsets, border pixels reading the input zero point for taps outside (the fold cancels
+/// them). The lengths are const parameters, so the compiler sees every index's bound.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv2d_wide<const IN: usize, const OUT: usize, const W: usize>(
+    p: &ConvFast,
+    input: &[i8; IN],
+    wide: &[u32; W],
+    folded_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    output: &mut [i8; OUT],
+) {
+    let s = &p.shape;
+    let writer = Store {
+        p,
+        multiplier,
+        shift,
+    };
+    let groups = s.out_c.div_ceil(4);
+    // Four copies of the input zero point: the value of a padded tap.
+    let zero_points = (p.input_zero_point as u8 as u32) * 0x0101_0101;
+    let span_h = (s.k_h - 1) * s.dilation_h + 1;
+    let span_w = (s.k_w - 1) * s.dilation_w + 1;
+    let (y_lo, y_hi) = interior(s.out_h, s.stride_h, s.pad_top, span_h, s.in_h);
+    let (x_lo, x_hi) = interior(s.out_w, s.stride_w, s.pad_left, span_w, s.in_w);
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            for ox in 0..s.out_w {
+                let base = ((b * s.out_h + oy) * s.out_w + ox) * s.out_c;
+                let x0 = window_start(ox, s.stride_w, s.pad_left);
+                if (y_lo..y_hi).contains(&oy) && (x_lo..x_hi).contains(&ox) {
+                    // Interior: constant trip counts, constant offsets from the origin.
+                    let origin = ((b * s.in_h + y0 as usize) * s.in_w + x0 as usize) * s.in_c;
+                    for g in 0..groups {
+                        let oc = 4 * g;
+                        let mut acc = [0i32; 4];
+                        for (j, a) in acc.iter_mut().enumerate() {
+                            *a = folded_bias.get(oc + j).copied().unwrap_or(0);
+                        }
+                        for ky in 0..s.k_h {
+                            for kx in 0..s.k_w {
+                                let t = (ky * s.dilation_h * s.in_w + kx * s.dilation_w) * s.in_c;
+                                let x = word_i8_tail(input, origin + t + oc);
+                                let k = ((ky * s.k_w + kx) * groups + g) * 2;
+                                if let Some(&[we, wo]) = wide.get(k..k + 2) {
+                                    wide_tap(&mut acc, dsp::sxtb16(x), dsp::sxtb16_ror8(x), we, wo);
+                                }
+                            }
+                        }
+                        for (j, &a) in acc.iter().enumerate() {
+                            if oc + j < s.out_c {
+                                writer.put(output, base + oc + j, oc + j, a);
+                            }
+                        }
+                    }
+                    continue;
+                }
+                // Border: the whole window too, taps outside the input reading the zero
+                // point (which the folded bias cancels), so no offset arithmetic per tap.
+                for g in 0..groups {
+                    let oc = 4 * g;
+                    let mut acc = [0i32; 4];
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        *a = folded_bias.get(oc + j).copied().unwrap_or(0);
+                    }
+                    for ky in 0..s.k_h {
+                        let iy = y0 + (ky * s.dilation_h) as isize;
+                        let row_in = iy >= 0 && iy < s.in_h as isize;
+                        for kx in 0..s.k_w {
+                            let ix = x0 + (kx * s.dilation_w) as isize;
+                            let x = if row_in && ix >= 0 && ix < s.in_w as isize {
+                                let at = ((b * s.in_h + iy as usize) * s.in_w + ix as usize)
+                                    * s.in_c
+                                    + oc;
+                                word_i8_tail(input, at)
+                            } else {
+                                zero_points
+                            };
+                            let k = ((ky * s.k_w + kx) * groups + g) * 2;
+                            if let Some(&[we, wo]) = wide.get(k..k + 2) {
+                                wide_tap(&mut acc, dsp::sxtb16(x), dsp::sxtb16_ror8(x), we, wo);
+                            }
+                        }
+                    }
+                    for (j, &a) in acc.iter().enumerate() {
+                        if oc + j < s.out_c {
+                            writer.put(output, base + oc + j, oc + j, a);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One depthwise tap of four channels: lanes 0 and 2 from the even halves (`xe`, `we`),
+/// 1 and 3 from the odd ones, each a 16×16 multiply-accumulate (SMLABB / SMLATT).
+#[inline(always)]
+pub fn wide_tap(acc: &mut [i32; 4], xe: u32, xo: u32, we: u32, wo: u32) {
+    let lo = |v: u32| v as i16 as i32;
+    let hi = |v: u32| (v >> 16) as i16 as i32;
+    acc[0] = acc[0].wrapping_add(lo(xe) * lo(we));
+    acc[2] = acc[2].wrapping_add(hi(xe) * hi(we));
+    acc[1] = acc[1].wrapping_add(lo(xo) * lo(wo));
+    acc[3] = acc[3].wrapping_add(hi(xo) * hi(wo));
+}
+
+/// Four i8 at `at` as a little-endian word, the bytes past the end of `s` as 0 (the last
+/// pixel's channel group when the channels are not a multiple of 4).
+#[inline(always)]
+pub fn word_i8_tail(s: &[i8], at: usize) -> u32 {
+    match s.get(at..at + 4) {
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a as u8, b as u8, c as u8, d as u8]),
+        _ => {
+            let byte = |k: usize| s.get(at + k).copied().unwrap_or(0) as u8 as u32;
+            byte(0) | (byte(1) << 8) | (byte(2) << 16) | (byte(3) << 24)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use kiln_fixtures::rng::Rng;
+
+    /// The weights of [`depthwise_conv2d_wide`] from a depthwise filter (`1HWC` bytes,
+    /// `channels` per tap): per tap, per group of four channels, `(w0, w2)` and `(w1, w3)` as i16
+    /// pairs, channels padded to a multiple of 4 with zeros. (The emitter's layout, again, as the test's oracle input.)
+    fn widen_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> + '_ {
+        let groups = channels.div_ceil(4);
+        let taps = filter.len() / channels.max(1);
+        (0..taps).flat_map(move |t| {
+            (0..groups).flat_map(move |g| {
+                let w = |j: usize| {
+                    let c = 4 * g + j;
+                    if c < channels {
+                        filter.get(t * channels + c).copied().unwrap_or(0) as i8 as i16 as u16
+                            as u32
+                    } else {
+                        0
+                    }
+                };
+                [w(0) | (w(2) << 16), w(1) | (w(3) << 16)]
+            })
+        })
+    }
 
     /// `n` random bytes (the rest zero).
     fn i8s(rng: &mut Rng, n: usize) -> [i8; 4096] {
@@ -916,6 +1078,32 @@ mod tests {
                 "case {case}: scalar, {shape:?}"
             );
             assert_eq!(&dsp[..n_out], &want[..n_out], "case {case}: dsp, {shape:?}");
+            if depthwise && dm == 1 {
+                let wide: [u32; 2048] = {
+                    let mut v = [0u32; 2048];
+                    for (d, w) in v.iter_mut().zip(widen_depthwise(filter, out_c)) {
+                        *d = w;
+                    }
+                    v
+                };
+                let mut got = [0i8; 4096];
+                let mut padded_input = [0i8; 4096];
+                padded_input[..input.len()].copy_from_slice(input);
+                depthwise_conv2d_wide(
+                    &fast,
+                    &padded_input,
+                    &wide,
+                    &folded[..out_c],
+                    m,
+                    sh,
+                    &mut got,
+                );
+                assert_eq!(
+                    &got[..n_out],
+                    &want[..n_out],
+                    "case {case}: wide, {shape:?}"
+                );
+            }
             if !depthwise && groups == 1 {
                 // The patch kernel: filter rows zero-padded to a multiple of 4.
                 let patch = k_h * k_w * k_c;

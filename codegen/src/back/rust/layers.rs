@@ -363,31 +363,54 @@ pub(crate) fn emit_layer(
         }
         Kernel::DepthwiseConv2d(p, w) => {
             let params = params_expr(p);
-            let filter = statics.bytes(
-                &format!("{prefix}_FILTER"),
-                &format!("{what}: int8 weights ({} bytes).", w.filter.len()),
-                &w.filter,
-            );
             let folded = statics.ints(
                 &format!("{prefix}_FOLDED_BIAS"),
-                &format!(
-                    "{what}: bias + input offset × Σ weights (for pixels away from the border)."
-                ),
+                &format!("{what}: bias + input offset × Σ weights."),
                 "i32",
                 &w.folded_bias,
             );
-            let bias = statics.ints(
-                &format!("{prefix}_BIAS"),
-                &format!("{what}: bias per output channel (for border pixels)."),
-                "i32",
-                &w.bias
-                    .clone()
-                    .unwrap_or_else(|| vec![0; w.folded_bias.len()]),
-            );
             let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
-            quote! {
-                const PARAMS: rt::ConvFast = #params;
-                rt::depthwise_conv2d_fast::<rt::#dot>(&PARAMS, input, &#filter.0, &#folded, &#bias, &#mult, &#shift, output);
+            if tuning.depthwise_wide(layer) {
+                let wide: Vec<u32> = widen_depthwise(&w.filter, p.shape.out_c).collect();
+                let wide = statics.words(
+                    &format!("{prefix}_FILTER"),
+                    &format!(
+                        "{what}: int8 weights widened to i16 pairs (w0, w2), (w1, w3) per tap \
+                         and group of four channels."
+                    ),
+                    &wide,
+                );
+                let in_len = lit(graph.tensors[layer.inputs[0]].elements());
+                let out_len = lit(out_t.elements());
+                quote! {
+                    const PARAMS: rt::ConvFast = #params;
+                    // Fixed lengths, so the kernel's index bounds are known to the compiler.
+                    let (Ok(input), Ok(output)) = (
+                        <&[i8; #in_len]>::try_from(input),
+                        <&mut [i8; #out_len]>::try_from(output),
+                    ) else {
+                        return;
+                    };
+                    rt::depthwise_conv2d_wide(&PARAMS, input, &#wide, &#folded, &#mult, &#shift, output);
+                }
+            } else {
+                let filter = statics.bytes(
+                    &format!("{prefix}_FILTER"),
+                    &format!("{what}: int8 weights ({} bytes).", w.filter.len()),
+                    &w.filter,
+                );
+                let bias = statics.ints(
+                    &format!("{prefix}_BIAS"),
+                    &format!("{what}: bias per output channel (for border pixels)."),
+                    "i32",
+                    &w.bias
+                        .clone()
+                        .unwrap_or_else(|| vec![0; w.folded_bias.len()]),
+                );
+                quote! {
+                    const PARAMS: rt::ConvFast = #params;
+                    rt::depthwise_conv2d_fast::<rt::#dot>(&PARAMS, input, &#filter.0, &#folded, &#bias, &#mult, &#shift, output);
+                }
             }
         }
         Kernel::FullyConnected(p, w) if tuning.unrolls(layer) => {
@@ -710,4 +733,25 @@ pub(crate) fn layer_output_name(dtype: DType) -> String {
     let mut name = rust.to_uppercase();
     name.truncate(1);
     name + &rust[1..]
+}
+
+/// The weights of `rt::depthwise_conv2d_wide` from a depthwise filter (`1HWC` bytes,
+/// `channels` per tap): per tap, per group of four channels, `(w0, w2)` and `(w1, w3)` as i16
+/// pairs, channels padded to a multiple of 4 with zeros. Compile-time only.
+fn widen_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> + '_ {
+    let groups = channels.div_ceil(4);
+    let taps = filter.len() / channels.max(1);
+    (0..taps).flat_map(move |t| {
+        (0..groups).flat_map(move |g| {
+            let w = |j: usize| {
+                let c = 4 * g + j;
+                if c < channels {
+                    filter.get(t * channels + c).copied().unwrap_or(0) as i8 as i16 as u16 as u32
+                } else {
+                    0
+                }
+            };
+            [w(0) | (w(2) << 16), w(1) | (w(3) << 16)]
+        })
+    })
 }

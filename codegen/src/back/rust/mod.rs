@@ -134,6 +134,19 @@ impl Statics {
         ident
     }
 
+    /// Adds a table of 32-bit words (widened weights) as a static array and returns its name.
+    pub(crate) fn words(&mut self, name: &str, text: &str, values: &[u32]) -> proc_macro2::Ident {
+        let ident = format_ident!("{}", name);
+        let len = lit(values.len());
+        let doc = doc(text);
+        let lits = values.iter().map(|&v| Literal::u32_unsuffixed(v));
+        self.items.push(quote! {
+            #doc
+            static #ident: [u32; #len] = [#(#lits),*];
+        });
+        ident
+    }
+
     /// Adds a small integer table as a static array and returns its name.
     pub(crate) fn ints<T: Copy + Into<i64>>(
         &mut self,
