@@ -183,7 +183,7 @@ pub(crate) fn weights(
         })
         .max()
         .unwrap_or(0);
-    let fast_requant = bound < 1 << 30 && shifts.iter().all(|&s| s <= 0);
+    let fast_requant = bound < 1 << 30 && shifts.iter().all(|&s| s < 0);
     Weights {
         filter,
         bias,

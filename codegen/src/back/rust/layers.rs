@@ -382,6 +382,8 @@ pub(crate) fn emit_layer(
                 );
                 let in_len = lit(graph.tensors[layer.inputs[0]].elements());
                 let out_len = lit(out_t.elements());
+                let wide_len = lit(widen_depthwise(&w.filter, p.shape.out_c).count());
+                let (k_h, k_w) = (lit(p.shape.k_h), lit(p.shape.k_w));
                 quote! {
                     const PARAMS: rt::ConvFast = #params;
                     // Fixed lengths, so the kernel's index bounds are known to the compiler.
@@ -391,7 +393,7 @@ pub(crate) fn emit_layer(
                     ) else {
                         return;
                     };
-                    rt::depthwise_conv2d_wide(&PARAMS, input, &#wide, &#folded, &#mult, &#shift, output);
+                    rt::depthwise_conv2d_wide::<#in_len, #out_len, #wide_len, #k_h, #k_w>(&PARAMS, input, &#wide, &#folded, &#mult, &#shift, output);
                 }
             } else {
                 let filter = statics.bytes(
