@@ -27,8 +27,15 @@ impl DotProduct {
     }
 }
 
-/// Output pixels per block of the patch convolution ([`Tuning::conv_patch_row`]).
-pub const PATCH_PIXELS: usize = 4;
+/// Most output pixels per block of the patch convolution ([`Tuning::conv_patch_row`]): 7
+/// accumulators, the widened weight word and a pixel's pair of patch words fill the Cortex-M4's
+/// 13 free registers (measured on mlperf_kws: 5 → 6.29 M, 6 → 5.99 M, 7 → 5.90 M, 8 → 6.43 M
+/// instructions).
+pub const PATCH_PIXELS: usize = 7;
+
+/// Scratch the patch convolution may use, bytes: layers with long patches take fewer pixels
+/// per block rather than more RAM.
+pub const PATCH_SCRATCH_BYTES: usize = 4096;
 
 /// The tuning of one model for one core (or for no particular core: portable code).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,12 +74,16 @@ impl Tuning {
 
     /// When `layer` runs as the patch convolution (`rt::conv2d_patches`: patches widened once
     /// into scratch, SMLAD over `PATCH_PIXELS` pixels per widened weight word), the length of
-    /// its filter rows in bytes (the patch, rounded up to a multiple of 4). Arm DSP cores, one
-    /// group.
+    /// its filter rows in bytes (the patch, rounded up to a multiple of 4). Arm DSP cores;
+    /// CONV_2D with one group, and DEPTHWISE_CONV_2D over a single input channel.
     pub fn conv_patch_row(&self, layer: &Layer) -> Option<usize> {
         match (&layer.kernel, self.dot) {
             (Kernel::Conv2d(p, _), DotProduct::Dsp) if p.shape.k_c == p.shape.in_c => {
                 Some((p.shape.k_h * p.shape.k_w * p.shape.k_c).div_ceil(4) * 4)
+            }
+            // A depthwise layer over one input channel is a convolution with `out_c` filters.
+            (Kernel::DepthwiseConv2d(p, _), DotProduct::Dsp) if p.shape.in_c == 1 => {
+                Some((p.shape.k_h * p.shape.k_w).div_ceil(4) * 4)
             }
             _ => None,
         }
@@ -82,16 +93,25 @@ impl Tuning {
     /// i16 pairs at compile time, twice the flash of its filter): Arm DSP cores, depth
     /// multiplier 1.
     pub fn depthwise_wide(&self, layer: &Layer) -> bool {
-        matches!(
-            (&layer.kernel, self.dot),
-            (Kernel::DepthwiseConv2d(p, _), DotProduct::Dsp) if p.shape.depth_multiplier == 1
-        )
+        self.conv_patch_row(layer).is_none()
+            && matches!(
+                (&layer.kernel, self.dot),
+                (Kernel::DepthwiseConv2d(p, _), DotProduct::Dsp) if p.shape.depth_multiplier == 1
+            )
+    }
+
+    /// Output pixels per block of `layer`'s patch convolution: [`PATCH_PIXELS`], fewer when
+    /// their widened patches would not fit [`PATCH_SCRATCH_BYTES`].
+    pub fn patch_pixels(&self, layer: &Layer) -> usize {
+        self.conv_patch_row(layer).map_or(0, |row| {
+            (PATCH_SCRATCH_BYTES / (2 * row)).clamp(1, PATCH_PIXELS)
+        })
     }
 
     /// Scratch words `layer` needs (0 for most layers).
     pub fn scratch_words(&self, layer: &Layer) -> usize {
         self.conv_patch_row(layer)
-            .map_or(0, |row| PATCH_PIXELS * row / 2)
+            .map_or(0, |row| self.patch_pixels(layer) * row / 2)
     }
 
     /// Whether `layer` is emitted as straight-line code (weights as immediates, zero weights

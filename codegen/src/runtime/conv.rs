@@ -700,8 +700,8 @@ pub fn depthwise_conv2d_wide<
                 let base = ((b * s.out_h + oy) * s.out_w + ox) * s.out_c;
                 let x0 = window_start(ox, s.stride_w, s.pad_left);
                 let interior_pixel = (y_lo..y_hi).contains(&oy) && (x_lo..x_hi).contains(&ox);
-                let origin = ((b * s.in_h + y0.max(0) as usize) * s.in_w + x0.max(0) as usize)
-                    * s.in_c;
+                let origin =
+                    ((b * s.in_h + y0.max(0) as usize) * s.in_w + x0.max(0) as usize) * s.in_c;
                 if let (true, Some(win)) = (interior_pixel, input.get(origin..origin + window)) {
                     // Interior: the whole window at constant offsets within `win`.
                     for g in 0..groups {
@@ -712,8 +712,8 @@ pub fn depthwise_conv2d_wide<
                         }
                         for ky in 0..KH {
                             for kx in 0..KW {
-                                let t = (ky * s.dilation_h * s.in_w + kx * s.dilation_w) * s.in_c
-                                    + oc;
+                                let t =
+                                    (ky * s.dilation_h * s.in_w + kx * s.dilation_w) * s.in_c + oc;
                                 let x = match win.get(t..t + 4) {
                                     Some(&[a, b, c, d]) => {
                                         u32::from_le_bytes([a as u8, b as u8, c as u8, d as u8])
@@ -1127,6 +1127,36 @@ mod tests {
                     &got[..n_out],
                     &want[..n_out],
                     "case {case}: wide, {shape:?}"
+                );
+            }
+            if depthwise && in_c == 1 {
+                // One input channel: a convolution with out_c filters, its 1HWC filter
+                // transposed into rows.
+                let patch = k_h * k_w;
+                let row_len = patch.div_ceil(4) * 4;
+                let mut rows = [0u8; 4096];
+                for oc in 0..out_c {
+                    for k in 0..patch {
+                        rows[oc * row_len + k] = filter[k * out_c + oc];
+                    }
+                }
+                let mut got = [0i8; 4096];
+                let mut scratch = [0u32; 4096];
+                conv2d_patches::<5>(
+                    &fast,
+                    row_len,
+                    input,
+                    &rows[..out_c * row_len],
+                    &folded[..out_c],
+                    m,
+                    sh,
+                    &mut scratch,
+                    &mut got[..n_out],
+                );
+                assert_eq!(
+                    &got[..n_out],
+                    &want[..n_out],
+                    "case {case}: dw patches, {shape:?}"
                 );
             }
             if !depthwise && groups == 1 {

@@ -278,6 +278,9 @@ mod tests {
         // Bottom halves (-1)·(-128) + 3 = 131; top halves 127·(-2) = -254; wrapping.
         assert_eq!(dsp::smlabb(0x007f_ffff, 0xfffe_ff80, 3), 131);
         assert_eq!(dsp::smlatt(0x007f_ffff, 0xfffe_ff80, 0), -254);
-        assert_eq!(dsp::smlabb(0x8000, 0x8000, i32::MAX), i32::MAX.wrapping_add(1 << 30));
+        assert_eq!(
+            dsp::smlabb(0x8000, 0x8000, i32::MAX),
+            i32::MAX.wrapping_add(1 << 30)
+        );
     }
 }

@@ -10,7 +10,7 @@ use crate::ir::DType;
 use crate::layer::{FloatWeights, Kernel, Layer, Weights};
 use crate::plan::Location;
 use crate::runtime as rt;
-use crate::tune::{Tuning, PATCH_PIXELS};
+use crate::tune::Tuning;
 
 /// A layer's function and the statement in `predict` that calls it.
 pub(crate) struct EmittedLayer {
@@ -322,36 +322,10 @@ pub(crate) fn emit_layer(
     };
 
     let body = match &layer.kernel {
-        Kernel::Conv2d(p, w) if tuning.conv_patch_row(layer).is_some() => {
-            let row_len = tuning.conv_patch_row(layer).unwrap_or(4);
-            let params = params_expr(p);
-            // Filter rows in patch order (OHWI), zero-padded to `row_len` bytes.
-            let patch = p.shape.k_h * p.shape.k_w * p.shape.k_c;
-            let mut rows = Vec::with_capacity(p.shape.out_c * row_len);
-            for row in w.filter.chunks(patch.max(1)).take(p.shape.out_c) {
-                rows.extend_from_slice(row);
-                rows.resize(rows.len() + row_len - row.len(), 0);
-            }
-            let filter = statics.bytes(
-                &format!("{prefix}_FILTER"),
-                &format!(
-                    "{what}: int8 weights, one row of {row_len} bytes per output channel \
-                     (the patch, zero-padded to a multiple of 4)."
-                ),
-                &rows,
-            );
-            let bias = statics.ints(
-                &format!("{prefix}_BIAS"),
-                &format!("{what}: bias + input offset × Σ weights, per output channel."),
-                "i32",
-                &w.folded_bias,
-            );
-            let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
-            let (pixels, row_len) = (lit(PATCH_PIXELS), lit(row_len));
-            quote! {
-                const PARAMS: rt::ConvFast = #params;
-                rt::conv2d_patches::<#pixels>(&PARAMS, #row_len, input, &#filter.0, &#bias, &#mult, &#shift, scratch, output);
-            }
+        Kernel::Conv2d(p, w) | Kernel::DepthwiseConv2d(p, w)
+            if tuning.conv_patch_row(layer).is_some() =>
+        {
+            patch_conv(layer, p, w, tuning, statics, &prefix, &what)
         }
         Kernel::Conv2d(p, w) => {
             let params = params_expr(p);
@@ -756,4 +730,54 @@ fn widen_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> 
             [w(0) | (w(2) << 16), w(1) | (w(3) << 16)]
         })
     })
+}
+
+/// A convolution run as `rt::conv2d_patches`: its filter as rows of patch bytes (OHWI; for a
+/// depthwise layer over one input channel, its `1HWC` filter transposed), zero-padded to the
+/// row length the tuning chose.
+fn patch_conv(
+    layer: &Layer,
+    p: &rt::ConvFast,
+    w: &Weights,
+    tuning: &Tuning,
+    statics: &mut Statics,
+    prefix: &str,
+    what: &str,
+) -> TokenStream {
+    let row_len = tuning.conv_patch_row(layer).unwrap_or(4);
+    let params = params_expr(p);
+    let s = &p.shape;
+    let patch = s.k_h * s.k_w * s.k_c;
+    let depthwise = matches!(layer.kernel, Kernel::DepthwiseConv2d(..));
+    let mut rows = vec![0u8; s.out_c * row_len];
+    for oc in 0..s.out_c {
+        for k in 0..patch {
+            let at = if depthwise {
+                k * s.out_c + oc
+            } else {
+                oc * patch + k
+            };
+            rows[oc * row_len + k] = w.filter.get(at).copied().unwrap_or(0);
+        }
+    }
+    let filter = statics.bytes(
+        &format!("{prefix}_FILTER"),
+        &format!(
+            "{what}: int8 weights, one row of {row_len} bytes per output channel \
+             (its patch, zero-padded to a multiple of 4)."
+        ),
+        &rows,
+    );
+    let bias = statics.ints(
+        &format!("{prefix}_BIAS"),
+        &format!("{what}: bias + input offset × Σ weights, per output channel."),
+        "i32",
+        &w.folded_bias,
+    );
+    let (mult, shift) = requantization_statics(prefix, w, statics, what);
+    let (pixels, row_len) = (lit(tuning.patch_pixels(layer)), lit(row_len));
+    quote! {
+        const PARAMS: rt::ConvFast = #params;
+        rt::conv2d_patches::<#pixels>(&PARAMS, #row_len, input, &#filter.0, &#bias, &#mult, &#shift, scratch, output);
+    }
 }
