@@ -636,10 +636,16 @@ pub fn depthwise_conv2d_fast<D: Dot>(
 
 /// The output positions `lo..hi` along one axis whose window lies wholly inside the input.
 #[inline(always)]
-pub fn interior(out: usize, stride: usize, pad: usize, span: usize, size: usize) -> (usize, usize) {
-    let lo = pad.div_ceil(stride.max(1));
-    let hi = if size + pad >= span {
-        ((size + pad - span) / stride.max(1) + 1).min(out)
+pub fn interior(
+    out: usize,
+    stride: usize,
+    padding: usize,
+    span: usize,
+    size: usize,
+) -> (usize, usize) {
+    let lo = padding.div_ceil(stride.max(1));
+    let hi = if size + padding >= span {
+        ((size + padding - span) / stride.max(1) + 1).min(out)
     } else {
         0
     };
@@ -785,8 +791,8 @@ pub fn word_i8_tail(s: &[i8], at: usize) -> u32 {
     match s.get(at..at + 4) {
         Some(&[a, b, c, d]) => u32::from_le_bytes([a as u8, b as u8, c as u8, d as u8]),
         _ => {
-            let byte = |k: usize| s.get(at + k).copied().unwrap_or(0) as u8 as u32;
-            byte(0) | (byte(1) << 8) | (byte(2) << 16) | (byte(3) << 24)
+            let lane = |k: usize| s.get(at + k).copied().unwrap_or(0) as u8 as u32;
+            lane(0) | (lane(1) << 8) | (lane(2) << 16) | (lane(3) << 24)
         }
     }
 }
