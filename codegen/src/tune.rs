@@ -100,12 +100,20 @@ impl Tuning {
             )
     }
 
-    /// Output pixels per block of `layer`'s patch convolution: [`PATCH_PIXELS`], fewer when
-    /// their widened patches would not fit [`PATCH_SCRATCH_BYTES`].
+    /// Output pixels per block of `layer`'s patch convolution: at most [`PATCH_PIXELS`], and
+    /// at most what fits [`PATCH_SCRATCH_BYTES`]; among those, the block size that wastes least
+    /// on the last, partial block (each block costs about `3 + 3.3·P` instructions per step:
+    /// one widened weight word, then a patch pair and two SMLADs per pixel).
     pub fn patch_pixels(&self, layer: &Layer) -> usize {
-        self.conv_patch_row(layer).map_or(0, |row| {
-            (PATCH_SCRATCH_BYTES / (2 * row)).clamp(1, PATCH_PIXELS)
-        })
+        let (Some(row), Kernel::Conv2d(p, _) | Kernel::DepthwiseConv2d(p, _)) =
+            (self.conv_patch_row(layer), &layer.kernel)
+        else {
+            return 0;
+        };
+        let most = (PATCH_SCRATCH_BYTES / (2 * row)).clamp(1, PATCH_PIXELS);
+        let pixels = p.shape.batches * p.shape.out_h * p.shape.out_w;
+        let cost = |n: usize| pixels.div_ceil(n) * (30 + 33 * n);
+        (1..=most).rev().min_by_key(|&n| cost(n)).unwrap_or(1)
     }
 
     /// Scratch words `layer` needs (0 for most layers).
