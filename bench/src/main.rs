@@ -64,6 +64,10 @@ enum Cmd {
         /// second table, kiln vs peer; peer failures do not change the exit status.
         #[arg(long, value_parser = ["microflow"], conflicts_with = "check_only")]
         peer: Option<String>,
+        /// Fail unless every run with a TFLM anchor (`<shared>/anchors/`) executes at most this
+        /// many times TFLM's instructions (a regression guard; CI sets it with --check-only).
+        #[arg(long)]
+        max_tflm_ratio: Option<f64>,
         /// Also count every layer (a second firmware per model with one counted region per
         /// layer) and print per-layer tables beside TFLM + CMSIS-NN's (Cortex-M4 anchors).
         #[arg(long)]
@@ -99,6 +103,7 @@ fn main() -> ExitCode {
             work,
             peer,
             layers,
+            max_tflm_ratio,
         } => {
             let (models, boards) = if check_only {
                 (
@@ -138,6 +143,16 @@ fn main() -> ExitCode {
                 report.rows.len(),
                 start.elapsed().as_secs_f64()
             );
+            if let Some(max) = max_tflm_ratio {
+                let over = mcu::over_budget(&report, max);
+                if !over.is_empty() {
+                    for o in &over {
+                        eprintln!("error: {o}");
+                    }
+                    return ExitCode::FAILURE;
+                }
+                eprintln!("every run with a TFLM anchor is within {max}x its instructions");
+            }
             if report.all_ok() {
                 ExitCode::SUCCESS
             } else {

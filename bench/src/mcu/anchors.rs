@@ -29,14 +29,19 @@ pub struct Anchors {
 impl Anchors {
     /// Reads `<shared>/anchors/*.json`.
     pub fn load(shared: &Path) -> Anchors {
-        let read = |name: &str| {
-            std::fs::read_to_string(shared.join("anchors").join(name))
-                .ok()
-                .and_then(|t| serde_json::from_str(&t).ok())
-        };
+        let read = |name: &str| std::fs::read_to_string(shared.join("anchors").join(name)).ok();
+        Anchors::parse(
+            read("tflm-m4.json").as_deref(),
+            read("tflm-m0-rv32.json").as_deref(),
+        )
+    }
+
+    /// From the two files' text (a missing or malformed one gives no figures).
+    pub fn parse(m4: Option<&str>, m0_rv32: Option<&str>) -> Anchors {
+        let json = |t: Option<&str>| t.and_then(|t| serde_json::from_str(t).ok());
         Anchors {
-            m4: read("tflm-m4.json"),
-            m0_rv32: read("tflm-m0-rv32.json"),
+            m4: json(m4),
+            m0_rv32: json(m0_rv32),
         }
     }
 
@@ -99,5 +104,29 @@ impl Anchors {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const M4: &str = r#"{"models": {"kws": {"cmsis_nn": {"instr": 1000, "layers": [
+        {"index": 0, "op": "CONV_2D", "desc": "1x1", "macs": 10, "instr": 600}]}}}}"#;
+    const M0: &str = r#"{"runs": [
+        {"core": "cortex-m0 (thumbv6m)", "kernels": "reference", "model": "kws", "instructions_invoke": 9000},
+        {"core": "cortex-m0 (thumbv6m)", "kernels": "cmsis-nn", "model": "kws", "instructions_invoke": 5000},
+        {"core": "rv32imc", "kernels": "reference", "model": "kws", "instructions_invoke": 7000}]}"#;
+
+    #[test]
+    fn anchors_pick_cmsis_nn_where_there_is_one() {
+        let a = Anchors::parse(Some(M4), Some(M0));
+        assert_eq!(a.model("kws", "mps2-an386"), Some((1000, "CMSIS-NN")));
+        assert_eq!(a.model("kws", "microbit"), Some((5000, "CMSIS-NN")));
+        assert_eq!(a.model("kws", "riscv32-virt"), Some((7000, "reference")));
+        assert_eq!(a.model("kws", "mps2-an500"), None);
+        assert_eq!(a.model("vww", "mps2-an386"), None);
+        let layers = a.m4_layers("kws");
+        assert_eq!((layers.len(), layers[0].instructions), (1, 600));
     }
 }

@@ -187,6 +187,27 @@ impl Report {
     }
 }
 
+/// The runs whose instructions exceed `max` times TFLM's on the same board (one line each).
+pub fn over_budget(report: &Report, max: f64) -> Vec<String> {
+    report
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let Outcome::Ok(m) = &r.outcome else {
+                return None;
+            };
+            let (tflm, kernels) = report.anchors.model(&r.model, &r.board)?;
+            let ratio = m.instructions as f64 / tflm as f64;
+            (ratio > max).then(|| {
+                format!(
+                    "{} on {}: {} instructions = {ratio:.3}x TFLM + {kernels}'s {tflm} (budget {max}x)",
+                    r.model, r.board, m.instructions
+                )
+            })
+        })
+        .collect()
+}
+
 /// Runs the matrix: every (model, board) of `opts`, boards in parallel (`jobs`), each board's
 /// models in sequence; kiln's row, then the peer's when asked.
 pub fn run(opts: &Options) -> Result<Report, String> {
