@@ -26,6 +26,8 @@ pub struct Footprint {
     pub arena_bytes: usize,
     /// Input and output buffer bytes.
     pub io_bytes: usize,
+    /// Kernel scratch bytes (input patches of the convolutions).
+    pub scratch_bytes: usize,
 }
 
 impl Footprint {
@@ -73,7 +75,14 @@ impl Footprint {
                 })
                 .sum::<usize>();
         let g = &model.graph;
+        let scratch_bytes = model
+            .layers
+            .iter()
+            .map(|l| tuning.scratch_len(l) * if tuning.scratch_type() == "u32" { 4 } else { 1 })
+            .max()
+            .unwrap_or(0);
         Footprint {
+            scratch_bytes,
             weight_bytes: model.weight_bytes(),
             code_bytes,
             arena_bytes: model.plan.arena_bytes,
@@ -93,7 +102,7 @@ impl Footprint {
 
     /// RAM needed, without the stack.
     pub fn ram(&self) -> usize {
-        self.arena_bytes + self.io_bytes
+        self.arena_bytes + self.io_bytes + self.scratch_bytes
     }
 }
 
@@ -130,10 +139,11 @@ impl fmt::Display for FitError {
         if p.ram() > self.ram_limit {
             write!(
                 f,
-                " RAM needs {} bytes (arena {} + input/output {}, plus stack) but the board has {}",
+                " RAM needs {} bytes (arena {} + input/output {} + scratch {}, plus stack) but the board has {}",
                 p.ram(),
                 p.arena_bytes,
                 p.io_bytes,
+                p.scratch_bytes,
                 self.ram_limit
             )?;
         }

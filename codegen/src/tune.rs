@@ -33,6 +33,10 @@ impl DotProduct {
 /// instructions).
 pub const PATCH_PIXELS: usize = 7;
 
+/// Most output pixels per block of the scalar patch convolution (accumulators in registers on
+/// a Cortex-M0+ or RV32IMC).
+pub const PATCH_PIXELS_SCALAR: usize = 4;
+
 /// Scratch the patch convolution may use, bytes: layers with long patches take fewer pixels
 /// per block rather than more RAM.
 pub const PATCH_SCRATCH_BYTES: usize = 4096;
@@ -72,21 +76,21 @@ impl Tuning {
         core.map_or_else(Tuning::portable, Tuning::for_core)
     }
 
-    /// When `layer` runs as the patch convolution (`rt::conv2d_patches`: patches widened once
-    /// into scratch, SMLAD over `PATCH_PIXELS` pixels per widened weight word), the length of
-    /// its filter rows in bytes (the patch, rounded up to a multiple of 4). Arm DSP cores;
-    /// CONV_2D with one group, and DEPTHWISE_CONV_2D over a single input channel.
+    /// When `layer` runs as a patch convolution, the length of its filter rows in bytes (the
+    /// patch, rounded up to a multiple of 4): CONV_2D with one group, and DEPTHWISE_CONV_2D
+    /// over a single input channel (a convolution with `out_c` filters). On Arm DSP cores
+    /// `rt::conv2d_patches` (patches widened once into scratch, SMLAD over several pixels per
+    /// widened weight word), elsewhere `rt::conv2d_patches_scalar` (patches as bytes, each
+    /// weight loaded once per several pixels).
     pub fn conv_patch_row(&self, layer: &Layer) -> Option<usize> {
-        match (&layer.kernel, self.dot) {
-            (Kernel::Conv2d(p, _), DotProduct::Dsp) if p.shape.k_c == p.shape.in_c => {
-                Some((p.shape.k_h * p.shape.k_w * p.shape.k_c).div_ceil(4) * 4)
+        let patch = match &layer.kernel {
+            Kernel::Conv2d(p, _) if p.shape.k_c == p.shape.in_c => {
+                p.shape.k_h * p.shape.k_w * p.shape.k_c
             }
-            // A depthwise layer over one input channel is a convolution with `out_c` filters.
-            (Kernel::DepthwiseConv2d(p, _), DotProduct::Dsp) if p.shape.in_c == 1 => {
-                Some((p.shape.k_h * p.shape.k_w).div_ceil(4) * 4)
-            }
-            _ => None,
-        }
+            Kernel::DepthwiseConv2d(p, _) if p.shape.in_c == 1 => p.shape.k_h * p.shape.k_w,
+            _ => return None,
+        };
+        Some(patch.div_ceil(4) * 4)
     }
 
     /// Whether a DEPTHWISE_CONV_2D runs as `rt::depthwise_conv2d_wide` (weights widened to
@@ -100,26 +104,41 @@ impl Tuning {
             )
     }
 
-    /// Output pixels per block of `layer`'s patch convolution: at most [`PATCH_PIXELS`], and
-    /// at most what fits [`PATCH_SCRATCH_BYTES`]; among those, the block size that wastes least
-    /// on the last, partial block (each block costs about `3 + 3.3·P` instructions per step:
-    /// one widened weight word, then a patch pair and two SMLADs per pixel).
+    /// Output pixels per block of `layer`'s patch convolution: at most [`PATCH_PIXELS`] (DSP)
+    /// or [`PATCH_PIXELS_SCALAR`], and at most what fits [`PATCH_SCRATCH_BYTES`]; among those,
+    /// the block size that wastes least on the last, partial block (each block costs about
+    /// `3 + 3.3·P` instructions per step on the DSP path).
     pub fn patch_pixels(&self, layer: &Layer) -> usize {
         let (Some(row), Kernel::Conv2d(p, _) | Kernel::DepthwiseConv2d(p, _)) =
             (self.conv_patch_row(layer), &layer.kernel)
         else {
             return 0;
         };
-        let most = (PATCH_SCRATCH_BYTES / (2 * row)).clamp(1, PATCH_PIXELS);
+        let (bytes_per_pixel, most) = match self.dot {
+            DotProduct::Dsp => (2 * row, PATCH_PIXELS),
+            DotProduct::Scalar => (row, PATCH_PIXELS_SCALAR),
+        };
+        let most = (PATCH_SCRATCH_BYTES / bytes_per_pixel).clamp(1, most);
         let pixels = p.shape.batches * p.shape.out_h * p.shape.out_w;
         let cost = |n: usize| pixels.div_ceil(n) * (30 + 33 * n);
         (1..=most).rev().min_by_key(|&n| cost(n)).unwrap_or(1)
     }
 
-    /// Scratch words `layer` needs (0 for most layers).
-    pub fn scratch_words(&self, layer: &Layer) -> usize {
-        self.conv_patch_row(layer)
-            .map_or(0, |row| self.patch_pixels(layer) * row / 2)
+    /// Scratch `layer` needs, in elements of [`Tuning::scratch_type`] (0 for most layers).
+    pub fn scratch_len(&self, layer: &Layer) -> usize {
+        self.conv_patch_row(layer).map_or(0, |row| match self.dot {
+            DotProduct::Dsp => self.patch_pixels(layer) * row / 2,
+            DotProduct::Scalar => self.patch_pixels(layer) * row,
+        })
+    }
+
+    /// The element type of the kernel scratch: widened pairs (`u32`) on DSP cores, bytes
+    /// (`i8`) elsewhere.
+    pub fn scratch_type(&self) -> &'static str {
+        match self.dot {
+            DotProduct::Dsp => "u32",
+            DotProduct::Scalar => "i8",
+        }
     }
 
     /// Whether `layer` is emitted as straight-line code (weights as immediates, zero weights

@@ -500,6 +500,93 @@ pub fn conv2d_patches<const P: usize>(
     }
 }
 
+/// [`conv2d_patches`] for cores without SIMD (Cortex-M0+, RV32IMC, portable code): the `P`
+/// pixels' patches are copied as plain bytes, interleaved by patch position (byte `k` of pixel
+/// `p` at `k·P + p`), and each filter byte is loaded once per `P` pixels and multiplied into
+/// their accumulators: one load, one multiply and one add per MAC. `scratch` holds
+/// `P · row_len` bytes.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_patches_scalar<const P: usize>(
+    p: &ConvFast,
+    row_len: usize,
+    input: &[i8],
+    filter: &[u8],
+    folded_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    scratch: &mut [i8],
+    output: &mut [i8],
+) {
+    let s = &p.shape;
+    let writer = Store {
+        p,
+        multiplier,
+        shift,
+    };
+    let patch = s.k_h * s.k_w * s.k_c;
+    let pixels = s.batches * s.out_h * s.out_w;
+    let zp = p.input_zero_point as i8;
+    let mut first = 0;
+    while first < pixels {
+        let count = if first + P <= pixels {
+            P
+        } else {
+            pixels - first
+        };
+        for (slot, n) in (first..first + count).enumerate() {
+            let ox = n % s.out_w;
+            let oy = (n / s.out_w) % s.out_h;
+            let b = n / (s.out_w * s.out_h);
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            let x0 = window_start(ox, s.stride_w, s.pad_left);
+            let mut k = slot;
+            for ky in 0..s.k_h {
+                let iy = y0 + (ky * s.dilation_h) as isize;
+                for kx in 0..s.k_w {
+                    let ix = x0 + (kx * s.dilation_w) as isize;
+                    let inside = iy >= 0 && iy < s.in_h as isize && ix >= 0 && ix < s.in_w as isize;
+                    let at = if inside {
+                        ((b * s.in_h + iy as usize) * s.in_w + ix as usize) * s.in_c
+                    } else {
+                        0
+                    };
+                    for c in 0..s.k_c {
+                        let x = if inside {
+                            input.get(at + c).copied().unwrap_or(zp)
+                        } else {
+                            zp
+                        };
+                        if let Some(d) = scratch.get_mut(k) {
+                            *d = x;
+                        }
+                        k += P;
+                    }
+                }
+            }
+        }
+        let patches = scratch.get(..patch * P).unwrap_or(&[]);
+        for (oc, row) in filter
+            .chunks_exact(row_len.max(1))
+            .take(s.out_c)
+            .enumerate()
+        {
+            let bias = folded_bias.get(oc).copied().unwrap_or(0);
+            let mut acc = [bias; P];
+            for (&w, x) in row.iter().zip(patches.chunks_exact(P)) {
+                let w = w as i8 as i32;
+                for (a, &xv) in acc.iter_mut().zip(x) {
+                    *a = a.wrapping_add((xv as i32).wrapping_mul(w));
+                }
+            }
+            for (k, &a) in acc.iter().enumerate().take(count) {
+                writer.put(output, (first + k) * s.out_c + oc, oc, a);
+            }
+        }
+        first += count;
+    }
+}
+
 /// The filter taps `k` in `0..taps` whose input position `origin + k·dilation` is inside
 /// `0..size`, as a range.
 #[inline(always)]

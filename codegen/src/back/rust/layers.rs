@@ -10,7 +10,7 @@ use crate::ir::DType;
 use crate::layer::{FloatWeights, Kernel, Layer, Weights};
 use crate::plan::Location;
 use crate::runtime as rt;
-use crate::tune::Tuning;
+use crate::tune::{DotProduct, Tuning};
 
 /// A layer's function and the statement in `predict` that calls it.
 pub(crate) struct EmittedLayer {
@@ -309,9 +309,10 @@ pub(crate) fn emit_layer(
         quote!(#n: &[#ty])
     });
     let out_ty = format_ident!("{}", out_t.dtype.rust_name());
-    let uses_scratch = tuning.scratch_words(layer) > 0;
+    let uses_scratch = tuning.scratch_len(layer) > 0;
+    let scratch_ty = format_ident!("{}", tuning.scratch_type());
     let scratch_param = if uses_scratch {
-        quote!(scratch: &mut [u32],)
+        quote!(scratch: &mut [#scratch_ty],)
     } else {
         quote!()
     };
@@ -776,8 +777,12 @@ fn patch_conv(
     );
     let (mult, shift) = requantization_statics(prefix, w, statics, what);
     let (pixels, row_len) = (lit(tuning.patch_pixels(layer)), lit(row_len));
+    let kernel = match tuning.dot {
+        DotProduct::Dsp => format_ident!("conv2d_patches"),
+        DotProduct::Scalar => format_ident!("conv2d_patches_scalar"),
+    };
     quote! {
         const PARAMS: rt::ConvFast = #params;
-        rt::conv2d_patches::<#pixels>(&PARAMS, #row_len, input, &#filter.0, &#bias, &#mult, &#shift, scratch, output);
+        rt::#kernel::<#pixels>(&PARAMS, #row_len, input, &#filter.0, &#bias, &#mult, &#shift, scratch, output);
     }
 }

@@ -446,22 +446,23 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         pool_decls.push(quote!(#d #field: [#ty; #n],));
         pool_inits.push(quote!(#field: [#zero; #n],));
     }
-    // Kernel scratch (widened patches), shared by the layers that need it, one at a time.
-    let scratch_words = model
+    // Kernel scratch (input patches), shared by the layers that need it, one at a time.
+    let scratch_len = model
         .layers
         .iter()
         .zip(&model.plan.runs)
         .filter(|(_, &runs)| runs)
-        .map(|(l, _)| tuning.scratch_words(l))
+        .map(|(l, _)| tuning.scratch_len(l))
         .max()
         .unwrap_or(0);
-    if scratch_words > 0 {
-        let n = lit(scratch_words);
+    if scratch_len > 0 {
+        let n = lit(scratch_len);
+        let ty = format_ident!("{}", tuning.scratch_type());
+        let bytes = scratch_len * if tuning.scratch_type() == "u32" { 4 } else { 1 };
         let d = doc(&format!(
-            "Kernel scratch: {} bytes of widened input patches for the convolutions.",
-            scratch_words * 4
+            "Kernel scratch: {bytes} bytes of input patches for the convolutions."
         ));
-        pool_decls.push(quote!(#d scratch: [u32; #n],));
+        pool_decls.push(quote!(#d scratch: [#ty; #n],));
         pool_inits.push(quote!(scratch: [0; #n],));
     }
     let aligned = if statics.uses_aligned {
