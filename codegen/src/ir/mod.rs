@@ -1,7 +1,7 @@
 //! The intermediate representation: an owned, format-independent graph.
 //!
-//! Front-ends (today `front::tflite`) build a [`Graph`]; `valid` checks it; `prepare`, `plan`
-//! and `back` read it. Nothing here knows about flatbuffers or about Rust code generation.
+//! Front-ends (today `front::tflite`) build a [`Graph`]; `prepare` checks it and computes each
+//! layer's constants; `plan`, `tune` and `back` read it. Nothing here knows about flatbuffers or about Rust code generation.
 
 use std::fmt;
 

@@ -1716,16 +1716,7 @@ mod tests {
 
     // ---- robustness --------------------------------------------------------------------------
 
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-    }
+    use kiln_fixtures::rng::Rng;
 
     #[test]
     fn every_truncation_is_an_error() {
@@ -1737,14 +1728,14 @@ mod tests {
 
     #[test]
     fn random_bytes_never_panic() {
-        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+        let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
         for i in 0..4000 {
-            let len = (rng.next() % 512) as usize;
-            let mut bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+            let len = (rng.next_u64() % 512) as usize;
+            let mut bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
             if i % 2 == 0 && len >= 8 {
                 bytes[4..8].copy_from_slice(b"TFL3");
                 // Point the root somewhere plausible.
-                let root = (rng.next() % len as u64) as u32 & !3;
+                let root = (rng.next_u64() % len as u64) as u32 & !3;
                 bytes[..4].copy_from_slice(&root.to_le_bytes());
             }
             let _ = read(&bytes);
@@ -1753,12 +1744,12 @@ mod tests {
 
     #[test]
     fn corrupted_models_never_panic() {
-        let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+        let mut rng = Rng::new(0x2545_F491_4F6C_DD1D);
         let valid = fc_model().build();
         for pos in 0..valid.len() {
             for _ in 0..8 {
                 let mut bytes = valid.clone();
-                bytes[pos] ^= (rng.next() as u8) | 1;
+                bytes[pos] ^= (rng.next_u64() as u8) | 1;
                 let _ = read(&bytes);
             }
             for value in [0x00, 0x01, 0x7f, 0x80, 0xff] {
@@ -1770,9 +1761,9 @@ mod tests {
         // Multi-byte corruptions.
         for _ in 0..3000 {
             let mut bytes = valid.clone();
-            for _ in 0..1 + rng.next() % 4 {
-                let pos = (rng.next() % bytes.len() as u64) as usize;
-                bytes[pos] = rng.next() as u8;
+            for _ in 0..1 + rng.next_u64() % 4 {
+                let pos = (rng.next_u64() % bytes.len() as u64) as usize;
+                bytes[pos] = rng.next_u64() as u8;
             }
             let _ = read(&bytes);
         }
