@@ -126,6 +126,10 @@ impl Tuning {
 
     /// Scratch `layer` needs, in elements of [`Tuning::scratch_type`] (0 for most layers).
     pub fn scratch_len(&self, layer: &Layer) -> usize {
+        if let (true, Kernel::DepthwiseConv2d(p, _)) = (self.depthwise_wide(layer), &layer.kernel) {
+            // A border pixel's window, one word per tap and group of four channels.
+            return p.shape.k_h * p.shape.k_w * p.shape.out_c.div_ceil(4);
+        }
         self.conv_patch_row(layer).map_or(0, |row| match self.dot {
             DotProduct::Dsp => self.patch_pixels(layer) * row / 2,
             DotProduct::Scalar => self.patch_pixels(layer) * row,

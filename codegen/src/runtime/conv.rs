@@ -746,7 +746,8 @@ pub fn interior(
 /// input word, two SXTB16 and four 16×16 multiply-accumulates (SMLABB/SMLATT). Every pixel
 /// starts from `folded_bias` and runs the whole window: interior pixels with constant
 /// offsets, border pixels reading the input zero point for taps outside (the fold cancels
-/// them). The lengths are const parameters, so the compiler sees every index's bound.
+/// them; their window's words are gathered into `scratch`, `k_h·k_w·⌈out_c/4⌉` words, first).
+/// The lengths are const parameters, so the compiler sees every index's bound.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub fn depthwise_conv2d_wide<
@@ -762,6 +763,7 @@ pub fn depthwise_conv2d_wide<
     folded_bias: &[i32],
     multiplier: &[i32],
     shift: &[i32],
+    scratch: &mut [u32],
     output: &mut [i8; OUT],
 ) {
     let s = &p.shape;
@@ -825,8 +827,31 @@ pub fn depthwise_conv2d_wide<
                     }
                     continue;
                 }
-                // Border: the whole window too, taps outside the input reading the zero
-                // point (which the folded bias cancels), so no offset arithmetic per tap.
+                // Border: the window's words gathered into `scratch` first (taps outside
+                // the input read the zero point, which the folded bias cancels), then the same
+                // straight-line taps as inside, reading `scratch` at constant offsets.
+                for ky in 0..KH {
+                    let iy = y0 + (ky * s.dilation_h) as isize;
+                    let row_in = iy >= 0 && iy < s.in_h as isize;
+                    for kx in 0..KW {
+                        let ix = x0 + (kx * s.dilation_w) as isize;
+                        let inside = row_in && ix >= 0 && ix < s.in_w as isize;
+                        let at = if inside {
+                            ((b * s.in_h + iy as usize) * s.in_w + ix as usize) * s.in_c
+                        } else {
+                            0
+                        };
+                        let tap = (ky * KW + kx) * groups;
+                        for (g, w) in scratch.iter_mut().skip(tap).take(groups).enumerate() {
+                            *w = if inside {
+                                word_i8_tail(input, at + 4 * g)
+                            } else {
+                                zero_points
+                            };
+                        }
+                    }
+                }
+                let gathered = scratch.get(..KH * KW * groups).unwrap_or(&[]);
                 for g in 0..groups {
                     let oc = 4 * g;
                     let mut acc = [0i32; 4];
@@ -834,18 +859,9 @@ pub fn depthwise_conv2d_wide<
                         *a = folded_bias.get(oc + j).copied().unwrap_or(0);
                     }
                     for ky in 0..KH {
-                        let iy = y0 + (ky * s.dilation_h) as isize;
-                        let row_in = iy >= 0 && iy < s.in_h as isize;
                         for kx in 0..KW {
-                            let ix = x0 + (kx * s.dilation_w) as isize;
-                            let x = if row_in && ix >= 0 && ix < s.in_w as isize {
-                                let at = ((b * s.in_h + iy as usize) * s.in_w + ix as usize)
-                                    * s.in_c
-                                    + oc;
-                                word_i8_tail(input, at)
-                            } else {
-                                zero_points
-                            };
+                            let x = gathered.get((ky * KW + kx) * groups + g).copied();
+                            let x = x.unwrap_or(zero_points);
                             let (we, wo) = weights(ky, kx, g);
                             wide_tap(&mut acc, dsp::sxtb16(x), dsp::sxtb16_ror8(x), we, wo);
                         }
@@ -1198,6 +1214,7 @@ mod tests {
                 };
                 let mut got = [0i8; 4096];
                 let mut padded_input = [0i8; 4096];
+                let mut wide_scratch = [0u32; 1024];
                 padded_input[..input.len()].copy_from_slice(input);
                 macro_rules! wide {
                     ($($kh:literal, $kw:literal);*) => {
@@ -1209,6 +1226,7 @@ mod tests {
                                 &folded[..out_c],
                                 m,
                                 sh,
+                                &mut wide_scratch,
                                 &mut got,
                             ),)*
                             _ => unreachable!(),

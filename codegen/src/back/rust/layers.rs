@@ -368,7 +368,7 @@ pub(crate) fn emit_layer(
                     ) else {
                         return;
                     };
-                    rt::depthwise_conv2d_wide::<#in_len, #out_len, #wide_len, #k_h, #k_w>(&PARAMS, input, &#wide, &#folded, &#mult, &#shift, output);
+                    rt::depthwise_conv2d_wide::<#in_len, #out_len, #wide_len, #k_h, #k_w>(&PARAMS, input, &#wide, &#folded, &#mult, &#shift, scratch, output);
                 }
             } else {
                 let filter = statics.bytes(
