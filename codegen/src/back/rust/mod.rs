@@ -455,6 +455,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         .map(|(l, _)| tuning.scratch_len(l))
         .max()
         .unwrap_or(0);
+    let scratch_bytes = lit(scratch_len * if tuning.scratch_type() == "u32" { 4 } else { 1 });
     if scratch_len > 0 {
         let n = lit(scratch_len);
         let ty = format_ident!("{}", tuning.scratch_type());
@@ -481,6 +482,10 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         /// Bytes of the activation arena inside [`Model`]: intermediate tensors only (the
         /// input stays in the caller's buffer, the output has its own field).
         pub const ARENA_BYTES: usize = #arena_bytes;
+
+        /// Bytes of kernel scratch inside [`Model`] besides the arena (input patches of the
+        /// convolutions on this target; 0 when no layer needs any).
+        pub const SCRATCH_BYTES: usize = #scratch_bytes;
 
         /// The compiled model: its activation arena and output buffer. `Model::new` is
         /// `const`, so a model can live in a `static`.
