@@ -331,6 +331,67 @@ struct PatchWriter<'a, const P: usize> {
     staged: u32,
 }
 
+/// Where [`gather_patch`] puts a pixel's patch: runs of input bytes and runs of padding.
+pub trait PatchSink {
+    /// Appends a run of input bytes.
+    fn run(&mut self, bytes: &[i8]);
+    /// Appends `n` copies of the padding byte `b`.
+    fn fill(&mut self, b: u8, n: usize);
+}
+
+/// Walks output pixel `n`'s window (row-major over batches, rows, columns) and hands its
+/// patch to `sink` in filter order: whole rows at once where they are contiguous in the
+/// input, the input zero point for taps outside it.
+#[inline(always)]
+pub fn gather_patch(p: &ConvFast, input: &[i8], n: usize, sink: &mut impl PatchSink) {
+    let s = &p.shape;
+    let zp = p.input_zero_point as i8 as u8;
+    let contiguous = s.dilation_w == 1 && s.k_c == s.in_c;
+    let ox = n % s.out_w;
+    let oy = (n / s.out_w) % s.out_h;
+    let b = n / (s.out_w * s.out_h);
+    let y0 = window_start(oy, s.stride_h, s.pad_top);
+    let x0 = window_start(ox, s.stride_w, s.pad_left);
+    let last = x0 + ((s.k_w - 1) * s.dilation_w) as isize;
+    let row_inside = x0 >= 0 && last < s.in_w as isize;
+    for ky in 0..s.k_h {
+        let iy = y0 + (ky * s.dilation_h) as isize;
+        if iy < 0 || iy >= s.in_h as isize {
+            sink.fill(zp, s.k_w * s.k_c);
+            continue;
+        }
+        let row = (b * s.in_h + iy as usize) * s.in_w;
+        if contiguous && row_inside {
+            let at = (row + x0 as usize) * s.in_c;
+            sink.run(input.get(at..at + s.k_w * s.in_c).unwrap_or(&[]));
+            continue;
+        }
+        for kx in 0..s.k_w {
+            let ix = x0 + (kx * s.dilation_w) as isize;
+            if ix < 0 || ix >= s.in_w as isize {
+                sink.fill(zp, s.k_c);
+            } else {
+                let at = (row + ix as usize) * s.in_c;
+                sink.run(input.get(at..at + s.k_c).unwrap_or(&[]));
+            }
+        }
+    }
+}
+
+impl<const P: usize> PatchSink for PatchWriter<'_, P> {
+    #[inline(always)]
+    fn run(&mut self, bytes: &[i8]) {
+        self.run_bytes(bytes);
+    }
+
+    #[inline(always)]
+    fn fill(&mut self, b: u8, n: usize) {
+        for _ in 0..n {
+            self.byte(b);
+        }
+    }
+}
+
 impl<'a, const P: usize> PatchWriter<'a, P> {
     /// Writes the staged group (zero-padded) and starts the next.
     #[inline(always)]
@@ -357,7 +418,7 @@ impl<'a, const P: usize> PatchWriter<'a, P> {
 
     /// Appends a run of bytes, whole words at a time where the group is empty.
     #[inline(always)]
-    fn run(&mut self, bytes: &[i8]) {
+    fn run_bytes(&mut self, bytes: &[i8]) {
         let mut rest = bytes;
         while self.staged != 0 {
             let Some((&b, tail)) = rest.split_first() else {
@@ -373,14 +434,6 @@ impl<'a, const P: usize> PatchWriter<'a, P> {
         }
         for &b in words.remainder() {
             self.byte(b as u8);
-        }
-    }
-
-    /// Appends `n` copies of `b`.
-    #[inline(always)]
-    fn fill(&mut self, b: u8, n: usize) {
-        for _ in 0..n {
-            self.byte(b);
         }
     }
 
@@ -426,8 +479,6 @@ pub fn conv2d_patches<const P: usize>(
     };
     let groups = row_len / 4;
     let pixels = s.batches * s.out_h * s.out_w;
-    let zp = p.input_zero_point as i8 as u8;
-    let contiguous = s.dilation_w == 1 && s.k_c == s.in_c;
     let mut first = 0;
     while first < pixels {
         let count = if first + P <= pixels {
@@ -445,35 +496,7 @@ pub fn conv2d_patches<const P: usize>(
             staged: 0,
         };
         for n in first..first + count {
-            let ox = n % s.out_w;
-            let oy = (n / s.out_w) % s.out_h;
-            let b = n / (s.out_w * s.out_h);
-            let y0 = window_start(oy, s.stride_h, s.pad_top);
-            let x0 = window_start(ox, s.stride_w, s.pad_left);
-            let last = x0 + ((s.k_w - 1) * s.dilation_w) as isize;
-            let row_inside = x0 >= 0 && last < s.in_w as isize;
-            for ky in 0..s.k_h {
-                let iy = y0 + (ky * s.dilation_h) as isize;
-                if iy < 0 || iy >= s.in_h as isize {
-                    patch.fill(zp, s.k_w * s.k_c);
-                    continue;
-                }
-                let row = (b * s.in_h + iy as usize) * s.in_w;
-                if contiguous && row_inside {
-                    let at = (row + x0 as usize) * s.in_c;
-                    patch.run(input.get(at..at + s.k_w * s.in_c).unwrap_or(&[]));
-                    continue;
-                }
-                for kx in 0..s.k_w {
-                    let ix = x0 + (kx * s.dilation_w) as isize;
-                    if ix < 0 || ix >= s.in_w as isize {
-                        patch.fill(zp, s.k_c);
-                    } else {
-                        let at = (row + ix as usize) * s.in_c;
-                        patch.run(input.get(at..at + s.k_c).unwrap_or(&[]));
-                    }
-                }
-            }
+            gather_patch(p, input, n, &mut patch);
             patch.end_pixel(groups);
         }
         // Every output channel over the P patches.
@@ -497,6 +520,35 @@ pub fn conv2d_patches<const P: usize>(
             }
         }
         first += count;
+    }
+}
+
+/// A pixel's patch as plain bytes, `P` pixels interleaved: its byte `k` at `k·P + slot`.
+struct BytePatch<'a, const P: usize> {
+    bytes: &'a mut [i8],
+    /// Where its next byte goes.
+    at: usize,
+}
+
+impl<const P: usize> PatchSink for BytePatch<'_, P> {
+    #[inline(always)]
+    fn run(&mut self, bytes: &[i8]) {
+        for &b in bytes {
+            if let Some(d) = self.bytes.get_mut(self.at) {
+                *d = b;
+            }
+            self.at += P;
+        }
+    }
+
+    #[inline(always)]
+    fn fill(&mut self, b: u8, n: usize) {
+        for _ in 0..n {
+            if let Some(d) = self.bytes.get_mut(self.at) {
+                *d = b as i8;
+            }
+            self.at += P;
+        }
     }
 }
 
@@ -526,7 +578,6 @@ pub fn conv2d_patches_scalar<const P: usize>(
     };
     let patch = s.k_h * s.k_w * s.k_c;
     let pixels = s.batches * s.out_h * s.out_w;
-    let zp = p.input_zero_point as i8;
     let mut first = 0;
     while first < pixels {
         let count = if first + P <= pixels {
@@ -535,35 +586,11 @@ pub fn conv2d_patches_scalar<const P: usize>(
             pixels - first
         };
         for (slot, n) in (first..first + count).enumerate() {
-            let ox = n % s.out_w;
-            let oy = (n / s.out_w) % s.out_h;
-            let b = n / (s.out_w * s.out_h);
-            let y0 = window_start(oy, s.stride_h, s.pad_top);
-            let x0 = window_start(ox, s.stride_w, s.pad_left);
-            let mut k = slot;
-            for ky in 0..s.k_h {
-                let iy = y0 + (ky * s.dilation_h) as isize;
-                for kx in 0..s.k_w {
-                    let ix = x0 + (kx * s.dilation_w) as isize;
-                    let inside = iy >= 0 && iy < s.in_h as isize && ix >= 0 && ix < s.in_w as isize;
-                    let at = if inside {
-                        ((b * s.in_h + iy as usize) * s.in_w + ix as usize) * s.in_c
-                    } else {
-                        0
-                    };
-                    for c in 0..s.k_c {
-                        let x = if inside {
-                            input.get(at + c).copied().unwrap_or(zp)
-                        } else {
-                            zp
-                        };
-                        if let Some(d) = scratch.get_mut(k) {
-                            *d = x;
-                        }
-                        k += P;
-                    }
-                }
-            }
+            let mut sink = BytePatch::<P> {
+                bytes: &mut *scratch,
+                at: slot,
+            };
+            gather_patch(p, input, n, &mut sink);
         }
         let patches = scratch.get(..patch * P).unwrap_or(&[]);
         for (oc, row) in filter
