@@ -455,7 +455,8 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         .map(|(l, _)| tuning.scratch_len(l))
         .max()
         .unwrap_or(0);
-    let scratch_bytes = lit(scratch_len * if tuning.scratch_type() == "u32" { 4 } else { 1 });
+    let scratch_elem_bytes = if tuning.scratch_type() == "u32" { 4 } else { 1 };
+    let scratch_bytes = lit(scratch_len * scratch_elem_bytes);
     if scratch_len > 0 {
         let n = lit(scratch_len);
         let ty = format_ident!("{}", tuning.scratch_type());
@@ -475,7 +476,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
     } else {
         quote!()
     };
-    let header = inner_doc(&header_doc(model, opts));
+    let header = inner_doc(&header_doc(model, opts, scratch_len * scratch_elem_bytes));
     let items = quote! {
         #api
 
@@ -600,7 +601,7 @@ fn target_note(opts: &EmitOptions) -> &'static str {
     }
 }
 
-fn header_doc(model: &Compiled, opts: &EmitOptions) -> String {
+fn header_doc(model: &Compiled, opts: &EmitOptions, scratch_bytes: usize) -> String {
     let outputs = &model.graph.outputs;
     let out_bytes: usize = (0..outputs.len())
         .filter(|&k| first_listing(outputs, &outputs[k]) == k)
@@ -613,8 +614,8 @@ fn header_doc(model: &Compiled, opts: &EmitOptions) -> String {
          [`Model::predict`].{}\n\n\
          ## Layers\n\n{}\n\
          ## Memory\n\n\
-         Arena {} bytes + output {} bytes inside `Model`; {} bytes of weights in flash;\n\
-         {} multiply-accumulates per inference.",
+         Arena {} bytes + output {} bytes + kernel scratch {} bytes inside `Model`; about {}\n\
+         bytes of weights in flash; {} multiply-accumulates per inference.",
         crate::names::shown(&opts.source_name),
         env!("CARGO_PKG_VERSION"),
         opts.target
@@ -626,6 +627,7 @@ fn header_doc(model: &Compiled, opts: &EmitOptions) -> String {
         model.layer_table(),
         model.plan.arena_bytes,
         out_bytes,
+        scratch_bytes,
         model.weight_bytes(),
         model.macs()
     )
