@@ -29,8 +29,10 @@ impl DotProduct {
 
 /// Most output pixels per block of the patch convolution ([`Tuning::conv_patch_row`]): 7
 /// accumulators, the widened weight word and a pixel's pair of patch words fill the Cortex-M4's
-/// 13 free registers (measured on mlperf_kws: 5 → 6.29 M, 6 → 5.99 M, 7 → 5.90 M, 8 → 6.43 M
-/// instructions).
+/// 13 free registers, with a spill or two. Measured in QEMU (M4, whole models): rows of 36–64
+/// bytes run best with 7 (mlperf_kws: 5 → 6.29 M, 6 → 5.84 M, 7 → 5.59 M instructions), other
+/// rows with 6 (mlperf_vww 18.57 M with 7 → 18.17 M, person_detect 17.21 → 16.82 M, mlperf_ic
+/// 23.86 → 23.69 M, micro_speech 1.10 → 1.08 M).
 pub const PATCH_PIXELS: usize = 7;
 
 /// Most output pixels per block of the scalar patch convolution (accumulators in registers on
@@ -115,7 +117,8 @@ impl Tuning {
             return 0;
         };
         let (bytes_per_pixel, most) = match self.dot {
-            DotProduct::Dsp => (2 * row, PATCH_PIXELS),
+            DotProduct::Dsp if (36..=64).contains(&row) => (2 * row, PATCH_PIXELS),
+            DotProduct::Dsp => (2 * row, PATCH_PIXELS - 1),
             DotProduct::Scalar => (row, PATCH_PIXELS_SCALAR),
         };
         let most = (PATCH_SCRATCH_BYTES / bytes_per_pixel).clamp(1, most);
