@@ -461,7 +461,12 @@ fn fuzz_seed_corpus_is_the_fixtures() {
     let fixtures = std::fs::read_dir(repo_root().join("fixtures/models")).unwrap();
     for dir in fixtures.flatten().filter(|e| e.path().is_dir()) {
         let name = dir.file_name().to_string_lossy().into_owned();
-        let seed = repo_root().join("fuzz/seeds").join(format!("{name}.tflite"));
-        assert!(seed.is_file(), "fixture {name} has no seed: run fuzz/seed.sh");
+        let seed = repo_root()
+            .join("fuzz/seeds")
+            .join(format!("{name}.tflite"));
+        assert!(
+            seed.is_file(),
+            "fixture {name} has no seed: run fuzz/seed.sh"
+        );
     }
 }

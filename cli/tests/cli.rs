@@ -2,83 +2,16 @@
 //! exactly one `error: ...` line on stderr with a non-zero exit, never a panic.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+
+#[allow(dead_code)] // each test file uses a part of the shared helpers
+mod common;
+
+use common::{expect_error, expect_success, kiln, root, scratch, text};
 
 const TINY_KWS: &str = "fixtures/models/tiny_kws/model.tflite";
 const SINE_MLP: &str = "fixtures/models/sine_mlp/model.tflite";
 const UNSUPPORTED: &str = "fixtures/models/unsupported_l2norm/model.tflite";
-
-/// The workspace root; the binary runs there, so model paths are relative to it.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// A fresh, empty scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("kiln-cli")
-        .join(name);
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs `kiln args..` in the workspace root.
-fn kiln<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kiln"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .stdin(Stdio::null())
-        .output()
-        .expect("cannot run kiln")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A successful run: exit 0 and nothing on stderr. Returns stdout.
-fn expect_success(out: &Output) -> String {
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
-    );
-    assert!(stderr.is_empty(), "stderr:\n{stderr}");
-    stdout
-}
-
-/// A failed run: exit 1, nothing on stdout, and stderr is exactly one line `error: ...`
-/// containing every needle and no trace of a panic. Returns that line.
-fn expect_error(out: &Output, needles: &[&str]) -> String {
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    let context = format!(
-        "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
-    );
-    assert_eq!(out.status.code(), Some(1), "{context}");
-    assert!(stdout.is_empty(), "{context}");
-    for bad in ["panicked", "RUST_BACKTRACE", "backtrace"] {
-        assert!(!stderr.contains(bad), "{bad:?} in stderr: {context}");
-    }
-    assert!(stderr.ends_with('\n'), "{context}");
-    let line = stderr.trim_end_matches('\n');
-    assert!(!line.contains('\n'), "more than one line: {context}");
-    assert!(line.starts_with("error: "), "{context}");
-    assert!(line.len() > "error: ".len() + 10, "{context}");
-    for needle in needles {
-        assert!(line.contains(needle), "{needle:?} not in: {line}");
-    }
-    line.to_string()
-}
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

@@ -2,69 +2,19 @@
 //! names, `--out` that is a file, a crate never left half-written, and hostile tensor names
 //! that cannot split an error line or reach the terminal as escapes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Output;
 
 use kiln_fixtures::models;
 use kiln_fixtures::writer::serialize;
 
+#[allow(dead_code)] // each test file uses a part of the shared helpers
+mod common;
+
+use common::{expect_error, expect_success, kiln, root, scratch};
+
 const TINY_KWS: &str = "fixtures/models/tiny_kws/model.tflite";
 const SINE_MLP: &str = "fixtures/models/sine_mlp/model.tflite";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// A fresh, empty scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("kiln-cli-hardening")
-        .join(name);
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn kiln<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kiln"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("RUST_BACKTRACE")
-        .stdin(Stdio::null())
-        .output()
-        .expect("cannot run kiln")
-}
-
-/// Exit 1, nothing on stdout, one printable line `error: ...` holding every needle.
-fn expect_error(out: &Output, needles: &[&str]) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let context = format!("exit {:?}\nstderr:\n{stderr:?}", out.status);
-    assert_eq!(out.status.code(), Some(1), "{context}");
-    assert!(out.stdout.is_empty(), "{context}");
-    let line = stderr.strip_suffix('\n').expect("ends with a newline");
-    assert!(line.starts_with("error: "), "{context}");
-    assert!(
-        !line.chars().any(char::is_control),
-        "a control character: {context}"
-    );
-    for needle in needles {
-        assert!(line.contains(needle), "{needle:?} not in: {line}");
-    }
-    line.to_string()
-}
-
-fn expect_success(out: &Output) {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// Names of the entries of `dir`, sorted.
 fn entries(dir: &Path) -> Vec<String> {

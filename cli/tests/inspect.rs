@@ -5,18 +5,14 @@
 //! `KILN_REAL_MODELS=1`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 use kiln_codegen::plan::Location;
 use kiln_codegen::Compiled;
 
-/// The workspace root.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+#[allow(dead_code)] // each test file uses a part of the shared helpers
+mod common;
+
+use common::{kiln, root, scratch};
 
 /// The models to check: a fixture always, a real model with many buffers in CI.
 fn models() -> Vec<PathBuf> {
@@ -31,26 +27,6 @@ fn models() -> Vec<PathBuf> {
         models.push(real);
     }
     models
-}
-
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("kiln-inspect")
-        .join(name);
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn kiln<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kiln"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("cannot run kiln")
 }
 
 /// Runs `kiln args..`, asserts success and a silent stderr, returns stdout.
