@@ -27,13 +27,11 @@ impl DotProduct {
     }
 }
 
-/// Most output pixels per block of the patch convolution ([`Tuning::conv_patch_row`]): 7
-/// accumulators, the widened weight word and a pixel's pair of patch words fill the Cortex-M4's
-/// 13 free registers, with a spill or two. Measured in QEMU (M4, whole models): rows of 36–64
-/// bytes run best with 7 (mlperf_kws: 5 → 6.29 M, 6 → 5.84 M, 7 → 5.59 M instructions), other
-/// rows with 6 (mlperf_vww 18.57 M with 7 → 18.17 M, person_detect 17.21 → 16.82 M, mlperf_ic
-/// 23.86 → 23.69 M, micro_speech 1.10 → 1.08 M).
-pub const PATCH_PIXELS: usize = 7;
+/// Output pixels per block of the patch convolution on DSP cores ([`Tuning::conv_patch_row`]):
+/// the width of `rt::patch_dot_tile`'s `asm!` loop, whose five accumulators, two widened
+/// weight halves, a pixel's pair of patch words and three pointers use all 12 registers
+/// `asm!` may name in Thumb code.
+pub const PATCH_PIXELS: usize = crate::runtime::TILE_PIXELS;
 
 /// Most output pixels per block of the scalar patch convolution (accumulators in registers on
 /// a Cortex-M0+ or RV32IMC).
@@ -41,7 +39,7 @@ pub const PATCH_PIXELS_SCALAR: usize = 4;
 
 /// Scratch the patch convolution may use, bytes: layers with long patches take fewer pixels
 /// per block rather than more RAM.
-pub const PATCH_SCRATCH_BYTES: usize = 4096;
+pub const PATCH_SCRATCH_BYTES: usize = 6144;
 
 /// The tuning of one model for one core (or for no particular core: portable code).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,12 +115,15 @@ impl Tuning {
             return 0;
         };
         let (bytes_per_pixel, most) = match self.dot {
-            DotProduct::Dsp if (36..=64).contains(&row) => (2 * row, PATCH_PIXELS),
-            DotProduct::Dsp => (2 * row, PATCH_PIXELS - 1),
+            DotProduct::Dsp => (2 * row, PATCH_PIXELS),
             DotProduct::Scalar => (row, PATCH_PIXELS_SCALAR),
         };
         let most = (PATCH_SCRATCH_BYTES / bytes_per_pixel).clamp(1, most);
         let pixels = p.shape.batches * p.shape.out_h * p.shape.out_w;
+        if self.dot == DotProduct::Dsp && most == PATCH_PIXELS && pixels >= PATCH_PIXELS {
+            // The `asm!` tile's width: other widths take the portable loop.
+            return PATCH_PIXELS;
+        }
         let cost = |n: usize| pixels.div_ceil(n) * (30 + 33 * n);
         (1..=most).rev().min_by_key(|&n| cost(n)).unwrap_or(1)
     }

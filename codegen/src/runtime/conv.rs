@@ -508,12 +508,9 @@ pub fn conv2d_patches<const P: usize>(
         {
             let bias = folded_bias.get(oc).copied().unwrap_or(0);
             let mut acc = [bias; P];
-            for (w4, x) in row.chunks_exact(4).zip(patches.chunks_exact(2 * P)) {
-                let w = u32::from_le_bytes([w4[0], w4[1], w4[2], w4[3]]);
-                let (we, wo) = (dsp::sxtb16(w), dsp::sxtb16_ror8(w));
-                for (k, a) in acc.iter_mut().enumerate() {
-                    *a = dsp::smlad(x[2 * k + 1], wo, dsp::smlad(x[2 * k], we, *a));
-                }
+            match <&mut [i32; TILE_PIXELS]>::try_from(&mut acc[..]) {
+                Ok(tile) => patch_dot_tile(row, patches, tile),
+                Err(_) => patch_dot_portable(row, patches, &mut acc),
             }
             for (k, &a) in acc.iter().enumerate().take(count) {
                 writer.put(output, (first + k) * s.out_c + oc, oc, a);
@@ -1324,6 +1321,22 @@ mod tests {
                     &patches[..n_out],
                     &want[..n_out],
                     "case {case}: patches, {shape:?}"
+                );
+                conv2d_patches::<5>(
+                    &fast,
+                    row_len,
+                    input,
+                    rows,
+                    &folded[..out_c],
+                    m,
+                    sh,
+                    &mut scratch,
+                    &mut patches[..n_out],
+                );
+                assert_eq!(
+                    &patches[..n_out],
+                    &want[..n_out],
+                    "case {case}: patches/5, {shape:?}"
                 );
                 conv2d_patches::<3>(
                     &fast,
