@@ -34,8 +34,9 @@ enum Cmd {
         /// Comma-separated boards; default: mps2-an386,mps2-an500,mps2-an505,microbit,riscv32-virt.
         #[arg(long, value_delimiter = ',')]
         boards: Vec<String>,
-        /// CI check: only mlperf_kws on mps2-an386, no baseline; exits non-zero unless the
-        /// golden matches on the target.
+        /// CI check: only mlperf_kws on mps2-an386, no baseline, and the kernel check
+        /// (--kernels) there; exits non-zero unless the golden matches on the target and the
+        /// kernels agree with the reference kernels.
         #[arg(long, conflicts_with_all = ["models", "boards"])]
         check_only: bool,
         /// Golden case: uses golden/in_<TAG>.bin and golden/out_<TAG>.bin.
@@ -72,6 +73,11 @@ enum Cmd {
         /// layer) and print per-layer tables beside TFLM + CMSIS-NN's (Cortex-M4 anchors).
         #[arg(long)]
         layers: bool,
+        /// Also check kiln's runtime kernels on each board: random convolutions through the
+        /// fast kernels (on Arm DSP cores the `asm!` ones) against reference kernels, in QEMU.
+        /// Implied by --check-only.
+        #[arg(long)]
+        kernels: bool,
     },
 }
 
@@ -103,6 +109,7 @@ fn main() -> ExitCode {
             work,
             peer,
             layers,
+            kernels,
             max_tflm_ratio,
         } => {
             let (models, boards) = if check_only {
@@ -125,6 +132,7 @@ fn main() -> ExitCode {
                 rebuild,
                 microflow: peer.as_deref() == Some("microflow"),
                 layers,
+                kernels: kernels || check_only,
             };
             let start = Instant::now();
             let report = match mcu::run(&opts) {

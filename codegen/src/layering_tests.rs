@@ -10,6 +10,7 @@ const RANKS: &[(&str, u32)] = &[
     ("ir", 0),
     ("names", 0),
     ("layer", 1),
+    ("kernel_checks", 1),
     ("front", 2),
     ("prepare", 3),
     ("plan", 4),

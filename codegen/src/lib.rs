@@ -12,6 +12,7 @@ pub mod fit;
 pub mod front;
 pub mod inspect;
 pub mod ir;
+pub mod kernel_checks;
 pub mod layer;
 #[cfg(test)]
 mod layering_tests;

@@ -17,6 +17,7 @@
 
 mod anchors;
 mod board;
+mod kernel_check;
 mod kiln;
 mod peer;
 mod report;
@@ -27,6 +28,7 @@ use std::sync::Mutex;
 
 pub use anchors::Anchors;
 use board::BoardBench;
+pub use kernel_check::KernelCheck;
 pub use report::{layers_markdown, markdown};
 use tools::Tools;
 
@@ -66,6 +68,9 @@ pub struct Options {
     pub microflow: bool,
     /// Also count each layer (a second firmware with one region per layer; `--layers`).
     pub layers: bool,
+    /// Also check the runtime's kernels against reference kernels on each board
+    /// (`--kernels`; see `kernel_check`).
+    pub kernels: bool,
 }
 
 /// Figures from one QEMU run.
@@ -172,6 +177,8 @@ pub struct Report {
     pub peers: Vec<PeerRow>,
     /// The harness baselines, by board (empty with `--no-baseline`).
     pub baselines: Vec<Baseline>,
+    /// `--kernels`: the on-target kernel checks, by board.
+    pub kernel_checks: Vec<KernelCheck>,
     /// Models left out of the default set, with the reason.
     pub left_out: Vec<String>,
     /// TFLM's figures on the same boards.
@@ -179,11 +186,13 @@ pub struct Report {
 }
 
 impl Report {
-    /// True when every row is a golden match or a fit-check rejection.
+    /// True when every row is a golden match or a fit-check rejection, and every kernel
+    /// check passed.
     pub fn all_ok(&self) -> bool {
         self.rows
             .iter()
             .all(|r| !matches!(r.outcome, Outcome::Failed { .. }))
+            && self.kernel_checks.iter().all(|k| k.result.is_ok())
     }
 }
 
@@ -251,6 +260,7 @@ pub fn run(opts: &Options) -> Result<Report, String> {
     let rows = Mutex::new(Vec::new());
     let peers = Mutex::new(Vec::new());
     let baselines = Mutex::new(Vec::new());
+    let kernel_checks = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..opts.jobs.max(1) {
             s.spawn(|| loop {
@@ -269,6 +279,10 @@ pub fn run(opts: &Options) -> Result<Report, String> {
                         board: board.to_string(),
                         result,
                     });
+                }
+                if opts.kernels {
+                    let check = kernel_check::run(&bench);
+                    kernel_checks.lock().unwrap().push(check);
                 }
                 // microflow's firmware crate is separate: its own Cargo.lock and target dir.
                 let peer = BoardBench {
@@ -300,10 +314,13 @@ pub fn run(opts: &Options) -> Result<Report, String> {
     peers.sort_by_key(|r| (models.iter().position(|m| *m == r.model), order(&r.board)));
     let mut baselines = baselines.into_inner().unwrap();
     baselines.sort_by_key(|b| order(&b.board));
+    let mut kernel_checks = kernel_checks.into_inner().unwrap();
+    kernel_checks.sort_by_key(|k| order(&k.board));
     Ok(Report {
         rows,
         peers,
         baselines,
+        kernel_checks,
         left_out,
         anchors: Anchors::load(&opts.shared),
     })

@@ -210,6 +210,33 @@ pub fn markdown(report: &Report) -> String {
             .unwrap();
         }
     }
+    if !report.kernel_checks.is_empty() {
+        s.push_str(
+            "\nKernel checks on the target (`--kernels`: random convolutions through the runtime's \
+             fast kernels, compared with TFLite's reference loops on the board):\n\n\
+             | board | kernels | result | instructions |\n|---|---|---|---:|\n",
+        );
+        for k in &report.kernel_checks {
+            match &k.result {
+                Ok((n, m)) => writeln!(
+                    s,
+                    "| {} | {} | ok, {} comparisons | {} |",
+                    k.board,
+                    k.kernels,
+                    thousands(*n),
+                    thousands(m.instructions)
+                ),
+                Err(e) => writeln!(
+                    s,
+                    "| {} | {} | FAILED: {} | |",
+                    k.board,
+                    k.kernels,
+                    first_line(e)
+                ),
+            }
+            .unwrap();
+        }
+    }
     if !report.peers.is_empty() {
         s.push_str(
             "\n### kiln vs microflow 0.1.3 (same template, same QEMU board, same golden input)\n\n\

@@ -37,6 +37,10 @@ pub use movement::*;
 pub use pool::*;
 pub use quantize::*;
 
+/// This file's source (the runtime's root module), for firmware that compiles the whole runtime
+/// (`kiln-bench mcu --kernels`).
+pub const MOD_SOURCE: &str = include_str!("mod.rs");
+
 /// The runtime's source files, `(file name, source)`, as generated crates copy from them.
 pub const SOURCES: &[(&str, &str)] = &[
     ("activation.rs", include_str!("activation.rs")),

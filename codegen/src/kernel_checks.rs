@@ -1,0 +1,468 @@
+//! Randomized checks of the runtime's fast convolution kernels against reference kernels
+//! (TFLite's loops, below), written `no_std` with fixed-size buffers so that the same code runs
+//! on the host (`cargo test`, where the DSP instructions are their portable twins) and on the
+//! target (`kiln-bench mcu --kernels`, a firmware built from this file and `runtime/`, where
+//! the `asm!` kernels run for real and are compared there, in QEMU).
+//!
+//! Uses only [`crate::runtime`] and a caller's source of random words, so the firmware needs
+//! no other part of kiln.
+
+// A mismatch carries its case's shape for the report; only the failure path builds one.
+#![allow(clippy::result_large_err)]
+
+use crate::runtime::*;
+
+/// The first disagreement of a fast kernel with its reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The case's index.
+    pub case: usize,
+    /// The kernel that disagreed.
+    pub kernel: &'static str,
+    /// The case's geometry.
+    pub shape: ConvShape,
+}
+
+/// Which kernels a run compares with the references.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernels {
+    /// The portable ones every core runs: `conv2d_fast::<Scalar>`, `depthwise_conv2d_fast::<Scalar>`,
+    /// `conv2d_patches_scalar`.
+    Portable,
+    /// Those and the Arm DSP ones (`asm!` on Arm): `conv2d_fast::<Dsp>`,
+    /// `depthwise_conv2d_fast::<Dsp>`, `depthwise_conv2d_wide`, `conv2d_patches` at widths
+    /// 3, 4 and 5 (5: `patch_dot_tile`'s `asm!` loop).
+    Dsp,
+}
+
+/// The source of randomness: a function returning 64 random bits per call.
+pub type Random<'a> = &'a mut dyn FnMut() -> u64;
+
+/// Uniform index in `0..n` (`n` small: the modulo bias does not matter).
+fn index(random: &mut dyn FnMut() -> u64, n: usize) -> usize {
+    (random() % n.max(1) as u64) as usize
+}
+
+/// Bytes of each of the check's buffers (input, filter, outputs): small enough for a
+/// 16 KiB-RAM Cortex-M0 to hold them all on its stack. Cases that need more are skipped.
+const BUF: usize = 1024;
+
+/// `n` random bytes (the rest zero).
+fn i8s(random: &mut dyn FnMut() -> u64, n: usize) -> [i8; BUF] {
+    let mut v = [0i8; BUF];
+    for x in v.iter_mut().take(n) {
+        *x = random() as i8;
+    }
+    v
+}
+
+/// Runs `cases` random convolutions (one in three depthwise, some grouped, 1-3 × 1-3 windows,
+/// strides, dilations, padding, batches, up to 9 input channels) through the fast kernels of
+/// `kernels` and compares every output byte with the reference kernels'. Returns how many
+/// (case, kernel) comparisons passed, or the first mismatch.
+pub fn conv_kernels(random: Random, cases: usize, kernels: Kernels) -> Result<usize, Mismatch> {
+    let mut compared = 0;
+    for case in 0..cases {
+        compared += conv_case(random, case, kernels)?;
+    }
+    Ok(compared)
+}
+
+/// One random case of [`conv_kernels`]: the number of kernels compared (0 when the drawn
+/// window does not fit the drawn input).
+#[allow(clippy::too_many_lines)]
+fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mismatch> {
+    let depthwise = case.is_multiple_of(3);
+    let in_c = 1 + index(random, 9);
+    let dm = if depthwise {
+        [1, 2, 3, 4, 8][index(random, 5)]
+    } else {
+        1
+    };
+    let groups = if !depthwise && in_c.is_multiple_of(2) && index(random, 4) == 0 {
+        2
+    } else {
+        1
+    };
+    let k_c = if depthwise { 1 } else { in_c / groups };
+    let out_c = if depthwise {
+        in_c * dm
+    } else {
+        groups * (1 + index(random, 7))
+    };
+    let (k_h, k_w) = (1 + index(random, 3), 1 + index(random, 3));
+    let (stride_h, stride_w) = (1 + index(random, 2), 1 + index(random, 2));
+    let (dilation_h, dilation_w) = (1 + index(random, 2), 1 + index(random, 2));
+    let (in_h, in_w) = (1 + index(random, 6), 1 + index(random, 7));
+    let (pad_top, pad_left) = (index(random, 2), index(random, 2));
+    let eff_h = (k_h - 1) * dilation_h + 1;
+    let eff_w = (k_w - 1) * dilation_w + 1;
+    if in_h + 2 * pad_top < eff_h || in_w + 2 * pad_left < eff_w {
+        return Ok(0);
+    }
+    let out_h = (in_h + 2 * pad_top - eff_h) / stride_h + 1;
+    let out_w = (in_w + 2 * pad_left - eff_w) / stride_w + 1;
+    let shape = ConvShape {
+        batches: 1 + index(random, 2),
+        in_h,
+        in_w,
+        in_c,
+        out_h,
+        out_w,
+        out_c,
+        k_h,
+        k_w,
+        k_c,
+        stride_h,
+        stride_w,
+        dilation_h,
+        dilation_w,
+        pad_top,
+        pad_left,
+        depth_multiplier: dm,
+    };
+    let zp = random() as i8 as i32;
+    let fast = ConvFast {
+        shape,
+        input_zero_point: zp,
+        output_offset: random() as i8 as i32,
+        per_channel: true,
+        act_min: -128,
+        act_max: 127,
+        // Shifts are -4..-11 and these small windows keep |acc| far below 2^30.
+        fast_requant: true,
+    };
+    let n_in = shape.batches * in_h * in_w * in_c;
+    let n_out = shape.batches * out_h * out_w * out_c;
+    let filter_len = if depthwise {
+        k_h * k_w * out_c
+    } else {
+        out_c * k_h * k_w * k_c
+    };
+    if n_in > BUF || n_out > BUF || filter_len > BUF {
+        return Ok(0);
+    }
+    let input = i8s(random, n_in);
+    let input = &input[..n_in];
+    let filter_i8 = i8s(random, filter_len);
+    let filter: [u8; BUF] = filter_i8.map(|v| v as u8);
+    let filter = &filter[..filter_len];
+    let bias: [i32; 128] = core::array::from_fn(|_| (random() as i32) >> 12);
+    let bias = &bias[..out_c];
+    let mult: [i32; 128] = core::array::from_fn(|_| (1 << 30) + (random() as i32 >> 2).abs());
+    let shift: [i32; 128] = core::array::from_fn(|_| -((index(random, 8) + 4) as i32));
+    let mut folded = [0i32; 128];
+    for (i, &w) in filter.iter().enumerate() {
+        let oc = if depthwise {
+            i % out_c
+        } else {
+            i / (k_h * k_w * k_c)
+        };
+        folded[oc] = folded[oc].wrapping_add((w as i8 as i32) * -zp);
+    }
+    for (f, b) in folded.iter_mut().zip(bias) {
+        *f = f.wrapping_add(*b);
+    }
+    let folded = &folded[..out_c];
+    let (m, sh) = (&mult[..out_c], &shift[..out_c]);
+    let mut want = [0i8; BUF];
+    let want = &mut want[..n_out];
+    let mut got = [0i8; BUF];
+    let got = &mut got[..n_out];
+    let mut compared = 0;
+    let mut expect = |ok: bool, kernel: &'static str| {
+        compared += 1;
+        if ok {
+            Ok(())
+        } else {
+            Err(Mismatch {
+                case,
+                kernel,
+                shape,
+            })
+        }
+    };
+    // Filter rows of the patch kernels: the conv filter's OHWI rows, or the one-channel
+    // depthwise filter transposed; zero-padded to a multiple of 4 bytes.
+    let patch_rows = if depthwise && in_c == 1 {
+        Some(k_h * k_w)
+    } else if !depthwise && groups == 1 {
+        Some(k_h * k_w * k_c)
+    } else {
+        None
+    };
+    let mut rows = [0u8; BUF];
+    let row_len = patch_rows.map_or(0, |patch| patch.div_ceil(4) * 4);
+    if let Some(patch) = patch_rows {
+        for oc in 0..out_c {
+            for k in 0..patch {
+                rows[oc * row_len + k] = if depthwise {
+                    filter[k * out_c + oc]
+                } else {
+                    filter[oc * patch + k]
+                };
+            }
+        }
+    }
+    let rows = &rows[..out_c * row_len];
+
+    if depthwise {
+        depthwise_conv2d(&fast, input, filter, Some(bias), m, sh, want);
+        depthwise_conv2d_fast::<Scalar>(&fast, input, filter, folded, bias, m, sh, got);
+        expect(got == want, "depthwise_conv2d_fast::<Scalar>")?;
+    } else {
+        conv2d(&fast, input, filter, Some(bias), m, sh, want);
+        conv2d_fast::<Scalar>(&fast, input, filter, folded, m, sh, got);
+        expect(got == want, "conv2d_fast::<Scalar>")?;
+    }
+    if patch_rows.is_some() {
+        let mut scratch = [0i8; BUF];
+        conv2d_patches_scalar::<4>(
+            &fast,
+            row_len,
+            input,
+            rows,
+            folded,
+            m,
+            sh,
+            &mut scratch,
+            got,
+        );
+        expect(got == want, "conv2d_patches_scalar::<4>")?;
+    }
+    if kernels == Kernels::Portable {
+        return Ok(compared);
+    }
+    if depthwise {
+        depthwise_conv2d_fast::<Dsp>(&fast, input, filter, folded, bias, m, sh, got);
+        expect(got == want, "depthwise_conv2d_fast::<Dsp>")?;
+    } else {
+        conv2d_fast::<Dsp>(&fast, input, filter, folded, m, sh, got);
+        expect(got == want, "conv2d_fast::<Dsp>")?;
+    }
+    if depthwise && dm == 1 {
+        let mut wide = [0u32; 256];
+        for (d, w) in wide.iter_mut().zip(widen_depthwise(filter, out_c)) {
+            *d = w;
+        }
+        let mut padded_input = [0i8; BUF];
+        padded_input[..input.len()].copy_from_slice(input);
+        let mut out = [0i8; BUF];
+        let mut scratch = [0u32; 64];
+        macro_rules! wide {
+            ($($kh:literal, $kw:literal);*) => {
+                match (k_h, k_w) {
+                    $(($kh, $kw) => depthwise_conv2d_wide::<BUF, BUF, 256, $kh, $kw>(
+                        &fast, &padded_input, &wide, folded, m, sh, &mut scratch, &mut out,
+                    ),)*
+                    _ => {}
+                }
+            };
+        }
+        wide!(1, 1; 1, 2; 1, 3; 2, 1; 2, 2; 2, 3; 3, 1; 3, 2; 3, 3);
+        expect(out[..n_out] == *want, "depthwise_conv2d_wide")?;
+    }
+    if patch_rows.is_some() {
+        let mut scratch = [0u32; 256];
+        conv2d_patches::<5>(
+            &fast,
+            row_len,
+            input,
+            rows,
+            folded,
+            m,
+            sh,
+            &mut scratch,
+            got,
+        );
+        expect(got == want, "conv2d_patches::<5> (asm! tile)")?;
+        conv2d_patches::<4>(
+            &fast,
+            row_len,
+            input,
+            rows,
+            folded,
+            m,
+            sh,
+            &mut scratch,
+            got,
+        );
+        expect(got == want, "conv2d_patches::<4>")?;
+        conv2d_patches::<3>(
+            &fast,
+            row_len,
+            input,
+            rows,
+            folded,
+            m,
+            sh,
+            &mut scratch,
+            got,
+        );
+        expect(got == want, "conv2d_patches::<3>")?;
+    }
+    Ok(compared)
+}
+
+/// The weights of [`depthwise_conv2d_wide`] from a depthwise filter (`1HWC` bytes,
+/// `channels` per tap): per tap, per group of four channels, `(w0, w2)` and `(w1, w3)` as i16
+/// pairs, channels padded to a multiple of 4 with zeros. (The emitter's layout, again, as the test's oracle input.)
+fn widen_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> + '_ {
+    let groups = channels.div_ceil(4);
+    let taps = filter.len() / channels.max(1);
+    (0..taps).flat_map(move |t| {
+        (0..groups).flat_map(move |g| {
+            let w = |j: usize| {
+                let c = 4 * g + j;
+                if c < channels {
+                    filter.get(t * channels + c).copied().unwrap_or(0) as i8 as i16 as u16 as u32
+                } else {
+                    0
+                }
+            };
+            [w(0) | (w(2) << 16), w(1) | (w(3) << 16)]
+        })
+    })
+}
+
+/// Reference kernel (TFLite's), the oracle of the fast kernels' randomized test.
+/// Int8 CONV_2D with per-channel requantization (TFLite `ConvPerChannel`).
+/// `filter` is OHWI int8 stored as bytes.
+pub fn conv2d(
+    p: &ConvFast,
+    input: &[i8],
+    filter: &[u8],
+    bias: Option<&[i32]>,
+    multiplier: &[i32],
+    shift: &[i32],
+    output: &mut [i8],
+) {
+    let s = &p.shape;
+    let groups = s.in_c / s.k_c;
+    let out_c_per_group = s.out_c / groups;
+    let mut out_index = 0usize;
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            for ox in 0..s.out_w {
+                let x0 = window_start(ox, s.stride_w, s.pad_left);
+                for oc in 0..s.out_c {
+                    let group = oc / out_c_per_group;
+                    let mut acc = 0i32;
+                    for ky in 0..s.k_h {
+                        let iy = y0 + (ky * s.dilation_h) as isize;
+                        if iy < 0 || iy >= s.in_h as isize {
+                            continue;
+                        }
+                        for kx in 0..s.k_w {
+                            let ix = x0 + (kx * s.dilation_w) as isize;
+                            if ix < 0 || ix >= s.in_w as isize {
+                                continue;
+                            }
+                            let in_base = ((b * s.in_h + iy as usize) * s.in_w + ix as usize)
+                                * s.in_c
+                                + group * s.k_c;
+                            let f_base = ((oc * s.k_h + ky) * s.k_w + kx) * s.k_c;
+                            let xs = input.get(in_base..in_base + s.k_c).unwrap_or(&[]);
+                            let ws = filter.get(f_base..f_base + s.k_c).unwrap_or(&[]);
+                            for (&x, &w) in xs.iter().zip(ws) {
+                                acc = acc.wrapping_add(
+                                    (w as i8 as i32)
+                                        .wrapping_mul((x as i32).wrapping_sub(p.input_zero_point)),
+                                );
+                            }
+                        }
+                    }
+                    if let Some(bias) = bias {
+                        acc = acc.wrapping_add(bias.get(oc).copied().unwrap_or(0));
+                    }
+                    let m = multiplier.get(oc).copied().unwrap_or(0);
+                    let s = shift.get(oc).copied().unwrap_or(0);
+                    if let Some(o) = output.get_mut(out_index) {
+                        *o = requantize(acc, m, s, p.output_offset, p.act_min, p.act_max);
+                    }
+                    out_index += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Reference kernel (TFLite's), the oracle of the fast kernels' randomized test.
+/// Int8 DEPTHWISE_CONV_2D with per-channel requantization (TFLite
+/// `DepthwiseConvPerChannel`). `filter` is 1HW(C*M) int8 stored as bytes.
+pub fn depthwise_conv2d(
+    p: &ConvFast,
+    input: &[i8],
+    filter: &[u8],
+    bias: Option<&[i32]>,
+    multiplier: &[i32],
+    shift: &[i32],
+    output: &mut [i8],
+) {
+    let s = &p.shape;
+    let mut out_index = 0usize;
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            for ox in 0..s.out_w {
+                let x0 = window_start(ox, s.stride_w, s.pad_left);
+                for ic in 0..s.in_c {
+                    for m in 0..s.depth_multiplier {
+                        let oc = ic * s.depth_multiplier + m;
+                        let mut acc = 0i32;
+                        for ky in 0..s.k_h {
+                            let iy = y0 + (ky * s.dilation_h) as isize;
+                            if iy < 0 || iy >= s.in_h as isize {
+                                continue;
+                            }
+                            for kx in 0..s.k_w {
+                                let ix = x0 + (kx * s.dilation_w) as isize;
+                                if ix < 0 || ix >= s.in_w as isize {
+                                    continue;
+                                }
+                                let i = ((b * s.in_h + iy as usize) * s.in_w + ix as usize)
+                                    * s.in_c
+                                    + ic;
+                                let f = (ky * s.k_w + kx) * s.out_c + oc;
+                                let x = input.get(i).copied().unwrap_or(0) as i32;
+                                let w = filter.get(f).copied().unwrap_or(0) as i8 as i32;
+                                acc = acc.wrapping_add(
+                                    w.wrapping_mul(x.wrapping_sub(p.input_zero_point)),
+                                );
+                            }
+                        }
+                        if let Some(bias) = bias {
+                            acc = acc.wrapping_add(bias.get(oc).copied().unwrap_or(0));
+                        }
+                        let mm = multiplier.get(oc).copied().unwrap_or(0);
+                        let s = shift.get(oc).copied().unwrap_or(0);
+                        if let Some(o) = output.get_mut(out_index) {
+                            *o = requantize(acc, mm, s, p.output_offset, p.act_min, p.act_max);
+                        }
+                        out_index += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Source of this module, for the on-target check's firmware.
+pub const SOURCE: &str = include_str!("kernel_checks.rs");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiln_fixtures::rng::Rng;
+
+    #[test]
+    fn fast_kernels_match_reference_kernels() {
+        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
+        let mut random = || rng.next_u64();
+        let compared = conv_kernels(&mut random, 400, Kernels::Dsp)
+            .unwrap_or_else(|m| panic!("case {}: {} disagrees, {:?}", m.case, m.kernel, m.shape));
+        // Most cases fit; each compares 2-7 kernels.
+        assert!(compared > 1000, "{compared}");
+    }
+}
