@@ -96,6 +96,45 @@ impl Store<'_> {
             *o = clamp_i8(v, self.p.act_min, self.p.act_max);
         }
     }
+
+    /// Channel `oc`'s accumulators `acc` of output pixels `first..first + count` (NHWC: their
+    /// bytes `out_c` apart). A whole block (`count == P`) takes one bounds check and loads the
+    /// channel's multiplier and shift once; a last, partial block goes through [`Store::put`].
+    #[inline(always)]
+    fn put_block<const P: usize>(
+        &self,
+        output: &mut [i8],
+        first: usize,
+        count: usize,
+        oc: usize,
+        acc: &[i32; P],
+    ) {
+        let stride = self.p.shape.out_c;
+        let at = first * stride + oc;
+        let block = match output.get_mut(at..at + (P - 1) * stride + 1) {
+            Some(out) if count == P => out,
+            _ => {
+                for (k, &a) in acc.iter().enumerate().take(count) {
+                    self.put(output, (first + k) * stride + oc, oc, a);
+                }
+                return;
+            }
+        };
+        let q = if self.p.per_channel { oc } else { 0 };
+        let m = self.multiplier.get(q).copied().unwrap_or(0);
+        let s = self.shift.get(q).copied().unwrap_or(0);
+        for (k, &a) in acc.iter().enumerate() {
+            let scaled = if self.p.fast_requant {
+                requantize_small(a, m, -s)
+            } else {
+                multiply_by_quantized_multiplier_fast(a, m, s)
+            };
+            let v = scaled.wrapping_add(self.p.output_offset);
+            if let Some(o) = block.get_mut(k * stride) {
+                *o = clamp_i8(v, self.p.act_min, self.p.act_max);
+            }
+        }
+    }
 }
 
 /// Requantizes `acc` of output channel `channel` and writes it to `output[index]` (used by
@@ -512,9 +551,7 @@ pub fn conv2d_patches<const P: usize>(
                 Ok(tile) => patch_dot_tile(row, patches, tile),
                 Err(_) => patch_dot_portable(row, patches, &mut acc),
             }
-            for (k, &a) in acc.iter().enumerate().take(count) {
-                writer.put(output, (first + k) * s.out_c + oc, oc, a);
-            }
+            writer.put_block(output, first, count, oc, &acc);
         }
         first += count;
     }
@@ -603,9 +640,7 @@ pub fn conv2d_patches_scalar<const P: usize>(
                     *a = a.wrapping_add((xv as i32).wrapping_mul(w));
                 }
             }
-            for (k, &a) in acc.iter().enumerate().take(count) {
-                writer.put(output, (first + k) * s.out_c + oc, oc, a);
-            }
+            writer.put_block(output, first, count, oc, &acc);
         }
         first += count;
     }
