@@ -19,8 +19,8 @@ pub struct Weights {
     pub multipliers: Vec<i32>,
     /// Shift per output channel (one entry when per-tensor).
     pub shifts: Vec<i32>,
-    /// Every shift is < 0 and no input can drive an accumulator to 2^30: the requantization
-    /// may take the short path (`rt::requantize_small`).
+    /// Every shift is in -22..=-1 and no input can drive an accumulator to 2^30: the
+    /// requantization may take the short path (`rt::requantize_small_offset`).
     pub fast_requant: bool,
 }
 

@@ -183,7 +183,9 @@ pub(crate) fn weights(
         })
         .max()
         .unwrap_or(0);
-    let fast_requant = bound < 1 << 30 && shifts.iter().all(|&s| s < 0);
+    // The short path (`rt::requantize_small_offset`) needs |acc| < 2^30 and right shifts of
+    // 1..=22.
+    let fast_requant = bound < 1 << 30 && shifts.iter().all(|&s| (-22..0).contains(&s));
     Weights {
         filter,
         bias,

@@ -68,8 +68,9 @@ pub struct ConvFast {
     pub act_min: i32,
     /// Upper clamp bound (fused activation).
     pub act_max: i32,
-    /// Every shift is ≤ 0 and every accumulator stays below 2^30 in magnitude (checked at
-    /// compile time): requantize with [`requantize_small`].
+    /// Every shift is in -22..=-1 and every accumulator stays below 2^30 in magnitude
+    /// (checked at compile time): requantize with [`requantize_small`], or, where a
+    /// channel's constants serve a whole block, [`requantize_small_offset`].
     pub fast_requant: bool,
 }
 
@@ -111,7 +112,7 @@ impl Store<'_> {
     ) {
         let stride = self.p.shape.out_c;
         let at = first * stride + oc;
-        let block = match output.get_mut(at..at + (P - 1) * stride + 1) {
+        let pixels = match output.get_mut(at..at + (P - 1) * stride + 1) {
             Some(out) if count == P => out,
             _ => {
                 for (k, &a) in acc.iter().enumerate().take(count) {
@@ -123,14 +124,14 @@ impl Store<'_> {
         let q = if self.p.per_channel { oc } else { 0 };
         let m = self.multiplier.get(q).copied().unwrap_or(0);
         let s = self.shift.get(q).copied().unwrap_or(0);
+        let c = small_offset_constant(-s, self.p.output_offset);
         for (k, &a) in acc.iter().enumerate() {
-            let scaled = if self.p.fast_requant {
-                requantize_small(a, m, -s)
+            let v = if self.p.fast_requant {
+                requantize_small_offset(a, m, -s, c)
             } else {
-                multiply_by_quantized_multiplier_fast(a, m, s)
+                multiply_by_quantized_multiplier_fast(a, m, s).wrapping_add(self.p.output_offset)
             };
-            let v = scaled.wrapping_add(self.p.output_offset);
-            if let Some(o) = block.get_mut(k * stride) {
+            if let Some(o) = pixels.get_mut(k * stride) {
                 *o = clamp_i8(v, self.p.act_min, self.p.act_max);
             }
         }

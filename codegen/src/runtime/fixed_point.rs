@@ -67,6 +67,29 @@ pub fn requantize_small(x: i32, multiplier: i32, right: i32) -> i32 {
     (high + (high >> 31) + ((1u32 << right) >> 1) as i32) >> right
 }
 
+/// The per-channel constant of [`requantize_small_offset`]: `2^(right-1) + offset·2^right`.
+#[inline(always)]
+pub fn small_offset_constant(right: i32, offset: i32) -> i32 {
+    let right = right & 31;
+    ((1u32 << right) >> 1) as i32 + (offset << right)
+}
+
+/// [`requantize_small`]`(x, m, right) + offset` in fewer instructions, for `|x| < 2^30`,
+/// `right` in `1..=22`, `|offset| ≤ 128` and `m ≥ 0`, with `c` =
+/// [`small_offset_constant`]`(right, offset)` computed once per channel:
+/// - `offset` is added before the shift as `offset·2^right`, a multiple of `2^right`, so it
+///   leaves the rounding alone;
+/// - `h + c` is one SMMLAR (`c + floor((2x·m + 2^31) / 2^32)`), and `|h + c| < 2^31` since
+///   `|h| ≤ |x| < 2^30` and `|c| < 2^30` for `right ≤ 22`;
+/// - the rounding's `[h < 0]` becomes `[x < 0]`: with `m ≥ 0` they differ only when `h = 0`
+///   and `x < 0`, where `(c - 1) >> right = c >> right = offset` for `right ≥ 1`.
+#[inline(always)]
+pub fn requantize_small_offset(x: i32, multiplier: i32, right: i32, c: i32) -> i32 {
+    let biased =
+        ((((x << 1) as i64 * multiplier as i64) + ((c as i64) << 32) + (1i64 << 31)) >> 32) as i32;
+    (biased + (x >> 31)) >> (right & 31)
+}
+
 /// gemmlowp `SaturatingRoundingMultiplyByPOT`: `x * 2^exponent`, saturating when
 /// `exponent > 0`, rounding to nearest when `exponent < 0`.
 #[inline(always)]
@@ -351,6 +374,30 @@ mod tests {
         assert!((got - (-1f64).exp()).abs() < 1e-6, "{got}");
         let tiny = exp_on_negative_values(-(159 << 27) / 10, 4) as f64 / 2f64.powi(31);
         assert!(tiny < 1e-6, "{tiny}");
+    }
+
+    #[test]
+    fn small_requantization_with_offset_equals_reference() {
+        let mut rng = Rng::new(0x5a11_0acc_0000_0002);
+        for right in 1..=22 {
+            for _ in 0..4000 {
+                let m = match rng.index(8) {
+                    0 => 0,
+                    _ => (1 << 30) + (rng.next_u64() as i32 & 0x3fff_ffff),
+                };
+                let offset = rng.index(257) as i32 - 128;
+                let x = match rng.index(4) {
+                    0 => [0, 1, -1, (1 << 30) - 1, 1 - (1 << 30)][rng.index(5)],
+                    _ => (rng.next_u64() as i32) >> (2 + rng.index(29)),
+                };
+                let c = small_offset_constant(right, offset);
+                assert_eq!(
+                    requantize_small_offset(x, m, right, c),
+                    multiply_by_quantized_multiplier(x, m, -right) + offset,
+                    "x {x} m {m} right {right} offset {offset}"
+                );
+            }
+        }
     }
 
     #[test]
