@@ -228,7 +228,7 @@ fn take(item: &syn::Item, t: &mut Taken, mentioned: &mut BTreeSet<String>) -> bo
                 };
                 // A trait impl keeps the methods the trait keeps; an inherent impl the ones
                 // called somewhere.
-                if mentioned.contains(&name) && t.members.insert(name) {
+                if mentioned.contains(&method_key(&name)) && t.members.insert(name) {
                     changed = true;
                     if let syn::ImplItem::Fn(f) = m {
                         mention(fn_mentions(&f.sig, Some(&f.block)), mentioned);
@@ -248,7 +248,7 @@ fn take(item: &syn::Item, t: &mut Taken, mentioned: &mut BTreeSet<String>) -> bo
             for m in &tr.items {
                 if let syn::TraitItem::Fn(f) = m {
                     let name = f.sig.ident.to_string();
-                    if mentioned.contains(&name) && t.members.insert(name) {
+                    if mentioned.contains(&method_key(&name)) && t.members.insert(name) {
                         changed = true;
                         mention(fn_mentions(&f.sig, f.default.as_ref()), mentioned);
                     }
@@ -312,8 +312,14 @@ fn item_name(item: &syn::Item) -> Option<String> {
     })
 }
 
+/// How a method name is recorded among the mentions: apart from plain identifiers.
+fn method_key(name: &str) -> String {
+    format!(".{name}")
+}
+
 /// Every identifier in `tokens` that can name an item: all but field accesses (`.f` not
-/// followed by `(`), which name fields (see [`field_accesses`]).
+/// followed by `(`), which name fields (see [`field_accesses`]); and, as [`method_key`]s,
+/// those in method position (called after a `.`, or after `::`).
 fn idents(tokens: &TokenStream) -> BTreeSet<String> {
     let mut lists = Vec::new();
     collect_lists(tokens, &mut lists);
@@ -329,6 +335,13 @@ fn idents(tokens: &TokenStream) -> BTreeSet<String> {
                 || matches!(list.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == ':');
             if !after_dot || called {
                 out.insert(ident.to_string());
+            }
+            // A method is named only by a call (`.m(`, `.m::<`) or a path (`T::m`): a local
+            // variable or parameter of the same name does not pull it in.
+            let after_path =
+                i > 0 && matches!(&list[i - 1], TokenTree::Punct(p) if p.as_char() == ':');
+            if (after_dot && called) || after_path {
+                out.insert(method_key(&ident.to_string()));
             }
         }
     }
@@ -355,6 +368,10 @@ fn rt_paths(tokens: &TokenStream) -> BTreeSet<String> {
                     break;
                 };
                 out.insert(seg.to_string());
+                if at > start + 1 {
+                    // `rt::T::m`: `m` names a method (or an associated item) of `T`.
+                    out.insert(method_key(&seg.to_string()));
+                }
                 at += 3;
             }
         }
@@ -499,5 +516,24 @@ mod tests {
             "{names:?}"
         );
         assert!(!sel.items.to_string().contains("shape"));
+    }
+
+    #[test]
+    fn a_local_named_like_a_method_does_not_name_it() {
+        // `block` is also `Dot::block`: as a local it must not pull the method in.
+        let local = idents(&quote! { let block = out.get_mut(0); block.get_mut(1); });
+        assert!(local.contains("block") && !local.contains(&method_key("block")));
+        for call in [
+            quote! { D::block::<1, 2>(x) },
+            quote! { d.block(x) },
+            quote! { d.block::<1>(x) },
+        ] {
+            assert!(idents(&call).contains(&method_key("block")), "{call}");
+        }
+        // Field reads name neither.
+        let field = idents(&quote! { p.block + 1 });
+        assert!(!field.contains("block") && !field.contains(&method_key("block")));
+        // Generated code names methods by path.
+        assert!(rt_paths(&quote! { rt::Rest::whole(a) }).contains(&method_key("whole")));
     }
 }
