@@ -190,7 +190,7 @@ fn exception(tf: &riscv_rt::TrapFrame) -> ! {{
                      //! `kiln-bench mcu`; rewritten on every run."
                 ),
                 uses: "use core::mem::{size_of, size_of_val};\n".to_string(),
-                items: "use kiln_model as model;\n".to_string(),
+                items: format!("use kiln_model as model;\n{KILN_STACK_DEPTH}"),
                 elem: input_elem.to_string(),
                 consts: "const N: usize = size_of::<model::Input>() / size_of::<Elem>();\n\
                          const S: usize = size_of::<Elem>();\n"
@@ -283,6 +283,23 @@ struct Parts {
     verdict: String,
 }
 
+/// The stack depth at a call from `main`: the stack top minus the address of a local of a
+/// function called there (its own small frame counts as used).
+const KILN_STACK_DEPTH: &str = r#"
+extern "C" {
+    static _stack_start: u32; // top of stack (cortex-m-rt and riscv-rt link.x)
+}
+
+/// Bytes of stack in use by `main` and this call.
+#[inline(never)]
+fn stack_depth() -> usize {
+    let here = 0u32;
+    #[allow(unused_unsafe)]
+    let top = unsafe { core::ptr::addr_of!(_stack_start) } as usize;
+    top - black_box(core::ptr::addr_of!(here)) as usize
+}
+"#;
+
 const KILN_INPUT: &str = r#"/// The golden input decoded at compile time (little-endian elements): it lives in flash.
 static INPUT: model::Input = {
     let mut x: model::Input = [0 as Elem; N];
@@ -331,6 +348,9 @@ fn kiln_infer<'a>(model: &'a mut model::Model, input: &model::Input) -> &'a mode
 const KILN_RUN: &str = r#"    // On the stack: stack_peak_bytes covers arena + output + the kernels' frames.
     let mut model = model::Model::new();
     let input = black_box(&INPUT);
+    // How deep the stack is where inference is called: what lies below it at the peak is the
+    // stack `predict` itself needs (its callers' frames in this harness included).
+    let call_depth = stack_depth();
     let model = &mut model;
     let output = bench::region(move || kiln_infer(model, input));
     // Compare on the target, byte by byte (outputs are bit-exact with TFLM).
@@ -343,9 +363,13 @@ const KILN_RUN: &str = r#"    // On the stack: stack_peak_bytes covers arena + o
             }
         }
     }
+    // Before anything prints (core::fmt's frames would count).
+    let peak = bench::stack_peak();
 "#;
 
-const KILN_VERDICT: &str = r#"    match mismatch {
+const KILN_VERDICT: &str = r#"    hprintln!("predict_stack_bytes: {}", peak.saturating_sub(call_depth));
+    hprintln!("model_bytes: {}", size_of::<model::Model>());
+    match mismatch {
         None => {
             hprintln!("golden: ok");
             debug::exit(debug::EXIT_SUCCESS);

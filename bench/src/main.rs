@@ -161,6 +161,13 @@ fn main() -> ExitCode {
                 }
                 eprintln!("every run with a TFLM anchor is within {max}x its instructions");
             }
+            let over = mcu::over_stack(&report);
+            if !over.is_empty() {
+                for o in &over {
+                    eprintln!("error: {o}");
+                }
+                return ExitCode::FAILURE;
+            }
             if report.all_ok() {
                 ExitCode::SUCCESS
             } else {

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use kiln_targets::Board;
+use kiln_targets::{Board, Core};
 
 use crate::compiled::Compiled;
 use crate::layer::Kernel;
@@ -28,6 +28,24 @@ pub struct Footprint {
     pub io_bytes: usize,
     /// Kernel scratch bytes (input patches of the convolutions).
     pub scratch_bytes: usize,
+    /// Stack `predict` needs, at most ([`stack_bytes`]).
+    pub stack_bytes: usize,
+}
+
+/// The stack `Model::predict` needs on `core`, at most: the core's bound measured by
+/// `kiln-bench mcu` (`Core::stack_bytes`). Portable code (no core) gets the largest bound of
+/// the cores kiln knows, which no core measured for it.
+pub fn stack_bytes(core: Option<&Core>) -> usize {
+    core.map_or_else(
+        || {
+            kiln_targets::CORES
+                .iter()
+                .map(|c| c.stack_bytes)
+                .max()
+                .unwrap_or(0)
+        },
+        |c| c.stack_bytes,
+    )
 }
 
 impl Footprint {
@@ -83,6 +101,7 @@ impl Footprint {
             .unwrap_or(0);
         Footprint {
             scratch_bytes,
+            stack_bytes: stack_bytes(Some(core)),
             weight_bytes: model.weight_bytes(),
             code_bytes,
             arena_bytes: model.plan.arena_bytes,
@@ -100,9 +119,9 @@ impl Footprint {
         self.weight_bytes + self.code_bytes
     }
 
-    /// RAM needed, without the stack.
+    /// RAM needed, the stack of `predict` included.
     pub fn ram(&self) -> usize {
-        self.arena_bytes + self.io_bytes + self.scratch_bytes
+        self.arena_bytes + self.io_bytes + self.scratch_bytes + self.stack_bytes
     }
 }
 
@@ -139,11 +158,12 @@ impl fmt::Display for FitError {
         if p.ram() > self.ram_limit {
             write!(
                 f,
-                " RAM needs {} bytes (arena {} + input/output {} + scratch {}, plus stack) but the board has {}",
+                " RAM needs {} bytes (arena {} + input/output {} + scratch {} + stack {}) but the board has {}",
                 p.ram(),
                 p.arena_bytes,
                 p.io_bytes,
                 p.scratch_bytes,
+                p.stack_bytes,
                 self.ram_limit
             )?;
         }

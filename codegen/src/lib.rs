@@ -303,3 +303,47 @@ pub fn build_crate(
     }
     Ok(GeneratedCrate { files, compiled })
 }
+
+#[cfg(test)]
+mod fit_tests {
+    use kiln_fixtures::writer::serialize;
+    use kiln_targets::{Board, CORTEX_M4F};
+
+    use crate::fit::{check, Footprint};
+
+    #[test]
+    fn the_stack_of_predict_counts_against_ram() {
+        let fixture = kiln_fixtures::models::find("tiny_kws").expect("fixture tiny_kws");
+        let model = crate::compile(&serialize(fixture.graph().model())).unwrap();
+        let probe = Board {
+            name: "probe",
+            description: "a board exactly as large as the model",
+            core: &CORTEX_M4F,
+            flash_bytes: 1 << 30,
+            ram_bytes: 1 << 30,
+        };
+        let footprint = Footprint::of(&model, &probe);
+        assert_eq!(footprint.stack_bytes, CORTEX_M4F.stack_bytes);
+        assert_eq!(
+            footprint.ram(),
+            footprint.arena_bytes
+                + footprint.io_bytes
+                + footprint.scratch_bytes
+                + CORTEX_M4F.stack_bytes
+        );
+        let exact: &'static Board = Box::leak(Box::new(Board {
+            ram_bytes: footprint.ram(),
+            ..probe
+        }));
+        assert!(check(&model, exact).is_ok());
+        let short: &'static Board = Box::leak(Box::new(Board {
+            ram_bytes: footprint.ram() - 1,
+            ..probe
+        }));
+        let err = check(&model, short).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("+ stack {})", CORTEX_M4F.stack_bytes)),
+            "{err}"
+        );
+    }
+}

@@ -62,6 +62,12 @@ pub struct Core {
     pub code_bytes_per_layer: usize,
     /// Rough fixed code size of the runtime, bytes (for the flash fit estimate).
     pub code_bytes_base: usize,
+    /// Stack that `Model::predict` needs on this core, at most, bytes: a bound measured by
+    /// `kiln-bench mcu` (QEMU, every int8 model of `../shared/models`, harness frames included),
+    /// which fails when a model needs more. Generated as `STACK_BYTES`; the fit check counts it.
+    /// Measured 2026-12-02: at most 348 bytes on the Cortex-M cores (the Cortex-M3 shares the
+    /// M0+'s kernels and is not measured), 1,052 on RV32IMC (mlperf_vww).
+    pub stack_bytes: usize,
 }
 
 /// A board: a core plus its memories.
@@ -95,6 +101,7 @@ pub const CORTEX_M0PLUS: Core = Core {
     code_bytes_per_conv_layer: 3500,
     code_bytes_per_layer: 500,
     code_bytes_base: 3072,
+    stack_bytes: 512,
 };
 
 /// Arm Cortex-M3 (ARMv7-M): hardware divide, no DSP, no FPU.
@@ -113,6 +120,7 @@ pub const CORTEX_M3: Core = Core {
     code_bytes_per_conv_layer: 3500,
     code_bytes_per_layer: 500,
     code_bytes_base: 3072,
+    stack_bytes: 512,
 };
 
 /// Arm Cortex-M4F (ARMv7E-M): DSP extension, single-precision FPU.
@@ -131,6 +139,7 @@ pub const CORTEX_M4F: Core = Core {
     code_bytes_per_conv_layer: 3500,
     code_bytes_per_layer: 500,
     code_bytes_base: 3072,
+    stack_bytes: 512,
 };
 
 /// Arm Cortex-M7 (ARMv7E-M): DSP extension, double-precision FPU, dual issue.
@@ -149,6 +158,7 @@ pub const CORTEX_M7: Core = Core {
     code_bytes_per_conv_layer: 3500,
     code_bytes_per_layer: 500,
     code_bytes_base: 3072,
+    stack_bytes: 512,
 };
 
 /// Arm Cortex-M33 (ARMv8-M Mainline) with the DSP extension and FPU.
@@ -167,6 +177,7 @@ pub const CORTEX_M33: Core = Core {
     code_bytes_per_conv_layer: 3500,
     code_bytes_per_layer: 500,
     code_bytes_base: 3072,
+    stack_bytes: 512,
 };
 
 /// RISC-V RV32IMC (ESP32-C3 class): multiply/divide, compressed, no SIMD, no FPU.
@@ -185,6 +196,7 @@ pub const RISCV32IMC: Core = Core {
     code_bytes_per_conv_layer: 3500,
     code_bytes_per_layer: 500,
     code_bytes_base: 3072,
+    stack_bytes: 1536,
 };
 
 /// All core profiles.

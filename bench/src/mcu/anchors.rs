@@ -60,28 +60,58 @@ impl Anchors {
                 Some((m.get("instr")?.as_u64()?, "CMSIS-NN"))
             }
             "microbit" | "riscv32-virt" => {
-                let core = if board == "microbit" {
-                    "cortex-m0"
-                } else {
-                    "rv32imc"
-                };
-                let runs = self.m0_rv32.as_ref()?.get("runs")?.as_array()?;
-                let find = |kernels: &str| {
-                    runs.iter().find(|r| {
-                        r.get("model").and_then(Value::as_str) == Some(model)
-                            && r.get("kernels").and_then(Value::as_str) == Some(kernels)
-                            && r.get("core")
-                                .and_then(Value::as_str)
-                                .is_some_and(|c| c.to_ascii_lowercase().starts_with(core))
-                    })
-                };
-                let (run, which) = match find("cmsis-nn") {
-                    Some(r) => (r, "CMSIS-NN"),
-                    None => (find("reference")?, "reference"),
-                };
+                let (run, which) = self.m0_rv32_run(model, board)?;
                 Some((run.get("instructions_invoke")?.as_u64()?, which))
             }
             _ => None,
+        }
+    }
+
+    /// TFLM's RAM for `model` on `board`, from the same run as [`Anchors::model`]: (arena
+    /// bytes used, stack peak of Invoke in bytes).
+    pub fn ram(&self, model: &str, board: &str) -> Option<(u64, u64)> {
+        match board {
+            "mps2-an386" => {
+                let m = self
+                    .m4
+                    .as_ref()?
+                    .get("models")?
+                    .get(model)?
+                    .get("cmsis_nn")?;
+                Some((m.get("arena")?.as_u64()?, m.get("stack")?.as_u64()?))
+            }
+            "microbit" | "riscv32-virt" => {
+                let (run, _) = self.m0_rv32_run(model, board)?;
+                Some((
+                    run.get("arena_used_bytes")?.as_u64()?,
+                    run.get("stack_peak_invoke_bytes")?.as_u64()?,
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// The M0 / RV32IMC anchor run of `model` on `board` (`microbit`: Cortex-M0,
+    /// `riscv32-virt`: RV32IMC): with CMSIS-NN where there is one, else the reference kernels.
+    fn m0_rv32_run(&self, model: &str, board: &str) -> Option<(&Value, &'static str)> {
+        let core = if board == "microbit" {
+            "cortex-m0"
+        } else {
+            "rv32imc"
+        };
+        let runs = self.m0_rv32.as_ref()?.get("runs")?.as_array()?;
+        let find = |kernels: &str| {
+            runs.iter().find(|r| {
+                r.get("model").and_then(Value::as_str) == Some(model)
+                    && r.get("kernels").and_then(Value::as_str) == Some(kernels)
+                    && r.get("core")
+                        .and_then(Value::as_str)
+                        .is_some_and(|c| c.to_ascii_lowercase().starts_with(core))
+            })
+        };
+        match find("cmsis-nn") {
+            Some(r) => Some((r, "CMSIS-NN")),
+            None => Some((find("reference")?, "reference")),
         }
     }
 

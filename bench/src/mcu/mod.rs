@@ -86,6 +86,11 @@ pub struct Measure {
     pub ram_static: u64,
     /// Stack high-water mark, bytes.
     pub stack_peak: u64,
+    /// kiln firmware: the stack below the inference call at the peak, i.e. what `predict`
+    /// needs (plus the harness's inlined call frames, a few dozen bytes).
+    pub predict_stack: Option<u64>,
+    /// kiln firmware: `size_of::<Model>()` (arena, kernel scratch, output).
+    pub model_bytes: Option<u64>,
     /// Flash bytes of the model's own symbols (its crate's functions and `kiln_infer`; its
     /// weights and tables), from `llvm-nm`: (code, read-only data). `None` for the baseline.
     pub model_symbols: Option<(u64, u64)>,
@@ -215,6 +220,32 @@ pub fn over_budget(report: &Report, max: f64) -> Vec<String> {
             })
         })
         .collect()
+}
+
+/// The kiln runs whose `predict` needed more stack than the `STACK_BYTES` kiln generated for
+/// their target (one line each).
+pub fn over_stack(report: &Report) -> Vec<String> {
+    report
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let Outcome::Ok(m) = &r.outcome else {
+                return None;
+            };
+            let (used, bound) = (m.predict_stack?, stack_bytes(&r.target)? as u64);
+            (used > bound).then(|| {
+                format!(
+                    "{} on {}: predict used {used} bytes of stack, more than STACK_BYTES = {bound}",
+                    r.model, r.board
+                )
+            })
+        })
+        .collect()
+}
+
+/// The `STACK_BYTES` kiln generates for `target` (its core's measured bound).
+pub fn stack_bytes(target: &str) -> Option<usize> {
+    kiln_targets::lookup(target).map(|t| t.core().stack_bytes)
 }
 
 /// Runs the matrix: every (model, board) of `opts`, boards in parallel (`jobs`), each board's
@@ -394,5 +425,36 @@ mod tests {
                 "{board}"
             );
         }
+    }
+
+    #[test]
+    fn a_predict_stack_over_its_bound_fails_the_run() {
+        let row = |stack: u64| Row {
+            model: "m".into(),
+            board: "mps2-an386".into(),
+            target: "cortex-m4f".into(),
+            macs: Some(1),
+            arena: Some(1),
+            outcome: Outcome::Ok(Measure {
+                predict_stack: Some(stack),
+                ..Measure::default()
+            }),
+            build_secs: 0.0,
+            run_secs: 0.0,
+            layers: None,
+        };
+        let bound = stack_bytes("cortex-m4f").unwrap() as u64;
+        let report = |stack| Report {
+            rows: vec![row(stack)],
+            peers: vec![],
+            baselines: vec![],
+            kernel_checks: vec![],
+            left_out: vec![],
+            anchors: Anchors::parse(None, None),
+        };
+        assert!(over_stack(&report(bound)).is_empty());
+        let over = over_stack(&report(bound + 1));
+        assert_eq!(over.len(), 1);
+        assert!(over[0].contains("more than STACK_BYTES"), "{}", over[0]);
     }
 }

@@ -127,6 +127,48 @@ pub fn layers_markdown(report: &Report) -> String {
     s
 }
 
+/// RAM per kiln run beside TFLM's: `Model` (arena, kernel scratch, output) plus the measured
+/// stack of `predict`, against TFLM's arena plus the stack peak of `Invoke` (the anchors').
+pub fn memory_markdown(report: &Report) -> String {
+    let mut s = String::from(
+        "\nRAM (kiln: `size_of::<Model>()` = arena + kernel scratch + output, plus the stack \
+         `predict` used, measured below the call; TFLM: arena + the stack peak of `Invoke`, \
+         from the anchors):\n\n\
+         | model | board | arena | scratch + output | predict stack (STACK_BYTES) | kiln RAM | TFLM arena + stack | kiln / TFLM |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in &report.rows {
+        let (Outcome::Ok(m), Some(arena)) = (&r.outcome, r.arena) else {
+            continue;
+        };
+        let (Some(stack), Some(model)) = (m.predict_stack, m.model_bytes) else {
+            continue;
+        };
+        let total = model + stack;
+        let bound =
+            super::stack_bytes(&r.target).map_or("—".to_string(), |b| thousands(b as u64));
+        let (tflm, ratio) = match report.anchors.ram(&r.model, &r.board) {
+            Some((a, st)) => (
+                format!("{} + {}", thousands(a), thousands(st)),
+                format!("{:.2}", total as f64 / (a + st) as f64),
+            ),
+            None => ("—".to_string(), "—".to_string()),
+        };
+        writeln!(
+            s,
+            "| {} | {} | {} | {} | {} ({bound}) | {} | {tflm} | {ratio} |",
+            r.model,
+            r.board,
+            thousands(arena as u64),
+            thousands(model.saturating_sub(arena as u64)),
+            thousands(stack),
+            thousands(total),
+        )
+        .unwrap();
+    }
+    s
+}
+
 /// The report as Markdown: the table, the harness baselines, and details of failures.
 pub fn markdown(report: &Report) -> String {
     let mut s = String::new();
@@ -189,6 +231,7 @@ pub fn markdown(report: &Report) -> String {
         )
         .unwrap();
     }
+    s.push_str(&memory_markdown(report));
     if !report.baselines.is_empty() {
         s.push_str(
             "\nHarness baseline: the template's own firmware (cortex-m-rt/riscv-rt, semihosting, \

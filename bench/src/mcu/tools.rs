@@ -181,6 +181,8 @@ impl RunOut {
                 flash: value("flash_bytes:")?,
                 ram_static: value("ram_static_bytes:")?,
                 stack_peak: value("stack_peak_bytes:")?,
+                predict_stack: value("predict_stack_bytes:"),
+                model_bytes: value("model_bytes:"),
                 model_symbols: None,
             })
         })();

@@ -477,6 +477,20 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         quote!()
     };
     let header = inner_doc(&header_doc(model, opts, scratch_len * scratch_elem_bytes));
+    let stack = crate::fit::stack_bytes(opts.target.map(|t| t.core()));
+    let stack_bytes = lit(stack);
+    let stack_doc = doc(&match opts.target {
+        Some(t) => format!(
+            "Bytes of stack [`Model::predict`] needs on `{}`, at most: a bound kiln measured in\n\
+             QEMU over real models (`kiln-bench mcu` fails when one needs more). RAM for a\n\
+             model in a `static` is `size_of::<Model>()` plus this.",
+            t.core().name
+        ),
+        None => "Bytes of stack [`Model::predict`] needs, at most, on the cores kiln measures\n\
+                 (the largest of their bounds; portable code was not measured on a core). RAM\n\
+                 for a model in a `static` is `size_of::<Model>()` plus this."
+            .to_string(),
+    });
     let items = quote! {
         #api
 
@@ -487,6 +501,9 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         /// Bytes of kernel scratch inside [`Model`] besides the arena (input patches of the
         /// convolutions on this target; 0 when no layer needs any).
         pub const SCRATCH_BYTES: usize = #scratch_bytes;
+
+        #stack_doc
+        pub const STACK_BYTES: usize = #stack_bytes;
 
         /// The compiled model: its activation arena and output buffer. `Model::new` is
         /// `const`, so a model can live in a `static`.
@@ -614,8 +631,9 @@ fn header_doc(model: &Compiled, opts: &EmitOptions, scratch_bytes: usize) -> Str
          [`Model::predict`].{}\n\n\
          ## Layers\n\n{}\n\
          ## Memory\n\n\
-         Arena {} bytes + output {} bytes + kernel scratch {} bytes inside `Model`; about {}\n\
-         bytes of weights in flash; {} multiply-accumulates per inference.",
+         Arena {} bytes + output {} bytes + kernel scratch {} bytes inside `Model`; at most {}\n\
+         bytes of stack in `predict` (`STACK_BYTES`); about {} bytes of weights in flash; {}\n\
+         multiply-accumulates per inference.",
         crate::names::shown(&opts.source_name),
         env!("CARGO_PKG_VERSION"),
         opts.target
@@ -628,6 +646,7 @@ fn header_doc(model: &Compiled, opts: &EmitOptions, scratch_bytes: usize) -> Str
         model.plan.arena_bytes,
         out_bytes,
         scratch_bytes,
+        crate::fit::stack_bytes(opts.target.map(|t| t.core())),
         model.weight_bytes(),
         model.macs()
     )
