@@ -511,21 +511,131 @@ pub fn conv2d_patches<const P: usize>(
     scratch: &mut [u32],
     output: &mut [i8],
 ) {
-    let s = &p.shape;
-    let writer = Store {
-        p,
+    let io = Apart { input, output };
+    let w = PatchWeights {
+        row_len,
+        filter,
+        folded_bias,
         multiplier,
         shift,
     };
-    let groups = row_len / 4;
+    conv2d_patches_io::<P, _, false>(p, &w, scratch, io);
+}
+
+/// [`conv2d_patches`] over one buffer that holds the input at its start and receives the
+/// output there (a 1×1 convolution, stride 1, no padding, whose input dies at this layer):
+/// each block's patches are gathered before its outputs are written, so with `out_c ≤ in_c`
+/// (forward, `REVERSE = false`) the writes never reach an input pixel not yet gathered, and
+/// with `out_c > in_c` (blocks last to first, `REVERSE = true`) they land only on input pixels
+/// already used. `data` is the larger of input and output.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_patches_in_place<const P: usize, const REVERSE: bool>(
+    p: &ConvFast,
+    row_len: usize,
+    data: &mut [i8],
+    filter: &[u8],
+    folded_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    scratch: &mut [u32],
+) {
+    let w = PatchWeights {
+        row_len,
+        filter,
+        folded_bias,
+        multiplier,
+        shift,
+    };
+    conv2d_patches_io::<P, _, REVERSE>(p, &w, scratch, Shared { data });
+}
+
+/// A patch convolution's filter rows and per-channel constants.
+pub struct PatchWeights<'a> {
+    /// Bytes per filter row (the patch, zero-padded to a multiple of 4).
+    pub row_len: usize,
+    /// `out_c` rows.
+    pub filter: &'a [u8],
+    /// Bias + input offset × Σ weights, per output channel.
+    pub folded_bias: &'a [i32],
+    /// Requantization multipliers.
+    pub multiplier: &'a [i32],
+    /// Requantization shifts.
+    pub shift: &'a [i32],
+}
+
+/// Where a convolution reads its input and writes its output: two buffers, or one.
+pub trait ConvIo {
+    /// The input activations.
+    fn input(&self) -> &[i8];
+    /// The output activations.
+    fn output(&mut self) -> &mut [i8];
+}
+
+/// Input and output in separate buffers.
+pub struct Apart<'a> {
+    /// The input activations.
+    pub input: &'a [i8],
+    /// The output activations.
+    pub output: &'a mut [i8],
+}
+
+impl ConvIo for Apart<'_> {
+    #[inline(always)]
+    fn input(&self) -> &[i8] {
+        self.input
+    }
+    #[inline(always)]
+    fn output(&mut self) -> &mut [i8] {
+        self.output
+    }
+}
+
+/// Input and output in one buffer (an in-place layer).
+pub struct Shared<'a> {
+    /// The input, then (over it) the output.
+    pub data: &'a mut [i8],
+}
+
+impl ConvIo for Shared<'_> {
+    #[inline(always)]
+    fn input(&self) -> &[i8] {
+        self.data
+    }
+    #[inline(always)]
+    fn output(&mut self) -> &mut [i8] {
+        self.data
+    }
+}
+
+/// The block of pixels number `b` of `pixels`, `P` per block, in the order `REVERSE` asks:
+/// (first pixel, count).
+#[inline(always)]
+fn patch_block<const P: usize, const REVERSE: bool>(b: usize, pixels: usize) -> (usize, usize) {
+    let blocks = pixels.div_ceil(P);
+    let b = if REVERSE { blocks - 1 - b } else { b };
+    let first = b * P;
+    (first, P.min(pixels - first))
+}
+
+/// The loop of [`conv2d_patches`] and [`conv2d_patches_in_place`].
+#[inline(always)]
+fn conv2d_patches_io<const P: usize, IO: ConvIo, const REVERSE: bool>(
+    p: &ConvFast,
+    w: &PatchWeights,
+    scratch: &mut [u32],
+    mut io: IO,
+) {
+    let s = &p.shape;
+    let writer = Store {
+        p,
+        multiplier: w.multiplier,
+        shift: w.shift,
+    };
+    let groups = w.row_len / 4;
     let pixels = s.batches * s.out_h * s.out_w;
-    let mut first = 0;
-    while first < pixels {
-        let count = if first + P <= pixels {
-            P
-        } else {
-            pixels - first
-        };
+    for b in 0..pixels.div_ceil(P) {
+        let (first, count) = patch_block::<P, REVERSE>(b, pixels);
         // The patches of pixels first..first + count (missing pixels stay as they were: their
         // results are not stored).
         let mut patch = PatchWriter::<P> {
@@ -536,25 +646,25 @@ pub fn conv2d_patches<const P: usize>(
             staged: 0,
         };
         for n in first..first + count {
-            gather_patch(p, input, n, &mut patch);
+            gather_patch(p, io.input(), n, &mut patch);
             patch.end_pixel(groups);
         }
         // Every output channel over the P patches.
         let patches = scratch.get(..groups * 2 * P).unwrap_or(&[]);
-        for (oc, row) in filter
-            .chunks_exact(row_len.max(4))
+        for (oc, row) in w
+            .filter
+            .chunks_exact(w.row_len.max(4))
             .take(s.out_c)
             .enumerate()
         {
-            let bias = folded_bias.get(oc).copied().unwrap_or(0);
+            let bias = w.folded_bias.get(oc).copied().unwrap_or(0);
             let mut acc = [bias; P];
             match <&mut [i32; TILE_PIXELS]>::try_from(&mut acc[..]) {
                 Ok(tile) => patch_dot_tile(row, patches, tile),
                 Err(_) => patch_dot_portable(row, patches, &mut acc),
             }
-            writer.put_block(output, first, count, oc, &acc);
+            writer.put_block(io.output(), first, count, oc, &acc);
         }
-        first += count;
     }
 }
 
@@ -605,45 +715,81 @@ pub fn conv2d_patches_scalar<const P: usize>(
     scratch: &mut [i8],
     output: &mut [i8],
 ) {
-    let s = &p.shape;
-    let writer = Store {
-        p,
+    let w = PatchWeights {
+        row_len,
+        filter,
+        folded_bias,
         multiplier,
         shift,
     };
+    conv2d_patches_scalar_io::<P, _, false>(p, &w, scratch, Apart { input, output });
+}
+
+/// [`conv2d_patches_scalar`] in place, as [`conv2d_patches_in_place`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_patches_scalar_in_place<const P: usize, const REVERSE: bool>(
+    p: &ConvFast,
+    row_len: usize,
+    data: &mut [i8],
+    filter: &[u8],
+    folded_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    scratch: &mut [i8],
+) {
+    let w = PatchWeights {
+        row_len,
+        filter,
+        folded_bias,
+        multiplier,
+        shift,
+    };
+    conv2d_patches_scalar_io::<P, _, REVERSE>(p, &w, scratch, Shared { data });
+}
+
+/// The loop of [`conv2d_patches_scalar`] and [`conv2d_patches_scalar_in_place`].
+#[inline(always)]
+fn conv2d_patches_scalar_io<const P: usize, IO: ConvIo, const REVERSE: bool>(
+    p: &ConvFast,
+    w: &PatchWeights,
+    scratch: &mut [i8],
+    mut io: IO,
+) {
+    let s = &p.shape;
+    let writer = Store {
+        p,
+        multiplier: w.multiplier,
+        shift: w.shift,
+    };
     let patch = s.k_h * s.k_w * s.k_c;
     let pixels = s.batches * s.out_h * s.out_w;
-    let mut first = 0;
-    while first < pixels {
-        let count = if first + P <= pixels {
-            P
-        } else {
-            pixels - first
-        };
+    for b in 0..pixels.div_ceil(P) {
+        let (first, count) = patch_block::<P, REVERSE>(b, pixels);
         for (slot, n) in (first..first + count).enumerate() {
             let mut sink = BytePatch::<P> {
                 bytes: &mut *scratch,
                 at: slot,
             };
-            gather_patch(p, input, n, &mut sink);
+            gather_patch(p, io.input(), n, &mut sink);
         }
         let patches = scratch.get(..patch * P).unwrap_or(&[]);
-        for (oc, row) in filter
-            .chunks_exact(row_len.max(1))
+        for (oc, row) in w
+            .filter
+            .chunks_exact(w.row_len.max(1))
             .take(s.out_c)
             .enumerate()
         {
-            let bias = folded_bias.get(oc).copied().unwrap_or(0);
+            let bias = w.folded_bias.get(oc).copied().unwrap_or(0);
             let mut acc = [bias; P];
-            for (&w, x) in row.iter().zip(patches.chunks_exact(P)) {
-                let w = w as i8 as i32;
+            for (&wv, x) in row.iter().zip(patches.chunks_exact(P)) {
+                let wv = wv as i8 as i32;
                 for (a, &xv) in acc.iter_mut().zip(x) {
-                    *a = a.wrapping_add((xv as i32).wrapping_mul(w));
+                    *a = a.wrapping_add((xv as i32).wrapping_mul(wv));
                 }
             }
-            writer.put_block(output, first, count, oc, &acc);
+            writer.put_block(io.output(), first, count, oc, &acc);
         }
-        first += count;
     }
 }
 
