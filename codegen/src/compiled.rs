@@ -38,6 +38,9 @@ impl Compiled {
                 .map(|&t| ir::shape_str(&g.tensors[t]))
                 .collect();
             let place = match self.plan.locations[l.output] {
+                plan::Location::Arena { offset, bytes, .. } if self.plan.in_place[i].is_some() => {
+                    format!("arena {offset}..{}, over its input", offset + bytes)
+                }
                 plan::Location::Arena { offset, bytes, .. } if self.plan.runs[i] => {
                     format!("arena {offset}..{}", offset + bytes)
                 }

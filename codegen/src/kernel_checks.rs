@@ -230,8 +230,74 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         );
         expect(got == want, "conv2d_patches_scalar::<4>")?;
     }
+    // In place: one buffer, the output from its start, the input from the planner's lead.
+    let lead = in_place_lead(&shape);
+    let mut data = [0i8; 2 * BUF];
+    let load = |data: &mut [i8; 2 * BUF]| {
+        data.fill(0);
+        if let Some(d) = data.get_mut(lead..lead + n_in) {
+            d.copy_from_slice(input);
+        }
+    };
+    let fits = lead + BUF <= 2 * BUF;
+    if fits && patch_rows.is_some() {
+        load(&mut data);
+        let mut scratch = [0i8; BUF];
+        conv2d_patches_scalar_in_place::<4>(
+            &fast,
+            row_len,
+            &mut data,
+            lead,
+            rows,
+            folded,
+            m,
+            sh,
+            &mut scratch,
+        );
+        expect(
+            data[..n_out] == *want,
+            "conv2d_patches_scalar_in_place::<4>",
+        )?;
+    }
+    if fits && depthwise {
+        load(&mut data);
+        depthwise_conv2d_fast_in_place::<Scalar>(
+            &fast, &mut data, lead, filter, folded, bias, m, sh,
+        );
+        expect(
+            data[..n_out] == *want,
+            "depthwise_conv2d_fast_in_place::<Scalar>",
+        )?;
+    }
     if kernels == Kernels::Portable {
         return Ok(compared);
+    }
+    if fits && depthwise {
+        load(&mut data);
+        depthwise_conv2d_fast_in_place::<Dsp>(&fast, &mut data, lead, filter, folded, bias, m, sh);
+        expect(
+            data[..n_out] == *want,
+            "depthwise_conv2d_fast_in_place::<Dsp>",
+        )?;
+    }
+    if fits && patch_rows.is_some() {
+        load(&mut data);
+        let mut scratch = [0u32; 256];
+        conv2d_patches_in_place::<5>(
+            &fast,
+            row_len,
+            &mut data,
+            lead,
+            rows,
+            folded,
+            m,
+            sh,
+            &mut scratch,
+        );
+        expect(
+            data[..n_out] == *want,
+            "conv2d_patches_in_place::<5> (asm! tile)",
+        )?;
     }
     if depthwise {
         depthwise_conv2d_fast::<Dsp>(&fast, input, filter, folded, bias, m, sh, got);
@@ -261,6 +327,21 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         }
         wide!(1, 1; 1, 2; 1, 3; 2, 1; 2, 2; 2, 3; 3, 1; 3, 2; 3, 3);
         expect(out[..n_out] == *want, "depthwise_conv2d_wide")?;
+        if fits {
+            load(&mut data);
+            macro_rules! wide_in_place {
+                ($($kh:literal, $kw:literal);*) => {
+                    match (k_h, k_w) {
+                        $(($kh, $kw) => depthwise_conv2d_wide_in_place::<BUF, BUF, 256, $kh, $kw>(
+                            &fast, &mut data, lead, &wide, folded, m, sh, &mut scratch,
+                        ),)*
+                        _ => {}
+                    }
+                };
+            }
+            wide_in_place!(1, 1; 1, 2; 1, 3; 2, 1; 2, 2; 2, 3; 3, 1; 3, 2; 3, 3);
+            expect(data[..n_out] == *want, "depthwise_conv2d_wide_in_place")?;
+        }
     }
     if patch_rows.is_some() {
         let mut scratch = [0u32; 256];

@@ -4,7 +4,11 @@
 //! constants in flash; every other tensor gets an offset in the arena. Offsets come from a
 //! greedy first-fit over tensor lifetimes, largest tensor first (like TFLM's greedy planner,
 //! without its 16-byte alignment). A RESHAPE whose output is not a graph output emits no code:
-//! its output aliases its input.
+//! its output aliases its input. A layer that can write over its input ([`writes_in_place`])
+//! does so when the input dies there: its output is placed at a fixed distance before its
+//! input (the layer's [`InPlace::lead`]), so the two overlap and the writes never reach input
+//! not yet read; the planner places such chains of tensors together, each with its own
+//! lifetime.
 //!
 //! The arena has one pool per element type (int8, then float32 aligned to 4 bytes), each a
 //! typed array in the generated `Model`; offsets here are bytes from the start of the arena.
@@ -21,7 +25,8 @@ pub enum Location {
     Input(usize),
     /// The model's output field number `k`.
     Output(usize),
-    /// `bytes` bytes at `offset` in the arena, in the buffer owned by tensor `buffer`.
+    /// `bytes` bytes (the tensor's own size) at `offset` in the arena, at the start of the
+    /// buffer owned by tensor `buffer` (which an in-place layer may make larger).
     Arena {
         /// The tensor owning the storage (differs from the tensor for RESHAPE aliases).
         buffer: TensorId,
@@ -65,6 +70,8 @@ pub struct Buffer {
     pub first: usize,
     /// Last layer that reads it.
     pub last: usize,
+    /// The in-place chain it belongs to (the tensor heading it; itself when alone).
+    pub group: TensorId,
 }
 
 /// The memory plan of a model.
@@ -80,6 +87,9 @@ pub struct Plan {
     pub pools: Vec<Pool>,
     /// For each layer, whether it emits code (false for aliased RESHAPEs).
     pub runs: Vec<bool>,
+    /// For each layer, the input it writes its output over, if any (their buffers overlap;
+    /// see [`writes_in_place`]).
+    pub in_place: Vec<Option<usize>>,
 }
 
 /// A model whose tensors kiln cannot place.
@@ -94,8 +104,30 @@ impl fmt::Display for PlanError {
 
 impl std::error::Error for PlanError {}
 
-/// Plans the memory of `layers` (from [`crate::prepare::prepare`]).
+/// How far a chain of in-place layers may drift (see [`plan_with`]): its span at most its
+/// largest tensor plus this many eighths of it; `None`: no layer runs in place.
+const CHAIN_SLACKS: [Option<usize>; 4] = [None, Some(1), Some(4), Some(usize::MAX / 16)];
+
+/// Plans the memory of `layers` (from [`crate::prepare::prepare`]): the smallest arena of
+/// the plans with each of [`CHAIN_SLACKS`] (the first of equals, so in place only when it
+/// saves RAM).
 pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
+    let mut best: Option<Plan> = None;
+    for slack in CHAIN_SLACKS {
+        let candidate = plan_with(graph, layers, slack)?;
+        if best
+            .as_ref()
+            .is_none_or(|b| candidate.arena_bytes < b.arena_bytes)
+        {
+            best = Some(candidate);
+        }
+    }
+    best.ok_or_else(|| PlanError("kiln bug: no memory plan".into()))
+}
+
+/// [`plan`] with in-place chains limited by `slack` (eighths of a chain's largest tensor it
+/// may span beyond it; `None`: nothing in place).
+fn plan_with(graph: &Graph, layers: &[Layer], slack: Option<usize>) -> Result<Plan, PlanError> {
     let n = graph.tensors.len();
     let mut locations = vec![Location::Unused; n];
     for (t, tensor) in graph.tensors.iter().enumerate() {
@@ -122,8 +154,14 @@ pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
         }
     }
     // Storage root of each tensor: itself, or the root of a RESHAPE's input when aliased.
+    // RESHAPE aliases share their input's storage root. In-place layers put their output at
+    // a fixed offset from their input: `rel` is each root's offset within its group (`group`).
     let mut root: Vec<TensorId> = (0..n).collect();
     let mut runs = vec![true; layers.len()];
+    let mut in_place = vec![None; layers.len()];
+    let mut group: Vec<TensorId> = (0..n).collect();
+    let mut rel = vec![0isize; n];
+    let mut joined = vec![false; n];
     for (i, layer) in layers.iter().enumerate() {
         if layer.kernel == Kernel::Reshape && locations[layer.output] == Location::Unused {
             let src = root[layer.inputs[0]];
@@ -131,6 +169,63 @@ pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
                 root[layer.output] = src;
                 runs[i] = false;
             }
+            continue;
+        }
+        let (Some(mode), Some(slack)) = (writes_in_place(layer, graph), slack) else {
+            continue;
+        };
+        // The input it writes over must be an intermediate tensor that no later layer reads
+        // (nor this one through another input), its output an intermediate tensor too.
+        let dst = layer.output;
+        let usable = |slot: usize| {
+            let Some(&t) = layer.inputs.get(slot) else {
+                return false;
+            };
+            let src = root[t];
+            let read_elsewhere = layers[i + 1..]
+                .iter()
+                .any(|l| l.inputs.iter().any(|&u| root[u] == src))
+                || layer
+                    .inputs
+                    .iter()
+                    .enumerate()
+                    .any(|(k, &u)| k != slot && root[u] == src);
+            locations[src] == Location::Unused
+                && locations[dst] == Location::Unused
+                && !read_elsewhere
+                && graph.tensors[src].dtype == graph.tensors[dst].dtype
+        };
+        let Some(slot) = mode.slots.iter().copied().find(|&k| usable(k)) else {
+            continue;
+        };
+        let src = root[layer.inputs[slot]];
+        // A chain of in-place layers keeps its tensors at fixed distances, so its span grows
+        // with every lead: join it only while it stays within `slack` eighths of its largest
+        // tensor (else the output starts a chain of its own, placed freely).
+        let g = group[src];
+        let dst_rel = rel[src] - mode.lead as isize;
+        let dst_bytes = graph.tensors[dst].bytes();
+        let members = || (0..n).filter(|&t| group[t] == g && (t == g || joined[t]));
+        let low = members()
+            .map(|t| rel[t])
+            .chain([dst_rel])
+            .min()
+            .unwrap_or(0);
+        let high = members()
+            .map(|t| rel[t] + graph.tensors[t].bytes() as isize)
+            .chain([dst_rel + dst_bytes as isize])
+            .max()
+            .unwrap_or(0);
+        let largest = members()
+            .map(|t| graph.tensors[t].bytes())
+            .chain([dst_bytes])
+            .max()
+            .unwrap_or(0);
+        if (high - low) as usize <= largest.saturating_add((largest / 8).saturating_mul(slack)) {
+            group[dst] = g;
+            rel[dst] = dst_rel;
+            joined[dst] = true;
+            in_place[i] = Some(slot);
         }
     }
     // Lifetimes of arena roots: first writer .. last reader (in layer indices).
@@ -160,11 +255,12 @@ pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
             )));
         }
     }
+    let size: Vec<usize> = graph.tensors.iter().map(|t| t.bytes()).collect();
     let mut buffers: Vec<Buffer> = Vec::new();
     let mut pools = Vec::new();
     let mut base: usize = 0;
     for dtype in POOL_TYPES {
-        let mut pool: Vec<TensorId> = candidates
+        let pool: Vec<TensorId> = candidates
             .iter()
             .copied()
             .filter(|&t| graph.tensors[t].dtype == dtype)
@@ -173,8 +269,7 @@ pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
             continue;
         }
         base = base.next_multiple_of(dtype.size());
-        pool.sort_by_key(|&t| (std::cmp::Reverse(graph.tensors[t].bytes()), first[t], t));
-        let placed = greedy(graph, &pool, &first, &last, base, dtype);
+        let placed = greedy(&size, &pool, &group, &rel, &first, &last, base, dtype);
         let end = placed
             .iter()
             .map(|b| b.offset + b.bytes)
@@ -193,7 +288,7 @@ pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
         locations[b.tensor] = Location::Arena {
             buffer: b.tensor,
             offset: b.offset,
-            bytes: b.bytes,
+            bytes: graph.tensors[b.tensor].bytes(),
         };
     }
     for t in 0..n {
@@ -207,6 +302,44 @@ pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
         arena_bytes: base,
         pools,
         runs,
+        in_place,
+    })
+}
+
+/// How a layer writes its output over its input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InPlace {
+    /// Bytes by which the output starts before the input (the output's first byte is at the
+    /// input's first byte less `lead`): enough that no write reaches input not yet read.
+    pub lead: usize,
+    /// The inputs it can write over, in order of preference.
+    pub slots: &'static [usize],
+}
+
+/// Whether `layer` can write its output over its input, and with what lead. The int8
+/// convolutions whose kernels walk output pixels in order, reading a pixel's (or a block's)
+/// inputs before writing its outputs: CONV_2D with one group (the patch kernels) and
+/// DEPTHWISE_CONV_2D (all its kernels). The lead is the least that keeps every pixel's
+/// output bytes below every input byte that pixel or a later one reads
+/// ([`crate::runtime::in_place_lead`]).
+/// An int8 ADD of two same-shaped inputs (no broadcast) reads element `i` of both inputs
+/// before writing element `i`: it can write over either input, with no lead.
+pub fn writes_in_place(layer: &Layer, graph: &Graph) -> Option<InPlace> {
+    let p = match &layer.kernel {
+        Kernel::Conv2d(p, _) if p.shape.k_c == p.shape.in_c => p,
+        Kernel::DepthwiseConv2d(p, _) => p,
+        Kernel::Add(_) => {
+            return Some(InPlace {
+                lead: 0,
+                slots: &[0, 1],
+            })
+        }
+        _ => return None,
+    };
+    let input = graph.tensors[*layer.inputs.first()?].dtype;
+    (input == DType::I8).then(|| InPlace {
+        lead: crate::runtime::in_place_lead(&p.shape),
+        slots: &[0],
     })
 }
 
@@ -226,40 +359,89 @@ fn duplicate_input(graph: &Graph, t: TensorId, first: usize, k: usize) -> PlanEr
     ))
 }
 
-/// First-fit placement of `tensors` (sorted largest first) from byte `base` on, never
-/// overlapping a buffer whose lifetime intersects.
+/// First-fit placement of `tensors` from byte `base` on, never overlapping a buffer of another
+/// group whose lifetime intersects. Tensors of one group (an in-place chain) keep their
+/// relative offsets `rel`; groups go largest first.
+#[allow(clippy::too_many_arguments)]
 fn greedy(
-    graph: &Graph,
+    size: &[usize],
     tensors: &[TensorId],
+    group: &[TensorId],
+    rel: &[isize],
     first: &[usize],
     last: &[usize],
     base: usize,
     dtype: DType,
 ) -> Vec<Buffer> {
-    let mut buffers: Vec<Buffer> = Vec::new();
+    // The groups, each with its members' offsets from the group's lowest byte.
+    let mut groups: Vec<(TensorId, Vec<(TensorId, usize)>)> = Vec::new();
     for &t in tensors {
-        let bytes = graph.tensors[t].bytes();
-        let mut live: Vec<(usize, usize)> = buffers
-            .iter()
-            .filter(|b| b.first <= last[t] && first[t] <= b.last)
-            .map(|b| (b.offset, b.offset + b.bytes))
-            .collect();
-        live.sort_unstable();
-        let mut offset = base;
-        for (start, end) in live {
-            if offset + bytes <= start {
-                break;
-            }
-            offset = offset.max(end);
+        match groups.iter_mut().find(|(g, _)| *g == group[t]) {
+            Some((_, members)) => members.push((t, 0)),
+            None => groups.push((group[t], vec![(t, 0)])),
         }
-        buffers.push(Buffer {
-            tensor: t,
-            dtype,
-            offset,
-            bytes,
-            first: first[t],
-            last: last[t],
-        });
+    }
+    for (_, members) in &mut groups {
+        let low = members.iter().map(|&(t, _)| rel[t]).min().unwrap_or(0);
+        for (t, at) in members.iter_mut() {
+            *at = (rel[*t] - low) as usize;
+        }
+    }
+    let span = |members: &[(TensorId, usize)]| {
+        members
+            .iter()
+            .map(|&(t, at)| at + size[t])
+            .max()
+            .unwrap_or(0)
+    };
+    groups.sort_by_key(|(g, members)| (std::cmp::Reverse(span(members)), first[*g], *g));
+
+    let mut buffers: Vec<Buffer> = Vec::new();
+    for (g, members) in groups {
+        // Candidate offsets: the base, and every placed buffer's end less a member's offset.
+        let mut candidates = vec![base];
+        for b in &buffers {
+            for &(_, at) in &members {
+                if let Some(o) = (b.offset + b.bytes).checked_sub(at) {
+                    candidates.push(o.max(base));
+                }
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let fits = |o: usize| {
+            members.iter().all(|&(t, at)| {
+                let (start, end) = (o + at, o + at + size[t]);
+                buffers.iter().all(|b| {
+                    b.group == g
+                        || b.last < first[t]
+                        || last[t] < b.first
+                        || end <= b.offset
+                        || b.offset + b.bytes <= start
+                })
+            })
+        };
+        let offset = candidates
+            .into_iter()
+            .find(|&o| fits(o))
+            .unwrap_or_else(|| {
+                buffers
+                    .iter()
+                    .map(|b| b.offset + b.bytes)
+                    .max()
+                    .unwrap_or(base)
+            });
+        for (t, at) in members {
+            buffers.push(Buffer {
+                tensor: t,
+                dtype,
+                offset: offset + at,
+                bytes: size[t],
+                first: first[t],
+                last: last[t],
+                group: g,
+            });
+        }
     }
     buffers
 }

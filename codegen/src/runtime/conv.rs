@@ -98,6 +98,17 @@ impl Store<'_> {
         }
     }
 
+    /// Channels `oc..oc + 4` (those below `out_c`) of the output pixel whose bytes start at
+    /// `base`.
+    #[inline(always)]
+    fn put4_checked(&self, output: &mut [i8], base: usize, oc: usize, acc: [i32; 4]) {
+        for (j, &a) in acc.iter().enumerate() {
+            if oc + j < self.p.shape.out_c {
+                self.put(output, base + oc + j, oc + j, a);
+            }
+        }
+    }
+
     /// Channel `oc`'s accumulators `acc` of output pixels `first..first + count` (NHWC: their
     /// bytes `out_c` apart). A whole block (`count == P`) takes one bounds check and loads the
     /// channel's multiplier and shift once; a last, partial block goes through [`Store::put`].
@@ -519,21 +530,21 @@ pub fn conv2d_patches<const P: usize>(
         multiplier,
         shift,
     };
-    conv2d_patches_io::<P, _, false>(p, &w, scratch, io);
+    conv2d_patches_io::<P, _>(p, &w, scratch, io);
 }
 
-/// [`conv2d_patches`] over one buffer that holds the input at its start and receives the
-/// output there (a 1×1 convolution, stride 1, no padding, whose input dies at this layer):
-/// each block's patches are gathered before its outputs are written, so with `out_c ≤ in_c`
-/// (forward, `REVERSE = false`) the writes never reach an input pixel not yet gathered, and
-/// with `out_c > in_c` (blocks last to first, `REVERSE = true`) they land only on input pixels
-/// already used. `data` is the larger of input and output.
+/// [`conv2d_patches`] over one buffer: the input at byte `input_at` (the planner's lead:
+/// `out − in` bytes when the output is larger, else 0), the output from byte 0 (a 1×1
+/// convolution, stride 1, no padding, whose input dies at this layer). Each block's patches
+/// are gathered before its outputs are written, and the lead keeps every write behind the
+/// input still to be read.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub fn conv2d_patches_in_place<const P: usize, const REVERSE: bool>(
+pub fn conv2d_patches_in_place<const P: usize>(
     p: &ConvFast,
     row_len: usize,
     data: &mut [i8],
+    input_at: usize,
     filter: &[u8],
     folded_bias: &[i32],
     multiplier: &[i32],
@@ -547,7 +558,7 @@ pub fn conv2d_patches_in_place<const P: usize, const REVERSE: bool>(
         multiplier,
         shift,
     };
-    conv2d_patches_io::<P, _, REVERSE>(p, &w, scratch, Shared { data });
+    conv2d_patches_io::<P, _>(p, &w, scratch, Shared { data, input_at });
 }
 
 /// A patch convolution's filter rows and per-channel constants.
@@ -570,6 +581,8 @@ pub trait ConvIo {
     fn input(&self) -> &[i8];
     /// The output activations.
     fn output(&mut self) -> &mut [i8];
+    /// Input and output at once, when they are apart.
+    fn split(&mut self) -> Option<(&[i8], &mut [i8])>;
 }
 
 /// Input and output in separate buffers.
@@ -589,38 +602,46 @@ impl ConvIo for Apart<'_> {
     fn output(&mut self) -> &mut [i8] {
         self.output
     }
+    #[inline(always)]
+    fn split(&mut self) -> Option<(&[i8], &mut [i8])> {
+        Some((self.input, self.output))
+    }
 }
 
-/// Input and output in one buffer (an in-place layer).
+/// Input and output in one buffer (an in-place layer): the output from its start, the input
+/// from `input_at`.
 pub struct Shared<'a> {
-    /// The input, then (over it) the output.
+    /// The output's bytes, overlapping the input's.
     pub data: &'a mut [i8],
+    /// Where the input starts in `data`.
+    pub input_at: usize,
 }
 
 impl ConvIo for Shared<'_> {
     #[inline(always)]
     fn input(&self) -> &[i8] {
-        self.data
+        self.data.get(self.input_at..).unwrap_or(&[])
     }
     #[inline(always)]
     fn output(&mut self) -> &mut [i8] {
         self.data
     }
+    #[inline(always)]
+    fn split(&mut self) -> Option<(&[i8], &mut [i8])> {
+        None
+    }
 }
 
-/// The block of pixels number `b` of `pixels`, `P` per block, in the order `REVERSE` asks:
-/// (first pixel, count).
+/// Block `b` of `pixels`, `P` pixels per block: (first pixel, count).
 #[inline(always)]
-fn patch_block<const P: usize, const REVERSE: bool>(b: usize, pixels: usize) -> (usize, usize) {
-    let blocks = pixels.div_ceil(P);
-    let b = if REVERSE { blocks - 1 - b } else { b };
+fn patch_block<const P: usize>(b: usize, pixels: usize) -> (usize, usize) {
     let first = b * P;
     (first, P.min(pixels - first))
 }
 
 /// The loop of [`conv2d_patches`] and [`conv2d_patches_in_place`].
 #[inline(always)]
-fn conv2d_patches_io<const P: usize, IO: ConvIo, const REVERSE: bool>(
+fn conv2d_patches_io<const P: usize, IO: ConvIo>(
     p: &ConvFast,
     w: &PatchWeights,
     scratch: &mut [u32],
@@ -635,7 +656,7 @@ fn conv2d_patches_io<const P: usize, IO: ConvIo, const REVERSE: bool>(
     let groups = w.row_len / 4;
     let pixels = s.batches * s.out_h * s.out_w;
     for b in 0..pixels.div_ceil(P) {
-        let (first, count) = patch_block::<P, REVERSE>(b, pixels);
+        let (first, count) = patch_block::<P>(b, pixels);
         // The patches of pixels first..first + count (missing pixels stay as they were: their
         // results are not stored).
         let mut patch = PatchWriter::<P> {
@@ -722,16 +743,17 @@ pub fn conv2d_patches_scalar<const P: usize>(
         multiplier,
         shift,
     };
-    conv2d_patches_scalar_io::<P, _, false>(p, &w, scratch, Apart { input, output });
+    conv2d_patches_scalar_io::<P, _>(p, &w, scratch, Apart { input, output });
 }
 
 /// [`conv2d_patches_scalar`] in place, as [`conv2d_patches_in_place`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub fn conv2d_patches_scalar_in_place<const P: usize, const REVERSE: bool>(
+pub fn conv2d_patches_scalar_in_place<const P: usize>(
     p: &ConvFast,
     row_len: usize,
     data: &mut [i8],
+    input_at: usize,
     filter: &[u8],
     folded_bias: &[i32],
     multiplier: &[i32],
@@ -745,12 +767,12 @@ pub fn conv2d_patches_scalar_in_place<const P: usize, const REVERSE: bool>(
         multiplier,
         shift,
     };
-    conv2d_patches_scalar_io::<P, _, REVERSE>(p, &w, scratch, Shared { data });
+    conv2d_patches_scalar_io::<P, _>(p, &w, scratch, Shared { data, input_at });
 }
 
 /// The loop of [`conv2d_patches_scalar`] and [`conv2d_patches_scalar_in_place`].
 #[inline(always)]
-fn conv2d_patches_scalar_io<const P: usize, IO: ConvIo, const REVERSE: bool>(
+fn conv2d_patches_scalar_io<const P: usize, IO: ConvIo>(
     p: &ConvFast,
     w: &PatchWeights,
     scratch: &mut [i8],
@@ -765,7 +787,7 @@ fn conv2d_patches_scalar_io<const P: usize, IO: ConvIo, const REVERSE: bool>(
     let patch = s.k_h * s.k_w * s.k_c;
     let pixels = s.batches * s.out_h * s.out_w;
     for b in 0..pixels.div_ceil(P) {
-        let (first, count) = patch_block::<P, REVERSE>(b, pixels);
+        let (first, count) = patch_block::<P>(b, pixels);
         for (slot, n) in (first..first + count).enumerate() {
             let mut sink = BytePatch::<P> {
                 bytes: &mut *scratch,
@@ -835,6 +857,40 @@ pub fn depthwise_conv2d_fast<D: Dot>(
     shift: &[i32],
     output: &mut [i8],
 ) {
+    let io = Apart { input, output };
+    depthwise_conv2d_fast_io::<D, _>(p, filter, folded_bias, bias, multiplier, shift, io);
+}
+
+/// [`depthwise_conv2d_fast`] over one buffer: the output from byte 0 of `data`, the input from
+/// byte `input_at` (the planner's lead; see [`depthwise_conv2d_wide_in_place`]).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv2d_fast_in_place<D: Dot>(
+    p: &ConvFast,
+    data: &mut [i8],
+    input_at: usize,
+    filter: &[u8],
+    folded_bias: &[i32],
+    bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+) {
+    let io = Shared { data, input_at };
+    depthwise_conv2d_fast_io::<D, _>(p, filter, folded_bias, bias, multiplier, shift, io);
+}
+
+/// The loop of [`depthwise_conv2d_fast`] and [`depthwise_conv2d_fast_in_place`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn depthwise_conv2d_fast_io<D: Dot, IO: ConvIo>(
+    p: &ConvFast,
+    filter: &[u8],
+    folded_bias: &[i32],
+    bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    mut io: IO,
+) {
     let s = &p.shape;
     let writer = Store {
         p,
@@ -861,7 +917,7 @@ pub fn depthwise_conv2d_fast<D: Dot>(
                 let mut oc = 0;
                 // Four consecutive output channels read four consecutive input channels
                 // (multiplier 1) or one input channel (multiplier a multiple of 4).
-                let x_word = |at: usize, oc: usize| {
+                let x_word = |input: &[i8], at: usize, oc: usize| {
                     if dm == 1 {
                         word_i8(input, at + oc)
                     } else {
@@ -870,6 +926,8 @@ pub fn depthwise_conv2d_fast<D: Dot>(
                 };
                 if dm == 1 || dm & 3 == 0 {
                     while oc + 4 <= s.out_c {
+                        // Borrowed anew around the writes, which may land in the same buffer.
+                        let input = io.input();
                         let start = if full { folded_bias } else { bias };
                         let mut acc = [0i32; 4];
                         for (j, a) in acc.iter_mut().enumerate() {
@@ -883,7 +941,7 @@ pub fn depthwise_conv2d_fast<D: Dot>(
                                 for kx in 0..s.k_w {
                                     let tap =
                                         (ky * s.dilation_h * s.in_w + kx * s.dilation_w) * s.in_c;
-                                    let x = x_word(origin + tap, oc);
+                                    let x = x_word(input, origin + tap, oc);
                                     let w = word_u8(filter, (ky * s.k_w + kx) * s.out_c + oc);
                                     mac4::<D, false>(&mut acc, x, w, 0);
                                 }
@@ -891,20 +949,21 @@ pub fn depthwise_conv2d_fast<D: Dot>(
                         } else {
                             for ky in ky0..ky1 {
                                 for kx in kx0..kx1 {
-                                    let x = x_word(at(ky, kx), oc);
+                                    let x = x_word(input, at(ky, kx), oc);
                                     let w = word_u8(filter, (ky * s.k_w + kx) * s.out_c + oc);
                                     mac4::<D, true>(&mut acc, x, w, offset);
                                 }
                             }
                         }
                         for (j, &a) in acc.iter().enumerate() {
-                            writer.put(output, base + oc + j, oc + j, a);
+                            writer.put(io.output(), base + oc + j, oc + j, a);
                         }
                         oc += 4;
                     }
                 }
                 // Remaining channels (all of them when the depth multiplier is not 1).
                 while oc < s.out_c {
+                    let input = io.input();
                     let ic = oc / dm;
                     let mut acc = bias.get(oc).copied().unwrap_or(0);
                     for ky in ky0..ky1 {
@@ -919,12 +978,50 @@ pub fn depthwise_conv2d_fast<D: Dot>(
                             );
                         }
                     }
-                    writer.put(output, base + oc, oc, acc);
+                    writer.put(io.output(), base + oc, oc, acc);
                     oc += 1;
                 }
             }
         }
     }
+}
+
+/// The least lead (bytes) for an int8 convolution of shape `s` to run in place (computed at
+/// compile time, by the planner and the kernel checks): with its output
+/// starting `lead` bytes before its input, the end of output pixel `n` never passes the first
+/// input byte read by any pixel `m ≥ n`.
+pub fn in_place_lead(s: &ConvShape) -> usize {
+    let pixels = s.batches * s.out_h * s.out_w;
+    // First input byte each output pixel reads (None: all its taps are padding).
+    let first_read = |n: usize| -> Option<usize> {
+        let (b, oy, ox) = (
+            n / (s.out_h * s.out_w),
+            (n / s.out_w) % s.out_h,
+            n % s.out_w,
+        );
+        let y0 = window_start(oy, s.stride_h, s.pad_top);
+        let x0 = window_start(ox, s.stride_w, s.pad_left);
+        let (ky0, ky1) = tap_range(y0, s.dilation_h, s.k_h, s.in_h);
+        let (kx0, kx1) = tap_range(x0, s.dilation_w, s.k_w, s.in_w);
+        if ky0 >= ky1 || kx0 >= kx1 {
+            return None;
+        }
+        let iy = (y0 + (ky0 * s.dilation_h) as isize) as usize;
+        let ix = (x0 + (kx0 * s.dilation_w) as isize) as usize;
+        Some(((b * s.in_h + iy) * s.in_w + ix) * s.in_c)
+    };
+    let mut lead = 0usize;
+    let mut min_read = usize::MAX;
+    for n in (0..pixels).rev() {
+        if let Some(r) = first_read(n) {
+            min_read = min_read.min(r);
+        }
+        let write_end = (n + 1) * s.out_c;
+        if min_read != usize::MAX {
+            lead = lead.max(write_end.saturating_sub(min_read));
+        }
+    }
+    lead
 }
 
 /// The output positions `lo..hi` along one axis whose window lies wholly inside the input.
@@ -972,6 +1069,112 @@ pub fn depthwise_conv2d_wide<
     scratch: &mut [u32],
     output: &mut [i8; OUT],
 ) {
+    let io = Apart { input, output };
+    depthwise_conv2d_wide_io::<_, IN, OUT, W, KH, KW>(
+        p,
+        wide,
+        folded_bias,
+        multiplier,
+        shift,
+        scratch,
+        io,
+    );
+}
+
+/// [`depthwise_conv2d_wide`] over one buffer: the output from byte 0 of `data`, the input
+/// (`IN` bytes) from byte `input_at`, the planner's lead, which keeps every pixel's writes
+/// before any input a later pixel (or the pixel itself) reads.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv2d_wide_in_place<
+    const IN: usize,
+    const OUT: usize,
+    const W: usize,
+    const KH: usize,
+    const KW: usize,
+>(
+    p: &ConvFast,
+    data: &mut [i8],
+    input_at: usize,
+    wide: &[u32; W],
+    folded_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    scratch: &mut [u32],
+) {
+    let io = Shared { data, input_at };
+    depthwise_conv2d_wide_io::<_, IN, OUT, W, KH, KW>(
+        p,
+        wide,
+        folded_bias,
+        multiplier,
+        shift,
+        scratch,
+        io,
+    );
+}
+
+/// The first `N` elements of `s` as a mutable array (bounds the compiler knows), if it has
+/// them.
+#[inline(always)]
+fn fixed_mut<const N: usize>(s: &mut [i8]) -> Option<&mut [i8; N]> {
+    s.get_mut(..N).and_then(|x| x.try_into().ok())
+}
+
+/// One group of four channels of an interior pixel of [`depthwise_conv2d_wide`]: the
+/// accumulators over the window `win` (its bytes from the window's origin).
+#[inline(always)]
+fn wide_window_group<const KH: usize, const KW: usize>(
+    s: &ConvShape,
+    win: &[i8],
+    g: usize,
+    folded_bias: &[i32],
+    weights: &impl Fn(usize, usize, usize) -> (u32, u32),
+) -> [i32; 4] {
+    let oc = 4 * g;
+    let mut acc = [0i32; 4];
+    for (j, a) in acc.iter_mut().enumerate() {
+        *a = folded_bias.get(oc + j).copied().unwrap_or(0);
+    }
+    for ky in 0..KH {
+        for kx in 0..KW {
+            let t = (ky * s.dilation_h * s.in_w + kx * s.dilation_w) * s.in_c + oc;
+            let x = match win.get(t..t + 4) {
+                Some(&[a, b, c, d]) => u32::from_le_bytes([a as u8, b as u8, c as u8, d as u8]),
+                _ => 0,
+            };
+            let (we, wo) = weights(ky, kx, g);
+            wide_tap(&mut acc, dsp::sxtb16(x), dsp::sxtb16_ror8(x), we, wo);
+        }
+    }
+    acc
+}
+
+/// The first `N` elements of `s` as an array (bounds the compiler knows), if it has them.
+#[inline(always)]
+fn fixed<const N: usize>(s: &[i8]) -> Option<&[i8; N]> {
+    s.get(..N).and_then(|x| x.try_into().ok())
+}
+
+/// The loop of [`depthwise_conv2d_wide`] and [`depthwise_conv2d_wide_in_place`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn depthwise_conv2d_wide_io<
+    IO: ConvIo,
+    const IN: usize,
+    const OUT: usize,
+    const W: usize,
+    const KH: usize,
+    const KW: usize,
+>(
+    p: &ConvFast,
+    wide: &[u32; W],
+    folded_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    scratch: &mut [u32],
+    mut io: IO,
+) {
     let s = &p.shape;
     let writer = Store {
         p,
@@ -999,35 +1202,41 @@ pub fn depthwise_conv2d_wide<
             let y0 = window_start(oy, s.stride_h, s.pad_top);
             for ox in 0..s.out_w {
                 let base = ((b * s.out_h + oy) * s.out_w + ox) * s.out_c;
+                // The input at a fixed length, so the index bounds are known to the compiler
+                // (borrowed anew around the writes, which may land in the same buffer).
                 let x0 = window_start(ox, s.stride_w, s.pad_left);
                 let interior_pixel = (y_lo..y_hi).contains(&oy) && (x_lo..x_hi).contains(&ox);
                 let origin =
                     ((b * s.in_h + y0.max(0) as usize) * s.in_w + x0.max(0) as usize) * s.in_c;
-                if let (true, Some(win)) = (interior_pixel, input.get(origin..origin + window)) {
+                let interior = fixed::<IN>(io.input())
+                    .and_then(|i| i.get(origin..origin + window))
+                    .is_some();
+                if interior_pixel && interior {
                     // Interior: the whole window at constant offsets within `win`.
-                    for g in 0..groups {
-                        let oc = 4 * g;
-                        let mut acc = [0i32; 4];
-                        for (j, a) in acc.iter_mut().enumerate() {
-                            *a = folded_bias.get(oc + j).copied().unwrap_or(0);
-                        }
-                        for ky in 0..KH {
-                            for kx in 0..KW {
-                                let t =
-                                    (ky * s.dilation_h * s.in_w + kx * s.dilation_w) * s.in_c + oc;
-                                let x = match win.get(t..t + 4) {
-                                    Some(&[a, b, c, d]) => {
-                                        u32::from_le_bytes([a as u8, b as u8, c as u8, d as u8])
-                                    }
-                                    _ => 0,
-                                };
-                                let (we, wo) = weights(ky, kx, g);
-                                wide_tap(&mut acc, dsp::sxtb16(x), dsp::sxtb16_ror8(x), we, wo);
+                    if let Some((input, output)) = io.split() {
+                        // Apart: the window borrowed once for every group.
+                        if let Some(win) =
+                            fixed::<IN>(input).and_then(|i| i.get(origin..origin + window))
+                        {
+                            for g in 0..groups {
+                                let acc =
+                                    wide_window_group::<KH, KW>(s, win, g, folded_bias, &weights);
+                                if let Some(out) = fixed_mut::<OUT>(output) {
+                                    writer.put4_checked(out, base, 4 * g, acc);
+                                }
                             }
                         }
-                        for (j, &a) in acc.iter().enumerate() {
-                            if oc + j < s.out_c {
-                                writer.put(output, base + oc + j, oc + j, a);
+                    } else {
+                        // In place: borrowed anew between the writes.
+                        for g in 0..groups {
+                            let Some(win) = fixed::<IN>(io.input())
+                                .and_then(|i| i.get(origin..origin + window))
+                            else {
+                                break;
+                            };
+                            let acc = wide_window_group::<KH, KW>(s, win, g, folded_bias, &weights);
+                            if let Some(out) = fixed_mut::<OUT>(io.output()) {
+                                writer.put4_checked(out, base, 4 * g, acc);
                             }
                         }
                     }
@@ -1036,6 +1245,9 @@ pub fn depthwise_conv2d_wide<
                 // Border: the window's words gathered into `scratch` first (taps outside
                 // the input read the zero point, which the folded bias cancels), then the same
                 // straight-line taps as inside, reading `scratch` at constant offsets.
+                let Some(input) = fixed::<IN>(io.input()) else {
+                    return;
+                };
                 for ky in 0..KH {
                     let iy = y0 + (ky * s.dilation_h) as isize;
                     let row_in = iy >= 0 && iy < s.in_h as isize;
@@ -1072,10 +1284,8 @@ pub fn depthwise_conv2d_wide<
                             wide_tap(&mut acc, dsp::sxtb16(x), dsp::sxtb16_ror8(x), we, wo);
                         }
                     }
-                    for (j, &a) in acc.iter().enumerate() {
-                        if oc + j < s.out_c {
-                            writer.put(output, base + oc + j, oc + j, a);
-                        }
+                    if let Some(out) = fixed_mut::<OUT>(io.output()) {
+                        writer.put4_checked(out, base, oc, acc);
                     }
                 }
             }

@@ -35,18 +35,34 @@ pub struct Add {
 #[inline(always)]
 pub fn add(p: &Add, input1: &[i8], input2: &[i8], output: &mut [i8]) {
     for ((o, &a), &b) in output.iter_mut().zip(input1).zip(input2) {
-        let a = (a as i32 + p.input1_offset).wrapping_mul(1 << p.left_shift);
-        let b = (b as i32 + p.input2_offset).wrapping_mul(1 << p.left_shift);
-        let a = multiply_by_quantized_multiplier(a, p.input1_multiplier, p.input1_shift);
-        let b = multiply_by_quantized_multiplier(b, p.input2_multiplier, p.input2_shift);
-        let sum = multiply_by_quantized_multiplier(
-            a.wrapping_add(b),
-            p.output_multiplier,
-            p.output_shift,
-        )
-        .wrapping_add(p.output_offset);
-        *o = clamp_i8(sum, p.act_min, p.act_max);
+        *o = add_one(p, a, b);
     }
+}
+
+/// [`add`] with its output over input number `slot` (0 or 1), which `data` holds; `other` is
+/// the other input. Element `i` is read before it is written, so nothing is read overwritten.
+#[inline(always)]
+pub fn add_in_place(p: &Add, data: &mut [i8], other: &[i8], slot: usize) {
+    for (o, &x) in data.iter_mut().zip(other) {
+        *o = if slot == 0 {
+            add_one(p, *o, x)
+        } else {
+            add_one(p, x, *o)
+        };
+    }
+}
+
+/// One element of [`add`].
+#[inline(always)]
+fn add_one(p: &Add, a: i8, b: i8) -> i8 {
+    let a = (a as i32 + p.input1_offset).wrapping_mul(1 << p.left_shift);
+    let b = (b as i32 + p.input2_offset).wrapping_mul(1 << p.left_shift);
+    let a = multiply_by_quantized_multiplier(a, p.input1_multiplier, p.input1_shift);
+    let b = multiply_by_quantized_multiplier(b, p.input2_multiplier, p.input2_shift);
+    let sum =
+        multiply_by_quantized_multiplier(a.wrapping_add(b), p.output_multiplier, p.output_shift)
+            .wrapping_add(p.output_offset);
+    clamp_i8(sum, p.act_min, p.act_max)
 }
 
 /// Numpy-style broadcasting of two inputs to an output of up to 6 dimensions (leading
@@ -263,6 +279,13 @@ mod tests {
         let mut same = [0i8; 6];
         add(&unit_add(), &a, &[1, 2, 3, 1, 2, 3], &mut same);
         assert_eq!(same, out);
+        // In place over either input: the same sums.
+        let mut over_first = a;
+        add_in_place(&unit_add(), &mut over_first, &[1, 2, 3, 1, 2, 3], 0);
+        assert_eq!(over_first, out);
+        let mut over_second = [1i8, 2, 3, 1, 2, 3];
+        add_in_place(&unit_add(), &mut over_second, &a, 1);
+        assert_eq!(over_second, out);
         let m = Mul {
             input1_offset: 0,
             input2_offset: -1,

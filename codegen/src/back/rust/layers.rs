@@ -286,6 +286,13 @@ pub(crate) fn emit_layer(
 ) -> EmittedLayer {
     let dot = format_ident!("{}", tuning.dot.runtime_type());
     let graph = &model.graph;
+    // Writes its output over its input (the planner chose it): both in one region, `data`.
+    let in_place = model
+        .layers
+        .iter()
+        .position(|l| l.index == layer.index)
+        .and_then(|i| model.plan.in_place.get(i).copied().flatten())
+        .and_then(|slot| in_place_data(model, layer, slot));
     let fn_name = format_ident!("layer_{:02}_{}", layer.index, layer.op_name.to_lowercase());
     let prefix = format!("L{:02}", layer.index);
     let what = format!("Layer {} ({})", layer.index, layer.op_name);
@@ -326,7 +333,16 @@ pub(crate) fn emit_layer(
         Kernel::Conv2d(p, w) | Kernel::DepthwiseConv2d(p, w)
             if tuning.conv_patch_row(layer).is_some() =>
         {
-            patch_conv(layer, p, w, tuning, statics, &prefix, &what)
+            patch_conv(
+                layer,
+                p,
+                w,
+                tuning,
+                statics,
+                &prefix,
+                &what,
+                in_place.as_ref().map(|d| d.input_at),
+            )
         }
         Kernel::Conv2d(p, w) => {
             let params = params_expr(p);
@@ -359,16 +375,26 @@ pub(crate) fn emit_layer(
                 let out_len = lit(out_t.elements());
                 let wide_len = lit(widen_depthwise(&w.filter, p.shape.out_c).count());
                 let (k_h, k_w) = (lit(p.shape.k_h), lit(p.shape.k_w));
-                quote! {
-                    const PARAMS: rt::ConvFast = #params;
-                    // Fixed lengths, so the kernel's index bounds are known to the compiler.
-                    let (Ok(input), Ok(output)) = (
-                        <&[i8; #in_len]>::try_from(input),
-                        <&mut [i8; #out_len]>::try_from(output),
-                    ) else {
-                        return;
-                    };
-                    rt::depthwise_conv2d_wide::<#in_len, #out_len, #wide_len, #k_h, #k_w>(&PARAMS, input, &#wide, &#folded, &#mult, &#shift, scratch, output);
+                if let Some(d) = &in_place {
+                    let input_at = lit(d.input_at);
+                    quote! {
+                        const PARAMS: rt::ConvFast = #params;
+                        // The output from byte 0 of `data`, the input from byte INPUT_AT.
+                        const INPUT_AT: usize = #input_at;
+                        rt::depthwise_conv2d_wide_in_place::<#in_len, #out_len, #wide_len, #k_h, #k_w>(&PARAMS, data, INPUT_AT, &#wide, &#folded, &#mult, &#shift, scratch);
+                    }
+                } else {
+                    quote! {
+                        const PARAMS: rt::ConvFast = #params;
+                        // Fixed lengths, so the kernel's index bounds are known to the compiler.
+                        let (Ok(input), Ok(output)) = (
+                            <&[i8; #in_len]>::try_from(input),
+                            <&mut [i8; #out_len]>::try_from(output),
+                        ) else {
+                            return;
+                        };
+                        rt::depthwise_conv2d_wide::<#in_len, #out_len, #wide_len, #k_h, #k_w>(&PARAMS, input, &#wide, &#folded, &#mult, &#shift, scratch, output);
+                    }
                 }
             } else {
                 let filter = statics.bytes(
@@ -384,9 +410,19 @@ pub(crate) fn emit_layer(
                         .clone()
                         .unwrap_or_else(|| vec![0; w.folded_bias.len()]),
                 );
-                quote! {
-                    const PARAMS: rt::ConvFast = #params;
-                    rt::depthwise_conv2d_fast::<rt::#dot>(&PARAMS, input, &#filter.0, &#folded, &#bias, &#mult, &#shift, output);
+                if let Some(d) = &in_place {
+                    let input_at = lit(d.input_at);
+                    quote! {
+                        const PARAMS: rt::ConvFast = #params;
+                        // The output from byte 0 of `data`, the input from byte INPUT_AT.
+                        const INPUT_AT: usize = #input_at;
+                        rt::depthwise_conv2d_fast_in_place::<rt::#dot>(&PARAMS, data, INPUT_AT, &#filter.0, &#folded, &#bias, &#mult, &#shift);
+                    }
+                } else {
+                    quote! {
+                        const PARAMS: rt::ConvFast = #params;
+                        rt::depthwise_conv2d_fast::<rt::#dot>(&PARAMS, input, &#filter.0, &#folded, &#bias, &#mult, &#shift, output);
+                    }
                 }
             }
         }
@@ -457,9 +493,22 @@ pub(crate) fn emit_layer(
         }
         Kernel::Add(p) => {
             let params = params_expr(p);
-            quote! {
-                const PARAMS: rt::Add = #params;
-                rt::add(&PARAMS, input1, input2, output);
+            match &in_place {
+                Some(d) => {
+                    let (other, slot) = if d.slot == 0 {
+                        (quote!(input2), lit(0))
+                    } else {
+                        (quote!(input1), lit(1))
+                    };
+                    quote! {
+                        const PARAMS: rt::Add = #params;
+                        rt::add_in_place(&PARAMS, data, #other, #slot);
+                    }
+                }
+                None => quote! {
+                    const PARAMS: rt::Add = #params;
+                    rt::add(&PARAMS, input1, input2, output);
+                },
             }
         }
         Kernel::Softmax(p) => {
@@ -633,13 +682,78 @@ pub(crate) fn emit_layer(
     let doc = doc(&text);
     // Never inlined: one function per layer in the binary too (the kernel, with the layer's
     // constants, is inlined into it), whichever of `predict` and `predict_observed` calls it.
-    let function = quote! {
-        #doc
-        #[inline(never)]
-        fn #fn_name(#(#in_params,)* #scratch_param output: &mut [#out_ty]) {
-            #body
+    let function = if let Some(d) = &in_place {
+        // The inputs besides the one the output overwrites.
+        let others = in_names
+            .iter()
+            .zip(&in_types)
+            .enumerate()
+            .filter(|&(k, _)| k != d.slot)
+            .map(|(_, (n, ty))| {
+                let ty = format_ident!("{}", ty.rust_name());
+                quote!(#n: &[#ty])
+            });
+        quote! {
+            #doc
+            #[inline(never)]
+            fn #fn_name(data: &mut [#out_ty], #(#others,)* #scratch_param) {
+                #body
+            }
+        }
+    } else {
+        quote! {
+            #doc
+            #[inline(never)]
+            fn #fn_name(#(#in_params,)* #scratch_param output: &mut [#out_ty]) {
+                #body
+            }
         }
     };
+    if let Some(d) = in_place {
+        // The call in predict: carve the region holding input and output; the output is its
+        // first part.
+        let field = pool_field(out_t.dtype);
+        let (offset, len) = (lit(d.offset), lit(d.len));
+        let out_len = lit(out_t.elements());
+        let text = format!(
+            "Layer {}'s output (from its start) and input (from element {}), overlapping.",
+            layer.index, d.input_at
+        );
+        let region_doc = super::doc(&text);
+        let out_pool = Some(out_t.dtype);
+        let others: Vec<TokenStream> = layer
+            .inputs
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| k != d.slot)
+            .map(|(_, &t)| read_expr(model, t, statics, layer.index, out_pool))
+            .collect();
+        let reads_rest = layer.inputs.iter().enumerate().any(|(k, &t)| {
+            k != d.slot
+                && matches!(model.plan.locations[t],
+                    Location::Arena { buffer, .. } if Some(graph.tensors[buffer].dtype) == out_pool)
+        });
+        let rest = if reads_rest { quote!(rest) } else { quote!(_) };
+        let call = quote! {
+            #region_doc
+            const DATA: rt::Region = rt::Region { offset: #offset, len: #len };
+            let (data, #rest) = rt::carve(&mut self.#field, DATA);
+            #fn_name(data, #(#others,)* #scratch_arg);
+        };
+        let len = out_len;
+        let index = proc_macro2::Literal::usize_unsuffixed(layer.index);
+        let op = layer.op_name;
+        let variant = layer_output_variant(out_t.dtype);
+        return EmittedLayer {
+            function,
+            observed_call: quote!({
+                observer.before(#index, #op);
+                #call
+                observer.after(#index, #op, LayerOutput::#variant(data.get(..#len).unwrap_or(&[])));
+            }),
+            call: quote!({ #call }),
+        };
+    }
 
     // The call in predict: carve the output region, read the inputs around it.
     let out_pool = match model.plan.locations[layer.output] {
@@ -699,6 +813,46 @@ pub(crate) fn emit_layer(
     }
 }
 
+/// Where an in-place layer's input and output lie in their pool, in elements: the region from
+/// the output's start to the end of whichever ends later, and the input's start in it.
+#[derive(Clone, Copy)]
+pub(crate) struct InPlaceData {
+    /// Start of the region (the output's start) in the pool.
+    pub offset: usize,
+    /// Length of the region.
+    pub len: usize,
+    /// Where the input starts in the region.
+    pub input_at: usize,
+    /// Which input the output overwrites.
+    pub slot: usize,
+}
+
+/// The [`InPlaceData`] of `layer` (`None` if its tensors are not both in the arena with the
+/// output first, which the planner guarantees for the layers it puts in place).
+fn in_place_data(model: &Compiled, layer: &Layer, slot: usize) -> Option<InPlaceData> {
+    let loc = |t: usize| match model.plan.locations[t] {
+        Location::Arena { offset, bytes, .. } => Some((offset, bytes)),
+        _ => None,
+    };
+    let (out_at, out_bytes) = loc(layer.output)?;
+    let (in_at, in_bytes) = loc(*layer.inputs.get(slot)?)?;
+    let dtype = model.graph.tensors[layer.output].dtype;
+    let base = model
+        .plan
+        .pools
+        .iter()
+        .find(|p| p.dtype == dtype)
+        .map_or(0, |p| p.base);
+    let size = dtype.size();
+    let end = (out_at + out_bytes).max(in_at + in_bytes);
+    Some(InPlaceData {
+        offset: (out_at.checked_sub(base)?) / size,
+        len: (end - out_at) / size,
+        input_at: in_at.checked_sub(out_at)? / size,
+        slot,
+    })
+}
+
 /// The `LayerOutput` variant for a tensor of `dtype`.
 pub(crate) fn layer_output_variant(dtype: DType) -> proc_macro2::Ident {
     format_ident!("{}", layer_output_name(dtype))
@@ -736,6 +890,7 @@ fn widen_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> 
 /// A convolution run as `rt::conv2d_patches`: its filter as rows of patch bytes (OHWI; for a
 /// depthwise layer over one input channel, its `1HWC` filter transposed), zero-padded to the
 /// row length the tuning chose.
+#[allow(clippy::too_many_arguments)]
 fn patch_conv(
     layer: &Layer,
     p: &rt::ConvFast,
@@ -744,6 +899,7 @@ fn patch_conv(
     statics: &mut Statics,
     prefix: &str,
     what: &str,
+    in_place: Option<usize>,
 ) -> TokenStream {
     let row_len = tuning.conv_patch_row(layer).unwrap_or(4);
     let params = params_expr(p);
@@ -778,9 +934,20 @@ fn patch_conv(
     let (mult, shift) = requantization_statics(prefix, w, statics, what);
     let (pixels, row_len) = (lit(tuning.patch_pixels(layer)), lit(row_len));
     let kernel = match tuning.dot {
-        DotProduct::Dsp => format_ident!("conv2d_patches"),
-        DotProduct::Scalar => format_ident!("conv2d_patches_scalar"),
+        DotProduct::Dsp => "conv2d_patches",
+        DotProduct::Scalar => "conv2d_patches_scalar",
     };
+    if let Some(input_at) = in_place {
+        let kernel = format_ident!("{kernel}_in_place");
+        let input_at = lit(input_at);
+        return quote! {
+            const PARAMS: rt::ConvFast = #params;
+            // The output from byte 0 of `data`, the input from byte INPUT_AT.
+            const INPUT_AT: usize = #input_at;
+            rt::#kernel::<#pixels>(&PARAMS, #row_len, data, INPUT_AT, &#filter.0, &#bias, &#mult, &#shift, scratch);
+        };
+    }
+    let kernel = format_ident!("{kernel}");
     quote! {
         const PARAMS: rt::ConvFast = #params;
         rt::#kernel::<#pixels>(&PARAMS, #row_len, input, &#filter.0, &#bias, &#mult, &#shift, scratch, output);

@@ -302,7 +302,27 @@ pub(crate) fn pool_field(dtype: DType) -> proc_macro2::Ident {
 /// documented with its lifetime.
 fn region_items(model: &Compiled) -> TokenStream {
     let mut items = TokenStream::new();
-    for b in &model.plan.buffers {
+    // Buffers some call carves or reads by name (an in-place layer names only its `DATA`).
+    let mut named = std::collections::BTreeSet::new();
+    let buffer_of = |t: usize| match model.plan.locations[t] {
+        Location::Arena { buffer, .. } => Some(buffer),
+        _ => None,
+    };
+    for (i, layer) in model.layers.iter().enumerate() {
+        if !model.plan.runs[i] {
+            continue;
+        }
+        let slot = model.plan.in_place[i];
+        if slot.is_none() {
+            named.extend(buffer_of(layer.output));
+        }
+        for (k, &t) in layer.inputs.iter().enumerate() {
+            if slot != Some(k) {
+                named.extend(buffer_of(t));
+            }
+        }
+    }
+    for b in model.plan.buffers.iter().filter(|b| named.contains(&b.tensor)) {
         let t = &model.graph.tensors[b.tensor];
         let pool = model.plan.pools.iter().find(|p| p.dtype == b.dtype);
         let base = pool.map_or(0, |p| p.base);
