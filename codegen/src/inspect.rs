@@ -7,11 +7,12 @@
 //!
 //! ```text
 //! { "model": NAME, "arena_bytes": N, "macs": N, "weight_bytes": N,
-//!   "live_peak_bytes": N,   // most bytes live at one layer: a lower bound for any arena
+//!   "live_peak_bytes": N,   // most bytes live at one layer (counting an in-place layer's
+//!                           // overlapping input and output twice)
 //!   "no_reuse_bytes": N,    // sum of all arena buffers: the arena without reuse
 //!   "inputs": [TENSOR], "outputs": [TENSOR],
-//!   "layers": [{ "index": N, "op": "CONV_2D", "runs": BOOL, "inputs": [TENSOR],
-//!                "output": TENSOR, "macs": N, "weight_bytes": N }],
+//!   "layers": [{ "index": N, "op": "CONV_2D", "runs": BOOL, "in_place": null | N,
+//!                "inputs": [TENSOR], "output": TENSOR, "macs": N, "weight_bytes": N }],
 //!   "buffers": [{ "tensor": ID, "name": S, "offset": N, "bytes": N, "first": N, "last": N,
 //!                 "aliases": [ID] }] }
 //! TENSOR = { "tensor": ID, "name": S, "dtype": "int8", "shape": [N], "bytes": N,
@@ -21,7 +22,8 @@
 //!                      | { "kind": "const" } | { "kind": "unused" } }
 //! ```
 //!
-//! `runs` is false for a RESHAPE the planner aliased (no code); `first`/`last` are the first
+//! `runs` is false for a RESHAPE the planner aliased (no code); `in_place` is the input a layer
+//! writes its output over (their buffers overlap); `first`/`last` are the first
 //! layer writing a buffer and the last one reading it; `aliases` are the other tensors stored
 //! in it.
 
@@ -32,7 +34,8 @@ use crate::ir::{Tensor, TensorId};
 use crate::plan::{Buffer, Location};
 
 impl Compiled {
-    /// Most bytes of arena buffers live during one layer: no plan can use a smaller arena.
+    /// Most bytes of arena buffers live during one layer: no plan without in-place layers can
+    /// use a smaller arena (an in-place layer's input and output overlap).
     pub fn live_peak_bytes(&self) -> usize {
         (0..self.layers.len())
             .map(|i| {
@@ -65,6 +68,10 @@ impl Compiled {
                     ("index", Json::Num(l.index as u64)),
                     ("op", Json::Str(l.op_name.to_string())),
                     ("runs", Json::Bool(self.plan.runs[i])),
+                    (
+                        "in_place",
+                        self.plan.in_place[i].map_or(Json::Null, |k| Json::Num(k as u64)),
+                    ),
                     (
                         "inputs",
                         Json::Arr(l.inputs.iter().map(|&t| tensor(t)).collect()),
@@ -706,11 +713,15 @@ impl<'c> Drawing<'c> {
         // x: one column per layer, its index and op name.
         for (i, l) in c.layers.iter().enumerate() {
             let cx = self.x(i) + self.col / 2.0;
-            let colour = if c.plan.runs[i] { "#222" } else { "#999" };
-            let op = if c.plan.runs[i] {
-                l.op_name.to_string()
-            } else {
-                format!("{} (alias)", l.op_name)
+            let colour = match (c.plan.runs[i], c.plan.in_place[i]) {
+                (false, _) => "#999",
+                (true, Some(_)) => "#1a7f37",
+                (true, None) => "#222",
+            };
+            let op = match (c.plan.runs[i], c.plan.in_place[i]) {
+                (false, _) => format!("{} (alias)", l.op_name),
+                (true, Some(_)) => format!("{} (in place)", l.op_name),
+                (true, None) => l.op_name.to_string(),
             };
             let ty = y1 + 26.0;
             let _ = writeln!(

@@ -322,16 +322,23 @@ pub struct InPlace {
 /// DEPTHWISE_CONV_2D (all its kernels). The lead is the least that keeps every pixel's
 /// output bytes below every input byte that pixel or a later one reads
 /// ([`crate::runtime::in_place_lead`]).
-/// An int8 ADD of two same-shaped inputs (no broadcast) reads element `i` of both inputs
-/// before writing element `i`: it can write over either input, with no lead.
+/// Element-wise int8 layers read element `i` before writing element `i`, so they write over
+/// an input with no lead: ADD and MUL of same-shaped inputs (no broadcast) over either input,
+/// table activations (LOGISTIC, TANH, …) and int8 QUANTIZE over theirs.
 pub fn writes_in_place(layer: &Layer, graph: &Graph) -> Option<InPlace> {
     let p = match &layer.kernel {
         Kernel::Conv2d(p, _) if p.shape.k_c == p.shape.in_c => p,
         Kernel::DepthwiseConv2d(p, _) => p,
-        Kernel::Add(_) => {
+        Kernel::Add(_) | Kernel::Mul(_, None) => {
             return Some(InPlace {
                 lead: 0,
                 slots: &[0, 1],
+            })
+        }
+        Kernel::Lookup(_) | Kernel::Requantize(_) => {
+            return Some(InPlace {
+                lead: 0,
+                slots: &[0],
             })
         }
         _ => return None,

@@ -70,3 +70,28 @@ pub fn lookup(table: &[u8; 256], input: &[i8], output: &mut [i8]) {
         *o = table.get(x as u8 as usize).copied().unwrap_or(0) as i8;
     }
 }
+
+/// [`lookup`] over its input: each byte replaced by its table entry.
+#[inline(always)]
+pub fn lookup_in_place(table: &[u8; 256], data: &mut [i8]) {
+    for x in data.iter_mut() {
+        *x = table.get(*x as u8 as usize).copied().unwrap_or(0) as i8;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_in_place_equals_lookup_apart() {
+        let table: [u8; 256] = core::array::from_fn(|i| (i as u8).wrapping_mul(7).wrapping_add(3));
+        let input: [i8; 256] = core::array::from_fn(|i| i as u8 as i8);
+        let mut apart = [0i8; 256];
+        lookup(&table, &input, &mut apart);
+        let mut data = input;
+        lookup_in_place(&table, &mut data);
+        assert_eq!(data, apart);
+        assert_ne!(apart, input);
+    }
+}

@@ -165,6 +165,19 @@ pub fn mul(p: &Mul, bc: Option<&Broadcast>, input1: &[i8], input2: &[i8], output
     binary_i8(bc, input1, input2, output, |a, b| mul_one(p, a, b));
 }
 
+/// [`mul`] of same-shaped inputs with its output over input number `slot` (0 or 1), which
+/// `data` holds; `other` is the other input (as [`add_in_place`]).
+#[inline(always)]
+pub fn mul_in_place(p: &Mul, data: &mut [i8], other: &[i8], slot: usize) {
+    for (o, &x) in data.iter_mut().zip(other) {
+        *o = if slot == 0 {
+            mul_one(p, *o as i32, x as i32)
+        } else {
+            mul_one(p, x as i32, *o as i32)
+        };
+    }
+}
+
 /// One int8 ADD (`sign` = 1) or SUB (`sign` = -1) element: both inputs shifted left by
 /// `left_shift`, rescaled to a common scale, added or subtracted, rescaled to the output.
 #[inline(always)]
@@ -298,6 +311,15 @@ mod tests {
         mul(&m, Some(&bc), &a, &b, &mut out);
         // (a * (b - 1)) / 2 + 3, clamped at 30
         assert_eq!(out, [3, 13, 30, 3, 28, 30]);
+        // In place over either input, inputs of the same shape: the same products.
+        let same_b = [1i8, 2, 3, 1, 2, 3];
+        mul(&m, None, &a, &same_b, &mut out);
+        let mut over_first = a;
+        mul_in_place(&m, &mut over_first, &same_b, 0);
+        assert_eq!(over_first, out);
+        let mut over_second = same_b;
+        mul_in_place(&m, &mut over_second, &a, 1);
+        assert_eq!(over_second, out);
         mul(&m, None, &a[..3], &b, &mut out[..3]);
         assert_eq!(&out[..3], &[3, 13, 30]);
     }

@@ -54,11 +54,24 @@ pub struct Requantize {
 #[inline(always)]
 pub fn requantize_i8(p: &Requantize, input: &[i8], output: &mut [i8]) {
     for (o, &x) in output.iter_mut().zip(input) {
-        let v =
-            multiply_by_quantized_multiplier(x as i32 - p.input_zero_point, p.multiplier, p.shift)
-                .wrapping_add(p.output_zero_point);
-        *o = clamp_i8(v, -128, 127);
+        *o = requantize_one(p, x);
     }
+}
+
+/// [`requantize_i8`] over its input.
+#[inline(always)]
+pub fn requantize_i8_in_place(p: &Requantize, data: &mut [i8]) {
+    for x in data.iter_mut() {
+        *x = requantize_one(p, *x);
+    }
+}
+
+/// One element of [`requantize_i8`].
+#[inline(always)]
+fn requantize_one(p: &Requantize, x: i8) -> i8 {
+    let v = multiply_by_quantized_multiplier(x as i32 - p.input_zero_point, p.multiplier, p.shift)
+        .wrapping_add(p.output_zero_point);
+    clamp_i8(v, -128, 127)
 }
 
 /// Per-layer constants of DEQUANTIZE.
@@ -95,5 +108,22 @@ mod tests {
         ] {
             assert_eq!(round_half_away(x), r, "{x}");
         }
+    }
+
+    #[test]
+    fn requantize_in_place_equals_requantize_apart() {
+        let p = Requantize {
+            input_zero_point: -3,
+            output_zero_point: 5,
+            multiplier: 1_500_000_000,
+            shift: -1,
+        };
+        let input: [i8; 256] = core::array::from_fn(|i| i as u8 as i8);
+        let mut apart = [0i8; 256];
+        requantize_i8(&p, &input, &mut apart);
+        let mut data = input;
+        requantize_i8_in_place(&p, &mut data);
+        assert_eq!(data, apart);
+        assert_ne!(apart, input);
     }
 }

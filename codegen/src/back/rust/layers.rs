@@ -495,11 +495,7 @@ pub(crate) fn emit_layer(
             let params = params_expr(p);
             match &in_place {
                 Some(d) => {
-                    let (other, slot) = if d.slot == 0 {
-                        (quote!(input2), lit(0))
-                    } else {
-                        (quote!(input1), lit(1))
-                    };
+                    let (other, slot) = other_input(d.slot);
                     quote! {
                         const PARAMS: rt::Add = #params;
                         rt::add_in_place(&PARAMS, data, #other, #slot);
@@ -527,9 +523,16 @@ pub(crate) fn emit_layer(
         }
         Kernel::Requantize(p) => {
             let params = params_expr(p);
-            quote! {
-                const PARAMS: rt::Requantize = #params;
-                rt::requantize_i8(&PARAMS, input, output);
+            if in_place.is_some() {
+                quote! {
+                    const PARAMS: rt::Requantize = #params;
+                    rt::requantize_i8_in_place(&PARAMS, data);
+                }
+            } else {
+                quote! {
+                    const PARAMS: rt::Requantize = #params;
+                    rt::requantize_i8(&PARAMS, input, output);
+                }
             }
         }
         Kernel::Dequantize(p) => {
@@ -595,10 +598,19 @@ pub(crate) fn emit_layer(
         }
         Kernel::Mul(p, bc) => {
             let (params, (bc_item, bc_arg)) = (params_expr(p), broadcast_arg(bc.as_ref()));
-            quote! {
-                const PARAMS: rt::Mul = #params;
-                #bc_item
-                rt::mul(&PARAMS, #bc_arg, input1, input2, output);
+            match &in_place {
+                Some(d) => {
+                    let (other, slot) = other_input(d.slot);
+                    quote! {
+                        const PARAMS: rt::Mul = #params;
+                        rt::mul_in_place(&PARAMS, data, #other, #slot);
+                    }
+                }
+                None => quote! {
+                    const PARAMS: rt::Mul = #params;
+                    #bc_item
+                    rt::mul(&PARAMS, #bc_arg, input1, input2, output);
+                },
             }
         }
         Kernel::Sub(p, bc) => {
@@ -624,7 +636,11 @@ pub(crate) fn emit_layer(
                 &format!("{what}: the output byte for each input byte (`input as u8`)."),
                 &bytes,
             );
-            quote! { rt::lookup(&#id.0, input, output); }
+            if in_place.is_some() {
+                quote! { rt::lookup_in_place(&#id.0, data); }
+            } else {
+                quote! { rt::lookup(&#id.0, input, output); }
+            }
         }
         Kernel::Mean(p) => {
             let params = params_expr(p);
@@ -851,6 +867,16 @@ fn in_place_data(model: &Compiled, layer: &Layer, slot: usize) -> Option<InPlace
         input_at: in_at.checked_sub(out_at)? / size,
         slot,
     })
+}
+
+/// For a binary layer writing over input `slot`: the other input's parameter name and the
+/// slot as a literal.
+fn other_input(slot: usize) -> (TokenStream, proc_macro2::Literal) {
+    if slot == 0 {
+        (quote!(input2), lit(0))
+    } else {
+        (quote!(input1), lit(1))
+    }
 }
 
 /// The `LayerOutput` variant for a tensor of `dtype`.

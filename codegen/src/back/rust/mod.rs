@@ -322,7 +322,12 @@ fn region_items(model: &Compiled) -> TokenStream {
             }
         }
     }
-    for b in model.plan.buffers.iter().filter(|b| named.contains(&b.tensor)) {
+    for b in model
+        .plan
+        .buffers
+        .iter()
+        .filter(|b| named.contains(&b.tensor))
+    {
         let t = &model.graph.tensors[b.tensor];
         let pool = model.plan.pools.iter().find(|p| p.dtype == b.dtype);
         let base = pool.map_or(0, |p| p.base);
