@@ -257,14 +257,14 @@ fn hostile_names_never_break_generated_text() {
 
 // ---- 3. sizes the target cannot hold --------------------------------------------------------
 
-/// x → RELU → RELU → RELU → out, every tensor `[1, n]` int8: the middle two are live together,
-/// so the arena is 2n bytes.
-fn relu_chain(n: i32) -> Vec<u8> {
+/// x → SOFTMAX → SOFTMAX → SOFTMAX → out, every tensor `[1, n]` int8: the middle two are live
+/// together (SOFTMAX does not run in place), so the arena is 2n bytes.
+fn softmax_chain(n: i32) -> Vec<u8> {
     let mut g = Graph::new("hardening_sizes");
     let x = g.input_i8(&[1, 8], 0.05, 0);
-    let y = g.relu(x);
-    let y = g.relu(y);
-    let y = g.relu(y);
+    let y = g.softmax(x, 1.0);
+    let y = g.softmax(y, 1.0);
+    let y = g.softmax(y, 1.0);
     g.output(y);
     let mut m = g.model().clone();
     for t in &mut m.tensors {
@@ -274,9 +274,27 @@ fn relu_chain(n: i32) -> Vec<u8> {
 }
 
 #[test]
+fn element_wise_layers_write_over_a_dying_input() {
+    // x → RELU → RELU → RELU: each RELU (a table) overwrites the tensor before it, so the
+    // two intermediate tensors share one buffer; the same chain of SOFTMAX needs two.
+    let mut g = Graph::new("in_place_chain");
+    let x = g.input_i8(&[1, 1000], 0.05, 0);
+    let y = g.relu(x);
+    let y = g.relu(y);
+    let y = g.relu(y);
+    g.output(y);
+    let c = compile(&serialize(g.model())).unwrap();
+    assert_eq!(c.plan.arena_bytes, 1000);
+    assert_eq!(c.plan.in_place, vec![None, Some(0), None]);
+    let c = compile(&softmax_chain(1000)).unwrap();
+    assert_eq!(c.plan.arena_bytes, 2000);
+    assert!(c.plan.in_place.iter().all(Option::is_none));
+}
+
+#[test]
 fn arena_beyond_32_bits_is_a_clear_error() {
     // 2 × 1 GiB of arena: more than isize::MAX on a 32-bit target.
-    let bytes = relu_chain(1 << 30);
+    let bytes = softmax_chain(1 << 30);
     let c = compile(&bytes).unwrap();
     assert_eq!(c.plan.arena_bytes, 1 << 31);
     for target in [None, Some("cortex-m4f"), Some("riscv32imc")] {
@@ -298,7 +316,7 @@ fn arena_beyond_32_bits_is_a_clear_error() {
     // On a 64-bit target the same model is fine.
     assert_eq!(kiln_codegen::limits::check(&c, 64), Ok(()));
     // A 2 GiB input alone is too large too (the tensor limit of the reader is 2^31 bytes).
-    let bytes = relu_chain(i32::MAX);
+    let bytes = softmax_chain(i32::MAX);
     let err = build_crate(&bytes, "big", "big.tflite", None)
         .err()
         .unwrap();
@@ -315,7 +333,7 @@ fn arena_beyond_32_bits_is_a_clear_error() {
 #[test]
 fn sizes_within_32_bits_are_accepted() {
     // 2 × 128 MiB: fine.
-    let bytes = relu_chain(1 << 27);
+    let bytes = softmax_chain(1 << 27);
     let krate = build_crate(&bytes, "fits", "fits.tflite", Some("cortex-m0plus")).unwrap();
     assert!(file(&krate, "src/lib.rs").contains("pub const ARENA_BYTES: usize = 268435456;"));
 }

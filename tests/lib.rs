@@ -308,12 +308,43 @@ pub fn run_goldens(
                     )
                 })
                 .collect();
+            // The generated helpers: the input back from its real values, and the top class.
+            let mut helpers = Vec::new();
+            let label = format!("{} {tag}", case.name);
+            let int8_quantized = |t: usize| {
+                let t = &g.tensors[t];
+                t.dtype == kiln_codegen::ir::DType::I8
+                    && t.quant.as_ref().is_some_and(|q| q.is_per_tensor())
+            };
+            if n_in == 1 && int8_quantized(g.inputs[0]) {
+                helpers.push(format!(
+                    "let real = in0.map(|q| ({name}::INPUT_SCALE as f64 * (q as i32 - {name}::INPUT_ZERO_POINT) as f64) as f32);\n        \
+                     compare(&mut fails, {label:?}, &encode(&{name}::quantize_input(&real)), &encode(&in0));",
+                    name = case.name,
+                    label = format!("{} {tag} quantize_input", case.name),
+                ));
+            }
+            if n_out == 1 && g.tensors[g.outputs[0]].elements() > 1 {
+                helpers.push(format!(
+                    "let top = {name}::top_class(got);\n        \
+                     if got.iter().enumerate().any(|(i, v)| v > &got[top] || (v == &got[top] && i < top)) {{ fails.push(format!(\"{label}: top_class {{top}}\")); }}",
+                    name = case.name,
+                ));
+            }
+            if n_out == 1 && int8_quantized(g.outputs[0]) {
+                helpers.push(format!(
+                    "let real = {name}::dequantize_output(got);\n        \
+                     if real.iter().zip(got.iter()).any(|(r, &q)| *r != ({name}::OUTPUT_SCALE as f64 * (q as i32 - {name}::OUTPUT_ZERO_POINT) as f64) as f32) {{ fails.push(format!(\"{label}: dequantize_output\")); }}",
+                    name = case.name,
+                ));
+            }
             let call = format!(
-                "    {{\n        let mut model = Box::new({name}::Model::new());\n        {decls}\n        let got = model.predict({args});\n        let mut fails = Vec::new();\n        {compare}\n        report({label:?}, fails);\n    }}\n",
+                "    {{\n        let mut model = Box::new({name}::Model::new());\n        {decls}\n        let got = model.predict({args});\n        let mut fails = Vec::new();\n        {compare}\n        {helpers}\n        report({label:?}, fails);\n    }}\n",
                 name = case.name,
                 decls = decls.join("\n        "),
                 args = args.join(", "),
                 compare = compare.join("\n        "),
+                helpers = helpers.join("\n        "),
                 label = format!("{} {tag}", case.name),
             );
             calls.push_str(&call);

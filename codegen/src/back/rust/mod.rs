@@ -281,8 +281,81 @@ fn io_items(prefix: &str, k: usize, count: usize, t: &Tensor) -> TokenStream {
             #doc_z
             pub const #zp_ident: i32 = #zp;
         });
+        if t.dtype == DType::I8 {
+            items.extend(quantize_helper(prefix, k, count, t));
+        }
+    }
+    if prefix == "output" && t.elements() > 1 && matches!(t.dtype, DType::I8 | DType::F32) {
+        let suffix = if count == 1 {
+            String::new()
+        } else {
+            k.to_string()
+        };
+        let f = format_ident!("top_class{suffix}");
+        let d = doc(&format!(
+            "The index of the largest element of `{ty_name}` (the first of equals):\n\
+             the class a classifier picks."
+        ));
+        items.extend(quote! {
+            #d
+            pub fn #f(output: &#ty) -> usize {
+                let mut best = 0;
+                for (i, v) in output.iter().enumerate() {
+                    if output.get(best).is_some_and(|b| v > b) {
+                        best = i;
+                    }
+                }
+                best
+            }
+        });
     }
     items
+}
+
+/// `quantize_input(&[f32; N]) -> Input` for an int8 input, `dequantize_output(&Output) ->
+/// [f32; N]` for an int8 output, with TFLite's arithmetic (the QUANTIZE and DEQUANTIZE
+/// kernels' own).
+fn quantize_helper(prefix: &str, k: usize, count: usize, t: &Tensor) -> TokenStream {
+    let (ty_name, const_prefix) = io_names(prefix, k, count);
+    let ty = format_ident!("{}", ty_name);
+    let scale = format_ident!("{}_SCALE", const_prefix);
+    let zp = format_ident!("{}_ZERO_POINT", const_prefix);
+    let n = lit(t.elements());
+    let suffix = if count == 1 {
+        String::new()
+    } else {
+        k.to_string()
+    };
+    if prefix == "input" {
+        let f = format_ident!("quantize_input{suffix}");
+        let d = doc(&format!(
+            "`{ty_name}` from real values as TFLite quantizes them:\n\
+             `q = clamp(round(x / {scale}) + {zp}, -128, 127)`,\n\
+             the division in `f32`, rounding half away from zero."
+        ));
+        quote! {
+            #d
+            pub fn #f(x: &[f32; #n]) -> #ty {
+                let mut q = [0; #n];
+                rt::quantize_f32(&rt::Quantize { scale: #scale, zero_point: #zp }, x, &mut q);
+                q
+            }
+        }
+    } else {
+        let f = format_ident!("dequantize_output{suffix}");
+        let d = doc(&format!(
+            "The real values of `{ty_name}` as TFLite dequantizes them:\n\
+             `x = {scale} · (q - {zp})`, computed in `f64` and rounded once to `f32`."
+        ));
+        quote! {
+            #d
+            pub fn #f(q: &#ty) -> [f32; #n] {
+                let mut x = [0.0; #n];
+                rt::dequantize_i8(&rt::Dequantize { scale: #scale, zero_point: #zp }, q, &mut x);
+                x
+            }
+        }
+    }
 }
 
 /// The name of the arena-region constant of buffer `t`.
