@@ -54,6 +54,41 @@ fn generated_crates_build_for_every_core() {
             }
             members.push(format!("\"{name}\""));
         }
+        // Weights and tables in link sections of their own (what a QSPI-flash build does).
+        if let Some(case) = cases.iter().find(|c| c.name == "fx_tiny_kws") {
+            let bytes = std::fs::read(&case.model).unwrap();
+            let name = format!("placed_{}", core.replace('-', "_"));
+            let placement = kiln_codegen::Placement {
+                weights: Some(".kiln_weights".into()),
+                tables: Some(".kiln_tables".into()),
+            };
+            let krate = kiln_codegen::build_crate_with(
+                &bytes,
+                &name,
+                "model.tflite",
+                Some(core),
+                &placement,
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let lib = &krate
+                .files
+                .iter()
+                .find(|(p, _)| p == "src/lib.rs")
+                .unwrap()
+                .1;
+            assert!(
+                String::from_utf8_lossy(lib)
+                    .contains("#[unsafe(link_section = \".kiln_weights\")]"),
+                "{name}: no link section on the weights"
+            );
+            let dir = ws.join(&name);
+            for (rel, contents) in &krate.files {
+                let path = dir.join(rel);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, contents).unwrap();
+            }
+            members.push(format!("\"{name}\""));
+        }
         let root = format!(
             "[workspace]\nresolver = \"2\"\nmembers = [{}]\n",
             members.join(", ")

@@ -34,6 +34,7 @@ fn source(name: &str, weights: WeightStorage) -> kiln_codegen::EmittedSource {
         weights,
         source_name: "model.tflite".to_string(),
         target: None,
+        placement: Default::default(),
     };
     compiled.emit_source(&opts).unwrap()
 }

@@ -33,6 +33,13 @@ enum Command {
         /// cortex-m4f); default: portable code, no fit check.
         #[arg(long)]
         target: Option<String>,
+        /// Put the weights (filters, biases, requantization constants) in this link section,
+        /// e.g. `.qspi_weights` for external flash your linker script maps; default: .rodata.
+        #[arg(long, value_name = "SECTION")]
+        weight_section: Option<String>,
+        /// Put the lookup tables (activation tables) in this link section; default: .rodata.
+        #[arg(long, value_name = "SECTION")]
+        table_section: Option<String>,
     },
     /// Print the layer table and the arena plan of MODEL; optionally draw the plan as SVG
     /// and/or write everything as JSON.
@@ -65,6 +72,7 @@ fn build(
     out: &Path,
     name: Option<String>,
     target: Option<&str>,
+    placement: &kiln_codegen::Placement,
 ) -> Result<String, String> {
     // The options first: a bad option is reported as the option's fault, whatever the model.
     let name = match name {
@@ -77,14 +85,17 @@ fn build(
     if let Some(target) = target {
         kiln_codegen::lookup_target(target).map_err(|e| format!("--target: {e}"))?;
     }
+    placement
+        .check()
+        .map_err(|e| format!("--weight-section/--table-section: {e}"))?;
     write::check_out(out)?;
     let bytes = read_model(model)?;
     let source_name = model
         .file_name()
         .and_then(|s| s.to_str())
         .unwrap_or("model.tflite");
-    let krate =
-        kiln_codegen::build_crate(&bytes, &name, source_name, target).map_err(|e| match e {
+    let krate = kiln_codegen::build_crate_with(&bytes, &name, source_name, target, placement)
+        .map_err(|e| match e {
             kiln_codegen::Error::BadName(_) => format!("--name: {e}"),
             e => format!("{}: {e}", model.display()),
         })?;
@@ -156,7 +167,18 @@ fn main() -> ExitCode {
             out,
             name,
             target,
-        } => build(&model, &out, name, target.as_deref()),
+            weight_section,
+            table_section,
+        } => build(
+            &model,
+            &out,
+            name,
+            target.as_deref(),
+            &kiln_codegen::Placement {
+                weights: weight_section,
+                tables: table_section,
+            },
+        ),
         Command::Inspect { model, svg, json } => inspect(&model, svg, json),
     };
     match result {

@@ -25,7 +25,7 @@ pub mod tune;
 
 use std::fmt;
 
-pub use back::rust::{EmitOptions, WeightStorage};
+pub use back::rust::{EmitOptions, Placement, WeightStorage};
 pub use compiled::Compiled;
 pub use front::tflite::ReadError;
 pub use plan::PlanError;
@@ -50,6 +50,8 @@ pub enum Error {
     Fit(fit::FitError),
     /// A size the target's pointer width cannot express.
     Size(limits::SizeError),
+    /// A link section name that is not one.
+    BadSection(String),
 }
 
 impl fmt::Display for Error {
@@ -75,6 +77,7 @@ impl fmt::Display for Error {
             ),
             Error::Size(e) => write!(f, "{e}"),
             Error::Fit(e) => write!(f, "{e}"),
+            Error::BadSection(e) => f.write_str(e),
         }
     }
 }
@@ -181,7 +184,28 @@ pub fn generate_module(
     target: Option<&str>,
     track: Option<&str>,
 ) -> Result<proc_macro2::TokenStream, Error> {
+    generate_module_with(
+        tflite,
+        name,
+        source_name,
+        target,
+        track,
+        &Placement::default(),
+    )
+}
+
+/// [`generate_module`] with the weights and lookup tables in the link sections `placement`
+/// names.
+pub fn generate_module_with(
+    tflite: &[u8],
+    name: &str,
+    source_name: &str,
+    target: Option<&str>,
+    track: Option<&str>,
+    placement: &Placement,
+) -> Result<proc_macro2::TokenStream, Error> {
     check_name(name)?;
+    placement.check().map_err(Error::BadSection)?;
     let ident: syn::Ident = syn::parse_str(name).map_err(|_| Error::BadName(name.to_string()))?;
     target.map(lookup_target).transpose()?;
     let compiled = compile(tflite)?;
@@ -191,6 +215,7 @@ pub fn generate_module(
         weights: WeightStorage::Inline,
         source_name: source_name.to_string(),
         target,
+        placement: placement.clone(),
     };
     let emitted = back::rust::emit(&compiled, &opts).map_err(Error::Emit)?;
     Ok(emitted.module(&ident, track))
@@ -254,7 +279,19 @@ pub fn build_crate(
     source_name: &str,
     target: Option<&str>,
 ) -> Result<GeneratedCrate, Error> {
+    build_crate_with(tflite, name, source_name, target, &Placement::default())
+}
+
+/// [`build_crate`] with the weights and lookup tables in the link sections `placement` names.
+pub fn build_crate_with(
+    tflite: &[u8],
+    name: &str,
+    source_name: &str,
+    target: Option<&str>,
+    placement: &Placement,
+) -> Result<GeneratedCrate, Error> {
     check_name(name)?;
+    placement.check().map_err(Error::BadSection)?;
     target.map(lookup_target).transpose()?;
     let compiled = compile(tflite)?;
     let target = target.map(|t| check_target(&compiled, t)).transpose()?;
@@ -263,6 +300,7 @@ pub fn build_crate(
         weights: WeightStorage::Files,
         source_name: source_name.to_string(),
         target,
+        placement: placement.clone(),
     };
     let EmittedSource {
         lib,
@@ -345,5 +383,61 @@ mod fit_tests {
             err.contains(&format!("+ stack {})", CORTEX_M4F.stack_bytes)),
             "{err}"
         );
+    }
+}
+
+#[cfg(test)]
+mod placement_tests {
+    use kiln_fixtures::writer::serialize;
+
+    use crate::{build_crate_with, Error, Placement};
+
+    #[test]
+    fn weights_and_tables_go_to_their_sections() {
+        let fixture = kiln_fixtures::models::find("fc_tanh").expect("fixture fc_tanh");
+        let bytes = serialize(fixture.graph().model());
+        let placement = Placement {
+            weights: Some(".qspi_weights".into()),
+            tables: Some(".qspi_tables".into()),
+        };
+        let krate = build_crate_with(&bytes, "placed", "model.tflite", None, &placement).unwrap();
+        let lib = krate
+            .files
+            .iter()
+            .find(|(p, _)| p == "src/lib.rs")
+            .map(|(_, b)| String::from_utf8_lossy(b).to_string())
+            .unwrap();
+        let table = lib.find("static L01_TABLE").expect("a lookup table");
+        let before = &lib[..table];
+        assert!(
+            before.ends_with("#[unsafe(link_section = \".qspi_tables\")]\n"),
+            "{}",
+            &before[before.len().saturating_sub(200)..]
+        );
+        let filter = lib.find("static L00_FILTER").expect("weights");
+        assert!(lib[..filter].ends_with("#[unsafe(link_section = \".qspi_weights\")]\n"));
+        // Without a placement, no section attribute at all.
+        let plain =
+            build_crate_with(&bytes, "plain", "model.tflite", None, &Placement::default()).unwrap();
+        assert!(plain
+            .files
+            .iter()
+            .all(|(_, b)| !String::from_utf8_lossy(b).contains("link_section")));
+    }
+
+    #[test]
+    fn bad_section_names_are_errors() {
+        let fixture = kiln_fixtures::models::find("fc_tanh").expect("fixture fc_tanh");
+        let bytes = serialize(fixture.graph().model());
+        for bad in ["", "has space", "quote\"", &"x".repeat(65)] {
+            let placement = Placement {
+                weights: Some(bad.to_string()),
+                tables: None,
+            };
+            match build_crate_with(&bytes, "placed", "model.tflite", None, &placement) {
+                Err(Error::BadSection(e)) => assert!(e.contains("is not a section name"), "{e}"),
+                other => panic!("{bad:?}: {:?}", other.err()),
+            }
+        }
     }
 }

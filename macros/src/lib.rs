@@ -4,6 +4,7 @@
 //! ```ignore
 //! kiln::include_model!("models/kws.tflite");                       // -> pub mod kws { .. }
 //! kiln::include_model!("models/kws.tflite", name = wake, target = "cortex-m4");
+//! kiln::include_model!("models/vww.tflite", weight_section = ".qspi_weights"); // weights in a link section
 //!
 //! let mut model = kws::Model::new();
 //! let output: &kws::Output = model.predict(&input);
@@ -20,11 +21,14 @@ use proc_macro::TokenStream;
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitStr, Token};
 
-/// The macro's arguments: a path literal, then `name = ident` and `target = "..."`.
+/// The macro's arguments: a path literal, then `name = ident`, `target = "..."`,
+/// `weight_section = "..."` and `table_section = "..."`.
 struct Args {
     path: LitStr,
     name: Option<Ident>,
     target: Option<LitStr>,
+    weight_section: Option<LitStr>,
+    table_section: Option<LitStr>,
 }
 
 impl Parse for Args {
@@ -39,6 +43,8 @@ impl Parse for Args {
             path,
             name: None,
             target: None,
+            weight_section: None,
+            table_section: None,
         };
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
@@ -61,19 +67,35 @@ impl Parse for Args {
                         )
                     })?)
                 }
-                "name" | "target" => {
+                "weight_section" if args.weight_section.is_none() => {
+                    args.weight_section = Some(section_literal(input, "weight_section")?)
+                }
+                "table_section" if args.table_section.is_none() => {
+                    args.table_section = Some(section_literal(input, "table_section")?)
+                }
+                "name" | "target" | "weight_section" | "table_section" => {
                     return Err(syn::Error::new(key.span(), format!("option `{key}` given twice")))
                 }
                 _ => {
                     return Err(syn::Error::new(
                         key.span(),
-                        format!("unknown option `{key}`; the options are `name = ident` and `target = \"core or board\"`"),
+                        format!("unknown option `{key}`; the options are `name = ident`, `target = \"core or board\"`, `weight_section = \"section\"` and `table_section = \"section\"`"),
                     ))
                 }
             }
         }
         Ok(args)
     }
+}
+
+/// A link-section option's string literal.
+fn section_literal(input: ParseStream, key: &str) -> syn::Result<LitStr> {
+    input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("`{key}` takes a string literal, e.g. `{key} = \".qspi_weights\"`"),
+        )
+    })
 }
 
 /// Compiles a .tflite model into `pub mod NAME { .. }` at build time. See the crate docs.
@@ -95,6 +117,31 @@ fn expand(args: &Args) -> syn::Result<proc_macro2::TokenStream> {
         kiln_codegen::lookup_target(&target.value())
             .map_err(|e| syn::Error::new(target.span(), format!("`target`: {e}")))?;
     }
+    let placement = kiln_codegen::Placement {
+        weights: args.weight_section.as_ref().map(LitStr::value),
+        tables: args.table_section.as_ref().map(LitStr::value),
+    };
+    for (key, lit) in [
+        ("weight_section", &args.weight_section),
+        ("table_section", &args.table_section),
+    ] {
+        if let Some(lit) = lit {
+            let alone = if key == "weight_section" {
+                kiln_codegen::Placement {
+                    weights: Some(lit.value()),
+                    tables: None,
+                }
+            } else {
+                kiln_codegen::Placement {
+                    weights: None,
+                    tables: Some(lit.value()),
+                }
+            };
+            alone
+                .check()
+                .map_err(|e| syn::Error::new(lit.span(), format!("`{key}`: {e}")))?;
+        }
+    }
     let span = args.path.span();
     let err = |msg: String| syn::Error::new(span, msg);
     let rel = PathBuf::from(args.path.value());
@@ -114,6 +161,13 @@ fn expand(args: &Args) -> syn::Result<proc_macro2::TokenStream> {
         .unwrap_or("model.tflite");
     let target = args.target.as_ref().map(LitStr::value);
     let track = path.to_str();
-    kiln_codegen::generate_module(&bytes, &name, source_name, target.as_deref(), track)
-        .map_err(|e| err(format!("{}: {e}", rel.display())))
+    kiln_codegen::generate_module_with(
+        &bytes,
+        &name,
+        source_name,
+        target.as_deref(),
+        track,
+        &placement,
+    )
+    .map_err(|e| err(format!("{}: {e}", rel.display())))
 }

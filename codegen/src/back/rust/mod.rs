@@ -34,6 +34,40 @@ pub struct EmitOptions {
     /// The board or core the code is tuned for, resolved (`None`: portable code). Its core
     /// decides the tuning ([`crate::tune`]); its name goes into the doc header.
     pub target: Option<kiln_targets::Target>,
+    /// Link sections for the weights and the lookup tables (default: none, i.e. `.rodata`).
+    pub placement: Placement,
+}
+
+/// Where the generated constant data goes: the default read-only data, or named link sections
+/// (e.g. external QSPI flash that the linker script maps).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// Link section of the weights: filters, biases, requantization multipliers and shifts.
+    pub weights: Option<String>,
+    /// Link section of the lookup tables (activation tables).
+    pub tables: Option<String>,
+}
+
+impl Placement {
+    /// Checks both section names: 1 to 64 ASCII letters, digits, `.`, `_` or `$`.
+    pub fn check(&self) -> Result<(), String> {
+        for (what, name) in [("weights", &self.weights), ("tables", &self.tables)] {
+            if let Some(name) = name {
+                let ok = (1..=64).contains(&name.len())
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '$'));
+                if !ok {
+                    return Err(format!(
+                        "link section for the {what} {:?} is not a section name (1 to 64 ASCII \
+                         letters, digits, '.', '_' or '$', e.g. \".qspi_weights\")",
+                        crate::names::shown(name)
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The generated items plus the data files they include (`data/NAME.bin`).
@@ -102,6 +136,7 @@ impl Emitted {
 /// Collects statics (weights, constants) while layers are emitted.
 pub(crate) struct Statics {
     storage: WeightStorage,
+    placement: Placement,
     /// Whether a byte blob (and so the `Aligned` wrapper) was emitted.
     uses_aligned: bool,
     items: Vec<TokenStream>,
@@ -109,6 +144,24 @@ pub(crate) struct Statics {
 }
 
 impl Statics {
+    /// The link-section attribute of static `name` (a lookup table when it ends in `_TABLE`,
+    /// else weights), if the placement names one. A link section is an `unsafe` attribute:
+    /// the linker script decides what the section's addresses are.
+    fn section(&self, name: &str) -> TokenStream {
+        let section = if name.ends_with("_TABLE") {
+            &self.placement.tables
+        } else {
+            &self.placement.weights
+        };
+        match section {
+            Some(s) => quote! {
+                #[allow(unsafe_code)]
+                #[unsafe(link_section = #s)]
+            },
+            None => quote!(),
+        }
+    }
+
     /// Adds a byte blob (int8 weights) as an aligned static and returns its name.
     pub(crate) fn bytes(&mut self, name: &str, text: &str, bytes: &[u8]) -> proc_macro2::Ident {
         self.uses_aligned = true;
@@ -127,8 +180,10 @@ impl Statics {
                 quote!(*#lit)
             }
         };
+        let section = self.section(name);
         self.items.push(quote! {
             #doc
+            #section
             static #ident: Aligned<[u8; #len]> = Aligned(#init);
         });
         ident
@@ -140,8 +195,10 @@ impl Statics {
         let len = lit(values.len());
         let doc = doc(text);
         let lits = values.iter().map(|&v| Literal::u32_unsuffixed(v));
+        let section = self.section(name);
         self.items.push(quote! {
             #doc
+            #section
             static #ident: [u32; #len] = [#(#lits),*];
         });
         ident
@@ -163,8 +220,10 @@ impl Statics {
             let v: i64 = v.into();
             Literal::i64_unsuffixed(v)
         });
+        let section = self.section(name);
         self.items.push(quote! {
             #doc
+            #section
             static #ident: [#ty; #len] = [#(#lits),*];
         });
         ident
@@ -218,8 +277,10 @@ impl Statics {
                 quote!(f32::from_bits(#bits))
             }
         });
+        let section = self.section(name);
         self.items.push(quote! {
             #doc
+            #section
             static #ident: [f32; #len] = [#(#lits),*];
         });
         ident
@@ -431,6 +492,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
     let graph = &model.graph;
     let mut statics = Statics {
         storage: opts.weights,
+        placement: opts.placement.clone(),
         uses_aligned: false,
         items: Vec::new(),
         data_files: Vec::new(),
