@@ -14,7 +14,7 @@ use kiln_codegen::names::{shown, MAX_SHOWN_CHARS};
 use kiln_codegen::plan::Location;
 use kiln_codegen::{build_crate, compile, generate_crate, generate_module, Error};
 use kiln_e2e::repo_root;
-use kiln_fixtures::graph::Graph;
+use kiln_fixtures::graph::{Conv, Graph};
 use kiln_fixtures::models;
 use kiln_fixtures::writer::{serialize, Activation, Model};
 
@@ -289,6 +289,33 @@ fn element_wise_layers_write_over_a_dying_input() {
     let c = compile(&softmax_chain(1000)).unwrap();
     assert_eq!(c.plan.arena_bytes, 2000);
     assert!(c.plan.in_place.iter().all(Option::is_none));
+}
+
+#[test]
+fn huge_convolutions_stay_out_of_place() {
+    // x → RELU → 1×1 CONV → RELU, the conv over 2^22 pixels: computing its in-place lead would walk every pixel, so the
+    // planner leaves it out of place (and compiling stays fast); over 64 pixels it runs in place.
+    let conv_chain = |side: i32| {
+        let mut g = Graph::new("in_place_limit");
+        let x = g.input_i8(&[1, 4, 4, 4], 0.05, 0);
+        let y = g.relu(x);
+        let y = g.conv2d(y, Conv::new(4, 1, 1));
+        let y = g.relu(y);
+        g.output(y);
+        let mut m = g.model().clone();
+        for t in &mut m.tensors {
+            if t.shape == [1, 4, 4, 4] {
+                t.shape = vec![1, side, side, 4];
+            }
+        }
+        serialize(&m)
+    };
+    let start = std::time::Instant::now();
+    let big = compile(&conv_chain(1 << 11)).unwrap();
+    assert_eq!(big.plan.in_place, vec![None, None, None]);
+    assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
+    let small = compile(&conv_chain(8)).unwrap();
+    assert_eq!(small.plan.in_place, vec![None, Some(0), None]);
 }
 
 #[test]

@@ -112,9 +112,11 @@ const CHAIN_SLACKS: [Option<usize>; 4] = [None, Some(1), Some(4), Some(usize::MA
 /// the plans with each of [`CHAIN_SLACKS`] (the first of equals, so in place only when it
 /// saves RAM).
 pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
+    // How each layer could run in place: computed once for all the policies.
+    let modes: Vec<Option<InPlace>> = layers.iter().map(|l| writes_in_place(l, graph)).collect();
     let mut best: Option<Plan> = None;
     for slack in CHAIN_SLACKS {
-        let candidate = plan_with(graph, layers, slack)?;
+        let candidate = plan_with(graph, layers, &modes, slack)?;
         if best
             .as_ref()
             .is_none_or(|b| candidate.arena_bytes < b.arena_bytes)
@@ -126,8 +128,14 @@ pub fn plan(graph: &Graph, layers: &[Layer]) -> Result<Plan, PlanError> {
 }
 
 /// [`plan`] with in-place chains limited by `slack` (eighths of a chain's largest tensor it
-/// may span beyond it; `None`: nothing in place).
-fn plan_with(graph: &Graph, layers: &[Layer], slack: Option<usize>) -> Result<Plan, PlanError> {
+/// may span beyond it; `None`: nothing in place); `modes[i]` is [`writes_in_place`] of layer
+/// `i`.
+fn plan_with(
+    graph: &Graph,
+    layers: &[Layer],
+    modes: &[Option<InPlace>],
+    slack: Option<usize>,
+) -> Result<Plan, PlanError> {
     let n = graph.tensors.len();
     let mut locations = vec![Location::Unused; n];
     for (t, tensor) in graph.tensors.iter().enumerate() {
@@ -171,7 +179,7 @@ fn plan_with(graph: &Graph, layers: &[Layer], slack: Option<usize>) -> Result<Pl
             }
             continue;
         }
-        let (Some(mode), Some(slack)) = (writes_in_place(layer, graph), slack) else {
+        let (Some(mode), Some(slack)) = (modes.get(i).copied().flatten(), slack) else {
             continue;
         };
         // The input it writes over must be an intermediate tensor that no later layer reads
@@ -306,6 +314,9 @@ fn plan_with(graph: &Graph, layers: &[Layer], slack: Option<usize>) -> Result<Pl
     })
 }
 
+/// Most output pixels of a convolution that may run in place (see [`writes_in_place`]).
+pub const MAX_IN_PLACE_PIXELS: usize = 1 << 20;
+
 /// How a layer writes its output over its input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InPlace {
@@ -344,7 +355,12 @@ pub fn writes_in_place(layer: &Layer, graph: &Graph) -> Option<InPlace> {
         _ => return None,
     };
     let input = graph.tensors[*layer.inputs.first()?].dtype;
-    (input == DType::I8).then(|| InPlace {
+    // The lead walks every output pixel at compile time: beyond this many, stay out of place
+    // (a hostile model must not make compiling slow; real models have at most thousands).
+    let pixels = (p.shape.batches)
+        .saturating_mul(p.shape.out_h)
+        .saturating_mul(p.shape.out_w);
+    (input == DType::I8 && pixels <= MAX_IN_PLACE_PIXELS).then(|| InPlace {
         lead: crate::runtime::in_place_lead(&p.shape),
         slots: &[0],
     })
