@@ -51,12 +51,7 @@ impl Anchors {
     pub fn model(&self, model: &str, board: &str) -> Option<(u64, &'static str)> {
         match board {
             "mps2-an386" => {
-                let m = self
-                    .m4
-                    .as_ref()?
-                    .get("models")?
-                    .get(model)?
-                    .get("cmsis_nn")?;
+                let m = self.m4_cmsis(model)?;
                 Some((m.get("instr")?.as_u64()?, "CMSIS-NN"))
             }
             "microbit" | "riscv32-virt" => {
@@ -72,12 +67,7 @@ impl Anchors {
     pub fn ram(&self, model: &str, board: &str) -> Option<(u64, u64)> {
         match board {
             "mps2-an386" => {
-                let m = self
-                    .m4
-                    .as_ref()?
-                    .get("models")?
-                    .get(model)?
-                    .get("cmsis_nn")?;
+                let m = self.m4_cmsis(model)?;
                 Some((m.get("arena")?.as_u64()?, m.get("stack")?.as_u64()?))
             }
             "microbit" | "riscv32-virt" => {
@@ -89,6 +79,11 @@ impl Anchors {
             }
             _ => None,
         }
+    }
+
+    /// The Cortex-M4 TFLM + CMSIS-NN record of `model`.
+    fn m4_cmsis(&self, model: &str) -> Option<&Value> {
+        self.m4.as_ref()?.get("models")?.get(model)?.get("cmsis_nn")
     }
 
     /// The M0 / RV32IMC anchor run of `model` on `board` (`microbit`: Cortex-M0,
@@ -118,9 +113,8 @@ impl Anchors {
     /// TFLM + CMSIS-NN's per-layer counts of `model` on the Cortex-M4.
     pub fn m4_layers(&self, model: &str) -> Vec<AnchorLayer> {
         let layers = self
-            .m4
-            .as_ref()
-            .and_then(|a| a.get("models")?.get(model)?.get("cmsis_nn")?.get("layers"))
+            .m4_cmsis(model)
+            .and_then(|m| m.get("layers"))
             .and_then(Value::as_array);
         layers
             .into_iter()
