@@ -35,7 +35,7 @@ pub struct Add {
 #[inline(always)]
 pub fn add(p: &Add, input1: &[i8], input2: &[i8], output: &mut [i8]) {
     for ((o, &a), &b) in output.iter_mut().zip(input1).zip(input2) {
-        *o = add_one(p, a, b);
+        *o = add_sub_one(p, a as i32, b as i32, false);
     }
 }
 
@@ -44,25 +44,9 @@ pub fn add(p: &Add, input1: &[i8], input2: &[i8], output: &mut [i8]) {
 #[inline(always)]
 pub fn add_in_place(p: &Add, data: &mut [i8], other: &[i8], slot: usize) {
     for (o, &x) in data.iter_mut().zip(other) {
-        *o = if slot == 0 {
-            add_one(p, *o, x)
-        } else {
-            add_one(p, x, *o)
-        };
+        let (a, b) = if slot == 0 { (*o, x) } else { (x, *o) };
+        *o = add_sub_one(p, a as i32, b as i32, false);
     }
-}
-
-/// One element of [`add`].
-#[inline(always)]
-fn add_one(p: &Add, a: i8, b: i8) -> i8 {
-    let a = (a as i32 + p.input1_offset).wrapping_mul(1 << p.left_shift);
-    let b = (b as i32 + p.input2_offset).wrapping_mul(1 << p.left_shift);
-    let a = multiply_by_quantized_multiplier(a, p.input1_multiplier, p.input1_shift);
-    let b = multiply_by_quantized_multiplier(b, p.input2_multiplier, p.input2_shift);
-    let sum =
-        multiply_by_quantized_multiplier(a.wrapping_add(b), p.output_multiplier, p.output_shift)
-            .wrapping_add(p.output_offset);
-    clamp_i8(sum, p.act_min, p.act_max)
 }
 
 /// Numpy-style broadcasting of two inputs to an output of up to 6 dimensions (leading
