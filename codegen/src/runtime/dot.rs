@@ -375,9 +375,9 @@ pub mod dsp {
 /// The reduction of one filter row over the patches of [`TILE_PIXELS`] output pixels:
 /// `acc[k] += Σ_g smlad(patch[g][k] pairs, widened filter word g)`, as
 /// [`patch_dot_portable`] computes it. On Arm with the DSP extension it is one `asm!` loop
-/// whose ten operands and five accumulators stay in registers for the whole row (12 of the
-/// 12 registers `asm!` may use in Thumb code), two weight words per iteration: 0.95
-/// instructions per MAC. `filter` holds `groups` words (4 bytes each, any alignment: LDR
+/// whose twelve operands (five accumulators, two widened weight halves, a patch pair, three
+/// pointers) stay in the 12 registers `asm!` may use in Thumb code for the whole row, two
+/// weight words per iteration: 38 instructions per 40 MACs. `filter` holds `groups` words (4 bytes each, any alignment: LDR
 /// allows unaligned words on ARMv7-M/ARMv8-M Mainline); `patches` holds `2 · TILE_PIXELS`
 /// widened words per group. Shorter slices than that take the portable path.
 #[inline(always)]
