@@ -11,6 +11,9 @@ use kiln_targets::KernelStyle;
 use super::board::{BoardBench, File};
 use super::Measure;
 
+/// Source of `kiln_fixtures::rng` (no_std-clean), compiled into the firmware.
+const RNG_SOURCE: &str = include_str!("../../../fixtures/src/rng.rs");
+
 /// Random cases per run: a few hundred compare each fast kernel on every kind of window.
 pub const CASES: usize = 300;
 
@@ -80,6 +83,8 @@ fn files(bench: &BoardBench, kernels: &str) -> Result<Vec<File>, String> {
             "src/kernel_checks.rs".to_string(),
             kernel_checks::SOURCE.as_bytes().to_vec(),
         ),
+        // The project's one PRNG (SplitMix64), seeded as the host test.
+        ("src/rng.rs".to_string(), RNG_SOURCE.as_bytes().to_vec()),
         (
             "src/runtime/mod.rs".to_string(),
             runtime::MOD_SOURCE.as_bytes().to_vec(),
@@ -91,8 +96,8 @@ fn files(bench: &BoardBench, kernels: &str) -> Result<Vec<File>, String> {
     Ok(files)
 }
 
-/// The check's `main.rs`: SplitMix64 words (the fixtures' generator, seeded as the host test)
-/// feed `kernel_checks::conv_kernels` inside one counted region.
+/// The check's `main.rs`: the fixtures' generator (`rng.rs`, seeded as the host test)
+/// feeds `kernel_checks::conv_kernels` inside one counted region.
 fn main_rs(kernels: &str) -> String {
     format!(
         r#"//! kiln's runtime kernels against reference kernels, on the target (kiln-bench).
@@ -103,6 +108,7 @@ fn main_rs(kernels: &str) -> String {
 
 mod bench;
 mod kernel_checks;
+mod rng;
 mod runtime;
 
 #[cfg(target_arch = "arm")]
@@ -114,14 +120,8 @@ use riscv_semihosting::{{debug, hprintln}};
 #[cfg_attr(target_arch = "riscv32", riscv_rt::entry)]
 fn main() -> ! {{
     bench::stack_paint();
-    let mut state: u64 = core::hint::black_box(0x9e37_79b9_7f4a_7c15);
-    let mut random = || {{
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }};
+    let mut rng = rng::Rng::new(core::hint::black_box(0x9e37_79b9_7f4a_7c15));
+    let mut random = || rng.next_u64();
     let mut result = Ok(0);
     bench::region(|| {{
         result = kernel_checks::conv_kernels(&mut random, {CASES}, kernel_checks::Kernels::{kernels});
