@@ -156,7 +156,9 @@ pub struct GoldenRun {
     pub generate_errors: Vec<String>,
 }
 
-fn run(cmd: &mut Command) -> Result<String, String> {
+/// Runs `cmd` to completion: its stdout, or an error with the command, its status, stdout
+/// and stderr.
+pub fn run(cmd: &mut Command) -> Result<String, String> {
     let out = cmd
         .output()
         .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
