@@ -78,23 +78,25 @@ async fn main(_spawner: Spawner) {
     let model = MODEL.take();
     info!("kiln person detection on STM32F746, arena {} bytes", person::ARENA_BYTES);
 
-    for (name, frame) in FRAMES.iter().cycle() {
-        let start = Instant::now();
-        let scores = model.predict(frame);
-        let took = start.elapsed();
+    loop {
+        for (name, frame) in &FRAMES {
+            let start = Instant::now();
+            let scores = model.predict(frame);
+            let took = start.elapsed();
 
-        let class = person::top_class(scores);
-        // Softmax output: dequantized, the scores are probabilities in [0, 1].
-        let probability = person::dequantize_output(scores)[class];
-        info!(
-            "{}: {} (p = {=f32}) in {} ms",
-            name,
-            LABELS[class],
-            probability,
-            took.as_millis()
-        );
+            let class = person::top_class(scores);
+            // Softmax output: dequantized, the scores are probabilities in [0, 1].
+            let probability = person::dequantize_output(scores)[class];
+            info!(
+                "{}: {} (p = {=f32}) in {} ms",
+                name,
+                LABELS[class],
+                probability,
+                took.as_millis()
+            );
 
-        Timer::after_secs(1).await;
+            Timer::after_secs(1).await;
+        }
     }
 }
 
