@@ -52,7 +52,10 @@ static MODEL: ConstStaticCell<wand::Model> = ConstStaticCell::new(wand::Model::n
 fn main() -> ! {
     let _peripherals = esp_hal::init(esp_hal::Config::default().with_cpu_clock(CpuClock::max()));
     let model = MODEL.take();
-    println!("kiln magic wand on ESP32-C3, arena {} bytes", wand::ARENA_BYTES);
+    println!(
+        "kiln magic wand on ESP32-C3, arena {} bytes",
+        wand::ARENA_BYTES
+    );
 
     loop {
         for (name, gesture) in &GESTURES {
@@ -81,8 +84,8 @@ const fn le_bytes_to_f32<const N: usize>(bytes: &[u8]) -> [f32; N] {
     let mut out = [0.0; N];
     let mut i = 0;
     while i < N {
-        let b = [bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]];
-        out[i] = f32::from_le_bytes(b);
+        let at = 4 * i;
+        out[i] = f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
         i += 1;
     }
     out

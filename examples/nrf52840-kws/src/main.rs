@@ -41,7 +41,10 @@ static MODEL: ConstStaticCell<kws::Model> = ConstStaticCell::new(kws::Model::new
 async fn main(_spawner: Spawner) {
     let _p = embassy_nrf::init(Default::default());
     let model = MODEL.take();
-    info!("kiln keyword spotting on nRF52840, arena {} bytes", kws::ARENA_BYTES);
+    info!(
+        "kiln keyword spotting on nRF52840, arena {} bytes",
+        kws::ARENA_BYTES
+    );
 
     loop {
         let start = Instant::now();

@@ -50,7 +50,12 @@ async fn main(_spawner: Spawner) {
             let took = start.elapsed();
             let [y] = sine::dequantize_output(output);
 
-            info!("x = {=f32}  sin(x) ≈ {=f32}  ({} µs)", x, y, took.as_micros());
+            info!(
+                "x = {=f32}  sin(x) ≈ {=f32}  ({} µs)",
+                x,
+                y,
+                took.as_micros()
+            );
             Timer::after_millis(250).await;
         }
     }

@@ -10,7 +10,7 @@
 use defmt::info;
 use embassy_executor::Spawner;
 use embassy_stm32::rcc::{
-    AHBPrescaler, APBPrescaler, Pll, PllPDiv, PllMul, PllPreDiv, PllSource, Sysclk,
+    AHBPrescaler, APBPrescaler, Pll, PllMul, PllPDiv, PllPreDiv, PllSource, Sysclk,
 };
 use embassy_time::{Instant, Timer};
 use static_cell::ConstStaticCell;
@@ -76,7 +76,10 @@ async fn main(_spawner: Spawner) {
     }
 
     let model = MODEL.take();
-    info!("kiln person detection on STM32F746, arena {} bytes", person::ARENA_BYTES);
+    info!(
+        "kiln person detection on STM32F746, arena {} bytes",
+        person::ARENA_BYTES
+    );
 
     loop {
         for (name, frame) in &FRAMES {
