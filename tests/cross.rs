@@ -67,7 +67,10 @@ fn generated_crates_build_for_every_core() {
                 &name,
                 "model.tflite",
                 Some(core),
-                &placement,
+                &kiln_codegen::BuildOptions {
+                    placement,
+                    ..Default::default()
+                },
             )
             .unwrap_or_else(|e| panic!("{name}: {e}"));
             let lib = &krate

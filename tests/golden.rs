@@ -12,6 +12,15 @@ use kiln_e2e::{
 const TUNED_FOR: &[&str] = &["cortex-m4f", "cortex-m0plus"];
 /// Fixtures that exist to exercise errors, not goldens.
 const ERROR_FIXTURES: &[&str] = &["unsupported_l2norm"];
+/// Models also run with patch-based execution (their first layers band by band), at the band
+/// budget (per mille of extra MACs) given: the fixtures made for it at a budget that cuts them
+/// into many bands, the real image models at what a user would allow.
+const BANDED: &[(&str, u32)] = &[
+    ("fx_image_stem", 1000),
+    ("fx_image_stem_valid", 1000),
+    ("person_detect", 60),
+    ("mlperf_vww", 60),
+];
 
 #[test]
 fn generated_crates_match_tflm_goldens() {
@@ -35,6 +44,22 @@ fn generated_crates_match_tflm_goldens() {
         })
         .collect();
     cases.extend(tuned);
+    let banded = |cases: &[Case]| -> Vec<Case> {
+        BANDED
+            .iter()
+            .filter_map(|&(name, budget)| {
+                let case = cases.iter().find(|c| c.name == name)?;
+                Some([
+                    case.banded(budget),
+                    case.for_target("cortex-m4f").banded(budget),
+                ])
+            })
+            .flatten()
+            .collect()
+    };
+    let banded_fixtures = banded(&cases);
+    assert_eq!(banded_fixtures.len(), 4, "the banded fixtures are missing");
+    cases.extend(banded_fixtures);
     match real_models(&expected_unsupported_names()) {
         Some(real) => {
             let dsp: Vec<Case> = real
@@ -42,6 +67,7 @@ fn generated_crates_match_tflm_goldens() {
                 .filter(|c| c.name != "magic_wand")
                 .map(|c| c.for_target("cortex-m4f"))
                 .collect();
+            cases.extend(banded(&real));
             cases.extend(real);
             cases.extend(dsp);
         }

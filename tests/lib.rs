@@ -34,6 +34,8 @@ pub struct Case {
     pub golden: PathBuf,
     /// Core or board the code is generated for (`None`: portable code).
     pub target: Option<String>,
+    /// Patch-based execution's budget, per mille (`None`: the target's default).
+    pub band_budget: Option<u32>,
 }
 
 impl Case {
@@ -42,6 +44,16 @@ impl Case {
         Case {
             name: format!("{}_{}", self.name, target.replace('-', "_")),
             target: Some(target.to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// The same model with its first layers run band by band (patch-based execution) at
+    /// `budget` per mille of extra MACs, named `<name>_banded`.
+    pub fn banded(&self, budget: u32) -> Case {
+        Case {
+            name: format!("{}_banded", self.name),
+            band_budget: Some(budget),
             ..self.clone()
         }
     }
@@ -74,6 +86,7 @@ pub fn cases_in(dir: &Path, prefix: &str, skip: &[&str]) -> Vec<Case> {
                 model,
                 golden,
                 target: None,
+                band_budget: None,
             });
         }
     }
@@ -111,7 +124,7 @@ pub fn fixture_cases(skip: &[&str]) -> Vec<Case> {
 
 /// Golden input/output files of a case: (tag, inputs, outputs) per case tag, where a model
 /// with several inputs has `in_<tag>_<k>.bin`.
-fn golden_sets(
+pub fn golden_sets(
     case: &Case,
     n_in: usize,
     n_out: usize,
@@ -204,23 +217,36 @@ pub fn run_goldens(
         "\"macro_runner\"".to_string(),
         "\"firmware\"".to_string(),
     ];
-    let mut calls = String::new();
+    let mut calls = Vec::new();
     let mut macro_includes = String::new();
-    let mut macro_calls = String::new();
+    let mut macro_calls = Vec::new();
     let mut firmware_calls = String::new();
+    // Every case also runs as a `SharedModel` on one arena per element type, shared by all
+    // cases and filled with junk first: what one model leaves there must not matter to the next.
+    let mut shared_lens: std::collections::BTreeMap<&'static str, usize> = Default::default();
     for case in cases {
         let bytes =
             std::fs::read(&case.model).map_err(|e| format!("{}: {e}", case.model.display()))?;
-        let compiled = match kiln_codegen::compile(&bytes) {
-            Ok(c) => c,
-            Err(e) => {
-                generate_errors.push(format!("{}: {e}", case.name));
-                continue;
-            }
+        if let Err(e) = kiln_codegen::compile(&bytes) {
+            generate_errors.push(format!("{}: {e}", case.name));
+            continue;
+        }
+        let options = kiln_codegen::BuildOptions {
+            band_budget_per_mille: case.band_budget,
+            ..Default::default()
         };
-        let krate =
-            kiln_codegen::build_crate(&bytes, &case.name, "model.tflite", case.target.as_deref())
-                .map_err(|e| format!("{}: {e}", case.name))?;
+        let krate = kiln_codegen::build_crate_with(
+            &bytes,
+            &case.name,
+            "model.tflite",
+            case.target.as_deref(),
+            &options,
+        )
+        .map_err(|e| format!("{}: {e}", case.name))?;
+        if case.band_budget.is_some_and(|b| b > 0) && krate.compiled.banding.is_none() {
+            generate_errors.push(format!("{}: no patch-based execution", case.name));
+        }
+        let compiled = &krate.compiled;
         let dir = models_dir.join(&case.name);
         for (rel, contents) in &krate.files {
             let path = dir.join(rel);
@@ -232,11 +258,14 @@ pub fn run_goldens(
             .model
             .canonicalize()
             .map_err(|e| format!("{}: {e}", case.model.display()))?;
-        let target = case
+        let mut target = case
             .target
             .as_ref()
             .map(|t| format!(", target = {t:?}"))
             .unwrap_or_default();
+        if let Some(budget) = case.band_budget {
+            write!(target, ", band_budget = {budget}").unwrap();
+        }
         // The macro emits what `kiln build` emits (one code path in kiln-codegen), so it is
         // checked on the portable cases only, to keep the suite fast.
         let through_macro = case.target.is_none();
@@ -258,6 +287,16 @@ pub fn run_goldens(
 
         let g = &compiled.graph;
         let (n_in, n_out) = (g.inputs.len(), g.outputs.len());
+        let mut pool_args = String::new();
+        let mut firmware_pools = String::new();
+        for pool in &compiled.plan.pools {
+            let ty = pool.dtype.rust_name();
+            let len = pool.bytes / pool.dtype.size();
+            let longest = shared_lens.entry(ty).or_default();
+            *longest = (*longest).max(len);
+            write!(pool_args, "&mut *shared.a_{ty}, ").unwrap();
+            write!(firmware_pools, "&mut black_box([0 as {ty}; {len}]), ").unwrap();
+        }
         let zero_inputs: Vec<String> = g
             .inputs
             .iter()
@@ -279,6 +318,13 @@ pub fn run_goldens(
                 zero_inputs.join(", ")
             )
             .unwrap();
+            writeln!(
+                firmware_calls,
+                "    {{\n        let mut model = {}::SharedModel::new();\n        black_box(model.predict({firmware_pools}{}));\n    }}",
+                case.name,
+                zero_inputs.join(", ")
+            )
+            .unwrap();
         }
         for (tag, ins, outs) in golden_sets(case, n_in, n_out) {
             let decls: Vec<String> = ins
@@ -294,22 +340,25 @@ pub fn run_goldens(
                 })
                 .collect();
             let args: Vec<String> = (0..n_in).map(|k| format!("&in{k}")).collect();
-            let compare: Vec<String> = outs
-                .iter()
-                .enumerate()
-                .map(|(k, p)| {
-                    let got = if n_out == 1 {
-                        "got".to_string()
-                    } else {
-                        format!("got.{k}")
-                    };
-                    format!(
-                        "compare(&mut fails, {:?}, &encode({got}), &read({:?}));",
-                        format!("{} {tag} out{k}", case.name),
-                        p
-                    )
-                })
-                .collect();
+            let compare_as = |how: &str| -> Vec<String> {
+                outs.iter()
+                    .enumerate()
+                    .map(|(k, p)| {
+                        let got = if n_out == 1 {
+                            "got".to_string()
+                        } else {
+                            format!("got.{k}")
+                        };
+                        format!(
+                            "compare(&mut fails, {:?}, &encode({got}), &read({:?}));",
+                            format!("{} {tag} out{k}{how}", case.name),
+                            p
+                        )
+                    })
+                    .collect()
+            };
+            let compare = compare_as("");
+            let compare_shared = compare_as(" (SharedModel)");
             // The generated helpers: the input back from its real values, and the top class.
             let mut helpers = Vec::new();
             let label = format!("{} {tag}", case.name);
@@ -340,18 +389,23 @@ pub fn run_goldens(
                     name = case.name,
                 ));
             }
+            // One function per golden set: rustc and LLVM handle many small functions (spread
+            // over codegen units) far faster than one huge `main`.
             let call = format!(
-                "    {{\n        let mut model = Box::new({name}::Model::new());\n        {decls}\n        let got = model.predict({args});\n        let mut fails = Vec::new();\n        {compare}\n        {helpers}\n        report({label:?}, fails);\n    }}\n",
+                "#[inline(never)]\n#[allow(unused_variables)]\nfn check_{{}}(shared: &mut Shared) {{\n        let mut model = Box::new({name}::Model::new());\n        {decls}\n        let got = model.predict({args});\n        let mut fails = Vec::new();\n        {compare}\n        {helpers}\n        \
+                 let mut shared_model = Box::new({name}::SharedModel::new());\n        let got = shared_model.predict({pool_args}{args});\n        {compare_shared}\n        \
+                 report({label:?}, fails);\n}}\n",
                 name = case.name,
                 decls = decls.join("\n        "),
                 args = args.join(", "),
                 compare = compare.join("\n        "),
+                compare_shared = compare_shared.join("\n        "),
                 helpers = helpers.join("\n        "),
                 label = format!("{} {tag}", case.name),
             );
-            calls.push_str(&call);
+            calls.push(call.clone());
             if through_macro {
-                macro_calls.push_str(&call);
+                macro_calls.push(call);
             }
         }
     }
@@ -372,7 +426,7 @@ pub fn run_goldens(
         "[package]\nname = \"runner\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\n{deps}"
     );
     std::fs::write(work.join("runner/Cargo.toml"), runner_toml).map_err(|e| e.to_string())?;
-    let main = format!("{RUNNER_PRELUDE}\nfn main() {{\n{calls}}}\n");
+    let main = runner_main(&shared_lens, &calls, "");
     std::fs::write(work.join("runner/src/main.rs"), main).map_err(|e| e.to_string())?;
 
     // The macro runner: the same comparisons, over modules expanded by `include_model!`.
@@ -387,7 +441,7 @@ pub fn run_goldens(
     );
     std::fs::write(work.join("macro_runner/Cargo.toml"), macro_runner_toml)
         .map_err(|e| e.to_string())?;
-    let macro_main = format!("{RUNNER_PRELUDE}\n{macro_includes}\nfn main() {{\n{macro_calls}}}\n");
+    let macro_main = runner_main(&shared_lens, &macro_calls, &macro_includes);
     std::fs::write(work.join("macro_runner/src/main.rs"), macro_main).map_err(|e| e.to_string())?;
     // The macro's dependencies (syn, quote, ..) at the versions kiln's own lockfile pins, so
     // this workspace resolves from what building kiln already fetched.
@@ -445,6 +499,38 @@ pub fn run_goldens(
         macro_lines: macro_stdout.lines().map(str::to_string).collect(),
         generate_errors,
     })
+}
+
+/// A runner's `main.rs`: the prelude, `items` (the macro runner's `include_model!`s), the
+/// shared arenas (one per element type, `lens` long, filled with junk), one function per golden
+/// set (`checks`, each with a `{}` for its number) and `main` calling them in order.
+fn runner_main(
+    lens: &std::collections::BTreeMap<&'static str, usize>,
+    checks: &[String],
+    items: &str,
+) -> String {
+    let mut fields = String::new();
+    let mut inits = String::new();
+    for (ty, len) in lens {
+        let junk = if *ty == "f32" { "f32::NAN" } else { "0x5A" };
+        writeln!(fields, "    a_{ty}: Box<[{ty}; {len}]>,").unwrap();
+        writeln!(
+            inits,
+            "        a_{ty}: vec![{junk}; {len}].into_boxed_slice().try_into().unwrap(),"
+        )
+        .unwrap();
+    }
+    let mut functions = String::new();
+    let mut calls = String::new();
+    for (k, check) in checks.iter().enumerate() {
+        functions.push_str(&check.replacen("{}", &k.to_string(), 1));
+        writeln!(calls, "    check_{k}(&mut shared);").unwrap();
+    }
+    format!(
+        "{RUNNER_PRELUDE}\n{items}\n/// Arenas every `SharedModel` runs on, one after the other.\n\
+         struct Shared {{\n{fields}}}\n\n{functions}\n\
+         fn main() {{\n    let mut shared = Shared {{\n{inits}    }};\n{calls}}}\n"
+    )
 }
 
 /// The firmware binary's prelude: `no_std`, and a panic handler that cannot link.

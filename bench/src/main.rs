@@ -78,6 +78,11 @@ enum Cmd {
         /// Implied by --check-only.
         #[arg(long)]
         kernels: bool,
+        /// Patch-based execution's budget for kiln's crates (per mille more MACs; see `kiln
+        /// build --band-budget`), to measure what running the first layers band by band costs
+        /// and saves; default: the target's setting.
+        #[arg(long, value_name = "PER_MILLE")]
+        band_budget: Option<u32>,
     },
 }
 
@@ -111,6 +116,7 @@ fn main() -> ExitCode {
             layers,
             kernels,
             max_tflm_ratio,
+            band_budget,
         } => {
             let (models, boards) = if check_only {
                 (
@@ -133,6 +139,7 @@ fn main() -> ExitCode {
                 microflow: peer.as_deref() == Some("microflow"),
                 layers,
                 kernels: kernels || check_only,
+                band_budget,
             };
             let start = Instant::now();
             let report = match mcu::run(&opts) {

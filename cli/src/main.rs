@@ -40,6 +40,11 @@ enum Command {
         /// Put the lookup tables (activation tables) in this link section; default: .rodata.
         #[arg(long, value_name = "SECTION")]
         table_section: Option<String>,
+        /// Patch-based execution: run the first convolutions band by band when that shrinks
+        /// the arena for at most this many per mille more MACs (0: off); default: the
+        /// target's setting (off), or 50 when the model does not fit its board otherwise.
+        #[arg(long, value_name = "PER_MILLE", value_parser = clap::value_parser!(u32).range(0..=1000))]
+        band_budget: Option<u32>,
     },
     /// Print the layer table and the arena plan of MODEL; optionally draw the plan as SVG
     /// and/or write everything as JSON.
@@ -59,6 +64,10 @@ enum Command {
         /// layer) and arena_bytes as JSON into FILE ('-' for stdout).
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Show the plan with patch-based execution at this budget (per mille more MACs; see
+        /// `build --band-budget`).
+        #[arg(long, value_name = "PER_MILLE", value_parser = clap::value_parser!(u32).range(0..=1000))]
+        band_budget: Option<u32>,
     },
 }
 
@@ -72,8 +81,9 @@ fn build(
     out: &Path,
     name: Option<String>,
     target: Option<&str>,
-    placement: &kiln_codegen::Placement,
+    options: &kiln_codegen::BuildOptions,
 ) -> Result<String, String> {
+    let placement = &options.placement;
     // The options first: a bad option is reported as the option's fault, whatever the model.
     let name = match name {
         Some(name) => {
@@ -94,7 +104,7 @@ fn build(
         .file_name()
         .and_then(|s| s.to_str())
         .unwrap_or("model.tflite");
-    let krate = kiln_codegen::build_crate_with(&bytes, &name, source_name, target, placement)
+    let krate = kiln_codegen::build_crate_with(&bytes, &name, source_name, target, options)
         .map_err(|e| match e {
             kiln_codegen::Error::BadName(_) => format!("--name: {e}"),
             e => format!("{}: {e}", model.display()),
@@ -112,14 +122,20 @@ fn build(
 }
 
 /// Writes the requested files; returns what goes to stdout.
-fn inspect(model: &Path, svg: Option<PathBuf>, json: Option<PathBuf>) -> Result<String, String> {
+fn inspect(
+    model: &Path,
+    svg: Option<PathBuf>,
+    json: Option<PathBuf>,
+    band_budget: u32,
+) -> Result<String, String> {
     let stdout = Path::new("-");
     if svg.as_deref() == Some(stdout) && json.as_deref() == Some(stdout) {
         return Err("--svg - and --json - cannot both write to stdout".into());
     }
     let bytes = read_model(model)?;
-    let compiled =
-        kiln_codegen::compile(&bytes).map_err(|e| format!("{}: {e}", model.display()))?;
+    let compiled = kiln_codegen::compile(&bytes)
+        .map_err(|e| format!("{}: {e}", model.display()))?
+        .banded(band_budget);
     let name = kiln_codegen::default_name(model);
     let outputs = [
         (
@@ -169,17 +185,26 @@ fn main() -> ExitCode {
             target,
             weight_section,
             table_section,
+            band_budget,
         } => build(
             &model,
             &out,
             name,
             target.as_deref(),
-            &kiln_codegen::Placement {
-                weights: weight_section,
-                tables: table_section,
+            &kiln_codegen::BuildOptions {
+                placement: kiln_codegen::Placement {
+                    weights: weight_section,
+                    tables: table_section,
+                },
+                band_budget_per_mille: band_budget,
             },
         ),
-        Command::Inspect { model, svg, json } => inspect(&model, svg, json),
+        Command::Inspect {
+            model,
+            svg,
+            json,
+            band_budget,
+        } => inspect(&model, svg, json, band_budget.unwrap_or(0)),
     };
     match result {
         Ok(text) => {

@@ -14,9 +14,33 @@ pub struct Compiled {
     pub layers: Vec<layer::Layer>,
     /// Where every tensor lives.
     pub plan: plan::Plan,
+    /// The first layers' patch-based execution, when they run band by band.
+    pub banding: Option<crate::bands::Banding>,
 }
 
 impl Compiled {
+    /// The model with its first layers run band by band ([`crate::bands`]) when that makes
+    /// the arena smaller for at most `budget_per_mille` ‰ more MACs; unchanged otherwise.
+    pub fn banded(self, budget_per_mille: u32) -> Compiled {
+        if budget_per_mille == 0 || self.banding.is_some() {
+            return self;
+        }
+        match crate::bands::choose(
+            &self.graph,
+            &self.layers,
+            &self.plan,
+            budget_per_mille.into(),
+        ) {
+            Some((banding, graph, layers, plan)) => Compiled {
+                graph,
+                layers,
+                plan,
+                banding: Some(banding),
+            },
+            None => self,
+        }
+    }
+
     /// Total multiply-accumulates per inference.
     pub fn macs(&self) -> u64 {
         self.layers.iter().map(|l| l.macs).sum()
@@ -24,7 +48,37 @@ impl Compiled {
 
     /// Bytes of constant data in flash (weights, biases, requantization tables).
     pub fn weight_bytes(&self) -> usize {
-        self.layers.iter().map(|l| l.weight_bytes()).sum()
+        // Band layers share their operator's weights: counted once.
+        self.layers
+            .iter()
+            .filter(|l| l.band.unwrap_or(0) == 0)
+            .map(|l| l.weight_bytes())
+            .sum()
+    }
+
+    /// A sentence on patch-based execution (with a leading line break), or nothing.
+    pub fn banding_note(&self) -> String {
+        let Some(b) = self.banding else {
+            return String::new();
+        };
+        let index = |p: usize| self.layers.get(p).map_or(0, |l| l.index);
+        let (first, last) = (
+            index(b.first),
+            self.layers
+                .iter()
+                .filter(|l| l.op_name == "JOIN_ROWS")
+                .map(|l| l.index)
+                .next()
+                .unwrap_or(0),
+        );
+        format!(
+            "\n\nPatch-based execution: layers {first} to {last} run in {} bands of rows, so their\n\
+             largest activation never exists whole; the rows adjacent bands share are computed\n\
+             twice: {} more multiply-accumulates ({:.1}%).",
+            b.bands,
+            b.extra_macs,
+            100.0 * b.extra_macs as f64 / (self.macs() - b.extra_macs).max(1) as f64
+        )
     }
 
     /// A Markdown table of the layers: op, shapes, MACs, weight bytes, output location.
@@ -48,9 +102,13 @@ impl Compiled {
                 plan::Location::Output(k) => format!("output {k}"),
                 other => format!("{other:?}"),
             };
+            let index = match l.band {
+                Some(b) => format!("{} (band {b})", l.index),
+                None => l.index.to_string(),
+            };
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} | {} |\n",
-                l.index,
+                index,
                 l.op_name,
                 ins.join(" + "),
                 ir::shape_str(&g.tensors[l.output]),
@@ -68,6 +126,12 @@ impl Compiled {
             "arena: {} bytes\n| tensor | name | offset | bytes | live (layers) |\n|---|---|---|---|---|\n",
             self.plan.arena_bytes
         );
+        if self.banding.is_some() {
+            s.insert_str(
+                0,
+                &format!("{}\n", self.banding_note().trim().replace('\n', " ")),
+            );
+        }
         for b in &self.plan.buffers {
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {}..={} |\n",

@@ -46,6 +46,17 @@ fn run(bytes: &[u8], target: Option<&str>) -> Result<Exercised, Error> {
     };
     out.bytes += compiled.layer_table().len() + compiled.plan_table().len();
     out.bytes += compiled.inspect_json("fuzz").len() + compiled.arena_svg("fuzz").len();
+    // Patch-based execution at the largest budget: every stage and band count it can try.
+    let banded = compiled.clone().banded(1000);
+    out.bytes += banded.layer_table().len() + banded.plan_table().len();
+    if banded.banding.is_some() {
+        let options = crate::BuildOptions {
+            band_budget_per_mille: Some(1000),
+            ..Default::default()
+        };
+        let krate = crate::build_crate_with(bytes, "fuzz", "fuzz.tflite", target, &options)?;
+        out.bytes += krate.files.iter().map(|(_, f)| f.len()).sum::<usize>();
+    }
     let module = crate::generate_module(bytes, "fuzz", "fuzz.tflite", target, None)?;
     out.bytes += module.to_string().len();
     let krate = crate::build_crate(bytes, "fuzz", "fuzz.tflite", target)?;

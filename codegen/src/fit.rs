@@ -89,7 +89,8 @@ impl Footprint {
                     | Kernel::Pad(_)
                     | Kernel::Concatenation(_)
                     | Kernel::Gather(_)
-                    | Kernel::SquaredDifference(..) => core.code_bytes_per_layer,
+                    | Kernel::SquaredDifference(..)
+                    | Kernel::SliceRows { .. } => core.code_bytes_per_layer,
                 })
                 .sum::<usize>();
         let g = &model.graph;

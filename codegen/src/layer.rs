@@ -95,6 +95,12 @@ pub enum Kernel {
     /// Int8 SQUARED_DIFFERENCE (broadcast when the shapes differ); constants laid out as
     /// ADD's.
     SquaredDifference(rt::Add, Option<rt::Broadcast>),
+    /// A band of rows copied out of a tensor for patch-based execution ([`crate::bands`]):
+    /// the output's elements from element `start` of the input, a contiguous run.
+    SliceRows {
+        /// First input element copied.
+        start: usize,
+    },
 }
 
 /// One operator, validated, with its constants.
@@ -113,6 +119,9 @@ pub struct Layer {
     pub output: TensorId,
     /// Multiply-accumulates per inference.
     pub macs: u64,
+    /// The band this layer computes when its operator runs band by band (patch-based
+    /// execution, [`crate::bands`]); `None` for a layer over whole tensors.
+    pub band: Option<usize>,
 }
 
 impl Layer {
@@ -157,7 +166,8 @@ impl Layer {
             | Kernel::Pad(_)
             | Kernel::Concatenation(_)
             | Kernel::Gather(_)
-            | Kernel::SquaredDifference(..) => 0,
+            | Kernel::SquaredDifference(..)
+            | Kernel::SliceRows { .. } => 0,
         }
     }
 }

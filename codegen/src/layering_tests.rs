@@ -14,12 +14,13 @@ const RANKS: &[(&str, u32)] = &[
     ("front", 2),
     ("prepare", 3),
     ("plan", 4),
-    ("compiled", 5),
-    ("tune", 6),
-    ("fit", 7),
-    ("limits", 7),
-    ("back", 8),
-    ("inspect", 8),
+    ("bands", 5),
+    ("compiled", 6),
+    ("tune", 7),
+    ("fit", 8),
+    ("limits", 8),
+    ("back", 9),
+    ("inspect", 9),
 ];
 
 fn rank(module: &str) -> Option<u32> {

@@ -6,6 +6,7 @@
 //! [`generate_crate`] all of them. The CLI and the proc macro are thin shells over these.
 
 pub mod back;
+pub mod bands;
 pub mod compiled;
 pub mod exercise;
 pub mod fit;
@@ -111,6 +112,7 @@ pub fn compile(tflite: &[u8]) -> Result<Compiled, Error> {
         graph,
         layers,
         plan,
+        banding: None,
     })
 }
 
@@ -158,6 +160,52 @@ pub fn lookup_target(name: &str) -> Result<kiln_targets::Target, Error> {
     kiln_targets::lookup(name).ok_or_else(|| Error::UnknownTarget(name.to_string()))
 }
 
+/// What `kiln build` and `include_model!` take besides the model, its name and its target.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// Link sections of the weights and lookup tables.
+    pub placement: Placement,
+    /// Patch-based execution's budget ([`bands`]): at most this many per mille more MACs for
+    /// a smaller arena; `Some(0)` turns it off. `None`: the target core's
+    /// [`kiln_targets::Core::band_budget_per_mille`], and [`AUTO_BAND_BUDGET_PER_MILLE`] when a
+    /// model does not fit its board otherwise.
+    pub band_budget_per_mille: Option<u32>,
+}
+
+/// The band budget tried when a model does not fit its board's RAM as it is (see
+/// [`BuildOptions::band_budget_per_mille`]).
+pub const AUTO_BAND_BUDGET_PER_MILLE: u32 = 50;
+
+/// Compiles `tflite` for `target` (a board or core name): reads, prepares and plans it, runs
+/// its first layers band by band when `options` or the target ask for it (or when that makes it
+/// fit its board), and checks it against the board.
+fn compile_for(
+    tflite: &[u8],
+    target: Option<&str>,
+    options: &BuildOptions,
+) -> Result<(Compiled, Option<kiln_targets::Target>), Error> {
+    let found = target.map(lookup_target).transpose()?;
+    let compiled = compile(tflite)?;
+    let budget = options
+        .band_budget_per_mille
+        .or(found.map(|t| t.core().band_budget_per_mille))
+        .unwrap_or(0);
+    let compiled = compiled.banded(budget);
+    let Some(name) = target else {
+        return Ok((compiled, None));
+    };
+    match check_target(&compiled, name) {
+        Err(Error::Fit(too_big)) if options.band_budget_per_mille.is_none() => {
+            let banded = compiled.banded(AUTO_BAND_BUDGET_PER_MILLE);
+            match check_target(&banded, name) {
+                Ok(t) if banded.banding.is_some() => Ok((banded, Some(t))),
+                _ => Err(Error::Fit(too_big)),
+            }
+        }
+        checked => Ok((compiled, Some(checked?))),
+    }
+}
+
 /// Resolves a board or core name; for a board, checks that `model` fits it.
 pub fn check_target(model: &Compiled, name: &str) -> Result<kiln_targets::Target, Error> {
     let target = lookup_target(name)?;
@@ -190,32 +238,30 @@ pub fn generate_module(
         source_name,
         target,
         track,
-        &Placement::default(),
+        &BuildOptions::default(),
     )
 }
 
-/// [`generate_module`] with the weights and lookup tables in the link sections `placement`
-/// names.
+/// [`generate_module`] with `options`: the weights and lookup tables in the link sections
+/// they name, patch-based execution's budget.
 pub fn generate_module_with(
     tflite: &[u8],
     name: &str,
     source_name: &str,
     target: Option<&str>,
     track: Option<&str>,
-    placement: &Placement,
+    options: &BuildOptions,
 ) -> Result<proc_macro2::TokenStream, Error> {
     check_name(name)?;
-    placement.check().map_err(Error::BadSection)?;
+    options.placement.check().map_err(Error::BadSection)?;
     let ident: syn::Ident = syn::parse_str(name).map_err(|_| Error::BadName(name.to_string()))?;
-    target.map(lookup_target).transpose()?;
-    let compiled = compile(tflite)?;
-    let target = target.map(|t| check_target(&compiled, t)).transpose()?;
+    let (compiled, target) = compile_for(tflite, target, options)?;
     check_sizes(&compiled, target)?;
     let opts = EmitOptions {
         weights: WeightStorage::Inline,
         source_name: source_name.to_string(),
         target,
-        placement: placement.clone(),
+        placement: options.placement.clone(),
     };
     let emitted = back::rust::emit(&compiled, &opts).map_err(Error::Emit)?;
     Ok(emitted.module(&ident, track))
@@ -279,28 +325,26 @@ pub fn build_crate(
     source_name: &str,
     target: Option<&str>,
 ) -> Result<GeneratedCrate, Error> {
-    build_crate_with(tflite, name, source_name, target, &Placement::default())
+    build_crate_with(tflite, name, source_name, target, &BuildOptions::default())
 }
 
-/// [`build_crate`] with the weights and lookup tables in the link sections `placement` names.
+/// [`build_crate`] with `options`: link sections for the weights and tables, patch-based execution.
 pub fn build_crate_with(
     tflite: &[u8],
     name: &str,
     source_name: &str,
     target: Option<&str>,
-    placement: &Placement,
+    options: &BuildOptions,
 ) -> Result<GeneratedCrate, Error> {
     check_name(name)?;
-    placement.check().map_err(Error::BadSection)?;
-    target.map(lookup_target).transpose()?;
-    let compiled = compile(tflite)?;
-    let target = target.map(|t| check_target(&compiled, t)).transpose()?;
+    options.placement.check().map_err(Error::BadSection)?;
+    let (compiled, target) = compile_for(tflite, target, options)?;
     check_sizes(&compiled, target)?;
     let opts = EmitOptions {
         weights: WeightStorage::Files,
         source_name: source_name.to_string(),
         target,
-        placement: placement.clone(),
+        placement: options.placement.clone(),
     };
     let EmittedSource {
         lib,
@@ -390,7 +434,15 @@ mod fit_tests {
 mod placement_tests {
     use kiln_fixtures::writer::serialize;
 
-    use crate::{build_crate_with, Error, Placement};
+    use crate::{build_crate_with, BuildOptions, Error, Placement};
+
+    /// Options with `placement` only.
+    fn placed(placement: Placement) -> BuildOptions {
+        BuildOptions {
+            placement,
+            ..BuildOptions::default()
+        }
+    }
 
     #[test]
     fn weights_and_tables_go_to_their_sections() {
@@ -400,7 +452,8 @@ mod placement_tests {
             weights: Some(".qspi_weights".into()),
             tables: Some(".qspi_tables".into()),
         };
-        let krate = build_crate_with(&bytes, "placed", "model.tflite", None, &placement).unwrap();
+        let krate =
+            build_crate_with(&bytes, "placed", "model.tflite", None, &placed(placement)).unwrap();
         let lib = krate
             .files
             .iter()
@@ -417,8 +470,14 @@ mod placement_tests {
         let filter = lib.find("static L00_FILTER").expect("weights");
         assert!(lib[..filter].ends_with("#[unsafe(link_section = \".qspi_weights\")]\n"));
         // Without a placement, no section attribute at all.
-        let plain =
-            build_crate_with(&bytes, "plain", "model.tflite", None, &Placement::default()).unwrap();
+        let plain = build_crate_with(
+            &bytes,
+            "plain",
+            "model.tflite",
+            None,
+            &BuildOptions::default(),
+        )
+        .unwrap();
         assert!(plain
             .files
             .iter()
@@ -434,7 +493,7 @@ mod placement_tests {
                 weights: Some(bad.to_string()),
                 tables: None,
             };
-            match build_crate_with(&bytes, "placed", "model.tflite", None, &placement) {
+            match build_crate_with(&bytes, "placed", "model.tflite", None, &placed(placement)) {
                 Err(Error::BadSection(e)) => assert!(e.contains("is not a section name"), "{e}"),
                 other => panic!("{bad:?}: {:?}", other.err()),
             }

@@ -5,6 +5,7 @@
 //! kiln::include_model!("models/kws.tflite");                       // -> pub mod kws { .. }
 //! kiln::include_model!("models/kws.tflite", name = wake, target = "cortex-m4");
 //! kiln::include_model!("models/vww.tflite", weight_section = ".qspi_weights"); // weights in a link section
+//! kiln::include_model!("models/vww.tflite", band_budget = 60);  // first layers band by band: less RAM, ≤6% more MACs
 //!
 //! let mut model = kws::Model::new();
 //! let output: &kws::Output = model.predict(&input);
@@ -22,13 +23,14 @@ use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitStr, Token};
 
 /// The macro's arguments: a path literal, then `name = ident`, `target = "..."`,
-/// `weight_section = "..."` and `table_section = "..."`.
+/// `weight_section = "..."`, `table_section = "..."` and `band_budget = N` (per mille).
 struct Args {
     path: LitStr,
     name: Option<Ident>,
     target: Option<LitStr>,
     weight_section: Option<LitStr>,
     table_section: Option<LitStr>,
+    band_budget: Option<syn::LitInt>,
 }
 
 impl Parse for Args {
@@ -45,6 +47,7 @@ impl Parse for Args {
             target: None,
             weight_section: None,
             table_section: None,
+            band_budget: None,
         };
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
@@ -73,13 +76,21 @@ impl Parse for Args {
                 "table_section" if args.table_section.is_none() => {
                     args.table_section = Some(section_literal(input, "table_section")?)
                 }
-                "name" | "target" | "weight_section" | "table_section" => {
+                "band_budget" if args.band_budget.is_none() => {
+                    args.band_budget = Some(input.parse().map_err(|e| {
+                        syn::Error::new(
+                            e.span(),
+                            "`band_budget` takes an integer (per mille of extra MACs; 0 turns patch-based execution off), e.g. `band_budget = 30`",
+                        )
+                    })?)
+                }
+                "name" | "target" | "weight_section" | "table_section" | "band_budget" => {
                     return Err(syn::Error::new(key.span(), format!("option `{key}` given twice")))
                 }
                 _ => {
                     return Err(syn::Error::new(
                         key.span(),
-                        format!("unknown option `{key}`; the options are `name = ident`, `target = \"core or board\"`, `weight_section = \"section\"` and `table_section = \"section\"`"),
+                        format!("unknown option `{key}`; the options are `name = ident`, `target = \"core or board\"`, `weight_section = \"section\"`, `table_section = \"section\"` and `band_budget = per_mille`"),
                     ))
                 }
             }
@@ -142,6 +153,21 @@ fn expand(args: &Args) -> syn::Result<proc_macro2::TokenStream> {
                 .map_err(|e| syn::Error::new(lit.span(), format!("`{key}`: {e}")))?;
         }
     }
+    let band_budget = args
+        .band_budget
+        .as_ref()
+        .map(|lit| {
+            lit.base10_parse::<u32>()
+                .ok()
+                .filter(|&v| v <= 1000)
+                .ok_or_else(|| {
+                    syn::Error::new(
+                        lit.span(),
+                        "`band_budget`: per mille of extra MACs, 0 to 1000 (0 turns patch-based execution off)",
+                    )
+                })
+        })
+        .transpose()?;
     let span = args.path.span();
     let err = |msg: String| syn::Error::new(span, msg);
     let rel = PathBuf::from(args.path.value());
@@ -167,7 +193,10 @@ fn expand(args: &Args) -> syn::Result<proc_macro2::TokenStream> {
         source_name,
         target.as_deref(),
         track,
-        &placement,
+        &kiln_codegen::BuildOptions {
+            placement,
+            band_budget_per_mille: band_budget,
+        },
     )
     .map_err(|e| err(format!("{}: {e}", rel.display())))
 }

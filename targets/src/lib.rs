@@ -69,6 +69,14 @@ pub struct Core {
     /// the Cortex-M0 (mlperf_kws; the Cortex-M3 shares its scalar kernels and gets its bound),
     /// 1,068 on RV32IMC (mlperf_vww).
     pub stack_bytes: usize,
+    /// Patch-based execution: the first convolutions of an image model run band by band, so
+    /// the largest activation never exists whole, when that shrinks the arena and recomputes
+    /// at most this many per mille of the model's MACs (rows shared by adjacent bands). 0: off,
+    /// the default on every core (it costs instructions: +1.7% on person_detect and +5.7% on
+    /// mlperf_vww on the Cortex-M4 for about half the arena). A board model that does not fit
+    /// its RAM is retried with patch-based execution before the fit check fails, and
+    /// `band_budget` (macro) / `--band-budget` (CLI) override this.
+    pub band_budget_per_mille: u32,
 }
 
 /// A board: a core plus its memories.
@@ -103,6 +111,7 @@ pub const CORTEX_M0PLUS: Core = Core {
     code_bytes_per_layer: 500,
     code_bytes_base: 3072,
     stack_bytes: 1280,
+    band_budget_per_mille: 0,
 };
 
 /// Arm Cortex-M3 (ARMv7-M): hardware divide, no DSP, no FPU.
@@ -122,6 +131,7 @@ pub const CORTEX_M3: Core = Core {
     code_bytes_per_layer: 500,
     code_bytes_base: 3072,
     stack_bytes: 1280,
+    band_budget_per_mille: 0,
 };
 
 /// Arm Cortex-M4F (ARMv7E-M): DSP extension, single-precision FPU.
@@ -141,6 +151,7 @@ pub const CORTEX_M4F: Core = Core {
     code_bytes_per_layer: 500,
     code_bytes_base: 3072,
     stack_bytes: 512,
+    band_budget_per_mille: 0,
 };
 
 /// Arm Cortex-M7 (ARMv7E-M): DSP extension, double-precision FPU, dual issue.
@@ -160,6 +171,7 @@ pub const CORTEX_M7: Core = Core {
     code_bytes_per_layer: 500,
     code_bytes_base: 3072,
     stack_bytes: 512,
+    band_budget_per_mille: 0,
 };
 
 /// Arm Cortex-M33 (ARMv8-M Mainline) with the DSP extension and FPU.
@@ -179,6 +191,7 @@ pub const CORTEX_M33: Core = Core {
     code_bytes_per_layer: 500,
     code_bytes_base: 3072,
     stack_bytes: 512,
+    band_budget_per_mille: 0,
 };
 
 /// RISC-V RV32IMC (ESP32-C3 class): multiply/divide, compressed, no SIMD, no FPU.
@@ -198,6 +211,7 @@ pub const RISCV32IMC: Core = Core {
     code_bytes_per_layer: 500,
     code_bytes_base: 3072,
     stack_bytes: 1536,
+    band_budget_per_mille: 0,
 };
 
 /// All core profiles.

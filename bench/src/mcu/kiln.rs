@@ -58,8 +58,23 @@ fn outcome(
     }
     let input_elem = g.tensors[g.inputs[0]].dtype.rust_name();
 
-    let krate = match kiln_codegen::build_crate(&bytes, name, "model.tflite", Some(bench.target)) {
-        Ok(k) => k,
+    let options = kiln_codegen::BuildOptions {
+        band_budget_per_mille: bench.opts.band_budget,
+        ..Default::default()
+    };
+    let krate = match kiln_codegen::build_crate_with(
+        &bytes,
+        name,
+        "model.tflite",
+        Some(bench.target),
+        &options,
+    ) {
+        Ok(k) => {
+            // Patch-based execution changes both (extra MACs, a smaller arena).
+            row.macs = Some(k.compiled.macs());
+            row.arena = Some(k.compiled.plan.arena_bytes);
+            k
+        }
         Err(kiln_codegen::Error::Fit(e)) => {
             let msg = e.to_string();
             let msg = msg.split_once(": ").map_or(msg.as_str(), |(_, m)| m.trim());

@@ -71,6 +71,8 @@ pub struct Options {
     /// Also check the runtime's kernels against reference kernels on each board
     /// (`--kernels`; see `kernel_check`).
     pub kernels: bool,
+    /// Patch-based execution's budget for kiln's crates (`--band-budget`), per mille.
+    pub band_budget: Option<u32>,
 }
 
 /// Figures from one QEMU run.

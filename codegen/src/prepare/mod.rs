@@ -140,6 +140,7 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             inputs,
             output,
             macs,
+            band: None,
         });
     }
     for &t in &graph.outputs {

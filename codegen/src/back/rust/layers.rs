@@ -231,6 +231,9 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::Pad(_)
         | Kernel::Concatenation(_)
         | Kernel::Gather(_) => return None,
+        Kernel::SliceRows { start } => format!(
+            "The rows of this band: the input's elements from {start} on (patch-based execution)."
+        ),
     })
 }
 
@@ -280,20 +283,30 @@ fn broadcast_arg(bc: Option<&crate::runtime::Broadcast>) -> (TokenStream, TokenS
 /// Emits one layer, tuned by `tuning` (its dot-product flavour and what to unroll).
 pub(crate) fn emit_layer(
     model: &Compiled,
-    layer: &Layer,
+    position: usize,
     statics: &mut Statics,
     tuning: &Tuning,
 ) -> EmittedLayer {
+    let layer = &model.layers[position];
     let dot = format_ident!("{}", tuning.dot.runtime_type());
     let graph = &model.graph;
     // Writes its output over its input (the planner chose it): both in one region, `data`.
     let in_place = model
-        .layers
-        .iter()
-        .position(|l| l.index == layer.index)
-        .and_then(|i| model.plan.in_place.get(i).copied().flatten())
+        .plan
+        .in_place
+        .get(position)
+        .copied()
+        .flatten()
         .and_then(|slot| in_place_data(model, layer, slot));
-    let fn_name = format_ident!("layer_{:02}_{}", layer.index, layer.op_name.to_lowercase());
+    let fn_name = match layer.band {
+        None => format_ident!("layer_{:02}_{}", layer.index, layer.op_name.to_lowercase()),
+        Some(band) => format_ident!(
+            "layer_{:02}_{}_band_{}",
+            layer.index,
+            layer.op_name.to_lowercase(),
+            band
+        ),
+    };
     let prefix = format!("L{:02}", layer.index);
     let what = format!("Layer {} ({})", layer.index, layer.op_name);
     let out_t = &graph.tensors[layer.output];
@@ -324,7 +337,7 @@ pub(crate) fn emit_layer(
         quote!()
     };
     let scratch_arg = if uses_scratch {
-        quote!(&mut self.scratch,)
+        quote!(&mut *self.scratch,)
     } else {
         quote!()
     };
@@ -436,11 +449,17 @@ pub(crate) fn emit_layer(
                 let terms = (0..n).filter_map(|i| {
                     let wv = w.filter[o * n + i] as i8 as i32;
                     (wv != 0).then(|| {
-                        let (i, wv) = (
-                            proc_macro2::Literal::usize_unsuffixed(i),
-                            proc_macro2::Literal::i32_unsuffixed(wv),
-                        );
-                        quote!(acc = acc.wrapping_add(x[#i] as i32 * #wv);)
+                        let i = proc_macro2::Literal::usize_unsuffixed(i);
+                        // ±1 as an add or a subtract: `x * 1` and `x * -1` read as mistakes
+                        // (clippy's identity_op and neg_multiply) in code users lint.
+                        match wv {
+                            1 => quote!(acc = acc.wrapping_add(x[#i] as i32);),
+                            -1 => quote!(acc = acc.wrapping_sub(x[#i] as i32);),
+                            _ => {
+                                let wv = proc_macro2::Literal::i32_unsuffixed(wv);
+                                quote!(acc = acc.wrapping_add(x[#i] as i32 * #wv);)
+                            }
+                        }
                     })
                 });
                 let o = proc_macro2::Literal::usize_unsuffixed(o);
@@ -543,6 +562,10 @@ pub(crate) fn emit_layer(
             }
         }
         Kernel::Reshape => quote! { rt::copy(input, output); },
+        Kernel::SliceRows { start } => {
+            let start = lit(*start);
+            quote! { rt::copy(input.get(#start..).unwrap_or(&[]), output); }
+        }
         Kernel::Conv2dF32(p, w) => {
             let params = params_expr(p);
             let args = float_weight_args(&prefix, w, statics, &what);
@@ -753,7 +776,7 @@ pub(crate) fn emit_layer(
         let call = quote! {
             #region_doc
             const DATA: rt::Region = rt::Region { offset: #offset, len: #len };
-            let (data, #rest) = rt::carve(&mut self.#field, DATA);
+            let (data, #rest) = rt::carve(&mut *self.#field, DATA);
             #fn_name(data, #(#others,)* #scratch_arg);
         };
         let len = out_len;
@@ -792,7 +815,7 @@ pub(crate) fn emit_layer(
             let field = pool_field(graph.tensors[buffer].dtype);
             (
                 quote! {
-                    let (output, #rest) = rt::carve(&mut self.#field, #region);
+                    let (output, #rest) = rt::carve(&mut *self.#field, #region);
                     #fn_name(#(#args,)* #scratch_arg output);
                 },
                 quote!(output),
@@ -802,9 +825,9 @@ pub(crate) fn emit_layer(
             let field = output_ident(k, graph.outputs.len());
             (
                 quote! {
-                    #fn_name(#(#args,)* #scratch_arg &mut self.#field);
+                    #fn_name(#(#args,)* #scratch_arg &mut *self.#field);
                 },
-                quote!(&self.#field),
+                quote!(&*self.#field),
             )
         }
         other => {

@@ -141,9 +141,38 @@ pub(crate) struct Statics {
     uses_aligned: bool,
     items: Vec<TokenStream>,
     data_files: Vec<(String, Vec<u8>)>,
+    /// Every static emitted so far, by name, with its contents: the band layers of
+    /// patch-based execution ask for their operator's weights once per band, and get the
+    /// first copy.
+    emitted: std::collections::HashMap<String, String>,
+}
+
+/// Whether [`Statics::claim`] found the static already emitted.
+enum Claim {
+    /// New: emit it under this name.
+    New(proc_macro2::Ident),
+    /// Emitted before with the same contents: use this name.
+    Existing(proc_macro2::Ident),
 }
 
 impl Statics {
+    /// The name to emit a static `name` with these `contents` (any exact rendering) under:
+    /// the earlier one when the same static was emitted before, a fresh name when an earlier
+    /// static of that name differs.
+    fn claim(&mut self, name: &str, contents: String) -> Claim {
+        let mut unique = name.to_string();
+        let mut n = 1;
+        while let Some(previous) = self.emitted.get(&unique) {
+            if *previous == contents {
+                return Claim::Existing(format_ident!("{}", unique));
+            }
+            n += 1;
+            unique = format!("{name}_{n}");
+        }
+        self.emitted.insert(unique.clone(), contents);
+        Claim::New(format_ident!("{}", unique))
+    }
+
     /// The link-section attribute of static `name` (a lookup table when it ends in `_TABLE`,
     /// else weights), if the placement names one. A link section is an `unsafe` attribute:
     /// the linker script decides what the section's addresses are.
@@ -165,7 +194,11 @@ impl Statics {
     /// Adds a byte blob (int8 weights) as an aligned static and returns its name.
     pub(crate) fn bytes(&mut self, name: &str, text: &str, bytes: &[u8]) -> proc_macro2::Ident {
         self.uses_aligned = true;
-        let ident = format_ident!("{}", name);
+        let ident = match self.claim(name, format!("{bytes:?}")) {
+            Claim::New(ident) => ident,
+            Claim::Existing(ident) => return ident,
+        };
+        let name = &ident.to_string();
         let len = lit(bytes.len());
         let doc = doc(text);
         let init = match self.storage {
@@ -191,7 +224,11 @@ impl Statics {
 
     /// Adds a table of 32-bit words (widened weights) as a static array and returns its name.
     pub(crate) fn words(&mut self, name: &str, text: &str, values: &[u32]) -> proc_macro2::Ident {
-        let ident = format_ident!("{}", name);
+        let ident = match self.claim(name, format!("{values:?}")) {
+            Claim::New(ident) => ident,
+            Claim::Existing(ident) => return ident,
+        };
+        let name = &ident.to_string();
         let len = lit(values.len());
         let doc = doc(text);
         let lits = values.iter().map(|&v| Literal::u32_unsuffixed(v));
@@ -212,7 +249,12 @@ impl Statics {
         ty: &str,
         values: &[T],
     ) -> proc_macro2::Ident {
-        let ident = format_ident!("{}", name);
+        let values64: Vec<i64> = values.iter().map(|&v| v.into()).collect();
+        let ident = match self.claim(name, format!("{ty} {values64:?}")) {
+            Claim::New(ident) => ident,
+            Claim::Existing(ident) => return ident,
+        };
+        let name = &ident.to_string();
         let ty = format_ident!("{}", ty);
         let len = lit(values.len());
         let doc = doc(text);
@@ -265,7 +307,12 @@ impl Statics {
     /// Adds a small float table as a static array (exact: `f32::from_bits` where a literal
     /// could not round-trip) and returns its name.
     pub(crate) fn floats(&mut self, name: &str, text: &str, values: &[f32]) -> proc_macro2::Ident {
-        let ident = format_ident!("{}", name);
+        let bits: Vec<u32> = values.iter().map(|v| v.to_bits()).collect();
+        let ident = match self.claim(name, format!("{bits:?}")) {
+            Claim::New(ident) => ident,
+            Claim::Existing(ident) => return ident,
+        };
+        let name = &ident.to_string();
         let len = lit(values.len());
         let doc = doc(text);
         let lits = values.iter().map(|&v| {
@@ -496,6 +543,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         uses_aligned: false,
         items: Vec::new(),
         data_files: Vec::new(),
+        emitted: Default::default(),
     };
     let n_in = graph.inputs.len();
     let n_out = graph.outputs.len();
@@ -516,11 +564,11 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
     let mut layer_items = TokenStream::new();
     let mut calls = TokenStream::new();
     let mut observed_calls = TokenStream::new();
-    for (i, layer) in model.layers.iter().enumerate() {
+    for i in 0..model.layers.len() {
         if !model.plan.runs[i] {
             continue; // an aliased RESHAPE: its output reuses its input's bytes
         }
-        let emitted = layers::emit_layer(model, layer, &mut statics, &tuning);
+        let emitted = layers::emit_layer(model, i, &mut statics, &tuning);
         layer_items.extend(statics.items.drain(..));
         layer_items.extend(emitted.function);
         calls.extend(emitted.call);
@@ -568,6 +616,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
             quote!(#name: &#ty)
         })
         .collect();
+    let in_names: Vec<proc_macro2::Ident> = (0..n_in).map(|k| input_ident(k, n_in)).collect();
     let (ret_ty, ret_val) = if n_out == 1 {
         (quote!(&Output), quote!(&self.output))
     } else {
@@ -587,24 +636,38 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
     }
     let predict_doc = doc(&predict_text);
 
-    let (mut pool_decls, mut pool_inits) = (Vec::new(), Vec::new());
+    // The arena's pools (one typed array per element type) and the kernel scratch: fields of
+    // `Model`, borrowed by `Work` for one inference; `SharedModel` borrows the pools from its
+    // caller instead.
+    let mut pools = Vec::new();
     for pool in &model.plan.pools {
         let field = pool_field(pool.dtype);
-        let ty = rust_type(pool.dtype);
-        let n = lit(pool.bytes / pool.dtype.size());
+        let len_const = format_ident!("{}_LEN", field.to_string().to_uppercase());
         let d = doc(&format!(
             "The {} tensors: bytes {}..{} of the arena.",
             pool.dtype,
             pool.base,
             pool.base + pool.bytes
         ));
+        let len_doc = doc(&format!(
+            "Elements of `{field}`, the arena's {} tensors ({} bytes): the least length of\n\
+             the `{field}` array [`SharedModel::predict`] takes.",
+            pool.dtype, pool.bytes
+        ));
         let zero = if pool.dtype == DType::F32 {
             quote!(0.0)
         } else {
             quote!(0)
         };
-        pool_decls.push(quote!(#d #field: [#ty; #n],));
-        pool_inits.push(quote!(#field: [#zero; #n],));
+        pools.push(ArenaPool {
+            field,
+            ty: rust_type(pool.dtype),
+            len: lit(pool.bytes / pool.dtype.size()),
+            len_const,
+            doc: d,
+            len_doc,
+            zero,
+        });
     }
     // Kernel scratch (input patches), shared by the layers that need it, one at a time.
     let scratch_len = model
@@ -617,16 +680,86 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         .unwrap_or(0);
     let scratch_elem_bytes = if tuning.scratch_type() == "u32" { 4 } else { 1 };
     let scratch_bytes = lit(scratch_len * scratch_elem_bytes);
+    let mut scratch_decl = TokenStream::new();
+    let mut scratch_init = TokenStream::new();
+    let mut scratch_work = TokenStream::new();
+    let mut scratch_borrow = TokenStream::new();
     if scratch_len > 0 {
         let n = lit(scratch_len);
         let ty = format_ident!("{}", tuning.scratch_type());
-        let bytes = scratch_len * if tuning.scratch_type() == "u32" { 4 } else { 1 };
         let d = doc(&format!(
-            "Kernel scratch: {bytes} bytes of input patches for the convolutions."
+            "Kernel scratch: {} bytes of input patches for the convolutions.",
+            scratch_len * scratch_elem_bytes
         ));
-        pool_decls.push(quote!(#d scratch: [#ty; #n],));
-        pool_inits.push(quote!(scratch: [0; #n],));
+        scratch_decl = quote!(#d scratch: [#ty; #n],);
+        scratch_init = quote!(scratch: [0; #n],);
+        scratch_work = quote!(scratch: &'a mut [#ty; #n],);
+        scratch_borrow = quote!(scratch: &mut self.scratch,);
     }
+    let pool_decls = pools.iter().map(|p| {
+        let ArenaPool {
+            field,
+            ty,
+            len_const,
+            doc,
+            ..
+        } = p;
+        quote!(#doc #field: [#ty; #len_const],)
+    });
+    let pool_inits = pools.iter().map(|p| {
+        let ArenaPool {
+            field,
+            zero,
+            len_const,
+            ..
+        } = p;
+        quote!(#field: [#zero; #len_const],)
+    });
+    let pool_consts = pools.iter().map(|p| {
+        let ArenaPool {
+            len,
+            len_const,
+            len_doc,
+            ..
+        } = p;
+        quote!(#len_doc pub const #len_const: usize = #len;)
+    });
+    let work_pools = pools.iter().map(|p| {
+        let ArenaPool {
+            field,
+            ty,
+            len_const,
+            doc,
+            ..
+        } = p;
+        quote!(#doc #field: &'a mut [#ty; #len_const],)
+    });
+    let pool_fields: Vec<&proc_macro2::Ident> = pools.iter().map(|p| &p.field).collect();
+    let shared_generics: Vec<proc_macro2::Ident> =
+        (0..pools.len()).map(|k| format_ident!("N{}", k)).collect();
+    let shared_params = pools.iter().zip(&shared_generics).map(|(p, n)| {
+        let (field, ty) = (&p.field, &p.ty);
+        quote!(#field: &mut [#ty; #n])
+    });
+    let shared_checks = pools.iter().zip(&shared_generics).map(|(p, n)| {
+        let (field, len_const) = (&p.field, &p.len_const);
+        let msg = format!(
+            "the `{field}` array given to SharedModel::predict is shorter than {len_const}"
+        );
+        quote!(const { assert!(#n >= #len_const, #msg) };)
+    });
+    let shared_chunks: TokenStream = pools
+        .iter()
+        .map(|p| {
+            let (field, len_const) = (&p.field, &p.len_const);
+            quote!(let Some(#field) = #field.first_chunk_mut::<#len_const>() else { return #ret_val; };)
+        })
+        .collect();
+    let out_work_fields: Vec<TokenStream> = out_fields
+        .iter()
+        .zip(&out_types)
+        .map(|(f, t)| quote!(#f: &'a mut #t,))
+        .collect();
     let aligned = if statics.uses_aligned {
         quote! {
             /// Wrapper that aligns constant data to 4 bytes.
@@ -665,10 +798,13 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         #stack_doc
         pub const STACK_BYTES: usize = #stack_bytes;
 
+        #(#pool_consts)*
+
         /// The compiled model: its activation arena and output buffer. `Model::new` is
         /// `const`, so a model can live in a `static`.
         pub struct Model {
             #(#pool_decls)*
+            #scratch_decl
             #(#out_fields: #out_types,)*
         }
 
@@ -677,13 +813,14 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
             pub const fn new() -> Self {
                 Model {
                     #(#pool_inits)*
+                    #scratch_init
                     #(#out_fields: #out_zeros,)*
                 }
             }
 
             #predict_doc
             pub fn predict(&mut self, #(#in_args),*) -> #ret_ty {
-                #calls
+                self.work().predict(#(#in_names),*);
                 #ret_val
             }
 
@@ -693,8 +830,87 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
             /// plain `predict` has no hooks at all. (A `dyn` observer, not a generic one: a
             /// generic method would change how the layer functions are inlined into `predict`.)
             pub fn predict_observed(&mut self, #(#in_args,)* observer: &mut dyn Observer) -> #ret_ty {
-                #observed_calls
+                self.work().predict_observed(#(#in_names,)* observer);
                 #ret_val
+            }
+
+            /// The model's buffers, borrowed for one inference.
+            #[inline(always)]
+            fn work(&mut self) -> Work<'_> {
+                Work {
+                    #(#pool_fields: &mut self.#pool_fields,)*
+                    #scratch_borrow
+                    #(#out_fields: &mut self.#out_fields,)*
+                }
+            }
+        }
+
+        /// [`Model`] without an arena of its own: it runs on an arena its caller owns, so
+        /// models that never run at the same time can share one buffer. It keeps only its
+        /// output and the kernel scratch (`SCRATCH_BYTES`).
+        ///
+        /// A buffer shared by two int8 models must have the length of the larger arena, e.g.
+        /// `[0i8; if a::ARENA_LEN > b::ARENA_LEN { a::ARENA_LEN } else { b::ARENA_LEN }]`;
+        /// a shorter one is a compile error. What the buffer holds on entry does not matter:
+        /// no layer reads arena bytes it has not written in the same call.
+        pub struct SharedModel {
+            #scratch_decl
+            #(#out_fields: #out_types,)*
+        }
+
+        impl SharedModel {
+            /// A model with zeroed outputs; the arena comes with each call.
+            pub const fn new() -> Self {
+                SharedModel {
+                    #scratch_init
+                    #(#out_fields: #out_zeros,)*
+                }
+            }
+
+            /// [`Model::predict`] with the caller's arena: the first `*_LEN` elements of each
+            /// array are overwritten, the rest is left alone.
+            pub fn predict<#(const #shared_generics: usize),*>(
+                &mut self,
+                #(#shared_params,)*
+                #(#in_args),*
+            ) -> #ret_ty {
+                #(#shared_checks)*
+                #shared_chunks
+                let mut work = Work {
+                    #(#pool_fields,)*
+                    #scratch_borrow
+                    #(#out_fields: &mut self.#out_fields,)*
+                };
+                work.predict(#(#in_names),*);
+                #ret_val
+            }
+        }
+
+        impl Default for SharedModel {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        /// The buffers one inference works in, borrowed from a [`Model`], or from a
+        /// [`SharedModel`] and its caller's arena.
+        struct Work<'a> {
+            #(#work_pools)*
+            #scratch_work
+            #(#out_work_fields)*
+        }
+
+        impl Work<'_> {
+            /// Runs every layer, in order (inlined into the callers: one copy per caller).
+            #[inline(always)]
+            fn predict(&mut self, #(#in_args),*) {
+                #calls
+            }
+
+            /// [`Work::predict`] with the observer's hooks around each layer.
+            #[inline(always)]
+            fn predict_observed(&mut self, #(#in_args,)* observer: &mut dyn Observer) {
+                #observed_calls
             }
         }
 
@@ -738,6 +954,24 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         data_files: statics.data_files,
         runtime: selected.runtime,
     })
+}
+
+/// One element type's part of the arena, as the emitted items name it.
+struct ArenaPool {
+    /// The field of `Model` (and of `Work`, and the parameter of `SharedModel::predict`).
+    field: proc_macro2::Ident,
+    /// Its element type.
+    ty: proc_macro2::Ident,
+    /// Its length in elements.
+    len: proc_macro2::Literal,
+    /// The constant holding `len`, e.g. `ARENA_LEN`.
+    len_const: proc_macro2::Ident,
+    /// The field's doc comment.
+    doc: TokenStream,
+    /// The constant's doc comment.
+    len_doc: TokenStream,
+    /// The zero of its element type.
+    zero: TokenStream,
 }
 
 /// The first position of `t` in `outputs` (where a tensor listed twice is stored).
@@ -793,7 +1027,7 @@ fn header_doc(model: &Compiled, opts: &EmitOptions, scratch_bytes: usize) -> Str
          ## Memory\n\n\
          Arena {} bytes + output {} bytes + kernel scratch {} bytes inside `Model`; at most {}\n\
          bytes of stack in `predict` (`STACK_BYTES`); about {} bytes of weights in flash; {}\n\
-         multiply-accumulates per inference.",
+         multiply-accumulates per inference.{}",
         crate::names::shown(&opts.source_name),
         env!("CARGO_PKG_VERSION"),
         opts.target
@@ -813,7 +1047,8 @@ fn header_doc(model: &Compiled, opts: &EmitOptions, scratch_bytes: usize) -> Str
         scratch_bytes,
         crate::fit::stack_bytes(opts.target.map(|t| t.core())),
         model.weight_bytes(),
-        model.macs()
+        model.macs(),
+        model.banding_note()
     )
 }
 
@@ -834,7 +1069,7 @@ pub(crate) fn read_expr(
         }
         Location::Output(k) => {
             let f = output_ident(k, graph.outputs.len());
-            quote!(&self.#f)
+            quote!(&*self.#f)
         }
         Location::Arena { buffer, .. } => {
             let region = region_ident(buffer);
@@ -843,7 +1078,7 @@ pub(crate) fn read_expr(
                 quote!(rest.get(#region))
             } else {
                 let field = pool_field(dtype);
-                quote!(rt::Rest::whole(&self.#field).get(#region))
+                quote!(rt::Rest::whole(&*self.#field).get(#region))
             }
         }
         Location::Const | Location::Unused => {
@@ -871,7 +1106,7 @@ pub fn space_items(source: &str) -> String {
     for line in source.lines() {
         let starts_item = !line.is_empty() && !line.starts_with([' ', '}', ')', ']']);
         let prev_top_level =
-            !prev.starts_with(' ') && !prev.starts_with("//!") && !prev.starts_with("#!");
+            !prev.starts_with(' ') && !prev.starts_with("//") && !prev.starts_with("#!");
         let prev_ended_item =
             prev_top_level && (prev.ends_with('}') || prev.ends_with(';') || prev.ends_with(");"));
         let after_inner_attrs = prev.starts_with("#![") && !line.starts_with("#![");
