@@ -6,8 +6,6 @@
 //! defmt/RTT.
 #![no_std]
 #![no_main]
-// kiln's unrolled small layers multiply by a literal -1 where a weight is -1.
-#![allow(clippy::neg_multiply)]
 
 use core::f32::consts::TAU;
 
