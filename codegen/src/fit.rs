@@ -90,7 +90,10 @@ impl Footprint {
                     | Kernel::Concatenation(_)
                     | Kernel::Gather(_)
                     | Kernel::SquaredDifference(..)
-                    | Kernel::SliceRows { .. } => core.code_bytes_per_layer,
+                    | Kernel::SliceRows { .. }
+                    | Kernel::MaxMin { .. }
+                    | Kernel::AbsF32
+                    | Kernel::NegF32 => core.code_bytes_per_layer,
                 })
                 .sum::<usize>();
         let g = &model.graph;

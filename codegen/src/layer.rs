@@ -101,6 +101,18 @@ pub enum Kernel {
         /// First input element copied.
         start: usize,
     },
+    /// MAXIMUM or MINIMUM, int8 or float32, on the raw values (broadcast when the shapes
+    /// differ).
+    MaxMin {
+        /// MAXIMUM when true, MINIMUM when false.
+        maximum: bool,
+        /// The broadcast, when the input shapes differ.
+        broadcast: Option<rt::Broadcast>,
+    },
+    /// Float32 ABS.
+    AbsF32,
+    /// Float32 NEG.
+    NegF32,
 }
 
 /// One operator, validated, with its constants.
@@ -167,7 +179,10 @@ impl Layer {
             | Kernel::Concatenation(_)
             | Kernel::Gather(_)
             | Kernel::SquaredDifference(..)
-            | Kernel::SliceRows { .. } => 0,
+            | Kernel::SliceRows { .. }
+            | Kernel::MaxMin { .. }
+            | Kernel::AbsF32
+            | Kernel::NegF32 => 0,
         }
     }
 }

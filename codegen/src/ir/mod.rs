@@ -302,6 +302,14 @@ pub enum OpKind {
     Transpose,
     /// `(a - b)²` element-wise, numpy-style broadcasting.
     SquaredDifference,
+    /// Element-wise maximum, numpy-style broadcasting (no requantization).
+    Maximum,
+    /// Element-wise minimum, numpy-style broadcasting (no requantization).
+    Minimum,
+    /// `|x|` (int8: requantized when the scales differ).
+    Abs,
+    /// `-x`.
+    Neg,
 }
 
 /// Options of STRIDED_SLICE (bit `i` of a mask refers to axis `i`).

@@ -6,6 +6,7 @@
 //! with their tests beside them), dispatched by [`prepare`]; [`OpCx`] holds the checks they
 //! share, [`common`] the constant computations several ops share.
 
+pub mod abs_neg;
 pub mod activations;
 pub mod add;
 pub mod common;
@@ -16,6 +17,7 @@ pub mod depthwise_conv2d;
 pub mod dequantize;
 pub mod fully_connected;
 pub mod lookup_tables;
+pub mod maximum_minimum;
 pub mod mean;
 pub mod mul;
 pub mod pad;
@@ -132,6 +134,10 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::StridedSlice(o) => strided_slice::prepare(&cx, o)?,
             OpKind::Transpose => transpose::prepare(&cx)?,
             OpKind::SquaredDifference => squared_difference::prepare(&cx)?,
+            OpKind::Maximum => maximum_minimum::prepare(&cx, true)?,
+            OpKind::Minimum => maximum_minimum::prepare(&cx, false)?,
+            OpKind::Abs => abs_neg::abs(&cx)?,
+            OpKind::Neg => abs_neg::neg(&cx)?,
         };
         layers.push(Layer {
             index,

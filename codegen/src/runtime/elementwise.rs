@@ -238,6 +238,58 @@ pub fn squared_difference(
     });
 }
 
+/// Applies `pick` to each pair of elements of any element type: zipped when `bc` is `None`,
+/// else broadcast (TFLite `MaximumMinimumBroadcastSlow`, raw values, no requantization).
+#[inline(always)]
+pub fn binary_select<T: Copy>(
+    bc: Option<&Broadcast>,
+    input1: &[T],
+    input2: &[T],
+    output: &mut [T],
+    pick: impl Fn(T, T) -> T,
+) {
+    match bc {
+        None => {
+            for ((o, &a), &b) in output.iter_mut().zip(input1).zip(input2) {
+                *o = pick(a, b);
+            }
+        }
+        Some(bc) => {
+            let mut index = [0usize; 6];
+            for o in output.iter_mut() {
+                let a = input1.get(offset_of(&index, &bc.strides1)).copied();
+                let b = input2.get(offset_of(&index, &bc.strides2)).copied();
+                if let (Some(a), Some(b)) = (a, b) {
+                    *o = pick(a, b);
+                }
+                next_index(&mut index, &bc.dims);
+            }
+        }
+    }
+}
+
+/// MAXIMUM (TFLM `MaximumOp`: `a > b ? a : b` on the raw values).
+#[inline(always)]
+pub fn elementwise_max<T: Copy + PartialOrd>(
+    bc: Option<&Broadcast>,
+    input1: &[T],
+    input2: &[T],
+    output: &mut [T],
+) {
+    binary_select(bc, input1, input2, output, |a, b| if a > b { a } else { b });
+}
+
+/// MINIMUM (TFLM `MinimumOp`: `a < b ? a : b` on the raw values).
+#[inline(always)]
+pub fn elementwise_min<T: Copy + PartialOrd>(
+    bc: Option<&Broadcast>,
+    input1: &[T],
+    input2: &[T],
+    output: &mut [T],
+) {
+    binary_select(bc, input1, input2, output, |a, b| if a < b { a } else { b });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,5 +381,25 @@ mod tests {
         squared_difference(&p, None, &[5, 2, -3, 127], &[2, 5, 3, -128], &mut out);
         // 9 - 100, 9 - 100, 36 - 100, and 255² - 100 saturates at 127.
         assert_eq!(out, [-91, -91, -64, 127]);
+    }
+
+    #[test]
+    fn maximum_and_minimum() {
+        let mut out = [0i8; 4];
+        elementwise_max(None, &[1, -5, 7, 0], &[2, -6, 7, -1], &mut out);
+        assert_eq!(out, [2, -5, 7, 0]);
+        elementwise_min(None, &[1, -5, 7, 0], &[2, -6, 7, -1], &mut out);
+        assert_eq!(out, [1, -6, 7, -1]);
+        // [2, 2] against [2, 1]
+        let bc = Broadcast {
+            dims: [1, 1, 1, 1, 2, 2],
+            strides1: [0, 0, 0, 0, 2, 1],
+            strides2: [0, 0, 0, 0, 1, 0],
+        };
+        elementwise_max(Some(&bc), &[1, 5, 3, 2], &[4, 2], &mut out);
+        assert_eq!(out, [4, 5, 3, 2]);
+        let mut f = [0f32; 2];
+        elementwise_min(None, &[1.5, -0.0], &[-2.0, 0.0], &mut f);
+        assert_eq!(f, [-2.0, 0.0]);
     }
 }

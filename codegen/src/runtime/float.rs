@@ -306,6 +306,22 @@ pub fn softmax_f32(p: &SoftmaxF32, input: &[f32], output: &mut [f32]) {
     }
 }
 
+/// Float32 ABS (`std::abs`: the sign bit cleared, NaNs included).
+#[inline(always)]
+pub fn abs_f32(input: &[f32], output: &mut [f32]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        *o = f32::from_bits(x.to_bits() & 0x7fff_ffff);
+    }
+}
+
+/// Float32 NEG (TFLite reference `Negate`: the sign bit flipped).
+#[inline(always)]
+pub fn neg_f32(input: &[f32], output: &mut [f32]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        *o = -x;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,5 +340,17 @@ mod tests {
         }
         assert_eq!(exp_f32(0.0), 1.0);
         assert_eq!(exp_f32(-200.0), 0.0);
+    }
+
+    #[test]
+    fn abs_and_neg() {
+        let mut out = [0f32; 3];
+        abs_f32(&[-1.5, 0.0, -0.0], &mut out);
+        assert_eq!(out.map(f32::to_bits), [1.5f32, 0.0, 0.0].map(f32::to_bits));
+        neg_f32(&[-1.5, 0.0, 2.0], &mut out);
+        assert_eq!(
+            out.map(f32::to_bits),
+            [1.5f32, -0.0, -2.0].map(f32::to_bits)
+        );
     }
 }

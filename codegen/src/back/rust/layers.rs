@@ -230,7 +230,18 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::SoftmaxF32(_)
         | Kernel::Pad(_)
         | Kernel::Concatenation(_)
-        | Kernel::Gather(_) => return None,
+        | Kernel::Gather(_)
+        | Kernel::AbsF32
+        | Kernel::NegF32 => return None,
+        Kernel::MaxMin { maximum, broadcast } => format!(
+            "Element-wise {} of the raw values (no requantization){}.",
+            if *maximum { "maximum" } else { "minimum" },
+            if broadcast.is_some() {
+                ", broadcast"
+            } else {
+                ""
+            }
+        ),
         Kernel::SliceRows { start } => format!(
             "The rows of this band: the input's elements from {start} on (patch-based execution)."
         ),
@@ -698,6 +709,20 @@ pub(crate) fn emit_layer(
                 rt::gather(&PARAMS, input, output);
             }
         }
+        Kernel::MaxMin { maximum, broadcast } => {
+            let (bc_item, bc_arg) = broadcast_arg(broadcast.as_ref());
+            let f = if *maximum {
+                quote!(rt::elementwise_max)
+            } else {
+                quote!(rt::elementwise_min)
+            };
+            quote! {
+                #bc_item
+                #f(#bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::AbsF32 => quote! { rt::abs_f32(input, output); },
+        Kernel::NegF32 => quote! { rt::neg_f32(input, output); },
     };
 
     let ins: Vec<String> = layer

@@ -73,7 +73,11 @@ pub fn select(items: TokenStream) -> Result<Selection, String> {
 /// The runtime items (trimmed to the members used) that the emitted `file` needs: `rt::X` in
 /// the emitted code, then everything taken code mentions, until nothing new is mentioned.
 fn closure(sources: &[syn::Item], file: &syn::File) -> Vec<syn::Item> {
-    let mut mentioned = rt_paths(&file.to_token_stream());
+    let emitted = file.to_token_stream();
+    let mut mentioned = rt_paths(&emitted);
+    // Methods the emitted code calls (`rt::Rest::whole(..).get(..)`): a float model's
+    // kernels may call none of them themselves.
+    mentioned.extend(idents(&emitted).into_iter().filter(|n| n.starts_with('.')));
     let mut taken = vec![Taken::default(); sources.len()];
     loop {
         let before = mentioned.len();

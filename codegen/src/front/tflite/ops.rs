@@ -89,7 +89,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(40, "MEAN", Some(parse_mean)),
     row(41, "SUB", Some(parse_sub)),
     row(42, "DIV", None),
-    row(43, "SQUEEZE", None),
+    row(43, "SQUEEZE", Some(parse_reshape)),
     row(44, "UNIDIRECTIONAL_SEQUENCE_LSTM", None),
     row(45, "STRIDED_SLICE", Some(parse_strided_slice)),
     row(46, "BIDIRECTIONAL_SEQUENCE_RNN", None),
@@ -101,11 +101,11 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(52, "BIDIRECTIONAL_SEQUENCE_LSTM", None),
     row(53, "CAST", None),
     row(54, "PRELU", None),
-    row(55, "MAXIMUM", None),
+    row(55, "MAXIMUM", Some(parse_maximum)),
     row(56, "ARG_MAX", None),
-    row(57, "MINIMUM", None),
+    row(57, "MINIMUM", Some(parse_minimum)),
     row(58, "LESS", None),
-    row(59, "NEG", None),
+    row(59, "NEG", Some(parse_neg)),
     row(60, "PADV2", Some(parse_pad)),
     row(61, "GREATER", None),
     row(62, "GREATER_EQUAL", None),
@@ -116,7 +116,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(67, "TRANSPOSE_CONV", None),
     row(68, "SPARSE_TO_DENSE", None),
     row(69, "TILE", None),
-    row(70, "EXPAND_DIMS", None),
+    row(70, "EXPAND_DIMS", Some(parse_reshape)),
     row(71, "EQUAL", None),
     row(72, "NOT_EQUAL", None),
     row(73, "LOG", None),
@@ -147,7 +147,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(98, "LEAKY_RELU", Some(parse_leaky_relu)),
     row(99, "SQUARED_DIFFERENCE", Some(parse_squared_difference)),
     row(100, "MIRROR_PAD", None),
-    row(101, "ABS", None),
+    row(101, "ABS", Some(parse_abs)),
     row(102, "SPLIT_V", None),
     row(103, "UNIQUE", None),
     row(104, "CEIL", None),
@@ -485,7 +485,8 @@ fn parse_add(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
 }
 
 fn parse_reshape(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
-    // ReshapeOptions (new_shape) is ignored: the output tensor's shape is authoritative.
+    // RESHAPE, SQUEEZE and EXPAND_DIMS move no data: their options (new_shape, squeeze_dims)
+    // and shape or axis inputs are ignored, the output tensor's shape is authoritative.
     Ok(OpKind::Reshape)
 }
 
@@ -611,6 +612,22 @@ fn parse_transpose(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Transpose)
 }
 
+fn parse_maximum(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Maximum)
+}
+
+fn parse_minimum(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Minimum)
+}
+
+fn parse_abs(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Abs)
+}
+
+fn parse_neg(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Neg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -657,7 +674,7 @@ mod tests {
             OpKind::AveragePool2d(_) => &["AVERAGE_POOL_2D"],
             OpKind::MaxPool2d(_) => &["MAX_POOL_2D"],
             OpKind::Add { .. } => &["ADD"],
-            OpKind::Reshape => &["RESHAPE"],
+            OpKind::Reshape => &["RESHAPE", "SQUEEZE", "EXPAND_DIMS"],
             OpKind::Softmax { .. } => &["SOFTMAX"],
             OpKind::Quantize => &["QUANTIZE"],
             OpKind::Dequantize => &["DEQUANTIZE"],
@@ -675,6 +692,10 @@ mod tests {
             OpKind::StridedSlice(_) => &["STRIDED_SLICE"],
             OpKind::Transpose => &["TRANSPOSE"],
             OpKind::SquaredDifference => &["SQUARED_DIFFERENCE"],
+            OpKind::Maximum => &["MAXIMUM"],
+            OpKind::Minimum => &["MINIMUM"],
+            OpKind::Abs => &["ABS"],
+            OpKind::Neg => &["NEG"],
         }
     }
 
@@ -737,6 +758,10 @@ mod tests {
             }),
             OpKind::Transpose,
             OpKind::SquaredDifference,
+            OpKind::Maximum,
+            OpKind::Minimum,
+            OpKind::Abs,
+            OpKind::Neg,
         ];
         let mut named: Vec<&str> = samples.iter().flat_map(rows_of).copied().collect();
         for name in &named {
