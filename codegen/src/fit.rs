@@ -93,7 +93,9 @@ impl Footprint {
                     | Kernel::SliceRows { .. }
                     | Kernel::MaxMin { .. }
                     | Kernel::AbsF32
-                    | Kernel::NegF32 => core.code_bytes_per_layer,
+                    | Kernel::NegF32
+                    | Kernel::Reduce { .. }
+                    | Kernel::ArgMinMax { .. } => core.code_bytes_per_layer,
                 })
                 .sum::<usize>();
         let g = &model.graph;

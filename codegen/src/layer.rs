@@ -113,6 +113,20 @@ pub enum Kernel {
     AbsF32,
     /// Float32 NEG.
     NegF32,
+    /// REDUCE_MAX (`maximum`) or REDUCE_MIN, int8 or float32.
+    Reduce {
+        /// Which elements fold into which output.
+        params: rt::Reduce,
+        /// REDUCE_MAX when true, REDUCE_MIN when false.
+        maximum: bool,
+    },
+    /// ARG_MAX (`maximum`) or ARG_MIN: int8 or float32 in, int32 out.
+    ArgMinMax {
+        /// The input as `[outer, axis, inner]`.
+        params: rt::ArgMinMax,
+        /// ARG_MAX when true, ARG_MIN when false.
+        maximum: bool,
+    },
 }
 
 /// One operator, validated, with its constants.
@@ -182,7 +196,9 @@ impl Layer {
             | Kernel::SliceRows { .. }
             | Kernel::MaxMin { .. }
             | Kernel::AbsF32
-            | Kernel::NegF32 => 0,
+            | Kernel::NegF32
+            | Kernel::Reduce { .. }
+            | Kernel::ArgMinMax { .. } => 0,
         }
     }
 }

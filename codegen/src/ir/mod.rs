@@ -310,6 +310,20 @@ pub enum OpKind {
     Abs,
     /// `-x`.
     Neg,
+    /// Maximum over the axes given by a constant int32 tensor (input 1).
+    ReduceMax {
+        /// Keep reduced axes as size-1 dimensions.
+        keep_dims: bool,
+    },
+    /// Minimum over the axes given by a constant int32 tensor (input 1).
+    ReduceMin {
+        /// Keep reduced axes as size-1 dimensions.
+        keep_dims: bool,
+    },
+    /// Index of the largest element along the axis given by a constant tensor (input 1).
+    ArgMax,
+    /// Index of the smallest element along the axis given by a constant tensor (input 1).
+    ArgMin,
 }
 
 /// Options of STRIDED_SLICE (bit `i` of a mask refers to axis `i`).

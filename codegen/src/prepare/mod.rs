@@ -9,6 +9,7 @@
 pub mod abs_neg;
 pub mod activations;
 pub mod add;
+pub mod arg_min_max;
 pub mod common;
 pub mod concatenation;
 mod context;
@@ -24,6 +25,7 @@ pub mod pad;
 pub mod pool2d;
 pub mod quant;
 pub mod quantize;
+pub mod reduce_min_max;
 pub mod reshape;
 pub mod shapes;
 pub mod softmax;
@@ -138,6 +140,10 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::Minimum => maximum_minimum::prepare(&cx, false)?,
             OpKind::Abs => abs_neg::abs(&cx)?,
             OpKind::Neg => abs_neg::neg(&cx)?,
+            OpKind::ReduceMax { keep_dims } => reduce_min_max::prepare(&cx, *keep_dims, true)?,
+            OpKind::ReduceMin { keep_dims } => reduce_min_max::prepare(&cx, *keep_dims, false)?,
+            OpKind::ArgMax => arg_min_max::prepare(&cx, true)?,
+            OpKind::ArgMin => arg_min_max::prepare(&cx, false)?,
         };
         layers.push(Layer {
             index,

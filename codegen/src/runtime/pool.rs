@@ -1,4 +1,5 @@
-//! Int8 pooling and reduction: AVERAGE_POOL_2D, MAX_POOL_2D, MEAN.
+//! Pooling and reduction: AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, REDUCE_MAX, REDUCE_MIN, ARG_MAX,
+//! ARG_MIN.
 
 use super::*;
 
@@ -174,6 +175,138 @@ pub fn mean(p: &Mean, input: &[i8], output: &mut [i8]) {
     }
 }
 
+/// Per-layer constants of REDUCE_MAX and REDUCE_MIN: the reduced axes walk the elements of
+/// one output, the kept axes select the output (up to 6 of each, in input order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reduce {
+    /// Sizes of the kept axes (1-padded).
+    pub kept_dims: [usize; 6],
+    /// Input element strides of the kept axes.
+    pub kept_strides: [usize; 6],
+    /// Sizes of the reduced axes (1-padded).
+    pub reduced_dims: [usize; 6],
+    /// Input element strides of the reduced axes.
+    pub reduced_strides: [usize; 6],
+    /// Elements per output.
+    pub reduced_count: usize,
+}
+
+/// Folds the elements of each output with `keep` (TFLite reference `ReduceGeneric`: from
+/// `init`, in input order, `keep(current, next)`).
+#[inline(always)]
+pub fn reduce_with<T: Copy>(
+    p: &Reduce,
+    init: T,
+    input: &[T],
+    output: &mut [T],
+    keep: impl Fn(T, T) -> T,
+) {
+    let mut kept = [0usize; 6];
+    for o in output.iter_mut() {
+        let base = offset_of(&kept, &p.kept_strides);
+        let mut acc = init;
+        let mut reduced = [0usize; 6];
+        for _ in 0..p.reduced_count {
+            let i = base.wrapping_add(offset_of(&reduced, &p.reduced_strides));
+            if let Some(&v) = input.get(i) {
+                acc = keep(acc, v);
+            }
+            next_index(&mut reduced, &p.reduced_dims);
+        }
+        *o = acc;
+        next_index(&mut kept, &p.kept_dims);
+    }
+}
+
+/// REDUCE_MAX (TFLM `EvalMaxHelper`: `init` is the type's lowest value).
+#[inline(always)]
+pub fn reduce_max<T: Copy + PartialOrd>(p: &Reduce, init: T, input: &[T], output: &mut [T]) {
+    reduce_with(p, init, input, output, |current, next| {
+        if next > current {
+            next
+        } else {
+            current
+        }
+    });
+}
+
+/// REDUCE_MIN (TFLM `EvalMinHelper`: `init` is the type's highest value).
+#[inline(always)]
+pub fn reduce_min<T: Copy + PartialOrd>(p: &Reduce, init: T, input: &[T], output: &mut [T]) {
+    reduce_with(p, init, input, output, |current, next| {
+        if next < current {
+            next
+        } else {
+            current
+        }
+    });
+}
+
+/// Per-layer constants of ARG_MAX and ARG_MIN: the input as `[outer, axis_len, inner]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArgMinMax {
+    /// Product of the dimensions before the axis.
+    pub outer: usize,
+    /// Size of the axis.
+    pub axis_len: usize,
+    /// Product of the dimensions after the axis.
+    pub inner: usize,
+}
+
+/// The index along the axis of the element `better` prefers to all before it (TFLite
+/// reference `ArgMinMax`: the first one on ties).
+#[inline(always)]
+pub fn arg_select<T: Copy>(
+    p: &ArgMinMax,
+    input: &[T],
+    output: &mut [i32],
+    better: impl Fn(T, T) -> bool,
+) {
+    for (k, o) in output
+        .iter_mut()
+        .enumerate()
+        .take(p.outer.wrapping_mul(p.inner))
+    {
+        let (outer, inner) = (k / p.inner.max(1), k % p.inner.max(1));
+        let at = |i: usize| {
+            input
+                .get(
+                    outer
+                        .wrapping_mul(p.axis_len)
+                        .wrapping_add(i)
+                        .wrapping_mul(p.inner)
+                        .wrapping_add(inner),
+                )
+                .copied()
+        };
+        let Some(mut best) = at(0) else {
+            continue;
+        };
+        let mut best_index = 0;
+        for i in 1..p.axis_len {
+            if let Some(v) = at(i) {
+                if better(v, best) {
+                    best = v;
+                    best_index = i;
+                }
+            }
+        }
+        *o = best_index as i32;
+    }
+}
+
+/// ARG_MAX (TFLM with `GreaterFn`).
+#[inline(always)]
+pub fn arg_max<T: Copy + PartialOrd>(p: &ArgMinMax, input: &[T], output: &mut [i32]) {
+    arg_select(p, input, output, |v, best| v > best);
+}
+
+/// ARG_MIN (TFLM with `LessFn`).
+#[inline(always)]
+pub fn arg_min<T: Copy + PartialOrd>(p: &ArgMinMax, input: &[T], output: &mut [i32]) {
+    arg_select(p, input, output, |v, best| v < best);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +329,54 @@ mod tests {
         mean(&p, &[4, 7, -4, -7], &mut out);
         // (4 + 7 - 2) / 2 = 4.5 -> 5, + 1; (-4 - 7 - 2) / 2 = -6.5 -> -6 (ties up), + 1
         assert_eq!(out, [6, -5]);
+    }
+
+    #[test]
+    fn reductions_and_arg_min_max() {
+        // [2, 3]: max over axis 1, min over axis 0
+        let x = [1i8, -7, 5, 4, 9, -2];
+        let rows = Reduce {
+            kept_dims: [1, 1, 1, 1, 1, 2],
+            kept_strides: [0, 0, 0, 0, 0, 3],
+            reduced_dims: [1, 1, 1, 1, 1, 3],
+            reduced_strides: [0, 0, 0, 0, 0, 1],
+            reduced_count: 3,
+        };
+        let mut out = [0i8; 2];
+        reduce_max(&rows, i8::MIN, &x, &mut out);
+        assert_eq!(out, [5, 9]);
+        let cols = Reduce {
+            kept_dims: [1, 1, 1, 1, 1, 3],
+            kept_strides: [0, 0, 0, 0, 0, 1],
+            reduced_dims: [1, 1, 1, 1, 1, 2],
+            reduced_strides: [0, 0, 0, 0, 0, 3],
+            reduced_count: 2,
+        };
+        let mut out = [0i8; 3];
+        reduce_min(&cols, i8::MAX, &x, &mut out);
+        assert_eq!(out, [1, -7, -2]);
+        // ARG_MAX over axis 1 of [2, 3], ARG_MIN over axis 0; ties give the first index
+        let mut idx = [9i32; 2];
+        arg_max(
+            &ArgMinMax {
+                outer: 2,
+                axis_len: 3,
+                inner: 1,
+            },
+            &[3i8, 7, 7, 0, 0, 0],
+            &mut idx,
+        );
+        assert_eq!(idx, [1, 0]);
+        let mut idx = [9i32; 3];
+        arg_min(
+            &ArgMinMax {
+                outer: 1,
+                axis_len: 2,
+                inner: 3,
+            },
+            &x,
+            &mut idx,
+        );
+        assert_eq!(idx, [0, 0, 1]);
     }
 }

@@ -233,6 +233,16 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::Gather(_)
         | Kernel::AbsF32
         | Kernel::NegF32 => return None,
+        Kernel::Reduce { params, maximum } => format!(
+            "{} of {} elements per output.",
+            if *maximum { "Maximum" } else { "Minimum" },
+            params.reduced_count
+        ),
+        Kernel::ArgMinMax { params, maximum } => format!(
+            "Index of the {} of {} elements along the axis (the first on ties).",
+            if *maximum { "largest" } else { "smallest" },
+            params.axis_len
+        ),
         Kernel::MaxMin { maximum, broadcast } => format!(
             "Element-wise {} of the raw values (no requantization){}.",
             if *maximum { "maximum" } else { "minimum" },
@@ -719,6 +729,31 @@ pub(crate) fn emit_layer(
             quote! {
                 #bc_item
                 #f(#bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::Reduce { params, maximum } => {
+            let p = params_expr(params);
+            let ty = format_ident!("{}", out_t.dtype.rust_name());
+            let (f, init) = if *maximum {
+                (quote!(rt::reduce_max), quote!(#ty::MIN))
+            } else {
+                (quote!(rt::reduce_min), quote!(#ty::MAX))
+            };
+            quote! {
+                const PARAMS: rt::Reduce = #p;
+                #f(&PARAMS, #init, input, output);
+            }
+        }
+        Kernel::ArgMinMax { params, maximum } => {
+            let p = params_expr(params);
+            let f = if *maximum {
+                quote!(rt::arg_max)
+            } else {
+                quote!(rt::arg_min)
+            };
+            quote! {
+                const PARAMS: rt::ArgMinMax = #p;
+                #f(&PARAMS, input, output);
             }
         }
         Kernel::AbsF32 => quote! { rt::abs_f32(input, output); },

@@ -102,7 +102,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(53, "CAST", None),
     row(54, "PRELU", None),
     row(55, "MAXIMUM", Some(parse_maximum)),
-    row(56, "ARG_MAX", None),
+    row(56, "ARG_MAX", Some(parse_arg_max)),
     row(57, "MINIMUM", Some(parse_minimum)),
     row(58, "LESS", None),
     row(59, "NEG", Some(parse_neg)),
@@ -125,17 +125,17 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(76, "RSQRT", None),
     row(77, "SHAPE", None),
     row(78, "POW", None),
-    row(79, "ARG_MIN", None),
+    row(79, "ARG_MIN", Some(parse_arg_min)),
     row(80, "FAKE_QUANT", None),
     row(81, "REDUCE_PROD", None),
-    row(82, "REDUCE_MAX", None),
+    row(82, "REDUCE_MAX", Some(parse_reduce_max)),
     row(83, "PACK", None),
     row(84, "LOGICAL_OR", None),
     row(85, "ONE_HOT", None),
     row(86, "LOGICAL_AND", None),
     row(87, "LOGICAL_NOT", None),
     row(88, "UNPACK", None),
-    row(89, "REDUCE_MIN", None),
+    row(89, "REDUCE_MIN", Some(parse_reduce_min)),
     row(90, "FLOOR_DIV", None),
     row(91, "REDUCE_ANY", None),
     row(92, "SQUARE", None),
@@ -557,11 +557,37 @@ fn parse_hard_swish(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::HardSwish)
 }
 
-fn parse_mean(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
-    let keep_dims = cx
+fn keep_dims(cx: &OpContext<'_>) -> Result<bool, ReadError> {
+    Ok(cx
         .optional::<ReducerOptions>()?
-        .is_some_and(|o| o.keep_dims());
-    Ok(OpKind::Mean { keep_dims })
+        .is_some_and(|o| o.keep_dims()))
+}
+
+fn parse_mean(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Mean {
+        keep_dims: keep_dims(cx)?,
+    })
+}
+
+fn parse_reduce_max(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::ReduceMax {
+        keep_dims: keep_dims(cx)?,
+    })
+}
+
+fn parse_reduce_min(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::ReduceMin {
+        keep_dims: keep_dims(cx)?,
+    })
+}
+
+fn parse_arg_max(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    // ArgMaxOptions.output_type is ignored: the output tensor's type is authoritative.
+    Ok(OpKind::ArgMax)
+}
+
+fn parse_arg_min(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::ArgMin)
 }
 
 fn parse_pad(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
@@ -696,6 +722,10 @@ mod tests {
             OpKind::Minimum => &["MINIMUM"],
             OpKind::Abs => &["ABS"],
             OpKind::Neg => &["NEG"],
+            OpKind::ReduceMax { .. } => &["REDUCE_MAX"],
+            OpKind::ReduceMin { .. } => &["REDUCE_MIN"],
+            OpKind::ArgMax => &["ARG_MAX"],
+            OpKind::ArgMin => &["ARG_MIN"],
         }
     }
 
@@ -762,6 +792,10 @@ mod tests {
             OpKind::Minimum,
             OpKind::Abs,
             OpKind::Neg,
+            OpKind::ReduceMax { keep_dims: false },
+            OpKind::ReduceMin { keep_dims: true },
+            OpKind::ArgMax,
+            OpKind::ArgMin,
         ];
         let mut named: Vec<&str> = samples.iter().flat_map(rows_of).copied().collect();
         for name in &named {
