@@ -88,9 +88,9 @@ pub enum Kernel {
     Mean(rt::Mean),
     /// Int8 PAD / PADV2.
     Pad(rt::Pad),
-    /// Int8 CONCATENATION: one part per input, in input order.
+    /// Int8 CONCATENATION, or PACK (int8, float32): one part per input, in input order.
     Concatenation(Vec<rt::ConcatPart>),
-    /// Int8 STRIDED_SLICE or TRANSPOSE as an affine gather.
+    /// Int8 STRIDED_SLICE or TRANSPOSE, or SLICE (int8, float32), as an affine gather.
     Gather(rt::Gather),
     /// Int8 SQUARED_DIFFERENCE (broadcast when the shapes differ); constants laid out as
     /// ADD's.

@@ -324,6 +324,13 @@ pub enum OpKind {
     ArgMax,
     /// Index of the smallest element along the axis given by a constant tensor (input 1).
     ArgMin,
+    /// A block cut out by constant `begin` and `size` tensors (inputs 1 and 2).
+    Slice,
+    /// Stacks its inputs along a new axis.
+    Pack {
+        /// The new axis (negative counts from the end of the output).
+        axis: i32,
+    },
 }
 
 /// Options of STRIDED_SLICE (bit `i` of a mask refers to axis `i`).

@@ -21,6 +21,7 @@ pub mod lookup_tables;
 pub mod maximum_minimum;
 pub mod mean;
 pub mod mul;
+pub mod pack;
 pub mod pad;
 pub mod pool2d;
 pub mod quant;
@@ -28,6 +29,7 @@ pub mod quantize;
 pub mod reduce_min_max;
 pub mod reshape;
 pub mod shapes;
+pub mod slice;
 pub mod softmax;
 pub mod squared_difference;
 pub mod strided_slice;
@@ -144,6 +146,8 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::ReduceMin { keep_dims } => reduce_min_max::prepare(&cx, *keep_dims, false)?,
             OpKind::ArgMax => arg_min_max::prepare(&cx, true)?,
             OpKind::ArgMin => arg_min_max::prepare(&cx, false)?,
+            OpKind::Slice => slice::prepare(&cx)?,
+            OpKind::Pack { axis } => pack::prepare(&cx, *axis)?,
         };
         layers.push(Layer {
             index,

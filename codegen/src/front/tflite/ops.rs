@@ -6,8 +6,8 @@
 
 use super::schema::{
     AddOptions, ConcatenationOptions, Conv2DOptions, DepthwiseConv2DOptions, FullyConnectedOptions,
-    LeakyReluOptions, MulOptions, Operator, OptionsTable, Pool2DOptions, ReducerOptions,
-    SoftmaxOptions, StridedSliceOptions, SubOptions,
+    LeakyReluOptions, MulOptions, Operator, OptionsTable, PackOptions, Pool2DOptions,
+    ReducerOptions, SoftmaxOptions, StridedSliceOptions, SubOptions,
 };
 use super::ReadError;
 use crate::ir::{
@@ -111,7 +111,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(62, "GREATER_EQUAL", None),
     row(63, "LESS_EQUAL", None),
     row(64, "SELECT", None),
-    row(65, "SLICE", None),
+    row(65, "SLICE", Some(parse_slice)),
     row(66, "SIN", None),
     row(67, "TRANSPOSE_CONV", None),
     row(68, "SPARSE_TO_DENSE", None),
@@ -129,7 +129,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(80, "FAKE_QUANT", None),
     row(81, "REDUCE_PROD", None),
     row(82, "REDUCE_MAX", Some(parse_reduce_max)),
-    row(83, "PACK", None),
+    row(83, "PACK", Some(parse_pack)),
     row(84, "LOGICAL_OR", None),
     row(85, "ONE_HOT", None),
     row(86, "LOGICAL_AND", None),
@@ -654,6 +654,23 @@ fn parse_neg(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Neg)
 }
 
+fn parse_slice(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Slice)
+}
+
+fn parse_pack(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    // TFLM packs `values_count` inputs (zero without options), so it must be there.
+    let o = cx.required::<PackOptions>()?;
+    let inputs = cx.op.inputs().map_or(0, |v| v.len());
+    if usize::try_from(o.values_count()).ok() != Some(inputs) {
+        return Err(cx.invalid(format!(
+            "values_count is {}, but the operator has {inputs} inputs",
+            o.values_count()
+        )));
+    }
+    Ok(OpKind::Pack { axis: o.axis() })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -726,6 +743,8 @@ mod tests {
             OpKind::ReduceMin { .. } => &["REDUCE_MIN"],
             OpKind::ArgMax => &["ARG_MAX"],
             OpKind::ArgMin => &["ARG_MIN"],
+            OpKind::Slice => &["SLICE"],
+            OpKind::Pack { .. } => &["PACK"],
         }
     }
 
@@ -796,6 +815,8 @@ mod tests {
             OpKind::ReduceMin { keep_dims: true },
             OpKind::ArgMax,
             OpKind::ArgMin,
+            OpKind::Slice,
+            OpKind::Pack { axis: 0 },
         ];
         let mut named: Vec<&str> = samples.iter().flat_map(rows_of).copied().collect();
         for name in &named {

@@ -659,6 +659,14 @@ builtin_options_tables! {
         offset: bool = 5, default false;
     }
 
+    /// Options of PACK.
+    PackOptions = 59 {
+        /// Number of inputs.
+        values_count: i32 = 0, default 0;
+        /// The new axis (negative counts from the end of the output).
+        axis: i32 = 1, default 0;
+    }
+
     /// Options of LEAKY_RELU.
     LeakyReluOptions = 75 {
         /// Slope for negative inputs.
