@@ -179,6 +179,7 @@ pub fn rewrite(
                 output: sliced,
                 macs: 0,
                 band: Some(band),
+                part: None,
             });
             input = sliced;
         }
@@ -207,6 +208,7 @@ pub fn rewrite(
         output: stage_output,
         macs: 0,
         band: None,
+        part: None,
     });
     out.extend_from_slice(&layers[last + 1..]);
     Some((out, banded_macs.saturating_sub(original_macs)))

@@ -102,9 +102,10 @@ impl Compiled {
                 plan::Location::Output(k) => format!("output {k}"),
                 other => format!("{other:?}"),
             };
-            let index = match l.band {
-                Some(b) => format!("{} (band {b})", l.index),
-                None => l.index.to_string(),
+            let index = match (l.band, l.part) {
+                (Some(b), _) => format!("{} (band {b})", l.index),
+                (None, Some(p)) => format!("{} (output {p})", l.index),
+                (None, None) => l.index.to_string(),
             };
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} | {} |\n",

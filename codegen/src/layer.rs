@@ -148,6 +148,9 @@ pub struct Layer {
     /// The band this layer computes when its operator runs band by band (patch-based
     /// execution, [`crate::bands`]); `None` for a layer over whole tensors.
     pub band: Option<usize>,
+    /// Which output of a several-output operator (SPLIT, SPLIT_V, UNPACK) this layer
+    /// writes: such an operator runs as one layer per output. `None` for single-output ops.
+    pub part: Option<usize>,
 }
 
 impl Layer {

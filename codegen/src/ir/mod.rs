@@ -326,6 +326,17 @@ pub enum OpKind {
     ArgMin,
     /// A block cut out by constant `begin` and `size` tensors (inputs 1 and 2).
     Slice,
+    /// Cuts its input (input 1) along the axis of a constant tensor (input 0) into its
+    /// outputs, sized by their shapes.
+    Split,
+    /// Cuts its input (input 0) along the axis of a constant tensor (input 2) into its
+    /// outputs, sized by a constant tensor (input 1).
+    SplitV,
+    /// Cuts its input along `axis` into its outputs, dropping the axis.
+    Unpack {
+        /// The axis (negative counts from the end of the input).
+        axis: i32,
+    },
     /// Stacks its inputs along a new axis.
     Pack {
         /// The new axis (negative counts from the end of the output).

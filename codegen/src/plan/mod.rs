@@ -170,7 +170,19 @@ fn plan_with(
     let mut group: Vec<TensorId> = (0..n).collect();
     let mut rel = vec![0isize; n];
     let mut joined = vec![false; n];
+    // A layer whose output no layer reads and no graph output is (an unused output of a
+    // SPLIT) does not run: nothing could observe it.
+    let mut read = vec![false; n];
+    for layer in layers {
+        for &t in &layer.inputs {
+            read[t] = true;
+        }
+    }
     for (i, layer) in layers.iter().enumerate() {
+        if !read[layer.output] && locations[layer.output] == Location::Unused {
+            runs[i] = false;
+            continue;
+        }
         if layer.kernel == Kernel::Reshape && locations[layer.output] == Location::Unused {
             let src = root[layer.inputs[0]];
             if !matches!(locations[src], Location::Output(_)) {

@@ -31,6 +31,7 @@ pub mod reshape;
 pub mod shapes;
 pub mod slice;
 pub mod softmax;
+pub mod split;
 pub mod squared_difference;
 pub mod strided_slice;
 pub mod sub;
@@ -40,7 +41,7 @@ pub mod transpose;
 
 use std::fmt;
 
-use crate::ir::{Graph, OpKind};
+use crate::ir::{Graph, OpKind, TensorId};
 pub use crate::layer::{FloatWeights, Kernel, Layer, Weights};
 pub use context::OpCx;
 
@@ -105,14 +106,41 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
                 )));
             }
         }
-        let (output, out_tensor) = cx.output()?;
-        if written[output] {
-            return Err(cx.err(format!("writes {} a second time", cx.describe(output))));
+        let mut mark_written = |output: TensorId| {
+            if written[output] {
+                return Err(cx.err(format!("writes {} a second time", cx.describe(output))));
+            }
+            if graph.tensors[output].is_const() {
+                return Err(cx.err(format!("writes constant {}", cx.describe(output))));
+            }
+            written[output] = true;
+            Ok(())
+        };
+        // Several-output operators run as one layer per output.
+        let parts = match &op.kind {
+            OpKind::Split => Some(split::split(&cx)?),
+            OpKind::SplitV => Some(split::split_v(&cx)?),
+            OpKind::Unpack { axis } => Some(split::unpack(&cx, *axis)?),
+            _ => None,
+        };
+        if let Some(parts) = parts {
+            for (part, (output, kernel, inputs)) in parts.into_iter().enumerate() {
+                mark_written(output)?;
+                layers.push(Layer {
+                    index,
+                    op_name: op.name,
+                    kernel,
+                    inputs,
+                    output,
+                    macs: 0,
+                    band: None,
+                    part: Some(part),
+                });
+            }
+            continue;
         }
-        if out_tensor.is_const() {
-            return Err(cx.err(format!("writes constant {}", cx.describe(output))));
-        }
-        written[output] = true;
+        let (output, _) = cx.output()?;
+        mark_written(output)?;
         let (kernel, inputs, macs) = match &op.kind {
             OpKind::Conv2d(o) => conv2d::prepare(&cx, o)?,
             OpKind::DepthwiseConv2d(o) => depthwise_conv2d::prepare(&cx, o)?,
@@ -148,6 +176,11 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::ArgMin => arg_min_max::prepare(&cx, false)?,
             OpKind::Slice => slice::prepare(&cx)?,
             OpKind::Pack { axis } => pack::prepare(&cx, *axis)?,
+            OpKind::Split | OpKind::SplitV | OpKind::Unpack { .. } => {
+                return Err(
+                    cx.err("kiln bug: a several-output operator taken for a single-output one")
+                )
+            }
         };
         layers.push(Layer {
             index,
@@ -157,6 +190,7 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             output,
             macs,
             band: None,
+            part: None,
         });
     }
     for &t in &graph.outputs {

@@ -319,9 +319,15 @@ pub(crate) fn emit_layer(
         .copied()
         .flatten()
         .and_then(|slot| in_place_data(model, layer, slot));
-    let fn_name = match layer.band {
-        None => format_ident!("layer_{:02}_{}", layer.index, layer.op_name.to_lowercase()),
-        Some(band) => format_ident!(
+    let fn_name = match (layer.band, layer.part) {
+        (None, None) => format_ident!("layer_{:02}_{}", layer.index, layer.op_name.to_lowercase()),
+        (None, Some(part)) => format_ident!(
+            "layer_{:02}_{}_output_{}",
+            layer.index,
+            layer.op_name.to_lowercase(),
+            part
+        ),
+        (Some(band), _) => format_ident!(
             "layer_{:02}_{}_band_{}",
             layer.index,
             layer.op_name.to_lowercase(),

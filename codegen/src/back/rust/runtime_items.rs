@@ -73,11 +73,7 @@ pub fn select(items: TokenStream) -> Result<Selection, String> {
 /// The runtime items (trimmed to the members used) that the emitted `file` needs: `rt::X` in
 /// the emitted code, then everything taken code mentions, until nothing new is mentioned.
 fn closure(sources: &[syn::Item], file: &syn::File) -> Vec<syn::Item> {
-    let emitted = file.to_token_stream();
-    let mut mentioned = rt_paths(&emitted);
-    // Methods the emitted code calls (`rt::Rest::whole(..).get(..)`): a float model's
-    // kernels may call none of them themselves.
-    mentioned.extend(idents(&emitted).into_iter().filter(|n| n.starts_with('.')));
+    let mut mentioned = rt_paths(&file.to_token_stream());
     let mut taken = vec![Taken::default(); sources.len()];
     loop {
         let before = mentioned.len();
@@ -378,6 +374,18 @@ fn rt_paths(tokens: &TokenStream) -> BTreeSet<String> {
                 }
                 at += 3;
             }
+            // `rt::T::f(..).m(..)`: a method called on what a runtime call returns (the
+            // runtime's own code may never call it, e.g. `Rest::get` in a float model).
+            let paren = |i: usize| matches!(list.get(i), Some(TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Parenthesis);
+            if at > start + 1
+                && paren(at)
+                && matches!(list.get(at + 1), Some(TokenTree::Punct(p)) if p.as_char() == '.')
+                && paren(at + 3)
+            {
+                if let Some(TokenTree::Ident(m)) = list.get(at + 2) {
+                    out.insert(method_key(&m.to_string()));
+                }
+            }
         }
     }
     out
@@ -539,5 +547,8 @@ mod tests {
         assert!(!field.contains("block") && !field.contains(&method_key("block")));
         // Generated code names methods by path.
         assert!(rt_paths(&quote! { rt::Rest::whole(a) }).contains(&method_key("whole")));
+        let chained = rt_paths(&quote! { rt::Rest::whole(a).get(b) });
+        assert!(chained.contains(&method_key("get")));
+        assert!(!rt_paths(&quote! { output.get(b) }).contains(&method_key("get")));
     }
 }

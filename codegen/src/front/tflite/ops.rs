@@ -7,7 +7,7 @@
 use super::schema::{
     AddOptions, ConcatenationOptions, Conv2DOptions, DepthwiseConv2DOptions, FullyConnectedOptions,
     LeakyReluOptions, MulOptions, Operator, OptionsTable, PackOptions, Pool2DOptions,
-    ReducerOptions, SoftmaxOptions, StridedSliceOptions, SubOptions,
+    ReducerOptions, SoftmaxOptions, StridedSliceOptions, SubOptions, UnpackOptions,
 };
 use super::ReadError;
 use crate::ir::{
@@ -95,7 +95,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(46, "BIDIRECTIONAL_SEQUENCE_RNN", None),
     row(47, "EXP", None),
     row(48, "TOPK_V2", None),
-    row(49, "SPLIT", None),
+    row(49, "SPLIT", Some(parse_split)),
     row(50, "LOG_SOFTMAX", None),
     row(51, "DELEGATE", None),
     row(52, "BIDIRECTIONAL_SEQUENCE_LSTM", None),
@@ -134,7 +134,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(85, "ONE_HOT", None),
     row(86, "LOGICAL_AND", None),
     row(87, "LOGICAL_NOT", None),
-    row(88, "UNPACK", None),
+    row(88, "UNPACK", Some(parse_unpack)),
     row(89, "REDUCE_MIN", Some(parse_reduce_min)),
     row(90, "FLOOR_DIV", None),
     row(91, "REDUCE_ANY", None),
@@ -148,7 +148,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(99, "SQUARED_DIFFERENCE", Some(parse_squared_difference)),
     row(100, "MIRROR_PAD", None),
     row(101, "ABS", Some(parse_abs)),
-    row(102, "SPLIT_V", None),
+    row(102, "SPLIT_V", Some(parse_split_v)),
     row(103, "UNIQUE", None),
     row(104, "CEIL", None),
     row(105, "REVERSE_V2", None),
@@ -658,6 +658,28 @@ fn parse_slice(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Slice)
 }
 
+fn parse_split(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    // SplitOptions.num_splits is ignored: TFLM sizes the pieces by the output tensors.
+    Ok(OpKind::Split)
+}
+
+fn parse_split_v(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::SplitV)
+}
+
+fn parse_unpack(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    // TFLM unpacks `num` outputs (zero without options), so it must be there.
+    let o = cx.required::<UnpackOptions>()?;
+    let outputs = cx.op.outputs().map_or(0, |v| v.len());
+    if usize::try_from(o.num()).ok() != Some(outputs) {
+        return Err(cx.invalid(format!(
+            "num is {}, but the operator has {outputs} outputs",
+            o.num()
+        )));
+    }
+    Ok(OpKind::Unpack { axis: o.axis() })
+}
+
 fn parse_pack(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     // TFLM packs `values_count` inputs (zero without options), so it must be there.
     let o = cx.required::<PackOptions>()?;
@@ -745,6 +767,9 @@ mod tests {
             OpKind::ArgMin => &["ARG_MIN"],
             OpKind::Slice => &["SLICE"],
             OpKind::Pack { .. } => &["PACK"],
+            OpKind::Split => &["SPLIT"],
+            OpKind::SplitV => &["SPLIT_V"],
+            OpKind::Unpack { .. } => &["UNPACK"],
         }
     }
 
@@ -817,6 +842,9 @@ mod tests {
             OpKind::ArgMin,
             OpKind::Slice,
             OpKind::Pack { axis: 0 },
+            OpKind::Split,
+            OpKind::SplitV,
+            OpKind::Unpack { axis: 0 },
         ];
         let mut named: Vec<&str> = samples.iter().flat_map(rows_of).copied().collect();
         for name in &named {

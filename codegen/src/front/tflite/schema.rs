@@ -659,6 +659,14 @@ builtin_options_tables! {
         offset: bool = 5, default false;
     }
 
+    /// Options of UNPACK.
+    UnpackOptions = 64 {
+        /// Number of outputs.
+        num: i32 = 0, default 0;
+        /// The axis unpacked (negative counts from the end of the input).
+        axis: i32 = 1, default 0;
+    }
+
     /// Options of PACK.
     PackOptions = 59 {
         /// Number of inputs.
