@@ -2,10 +2,11 @@
 //! `../shared/models` when `KILN_REAL_MODELS=1`) is compiled to a crate, the crates are built
 //! in one cargo invocation (host, and `thumbv7em-none-eabihf`), and every golden input must
 //! give the golden output byte for byte: through the generated crates (what `kiln build`
-//! writes) and through the modules `kiln::include_model!` expands to.
+//! writes) and through the modules `kiln::include_model!` expands to. The fixtures include
+//! `fixtures/converter/models`, made by the real TFLite converter (`cv_` cases).
 
 use kiln_e2e::{
-    expected_unsupported_names, fixture_cases, real_models, repo_root, run_goldens, Case,
+    cases_in, expected_unsupported_names, fixture_cases, real_models, repo_root, run_goldens, Case,
     EXPECTED_UNSUPPORTED, REAL_MODELS_ENV,
 };
 /// Cores the fixtures are also generated for.
@@ -26,6 +27,13 @@ const BANDED: &[(&str, u32)] = &[
 fn generated_crates_match_tflm_goldens() {
     let mut cases = fixture_cases(ERROR_FIXTURES);
     assert!(!cases.is_empty(), "no fixtures found under fixtures/models");
+    // Models from the real TFLite converter (fixtures/converter/make.sh).
+    let converter = cases_in(&repo_root().join("fixtures/converter/models"), "cv_", &[]);
+    assert!(
+        !converter.is_empty(),
+        "no models under fixtures/converter/models"
+    );
+    cases.extend(converter);
     // The same fixtures tuned for a DSP core (SMLAD kernels, run here through their portable
     // twins) and for a scalar core (unrolled small layers).
     // (M0+-tuned code differs from portable code only in unrolled FULLY_CONNECTED layers.)
