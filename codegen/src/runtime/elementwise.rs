@@ -83,8 +83,8 @@ pub fn offset_of<const N: usize>(index: &[usize; N], strides: &[usize; N]) -> us
     offset
 }
 
-/// Applies `f` to each pair of elements: zipped when `bc` is `None` (equal shapes), else
-/// broadcast (TFLite `BroadcastBinaryOpSimple`; the per-element math is the same either way).
+/// [`binary`] over int8 elements widened to `i32` for `f` (TFLite
+/// `BroadcastBinaryOpSimple`; the per-element math is the same zipped or broadcast).
 #[inline(always)]
 pub fn binary_i8(
     bc: Option<&Broadcast>,
@@ -93,24 +93,7 @@ pub fn binary_i8(
     output: &mut [i8],
     f: impl Fn(i32, i32) -> i8,
 ) {
-    match bc {
-        None => {
-            for ((o, &a), &b) in output.iter_mut().zip(input1).zip(input2) {
-                *o = f(a as i32, b as i32);
-            }
-        }
-        Some(bc) => {
-            let mut index = [0usize; 6];
-            for o in output.iter_mut() {
-                let a = input1.get(offset_of(&index, &bc.strides1)).copied();
-                let b = input2.get(offset_of(&index, &bc.strides2)).copied();
-                if let (Some(a), Some(b)) = (a, b) {
-                    *o = f(a as i32, b as i32);
-                }
-                next_index(&mut index, &bc.dims);
-            }
-        }
-    }
+    binary(bc, input1, input2, output, |a, b| f(a as i32, b as i32));
 }
 
 /// Per-layer constants of int8 MUL.
@@ -238,10 +221,11 @@ pub fn squared_difference(
     });
 }
 
-/// Applies `pick` to each pair of elements of any element type: zipped when `bc` is `None`,
-/// else broadcast (TFLite `MaximumMinimumBroadcastSlow`, raw values, no requantization).
+/// Applies `pick` to each pair of elements of any element type: zipped when `bc` is `None`
+/// (equal shapes), else broadcast (TFLite `BroadcastBinaryOpSimple`,
+/// `MaximumMinimumBroadcastSlow`).
 #[inline(always)]
-pub fn binary_select<T: Copy>(
+pub fn binary<T: Copy>(
     bc: Option<&Broadcast>,
     input1: &[T],
     input2: &[T],
@@ -276,7 +260,7 @@ pub fn elementwise_max<T: Copy + PartialOrd>(
     input2: &[T],
     output: &mut [T],
 ) {
-    binary_select(bc, input1, input2, output, |a, b| if a > b { a } else { b });
+    binary(bc, input1, input2, output, |a, b| if a > b { a } else { b });
 }
 
 /// MINIMUM (TFLM `MinimumOp`: `a < b ? a : b` on the raw values).
@@ -287,7 +271,7 @@ pub fn elementwise_min<T: Copy + PartialOrd>(
     input2: &[T],
     output: &mut [T],
 ) {
-    binary_select(bc, input1, input2, output, |a, b| if a < b { a } else { b });
+    binary(bc, input1, input2, output, |a, b| if a < b { a } else { b });
 }
 
 #[cfg(test)]
