@@ -8,7 +8,7 @@
 //! into the multiplier.
 
 use super::common::Prepared;
-use super::shapes::{const_i32, expect_int8_in_out, strides};
+use super::shapes::{expect_int8_in_out, reduction_axes, strides};
 use crate::prepare::{Kernel, OpCx};
 use crate::runtime as rt;
 
@@ -20,41 +20,8 @@ pub fn prepare(cx: &OpCx, keep_dims: bool) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
     expect_int8_in_out(cx, input, output)?;
-    let (_, _, axis_values) = const_i32(cx, 1, "axis")?;
+    let (axes, kept) = reduction_axes(cx, input, output, keep_dims, MAX_RANK)?;
     let shape = &input.1.shape;
-    let rank = shape.len();
-    if rank > MAX_RANK {
-        return Err(cx.err(format!(
-            "input {} has rank {rank}; kiln's MEAN supports at most {MAX_RANK}",
-            cx.describe(input.0)
-        )));
-    }
-    // ResolveAxis: negative axes count from the end, duplicates are dropped.
-    let mut axes: Vec<usize> = Vec::new();
-    for &a in &axis_values {
-        let resolved = if a < 0 { a + rank as i32 } else { a };
-        if !(0..rank as i32).contains(&resolved) {
-            return Err(cx.err(format!("axis {a} is out of range for rank {rank}")));
-        }
-        if !axes.contains(&(resolved as usize)) {
-            axes.push(resolved as usize);
-        }
-    }
-    let kept: Vec<usize> = (0..rank).filter(|k| !axes.contains(k)).collect();
-    let expected: Vec<usize> = if keep_dims {
-        (0..rank)
-            .map(|k| if axes.contains(&k) { 1 } else { shape[k] })
-            .collect()
-    } else {
-        kept.iter().map(|&k| shape[k]).collect()
-    };
-    if output.1.elements() != expected.iter().product::<usize>() {
-        return Err(cx.err(format!(
-            "output {} has shape {:?}; reducing {shape:?} over axes {axes:?} gives {expected:?}",
-            cx.describe(output.0),
-            output.1.shape
-        )));
-    }
     let count: usize = axes.iter().map(|&k| shape[k]).product();
     if count == 0 || count > i32::MAX as usize {
         return Err(cx.err(format!("reduces {count} elements per output")));

@@ -4,7 +4,7 @@
 //! does not rescale); kiln refuses any other quantization.
 
 use super::common::Prepared;
-use super::shapes::{const_i32, strides};
+use super::shapes::{reduction_axes, strides};
 use crate::ir::DType;
 use crate::prepare::{Kernel, OpCx};
 use crate::runtime as rt;
@@ -36,44 +36,10 @@ pub fn prepare(cx: &OpCx, keep_dims: bool, maximum: bool) -> Prepared {
             )));
         }
     }
-    let (_, _, axis_values) = const_i32(cx, 1, "axis")?;
-    let shape = &input.1.shape;
-    let rank = shape.len();
-    if rank > MAX_RANK {
-        return Err(cx.err(format!(
-            "input {} has rank {rank}; kiln's {} supports at most {MAX_RANK}",
-            cx.describe(input.0),
-            cx.name
-        )));
-    }
-    // ResolveAxis: negative axes count from the end, duplicates are dropped; the reduced
-    // axes are walked in input order, as TFLM's loop over the input visits them.
-    let mut axes: Vec<usize> = Vec::new();
-    for &a in &axis_values {
-        let resolved = if a < 0 { a + rank as i32 } else { a };
-        if !(0..rank as i32).contains(&resolved) {
-            return Err(cx.err(format!("axis {a} is out of range for rank {rank}")));
-        }
-        if !axes.contains(&(resolved as usize)) {
-            axes.push(resolved as usize);
-        }
-    }
+    // The reduced axes are walked in input order, as TFLM's loop over the input visits them.
+    let (mut axes, kept) = reduction_axes(cx, input, output, keep_dims, MAX_RANK)?;
     axes.sort_unstable();
-    let kept: Vec<usize> = (0..rank).filter(|k| !axes.contains(k)).collect();
-    let expected: Vec<usize> = if keep_dims {
-        (0..rank)
-            .map(|k| if axes.contains(&k) { 1 } else { shape[k] })
-            .collect()
-    } else {
-        kept.iter().map(|&k| shape[k]).collect()
-    };
-    if output.1.elements() != expected.iter().product::<usize>() {
-        return Err(cx.err(format!(
-            "output {} has shape {:?}; reducing {shape:?} over axes {axes:?} gives {expected:?}",
-            cx.describe(output.0),
-            output.1.shape
-        )));
-    }
+    let shape = &input.1.shape;
     let in_strides = strides(shape);
     let mut params = rt::Reduce {
         kept_dims: [1; MAX_RANK],

@@ -200,3 +200,52 @@ mod rule_tests {
         }
     }
 }
+
+/// The axes a reducer (MEAN, REDUCE_MAX, REDUCE_MIN) reduces and the axes it keeps, from its
+/// constant `axis` input (slot 1): TFLM's `ResolveAxis` (negative axes count from the end,
+/// duplicates dropped, given order kept), with the input's rank at most `max_rank` and the
+/// output's size checked against the reduced shape.
+pub fn reduction_axes(
+    cx: &OpCx,
+    input: (TensorId, &Tensor),
+    output: (TensorId, &Tensor),
+    keep_dims: bool,
+    max_rank: usize,
+) -> Result<(Vec<usize>, Vec<usize>), ValidateError> {
+    let (_, _, axis_values) = const_i32(cx, 1, "axis")?;
+    let shape = &input.1.shape;
+    let rank = shape.len();
+    if rank > max_rank {
+        return Err(cx.err(format!(
+            "input {} has rank {rank}; kiln's {} supports at most {max_rank}",
+            cx.describe(input.0),
+            cx.name
+        )));
+    }
+    let mut axes: Vec<usize> = Vec::new();
+    for &a in &axis_values {
+        let resolved = if a < 0 { a + rank as i32 } else { a };
+        if !(0..rank as i32).contains(&resolved) {
+            return Err(cx.err(format!("axis {a} is out of range for rank {rank}")));
+        }
+        if !axes.contains(&(resolved as usize)) {
+            axes.push(resolved as usize);
+        }
+    }
+    let kept: Vec<usize> = (0..rank).filter(|k| !axes.contains(k)).collect();
+    let expected: Vec<usize> = if keep_dims {
+        (0..rank)
+            .map(|k| if axes.contains(&k) { 1 } else { shape[k] })
+            .collect()
+    } else {
+        kept.iter().map(|&k| shape[k]).collect()
+    };
+    if output.1.elements() != expected.iter().product::<usize>() {
+        return Err(cx.err(format!(
+            "output {} has shape {:?}; reducing {shape:?} over axes {axes:?} gives {expected:?}",
+            cx.describe(output.0),
+            output.1.shape
+        )));
+    }
+    Ok((axes, kept))
+}
