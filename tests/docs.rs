@@ -1,6 +1,7 @@
-//! README.md's list of supported ops is generated from the front-end's op table (the table
-//! that dispatches the parsers and that errors print): this test fails when the list is
-//! stale, and `KILN_UPDATE_README=1` rewrites it.
+//! README.md's operator lists are generated: the supported-op list from the front-end's op
+//! table (the table that dispatches the parsers and that errors print), and the op ×
+//! element-type table from that table and the committed fixtures. Each test fails when its
+//! block is stale; `KILN_UPDATE_README=1` rewrites it.
 
 use kiln_e2e::repo_root;
 
@@ -9,30 +10,13 @@ const END: &str = "<!-- ops:end -->";
 
 #[test]
 fn readme_lists_the_ops_of_the_op_table() {
-    let path = repo_root().join("README.md");
-    let readme = std::fs::read_to_string(&path).unwrap();
     let mut ops = kiln_codegen::front::tflite::SUPPORTED_OPS.to_vec();
     ops.sort_unstable();
-    let want = format!("{}\n", ops.join(", "));
-    let start = readme
-        .find(BEGIN)
-        .expect("README.md has no ops:begin marker")
-        + BEGIN.len();
-    let end = start
-        + readme[start..]
-            .find(END)
-            .expect("README.md has no ops:end marker");
-    if readme[start..end] == want {
-        return;
-    }
-    if std::env::var("KILN_UPDATE_README").as_deref() == Ok("1") {
-        let updated = format!("{}{want}{}", &readme[..start], &readme[end..]);
-        std::fs::write(&path, updated).unwrap();
-        return;
-    }
-    panic!(
-        "README.md's supported-op list is stale; run KILN_UPDATE_README=1 cargo test -p kiln-e2e --test docs\nREADME: {}\ntable:  {want}",
-        &readme[start..end]
+    check_readme_block(
+        BEGIN,
+        END,
+        &format!("{}\n", ops.join(", ")),
+        "supported-op list",
     );
 }
 
@@ -226,25 +210,32 @@ fn readme_op_table_is_the_tested_element_types() {
         other.join(", "),
         control.join(", ")
     ));
-    let path = root.join("README.md");
+    check_readme_block(TABLE_BEGIN, TABLE_END, &want, "op table");
+}
+
+/// Fails unless README.md holds `want` between the markers `begin` and `end`; with
+/// `KILN_UPDATE_README=1` writes it there instead.
+fn check_readme_block(begin: &str, end: &str, want: &str, what: &str) {
+    let path = repo_root().join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let start = readme
-        .find(TABLE_BEGIN)
-        .expect("README.md has no op-table:begin marker")
-        + TABLE_BEGIN.len();
-    let end = start
+        .find(begin)
+        .unwrap_or_else(|| panic!("README.md has no {begin:?} marker"))
+        + begin.len();
+    let stop = start
         + readme[start..]
-            .find(TABLE_END)
-            .expect("README.md has no op-table:end marker");
-    if readme[start..end] == want {
+            .find(end)
+            .unwrap_or_else(|| panic!("README.md has no {end:?} marker"));
+    if readme[start..stop] == *want {
         return;
     }
     if std::env::var("KILN_UPDATE_README").as_deref() == Ok("1") {
-        let updated = format!("{}{want}{}", &readme[..start], &readme[end..]);
+        let updated = format!("{}{want}{}", &readme[..start], &readme[stop..]);
         std::fs::write(&path, updated).unwrap();
         return;
     }
     panic!(
-        "README.md's op table is stale; run KILN_UPDATE_README=1 cargo test -p kiln-e2e --test docs\nwant:\n{want}"
+        "README.md's {what} is stale; run KILN_UPDATE_README=1 cargo test -p kiln-e2e --test docs\nREADME:\n{}\nwant:\n{want}",
+        &readme[start..stop]
     );
 }
