@@ -12,26 +12,12 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."   # the repo root
 
-TRAIN_VENV="${TRAIN_VENV:-../.venv-train}"
-ORACLE_VENV="${ORACLE_VENV:-../.venv-oracle}"
-PYTHON="${PYTHON:-python3}"
-ORACLE=../shared/tools/oracle.py
+. fixtures/python.sh   # ORACLE_VENV, TRAIN_VENV and the helpers below
 OUT=fixtures/trained/waveforms
 
-if [ ! -x "$ORACLE_VENV/bin/python" ]; then
-  echo "no oracle venv at $ORACLE_VENV; create it with:" >&2
-  echo "  ORACLE_VENV=$ORACLE_VENV ../shared/tools/setup-oracle.sh" >&2
-  exit 1
-fi
-
+require_oracle_venv
 # 1. The training venv: Python 3.11 with the pinned TensorFlow.
-if [ ! -x "$TRAIN_VENV/bin/python" ]; then
-  "$PYTHON" -m venv "$TRAIN_VENV" || {
-    echo "venv creation failed (on Debian: apt-get install python3-venv)" >&2
-    exit 1
-  }
-fi
-"$TRAIN_VENV/bin/pip" install --quiet --disable-pip-version-check -r docs/training/requirements.txt
+ensure_train_venv
 
 # 2. Train, quantize to int8, write model.tflite, samples.txt, golden/in_real_<k>.bin
 #    and train.json (fixed seeds: the same bytes every run). Start clean so that
@@ -41,6 +27,5 @@ rm -rf "$OUT"
 
 # 3. The goldens from the TFLM reference interpreter: out_real_<k>.bin for the
 #    test samples above, plus in_<s>.bin / out_<s>.bin for 4 seeded random inputs.
-"$ORACLE_VENV/bin/python" "$ORACLE" "$OUT/model.tflite" --golden "$OUT/golden"
-"$ORACLE_VENV/bin/python" "$ORACLE" "$OUT/model.tflite" --describe > "$OUT/describe.json"
+oracle_goldens "$OUT"
 echo "wrote $OUT; check it with: cargo test -p kiln-e2e --test trained"
