@@ -30,12 +30,12 @@ const BAND_COUNTS: [usize; 8] = [2, 3, 4, 6, 8, 12, 16, 24];
 /// an image model, and each candidate is planned: this bounds the search on hostile models).
 const MAX_STAGE_LAYERS: usize = 8;
 
-/// A stage run band by band: positions `first..=last` of the layer list, in `bands` bands.
+/// A stage run band by band: operators `first..=last` of the model, in `bands` bands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Banding {
-    /// Position (in the layer list) of the stage's first layer.
+    /// Operator index (in the model) of the stage's first layer.
     pub first: usize,
-    /// Position of its last layer.
+    /// Operator index of its last layer.
     pub last: usize,
     /// Number of bands.
     pub bands: usize,
@@ -120,7 +120,7 @@ fn band_layer(
         p.shape.in_h = hi - lo;
         p.shape.out_h = b - a;
         p.shape.pad_top = pad_top;
-        banded.macs = layer.macs * (b - a) as u64 / out_h;
+        banded.macs = layer.macs.saturating_mul((b - a) as u64) / out_h;
     }
     banded.inputs = vec![input];
     banded.output = output;
@@ -244,8 +244,8 @@ pub fn choose(
             };
             if better {
                 let banding = Banding {
-                    first: 0,
-                    last,
+                    first: layers[0].index,
+                    last: layers[last].index,
                     bands,
                     extra_macs,
                 };

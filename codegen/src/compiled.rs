@@ -61,16 +61,7 @@ impl Compiled {
         let Some(b) = self.banding else {
             return String::new();
         };
-        let index = |p: usize| self.layers.get(p).map_or(0, |l| l.index);
-        let (first, last) = (
-            index(b.first),
-            self.layers
-                .iter()
-                .filter(|l| l.op_name == "JOIN_ROWS")
-                .map(|l| l.index)
-                .next()
-                .unwrap_or(0),
-        );
+        let (first, last) = (b.first, b.last);
         format!(
             "\n\nPatch-based execution: layers {first} to {last} run in {} bands of rows, so their\n\
              largest activation never exists whole; the rows adjacent bands share are computed\n\

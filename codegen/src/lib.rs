@@ -194,15 +194,29 @@ fn compile_for(
     let Some(name) = target else {
         return Ok((compiled, None));
     };
-    match check_target(&compiled, name) {
-        Err(Error::Fit(too_big)) if options.band_budget_per_mille.is_none() => {
+    let explicit = options.band_budget_per_mille.is_some();
+    let (compiled, target) = fit_or_band(compiled, explicit, |c| check_target(c, name))?;
+    Ok((compiled, Some(target)))
+}
+
+/// `compiled` if `check` accepts it; else, when it does not fit (`Error::Fit`) and the user
+/// chose no band budget (`explicit` false), the model with patch-based execution at
+/// [`AUTO_BAND_BUDGET_PER_MILLE`] if `check` accepts that. The first error otherwise.
+fn fit_or_band<T>(
+    compiled: Compiled,
+    explicit: bool,
+    check: impl Fn(&Compiled) -> Result<T, Error>,
+) -> Result<(Compiled, T), Error> {
+    match check(&compiled) {
+        Ok(t) => Ok((compiled, t)),
+        Err(Error::Fit(too_big)) if !explicit => {
             let banded = compiled.banded(AUTO_BAND_BUDGET_PER_MILLE);
-            match check_target(&banded, name) {
-                Ok(t) if banded.banding.is_some() => Ok((banded, Some(t))),
+            match check(&banded) {
+                Ok(t) if banded.banding.is_some() => Ok((banded, t)),
                 _ => Err(Error::Fit(too_big)),
             }
         }
-        checked => Ok((compiled, Some(checked?))),
+        Err(e) => Err(e),
     }
 }
 
@@ -427,6 +441,60 @@ mod fit_tests {
             err.contains(&format!("+ stack {})", CORTEX_M4F.stack_bytes)),
             "{err}"
         );
+    }
+}
+
+#[cfg(test)]
+mod fit_or_band_tests {
+    use kiln_fixtures::graph::{Conv, DwConv, Fc, Graph, Pool, ReshapeStyle};
+    use kiln_fixtures::writer::Activation::Relu6;
+
+    use crate::{compile, fit, fit_or_band, Error};
+
+    /// A Cortex-M4 board with RAM for the stem below only when it runs band by band (about
+    /// 14.4 KB then, 21.5 KB whole).
+    static TIGHT: kiln_targets::Board = kiln_targets::Board {
+        name: "tight",
+        description: "test board",
+        core: &kiln_targets::CORTEX_M4F,
+        flash_bytes: 1 << 20,
+        ram_bytes: 16_000,
+    };
+
+    #[test]
+    fn a_model_too_big_for_its_board_is_retried_band_by_band() {
+        // A person_detect-like stem over 64×64: banding it costs little.
+        let mut g = Graph::new("stem");
+        let x = g.input_i8(&[1, 64, 64, 1], 0.02, -5);
+        let x = g.conv2d(x, Conv::new(8, 3, 3).stride(2, 2).same().act(Relu6));
+        let x = g.depthwise_conv2d(x, DwConv::new(3, 3).same().act(Relu6));
+        let x = g.conv2d(x, Conv::new(16, 1, 1).act(Relu6));
+        let x = g.depthwise_conv2d(x, DwConv::new(3, 3).stride(2, 2).same().act(Relu6));
+        let x = g.conv2d(x, Conv::new(8, 1, 1).act(Relu6));
+        let [_, h, w, c] = g.shape(x).try_into().unwrap();
+        let x = g.avg_pool(x, Pool::new(h, w).stride(h, w));
+        let x = g.reshape(x, &[1, c], ReshapeStyle::ShapeTensorAndOptions);
+        let y = g.fully_connected(x, Fc::new(2));
+        g.output(y);
+        let compiled = compile(&g.finish()).unwrap();
+        let check = |c: &crate::Compiled| fit::check(c, &TIGHT).map_err(Error::Fit);
+        assert!(
+            check(&compiled).is_err(),
+            "the fixture must not fit as it is"
+        );
+        let (fitted, _) = fit_or_band(compiled.clone(), false, check).expect("fits banded");
+        assert!(fitted.banding.is_some());
+        assert!(fitted.plan.arena_bytes < compiled.plan.arena_bytes);
+        // A budget the user chose is kept: no retry.
+        assert!(matches!(
+            fit_or_band(compiled.clone(), true, check),
+            Err(Error::Fit(_))
+        ));
+        // Other errors pass through untouched.
+        let other = fit_or_band(compiled, false, |_| -> Result<(), Error> {
+            Err(Error::UnknownTarget("x".into()))
+        });
+        assert!(matches!(other, Err(Error::UnknownTarget(_))));
     }
 }
 
