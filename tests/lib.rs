@@ -12,11 +12,8 @@ pub const REAL_MODELS_ENV: &str = "KILN_REAL_MODELS";
 /// Real models kiln cannot compile yet, each with the operator its error must name. The golden
 /// test leaves them out of the golden runs and asserts this error instead, so none is skipped
 /// silently; a model moves out of this list when its issue lands.
-pub const EXPECTED_UNSUPPORTED: &[(&str, &str)] = &[
-    ("audio_preprocessor_int8", "CUSTOM:SignalWindow"),
-    ("dtln_noise_suppression", "UNIDIRECTIONAL_SEQUENCE_LSTM"),
-    ("mnist_lstm_int8", "UNIDIRECTIONAL_SEQUENCE_LSTM"),
-];
+pub const EXPECTED_UNSUPPORTED: &[(&str, &str)] =
+    &[("audio_preprocessor_int8", "CUSTOM:SignalWindow")];
 
 /// Names of [`EXPECTED_UNSUPPORTED`], to pass as `skip` to [`real_models`].
 pub fn expected_unsupported_names() -> Vec<&'static str> {
@@ -156,6 +153,26 @@ pub fn golden_sets(
     tags.into_iter()
         .map(|t| (t.clone(), files("in", &t, n_in), files("out", &t, n_out)))
         .collect()
+}
+
+/// The steps of a stateful model's stream (`stream/in_<k>.bin`, `stream/out_<k>.bin` beside
+/// its golden folder), in order of `k`; empty when it has none.
+pub fn stream_steps(case: &Case) -> Vec<(PathBuf, PathBuf)> {
+    let Some(dir) = case.golden.parent().map(|p| p.join("stream")) else {
+        return Vec::new();
+    };
+    let mut steps: Vec<(usize, PathBuf, PathBuf)> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let f = e.file_name().to_string_lossy().to_string();
+            let k: usize = f.strip_prefix("in_")?.strip_suffix(".bin")?.parse().ok()?;
+            Some((k, e.path(), dir.join(format!("out_{k}.bin"))))
+        })
+        .collect();
+    steps.sort();
+    steps.into_iter().map(|(_, i, o)| (i, o)).collect()
 }
 
 /// The result of running every golden through generated code.
@@ -411,6 +428,44 @@ pub fn run_goldens(
                 compare_shared = compare_shared.join("\n        "),
                 helpers = helpers.join("\n        "),
                 label = format!("{} {tag}", case.name),
+            );
+            calls.push(call.clone());
+            if through_macro {
+                macro_calls.push(call);
+            }
+        }
+        // A stateful model's stream: its inputs in order through one model, the state carried
+        // from call to call; then `reset()` and the first input again, which must give the
+        // first output again. Both as a `Model` and as a `SharedModel`.
+        let steps = stream_steps(case);
+        if n_in == 1 && n_out == 1 && !steps.is_empty() {
+            let label = format!("{} stream", case.name);
+            let list = |files: Vec<&PathBuf>| {
+                files
+                    .iter()
+                    .map(|p| format!("{p:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let ins = list(steps.iter().map(|(i, _)| i).collect());
+            let outs = list(steps.iter().map(|(_, o)| o).collect());
+            let call = format!(
+                "#[inline(never)]\n#[allow(unused_variables)]\nfn check_{{}}(shared: &mut Shared) {{\n        \
+                 const INS: &[&str] = &[{ins}];\n        const OUTS: &[&str] = &[{outs}];\n        \
+                 let mut model = Box::new({name}::Model::new());\n        \
+                 let mut shared_model = Box::new({name}::SharedModel::new());\n        \
+                 let mut fails = Vec::new();\n        \
+                 for (k, (i, o)) in INS.iter().zip(OUTS).enumerate() {{\n            \
+                 let input: {name}::Input = decode(&read(i));\n            \
+                 compare(&mut fails, &format!(\"{label} step {{k}}\"), &encode(model.predict(&input)), &read(o));\n            \
+                 compare(&mut fails, &format!(\"{label} step {{k}} (SharedModel)\"), &encode(shared_model.predict({pool_args}&input)), &read(o));\n        \
+                 }}\n        \
+                 model.reset();\n        shared_model.reset();\n        \
+                 let input: {name}::Input = decode(&read(INS[0]));\n        \
+                 compare(&mut fails, \"{label} after reset\", &encode(model.predict(&input)), &read(OUTS[0]));\n        \
+                 compare(&mut fails, \"{label} after reset (SharedModel)\", &encode(shared_model.predict({pool_args}&input)), &read(OUTS[0]));\n        \
+                 report({label:?}, fails);\n}}\n",
+                name = case.name,
             );
             calls.push(call.clone());
             if through_macro {

@@ -1,4 +1,4 @@
-//! Snapshots of the code kiln generates for two small fixtures (an MLP and a CNN; for the CNN
+//! Snapshots of the code kiln generates for small fixtures (an MLP, a CNN and an LSTM; for the CNN
 //! also the runtime items it gets), so that
 //! every change to the emitted code is reviewed as a diff of `tests/snapshots/*.snap`.
 //!
@@ -95,4 +95,12 @@ fn tiny_kws_readme() {
         "tiny_kws_readme_md",
         String::from_utf8(readme.clone()).unwrap()
     );
+}
+
+#[test]
+fn lstm_state_and_reset() {
+    // A stateful model: its `State` (the LSTM's hidden and cell state), `reset`, and the
+    // layer that updates the state in place.
+    let src = source("lstm_sequence", WeightStorage::Files);
+    snapshot!("lstm_sequence_lib_rs", src.lib);
 }

@@ -174,6 +174,38 @@ fn inspect_prints_one_row_per_layer_and_the_arena() {
     assert!(stdout.contains(" MACs"), "{stdout}");
 }
 
+#[test]
+fn inspect_lists_the_state_of_a_stateful_model() {
+    // lstm_sequence: an LSTM whose hidden (int8, zero point -3) and cell (int16) state persist.
+    let stdout = expect_success(&kiln(&[
+        "inspect",
+        "fixtures/models/lstm_sequence/model.tflite",
+    ]));
+    assert!(
+        stdout.contains("state: 24 bytes, kept across calls"),
+        "no state line in:\n{stdout}"
+    );
+    let rows: Vec<Vec<String>> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("| tensor | name | type |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|r| r.split('|').map(|c| c.trim().to_string()).collect())
+        .collect();
+    let cells: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r[3].as_str(), r[4].as_str(), r[5].as_str()))
+        .collect();
+    assert_eq!(
+        cells,
+        [("int8[1, 8]", "8", "-3"), ("int16[1, 8]", "16", "0")],
+        "state rows in:\n{stdout}"
+    );
+    // A model without state prints no state table.
+    let stdout = expect_success(&kiln(&["inspect", TINY_KWS]));
+    assert!(!stdout.contains("state:"), "{stdout}");
+}
+
 // ---- errors ----------------------------------------------------------------------------------
 
 #[test]

@@ -112,7 +112,18 @@ impl Compiled {
         s
     }
 
-    /// A table of the arena plan: buffer, tensor, offset, size, live layers.
+    /// Bytes of the model's state: its variable tensors, kept in the model from one call to
+    /// the next (outside the arena).
+    pub fn state_bytes(&self) -> usize {
+        self.graph
+            .variables
+            .iter()
+            .map(|&t| self.graph.tensors[t].bytes())
+            .sum()
+    }
+
+    /// A table of the arena plan: buffer, tensor, offset, size, live layers; then the state
+    /// (variable tensors), when the model has any.
     pub fn plan_table(&self) -> String {
         let mut s = format!(
             "arena: {} bytes\n| tensor | name | offset | bytes | live (layers) |\n|---|---|---|---|---|\n",
@@ -134,6 +145,26 @@ impl Compiled {
                 self.layers[b.first].index,
                 self.layers[b.last].index
             ));
+        }
+        if !self.graph.variables.is_empty() {
+            s.push_str(&format!(
+                "\nstate: {} bytes, kept across calls (`Model::reset` restores it)\n\
+                 | tensor | name | type | bytes | starts at |\n|---|---|---|---|---|\n",
+                self.state_bytes()
+            ));
+            for &t in &self.graph.variables {
+                let tensor = &self.graph.tensors[t];
+                let start = match (tensor.dtype, &tensor.quant) {
+                    (ir::DType::I8, Some(q)) => q.zero_point(),
+                    _ => 0,
+                };
+                s.push_str(&format!(
+                    "| {t} | {} | {} | {} | {start} |\n",
+                    crate::names::shown(&tensor.name),
+                    ir::shape_str(tensor),
+                    tensor.bytes()
+                ));
+            }
         }
         s
     }

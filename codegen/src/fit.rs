@@ -95,16 +95,27 @@ impl Footprint {
                     | Kernel::AbsF32
                     | Kernel::NegF32
                     | Kernel::Reduce { .. }
-                    | Kernel::ArgMinMax { .. } => core.code_bytes_per_layer,
+                    | Kernel::ArgMinMax { .. }
+                    | Kernel::LstmI8(..)
+                    | Kernel::SvdfI8(..) => core.code_bytes_per_layer,
                 })
                 .sum::<usize>();
         let g = &model.graph;
+        // Kernel scratch, the LSTM's gate scratch and the state live in the model beside the
+        // arena.
         let scratch_bytes = model
             .layers
             .iter()
             .map(|l| tuning.scratch_len(l) * if tuning.scratch_type() == "u32" { 4 } else { 1 })
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            + model
+                .layers
+                .iter()
+                .map(|l| 2 * l.lstm_gates_len())
+                .max()
+                .unwrap_or(0)
+            + model.state_bytes();
         Footprint {
             scratch_bytes,
             stack_bytes: stack_bytes(Some(core)),

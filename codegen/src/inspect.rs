@@ -160,6 +160,10 @@ impl Compiled {
                 ("offset", Json::Num(offset as u64)),
                 ("bytes", Json::Num(bytes as u64)),
             ]),
+            Location::State(k) => Json::Obj(vec![
+                ("kind", Json::Str("state".into())),
+                ("index", Json::Num(k as u64)),
+            ]),
             Location::Const => Json::Obj(vec![("kind", Json::Str("const".into()))]),
             Location::Unused => Json::Obj(vec![("kind", Json::Str("unused".into()))]),
         };

@@ -33,6 +33,26 @@ pub struct FloatWeights {
     pub bias: Option<Vec<u8>>,
 }
 
+/// The weights of an int8 LSTM ([`rt::lstm_i8`] documents the layout).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LstmWeights {
+    /// Per gate (forget, input, cell, output): input weights, then recurrent weights (int8).
+    pub filter: Vec<u8>,
+    /// Per gate: the input part's folded bias, then the recurrent part's, one per unit.
+    pub bias: Vec<i32>,
+}
+
+/// The weights of an int8 SVDF ([`rt::svdf_i8`] documents the layout).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SvdfWeights {
+    /// Feature weights `[filters, input_size]` (int8).
+    pub feature: Vec<u8>,
+    /// Time weights `[filters, memory]` (int16).
+    pub time: Vec<i16>,
+    /// One bias per unit (zeros when the model has none).
+    pub bias: Vec<i32>,
+}
+
 /// What a layer runs, with all its compile-time constants.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kernel {
@@ -127,6 +147,11 @@ pub enum Kernel {
         /// ARG_MAX when true, ARG_MIN when false.
         maximum: bool,
     },
+    /// Int8 UNIDIRECTIONAL_SEQUENCE_LSTM (int16 cell state); inputs: the input, the hidden
+    /// state and the cell state (which it updates).
+    LstmI8(rt::Lstm, LstmWeights),
+    /// Int8 SVDF with an int16 state; inputs: the input and the state (which it updates).
+    SvdfI8(rt::Svdf, SvdfWeights),
 }
 
 /// One operator, validated, with its constants.
@@ -154,6 +179,15 @@ pub struct Layer {
 }
 
 impl Layer {
+    /// Elements of int16 gate scratch the layer needs (an LSTM's four gates of one step; 0
+    /// for other layers).
+    pub fn lstm_gates_len(&self) -> usize {
+        match &self.kernel {
+            Kernel::LstmI8(p, _) => 4 * p.units,
+            _ => 0,
+        }
+    }
+
     /// Bytes of constant data this layer keeps in flash (filter, bias, multipliers, shifts).
     pub fn weight_bytes(&self) -> usize {
         match &self.kernel {
@@ -176,6 +210,8 @@ impl Layer {
                 w.filter.len() + w.bias.as_ref().map_or(0, Vec::len)
             }
             Kernel::Lookup(table) => table.len(),
+            Kernel::LstmI8(_, w) => w.filter.len() + w.bias.len() * 4,
+            Kernel::SvdfI8(_, w) => w.feature.len() + w.time.len() * 2 + w.bias.len() * 4,
             // Parameters only: their constants are immediates in the code.
             Kernel::AveragePool(_)
             | Kernel::MaxPool(_)

@@ -342,6 +342,39 @@ pub enum OpKind {
         /// The new axis (negative counts from the end of the output).
         axis: i32,
     },
+    /// An LSTM over a sequence (inputs as TFLite's 24-input layout: input, 8 weight
+    /// matrices, 3 peepholes, 4 gate biases, projection weights and bias, hidden and cell
+    /// state, 4 layer-norm coefficients), its state in variable tensors.
+    UnidirectionalSequenceLstm(LstmOptions),
+    /// A rank-decomposed 1-D convolution over time, its memory in a variable tensor
+    /// (input 4); inputs: input, feature weights, time weights, optional bias.
+    Svdf {
+        /// Filters per output unit.
+        rank: i32,
+    },
+}
+
+/// Options of UNIDIRECTIONAL_SEQUENCE_LSTM.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LstmOptions {
+    /// The cell gate's activation (TFLite's fused activation field; `Tanh` in Keras models).
+    pub cell_activation: LstmActivation,
+    /// Bound of the cell state, `|c| <= cell_clip` (0: no clipping).
+    pub cell_clip: f32,
+    /// Bound of the projection (0: none; kiln supports no projection).
+    pub proj_clip: f32,
+    /// Input and output are `[time, batch, features]` (else `[batch, time, features]`).
+    pub time_major: bool,
+}
+
+/// The activation of an LSTM's cell gate, as TFLM applies it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LstmActivation {
+    /// `tanh` (fused activation TANH, what converters write).
+    Tanh,
+    /// None: TFLM's kernel squashes the cell gate only for TANH (and a SIGMOID the schema
+    /// cannot express); for any other fused activation it passes the gate's sum through.
+    Identity,
 }
 
 /// Options of STRIDED_SLICE (bit `i` of a mask refers to axis `i`).
@@ -386,6 +419,9 @@ pub struct Graph {
     pub inputs: Vec<TensorId>,
     /// Graph output tensors, in order.
     pub outputs: Vec<TensorId>,
+    /// Variable tensors: state an operator reads and updates, kept from one inference to the
+    /// next (LSTM hidden and cell state). TFLM starts each at its zero point (int8) or 0.
+    pub variables: Vec<TensorId>,
 }
 
 /// Elements × type of a tensor, e.g. `int8[1, 49, 10, 1]`.

@@ -35,6 +35,9 @@ pub enum Location {
         /// Size in bytes.
         bytes: usize,
     },
+    /// Variable number `k` of the graph (`Graph::variables`): state kept in the model from
+    /// one inference to the next, outside the arena.
+    State(usize),
     /// Constant data in flash.
     Const,
     /// Not used by any layer.
@@ -142,6 +145,9 @@ fn plan_with(
         if tensor.is_const() {
             locations[t] = Location::Const;
         }
+    }
+    for (k, &t) in graph.variables.iter().enumerate() {
+        locations[t] = Location::State(k);
     }
     for (k, &t) in graph.inputs.iter().enumerate() {
         if let Location::Input(first) = locations[t] {

@@ -18,6 +18,7 @@ pub mod depthwise_conv2d;
 pub mod dequantize;
 pub mod fully_connected;
 pub mod lookup_tables;
+pub mod lstm;
 pub mod maximum_minimum;
 pub mod mean;
 pub mod mul;
@@ -35,6 +36,7 @@ pub mod split;
 pub mod squared_difference;
 pub mod strided_slice;
 pub mod sub;
+pub mod svdf;
 #[cfg(test)]
 mod test_models;
 pub mod transpose;
@@ -86,7 +88,9 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
     }
     // Every non-constant op input must be a graph input or written by an earlier op.
     let mut written: Vec<bool> = vec![false; graph.tensors.len()];
-    for &t in &graph.inputs {
+    // Variable tensors (state) hold their values from the last inference, or their initial
+    // ones.
+    for &t in graph.inputs.iter().chain(&graph.variables) {
         written[t] = true;
     }
     let mut layers = Vec::with_capacity(graph.ops.len());
@@ -176,6 +180,8 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::ArgMin => arg_min_max::prepare(&cx, false)?,
             OpKind::Slice => slice::prepare(&cx)?,
             OpKind::Pack { axis } => pack::prepare(&cx, *axis)?,
+            OpKind::UnidirectionalSequenceLstm(o) => lstm::prepare(&cx, o)?,
+            OpKind::Svdf { rank } => svdf::prepare(&cx, *rank)?,
             OpKind::Split | OpKind::SplitV | OpKind::Unpack { .. } => {
                 return Err(
                     cx.err("kiln bug: a several-output operator taken for a single-output one")

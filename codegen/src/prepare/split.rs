@@ -182,6 +182,7 @@ mod rule_tests {
             }],
             inputs,
             outputs: outs.to_vec(),
+            variables: Vec::new(),
         };
         prepare(&graph).map_err(|e| e.to_string())
     }

@@ -56,6 +56,7 @@ pub fn run(
         }],
         inputs,
         outputs: vec![out],
+        variables: Vec::new(),
     };
     prepare(&graph)
         .map(|mut layers| layers.remove(0).kernel)

@@ -14,6 +14,7 @@
 //! generated code, so each call is specialised to its layer by constant propagation.
 
 mod activation;
+mod activation_i16;
 mod arena;
 mod conv;
 mod dot;
@@ -21,11 +22,14 @@ mod elementwise;
 mod fixed_point;
 mod float;
 mod fully_connected;
+mod lstm;
 mod movement;
 mod pool;
 mod quantize;
+mod svdf;
 
 pub use activation::*;
+pub use activation_i16::*;
 pub use arena::*;
 pub use conv::*;
 pub use dot::*;
@@ -33,9 +37,11 @@ pub use elementwise::*;
 pub use fixed_point::*;
 pub use float::*;
 pub use fully_connected::*;
+pub use lstm::*;
 pub use movement::*;
 pub use pool::*;
 pub use quantize::*;
+pub use svdf::*;
 
 /// This file's source (the runtime's root module), for firmware that compiles the whole runtime
 /// (`kiln-bench mcu --kernels`).
@@ -44,6 +50,7 @@ pub const MOD_SOURCE: &str = include_str!("mod.rs");
 /// The runtime's source files, `(file name, source)`, as generated crates copy from them.
 pub const SOURCES: &[(&str, &str)] = &[
     ("activation.rs", include_str!("activation.rs")),
+    ("activation_i16.rs", include_str!("activation_i16.rs")),
     ("arena.rs", include_str!("arena.rs")),
     ("conv.rs", include_str!("conv.rs")),
     ("dot.rs", include_str!("dot.rs")),
@@ -51,7 +58,9 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("fixed_point.rs", include_str!("fixed_point.rs")),
     ("float.rs", include_str!("float.rs")),
     ("fully_connected.rs", include_str!("fully_connected.rs")),
+    ("lstm.rs", include_str!("lstm.rs")),
     ("movement.rs", include_str!("movement.rs")),
     ("pool.rs", include_str!("pool.rs")),
     ("quantize.rs", include_str!("quantize.rs")),
+    ("svdf.rs", include_str!("svdf.rs")),
 ];

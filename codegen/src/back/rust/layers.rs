@@ -238,6 +238,24 @@ fn details(kernel: &Kernel) -> Option<String> {
             if *maximum { "Maximum" } else { "Minimum" },
             params.reduced_count
         ),
+        Kernel::LstmI8(p, _) => format!(
+            "{} sequence(s) of {} steps × {} features through {} units ({}); int16 gates \
+             and cell state; hidden and cell state kept in `State` across calls.",
+            p.batches,
+            p.time_steps,
+            p.input_size,
+            p.units,
+            if p.time_major {
+                "time-major"
+            } else {
+                "batch-major"
+            }
+        ),
+        Kernel::SvdfI8(p, _) => format!(
+            "{} filters of rank {} remembering {} steps; the int16 state is kept in `State` \
+             across calls.",
+            p.filters, p.rank, p.memory
+        ),
         Kernel::ArgMinMax { params, maximum } => format!(
             "Index of the {} of {} elements along the axis (the first on ties).",
             if *maximum { "largest" } else { "smallest" },
@@ -346,15 +364,32 @@ pub(crate) fn emit_layer(
     // Signature: activation inputs then the output.
     let in_names: Vec<proc_macro2::Ident> = if layer.inputs.len() == 1 {
         vec![format_ident!("input")]
+    } else if let Kernel::SvdfI8(..) = layer.kernel {
+        vec![format_ident!("input"), format_ident!("state")]
+    } else if let Kernel::LstmI8(..) = layer.kernel {
+        vec![
+            format_ident!("input"),
+            format_ident!("hidden_state"),
+            format_ident!("cell_state"),
+        ]
     } else {
         (1..=layer.inputs.len())
             .map(|k| format_ident!("input{}", k))
             .collect()
     };
-    let in_params = in_names.iter().zip(&in_types).map(|(n, ty)| {
-        let ty = format_ident!("{}", ty.rust_name());
-        quote!(#n: &[#ty])
-    });
+    // State (variable tensors) is updated in place: `&mut`.
+    let in_params = in_names
+        .iter()
+        .zip(&in_types)
+        .zip(&layer.inputs)
+        .map(|((n, ty), &t)| {
+            let ty = format_ident!("{}", ty.rust_name());
+            if matches!(model.plan.locations[t], Location::State(_)) {
+                quote!(#n: &mut [#ty])
+            } else {
+                quote!(#n: &[#ty])
+            }
+        });
     let out_ty = format_ident!("{}", out_t.dtype.rust_name());
     let uses_scratch = tuning.scratch_len(layer) > 0;
     let scratch_ty = format_ident!("{}", tuning.scratch_type());
@@ -367,6 +402,15 @@ pub(crate) fn emit_layer(
         quote!(&mut *self.scratch,)
     } else {
         quote!()
+    };
+    // An LSTM's int16 gate values live in their own scratch.
+    let (scratch_param, scratch_arg) = if layer.lstm_gates_len() > 0 {
+        (
+            quote!(#scratch_param gates: &mut [i16],),
+            quote!(#scratch_arg &mut *self.lstm_gates,),
+        )
+    } else {
+        (scratch_param, scratch_arg)
     };
 
     let body = match &layer.kernel {
@@ -760,6 +804,55 @@ pub(crate) fn emit_layer(
             quote! {
                 const PARAMS: rt::ArgMinMax = #p;
                 #f(&PARAMS, input, output);
+            }
+        }
+        Kernel::LstmI8(p, w) => {
+            let params = params_expr(p);
+            let filter = statics.bytes(
+                &format!("{prefix}_FILTER"),
+                &format!(
+                    "{what}: int8 weights per gate (forget, input, cell, output): input \
+                     weights then recurrent weights ({} bytes).",
+                    w.filter.len()
+                ),
+                &w.filter,
+            );
+            let bias = statics.ints(
+                &format!("{prefix}_BIAS"),
+                &format!(
+                    "{what}: per gate, the input part's bias (+ input offset × Σ weights), then \
+                     the recurrent part's (hidden offset × Σ weights)."
+                ),
+                "i32",
+                &w.bias,
+            );
+            quote! {
+                const PARAMS: rt::Lstm = #params;
+                rt::lstm_i8(&PARAMS, input, &#filter.0, &#bias, hidden_state, cell_state, gates, output);
+            }
+        }
+        Kernel::SvdfI8(p, w) => {
+            let params = params_expr(p);
+            let feature = statics.bytes(
+                &format!("{prefix}_FEATURE_WEIGHTS"),
+                &format!("{what}: int8 feature weights, one row per filter."),
+                &w.feature,
+            );
+            let time = statics.ints(
+                &format!("{prefix}_TIME_WEIGHTS"),
+                &format!("{what}: int16 time weights, one row of the memory per filter."),
+                "i16",
+                &w.time,
+            );
+            let bias = statics.ints(
+                &format!("{prefix}_BIAS"),
+                &format!("{what}: int32 bias per unit."),
+                "i32",
+                &w.bias,
+            );
+            quote! {
+                const PARAMS: rt::Svdf = #params;
+                rt::svdf_i8(&PARAMS, input, &#feature.0, &#time, &#bias, state, output);
             }
         }
         Kernel::AbsF32 => quote! { rt::abs_f32(input, output); },

@@ -471,6 +471,11 @@ pub(crate) fn region_ident(t: usize) -> proc_macro2::Ident {
     format_ident!("TENSOR_{}", t)
 }
 
+/// The field of `State` holding variable tensor `t`.
+pub(crate) fn state_field(t: usize) -> proc_macro2::Ident {
+    format_ident!("tensor_{}", t)
+}
+
 /// The `Model` field holding the arena pool of `dtype` (`arena` for int8).
 pub(crate) fn pool_field(dtype: DType) -> proc_macro2::Ident {
     match dtype {
@@ -679,7 +684,6 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         .max()
         .unwrap_or(0);
     let scratch_elem_bytes = if tuning.scratch_type() == "u32" { 4 } else { 1 };
-    let scratch_bytes = lit(scratch_len * scratch_elem_bytes);
     let mut scratch_decl = TokenStream::new();
     let mut scratch_init = TokenStream::new();
     let mut scratch_work = TokenStream::new();
@@ -696,6 +700,47 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         scratch_work = quote!(scratch: &'a mut [#ty; #n],);
         scratch_borrow = quote!(scratch: &mut self.scratch,);
     }
+    // An LSTM's gate values (int16), shared by the LSTM layers like the kernel scratch.
+    let gates_len = model
+        .layers
+        .iter()
+        .zip(&model.plan.runs)
+        .filter(|(_, &runs)| runs)
+        .map(|(l, _)| l.lstm_gates_len())
+        .max()
+        .unwrap_or(0);
+    if gates_len > 0 {
+        let n = lit(gates_len);
+        let d = doc(&format!(
+            "LSTM scratch: the four gates' int16 values of one time step ({} bytes).",
+            gates_len * 2
+        ));
+        scratch_decl.extend(quote!(#d lstm_gates: [i16; #n],));
+        scratch_init.extend(quote!(lstm_gates: [0; #n],));
+        scratch_work.extend(quote!(lstm_gates: &'a mut [i16; #n],));
+        scratch_borrow.extend(quote!(lstm_gates: &mut self.lstm_gates,));
+    }
+    let scratch_bytes = lit(scratch_len * scratch_elem_bytes + gates_len * 2);
+    // The variable tensors, when the model has any: a `State` in `Model` and `SharedModel`.
+    let has_state = !graph.variables.is_empty();
+    let state = if has_state {
+        state_items(model)
+    } else {
+        quote!()
+    };
+    let (state_decl, state_init, state_reset, state_borrow, state_work) = if has_state {
+        (
+            quote!(/// The variable tensors, kept from one call to the next.
+                state: State,),
+            quote!(state: State::INITIAL,),
+            quote!(self.state = State::INITIAL;),
+            quote!(state: &mut self.state,),
+            quote!(/// The model's state.
+                state: &'a mut State,),
+        )
+    } else {
+        Default::default()
+    };
     let pool_decls = pools.iter().map(|p| {
         let ArenaPool {
             field,
@@ -769,7 +814,11 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
     } else {
         quote!()
     };
-    let header = inner_doc(&header_doc(model, opts, scratch_len * scratch_elem_bytes));
+    let header = inner_doc(&header_doc(
+        model,
+        opts,
+        scratch_len * scratch_elem_bytes + gates_len * 2,
+    ));
     let stack = crate::fit::stack_bytes(opts.target.map(|t| t.core()));
     let stack_bytes = lit(stack);
     let stack_doc = doc(&match opts.target {
@@ -805,6 +854,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         pub struct Model {
             #(#pool_decls)*
             #scratch_decl
+            #state_decl
             #(#out_fields: #out_types,)*
         }
 
@@ -814,8 +864,16 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
                 Model {
                     #(#pool_inits)*
                     #scratch_init
+                    #state_init
                     #(#out_fields: #out_zeros,)*
                 }
+            }
+
+            /// Brings the state (the variable tensors: an LSTM's hidden and cell state, …)
+            /// back to its initial values, as after [`Model::new`]; a model without state has
+            /// nothing to reset.
+            pub fn reset(&mut self) {
+                #state_reset
             }
 
             #predict_doc
@@ -840,6 +898,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
                 Work {
                     #(#pool_fields: &mut self.#pool_fields,)*
                     #scratch_borrow
+                    #state_borrow
                     #(#out_fields: &mut self.#out_fields,)*
                 }
             }
@@ -855,6 +914,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         /// no layer reads arena bytes it has not written in the same call.
         pub struct SharedModel {
             #scratch_decl
+            #state_decl
             #(#out_fields: #out_types,)*
         }
 
@@ -863,8 +923,14 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
             pub const fn new() -> Self {
                 SharedModel {
                     #scratch_init
+                    #state_init
                     #(#out_fields: #out_zeros,)*
                 }
+            }
+
+            /// [`Model::reset`]: the state back to its initial values.
+            pub fn reset(&mut self) {
+                #state_reset
             }
 
             /// [`Model::predict`] with the caller's arena: the first `*_LEN` elements of each
@@ -879,6 +945,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
                 let mut work = Work {
                     #(#pool_fields,)*
                     #scratch_borrow
+                    #state_borrow
                     #(#out_fields: &mut self.#out_fields,)*
                 };
                 work.predict(#(#in_names),*);
@@ -897,8 +964,11 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         struct Work<'a> {
             #(#work_pools)*
             #scratch_work
+            #state_work
             #(#out_work_fields)*
         }
+
+        #state
 
         impl Work<'_> {
             /// Runs every layer, in order (inlined into the callers: one copy per caller).
@@ -954,6 +1024,49 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         data_files: statics.data_files,
         runtime: selected.runtime,
     })
+}
+
+/// The `State` struct: one field per variable tensor, with the values TFLM starts it at (the
+/// zero point for int8, else 0).
+fn state_items(model: &Compiled) -> TokenStream {
+    let graph = &model.graph;
+    let mut fields = TokenStream::new();
+    let mut inits = TokenStream::new();
+    for &t in &graph.variables {
+        let tensor = &graph.tensors[t];
+        let field = state_field(t);
+        let ty = rust_type(tensor.dtype);
+        let n = lit(tensor.elements());
+        let (start, start_text) = match (tensor.dtype, &tensor.quant) {
+            (DType::I8, Some(q)) => {
+                let zp = q.zero_point() as i8;
+                let lit = proc_macro2::Literal::i8_unsuffixed(zp);
+                (quote!(#lit), format!("{zp} (its zero point)"))
+            }
+            (DType::F32, _) => (quote!(0.0), "0".to_string()),
+            _ => (quote!(0), "0".to_string()),
+        };
+        let d = doc(&format!(
+            "Tensor {t} `{}` ({}, {} bytes), starting at {start_text}.",
+            crate::names::shown(&tensor.name),
+            shape_str(tensor),
+            tensor.bytes()
+        ));
+        fields.extend(quote!(#d #field: [#ty; #n],));
+        inits.extend(quote!(#field: [#start; #n],));
+    }
+    quote! {
+        /// The model's variable tensors (state kept from one call to the next).
+        #[derive(Clone, Copy)]
+        struct State {
+            #fields
+        }
+
+        impl State {
+            /// The values before the first call and after [`Model::reset`].
+            const INITIAL: State = State { #inits };
+        }
+    }
 }
 
 /// One element type's part of the arena, as the emitted items name it.
@@ -1025,7 +1138,7 @@ fn header_doc(model: &Compiled, opts: &EmitOptions, scratch_bytes: usize) -> Str
          call [`Model::predict`].{}\n\n\
          ## Layers\n\n{}\n\
          ## Memory\n\n\
-         Arena {} bytes + output {} bytes + kernel scratch {} bytes inside `Model`; at most {}\n\
+         Arena {} bytes + output {} bytes + kernel scratch {} bytes{} inside `Model`; at most {}\n\
          bytes of stack in `predict` (`STACK_BYTES`); about {} bytes of weights in flash; {}\n\
          multiply-accumulates per inference.{}",
         crate::names::shown(&opts.source_name),
@@ -1045,6 +1158,10 @@ fn header_doc(model: &Compiled, opts: &EmitOptions, scratch_bytes: usize) -> Str
         model.plan.arena_bytes,
         out_bytes,
         scratch_bytes,
+        match model.state_bytes() {
+            0 => String::new(),
+            n => format!(" + state {n} bytes (kept across calls)"),
+        },
         crate::fit::stack_bytes(opts.target.map(|t| t.core())),
         model.weight_bytes(),
         model.macs(),
@@ -1080,6 +1197,10 @@ pub(crate) fn read_expr(
                 let field = pool_field(dtype);
                 quote!(rt::Rest::whole(&*self.#field).get(#region))
             }
+        }
+        Location::State(_) => {
+            let field = state_field(t);
+            quote!(&mut self.state.#field)
         }
         Location::Const | Location::Unused => {
             let tensor = &graph.tensors[t];

@@ -473,11 +473,23 @@ pub fn read(bytes: &[u8]) -> Result<Graph, ReadError> {
         .map(|(i, t)| tensor_id(t, count, TensorSlot::GraphOutput(i)))
         .collect::<Result<Vec<_>, _>>()?;
 
+    let variables = subgraph
+        .tensors()
+        .map(|v| {
+            v.iter()
+                .enumerate()
+                .filter(|(_, t)| t.is_variable())
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .unwrap_or_default();
+
     Ok(Graph {
         tensors,
         ops,
         inputs,
         outputs,
+        variables,
     })
 }
 
@@ -1107,6 +1119,7 @@ mod tests {
             }],
             inputs: vec![0],
             outputs: vec![3],
+            variables: vec![],
         }
     }
 

@@ -7,12 +7,14 @@
 use super::schema::{
     AddOptions, ConcatenationOptions, Conv2DOptions, DepthwiseConv2DOptions, FullyConnectedOptions,
     LeakyReluOptions, MulOptions, Operator, OptionsTable, PackOptions, Pool2DOptions,
-    ReducerOptions, SoftmaxOptions, StridedSliceOptions, SubOptions, UnpackOptions,
+    ReducerOptions, SoftmaxOptions, StridedSliceOptions, SubOptions, SvdfOptions,
+    UnidirectionalSequenceLstmOptions, UnpackOptions,
 };
 use super::ReadError;
 use crate::ir::{
-    Activation, Conv2dOptions, DepthwiseConv2dOptions, FullyConnectedOptions as FcOptions, OpKind,
-    Padding, Pool2dOptions, StridedSliceOptions as StridedSliceOpts,
+    Activation, Conv2dOptions, DepthwiseConv2dOptions, FullyConnectedOptions as FcOptions,
+    LstmActivation, LstmOptions, OpKind, Padding, Pool2dOptions,
+    StridedSliceOptions as StridedSliceOpts,
 };
 use std::fmt;
 
@@ -73,7 +75,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(24, "RNN", None),
     row(25, "SOFTMAX", Some(parse_softmax)),
     row(26, "SPACE_TO_DEPTH", None),
-    row(27, "SVDF", None),
+    row(27, "SVDF", Some(parse_svdf)),
     row(28, "TANH", Some(parse_tanh)),
     row(29, "CONCAT_EMBEDDINGS", None),
     row(30, "SKIP_GRAM", None),
@@ -90,7 +92,11 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(41, "SUB", Some(parse_sub)),
     row(42, "DIV", None),
     row(43, "SQUEEZE", Some(parse_reshape)),
-    row(44, "UNIDIRECTIONAL_SEQUENCE_LSTM", None),
+    row(
+        44,
+        "UNIDIRECTIONAL_SEQUENCE_LSTM",
+        Some(parse_unidirectional_sequence_lstm),
+    ),
     row(45, "STRIDED_SLICE", Some(parse_strided_slice)),
     row(46, "BIDIRECTIONAL_SEQUENCE_RNN", None),
     row(47, "EXP", None),
@@ -693,6 +699,37 @@ fn parse_pack(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Pack { axis: o.axis() })
 }
 
+fn parse_svdf(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    // TFLM reads the rank from the options, so they must be there.
+    let o = cx.required::<SvdfOptions>()?;
+    Ok(OpKind::Svdf { rank: o.rank() })
+}
+
+fn parse_unidirectional_sequence_lstm(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    // TFLM requires the options (its Prepare reads them unconditionally).
+    let o = cx.required::<UnidirectionalSequenceLstmOptions>()?;
+    // TFLM squashes the cell gate with tanh for TANH and passes it through otherwise (the
+    // schema's activations have no SIGMOID, the other value its kernel handles).
+    let cell_activation = match o.fused_activation_function() {
+        4 => LstmActivation::Tanh,
+        0..=5 => LstmActivation::Identity,
+        other => {
+            return Err(cx.invalid(format!(
+                "cell gate activation {other} is not a TFLite activation function"
+            )))
+        }
+    };
+    if o.diagonal_recurrent_tensors() {
+        return Err(cx.invalid("diagonal recurrent weights (TFLM's LSTM has none)".into()));
+    }
+    Ok(OpKind::UnidirectionalSequenceLstm(LstmOptions {
+        cell_activation,
+        cell_clip: o.cell_clip(),
+        proj_clip: o.proj_clip(),
+        time_major: o.time_major(),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -770,6 +807,8 @@ mod tests {
             OpKind::Split => &["SPLIT"],
             OpKind::SplitV => &["SPLIT_V"],
             OpKind::Unpack { .. } => &["UNPACK"],
+            OpKind::UnidirectionalSequenceLstm(_) => &["UNIDIRECTIONAL_SEQUENCE_LSTM"],
+            OpKind::Svdf { .. } => &["SVDF"],
         }
     }
 
@@ -845,6 +884,13 @@ mod tests {
             OpKind::Split,
             OpKind::SplitV,
             OpKind::Unpack { axis: 0 },
+            OpKind::UnidirectionalSequenceLstm(crate::ir::LstmOptions {
+                cell_activation: crate::ir::LstmActivation::Tanh,
+                cell_clip: 0.0,
+                proj_clip: 0.0,
+                time_major: false,
+            }),
+            OpKind::Svdf { rank: 1 },
         ];
         let mut named: Vec<&str> = samples.iter().flat_map(rows_of).copied().collect();
         for name in &named {

@@ -680,4 +680,30 @@ builtin_options_tables! {
         /// Slope for negative inputs.
         alpha: f32 = 0, default 0.0;
     }
+
+    /// Options of SVDF.
+    SvdfOptions = 6 {
+        /// Filters per output unit.
+        rank: i32 = 0, default 0;
+        /// Fused activation function (float SVDF only).
+        fused_activation_function: i8 = 1, default 0;
+        /// Hybrid models only.
+        asymmetric_quantize_inputs: bool = 2, default false;
+    }
+
+    /// Options of UNIDIRECTIONAL_SEQUENCE_LSTM.
+    UnidirectionalSequenceLstmOptions = 71 {
+        /// The cell gate's activation (fused activation code; 4 = TANH).
+        fused_activation_function: i8 = 0, default 0;
+        /// Cell state clip (0: none).
+        cell_clip: f32 = 1, default 0.0;
+        /// Projection clip (0: none).
+        proj_clip: f32 = 2, default 0.0;
+        /// Input and output are time-major.
+        time_major: bool = 3, default false;
+        /// Hybrid models only: quantize inputs asymmetrically.
+        asymmetric_quantize_inputs: bool = 4, default false;
+        /// Recurrent weights are diagonal (vectors).
+        diagonal_recurrent_tensors: bool = 5, default false;
+    }
 }
