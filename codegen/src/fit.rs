@@ -97,7 +97,13 @@ impl Footprint {
                     | Kernel::Reduce { .. }
                     | Kernel::ArgMinMax { .. }
                     | Kernel::LstmI8(..)
-                    | Kernel::SvdfI8(..) => core.code_bytes_per_layer,
+                    | Kernel::SvdfI8(..)
+                    | Kernel::ConvI16 { .. }
+                    | Kernel::ActivationI16 { .. }
+                    | Kernel::QuantizeF32I16(_)
+                    | Kernel::RequantizeToI16(_)
+                    | Kernel::RequantizeI16ToI8(_)
+                    | Kernel::DequantizeI16(_) => core.code_bytes_per_layer,
                 })
                 .sum::<usize>();
         let g = &model.graph;

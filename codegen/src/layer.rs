@@ -42,6 +42,19 @@ pub struct LstmWeights {
     pub bias: Vec<i32>,
 }
 
+/// Weights and requantization of an int16x8 convolution or fully connected layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightsI16 {
+    /// Filter bytes (int8), as the model stores them.
+    pub filter: Vec<u8>,
+    /// Bias per output channel (zeros without one), widened to int64.
+    pub bias: Vec<i64>,
+    /// Q31 multiplier per output channel (one entry when per-tensor).
+    pub multipliers: Vec<i32>,
+    /// Shift per output channel (one entry when per-tensor).
+    pub shifts: Vec<i32>,
+}
+
 /// The weights of an int8 SVDF ([`rt::svdf_i8`] documents the layout).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SvdfWeights {
@@ -152,6 +165,31 @@ pub enum Kernel {
     LstmI8(rt::Lstm, LstmWeights),
     /// Int8 SVDF with an int16 state; inputs: the input and the state (which it updates).
     SvdfI8(rt::Svdf, SvdfWeights),
+    /// Int16x8 CONV_2D or FULLY_CONNECTED (`depthwise` false; FC as a 1×1 convolution over its
+    /// rows) or DEPTHWISE_CONV_2D.
+    ConvI16 {
+        /// Geometry, clamp, accumulator width.
+        params: rt::ConvI16,
+        /// Filter, bias, multipliers, shifts.
+        weights: WeightsI16,
+        /// DEPTHWISE_CONV_2D (`1HW(C·M)` filter).
+        depthwise: bool,
+    },
+    /// Int16 LOGISTIC (`tanh` false) or TANH.
+    ActivationI16 {
+        /// How the input enters the table.
+        scale: rt::InputScale16,
+        /// TANH when true.
+        tanh: bool,
+    },
+    /// QUANTIZE float32 → int16.
+    QuantizeF32I16(rt::Quantize),
+    /// QUANTIZE int8 or int16 → int16.
+    RequantizeToI16(rt::Requantize),
+    /// QUANTIZE int16 → int8.
+    RequantizeI16ToI8(rt::Requantize),
+    /// DEQUANTIZE int16 → float32.
+    DequantizeI16(rt::Dequantize),
 }
 
 /// One operator, validated, with its constants.
@@ -212,6 +250,14 @@ impl Layer {
             Kernel::Lookup(table) => table.len(),
             Kernel::LstmI8(_, w) => w.filter.len() + w.bias.len() * 4,
             Kernel::SvdfI8(_, w) => w.feature.len() + w.time.len() * 2 + w.bias.len() * 4,
+            Kernel::ConvI16 { weights: w, .. } => {
+                w.filter.len() + w.bias.len() * 8 + w.multipliers.len() * 4 + w.shifts.len() * 4
+            }
+            Kernel::ActivationI16 { .. }
+            | Kernel::QuantizeF32I16(_)
+            | Kernel::RequantizeToI16(_)
+            | Kernel::RequantizeI16ToI8(_)
+            | Kernel::DequantizeI16(_) => 0,
             // Parameters only: their constants are immediates in the code.
             Kernel::AveragePool(_)
             | Kernel::MaxPool(_)

@@ -56,7 +56,7 @@ pub struct Pool {
 }
 
 /// The element types the arena can hold, in pool order.
-pub const POOL_TYPES: [DType; 2] = [DType::I8, DType::F32];
+pub const POOL_TYPES: [DType; 3] = [DType::I8, DType::I16, DType::F32];
 
 /// One arena buffer and the layers during which it is live (for tables and drawings).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -86,6 +86,9 @@ fn sigmoidal(cx: &OpCx, input: (TensorId, &Tensor)) -> Result<tables::Sigmoidal,
 /// LOGISTIC: TFLM's int8 reference (gemmlowp fixed point, output scale 1/256 assumed,
 /// zero point -128 checked).
 pub fn logistic(cx: &OpCx) -> Prepared {
+    if cx.input(0, "input")?.1.dtype == crate::ir::DType::I16 {
+        return super::int16::sigmoidal(cx, false);
+    }
     let (input, output) = unary(cx)?;
     let (_, out_zp) = cx.per_tensor(output, "output")?;
     if out_zp != -128 {
@@ -101,6 +104,9 @@ pub fn logistic(cx: &OpCx) -> Prepared {
 /// TANH: TFLM's int8 reference (gemmlowp fixed point; the output is Q0.7 — scale 1/128,
 /// zero point 0 — whatever the output tensor says, as in TFLM, which does not check it).
 pub fn tanh(cx: &OpCx) -> Prepared {
+    if cx.input(0, "input")?.1.dtype == crate::ir::DType::I16 {
+        return super::int16::sigmoidal(cx, true);
+    }
     let (input, output) = unary(cx)?;
     cx.per_tensor(output, "output")?;
     let p = sigmoidal(cx, input)?;

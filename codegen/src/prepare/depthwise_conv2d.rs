@@ -11,17 +11,21 @@ pub fn prepare(cx: &OpCx, o: &DepthwiseConv2dOptions) -> Prepared {
     let input = cx.input(0, "input")?;
     let filter = cx.input(1, "filter")?;
     let output = cx.output()?;
-    let dtype = if input.1.dtype == DType::F32 {
-        DType::F32
-    } else {
-        DType::I8
+    let dtype = match input.1.dtype {
+        DType::F32 | DType::I16 => input.1.dtype,
+        _ => DType::I8,
     };
-    cx.expect_dtype(input, dtype, "input")?;
-    cx.expect_dtype(filter, dtype, "filter")?;
-    cx.expect_dtype(output, dtype, "output")?;
     let shape = geometry(cx, o, input, filter, output)?;
     let macs =
         (shape.batches * shape.out_h * shape.out_w * shape.out_c * shape.k_h * shape.k_w) as u64;
+    if dtype == DType::I16 {
+        use super::int16::{conv, ConvKind};
+        let io = [input, filter, output];
+        return conv(cx, io, shape, o.conv.activation, ConvKind::Depthwise, macs);
+    }
+    cx.expect_dtype(input, dtype, "input")?;
+    cx.expect_dtype(filter, dtype, "filter")?;
+    cx.expect_dtype(output, dtype, "output")?;
     if dtype == DType::F32 {
         let (params, w) = float_conv(cx, shape, o.conv.activation, filter.1)?;
         return Ok((Kernel::DepthwiseConv2dF32(params, w), vec![input.0], macs));

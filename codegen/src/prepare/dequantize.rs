@@ -1,4 +1,4 @@
-//! DEQUANTIZE: int8 → float32.
+//! DEQUANTIZE: int8 or int16 → float32.
 
 use super::common::Prepared;
 use crate::ir::DType;
@@ -9,15 +9,19 @@ use crate::runtime as rt;
 pub fn prepare(cx: &OpCx) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    cx.expect_dtype(input, DType::I8, "input")?;
+    if input.1.dtype != DType::I16 {
+        cx.expect_dtype(input, DType::I8, "input")?;
+    }
     cx.expect_dtype(output, DType::F32, "output")?;
     if input.1.elements() != output.1.elements() {
         return Err(cx.err("input and output element counts differ"));
     }
     let (scale, zero_point) = cx.per_tensor(input, "input")?;
-    Ok((
-        Kernel::Dequantize(rt::Dequantize { scale, zero_point }),
-        vec![input.0],
-        0,
-    ))
+    let params = rt::Dequantize { scale, zero_point };
+    let kernel = if input.1.dtype == DType::I16 {
+        Kernel::DequantizeI16(params)
+    } else {
+        Kernel::Dequantize(params)
+    };
+    Ok((kernel, vec![input.0], 0))
 }

@@ -12,14 +12,15 @@ pub fn prepare(cx: &OpCx, o: &FullyConnectedOptions) -> Prepared {
     let input = cx.input(0, "input")?;
     let filter = cx.input(1, "weights")?;
     let output = cx.output()?;
-    let dtype = if input.1.dtype == DType::F32 {
-        DType::F32
-    } else {
-        DType::I8
+    let dtype = match input.1.dtype {
+        DType::F32 | DType::I16 => input.1.dtype,
+        _ => DType::I8,
     };
-    cx.expect_dtype(input, dtype, "input")?;
-    cx.expect_dtype(filter, dtype, "weights")?;
-    cx.expect_dtype(output, dtype, "output")?;
+    if dtype != DType::I16 {
+        cx.expect_dtype(input, dtype, "input")?;
+        cx.expect_dtype(filter, dtype, "weights")?;
+        cx.expect_dtype(output, dtype, "output")?;
+    }
     cx.expect_rank(filter, 2, "weights")?;
     cx.expect_const(filter, "weights")?;
     let (out_features, in_features) = (filter.1.shape[0], filter.1.shape[1]);
@@ -39,6 +40,30 @@ pub fn prepare(cx: &OpCx, o: &FullyConnectedOptions) -> Prepared {
         )));
     }
     let macs = (batches * in_features * out_features) as u64;
+    if dtype == DType::I16 {
+        use super::int16::{conv, ConvKind};
+        let shape = rt::ConvShape {
+            batches: 1,
+            in_h: 1,
+            in_w: batches,
+            in_c: in_features,
+            out_h: 1,
+            out_w: batches,
+            out_c: out_features,
+            k_h: 1,
+            k_w: 1,
+            k_c: in_features,
+            stride_h: 1,
+            stride_w: 1,
+            dilation_h: 1,
+            dilation_w: 1,
+            pad_top: 0,
+            pad_left: 0,
+            depth_multiplier: 1,
+        };
+        let io = [input, filter, output];
+        return conv(cx, io, shape, o.activation, ConvKind::FullyConnected, macs);
+    }
     if dtype == DType::F32 {
         let (act_min, act_max) = float_activation_range(o.activation);
         let params = rt::FullyConnectedF32 {

@@ -17,6 +17,7 @@ pub mod conv2d;
 pub mod depthwise_conv2d;
 pub mod dequantize;
 pub mod fully_connected;
+pub mod int16;
 pub mod lookup_tables;
 pub mod lstm;
 pub mod maximum_minimum;

@@ -71,7 +71,24 @@ pub fn activation_range_i8(
     scale: f32,
     zero_point: i32,
 ) -> Option<(i32, i32)> {
-    let (qmin, qmax) = (i8::MIN as i32, i8::MAX as i32);
+    activation_range(
+        activation,
+        scale,
+        zero_point,
+        i8::MIN as i32,
+        i8::MAX as i32,
+    )
+}
+
+/// TFLite `CalculateActivationRangeQuantized` for an output type whose range is
+/// `qmin..=qmax`; `None` when a bound does not fit in i32.
+pub fn activation_range(
+    activation: Activation,
+    scale: f32,
+    zero_point: i32,
+    qmin: i32,
+    qmax: i32,
+) -> Option<(i32, i32)> {
     let quantize = |f: f32| -> Option<i32> {
         let t = round_f32(f / scale);
         if t >= i32::MIN as f32 && t <= i32::MAX as f32 {

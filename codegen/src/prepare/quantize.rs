@@ -1,4 +1,4 @@
-//! QUANTIZE: float32 → int8, or int8 → int8 requantization.
+//! QUANTIZE: float32 → int8 or int16, or requantization between int8 and int16.
 
 use super::common::Prepared;
 use crate::ir::DType;
@@ -9,17 +9,36 @@ use crate::runtime as rt;
 pub fn prepare(cx: &OpCx) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    cx.expect_dtype(output, DType::I8, "output")?;
+    if output.1.dtype != DType::I16 {
+        cx.expect_dtype(output, DType::I8, "output")?;
+    }
     if input.1.elements() != output.1.elements() {
         return Err(cx.err("input and output element counts differ"));
     }
     let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
-    let kernel = match input.1.dtype {
-        DType::F32 => Kernel::QuantizeF32(rt::Quantize {
+    let requantize = || -> Result<rt::Requantize, crate::prepare::ValidateError> {
+        let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
+        let (multiplier, shift) =
+            cx.multiplier(in_scale as f64 / out_scale as f64, "requantize")?;
+        Ok(rt::Requantize {
+            input_zero_point: in_zp,
+            output_zero_point: out_zp,
+            multiplier,
+            shift,
+        })
+    };
+    let kernel = match (input.1.dtype, output.1.dtype) {
+        (DType::F32, DType::I16) => Kernel::QuantizeF32I16(rt::Quantize {
             scale: out_scale,
             zero_point: out_zp,
         }),
-        DType::I8 => {
+        (DType::I8 | DType::I16, DType::I16) => Kernel::RequantizeToI16(requantize()?),
+        (DType::I16, _) => Kernel::RequantizeI16ToI8(requantize()?),
+        (DType::F32, _) => Kernel::QuantizeF32(rt::Quantize {
+            scale: out_scale,
+            zero_point: out_zp,
+        }),
+        (DType::I8, _) => {
             let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
             let (multiplier, shift) =
                 cx.multiplier(in_scale as f64 / out_scale as f64, "requantize")?;
@@ -30,9 +49,9 @@ pub fn prepare(cx: &OpCx) -> Prepared {
                 shift,
             })
         }
-        other => {
+        (other, _) => {
             return Err(cx.err(format!(
-                "input {} is {other}; kiln quantizes from float32 or int8",
+                "input {} is {other}; kiln quantizes from float32, int8 or int16",
                 cx.describe(input.0)
             )))
         }

@@ -22,6 +22,7 @@ mod elementwise;
 mod fixed_point;
 mod float;
 mod fully_connected;
+mod int16;
 mod lstm;
 mod movement;
 mod pool;
@@ -37,6 +38,7 @@ pub use elementwise::*;
 pub use fixed_point::*;
 pub use float::*;
 pub use fully_connected::*;
+pub use int16::*;
 pub use lstm::*;
 pub use movement::*;
 pub use pool::*;
@@ -58,6 +60,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("fixed_point.rs", include_str!("fixed_point.rs")),
     ("float.rs", include_str!("float.rs")),
     ("fully_connected.rs", include_str!("fully_connected.rs")),
+    ("int16.rs", include_str!("int16.rs")),
     ("lstm.rs", include_str!("lstm.rs")),
     ("movement.rs", include_str!("movement.rs")),
     ("pool.rs", include_str!("pool.rs")),

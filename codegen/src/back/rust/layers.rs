@@ -232,7 +232,21 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::Concatenation(_)
         | Kernel::Gather(_)
         | Kernel::AbsF32
-        | Kernel::NegF32 => return None,
+        | Kernel::NegF32
+        | Kernel::QuantizeF32I16(_)
+        | Kernel::RequantizeToI16(_)
+        | Kernel::RequantizeI16ToI8(_)
+        | Kernel::DequantizeI16(_) => return None,
+        Kernel::ConvI16 { params, .. } => format!(
+            "int16 activations, int8 weights, {}-bit accumulators; {}{}.",
+            if params.wide { 64 } else { 32 },
+            conv_details(&params.shape),
+            clamp(params.act_min, params.act_max)
+        ),
+        Kernel::ActivationI16 { scale, .. } => format!(
+            "TFLite's int16 table interpolation; input scaled by {} >> {}.",
+            scale.multiplier, scale.shift
+        ),
         Kernel::Reduce { params, maximum } => format!(
             "{} of {} elements per output.",
             if *maximum { "Maximum" } else { "Minimum" },
@@ -853,6 +867,80 @@ pub(crate) fn emit_layer(
             quote! {
                 const PARAMS: rt::Svdf = #params;
                 rt::svdf_i8(&PARAMS, input, &#feature.0, &#time, &#bias, state, output);
+            }
+        }
+        Kernel::ConvI16 {
+            params,
+            weights: w,
+            depthwise,
+        } => {
+            let p = params_expr(params);
+            let filter = statics.bytes(
+                &format!("{prefix}_FILTER"),
+                &format!("{what}: int8 weights ({} bytes).", w.filter.len()),
+                &w.filter,
+            );
+            let bias = statics.ints(
+                &format!("{prefix}_BIAS"),
+                &format!("{what}: bias per output channel (widened to int64)."),
+                "i64",
+                &w.bias,
+            );
+            let mult = statics.ints(
+                &format!("{prefix}_MULTIPLIER"),
+                &format!("{what}: requantization multipliers (Q31)."),
+                "i32",
+                &w.multipliers,
+            );
+            let shift = statics.ints(
+                &format!("{prefix}_SHIFT"),
+                &format!("{what}: requantization shifts."),
+                "i32",
+                &w.shifts,
+            );
+            let f = if *depthwise {
+                quote!(rt::depthwise_conv2d_i16)
+            } else {
+                quote!(rt::conv2d_i16)
+            };
+            quote! {
+                const PARAMS: rt::ConvI16 = #p;
+                #f(&PARAMS, input, &#filter.0, &#bias, &#mult, &#shift, output);
+            }
+        }
+        Kernel::ActivationI16 { scale, tanh } => {
+            let s = params_expr(scale);
+            quote! {
+                const SCALE: rt::InputScale16 = #s;
+                rt::activation_i16(&SCALE, #tanh, input, output);
+            }
+        }
+        Kernel::QuantizeF32I16(p) => {
+            let p = params_expr(p);
+            quote! {
+                const PARAMS: rt::Quantize = #p;
+                rt::quantize_f32_i16(&PARAMS, input, output);
+            }
+        }
+        Kernel::RequantizeToI16(p) => {
+            let p = params_expr(p);
+            quote! {
+                const PARAMS: rt::Requantize = #p;
+                rt::requantize_to_i16(&PARAMS, input, output);
+            }
+        }
+        Kernel::RequantizeI16ToI8(p) => {
+            let p = params_expr(p);
+            quote! {
+                const PARAMS: rt::Requantize = #p;
+                rt::requantize_i16_to_i8(&PARAMS, input, output);
+            }
+        }
+        Kernel::DequantizeI16(p) => {
+            let p = params_expr(p);
+            quote! {
+                const PARAMS: rt::Dequantize = #p;
+                rt::dequantize_i16(&PARAMS, input, output);
             }
         }
         Kernel::AbsF32 => quote! { rt::abs_f32(input, output); },

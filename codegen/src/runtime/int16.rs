@@ -1,0 +1,264 @@
+//! Int16x8 kernels (16-bit activations, 8-bit weights) as TFLite's reference integer kernels
+//! compute them: convolutions and fully connected layers with int64 (or int32) biases and
+//! TFLite's 64-bit requantization, the table-interpolated LOGISTIC and TANH, and the
+//! conversions from and to int16. Activations are symmetric (zero point 0).
+
+use super::*;
+
+/// TFLite's `MultiplyByQuantizedMultiplier` for a 64-bit accumulator: the multiplier rounded
+/// to 16 bits, one rounding shift. `shift` must be in `-31..=7`.
+#[inline(always)]
+pub fn multiply_by_quantized_multiplier_i64(x: i64, multiplier: i32, shift: i32) -> i32 {
+    let reduced = if multiplier < 0x7FFF_0000 {
+        ((multiplier as i64) + (1 << 15)) >> 16
+    } else {
+        0x7FFF
+    };
+    let total = (15 - shift) & 63;
+    let rounded = x
+        .wrapping_mul(reduced)
+        .wrapping_add(1i64 << ((total - 1) & 63));
+    (rounded >> total) as i32
+}
+
+/// Per-layer constants of an int16x8 convolution, depthwise convolution or fully connected
+/// layer (run as a 1×1 convolution).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvI16 {
+    /// Geometry (`depth_multiplier` is used by the depthwise kernel only).
+    pub shape: ConvShape,
+    /// Lower clamp bound (fused activation).
+    pub act_min: i32,
+    /// Upper clamp bound.
+    pub act_max: i32,
+    /// The model's bias is int64: accumulate in 64 bits and requantize with
+    /// [`multiply_by_quantized_multiplier_i64`]; else (int32 bias) in 32 bits, as TFLite.
+    pub wide: bool,
+}
+
+/// The requantized, clamped output of one accumulator.
+#[inline(always)]
+fn finish_i16(p: &ConvI16, acc: i64, multiplier: i32, shift: i32) -> i16 {
+    let v = if p.wide {
+        multiply_by_quantized_multiplier_i64(acc, multiplier, shift)
+    } else {
+        multiply_by_quantized_multiplier(acc as i32, multiplier, shift)
+    };
+    v.clamp(p.act_min, p.act_max) as i16
+}
+
+/// The accumulator of a sum of products: 64-bit, or wrapping 32-bit like TFLite's `int32_t`.
+#[inline(always)]
+fn accumulate_i16(p: &ConvI16, acc: i64, product: i32) -> i64 {
+    if p.wide {
+        acc + product as i64
+    } else {
+        (acc as i32).wrapping_add(product) as i64
+    }
+}
+
+/// Int16x8 CONV_2D (TFLite `ConvPerChannel` for int16): `filter` is OHWI int8 bytes,
+/// `bias` one per output channel (zeros without one), groups when the filter has fewer input
+/// channels than the input.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub fn conv2d_i16(
+    p: &ConvI16,
+    input: &[i16],
+    filter: &[u8],
+    bias: &[i64],
+    multiplier: &[i32],
+    shift: &[i32],
+    output: &mut [i16],
+) {
+    let s = &p.shape;
+    let groups = s.in_c / s.k_c.max(1);
+    let per_group = s.out_c / groups.max(1);
+    let mut out = output.iter_mut();
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            for ox in 0..s.out_w {
+                for oc in 0..s.out_c {
+                    let group = oc / per_group.max(1);
+                    let mut acc = 0i64;
+                    for ky in 0..s.k_h {
+                        let iy =
+                            (oy * s.stride_h + ky * s.dilation_h) as isize - s.pad_top as isize;
+                        if iy < 0 || iy >= s.in_h as isize {
+                            continue;
+                        }
+                        for kx in 0..s.k_w {
+                            let ix = (ox * s.stride_w + kx * s.dilation_w) as isize
+                                - s.pad_left as isize;
+                            if ix < 0 || ix >= s.in_w as isize {
+                                continue;
+                            }
+                            let at = ((b * s.in_h + iy as usize) * s.in_w + ix as usize) * s.in_c
+                                + group * s.k_c;
+                            let xs = input.get(at..at + s.k_c).unwrap_or(&[]);
+                            let wat = ((oc * s.k_h + ky) * s.k_w + kx) * s.k_c;
+                            let ws = filter.get(wat..wat + s.k_c).unwrap_or(&[]);
+                            for (&x, &w) in xs.iter().zip(ws) {
+                                acc = accumulate_i16(p, acc, (w as i8 as i32) * (x as i32));
+                            }
+                        }
+                    }
+                    acc = accumulate_bias_i16(p, acc, bias.get(oc).copied().unwrap_or(0));
+                    let (m, sh) = channel_requant_i16(multiplier, shift, oc);
+                    if let Some(o) = out.next() {
+                        *o = finish_i16(p, acc, m, sh);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Int16x8 DEPTHWISE_CONV_2D (TFLite `DepthwiseConvPerChannel` for int16): `filter` is
+/// `1HW(C·M)` int8 bytes.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub fn depthwise_conv2d_i16(
+    p: &ConvI16,
+    input: &[i16],
+    filter: &[u8],
+    bias: &[i64],
+    multiplier: &[i32],
+    shift: &[i32],
+    output: &mut [i16],
+) {
+    let s = &p.shape;
+    let m = s.depth_multiplier.max(1);
+    let mut out = output.iter_mut();
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            for ox in 0..s.out_w {
+                for oc in 0..s.out_c {
+                    let ic = oc / m;
+                    let mut acc = 0i64;
+                    for ky in 0..s.k_h {
+                        let iy =
+                            (oy * s.stride_h + ky * s.dilation_h) as isize - s.pad_top as isize;
+                        if iy < 0 || iy >= s.in_h as isize {
+                            continue;
+                        }
+                        for kx in 0..s.k_w {
+                            let ix = (ox * s.stride_w + kx * s.dilation_w) as isize
+                                - s.pad_left as isize;
+                            if ix < 0 || ix >= s.in_w as isize {
+                                continue;
+                            }
+                            let at =
+                                ((b * s.in_h + iy as usize) * s.in_w + ix as usize) * s.in_c + ic;
+                            let x = input.get(at).copied().unwrap_or(0) as i32;
+                            let w = filter
+                                .get((ky * s.k_w + kx) * s.out_c + oc)
+                                .copied()
+                                .unwrap_or(0) as i8 as i32;
+                            acc = accumulate_i16(p, acc, w * x);
+                        }
+                    }
+                    acc = accumulate_bias_i16(p, acc, bias.get(oc).copied().unwrap_or(0));
+                    let (mm, sh) = channel_requant_i16(multiplier, shift, oc);
+                    if let Some(o) = out.next() {
+                        *o = finish_i16(p, acc, mm, sh);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds the bias in the accumulator's width.
+#[inline(always)]
+fn accumulate_bias_i16(p: &ConvI16, acc: i64, bias: i64) -> i64 {
+    if p.wide {
+        acc.wrapping_add(bias)
+    } else {
+        (acc as i32).wrapping_add(bias as i32) as i64
+    }
+}
+
+/// Channel `c`'s multiplier and shift (the only one when per-tensor).
+#[inline(always)]
+fn channel_requant_i16(multiplier: &[i32], shift: &[i32], c: usize) -> (i32, i32) {
+    let pick = |v: &[i32]| {
+        if v.len() == 1 {
+            v.first().copied().unwrap_or(0)
+        } else {
+            v.get(c).copied().unwrap_or(0)
+        }
+    };
+    (pick(multiplier), pick(shift))
+}
+
+/// Int16 LOGISTIC (`tanh` false) or TANH: TFLite's table interpolation with the input
+/// scaling its Prepare chose.
+#[inline(always)]
+pub fn activation_i16(scale: &InputScale16, tanh: bool, input: &[i16], output: &mut [i16]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        *o = if tanh {
+            tanh_i16(x, *scale)
+        } else {
+            sigmoid_i16(x, *scale)
+        };
+    }
+}
+
+/// QUANTIZE float32 → int16 (`round(x / scale) + zero_point`, saturated).
+#[inline(always)]
+pub fn quantize_f32_i16(p: &Quantize, input: &[f32], output: &mut [i16]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        let q = (round_half_away(x / p.scale) as i32).saturating_add(p.zero_point);
+        *o = clamp_i16(q);
+    }
+}
+
+/// QUANTIZE between integer types (TFLite `Requantize`) into int16.
+#[inline(always)]
+pub fn requantize_to_i16<T: Copy + Into<i32>>(p: &Requantize, input: &[T], output: &mut [i16]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        *o = clamp_i16(requantized_i16(p, x.into()));
+    }
+}
+
+/// QUANTIZE int16 → int8 (TFLite `Requantize`).
+#[inline(always)]
+pub fn requantize_i16_to_i8(p: &Requantize, input: &[i16], output: &mut [i8]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        *o = clamp_i8(requantized_i16(p, x as i32), -128, 127);
+    }
+}
+
+/// One requantized value before the output type's saturation.
+#[inline(always)]
+fn requantized_i16(p: &Requantize, x: i32) -> i32 {
+    multiply_by_quantized_multiplier(x.wrapping_sub(p.input_zero_point), p.multiplier, p.shift)
+        .wrapping_add(p.output_zero_point)
+}
+
+/// DEQUANTIZE int16 → float32 (computed in double, rounded once to float).
+#[inline(always)]
+pub fn dequantize_i16(p: &Dequantize, input: &[i16], output: &mut [f32]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        *o = (p.scale as f64 * (x as i32 - p.zero_point) as f64) as f32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_requantization_rounds_once_with_a_16_bit_multiplier() {
+        // m = 0.75 · 2^31, shift 0: x · 0.75 rounded half up.
+        let m = 3 << 29;
+        assert_eq!(multiply_by_quantized_multiplier_i64(4, m, 0), 3);
+        assert_eq!(multiply_by_quantized_multiplier_i64(2, m, 0), 2); // 1.5 → 2
+        assert_eq!(multiply_by_quantized_multiplier_i64(-2, m, 0), -1); // -1.5 → -1
+        assert_eq!(
+            multiply_by_quantized_multiplier_i64(1 << 40, m, -20),
+            3 << 18
+        );
+    }
+}
