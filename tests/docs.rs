@@ -163,16 +163,31 @@ fn readme_op_table_is_the_tested_element_types() {
         let Ok(model) = kiln_codegen::compile(&bytes) else {
             continue; // the error fixtures
         };
-        for layer in &model.layers {
-            let types = seen.entry(layer.op_name).or_default();
-            for &t in layer.inputs.iter().chain([&layer.output]) {
-                let tensor = &model.graph.tensors[t];
-                match tensor.dtype {
+        let mut mark = |op: &'static str, tensors: &mut dyn Iterator<Item = usize>| {
+            let types = seen.entry(op).or_default();
+            for t in tensors {
+                match model.graph.tensors[t].dtype {
                     DType::I8 => types.insert("int8"),
                     DType::I16 => types.insert("int16x8"),
                     DType::F32 => types.insert("float32"),
                     _ => false,
                 };
+            }
+        };
+        for layer in &model.layers {
+            mark(
+                layer.op_name,
+                &mut layer.inputs.iter().copied().chain([layer.output]),
+            );
+        }
+        // Operators folded at compile time (SHAPE) run as no layer: their input types count.
+        for op in &model.graph.ops {
+            if op
+                .outputs
+                .iter()
+                .all(|&t| model.graph.tensors[t].is_const())
+            {
+                mark(op.name, &mut op.inputs.iter().flatten().copied());
             }
         }
     }
