@@ -95,7 +95,14 @@ impl Footprint {
                     | Kernel::AbsF32
                     | Kernel::NegF32
                     | Kernel::Reduce { .. }
-                    | Kernel::ArgMinMax { .. } => core.code_bytes_per_layer,
+                    | Kernel::ArgMinMax { .. }
+                    | Kernel::TableGather { .. }
+                    | Kernel::GatherRows(_)
+                    | Kernel::ResizeBilinear { .. }
+                    | Kernel::ResizeBilinearF32 { .. }
+                    | Kernel::Fill
+                    | Kernel::Zeros
+                    | Kernel::Cumsum(_) => core.code_bytes_per_layer,
                 })
                 .sum::<usize>();
         let g = &model.graph;

@@ -24,6 +24,8 @@ mod fully_connected;
 mod movement;
 mod pool;
 mod quantize;
+mod resize;
+mod scan;
 
 pub use activation::*;
 pub use arena::*;
@@ -36,6 +38,8 @@ pub use fully_connected::*;
 pub use movement::*;
 pub use pool::*;
 pub use quantize::*;
+pub use resize::*;
+pub use scan::*;
 
 /// This file's source (the runtime's root module), for firmware that compiles the whole runtime
 /// (`kiln-bench mcu --kernels`).
@@ -54,4 +58,6 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("movement.rs", include_str!("movement.rs")),
     ("pool.rs", include_str!("pool.rs")),
     ("quantize.rs", include_str!("quantize.rs")),
+    ("resize.rs", include_str!("resize.rs")),
+    ("scan.rs", include_str!("scan.rs")),
 ];

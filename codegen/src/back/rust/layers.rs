@@ -232,7 +232,30 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::Concatenation(_)
         | Kernel::Gather(_)
         | Kernel::AbsF32
-        | Kernel::NegF32 => return None,
+        | Kernel::NegF32
+        | Kernel::GatherRows(_)
+        | Kernel::Fill
+        | Kernel::Zeros => return None,
+        Kernel::TableGather { parts, .. } => format!(
+            "Each output element copies the input element its position's table entries add up to{}.",
+            if parts.len() > 1 {
+                format!(", in {} parts", parts.len())
+            } else {
+                String::new()
+            }
+        ),
+        Kernel::ResizeBilinear { params, .. } | Kernel::ResizeBilinearF32 { params, .. } => {
+            format!(
+                "{}×{} → {}×{} pixels, each mixing four input pixels.",
+                params.in_h, params.in_w, params.out_h, params.out_w
+            )
+        }
+        Kernel::Cumsum(p) => format!(
+            "Running sums along an axis of {}{}{}.",
+            p.depth,
+            if p.exclusive { ", exclusive" } else { "" },
+            if p.reverse { ", from its end" } else { "" }
+        ),
         Kernel::Reduce { params, maximum } => format!(
             "{} of {} elements per output.",
             if *maximum { "Maximum" } else { "Minimum" },
@@ -256,6 +279,40 @@ fn details(kernel: &Kernel) -> Option<String> {
             "The rows of this band: the input's elements from {start} on (patch-based execution)."
         ),
     })
+}
+
+/// `value` as a literal of element type `dtype` (a table gather's outside value, a zero).
+fn scalar_lit(value: i32, dtype: DType) -> TokenStream {
+    match dtype {
+        DType::F32 => {
+            let l = proc_macro2::Literal::f32_unsuffixed(value as f32);
+            quote!(#l)
+        }
+        _ => {
+            let l = proc_macro2::Literal::i32_unsuffixed(value);
+            quote!(#l)
+        }
+    }
+}
+
+/// The body of a RESIZE_BILINEAR layer: its shape, rows and columns as constants
+/// (`frac` of type `frac`), and the call to `kernel`.
+fn resize_bilinear<W: std::fmt::Debug>(
+    params: &rt::Resize,
+    rows: &[rt::Lerp<W>],
+    cols: &[rt::Lerp<W>],
+    frac: TokenStream,
+    kernel: TokenStream,
+) -> TokenStream {
+    let p = params_expr(params);
+    let (r, nr) = (params_expr(&rows), lit(rows.len()));
+    let (c, nc) = (params_expr(&cols), lit(cols.len()));
+    quote! {
+        const PARAMS: rt::Resize = #p;
+        const ROWS: [rt::Lerp<#frac>; #nr] = #r;
+        const COLS: [rt::Lerp<#frac>; #nc] = #c;
+        #kernel(&PARAMS, &ROWS, &COLS, input, output);
+    }
 }
 
 /// Statics for a float layer; returns the arguments `filter, bias` (f32 bytes).
@@ -759,6 +816,71 @@ pub(crate) fn emit_layer(
             };
             quote! {
                 const PARAMS: rt::ArgMinMax = #p;
+                #f(&PARAMS, input, output);
+            }
+        }
+        Kernel::TableGather {
+            parts,
+            tables,
+            outside,
+        } => {
+            let (list, n) = (params_expr(parts), lit(parts.len()));
+            let tables = statics.ints(
+                &format!("{prefix}_TABLES"),
+                &format!(
+                    "{what}: the input offset of each position along each output axis \
+                     (negative: outside the input)."
+                ),
+                "i32",
+                tables,
+            );
+            let outside = scalar_lit(*outside, out_t.dtype);
+            quote! {
+                const PARTS: [rt::TableGather; #n] = #list;
+                rt::table_gather(&PARTS, &#tables, #outside, input, output);
+            }
+        }
+        Kernel::GatherRows(p) => {
+            let params = params_expr(p);
+            let zero = scalar_lit(0, out_t.dtype);
+            quote! {
+                const PARAMS: rt::GatherRows = #params;
+                rt::gather_rows(&PARAMS, #zero, input1, input2, output);
+            }
+        }
+        Kernel::ResizeBilinear { params, rows, cols } => resize_bilinear(
+            params,
+            rows,
+            cols,
+            quote!(i32),
+            quote!(rt::resize_bilinear_i8),
+        ),
+        Kernel::ResizeBilinearF32 { params, rows, cols } => resize_bilinear(
+            params,
+            rows,
+            cols,
+            quote!(f32),
+            quote!(rt::resize_bilinear_f32),
+        ),
+        Kernel::Fill => quote! {
+            let Some(&value) = input.first() else {
+                return;
+            };
+            rt::fill_with(value, output);
+        },
+        Kernel::Zeros => {
+            let zero = scalar_lit(0, out_t.dtype);
+            quote! { rt::fill_with(#zero, output); }
+        }
+        Kernel::Cumsum(p) => {
+            let params = params_expr(p);
+            let f = if out_t.dtype == DType::F32 {
+                quote!(rt::cumsum_f32)
+            } else {
+                quote!(rt::cumsum_i8)
+            };
+            quote! {
+                const PARAMS: rt::Cumsum = #params;
                 #f(&PARAMS, input, output);
             }
         }
