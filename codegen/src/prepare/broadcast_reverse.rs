@@ -137,5 +137,13 @@ mod rule_tests {
         };
         assert_eq!((g.base, g.strides[4], g.strides[5]), (11, -4, -1));
         assert!(reverse(&[0, 2]).unwrap_err().contains("not contiguous"));
+        let seven = run(
+            OpKind::ReverseV2,
+            "REVERSE_V2",
+            vec![float(&[1; 7]), const_i32(&[0]), float(&[1; 7])],
+            &[0, 1],
+            2,
+        );
+        assert!(seven.unwrap_err().contains("at most 6"));
     }
 }

@@ -57,10 +57,14 @@ pub fn affine(
     strides: &[isize],
     base: isize,
 ) -> Result<rt::Gather, ValidateError> {
-    if dims.len() > MAX_RANK || dims.len() != strides.len() {
+    if dims.len() != strides.len() {
+        return Err(cx.err("kiln bug: a gather's dimensions and steps differ in number"));
+    }
+    if dims.len() > MAX_RANK {
         return Err(cx.err(format!(
-            "kiln bug or unsupported rank: a gather over {} axes (at most {MAX_RANK})",
-            dims.len()
+            "output has rank {}; kiln's {} supports at most {MAX_RANK}",
+            dims.len(),
+            cx.name
         )));
     }
     let mut d = [1; MAX_RANK];
