@@ -139,10 +139,13 @@ pub fn table_gather<T: Copy>(
                 .copied()
                 .unwrap_or(-1)
         };
-        // The outer five axes pick a row start; the last one walks the row.
+        // The outer five axes pick a row start; the last one walks the row, a plain run of
+        // the input when its table is 0, 1, 2, .. (channels, mostly).
         let mut rows = p.dims;
         rows[5] = 1;
         let row_count: usize = rows.iter().product();
+        let run = p.dims[5];
+        let contiguous = (0..run).all(|i| usize::try_from(entry(5, i)).ok() == Some(i));
         let mut index = [0usize; 6];
         for _ in 0..row_count {
             let mut start = 0i32;
@@ -152,7 +155,17 @@ pub fn table_gather<T: Copy>(
                 inside &= e >= 0;
                 start = start.wrapping_add(e);
             }
-            for i in 0..p.dims[5] {
+            let from = usize::try_from(start).ok().filter(|_| inside);
+            let src = from.and_then(|at| input.get(at..at.wrapping_add(run)));
+            if let (true, Some(src)) = (contiguous, src) {
+                // `src` first: the zip stops at its end without taking another output.
+                for (&v, o) in src.iter().zip(out.by_ref()) {
+                    *o = v;
+                }
+                next_index(&mut index, &rows);
+                continue;
+            }
+            for i in 0..run {
                 let e = entry(5, i);
                 let v = if inside && e >= 0 {
                     usize::try_from(start.wrapping_add(e))
@@ -323,6 +336,15 @@ mod tests {
         let mut out = [0i8; 10];
         table_gather(&[p, q], &tables, 9, &[1, 2, 3, 4], &mut out);
         assert_eq!(out, [3, 2, 1, 2, 3, 2, 9, 9, 3, 4]);
+        // a contiguous last axis copies runs: REVERSE of the rows of [3, 2], then a padded row
+        let r = TableGather {
+            dims: [1, 1, 1, 1, 4, 2],
+            starts: [0, 0, 0, 0, 1, 5],
+        };
+        let tables = [0, 4, 2, 0, -1, 0, 1];
+        let mut out = [0i8; 9];
+        table_gather(&[r], &tables, 9, &[1, 2, 3, 4, 5, 6], &mut out);
+        assert_eq!(out, [5, 6, 3, 4, 1, 2, 9, 9, 0]);
         // GATHER axis 1 of [2, 3] by [2, 0, 5]: the out-of-range index gives the outside value
         let g = GatherRows {
             batches: 1,
