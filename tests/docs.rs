@@ -163,19 +163,34 @@ fn readme_op_table_is_the_tested_element_types() {
         let Ok(model) = kiln_codegen::compile(&bytes) else {
             continue; // the error fixtures
         };
-        for layer in &model.layers {
-            let types = seen.entry(layer.op_name).or_default();
-            // An op's element types are those of its activations; an LSTM's int16 cell state
-            // (a variable tensor) is part of its int8 form.
-            let activations = layer.inputs.iter().chain([&layer.output]);
-            for &t in activations.filter(|t| !model.graph.variables.contains(t)) {
-                let tensor = &model.graph.tensors[t];
-                match tensor.dtype {
+        // An op's element types are those of its activations; an LSTM's int16 cell state
+        // (a variable tensor) is part of its int8 form.
+        let variables = model.graph.variables.clone();
+        let mut mark = |op: &'static str, tensors: &mut dyn Iterator<Item = usize>| {
+            let types = seen.entry(op).or_default();
+            for t in tensors.filter(|t| !variables.contains(t)) {
+                match model.graph.tensors[t].dtype {
                     DType::I8 => types.insert("int8"),
                     DType::I16 => types.insert("int16x8"),
                     DType::F32 => types.insert("float32"),
                     _ => false,
                 };
+            }
+        };
+        for layer in &model.layers {
+            mark(
+                layer.op_name,
+                &mut layer.inputs.iter().copied().chain([layer.output]),
+            );
+        }
+        // Operators folded at compile time (SHAPE) run as no layer: their input types count.
+        for op in &model.graph.ops {
+            if op
+                .outputs
+                .iter()
+                .all(|&t| model.graph.tensors[t].is_const())
+            {
+                mark(op.name, &mut op.inputs.iter().flatten().copied());
             }
         }
     }

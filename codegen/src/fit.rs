@@ -104,6 +104,13 @@ impl Footprint {
                     | Kernel::RequantizeToI16(_)
                     | Kernel::RequantizeI16ToI8(_)
                     | Kernel::DequantizeI16(_) => core.code_bytes_per_layer,
+                    Kernel::TableGather { .. }
+                    | Kernel::GatherRows(_)
+                    | Kernel::ResizeBilinear { .. }
+                    | Kernel::ResizeBilinearF32 { .. }
+                    | Kernel::Fill
+                    | Kernel::Zeros
+                    | Kernel::Cumsum(_) => core.code_bytes_per_layer,
                 })
                 .sum::<usize>();
         let g = &model.graph;

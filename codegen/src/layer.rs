@@ -190,6 +190,43 @@ pub enum Kernel {
     RequantizeI16ToI8(rt::Requantize),
     /// DEQUANTIZE int16 → float32.
     DequantizeI16(rt::Dequantize),
+    /// A gather through per-axis index tables (MIRROR_PAD, RESIZE_NEAREST_NEIGHBOR,
+    /// SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND), int8 or float32.
+    TableGather {
+        /// The parts the output is written in, in order.
+        parts: Vec<rt::TableGather>,
+        /// Their tables of input offsets (negative: outside the input).
+        tables: Vec<i32>,
+        /// The value written outside the input (int8: a zero point; float32: 0).
+        outside: i32,
+    },
+    /// GATHER, GATHER_ND (int8, float32): rows picked by int32 indices (input 2), constant or
+    /// computed at run time.
+    GatherRows(rt::GatherRows),
+    /// Int8 RESIZE_BILINEAR.
+    ResizeBilinear {
+        /// Shapes.
+        params: rt::Resize,
+        /// Input rows of each output row.
+        rows: Vec<rt::Lerp<i32>>,
+        /// Input columns of each output column.
+        cols: Vec<rt::Lerp<i32>>,
+    },
+    /// Float32 RESIZE_BILINEAR.
+    ResizeBilinearF32 {
+        /// Shapes.
+        params: rt::Resize,
+        /// Input rows of each output row.
+        rows: Vec<rt::Lerp<f32>>,
+        /// Input columns of each output column.
+        cols: Vec<rt::Lerp<f32>>,
+    },
+    /// FILL: the output filled with its scalar input.
+    Fill,
+    /// ZEROS_LIKE: the output filled with zeros (no input read).
+    Zeros,
+    /// CUMSUM, int8 or float32.
+    Cumsum(rt::Cumsum),
 }
 
 /// One operator, validated, with its constants.
@@ -258,6 +295,9 @@ impl Layer {
             | Kernel::RequantizeToI16(_)
             | Kernel::RequantizeI16ToI8(_)
             | Kernel::DequantizeI16(_) => 0,
+            Kernel::TableGather { tables, .. } => tables.len() * 4,
+            Kernel::ResizeBilinear { rows, cols, .. } => (rows.len() + cols.len()) * 12,
+            Kernel::ResizeBilinearF32 { rows, cols, .. } => (rows.len() + cols.len()) * 12,
             // Parameters only: their constants are immediates in the code.
             Kernel::AveragePool(_)
             | Kernel::MaxPool(_)
@@ -283,7 +323,11 @@ impl Layer {
             | Kernel::AbsF32
             | Kernel::NegF32
             | Kernel::Reduce { .. }
-            | Kernel::ArgMinMax { .. } => 0,
+            | Kernel::ArgMinMax { .. }
+            | Kernel::GatherRows(_)
+            | Kernel::Fill
+            | Kernel::Zeros
+            | Kernel::Cumsum(_) => 0,
         }
     }
 }

@@ -105,7 +105,7 @@ impl From<PlanError> for Error {
 
 /// Reads, validates, prepares and plans a .tflite model.
 pub fn compile(tflite: &[u8]) -> Result<Compiled, Error> {
-    let graph = front::tflite::read(tflite)?;
+    let graph = prepare::shape::fold_shapes(front::tflite::read(tflite)?);
     let layers = prepare::prepare(&graph)?;
     let plan = plan::plan(&graph, &layers)?;
     Ok(Compiled {

@@ -352,6 +352,57 @@ pub enum OpKind {
         /// Filters per output unit.
         rank: i32,
     },
+    /// Picks slices of input 0 along `axis` by the int32 indices of input 1.
+    Gather {
+        /// The gathered axis (negative counts from the end of input 0).
+        axis: i32,
+        /// Leading dimensions shared by input 0 and the indices.
+        batch_dims: i32,
+    },
+    /// Picks slices of input 0 by the int32 index rows of input 1 (its last dimension).
+    GatherNd,
+    /// Moves `block_size`×`block_size` blocks of pixels into channels (NHWC).
+    SpaceToDepth {
+        /// Side of the blocks.
+        block_size: usize,
+    },
+    /// Moves channels out into `block_size`×`block_size` blocks of pixels (NHWC).
+    DepthToSpace {
+        /// Side of the blocks.
+        block_size: usize,
+    },
+    /// Pads the spatial dimensions (constant paddings, input 2) and moves blocks of them
+    /// (constant block shape, input 1) into the batch.
+    SpaceToBatchNd,
+    /// Moves the batch out into blocks of the spatial dimensions (constant block shape,
+    /// input 1) and crops them (constant crops, input 2).
+    BatchToSpaceNd,
+    /// Padding by mirroring the input at its edges (constant paddings, input 1).
+    MirrorPad {
+        /// SYMMETRIC (the edge element is repeated) when true, REFLECT when false.
+        symmetric: bool,
+    },
+    /// Repeats the input along its size-1 dimensions up to the output's shape.
+    BroadcastTo,
+    /// Nearest-neighbour resize of the height and width of an NHWC tensor.
+    ResizeNearestNeighbor(ResizeOptions),
+    /// Bilinear resize of the height and width of an NHWC tensor.
+    ResizeBilinear(ResizeOptions),
+    /// Reverses the axes given by a constant int32 tensor (input 1).
+    ReverseV2,
+    /// A tensor of zeros shaped like the input.
+    ZerosLike,
+    /// A tensor of the output's shape filled with the scalar input 1.
+    Fill,
+    /// The input's shape as a 1-D int32 tensor (a constant: folded at compile time).
+    Shape,
+    /// Cumulative sum along the axis given by a constant int32 tensor (input 1).
+    Cumsum {
+        /// Each output leaves out its own element.
+        exclusive: bool,
+        /// Sums run from the end of the axis.
+        reverse: bool,
+    },
 }
 
 /// Options of UNIDIRECTIONAL_SEQUENCE_LSTM.
@@ -375,6 +426,15 @@ pub enum LstmActivation {
     /// None: TFLM's kernel squashes the cell gate only for TANH (and a SIGMOID the schema
     /// cannot express); for any other fused activation it passes the gate's sum through.
     Identity,
+}
+
+/// Options of RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResizeOptions {
+    /// The corner pixels of input and output are aligned.
+    pub align_corners: bool,
+    /// Pixel centres at half-integer coordinates.
+    pub half_pixel_centers: bool,
 }
 
 /// Options of STRIDED_SLICE (bit `i` of a mask refers to axis `i`).

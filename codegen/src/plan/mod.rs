@@ -10,8 +10,9 @@
 //! not yet read; the planner places such chains of tensors together, each with its own
 //! lifetime.
 //!
-//! The arena has one pool per element type (int8, then float32 aligned to 4 bytes), each a
-//! typed array in the generated `Model`; offsets here are bytes from the start of the arena.
+//! The arena has one pool per element type (int8, then float32 and int32, aligned to 4
+//! bytes), each a typed array in the generated `Model`; offsets here are bytes from the start
+//! of the arena.
 
 use std::fmt;
 
@@ -56,7 +57,7 @@ pub struct Pool {
 }
 
 /// The element types the arena can hold, in pool order.
-pub const POOL_TYPES: [DType; 3] = [DType::I8, DType::I16, DType::F32];
+pub const POOL_TYPES: [DType; 4] = [DType::I8, DType::I16, DType::F32, DType::I32];
 
 /// One arena buffer and the layers during which it is live (for tables and drawings).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -275,7 +276,7 @@ fn plan_with(
         let tensor = &graph.tensors[t];
         if !POOL_TYPES.contains(&tensor.dtype) {
             return Err(PlanError(format!(
-                "intermediate tensor {t} '{}' is {}; kiln's arena holds int8 and float32 tensors only",
+                "intermediate tensor {t} '{}' is {}; kiln's arena holds int8, float32 and int32 tensors only",
                 crate::names::shown(&tensor.name),
                 tensor.dtype
             )));

@@ -10,18 +10,24 @@ pub mod abs_neg;
 pub mod activations;
 pub mod add;
 pub mod arg_min_max;
+pub mod broadcast_reverse;
 pub mod common;
 pub mod concatenation;
 mod context;
 pub mod conv2d;
+pub mod cumsum;
 pub mod depthwise_conv2d;
 pub mod dequantize;
+pub mod fill;
 pub mod fully_connected;
+pub mod gather;
 pub mod int16;
 pub mod lookup_tables;
 pub mod lstm;
 pub mod maximum_minimum;
 pub mod mean;
+pub mod mirror_pad;
+pub mod movement;
 pub mod mul;
 pub mod pack;
 pub mod pad;
@@ -30,9 +36,13 @@ pub mod quant;
 pub mod quantize;
 pub mod reduce_min_max;
 pub mod reshape;
+pub mod resize;
+pub mod shape;
 pub mod shapes;
 pub mod slice;
 pub mod softmax;
+pub mod space_batch;
+pub mod space_depth;
 pub mod split;
 pub mod squared_difference;
 pub mod strided_slice;
@@ -144,6 +154,10 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             }
             continue;
         }
+        // A SHAPE folded into a constant (`shape::fold_shapes`) runs nothing.
+        if op.kind == OpKind::Shape && op.outputs.iter().all(|&t| graph.tensors[t].is_const()) {
+            continue;
+        }
         let (output, _) = cx.output()?;
         mark_written(output)?;
         let (kernel, inputs, macs) = match &op.kind {
@@ -183,6 +197,21 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::Pack { axis } => pack::prepare(&cx, *axis)?,
             OpKind::UnidirectionalSequenceLstm(o) => lstm::prepare(&cx, o)?,
             OpKind::Svdf { rank } => svdf::prepare(&cx, *rank)?,
+            OpKind::Gather { axis, batch_dims } => gather::gather(&cx, *axis, *batch_dims)?,
+            OpKind::GatherNd => gather::gather_nd(&cx)?,
+            OpKind::SpaceToDepth { block_size } => space_depth::space_to_depth(&cx, *block_size)?,
+            OpKind::DepthToSpace { block_size } => space_depth::depth_to_space(&cx, *block_size)?,
+            OpKind::SpaceToBatchNd => space_batch::space_to_batch(&cx)?,
+            OpKind::BatchToSpaceNd => space_batch::batch_to_space(&cx)?,
+            OpKind::MirrorPad { symmetric } => mirror_pad::prepare(&cx, *symmetric)?,
+            OpKind::BroadcastTo => broadcast_reverse::broadcast_to(&cx)?,
+            OpKind::ResizeNearestNeighbor(o) => resize::nearest_neighbor(&cx, o)?,
+            OpKind::ResizeBilinear(o) => resize::bilinear(&cx, o)?,
+            OpKind::ReverseV2 => broadcast_reverse::reverse_v2(&cx)?,
+            OpKind::ZerosLike => fill::zeros_like(&cx)?,
+            OpKind::Fill => fill::fill(&cx)?,
+            OpKind::Shape => shape::shape(&cx)?,
+            OpKind::Cumsum { exclusive, reverse } => cumsum::prepare(&cx, *exclusive, *reverse)?,
             OpKind::Split | OpKind::SplitV | OpKind::Unpack { .. } => {
                 return Err(
                     cx.err("kiln bug: a several-output operator taken for a single-output one")

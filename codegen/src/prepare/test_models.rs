@@ -33,6 +33,28 @@ pub fn const_i32(values: &[i32]) -> Tensor {
     }
 }
 
+/// A float32 activation tensor.
+pub fn float(shape: &[usize]) -> Tensor {
+    Tensor {
+        name: String::new(),
+        shape: shape.to_vec(),
+        dtype: DType::F32,
+        quant: None,
+        data: None,
+    }
+}
+
+/// An int32 activation tensor (e.g. indices computed at run time).
+pub fn int32(shape: &[usize]) -> Tensor {
+    Tensor {
+        name: String::new(),
+        shape: shape.to_vec(),
+        dtype: DType::I32,
+        quant: None,
+        data: None,
+    }
+}
+
 /// One op over `tensors`: every non-constant input is a graph input, `out` the output.
 pub fn run(
     kind: OpKind,

@@ -27,6 +27,8 @@ mod lstm;
 mod movement;
 mod pool;
 mod quantize;
+mod resize;
+mod scan;
 mod svdf;
 
 pub use activation::*;
@@ -43,6 +45,8 @@ pub use lstm::*;
 pub use movement::*;
 pub use pool::*;
 pub use quantize::*;
+pub use resize::*;
+pub use scan::*;
 pub use svdf::*;
 
 /// This file's source (the runtime's root module), for firmware that compiles the whole runtime
@@ -66,4 +70,6 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("pool.rs", include_str!("pool.rs")),
     ("quantize.rs", include_str!("quantize.rs")),
     ("svdf.rs", include_str!("svdf.rs")),
+    ("resize.rs", include_str!("resize.rs")),
+    ("scan.rs", include_str!("scan.rs")),
 ];

@@ -1,5 +1,13 @@
-//! Data movement: RESHAPE into a graph output ([`copy`]), PAD, CONCATENATION, and
-//! STRIDED_SLICE / TRANSPOSE as an affine [`gather`].
+//! Data movement: every operator that only copies elements, through a few shared index maps.
+//!
+//! - [`copy`]: RESHAPE into a graph output;
+//! - [`pad`], [`concat_part`]: PAD, CONCATENATION (and PACK);
+//! - [`gather`], an affine index: STRIDED_SLICE, SLICE, TRANSPOSE, SPACE_TO_DEPTH,
+//!   DEPTH_TO_SPACE, REVERSE_V2, BROADCAST_TO;
+//! - [`table_gather`], one index table per output axis: MIRROR_PAD, RESIZE_NEAREST_NEIGHBOR,
+//!   SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND;
+//! - [`gather_rows`], indices read at run time: GATHER, GATHER_ND;
+//! - [`fill_with`]: FILL, ZEROS_LIKE.
 
 use super::*;
 
@@ -99,6 +107,160 @@ pub fn gather<T: Copy>(p: &Gather, input: &[T], output: &mut [T]) {
     }
 }
 
+/// A gather through one table per output axis, for the index maps that are not affine
+/// (MIRROR_PAD, RESIZE_NEAREST_NEIGHBOR, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND): output
+/// element `(i0, .., i5)` (row-major over `dims`) is input element
+/// `tables[starts[0] + i0] + .. + tables[starts[5] + i5]`, or the outside value when one of
+/// those entries is negative (a position in padding).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableGather {
+    /// Output dimensions (1-padded in front).
+    pub dims: [usize; 6],
+    /// Where each axis's table starts in the tables.
+    pub starts: [usize; 6],
+}
+
+/// Writes `output` as consecutive parts, each a [`TableGather`] over the shared `tables`
+/// (one part for most operators; SPACE_TO_BATCH_ND has one per block position).
+#[inline(always)]
+pub fn table_gather<T: Copy>(
+    parts: &[TableGather],
+    tables: &[i32],
+    outside: T,
+    input: &[T],
+    output: &mut [T],
+) {
+    let mut out = output.iter_mut();
+    for p in parts {
+        let entry = |axis: usize, i: usize| -> i32 {
+            p.starts
+                .get(axis)
+                .and_then(|&s| tables.get(s.wrapping_add(i)))
+                .copied()
+                .unwrap_or(-1)
+        };
+        // The outer five axes pick a row start; the last one walks the row, a plain run of
+        // the input when its table is 0, 1, 2, .. (channels, mostly).
+        let mut rows = p.dims;
+        rows[5] = 1;
+        let row_count: usize = rows.iter().product();
+        let run = p.dims[5];
+        let contiguous = (0..run).all(|i| usize::try_from(entry(5, i)).ok() == Some(i));
+        let mut index = [0usize; 6];
+        for _ in 0..row_count {
+            let mut start = 0i32;
+            let mut inside = true;
+            for (axis, &i) in index.iter().enumerate().take(5) {
+                let e = entry(axis, i);
+                inside &= e >= 0;
+                start = start.wrapping_add(e);
+            }
+            let from = usize::try_from(start).ok().filter(|_| inside);
+            let src = from.and_then(|at| input.get(at..at.wrapping_add(run)));
+            if let (true, Some(src)) = (contiguous, src) {
+                // `src` first: the zip stops at its end without taking another output.
+                for (&v, o) in src.iter().zip(out.by_ref()) {
+                    *o = v;
+                }
+                next_index(&mut index, &rows);
+                continue;
+            }
+            for i in 0..run {
+                let e = entry(5, i);
+                let v = if inside && e >= 0 {
+                    usize::try_from(start.wrapping_add(e))
+                        .ok()
+                        .and_then(|at| input.get(at))
+                        .copied()
+                        .unwrap_or(outside)
+                } else {
+                    outside
+                };
+                if let Some(o) = out.next() {
+                    *o = v;
+                }
+            }
+            next_index(&mut index, &rows);
+        }
+    }
+}
+
+/// Copies of `inner` elements chosen by indices read at run time (GATHER, GATHER_ND): for
+/// each batch `b`, outer block `o` and index row `r`, the output's next `inner` elements come
+/// from input element `b * batch_stride + o * outer_stride + sum(index[d] * strides[d])`,
+/// where `index` is row `b * rows + r` of `depth` indices. A row with an index outside
+/// `0..bounds[d]` is written with the outside value (TFLM stops with an error there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GatherRows {
+    /// Batches (GATHER's `batch_dims` dimensions).
+    pub batches: usize,
+    /// Blocks per batch (the dimensions between the batch and the gathered axis).
+    pub outer: usize,
+    /// Index rows per batch.
+    pub rows: usize,
+    /// Indices per row (1 for GATHER).
+    pub depth: usize,
+    /// Elements copied per index row.
+    pub inner: usize,
+    /// Input elements per batch.
+    pub batch_stride: usize,
+    /// Input elements per outer block.
+    pub outer_stride: usize,
+    /// Input elements per step of each index.
+    pub strides: [usize; 5],
+    /// The size of the axis each index picks from.
+    pub bounds: [usize; 5],
+}
+
+/// GATHER / GATHER_ND (TFLM `Gather`, `GatherNd`).
+#[inline(always)]
+pub fn gather_rows<T: Copy>(
+    p: &GatherRows,
+    outside: T,
+    input: &[T],
+    indices: &[i32],
+    output: &mut [T],
+) {
+    let inner = p.inner.max(1);
+    let mut chunks = output.chunks_exact_mut(inner);
+    for b in 0..p.batches {
+        for o in 0..p.outer {
+            for r in 0..p.rows {
+                let row = b.wrapping_mul(p.rows).wrapping_add(r);
+                let picks = indices.get(row.wrapping_mul(p.depth)..).unwrap_or(&[]);
+                let mut at = Some(
+                    b.wrapping_mul(p.batch_stride)
+                        .wrapping_add(o.wrapping_mul(p.outer_stride)),
+                );
+                for d in 0..p.depth {
+                    let pick = picks.get(d).and_then(|&i| usize::try_from(i).ok());
+                    at = match (at, pick, p.bounds.get(d), p.strides.get(d)) {
+                        (Some(at), Some(i), Some(&n), Some(&s)) if i < n => {
+                            Some(at.wrapping_add(i.wrapping_mul(s)))
+                        }
+                        _ => None,
+                    };
+                }
+                let Some(dst) = chunks.next() else {
+                    return;
+                };
+                match at.and_then(|at| input.get(at..at.wrapping_add(inner))) {
+                    Some(src) => copy(src, dst),
+                    None => fill_with(outside, dst),
+                }
+            }
+        }
+    }
+}
+
+/// Writes `value` into every element of `output` (FILL, ZEROS_LIKE).
+#[inline(always)]
+pub fn fill_with<T: Copy>(value: T, output: &mut [T]) {
+    for o in output.iter_mut() {
+        *o = value;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +314,74 @@ mod tests {
         // out-of-range regions are skipped, not a panic
         concat_part(&second, &[3, 4, 5, 6], &mut out[..2]);
         gather(&s, &[0, 1], &mut out);
+    }
+
+    #[test]
+    fn table_gather_and_gather_rows() {
+        // MIRROR_PAD REFLECT of [1, 2, 3] by 2 before, 1 after: row tables [2, 1, 0, 1, 2, 1]
+        let p = TableGather {
+            dims: [1, 1, 1, 1, 1, 6],
+            starts: [0, 0, 0, 0, 0, 1],
+        };
+        let tables = [0, 2, 1, 0, 1, 2, 1];
+        let mut out = [0i8; 6];
+        table_gather(&[p], &tables, 9, &[1, 2, 3], &mut out);
+        assert_eq!(out, [3, 2, 1, 2, 3, 2]);
+        // a negative entry writes the outside value; two parts fill the output in turn
+        let q = TableGather {
+            dims: [1, 1, 1, 1, 2, 2],
+            starts: [0, 0, 0, 0, 7, 9],
+        };
+        let tables = [0, 2, 1, 0, 1, 2, 1, -1, 2, 0, 1];
+        let mut out = [0i8; 10];
+        table_gather(&[p, q], &tables, 9, &[1, 2, 3, 4], &mut out);
+        assert_eq!(out, [3, 2, 1, 2, 3, 2, 9, 9, 3, 4]);
+        // a contiguous last axis copies runs: REVERSE of the rows of [3, 2], then a padded row
+        let r = TableGather {
+            dims: [1, 1, 1, 1, 4, 2],
+            starts: [0, 0, 0, 0, 1, 5],
+        };
+        let tables = [0, 4, 2, 0, -1, 0, 1];
+        let mut out = [0i8; 9];
+        table_gather(&[r], &tables, 9, &[1, 2, 3, 4, 5, 6], &mut out);
+        assert_eq!(out, [5, 6, 3, 4, 1, 2, 9, 9, 0]);
+        // GATHER axis 1 of [2, 3] by [2, 0, 5]: the out-of-range index gives the outside value
+        let g = GatherRows {
+            batches: 1,
+            outer: 2,
+            rows: 3,
+            depth: 1,
+            inner: 1,
+            batch_stride: 0,
+            outer_stride: 3,
+            strides: [1, 0, 0, 0, 0],
+            bounds: [3, 0, 0, 0, 0],
+        };
+        let mut out = [0f32; 6];
+        gather_rows(
+            &g,
+            -1.0,
+            &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            &[2, 0, 5],
+            &mut out,
+        );
+        assert_eq!(out, [3.0, 1.0, -1.0, 6.0, 4.0, -1.0]);
+        // GATHER_ND rows of two indices into [2, 2, 2]: inner 2
+        let nd = GatherRows {
+            batches: 1,
+            outer: 1,
+            rows: 2,
+            depth: 2,
+            inner: 2,
+            batch_stride: 0,
+            outer_stride: 0,
+            strides: [4, 2, 0, 0, 0],
+            bounds: [2, 2, 0, 0, 0],
+        };
+        let mut out = [0i8; 4];
+        gather_rows(&nd, 0, &[0, 1, 2, 3, 4, 5, 6, 7], &[1, 0, 0, 1], &mut out);
+        assert_eq!(out, [4, 5, 2, 3]);
+        fill_with(7, &mut out);
+        assert_eq!(out, [7; 4]);
     }
 }

@@ -236,7 +236,10 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::QuantizeF32I16(_)
         | Kernel::RequantizeToI16(_)
         | Kernel::RequantizeI16ToI8(_)
-        | Kernel::DequantizeI16(_) => return None,
+        | Kernel::DequantizeI16(_)
+        | Kernel::GatherRows(_)
+        | Kernel::Fill
+        | Kernel::Zeros => return None,
         Kernel::ConvI16 { params, .. } => format!(
             "int16 activations, int8 weights, {}-bit accumulators; {}{}.",
             if params.wide { 64 } else { 32 },
@@ -246,6 +249,26 @@ fn details(kernel: &Kernel) -> Option<String> {
         Kernel::ActivationI16 { scale, .. } => format!(
             "TFLite's int16 table interpolation; input scaled by {} >> {}.",
             scale.multiplier, scale.shift
+        ),
+        Kernel::TableGather { parts, .. } => format!(
+            "Each output element copies the input element its position's table entries add up to{}.",
+            if parts.len() > 1 {
+                format!(", in {} parts", parts.len())
+            } else {
+                String::new()
+            }
+        ),
+        Kernel::ResizeBilinear { params, .. } | Kernel::ResizeBilinearF32 { params, .. } => {
+            format!(
+                "{}×{} → {}×{} pixels, each mixing four input pixels.",
+                params.in_h, params.in_w, params.out_h, params.out_w
+            )
+        }
+        Kernel::Cumsum(p) => format!(
+            "Running sums along an axis of {}{}{}.",
+            p.depth,
+            if p.exclusive { ", exclusive" } else { "" },
+            if p.reverse { ", from its end" } else { "" }
         ),
         Kernel::Reduce { params, maximum } => format!(
             "{} of {} elements per output.",
@@ -288,6 +311,40 @@ fn details(kernel: &Kernel) -> Option<String> {
             "The rows of this band: the input's elements from {start} on (patch-based execution)."
         ),
     })
+}
+
+/// `value` as a literal of element type `dtype` (a table gather's outside value, a zero).
+fn scalar_lit(value: i32, dtype: DType) -> TokenStream {
+    match dtype {
+        DType::F32 => {
+            let l = proc_macro2::Literal::f32_unsuffixed(value as f32);
+            quote!(#l)
+        }
+        _ => {
+            let l = proc_macro2::Literal::i32_unsuffixed(value);
+            quote!(#l)
+        }
+    }
+}
+
+/// The body of a RESIZE_BILINEAR layer: its shape, rows and columns as constants
+/// (`frac` of type `frac`), and the call to `kernel`.
+fn resize_bilinear<W: std::fmt::Debug>(
+    params: &rt::Resize,
+    rows: &[rt::Lerp<W>],
+    cols: &[rt::Lerp<W>],
+    frac: TokenStream,
+    kernel: TokenStream,
+) -> TokenStream {
+    let p = params_expr(params);
+    let (r, nr) = (params_expr(&rows), lit(rows.len()));
+    let (c, nc) = (params_expr(&cols), lit(cols.len()));
+    quote! {
+        const PARAMS: rt::Resize = #p;
+        const ROWS: [rt::Lerp<#frac>; #nr] = #r;
+        const COLS: [rt::Lerp<#frac>; #nc] = #c;
+        #kernel(&PARAMS, &ROWS, &COLS, input, output);
+    }
 }
 
 /// Statics for a float layer; returns the arguments `filter, bias` (f32 bytes).
@@ -941,6 +998,71 @@ pub(crate) fn emit_layer(
             quote! {
                 const PARAMS: rt::Dequantize = #p;
                 rt::dequantize_i16(&PARAMS, input, output);
+            }
+        }
+        Kernel::TableGather {
+            parts,
+            tables,
+            outside,
+        } => {
+            let (list, n) = (params_expr(parts), lit(parts.len()));
+            let tables = statics.ints(
+                &format!("{prefix}_TABLES"),
+                &format!(
+                    "{what}: the input offset of each position along each output axis \
+                     (negative: outside the input)."
+                ),
+                "i32",
+                tables,
+            );
+            let outside = scalar_lit(*outside, out_t.dtype);
+            quote! {
+                const PARTS: [rt::TableGather; #n] = #list;
+                rt::table_gather(&PARTS, &#tables, #outside, input, output);
+            }
+        }
+        Kernel::GatherRows(p) => {
+            let params = params_expr(p);
+            let zero = scalar_lit(0, out_t.dtype);
+            quote! {
+                const PARAMS: rt::GatherRows = #params;
+                rt::gather_rows(&PARAMS, #zero, input1, input2, output);
+            }
+        }
+        Kernel::ResizeBilinear { params, rows, cols } => resize_bilinear(
+            params,
+            rows,
+            cols,
+            quote!(i32),
+            quote!(rt::resize_bilinear_i8),
+        ),
+        Kernel::ResizeBilinearF32 { params, rows, cols } => resize_bilinear(
+            params,
+            rows,
+            cols,
+            quote!(f32),
+            quote!(rt::resize_bilinear_f32),
+        ),
+        Kernel::Fill => quote! {
+            let Some(&value) = input.first() else {
+                return;
+            };
+            rt::fill_with(value, output);
+        },
+        Kernel::Zeros => {
+            let zero = scalar_lit(0, out_t.dtype);
+            quote! { rt::fill_with(#zero, output); }
+        }
+        Kernel::Cumsum(p) => {
+            let params = params_expr(p);
+            let f = if out_t.dtype == DType::F32 {
+                quote!(rt::cumsum_f32)
+            } else {
+                quote!(rt::cumsum_i8)
+            };
+            quote! {
+                const PARAMS: rt::Cumsum = #params;
+                #f(&PARAMS, input, output);
             }
         }
         Kernel::AbsF32 => quote! { rt::abs_f32(input, output); },

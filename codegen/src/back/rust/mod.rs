@@ -622,6 +622,24 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         })
         .collect();
     let in_names: Vec<proc_macro2::Ident> = (0..n_in).map(|k| input_ident(k, n_in)).collect();
+    // Inputs no layer reads (only a SHAPE folded into a constant, or a ZEROS_LIKE, used them):
+    // named once so that they are not unused variables.
+    let read_inputs: Vec<usize> = model
+        .layers
+        .iter()
+        .zip(&model.plan.runs)
+        .filter(|(_, &runs)| runs)
+        .flat_map(|(l, _)| &l.inputs)
+        .filter_map(|&t| match model.plan.locations[t] {
+            Location::Input(k) => Some(k),
+            _ => None,
+        })
+        .collect();
+    let unread: Vec<&proc_macro2::Ident> = (0..n_in)
+        .filter(|k| !read_inputs.contains(k))
+        .map(|k| &in_names[k])
+        .collect();
+    let unread_inputs = quote!(#(let _ = #unread;)*);
     let (ret_ty, ret_val) = if n_out == 1 {
         (quote!(&Output), quote!(&self.output))
     } else {
@@ -974,12 +992,14 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
             /// Runs every layer, in order (inlined into the callers: one copy per caller).
             #[inline(always)]
             fn predict(&mut self, #(#in_args),*) {
+                #unread_inputs
                 #calls
             }
 
             /// [`Work::predict`] with the observer's hooks around each layer.
             #[inline(always)]
             fn predict_observed(&mut self, #(#in_args,)* observer: &mut dyn Observer) {
+                #unread_inputs
                 #observed_calls
             }
         }
@@ -1212,6 +1232,7 @@ pub(crate) fn read_expr(
             );
             let ident = match tensor.dtype {
                 DType::F32 => statics.floats(&name, &doc, &tensor.data_f32()),
+                DType::I32 => statics.ints(&name, &doc, "i32", &tensor.data_i32()),
                 _ => statics.ints(&name, &doc, "i8", &tensor.data_i8()),
             };
             quote!(&#ident)

@@ -5,15 +5,17 @@
 //! `Some(parser)` and writing that parser below; [`SUPPORTED`] follows automatically.
 
 use super::schema::{
-    AddOptions, ConcatenationOptions, Conv2DOptions, DepthwiseConv2DOptions, FullyConnectedOptions,
-    LeakyReluOptions, MulOptions, Operator, OptionsTable, PackOptions, Pool2DOptions,
-    ReducerOptions, SoftmaxOptions, StridedSliceOptions, SubOptions, SvdfOptions,
+    AddOptions, ConcatenationOptions, Conv2DOptions, CumsumOptions, DepthToSpaceOptions,
+    DepthwiseConv2DOptions, FullyConnectedOptions, GatherOptions, LeakyReluOptions,
+    MirrorPadOptions, MulOptions, Operator, OptionsTable, PackOptions, Pool2DOptions,
+    ReducerOptions, ResizeBilinearOptions, ResizeNearestNeighborOptions, SoftmaxOptions,
+    SpaceToDepthOptions, StridedSliceOptions, SubOptions, SvdfOptions,
     UnidirectionalSequenceLstmOptions, UnpackOptions,
 };
 use super::ReadError;
 use crate::ir::{
     Activation, Conv2dOptions, DepthwiseConv2dOptions, FullyConnectedOptions as FcOptions,
-    LstmActivation, LstmOptions, OpKind, Padding, Pool2dOptions,
+    LstmActivation, LstmOptions, OpKind, Padding, Pool2dOptions, ResizeOptions,
     StridedSliceOptions as StridedSliceOpts,
 };
 use std::fmt;
@@ -53,7 +55,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(2, "CONCATENATION", Some(parse_concatenation)),
     row(3, "CONV_2D", Some(parse_conv_2d)),
     row(4, "DEPTHWISE_CONV_2D", Some(parse_depthwise_conv_2d)),
-    row(5, "DEPTH_TO_SPACE", None),
+    row(5, "DEPTH_TO_SPACE", Some(parse_depth_to_space)),
     row(6, "DEQUANTIZE", Some(parse_dequantize)),
     row(7, "EMBEDDING_LOOKUP", None),
     row(8, "FLOOR", None),
@@ -71,10 +73,10 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(20, "RELU_N1_TO_1", None),
     row(21, "RELU6", Some(parse_relu6)),
     row(22, "RESHAPE", Some(parse_reshape)),
-    row(23, "RESIZE_BILINEAR", None),
+    row(23, "RESIZE_BILINEAR", Some(parse_resize_bilinear)),
     row(24, "RNN", None),
     row(25, "SOFTMAX", Some(parse_softmax)),
-    row(26, "SPACE_TO_DEPTH", None),
+    row(26, "SPACE_TO_DEPTH", Some(parse_space_to_depth)),
     row(27, "SVDF", Some(parse_svdf)),
     row(28, "TANH", Some(parse_tanh)),
     row(29, "CONCAT_EMBEDDINGS", None),
@@ -84,9 +86,9 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(33, "EMBEDDING_LOOKUP_SPARSE", None),
     row(34, "PAD", Some(parse_pad)),
     row(35, "UNIDIRECTIONAL_SEQUENCE_RNN", None),
-    row(36, "GATHER", None),
-    row(37, "BATCH_TO_SPACE_ND", None),
-    row(38, "SPACE_TO_BATCH_ND", None),
+    row(36, "GATHER", Some(parse_gather)),
+    row(37, "BATCH_TO_SPACE_ND", Some(parse_batch_to_space_nd)),
+    row(38, "SPACE_TO_BATCH_ND", Some(parse_space_to_batch_nd)),
     row(39, "TRANSPOSE", Some(parse_transpose)),
     row(40, "MEAN", Some(parse_mean)),
     row(41, "SUB", Some(parse_sub)),
@@ -129,7 +131,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(74, "SUM", None),
     row(75, "SQRT", None),
     row(76, "RSQRT", None),
-    row(77, "SHAPE", None),
+    row(77, "SHAPE", Some(parse_shape)),
     row(78, "POW", None),
     row(79, "ARG_MIN", Some(parse_arg_min)),
     row(80, "FAKE_QUANT", None),
@@ -145,21 +147,25 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(90, "FLOOR_DIV", None),
     row(91, "REDUCE_ANY", None),
     row(92, "SQUARE", None),
-    row(93, "ZEROS_LIKE", None),
-    row(94, "FILL", None),
+    row(93, "ZEROS_LIKE", Some(parse_zeros_like)),
+    row(94, "FILL", Some(parse_fill)),
     row(95, "FLOOR_MOD", None),
     row(96, "RANGE", None),
-    row(97, "RESIZE_NEAREST_NEIGHBOR", None),
+    row(
+        97,
+        "RESIZE_NEAREST_NEIGHBOR",
+        Some(parse_resize_nearest_neighbor),
+    ),
     row(98, "LEAKY_RELU", Some(parse_leaky_relu)),
     row(99, "SQUARED_DIFFERENCE", Some(parse_squared_difference)),
-    row(100, "MIRROR_PAD", None),
+    row(100, "MIRROR_PAD", Some(parse_mirror_pad)),
     row(101, "ABS", Some(parse_abs)),
     row(102, "SPLIT_V", Some(parse_split_v)),
     row(103, "UNIQUE", None),
     row(104, "CEIL", None),
-    row(105, "REVERSE_V2", None),
+    row(105, "REVERSE_V2", Some(parse_reverse_v2)),
     row(106, "ADD_N", None),
-    row(107, "GATHER_ND", None),
+    row(107, "GATHER_ND", Some(parse_gather_nd)),
     row(108, "COS", None),
     row(109, "WHERE", None),
     row(110, "RANK", None),
@@ -180,9 +186,9 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(125, "SEGMENT_SUM", None),
     row(126, "BATCH_MATMUL", None),
     row(127, "PLACEHOLDER_FOR_GREATER_OP_CODES", None),
-    row(128, "CUMSUM", None),
+    row(128, "CUMSUM", Some(parse_cumsum)),
     row(129, "CALL_ONCE", None),
-    row(130, "BROADCAST_TO", None),
+    row(130, "BROADCAST_TO", Some(parse_broadcast_to)),
     row(131, "RFFT2D", None),
     row(132, "CONV_3D", None),
     row(133, "IMAG", None),
@@ -730,6 +736,105 @@ fn parse_unidirectional_sequence_lstm(cx: &OpContext<'_>) -> Result<OpKind, Read
     }))
 }
 
+fn parse_gather(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    // Without options TFLite's parser leaves axis and batch_dims zero.
+    let (axis, batch_dims) = cx
+        .optional::<GatherOptions>()?
+        .map_or((0, 0), |o| (o.axis(), o.batch_dims()));
+    Ok(OpKind::Gather { axis, batch_dims })
+}
+
+fn parse_gather_nd(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::GatherNd)
+}
+
+fn parse_space_to_depth(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let o = cx.required::<SpaceToDepthOptions>()?;
+    Ok(OpKind::SpaceToDepth {
+        block_size: cx.positive(o.block_size(), "block_size")?,
+    })
+}
+
+fn parse_depth_to_space(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let o = cx.required::<DepthToSpaceOptions>()?;
+    Ok(OpKind::DepthToSpace {
+        block_size: cx.positive(o.block_size(), "block_size")?,
+    })
+}
+
+fn parse_space_to_batch_nd(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::SpaceToBatchNd)
+}
+
+fn parse_batch_to_space_nd(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::BatchToSpaceNd)
+}
+
+fn parse_mirror_pad(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    // TFLM fails without options; the mode defaults to REFLECT.
+    let o = cx.required::<MirrorPadOptions>()?;
+    match o.mode() {
+        0 => Ok(OpKind::MirrorPad { symmetric: false }),
+        1 => Ok(OpKind::MirrorPad { symmetric: true }),
+        other => Err(cx.invalid(format!(
+            "mode is {other} (0 = REFLECT and 1 = SYMMETRIC are defined)"
+        ))),
+    }
+}
+
+fn parse_broadcast_to(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::BroadcastTo)
+}
+
+fn resize_options(align_corners: bool, half_pixel_centers: bool) -> ResizeOptions {
+    ResizeOptions {
+        align_corners,
+        half_pixel_centers,
+    }
+}
+
+fn parse_resize_nearest_neighbor(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let o = cx
+        .optional::<ResizeNearestNeighborOptions>()?
+        .map_or(resize_options(false, false), |o| {
+            resize_options(o.align_corners(), o.half_pixel_centers())
+        });
+    Ok(OpKind::ResizeNearestNeighbor(o))
+}
+
+fn parse_resize_bilinear(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let o = cx
+        .optional::<ResizeBilinearOptions>()?
+        .map_or(resize_options(false, false), |o| {
+            resize_options(o.align_corners(), o.half_pixel_centers())
+        });
+    Ok(OpKind::ResizeBilinear(o))
+}
+
+fn parse_reverse_v2(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::ReverseV2)
+}
+
+fn parse_zeros_like(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::ZerosLike)
+}
+
+fn parse_fill(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Fill)
+}
+
+fn parse_shape(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    // ShapeOptions.out_type is ignored: the output tensor's type is authoritative.
+    Ok(OpKind::Shape)
+}
+
+fn parse_cumsum(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let (exclusive, reverse) = cx
+        .optional::<CumsumOptions>()?
+        .map_or((false, false), |o| (o.exclusive(), o.reverse()));
+    Ok(OpKind::Cumsum { exclusive, reverse })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -809,6 +914,21 @@ mod tests {
             OpKind::Unpack { .. } => &["UNPACK"],
             OpKind::UnidirectionalSequenceLstm(_) => &["UNIDIRECTIONAL_SEQUENCE_LSTM"],
             OpKind::Svdf { .. } => &["SVDF"],
+            OpKind::Gather { .. } => &["GATHER"],
+            OpKind::GatherNd => &["GATHER_ND"],
+            OpKind::SpaceToDepth { .. } => &["SPACE_TO_DEPTH"],
+            OpKind::DepthToSpace { .. } => &["DEPTH_TO_SPACE"],
+            OpKind::SpaceToBatchNd => &["SPACE_TO_BATCH_ND"],
+            OpKind::BatchToSpaceNd => &["BATCH_TO_SPACE_ND"],
+            OpKind::MirrorPad { .. } => &["MIRROR_PAD"],
+            OpKind::BroadcastTo => &["BROADCAST_TO"],
+            OpKind::ResizeNearestNeighbor(_) => &["RESIZE_NEAREST_NEIGHBOR"],
+            OpKind::ResizeBilinear(_) => &["RESIZE_BILINEAR"],
+            OpKind::ReverseV2 => &["REVERSE_V2"],
+            OpKind::ZerosLike => &["ZEROS_LIKE"],
+            OpKind::Fill => &["FILL"],
+            OpKind::Shape => &["SHAPE"],
+            OpKind::Cumsum { .. } => &["CUMSUM"],
         }
     }
 
@@ -891,6 +1011,27 @@ mod tests {
                 time_major: false,
             }),
             OpKind::Svdf { rank: 1 },
+            OpKind::Gather {
+                axis: 0,
+                batch_dims: 0,
+            },
+            OpKind::GatherNd,
+            OpKind::SpaceToDepth { block_size: 2 },
+            OpKind::DepthToSpace { block_size: 2 },
+            OpKind::SpaceToBatchNd,
+            OpKind::BatchToSpaceNd,
+            OpKind::MirrorPad { symmetric: false },
+            OpKind::BroadcastTo,
+            OpKind::ResizeNearestNeighbor(resize_options(false, false)),
+            OpKind::ResizeBilinear(resize_options(true, false)),
+            OpKind::ReverseV2,
+            OpKind::ZerosLike,
+            OpKind::Fill,
+            OpKind::Shape,
+            OpKind::Cumsum {
+                exclusive: false,
+                reverse: false,
+            },
         ];
         let mut named: Vec<&str> = samples.iter().flat_map(rows_of).copied().collect();
         for name in &named {

@@ -706,4 +706,54 @@ builtin_options_tables! {
         /// Recurrent weights are diagonal (vectors).
         diagonal_recurrent_tensors: bool = 5, default false;
     }
+
+    /// Options of GATHER.
+    GatherOptions = 23 {
+        /// The gathered axis of the params (negative counts from the end).
+        axis: i32 = 0, default 0;
+        /// Leading dimensions shared by params and indices.
+        batch_dims: i32 = 1, default 0;
+    }
+
+    /// Options of RESIZE_BILINEAR (fields 0 and 1, new_height and new_width, are deprecated).
+    ResizeBilinearOptions = 15 {
+        /// Corner pixels of input and output are aligned.
+        align_corners: bool = 2, default false;
+        /// Pixel centres at half-integer coordinates.
+        half_pixel_centers: bool = 3, default false;
+    }
+
+    /// Options of RESIZE_NEAREST_NEIGHBOR.
+    ResizeNearestNeighborOptions = 74 {
+        /// Corner pixels of input and output are aligned.
+        align_corners: bool = 0, default false;
+        /// Pixel centres at half-integer coordinates.
+        half_pixel_centers: bool = 1, default false;
+    }
+
+    /// Options of SPACE_TO_DEPTH.
+    SpaceToDepthOptions = 19 {
+        /// Side of the square blocks moved into channels.
+        block_size: i32 = 0, default 0;
+    }
+
+    /// Options of DEPTH_TO_SPACE.
+    DepthToSpaceOptions = 94 {
+        /// Side of the square blocks moved out of channels.
+        block_size: i32 = 0, default 0;
+    }
+
+    /// Options of MIRROR_PAD.
+    MirrorPadOptions = 77 {
+        /// 0 = REFLECT (the edge is not repeated), 1 = SYMMETRIC (it is).
+        mode: i8 = 0, default 0;
+    }
+
+    /// Options of CUMSUM.
+    CumsumOptions = 102 {
+        /// Each output leaves out its own element.
+        exclusive: bool = 0, default false;
+        /// Sums run from the end of the axis.
+        reverse: bool = 1, default false;
+    }
 }
