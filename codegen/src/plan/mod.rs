@@ -10,8 +10,9 @@
 //! not yet read; the planner places such chains of tensors together, each with its own
 //! lifetime.
 //!
-//! The arena has one pool per element type (int8, then float32 aligned to 4 bytes), each a
-//! typed array in the generated `Model`; offsets here are bytes from the start of the arena.
+//! The arena has one pool per element type (int8, then float32 aligned to 4 bytes, then
+//! bool), each a typed array in the generated `Model`; offsets here are bytes from the start
+//! of the arena.
 
 use std::fmt;
 
@@ -52,8 +53,9 @@ pub struct Pool {
     pub bytes: usize,
 }
 
-/// The element types the arena can hold, in pool order.
-pub const POOL_TYPES: [DType; 2] = [DType::I8, DType::F32];
+/// The element types the arena can hold, in pool order (bool last: one byte, `bool` in
+/// Rust, so its pool is a `[bool; N]` and needs no conversions or `unsafe`).
+pub const POOL_TYPES: [DType; 3] = [DType::I8, DType::F32, DType::Bool];
 
 /// One arena buffer and the layers during which it is live (for tables and drawings).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -269,7 +271,7 @@ fn plan_with(
         let tensor = &graph.tensors[t];
         if !POOL_TYPES.contains(&tensor.dtype) {
             return Err(PlanError(format!(
-                "intermediate tensor {t} '{}' is {}; kiln's arena holds int8 and float32 tensors only",
+                "intermediate tensor {t} '{}' is {}; kiln's arena holds int8, float32 and bool tensors only",
                 crate::names::shown(&tensor.name),
                 tensor.dtype
             )));

@@ -15,24 +15,30 @@
 
 mod activation;
 mod arena;
+mod arith;
 mod conv;
 mod dot;
 mod elementwise;
 mod fixed_point;
 mod float;
 mod fully_connected;
+mod logic;
+mod math;
 mod movement;
 mod pool;
 mod quantize;
 
 pub use activation::*;
 pub use arena::*;
+pub use arith::*;
 pub use conv::*;
 pub use dot::*;
 pub use elementwise::*;
 pub use fixed_point::*;
 pub use float::*;
 pub use fully_connected::*;
+pub use logic::*;
+pub use math::*;
 pub use movement::*;
 pub use pool::*;
 pub use quantize::*;
@@ -45,12 +51,15 @@ pub const MOD_SOURCE: &str = include_str!("mod.rs");
 pub const SOURCES: &[(&str, &str)] = &[
     ("activation.rs", include_str!("activation.rs")),
     ("arena.rs", include_str!("arena.rs")),
+    ("arith.rs", include_str!("arith.rs")),
     ("conv.rs", include_str!("conv.rs")),
     ("dot.rs", include_str!("dot.rs")),
     ("elementwise.rs", include_str!("elementwise.rs")),
     ("fixed_point.rs", include_str!("fixed_point.rs")),
     ("float.rs", include_str!("float.rs")),
     ("fully_connected.rs", include_str!("fully_connected.rs")),
+    ("logic.rs", include_str!("logic.rs")),
+    ("math.rs", include_str!("math.rs")),
     ("movement.rs", include_str!("movement.rs")),
     ("pool.rs", include_str!("pool.rs")),
     ("quantize.rs", include_str!("quantize.rs")),
