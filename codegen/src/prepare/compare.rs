@@ -7,8 +7,9 @@
 //! one), float32, or bool for EQUAL and NOT_EQUAL; they write bool. SELECT_V2 picks raw int8
 //! or float32 values by a bool condition; all three inputs broadcast.
 
+use super::abs_neg::same_type_and_size;
 use super::common::Prepared;
-use super::shapes::{broadcast, pad_front, strides, MAX_BROADCAST_RANK};
+use super::shapes::{broadcast, broadcast_dims, broadcast_strides, pad_front, MAX_BROADCAST_RANK};
 use crate::ir::{Comparison, DType, Tensor, TensorId};
 use crate::prepare::quant::quantize_multiplier_smaller_than_one;
 use crate::prepare::{Kernel, OpCx, ValidateError};
@@ -137,22 +138,11 @@ fn broadcast3(
             "broadcasting over {rank} dimensions; kiln supports at most {MAX_BROADCAST_RANK}"
         )));
     }
-    let stride_of = |shape: &[usize]| -> [usize; MAX_BROADCAST_RANK] {
-        let shape = pad_front(shape, MAX_BROADCAST_RANK);
-        let s = strides(&shape);
-        let mut out = [0; MAX_BROADCAST_RANK];
-        for k in 0..MAX_BROADCAST_RANK {
-            out[k] = if shape[k] == 1 { 0 } else { s[k] };
-        }
-        out
-    };
-    let mut d = [1; MAX_BROADCAST_RANK];
-    d.copy_from_slice(&pad_front(&dims, MAX_BROADCAST_RANK));
     Ok(Some(rt::Broadcast3 {
-        dims: d,
-        strides_condition: stride_of(&padded[0]),
-        strides_x: stride_of(&padded[1]),
-        strides_y: stride_of(&padded[2]),
+        dims: broadcast_dims(&dims),
+        strides_condition: broadcast_strides(&padded[0]),
+        strides_x: broadcast_strides(&padded[1]),
+        strides_y: broadcast_strides(&padded[2]),
     }))
 }
 
@@ -170,13 +160,8 @@ pub fn logical(cx: &OpCx, and: bool) -> Prepared {
 
 /// Validates a LOGICAL_NOT.
 pub fn logical_not(cx: &OpCx) -> Prepared {
-    let input = cx.input(0, "input")?;
-    let output = cx.output()?;
+    let (input, _) = same_type_and_size(cx)?;
     cx.expect_dtype(input, DType::Bool, "input")?;
-    cx.expect_dtype(output, DType::Bool, "output")?;
-    if input.1.elements() != output.1.elements() {
-        return Err(cx.err("input and output differ in size"));
-    }
     Ok((Kernel::LogicalNot, vec![input.0], 0))
 }
 

@@ -44,8 +44,7 @@ pub fn prepare(cx: &OpCx) -> Prepared {
             ))
         })?;
     let params = rt::LogSoftmax {
-        rows: rows.rows,
-        depth: rows.depth,
+        shape: rows,
         input_multiplier,
         input_left_shift,
         reverse_scaling_divisor,
@@ -73,7 +72,7 @@ mod rule_tests {
         let Ok(Kernel::LogSoftmax(p)) = log_softmax(16.0 / 256.0, 127) else {
             panic!("no int8 LOG_SOFTMAX")
         };
-        assert_eq!((p.rows, p.depth), (2, 8));
+        assert_eq!((p.shape.rows, p.shape.depth), (2, 8));
         assert!(
             p.diff_min < 0 && p.reverse_scaling_right_shift >= 0,
             "{p:?}"

@@ -10,6 +10,7 @@
 //!   by `1 / (sqrt(input_scale) * output_scale)` (formed in double). TFLM fails `Invoke` on
 //!   inputs below the zero point; kiln's table gives them what the same arithmetic gives.
 
+use super::abs_neg::same_type_and_size;
 use super::common::Prepared;
 use super::lookup_tables::table_of;
 use crate::ir::{DType, UnaryMath};
@@ -18,18 +19,7 @@ use crate::runtime as rt;
 
 /// Validates an element-wise math op and computes its table (int8) or picks its function.
 pub fn prepare(cx: &OpCx, f: UnaryMath) -> Prepared {
-    let input = cx.input(0, "input")?;
-    let output = cx.output()?;
-    cx.expect_dtype(output, input.1.dtype, "output")?;
-    if input.1.elements() != output.1.elements() {
-        return Err(cx.err(format!(
-            "input {} {:?} and output {} {:?} differ in size",
-            cx.describe(input.0),
-            input.1.shape,
-            cx.describe(output.0),
-            output.1.shape
-        )));
-    }
+    let (input, output) = same_type_and_size(cx)?;
     let int8 = matches!(f, UnaryMath::Elu | UnaryMath::Rsqrt);
     match input.1.dtype {
         DType::F32 => Ok((Kernel::MapF32(f), vec![input.0], 0)),

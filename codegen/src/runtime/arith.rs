@@ -134,11 +134,7 @@ pub fn inv_sqrt_multiplier(input: i32) -> (i32, i32) {
 /// (scale 1/128, zero point 0) whatever the output tensor says.
 #[inline(always)]
 pub fn l2_normalization(p: &Rows, input_zero_point: i32, input: &[i8], output: &mut [i8]) {
-    for (row_in, row_out) in input
-        .chunks_exact(p.depth)
-        .zip(output.chunks_exact_mut(p.depth))
-        .take(p.rows)
-    {
+    for (row_in, row_out) in row_pairs(p, input, output) {
         let mut acc = 0i32;
         for &x in row_in {
             let v = x as i32 - input_zero_point;
@@ -160,10 +156,8 @@ pub fn l2_normalization(p: &Rows, input_zero_point: i32, input: &[i8], output: &
 /// `CalculateOpData` in `log_softmax.cc`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LogSoftmax {
-    /// Number of rows (all dimensions but the last).
-    pub rows: usize,
-    /// Row length (the last dimension).
-    pub depth: usize,
+    /// The rows it runs over (the last dimension).
+    pub shape: Rows,
     /// `input_scale` as a Q5.26 multiplier (with `input_left_shift`).
     pub input_multiplier: i32,
     /// Left shift applied with `input_multiplier`.
@@ -236,11 +230,7 @@ pub fn log_softmax(p: &LogSoftmax, input: &[i8], output: &mut [i8]) {
     const OUTPUT_SHIFT: i32 = 31 - 5 - 4;
     let scaled =
         |diff: i32| multiply_by_quantized_multiplier(diff, p.input_multiplier, p.input_left_shift);
-    for (row_in, row_out) in input
-        .chunks_exact(p.depth)
-        .zip(output.chunks_exact_mut(p.depth))
-        .take(p.rows)
-    {
+    for (row_in, row_out) in row_pairs(&p.shape, input, output) {
         let max = row_in.iter().copied().max().unwrap_or(i8::MIN) as i32;
         let mut sum_of_exps = 0i32;
         for &x in row_in {

@@ -466,15 +466,25 @@ pub struct Rows {
     pub depth: usize,
 }
 
+/// The `(input row, output row)` pairs of an op over the last dimension.
+#[inline(always)]
+pub fn row_pairs<'a, T, U>(
+    p: &Rows,
+    input: &'a [T],
+    output: &'a mut [U],
+) -> impl Iterator<Item = (&'a [T], &'a mut [U])> {
+    let depth = p.depth.max(1);
+    input
+        .chunks_exact(depth)
+        .zip(output.chunks_exact_mut(depth))
+        .take(p.rows)
+}
+
 /// Float32 L2_NORMALIZATION (TFLM reference: the squares summed in order, `sqrt`, at
 /// least `1e-6`, each element divided by it).
 #[inline(always)]
 pub fn l2_normalization_f32(p: &Rows, input: &[f32], output: &mut [f32]) {
-    for (row_in, row_out) in input
-        .chunks_exact(p.depth)
-        .zip(output.chunks_exact_mut(p.depth))
-        .take(p.rows)
-    {
+    for (row_in, row_out) in row_pairs(p, input, output) {
         let mut squared = 0.0f32;
         for &x in row_in {
             squared += x * x;
@@ -490,11 +500,7 @@ pub fn l2_normalization_f32(p: &Rows, input: &[f32], output: &mut [f32]) {
 /// Float32 LOG_SOFTMAX (TFLM reference: `x - max - log(Σ exp(x - max))`, summed in order).
 #[inline(always)]
 pub fn log_softmax_f32(p: &Rows, input: &[f32], output: &mut [f32]) {
-    for (row_in, row_out) in input
-        .chunks_exact(p.depth)
-        .zip(output.chunks_exact_mut(p.depth))
-        .take(p.rows)
-    {
+    for (row_in, row_out) in row_pairs(p, input, output) {
         let mut max = f32::MIN;
         for &x in row_in {
             // std::max(max, x): keeps `max` unless it is below x.
