@@ -5,7 +5,8 @@
 //! Every one runs on float32 ([`crate::runtime::map_f32`]). Two also run on int8, as
 //! TFLM does, each as a 256-entry table:
 //! - ELU: TFLM's `PopulateLookupTable`, in float as TFLM computes it (`scale * (q - zp)`,
-//!   `expf(x) - 1`, `roundf(y / output_scale)` with `1 / output_scale` formed in float).
+//!   `expf(x) - 1` with glibc's `expf` ([`crate::runtime::exp_f32`]), `roundf(y *
+//!   (1 / output_scale))` with `1 / output_scale` formed in float).
 //! - RSQRT: TFLM's `RsqrtEvalQuantized`, the integer inverse square root of `q - zp` scaled
 //!   by `1 / (sqrt(input_scale) * output_scale)` (formed in double). TFLM fails `Invoke` on
 //!   inputs below the zero point; kiln's table gives them what the same arithmetic gives.
@@ -30,7 +31,13 @@ pub fn prepare(cx: &OpCx, f: UnaryMath) -> Prepared {
                 let inverse_scale = 1.0 / out_scale;
                 table_of(|x| {
                     let real = in_scale * (x as i32 - in_zp) as f32;
-                    let elu = if real < 0.0 { real.exp() - 1.0 } else { real };
+                    // glibc's expf (TFLM's on the oracle's host), not the host's: the table
+                    // does not depend on where kiln runs.
+                    let elu = if real < 0.0 {
+                        rt::exp_f32(real) - 1.0
+                    } else {
+                        real
+                    };
                     let rescaled = (elu * inverse_scale).round();
                     ((rescaled + out_zp as f32) as i32).clamp(-128, 127) as i8
                 })
