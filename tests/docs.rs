@@ -173,6 +173,7 @@ fn readme_op_table_is_the_tested_element_types() {
                     DType::I8 => types.insert("int8"),
                     DType::I16 => types.insert("int16x8"),
                     DType::F32 => types.insert("float32"),
+                    DType::Bool => types.insert("bool"),
                     _ => false,
                 };
             }
@@ -203,16 +204,18 @@ fn readme_op_table_is_the_tested_element_types() {
         untested.is_empty(),
         "supported ops without a fixture: {untested:?}"
     );
-    let mut want = String::from("| op | int8 | int16x8 | float32 |\n|---|:-:|:-:|:-:|\n");
+    let mut want =
+        String::from("| op | int8 | int16x8 | float32 | bool |\n|---|:-:|:-:|:-:|:-:|\n");
     let mut ops = supported.to_vec();
     ops.sort_unstable();
     for op in ops {
         let mark = |t: &str| if seen[op].contains(t) { "✓" } else { "" };
         want.push_str(&format!(
-            "| {op} | {} | {} | {} |\n",
+            "| {op} | {} | {} | {} | {} |\n",
             mark("int8"),
             mark("int16x8"),
-            mark("float32")
+            mark("float32"),
+            mark("bool")
         ));
     }
     let missing: Vec<&str> = TFLM_OPS

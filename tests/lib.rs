@@ -312,7 +312,7 @@ pub fn run_goldens(
             let longest = shared_lens.entry(ty).or_default();
             *longest = (*longest).max(len);
             write!(pool_args, "&mut *shared.a_{ty}, ").unwrap();
-            write!(firmware_pools, "&mut black_box([0 as {ty}; {len}]), ").unwrap();
+            write!(firmware_pools, "&mut black_box([{}; {len}]), ", zero_of(ty)).unwrap();
         }
         let zero_inputs: Vec<String> = g
             .inputs
@@ -320,8 +320,8 @@ pub fn run_goldens(
             .map(|&t| {
                 let t = &g.tensors[t];
                 format!(
-                    "&black_box([0 as {}; {}])",
-                    t.dtype.rust_name(),
+                    "&black_box([{}; {}])",
+                    zero_of(t.dtype.rust_name()),
                     t.elements()
                 )
             })
@@ -576,7 +576,11 @@ fn runner_main(
     let mut fields = String::new();
     let mut inits = String::new();
     for (ty, len) in lens {
-        let junk = if *ty == "f32" { "f32::NAN" } else { "0x5A" };
+        let junk = match *ty {
+            "f32" => "f32::NAN",
+            "bool" => "true",
+            _ => "0x5A",
+        };
         writeln!(fields, "    a_{ty}: Box<[{ty}; {len}]>,").unwrap();
         writeln!(
             inits,
@@ -595,6 +599,14 @@ fn runner_main(
          struct Shared {{\n{fields}}}\n\n{functions}\n\
          fn main() {{\n    let mut shared = Shared {{\n{inits}    }};\n{calls}}}\n"
     )
+}
+
+/// A zero of the Rust element type `ty`, as a literal.
+fn zero_of(ty: &str) -> String {
+    match ty {
+        "bool" => "false".to_string(),
+        _ => format!("0 as {ty}"),
+    }
 }
 
 /// The firmware binary's prelude: `no_std`, and a panic handler that cannot link.
@@ -639,6 +651,11 @@ impl Elem for i32 {
     const SIZE: usize = 4;
     fn from_le(b: &[u8]) -> Self { i32::from_le_bytes([b[0], b[1], b[2], b[3]]) }
     fn to_le(self, out: &mut Vec<u8>) { out.extend(self.to_le_bytes()) }
+}
+impl Elem for bool {
+    const SIZE: usize = 1;
+    fn from_le(b: &[u8]) -> Self { b[0] != 0 }
+    fn to_le(self, out: &mut Vec<u8>) { out.push(self as u8) }
 }
 impl Elem for f32 {
     const SIZE: usize = 4;

@@ -111,6 +111,21 @@ impl Footprint {
                     | Kernel::Fill
                     | Kernel::Zeros
                     | Kernel::Cumsum(_) => core.code_bytes_per_layer,
+                    Kernel::Prelu(..)
+                    | Kernel::PreluF32(_)
+                    | Kernel::MapF32(_)
+                    | Kernel::Div(..)
+                    | Kernel::DivF32(..)
+                    | Kernel::Sum(_)
+                    | Kernel::SumF32(_)
+                    | Kernel::L2Normalization { .. }
+                    | Kernel::L2NormalizationF32(_)
+                    | Kernel::LogSoftmax(_)
+                    | Kernel::LogSoftmaxF32(_)
+                    | Kernel::Compare { .. }
+                    | Kernel::Select(_)
+                    | Kernel::Logical { .. }
+                    | Kernel::LogicalNot => core.code_bytes_per_layer,
                 })
                 .sum::<usize>();
         let g = &model.graph;

@@ -2,7 +2,7 @@
 //! its compile-time constants, and its [`Weights`]. [`crate::prepare`] makes them; the planner,
 //! the tuner and the back-ends read them.
 
-use crate::ir::TensorId;
+use crate::ir::{Comparison, TensorId, UnaryMath};
 use crate::runtime as rt;
 
 /// Integer weights and requantization constants of a convolution or fully connected layer.
@@ -114,8 +114,9 @@ pub enum Kernel {
     Mul(rt::Mul, Option<rt::Broadcast>),
     /// Int8 SUB (broadcast when the shapes differ); constants laid out as ADD's.
     Sub(rt::Add, Option<rt::Broadcast>),
-    /// An int8 element-wise op (LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH) as the
-    /// table of TFLM's reference function over all 256 inputs, indexed by `input as u8`.
+    /// An int8 element-wise op (LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH, ABS,
+    /// ELU, RSQRT) as the table of TFLM's reference function over all 256 inputs, indexed by
+    /// `input as u8`.
     Lookup(Box<[i8; 256]>),
     /// Int8 MEAN.
     Mean(rt::Mean),
@@ -227,6 +228,54 @@ pub enum Kernel {
     Zeros,
     /// CUMSUM, int8 or float32.
     Cumsum(rt::Cumsum),
+    /// Int8 PRELU (alpha broadcast when the shapes differ).
+    Prelu(rt::Prelu, Option<rt::Broadcast>),
+    /// Float32 PRELU.
+    PreluF32(Option<rt::Broadcast>),
+    /// A float32 element-wise function (ELU, EXP, LOG, SQRT, RSQRT, FLOOR, CEIL, ROUND,
+    /// SQUARE).
+    MapF32(UnaryMath),
+    /// Int8 DIV (broadcast when the shapes differ).
+    Div(rt::Div, Option<rt::Broadcast>),
+    /// Float32 DIV with its activation's clamp.
+    DivF32(rt::ClampF32, Option<rt::Broadcast>),
+    /// Int8 SUM (MEAN's kernel with an undivided multiplier).
+    Sum(rt::Mean),
+    /// Float32 SUM.
+    SumF32(rt::Reduce),
+    /// Int8 L2_NORMALIZATION (output in Q0.7).
+    L2Normalization {
+        /// Rows over the last dimension.
+        rows: rt::Rows,
+        /// Input zero point.
+        input_zero_point: i32,
+    },
+    /// Float32 L2_NORMALIZATION.
+    L2NormalizationF32(rt::Rows),
+    /// Int8 LOG_SOFTMAX.
+    LogSoftmax(rt::LogSoftmax),
+    /// Float32 LOG_SOFTMAX.
+    LogSoftmaxF32(rt::Rows),
+    /// A comparison into bool: int8 (rescaled with `params`), float32 or bool.
+    Compare {
+        /// Which comparison.
+        op: Comparison,
+        /// Int8 rescaling; `None` for float32 and bool.
+        params: Option<rt::CompareI8>,
+        /// The broadcast, when the input shapes differ.
+        broadcast: Option<rt::Broadcast>,
+    },
+    /// SELECT_V2 (int8 or float32 values, bool condition).
+    Select(Option<rt::Broadcast3>),
+    /// LOGICAL_AND (`and`) or LOGICAL_OR.
+    Logical {
+        /// LOGICAL_AND when true, LOGICAL_OR when false.
+        and: bool,
+        /// The broadcast, when the input shapes differ.
+        broadcast: Option<rt::Broadcast>,
+    },
+    /// LOGICAL_NOT.
+    LogicalNot,
 }
 
 /// One operator, validated, with its constants.
@@ -328,6 +377,21 @@ impl Layer {
             | Kernel::Fill
             | Kernel::Zeros
             | Kernel::Cumsum(_) => 0,
+            Kernel::Prelu(..)
+            | Kernel::PreluF32(_)
+            | Kernel::MapF32(_)
+            | Kernel::Div(..)
+            | Kernel::DivF32(..)
+            | Kernel::Sum(_)
+            | Kernel::SumF32(_)
+            | Kernel::L2Normalization { .. }
+            | Kernel::L2NormalizationF32(_)
+            | Kernel::LogSoftmax(_)
+            | Kernel::LogSoftmaxF32(_)
+            | Kernel::Compare { .. }
+            | Kernel::Select(_)
+            | Kernel::Logical { .. }
+            | Kernel::LogicalNot => 0,
         }
     }
 }

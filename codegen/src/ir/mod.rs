@@ -23,13 +23,15 @@ pub enum DType {
     I64,
     /// IEEE-754 single precision float.
     F32,
+    /// Boolean, one byte (0 or 1), as TFLite stores it.
+    Bool,
 }
 
 impl DType {
     /// Size of one element in bytes.
     pub fn size(self) -> usize {
         match self {
-            DType::I8 | DType::U8 => 1,
+            DType::I8 | DType::U8 | DType::Bool => 1,
             DType::I16 => 2,
             DType::I32 | DType::F32 => 4,
             DType::I64 => 8,
@@ -37,13 +39,14 @@ impl DType {
     }
 
     /// Every element type, in declaration order.
-    pub const ALL: [DType; 6] = [
+    pub const ALL: [DType; 7] = [
         DType::I8,
         DType::U8,
         DType::I16,
         DType::I32,
         DType::I64,
         DType::F32,
+        DType::Bool,
     ];
 
     /// The Rust primitive type name of one element, e.g. `i8`.
@@ -55,6 +58,7 @@ impl DType {
             DType::I32 => "i32",
             DType::I64 => "i64",
             DType::F32 => "f32",
+            DType::Bool => "bool",
         }
     }
 }
@@ -68,6 +72,7 @@ impl fmt::Display for DType {
             DType::I32 => "int32",
             DType::I64 => "int64",
             DType::F32 => "float32",
+            DType::Bool => "bool",
         };
         f.write_str(name)
     }
@@ -403,6 +408,39 @@ pub enum OpKind {
         /// Sums run from the end of the axis.
         reverse: bool,
     },
+    /// `x` for `x >= 0`, `alpha * x` otherwise, with `alpha` (input 1) broadcast to `x`.
+    Prelu,
+    /// An element-wise function of one input (ELU, EXP, LOG, SQRT, RSQRT, FLOOR, CEIL,
+    /// ROUND, SQUARE).
+    Math(UnaryMath),
+    /// Element-wise division (first by second), numpy-style broadcasting.
+    Div {
+        /// Fused activation.
+        activation: Activation,
+    },
+    /// Sum over the axes given by a constant int32 tensor (input 1).
+    Sum {
+        /// Keep reduced axes as size-1 dimensions.
+        keep_dims: bool,
+    },
+    /// `x / sqrt(sum(x²))` over the last dimension.
+    L2Normalization {
+        /// Fused activation (TFLM supports none).
+        activation: Activation,
+    },
+    /// `x - max - log(sum(exp(x - max)))` over the last dimension.
+    LogSoftmax,
+    /// A comparison of two inputs (numpy-style broadcasting) into a bool tensor.
+    Compare(Comparison),
+    /// `condition ? x : y` element-wise (inputs 0, 1, 2), numpy-style broadcasting.
+    SelectV2,
+    /// LOGICAL_AND (`and`) or LOGICAL_OR of two bool tensors, numpy-style broadcasting.
+    Logical {
+        /// LOGICAL_AND when true, LOGICAL_OR when false.
+        and: bool,
+    },
+    /// `!x` of a bool tensor.
+    LogicalNot,
 }
 
 /// Options of UNIDIRECTIONAL_SEQUENCE_LSTM.
@@ -435,6 +473,46 @@ pub struct ResizeOptions {
     pub align_corners: bool,
     /// Pixel centres at half-integer coordinates.
     pub half_pixel_centers: bool,
+}
+
+/// The element-wise functions of [`OpKind::Math`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryMath {
+    /// `x` for `x >= 0`, `exp(x) - 1` otherwise.
+    Elu,
+    /// `exp(x)`.
+    Exp,
+    /// `ln(x)`.
+    Log,
+    /// `sqrt(x)`.
+    Sqrt,
+    /// `1 / sqrt(x)`.
+    Rsqrt,
+    /// Round toward minus infinity.
+    Floor,
+    /// Round toward plus infinity.
+    Ceil,
+    /// Round to nearest, ties to even.
+    Round,
+    /// `x * x`.
+    Square,
+}
+
+/// The comparisons of [`OpKind::Compare`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    /// `a == b`.
+    Equal,
+    /// `a != b`.
+    NotEqual,
+    /// `a < b`.
+    Less,
+    /// `a <= b`.
+    LessEqual,
+    /// `a > b`.
+    Greater,
+    /// `a >= b`.
+    GreaterEqual,
 }
 
 /// Options of STRIDED_SLICE (bit `i` of a mask refers to axis `i`).

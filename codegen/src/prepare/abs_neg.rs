@@ -15,7 +15,7 @@ use crate::runtime as rt;
 type Io<'g> = ((TensorId, &'g Tensor), (TensorId, &'g Tensor));
 
 /// Input and output of a unary op: one element type, one element count.
-fn same_type_and_size<'g>(cx: &OpCx<'g>) -> Result<Io<'g>, ValidateError> {
+pub(crate) fn same_type_and_size<'g>(cx: &OpCx<'g>) -> Result<Io<'g>, ValidateError> {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
     cx.expect_dtype(output, input.1.dtype, "output")?;

@@ -1,5 +1,8 @@
 //! MEAN: int8 over any axes of an up to 6-D input (TFLM `EvalIntegerMean`; the oracle
-//! reduces 3 and 4 axes and 6-D inputs too, so kiln does not keep older TFLM limits).
+//! reduces 3 and 4 axes and 6-D inputs too, so kiln does not keep older TFLM limits), and
+//! SUM: int8 the same way without the division by the count (TFLM `EvalSumHelper`,
+//! `QuantizedMeanOrSum` with `compute_sum`), float32 summed in input order from 0 (reference
+//! `ReduceGeneric`).
 //!
 //! The pinned TFLM runs `QuantizedMeanOrSum` for every int8 MEAN — also when input and
 //! output are quantized alike (older versions used a truncating integer mean there; the
@@ -8,8 +11,10 @@
 //! into the multiplier.
 
 use super::common::Prepared;
+use super::reduce_min_max::reduce_params;
 use super::shapes::{expect_int8_in_out, reduction_axes, strides};
-use crate::prepare::{Kernel, OpCx};
+use crate::ir::DType;
+use crate::prepare::{Kernel, OpCx, ValidateError};
 use crate::runtime as rt;
 
 /// Most input dimensions (kiln's kernel; TFLM's `RuntimeShape` small size).
@@ -17,6 +22,27 @@ const MAX_RANK: usize = 6;
 
 /// Validates a MEAN and computes its constants.
 pub fn prepare(cx: &OpCx, keep_dims: bool) -> Prepared {
+    let params = quantized_mean_or_sum(cx, keep_dims, false)?;
+    Ok((Kernel::Mean(params), vec![cx.input_id(0, "input")?], 0))
+}
+
+/// Validates a SUM and computes its constants.
+pub fn sum(cx: &OpCx, keep_dims: bool) -> Prepared {
+    let input = cx.input(0, "input")?;
+    if input.1.dtype == DType::F32 {
+        let output = cx.output()?;
+        cx.expect_dtype(output, DType::F32, "output")?;
+        let (axes, kept) = reduction_axes(cx, input, output, keep_dims, MAX_RANK)?;
+        let params = reduce_params(&input.1.shape, axes, &kept);
+        return Ok((Kernel::SumF32(params), vec![input.0], 0));
+    }
+    let params = quantized_mean_or_sum(cx, keep_dims, true)?;
+    Ok((Kernel::Sum(params), vec![input.0], 0))
+}
+
+/// TFLM's `QuantizedMeanOrSum` constants: the sum's walk, zero points, and
+/// `input_scale / output_scale` (divided by the count for a mean).
+fn quantized_mean_or_sum(cx: &OpCx, keep_dims: bool, sum: bool) -> Result<rt::Mean, ValidateError> {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
     expect_int8_in_out(cx, input, output)?;
@@ -43,11 +69,15 @@ pub fn prepare(cx: &OpCx, keep_dims: bool) -> Prepared {
     let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
     let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
     let (multiplier, shift) = cx.multiplier(in_scale as f64 / out_scale as f64, "output")?;
-    // QuantizedMeanOrSum folds 1 / count into the multiplier: shift = floor(log2(count)),
-    // clamped to keep `output_shift - shift >= -31`.
+    // For a mean, QuantizedMeanOrSum folds 1 / count into the multiplier: shift =
+    // floor(log2(count)), clamped to keep `output_shift - shift >= -31`.
     let log2 = 63 - (count as u64).leading_zeros() as i32;
-    let s = log2.min(32).min(31 + shift);
-    let multiplier = (((multiplier as i64) << s) / count as i64) as i32;
+    let (multiplier, s) = if sum {
+        (multiplier, 0)
+    } else {
+        let s = log2.min(32).min(31 + shift);
+        ((((multiplier as i64) << s) / count as i64) as i32, s)
+    };
     let shift = shift - s;
     if !(-31..=30).contains(&shift) {
         return Err(cx.err(format!("mean multiplier shift {shift} is out of range")));
@@ -63,7 +93,7 @@ pub fn prepare(cx: &OpCx, keep_dims: bool) -> Prepared {
         shift,
         output_zero_point: out_zp,
     };
-    Ok((Kernel::Mean(params), vec![input.0], 0))
+    Ok(params)
 }
 
 #[cfg(test)]

@@ -12,18 +12,23 @@ pub mod add;
 pub mod arg_min_max;
 pub mod broadcast_reverse;
 pub mod common;
+pub mod compare;
 pub mod concatenation;
 mod context;
 pub mod conv2d;
 pub mod cumsum;
 pub mod depthwise_conv2d;
 pub mod dequantize;
+pub mod div;
 pub mod fill;
 pub mod fully_connected;
 pub mod gather;
 pub mod int16;
+pub mod l2_normalization;
+pub mod log_softmax;
 pub mod lookup_tables;
 pub mod lstm;
+pub mod math;
 pub mod maximum_minimum;
 pub mod mean;
 pub mod mirror_pad;
@@ -32,6 +37,7 @@ pub mod mul;
 pub mod pack;
 pub mod pad;
 pub mod pool2d;
+pub mod prelu;
 pub mod quant;
 pub mod quantize;
 pub mod reduce_min_max;
@@ -212,6 +218,16 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::Fill => fill::fill(&cx)?,
             OpKind::Shape => shape::shape(&cx)?,
             OpKind::Cumsum { exclusive, reverse } => cumsum::prepare(&cx, *exclusive, *reverse)?,
+            OpKind::Prelu => prelu::prepare(&cx)?,
+            OpKind::Math(f) => math::prepare(&cx, *f)?,
+            OpKind::Div { activation } => div::prepare(&cx, *activation)?,
+            OpKind::Sum { keep_dims } => mean::sum(&cx, *keep_dims)?,
+            OpKind::L2Normalization { activation } => l2_normalization::prepare(&cx, *activation)?,
+            OpKind::LogSoftmax => log_softmax::prepare(&cx)?,
+            OpKind::Compare(op) => compare::compare(&cx, *op)?,
+            OpKind::SelectV2 => compare::select(&cx)?,
+            OpKind::Logical { and } => compare::logical(&cx, *and)?,
+            OpKind::LogicalNot => compare::logical_not(&cx)?,
             OpKind::Split | OpKind::SplitV | OpKind::Unpack { .. } => {
                 return Err(
                     cx.err("kiln bug: a several-output operator taken for a single-output one")

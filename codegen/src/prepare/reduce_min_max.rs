@@ -36,10 +36,15 @@ pub fn prepare(cx: &OpCx, keep_dims: bool, maximum: bool) -> Prepared {
             )));
         }
     }
-    // The reduced axes are walked in input order, as TFLM's loop over the input visits them.
-    let (mut axes, kept) = reduction_axes(cx, input, output, keep_dims, MAX_RANK)?;
+    let (axes, kept) = reduction_axes(cx, input, output, keep_dims, MAX_RANK)?;
+    let params = reduce_params(&input.1.shape, axes, &kept);
+    Ok((Kernel::Reduce { params, maximum }, vec![input.0], 0))
+}
+
+/// The walk of a reduction of `shape` over `axes`, keeping `kept`: the reduced axes in input
+/// order, as TFLM's loop over the input visits them (which a float sum's rounding follows).
+pub fn reduce_params(shape: &[usize], mut axes: Vec<usize>, kept: &[usize]) -> rt::Reduce {
     axes.sort_unstable();
-    let shape = &input.1.shape;
     let in_strides = strides(shape);
     let mut params = rt::Reduce {
         kept_dims: [1; MAX_RANK],
@@ -48,7 +53,7 @@ pub fn prepare(cx: &OpCx, keep_dims: bool, maximum: bool) -> Prepared {
         reduced_strides: [0; MAX_RANK],
         reduced_count: axes.iter().map(|&k| shape[k]).product(),
     };
-    for (slot, &k) in (MAX_RANK - kept.len()..).zip(&kept) {
+    for (slot, &k) in (MAX_RANK - kept.len()..).zip(kept) {
         params.kept_dims[slot] = shape[k];
         params.kept_strides[slot] = in_strides[k];
     }
@@ -56,7 +61,7 @@ pub fn prepare(cx: &OpCx, keep_dims: bool, maximum: bool) -> Prepared {
         params.reduced_dims[slot] = shape[k];
         params.reduced_strides[slot] = in_strides[k];
     }
-    Ok((Kernel::Reduce { params, maximum }, vec![input.0], 0))
+    params
 }
 
 #[cfg(test)]

@@ -68,23 +68,30 @@ pub fn broadcast(
             "broadcasting over {rank} dimensions; TFLM supports at most {MAX_BROADCAST_RANK}"
         )));
     }
-    let padded = |shape: &[usize]| pad_front(shape, MAX_BROADCAST_RANK);
-    let (pa, pb, dims) = (padded(&pa), padded(&pb), padded(&dims));
-    let stride_of = |shape: &[usize]| -> [usize; MAX_BROADCAST_RANK] {
-        let s = strides(shape);
-        let mut out = [0; MAX_BROADCAST_RANK];
-        for k in 0..MAX_BROADCAST_RANK {
-            out[k] = if shape[k] == 1 { 0 } else { s[k] };
-        }
-        out
-    };
-    let mut d = [1; MAX_BROADCAST_RANK];
-    d.copy_from_slice(&dims);
     Ok(Some(rt::Broadcast {
-        dims: d,
-        strides1: stride_of(&pa),
-        strides2: stride_of(&pb),
+        dims: broadcast_dims(&dims),
+        strides1: broadcast_strides(&pa),
+        strides2: broadcast_strides(&pb),
     }))
+}
+
+/// `dims` 1-padded to [`MAX_BROADCAST_RANK`] dimensions (at most that many).
+pub fn broadcast_dims(dims: &[usize]) -> [usize; MAX_BROADCAST_RANK] {
+    let mut out = [1; MAX_BROADCAST_RANK];
+    out.copy_from_slice(&pad_front(dims, MAX_BROADCAST_RANK));
+    out
+}
+
+/// The element strides of an input of `shape` read along a broadcast output: row-major, 0
+/// along its size-1 axes (1-padded to [`MAX_BROADCAST_RANK`] dimensions).
+pub fn broadcast_strides(shape: &[usize]) -> [usize; MAX_BROADCAST_RANK] {
+    let shape = pad_front(shape, MAX_BROADCAST_RANK);
+    let s = strides(&shape);
+    let mut out = [0; MAX_BROADCAST_RANK];
+    for k in 0..MAX_BROADCAST_RANK {
+        out[k] = if shape[k] == 1 { 0 } else { s[k] };
+    }
+    out
 }
 
 /// The constant int32 tensor at input `slot` and its values.

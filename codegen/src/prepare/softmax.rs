@@ -3,7 +3,7 @@
 use super::common::Prepared;
 use crate::ir::DType;
 use crate::prepare::quant::quantize_multiplier_greater_than_one;
-use crate::prepare::{Kernel, OpCx};
+use crate::prepare::{Kernel, OpCx, ValidateError};
 use crate::runtime as rt;
 
 /// Integer bits of the scaled input difference (gemmlowp Q5.26).
@@ -39,6 +39,25 @@ pub fn prepare(cx: &OpCx, beta: f32) -> Prepared {
     if !(beta.is_finite() && beta > 0.0) {
         return Err(cx.err(format!("beta {beta} must be positive")));
     }
+    let (input_multiplier, input_left_shift, diff_min) = diff_scaling(cx, beta, in_scale)?;
+    let params = rt::Softmax {
+        rows,
+        depth,
+        input_multiplier,
+        input_left_shift,
+        diff_min,
+    };
+    Ok((Kernel::Softmax(params), vec![input.0], 0))
+}
+
+/// TFLite's `PreprocessSoftmaxScaling` and `CalculateInputRadius` (SOFTMAX, LOG_SOFTMAX):
+/// `beta * input_scale` as a Q5.26 multiplier (capped below 2^31) with its left shift, and
+/// `diff_min`, below which a difference from the row maximum contributes nothing.
+pub(crate) fn diff_scaling(
+    cx: &OpCx,
+    beta: f32,
+    in_scale: f32,
+) -> Result<(i32, i32, i32), ValidateError> {
     let real = (beta as f64 * in_scale as f64 * (1i64 << (31 - SCALED_DIFF_INTEGER_BITS)) as f64)
         .min((1i64 << 31) as f64 - 1.0);
     let (input_multiplier, input_left_shift) = quantize_multiplier_greater_than_one(real)
@@ -52,14 +71,7 @@ pub fn prepare(cx: &OpCx, beta: f32) -> Prepared {
         * (1i64 << (31 - SCALED_DIFF_INTEGER_BITS)) as f64
         / (1i64 << input_left_shift) as f64;
     let diff_min = -(max_input_rescaled.floor() as i32);
-    let params = rt::Softmax {
-        rows,
-        depth,
-        input_multiplier,
-        input_left_shift,
-        diff_min,
-    };
-    Ok((Kernel::Softmax(params), vec![input.0], 0))
+    Ok((input_multiplier, input_left_shift, diff_min))
 }
 
 #[cfg(test)]

@@ -221,16 +221,17 @@ pub fn squared_difference(
     });
 }
 
-/// Applies `pick` to each pair of elements of any element type: zipped when `bc` is `None`
+/// Applies `pick` to each pair of elements of any element type (into any output type, e.g.
+/// bool for comparisons): zipped when `bc` is `None`
 /// (equal shapes), else broadcast (TFLite `BroadcastBinaryOpSimple`,
 /// `MaximumMinimumBroadcastSlow`).
 #[inline(always)]
-pub fn binary<T: Copy>(
+pub fn binary<T: Copy, U>(
     bc: Option<&Broadcast>,
     input1: &[T],
     input2: &[T],
-    output: &mut [T],
-    pick: impl Fn(T, T) -> T,
+    output: &mut [U],
+    pick: impl Fn(T, T) -> U,
 ) {
     match bc {
         None => {

@@ -1,5 +1,5 @@
 //! Float32 kernels: TFLite's reference float kernels, with the same loop and accumulation
-//! order (so results match TFLM bit for bit), and a libm-free `exp`.
+//! order (so results match TFLM bit for bit); `exp` is glibc's (`math.rs`).
 
 use super::*;
 
@@ -247,39 +247,6 @@ pub struct SoftmaxF32 {
     pub beta: f32,
 }
 
-/// `e^x` for f32, accurate to well under one f32 ulp: computed in f64 as `2^k * e^r` with
-/// `|r| <= ln2/2` and a degree-13 Taylor polynomial, then rounded once (no libm needed).
-pub fn exp_f32(x: f32) -> f32 {
-    if x.is_nan() {
-        return x; // NaN
-    }
-    if x > 88.8 {
-        return f32::INFINITY;
-    }
-    if x < -104.0 {
-        return 0.0;
-    }
-    let x = x as f64;
-    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    let k_f = x * core::f64::consts::LOG2_E;
-    let k = if k_f >= 0.0 {
-        (k_f + 0.5) as i64
-    } else {
-        (k_f - 0.5) as i64
-    };
-    let r = (x - k as f64 * LN2_HI) - k as f64 * LN2_LO;
-    let mut term = 1.0f64;
-    let mut sum = 1.0f64;
-    for n in 1..=13 {
-        term *= r / n as f64;
-        sum += term;
-    }
-    // 2^k as f64 (k in -151..=128 here, within the normal f64 range).
-    let scale = f64::from_bits(((k + 1023) as u64) << 52);
-    (sum * scale) as f32
-}
-
 /// Float32 SOFTMAX (TFLite reference: `exp((x - max) * beta)`, summed in order, divided).
 #[inline(always)]
 pub fn softmax_f32(p: &SoftmaxF32, input: &[f32], output: &mut [f32]) {
@@ -325,23 +292,6 @@ pub fn neg_f32(input: &[f32], output: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[test]
-    fn exp_f32_is_within_half_an_ulp_of_f64_exp() {
-        let mut x = -103.9f32;
-        while x < 88.0 {
-            let want = (x as f64).exp();
-            let got = exp_f32(x) as f64;
-            let ulp = (want as f32).abs() as f64 * f32::EPSILON as f64;
-            assert!(
-                (got - want).abs() <= ulp * 0.5 + 1e-45,
-                "exp({x}) = {got}, want {want}"
-            );
-            x += 0.0371;
-        }
-        assert_eq!(exp_f32(0.0), 1.0);
-        assert_eq!(exp_f32(-200.0), 0.0);
-    }
-
     #[test]
     fn abs_and_neg() {
         let mut out = [0f32; 3];

@@ -16,6 +16,7 @@
 mod activation;
 mod activation_i16;
 mod arena;
+mod arith;
 mod conv;
 mod dot;
 mod elementwise;
@@ -23,7 +24,9 @@ mod fixed_point;
 mod float;
 mod fully_connected;
 mod int16;
+mod logic;
 mod lstm;
+mod math;
 mod movement;
 mod pool;
 mod quantize;
@@ -34,6 +37,7 @@ mod svdf;
 pub use activation::*;
 pub use activation_i16::*;
 pub use arena::*;
+pub use arith::*;
 pub use conv::*;
 pub use dot::*;
 pub use elementwise::*;
@@ -41,7 +45,9 @@ pub use fixed_point::*;
 pub use float::*;
 pub use fully_connected::*;
 pub use int16::*;
+pub use logic::*;
 pub use lstm::*;
+pub use math::*;
 pub use movement::*;
 pub use pool::*;
 pub use quantize::*;
@@ -58,6 +64,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("activation.rs", include_str!("activation.rs")),
     ("activation_i16.rs", include_str!("activation_i16.rs")),
     ("arena.rs", include_str!("arena.rs")),
+    ("arith.rs", include_str!("arith.rs")),
     ("conv.rs", include_str!("conv.rs")),
     ("dot.rs", include_str!("dot.rs")),
     ("elementwise.rs", include_str!("elementwise.rs")),
@@ -66,6 +73,8 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("fully_connected.rs", include_str!("fully_connected.rs")),
     ("int16.rs", include_str!("int16.rs")),
     ("lstm.rs", include_str!("lstm.rs")),
+    ("logic.rs", include_str!("logic.rs")),
+    ("math.rs", include_str!("math.rs")),
     ("movement.rs", include_str!("movement.rs")),
     ("pool.rs", include_str!("pool.rs")),
     ("quantize.rs", include_str!("quantize.rs")),

@@ -1,4 +1,4 @@
-// fixtures/models/unsupported_l2norm: FULLY_CONNECTED then L2_NORMALIZATION.
-kiln::include_model!("fixtures/unsupported_l2norm/model.tflite");
+// fixtures/models/unsupported_sin: float32 ABS then SIN.
+kiln::include_model!("fixtures/unsupported_sin/model.tflite");
 
 fn main() {}

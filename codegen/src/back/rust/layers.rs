@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 use super::{doc, lit, output_ident, pool_field, read_expr, region_ident, Statics};
 use crate::compiled::Compiled;
 use crate::ir::shape_str;
-use crate::ir::DType;
+use crate::ir::{Comparison, DType, UnaryMath};
 use crate::layer::{FloatWeights, Kernel, Layer, Weights};
 use crate::plan::Location;
 use crate::runtime as rt;
@@ -239,7 +239,15 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::DequantizeI16(_)
         | Kernel::GatherRows(_)
         | Kernel::Fill
-        | Kernel::Zeros => return None,
+        | Kernel::Zeros
+        | Kernel::PreluF32(_)
+        | Kernel::DivF32(..)
+        | Kernel::L2NormalizationF32(_)
+        | Kernel::LogSoftmax(_)
+        | Kernel::LogSoftmaxF32(_)
+        | Kernel::Select(_)
+        | Kernel::Logical { .. }
+        | Kernel::LogicalNot => return None,
         Kernel::ConvI16 { params, .. } => format!(
             "int16 activations, int8 weights, {}-bit accumulators; {}{}.",
             if params.wide { 64 } else { 32 },
@@ -269,6 +277,38 @@ fn details(kernel: &Kernel) -> Option<String> {
             p.depth,
             if p.exclusive { ", exclusive" } else { "" },
             if p.reverse { ", from its end" } else { "" }
+        ),
+        Kernel::Prelu(_, bc) => format!(
+            "Non-negative inputs rescaled, negative ones times alpha and rescaled{}.",
+            if bc.is_some() {
+                ", alpha broadcast"
+            } else {
+                ""
+            }
+        ),
+        Kernel::MapF32(f) => format!("`{}` of each element.", math_fn(*f)),
+        Kernel::Div(p, bc) => format!(
+            "Quotient by the divisor's fixed-point reciprocal, rescaled{}{}.",
+            if bc.is_some() { ", broadcast" } else { "" },
+            clamp(p.act_min, p.act_max)
+        ),
+        Kernel::Sum(p) => format!(
+            "Sum of {} elements per output, requantized (TFLM's QuantizedMeanOrSum).",
+            p.count
+        ),
+        Kernel::SumF32(p) => format!("Sum of {} elements per output.", p.reduced_count),
+        Kernel::L2Normalization { rows, .. } => format!(
+            "{} rows of {} divided by their L2 norm (integer inverse square root), output in Q0.7.",
+            rows.rows, rows.depth
+        ),
+        Kernel::Compare { op, params, .. } => format!(
+            "`a {} b`{}.",
+            comparison_operator(*op),
+            if params.is_some() {
+                " on the inputs rescaled to a common scale"
+            } else {
+                ""
+            }
         ),
         Kernel::Reduce { params, maximum } => format!(
             "{} of {} elements per output.",
@@ -1066,6 +1106,127 @@ pub(crate) fn emit_layer(
             }
         }
         Kernel::AbsF32 => quote! { rt::abs_f32(input, output); },
+        Kernel::Prelu(p, bc) => {
+            let (params, (bc_item, bc_arg)) = (params_expr(p), broadcast_arg(bc.as_ref()));
+            quote! {
+                const PARAMS: rt::Prelu = #params;
+                #bc_item
+                rt::prelu(&PARAMS, #bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::PreluF32(bc) => {
+            let (bc_item, bc_arg) = broadcast_arg(bc.as_ref());
+            quote! {
+                #bc_item
+                rt::prelu_f32(#bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::MapF32(f) => {
+            let f = format_ident!("{}", math_fn(*f));
+            quote! { rt::map_f32(input, output, rt::#f); }
+        }
+        Kernel::Div(p, bc) => {
+            let (params, (bc_item, bc_arg)) = (params_expr(p), broadcast_arg(bc.as_ref()));
+            quote! {
+                const PARAMS: rt::Div = #params;
+                #bc_item
+                rt::div_i8(&PARAMS, #bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::DivF32(p, bc) => {
+            let (params, (bc_item, bc_arg)) = (params_expr(p), broadcast_arg(bc.as_ref()));
+            quote! {
+                const PARAMS: rt::ClampF32 = #params;
+                #bc_item
+                rt::div_f32(&PARAMS, #bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::Sum(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Mean = #params;
+                rt::mean(&PARAMS, input, output);
+            }
+        }
+        Kernel::SumF32(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Reduce = #params;
+                rt::reduce_with(&PARAMS, 0.0, input, output, |current, next| next + current);
+            }
+        }
+        Kernel::L2Normalization {
+            rows,
+            input_zero_point,
+        } => {
+            let rows = params_expr(rows);
+            let zp = proc_macro2::Literal::i32_unsuffixed(*input_zero_point);
+            quote! {
+                const ROWS: rt::Rows = #rows;
+                rt::l2_normalization(&ROWS, #zp, input, output);
+            }
+        }
+        Kernel::L2NormalizationF32(rows) => {
+            let rows = params_expr(rows);
+            quote! {
+                const ROWS: rt::Rows = #rows;
+                rt::l2_normalization_f32(&ROWS, input, output);
+            }
+        }
+        Kernel::LogSoftmax(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::LogSoftmax = #params;
+                rt::log_softmax(&PARAMS, input, output);
+            }
+        }
+        Kernel::LogSoftmaxF32(rows) => {
+            let rows = params_expr(rows);
+            quote! {
+                const ROWS: rt::Rows = #rows;
+                rt::log_softmax_f32(&ROWS, input, output);
+            }
+        }
+        Kernel::Compare {
+            op,
+            params,
+            broadcast,
+        } => {
+            let (bc_item, bc_arg) = broadcast_arg(broadcast.as_ref());
+            let cmp: TokenStream = comparison_operator(*op).parse().unwrap_or_default();
+            match params {
+                Some(p) => {
+                    let p = params_expr(p);
+                    quote! {
+                        const PARAMS: rt::CompareI8 = #p;
+                        #bc_item
+                        rt::compare_i8(&PARAMS, #bc_arg, input1, input2, output, |a, b| a #cmp b);
+                    }
+                }
+                None => quote! {
+                    #bc_item
+                    rt::compare(#bc_arg, input1, input2, output, |a, b| a #cmp b);
+                },
+            }
+        }
+        Kernel::Select(bc) => match bc {
+            Some(bc) => {
+                let bc = params_expr(bc);
+                quote! {
+                    const BROADCAST: rt::Broadcast3 = #bc;
+                    rt::select(Some(&BROADCAST), input1, input2, input3, output);
+                }
+            }
+            None => quote! { rt::select(None, input1, input2, input3, output); },
+        },
+        Kernel::Logical { and, broadcast } => {
+            let (bc_item, bc_arg) = broadcast_arg(broadcast.as_ref());
+            quote! {
+                #bc_item
+                rt::logical(#bc_arg, #and, input1, input2, output);
+            }
+        }
+        Kernel::LogicalNot => quote! { rt::logical_not(input, output); },
         Kernel::NegF32 => quote! { rt::neg_f32(input, output); },
     };
 
@@ -1268,6 +1429,33 @@ fn other_input(slot: usize) -> (TokenStream, proc_macro2::Literal) {
         (quote!(input2), lit(0))
     } else {
         (quote!(input1), lit(1))
+    }
+}
+
+/// The runtime function of a float32 element-wise op.
+fn math_fn(f: UnaryMath) -> &'static str {
+    match f {
+        UnaryMath::Elu => "elu_f32",
+        UnaryMath::Exp => "exp_f32",
+        UnaryMath::Log => "log_f32",
+        UnaryMath::Sqrt => "sqrt_f32",
+        UnaryMath::Rsqrt => "rsqrt_f32",
+        UnaryMath::Floor => "floor_f32",
+        UnaryMath::Ceil => "ceil_f32",
+        UnaryMath::Round => "round_f32",
+        UnaryMath::Square => "square_f32",
+    }
+}
+
+/// The Rust operator of a comparison.
+fn comparison_operator(op: Comparison) -> &'static str {
+    match op {
+        Comparison::Equal => "==",
+        Comparison::NotEqual => "!=",
+        Comparison::Less => "<",
+        Comparison::LessEqual => "<=",
+        Comparison::Greater => ">",
+        Comparison::GreaterEqual => ">=",
     }
 }
 

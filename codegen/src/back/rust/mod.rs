@@ -241,6 +241,25 @@ impl Statics {
         ident
     }
 
+    /// Adds a bool table (one byte per element, non-zero = true) as a static array and
+    /// returns its name.
+    pub(crate) fn bools(&mut self, name: &str, text: &str, bytes: &[u8]) -> proc_macro2::Ident {
+        let ident = match self.claim(name, format!("bool {bytes:?}")) {
+            Claim::New(ident) => ident,
+            Claim::Existing(ident) => return ident,
+        };
+        let len = lit(bytes.len());
+        let doc = doc(text);
+        let lits = bytes.iter().map(|&b| b != 0);
+        let section = self.section(&ident.to_string());
+        self.items.push(quote! {
+            #doc
+            #section
+            static #ident: [bool; #len] = [#(#lits),*];
+        });
+        ident
+    }
+
     /// Adds a small integer table as a static array and returns its name.
     pub(crate) fn ints<T: Copy + Into<i64>>(
         &mut self,
@@ -336,6 +355,15 @@ impl Statics {
 
 fn rust_type(dtype: DType) -> proc_macro2::Ident {
     format_ident!("{}", dtype.rust_name())
+}
+
+/// The zero (initial) value of an element of `dtype`.
+fn zero_of(dtype: DType) -> TokenStream {
+    match dtype {
+        DType::F32 => quote!(0.0),
+        DType::Bool => quote!(false),
+        _ => quote!(0),
+    }
 }
 
 fn float_lit(x: f32) -> Literal {
@@ -601,11 +629,8 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         .map(|&k| graph.outputs[k])
         .map(|t| {
             let n = lit(graph.tensors[t].elements());
-            if graph.tensors[t].dtype == DType::F32 {
-                quote!([0.0; #n])
-            } else {
-                quote!([0; #n])
-            }
+            let zero = zero_of(graph.tensors[t].dtype);
+            quote!([#zero; #n])
         })
         .collect();
     let layer_output_variants = DType::ALL.iter().map(|&dtype| {
@@ -677,11 +702,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
              the `{field}` array [`SharedModel::predict`] takes.",
             pool.dtype, pool.bytes
         ));
-        let zero = if pool.dtype == DType::F32 {
-            quote!(0.0)
-        } else {
-            quote!(0)
-        };
+        let zero = zero_of(pool.dtype);
         pools.push(ArenaPool {
             field,
             ty: rust_type(pool.dtype),
@@ -1233,6 +1254,7 @@ pub(crate) fn read_expr(
             let ident = match tensor.dtype {
                 DType::F32 => statics.floats(&name, &doc, &tensor.data_f32()),
                 DType::I32 => statics.ints(&name, &doc, "i32", &tensor.data_i32()),
+                DType::Bool => statics.bools(&name, &doc, tensor.data.as_deref().unwrap_or(&[])),
                 _ => statics.ints(&name, &doc, "i8", &tensor.data_i8()),
             };
             quote!(&#ident)

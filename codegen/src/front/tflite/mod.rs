@@ -575,6 +575,7 @@ fn dtype(tensor_type: i8) -> Result<DType, String> {
         4 => DType::I64,
         7 => DType::I16,
         9 => DType::I8,
+        6 => DType::Bool,
         other => {
             const NAMES: [&str; 23] = [
                 "FLOAT32",
@@ -1367,18 +1368,18 @@ mod tests {
     #[test]
     fn unsupported_op_is_named() {
         let mut spec = fc_model();
-        spec.opcodes.push((None, Some(11), None));
-        let mut l2norm = spec.ops[0].clone();
-        l2norm.opcode_index = 1;
-        l2norm.options = None;
-        l2norm.inputs = vec![3];
-        spec.ops.push(l2norm);
+        spec.opcodes.push((None, Some(66), None));
+        let mut sin = spec.ops[0].clone();
+        sin.opcode_index = 1;
+        sin.options = None;
+        sin.inputs = vec![3];
+        spec.ops.push(sin);
         let err = read(&spec.build()).unwrap_err();
         assert_eq!(
             err,
             ReadError::UnsupportedOp {
                 index: 1,
-                name: "L2_NORMALIZATION".into(),
+                name: "SIN".into(),
                 supported: SUPPORTED_OPS
             }
         );
@@ -1389,7 +1390,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "operator 1 is L2_NORMALIZATION, which kiln does not support yet (supported: {})",
+                "operator 1 is SIN, which kiln does not support yet (supported: {})",
                 names.join(", ")
             )
         );

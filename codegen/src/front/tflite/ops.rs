@@ -6,17 +6,17 @@
 
 use super::schema::{
     AddOptions, ConcatenationOptions, Conv2DOptions, CumsumOptions, DepthToSpaceOptions,
-    DepthwiseConv2DOptions, FullyConnectedOptions, GatherOptions, LeakyReluOptions,
-    MirrorPadOptions, MulOptions, Operator, OptionsTable, PackOptions, Pool2DOptions,
-    ReducerOptions, ResizeBilinearOptions, ResizeNearestNeighborOptions, SoftmaxOptions,
-    SpaceToDepthOptions, StridedSliceOptions, SubOptions, SvdfOptions,
+    DepthwiseConv2DOptions, DivOptions, FullyConnectedOptions, GatherOptions, L2NormOptions,
+    LeakyReluOptions, MirrorPadOptions, MulOptions, Operator, OptionsTable, PackOptions,
+    Pool2DOptions, ReducerOptions, ResizeBilinearOptions, ResizeNearestNeighborOptions,
+    SoftmaxOptions, SpaceToDepthOptions, StridedSliceOptions, SubOptions, SvdfOptions,
     UnidirectionalSequenceLstmOptions, UnpackOptions,
 };
 use super::ReadError;
 use crate::ir::{
-    Activation, Conv2dOptions, DepthwiseConv2dOptions, FullyConnectedOptions as FcOptions,
-    LstmActivation, LstmOptions, OpKind, Padding, Pool2dOptions, ResizeOptions,
-    StridedSliceOptions as StridedSliceOpts,
+    Activation, Comparison, Conv2dOptions, DepthwiseConv2dOptions,
+    FullyConnectedOptions as FcOptions, LstmActivation, LstmOptions, OpKind, Padding,
+    Pool2dOptions, ResizeOptions, StridedSliceOptions as StridedSliceOpts, UnaryMath,
 };
 use std::fmt;
 
@@ -58,10 +58,10 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(5, "DEPTH_TO_SPACE", Some(parse_depth_to_space)),
     row(6, "DEQUANTIZE", Some(parse_dequantize)),
     row(7, "EMBEDDING_LOOKUP", None),
-    row(8, "FLOOR", None),
+    row(8, "FLOOR", Some(parse_floor)),
     row(9, "FULLY_CONNECTED", Some(parse_fully_connected)),
     row(10, "HASHTABLE_LOOKUP", None),
-    row(11, "L2_NORMALIZATION", None),
+    row(11, "L2_NORMALIZATION", Some(parse_l2_normalization)),
     row(12, "L2_POOL_2D", None),
     row(13, "LOCAL_RESPONSE_NORMALIZATION", None),
     row(14, "LOGISTIC", Some(parse_logistic)),
@@ -92,7 +92,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(39, "TRANSPOSE", Some(parse_transpose)),
     row(40, "MEAN", Some(parse_mean)),
     row(41, "SUB", Some(parse_sub)),
-    row(42, "DIV", None),
+    row(42, "DIV", Some(parse_div)),
     row(43, "SQUEEZE", Some(parse_reshape)),
     row(
         44,
@@ -101,23 +101,23 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     ),
     row(45, "STRIDED_SLICE", Some(parse_strided_slice)),
     row(46, "BIDIRECTIONAL_SEQUENCE_RNN", None),
-    row(47, "EXP", None),
+    row(47, "EXP", Some(parse_exp)),
     row(48, "TOPK_V2", None),
     row(49, "SPLIT", Some(parse_split)),
-    row(50, "LOG_SOFTMAX", None),
+    row(50, "LOG_SOFTMAX", Some(parse_log_softmax)),
     row(51, "DELEGATE", None),
     row(52, "BIDIRECTIONAL_SEQUENCE_LSTM", None),
     row(53, "CAST", None),
-    row(54, "PRELU", None),
+    row(54, "PRELU", Some(parse_prelu)),
     row(55, "MAXIMUM", Some(parse_maximum)),
     row(56, "ARG_MAX", Some(parse_arg_max)),
     row(57, "MINIMUM", Some(parse_minimum)),
-    row(58, "LESS", None),
+    row(58, "LESS", Some(parse_less)),
     row(59, "NEG", Some(parse_neg)),
     row(60, "PADV2", Some(parse_pad)),
-    row(61, "GREATER", None),
-    row(62, "GREATER_EQUAL", None),
-    row(63, "LESS_EQUAL", None),
+    row(61, "GREATER", Some(parse_greater)),
+    row(62, "GREATER_EQUAL", Some(parse_greater_equal)),
+    row(63, "LESS_EQUAL", Some(parse_less_equal)),
     row(64, "SELECT", None),
     row(65, "SLICE", Some(parse_slice)),
     row(66, "SIN", None),
@@ -125,12 +125,12 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(68, "SPARSE_TO_DENSE", None),
     row(69, "TILE", None),
     row(70, "EXPAND_DIMS", Some(parse_reshape)),
-    row(71, "EQUAL", None),
-    row(72, "NOT_EQUAL", None),
-    row(73, "LOG", None),
-    row(74, "SUM", None),
-    row(75, "SQRT", None),
-    row(76, "RSQRT", None),
+    row(71, "EQUAL", Some(parse_equal)),
+    row(72, "NOT_EQUAL", Some(parse_not_equal)),
+    row(73, "LOG", Some(parse_log)),
+    row(74, "SUM", Some(parse_sum)),
+    row(75, "SQRT", Some(parse_sqrt)),
+    row(76, "RSQRT", Some(parse_rsqrt)),
     row(77, "SHAPE", Some(parse_shape)),
     row(78, "POW", None),
     row(79, "ARG_MIN", Some(parse_arg_min)),
@@ -138,15 +138,15 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(81, "REDUCE_PROD", None),
     row(82, "REDUCE_MAX", Some(parse_reduce_max)),
     row(83, "PACK", Some(parse_pack)),
-    row(84, "LOGICAL_OR", None),
+    row(84, "LOGICAL_OR", Some(parse_logical_or)),
     row(85, "ONE_HOT", None),
-    row(86, "LOGICAL_AND", None),
-    row(87, "LOGICAL_NOT", None),
+    row(86, "LOGICAL_AND", Some(parse_logical_and)),
+    row(87, "LOGICAL_NOT", Some(parse_logical_not)),
     row(88, "UNPACK", Some(parse_unpack)),
     row(89, "REDUCE_MIN", Some(parse_reduce_min)),
     row(90, "FLOOR_DIV", None),
     row(91, "REDUCE_ANY", None),
-    row(92, "SQUARE", None),
+    row(92, "SQUARE", Some(parse_square)),
     row(93, "ZEROS_LIKE", Some(parse_zeros_like)),
     row(94, "FILL", Some(parse_fill)),
     row(95, "FLOOR_MOD", None),
@@ -162,26 +162,26 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(101, "ABS", Some(parse_abs)),
     row(102, "SPLIT_V", Some(parse_split_v)),
     row(103, "UNIQUE", None),
-    row(104, "CEIL", None),
+    row(104, "CEIL", Some(parse_ceil)),
     row(105, "REVERSE_V2", Some(parse_reverse_v2)),
     row(106, "ADD_N", None),
     row(107, "GATHER_ND", Some(parse_gather_nd)),
     row(108, "COS", None),
     row(109, "WHERE", None),
     row(110, "RANK", None),
-    row(111, "ELU", None),
+    row(111, "ELU", Some(parse_elu)),
     row(112, "REVERSE_SEQUENCE", None),
     row(113, "MATRIX_DIAG", None),
     row(114, "QUANTIZE", Some(parse_quantize)),
     row(115, "MATRIX_SET_DIAG", None),
-    row(116, "ROUND", None),
+    row(116, "ROUND", Some(parse_round)),
     row(117, "HARD_SWISH", Some(parse_hard_swish)),
     row(118, "IF", None),
     row(119, "WHILE", None),
     row(120, "NON_MAX_SUPPRESSION_V4", None),
     row(121, "NON_MAX_SUPPRESSION_V5", None),
     row(122, "SCATTER_ND", None),
-    row(123, "SELECT_V2", None),
+    row(123, "SELECT_V2", Some(parse_select_v2)),
     row(124, "DENSIFY", None),
     row(125, "SEGMENT_SUM", None),
     row(126, "BATCH_MATMUL", None),
@@ -835,6 +835,114 @@ fn parse_cumsum(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Cumsum { exclusive, reverse })
 }
 
+fn parse_prelu(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Prelu)
+}
+
+fn parse_elu(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Math(UnaryMath::Elu))
+}
+
+fn parse_exp(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Math(UnaryMath::Exp))
+}
+
+fn parse_log(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Math(UnaryMath::Log))
+}
+
+fn parse_sqrt(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Math(UnaryMath::Sqrt))
+}
+
+fn parse_rsqrt(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Math(UnaryMath::Rsqrt))
+}
+
+fn parse_floor(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Math(UnaryMath::Floor))
+}
+
+fn parse_ceil(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Math(UnaryMath::Ceil))
+}
+
+fn parse_round(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Math(UnaryMath::Round))
+}
+
+fn parse_square(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Math(UnaryMath::Square))
+}
+
+fn parse_div(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let activation = match cx.optional::<DivOptions>()? {
+        Some(o) => cx.activation(o.fused_activation_function())?,
+        None => Activation::None,
+    };
+    Ok(OpKind::Div { activation })
+}
+
+fn parse_sum(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Sum {
+        keep_dims: keep_dims(cx)?,
+    })
+}
+
+fn parse_l2_normalization(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let activation = match cx.optional::<L2NormOptions>()? {
+        Some(o) => cx.activation(o.fused_activation_function())?,
+        None => Activation::None,
+    };
+    Ok(OpKind::L2Normalization { activation })
+}
+
+fn parse_log_softmax(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::LogSoftmax)
+}
+
+// The comparisons', SELECT_V2's and the logical ops' options tables are empty.
+
+fn parse_equal(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Compare(Comparison::Equal))
+}
+
+fn parse_not_equal(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Compare(Comparison::NotEqual))
+}
+
+fn parse_less(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Compare(Comparison::Less))
+}
+
+fn parse_less_equal(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Compare(Comparison::LessEqual))
+}
+
+fn parse_greater(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Compare(Comparison::Greater))
+}
+
+fn parse_greater_equal(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Compare(Comparison::GreaterEqual))
+}
+
+fn parse_select_v2(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::SelectV2)
+}
+
+fn parse_logical_and(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Logical { and: true })
+}
+
+fn parse_logical_or(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Logical { and: false })
+}
+
+fn parse_logical_not(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::LogicalNot)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -929,6 +1037,34 @@ mod tests {
             OpKind::Fill => &["FILL"],
             OpKind::Shape => &["SHAPE"],
             OpKind::Cumsum { .. } => &["CUMSUM"],
+            OpKind::Prelu => &["PRELU"],
+            OpKind::Math(f) => match f {
+                UnaryMath::Elu => &["ELU"],
+                UnaryMath::Exp => &["EXP"],
+                UnaryMath::Log => &["LOG"],
+                UnaryMath::Sqrt => &["SQRT"],
+                UnaryMath::Rsqrt => &["RSQRT"],
+                UnaryMath::Floor => &["FLOOR"],
+                UnaryMath::Ceil => &["CEIL"],
+                UnaryMath::Round => &["ROUND"],
+                UnaryMath::Square => &["SQUARE"],
+            },
+            OpKind::Div { .. } => &["DIV"],
+            OpKind::Sum { .. } => &["SUM"],
+            OpKind::L2Normalization { .. } => &["L2_NORMALIZATION"],
+            OpKind::LogSoftmax => &["LOG_SOFTMAX"],
+            OpKind::Compare(c) => match c {
+                Comparison::Equal => &["EQUAL"],
+                Comparison::NotEqual => &["NOT_EQUAL"],
+                Comparison::Less => &["LESS"],
+                Comparison::LessEqual => &["LESS_EQUAL"],
+                Comparison::Greater => &["GREATER"],
+                Comparison::GreaterEqual => &["GREATER_EQUAL"],
+            },
+            OpKind::SelectV2 => &["SELECT_V2"],
+            OpKind::Logical { and: true } => &["LOGICAL_AND"],
+            OpKind::Logical { and: false } => &["LOGICAL_OR"],
+            OpKind::LogicalNot => &["LOGICAL_NOT"],
         }
     }
 
@@ -1032,7 +1168,40 @@ mod tests {
                 exclusive: false,
                 reverse: false,
             },
+            OpKind::Prelu,
+            OpKind::Div { activation: Act },
+            OpKind::Sum { keep_dims: false },
+            OpKind::L2Normalization { activation: Act },
+            OpKind::LogSoftmax,
+            OpKind::SelectV2,
+            OpKind::Logical { and: true },
+            OpKind::Logical { and: false },
+            OpKind::LogicalNot,
         ];
+        let math = [
+            UnaryMath::Elu,
+            UnaryMath::Exp,
+            UnaryMath::Log,
+            UnaryMath::Sqrt,
+            UnaryMath::Rsqrt,
+            UnaryMath::Floor,
+            UnaryMath::Ceil,
+            UnaryMath::Round,
+            UnaryMath::Square,
+        ];
+        let comparisons = [
+            Comparison::Equal,
+            Comparison::NotEqual,
+            Comparison::Less,
+            Comparison::LessEqual,
+            Comparison::Greater,
+            Comparison::GreaterEqual,
+        ];
+        let samples: Vec<OpKind> = samples
+            .into_iter()
+            .chain(math.map(OpKind::Math))
+            .chain(comparisons.map(OpKind::Compare))
+            .collect();
         let mut named: Vec<&str> = samples.iter().flat_map(rows_of).copied().collect();
         for name in &named {
             let row = BUILTIN_OPS.iter().find(|r| r.name == *name);
