@@ -4,6 +4,7 @@
 //! enum value taken from the file is checked, so any input yields either a graph or a
 //! [`ReadError`], never a panic. Only subgraph 0 is read.
 
+pub mod flexbuffers;
 pub mod ops;
 pub mod schema;
 
