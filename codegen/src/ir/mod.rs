@@ -23,6 +23,10 @@ pub enum DType {
     I64,
     /// IEEE-754 single precision float.
     F32,
+    /// Unsigned 32-bit integer (audio front-end energies).
+    U32,
+    /// Unsigned 64-bit integer (audio front-end filter-bank sums).
+    U64,
 }
 
 impl DType {
@@ -31,19 +35,21 @@ impl DType {
         match self {
             DType::I8 | DType::U8 => 1,
             DType::I16 => 2,
-            DType::I32 | DType::F32 => 4,
-            DType::I64 => 8,
+            DType::I32 | DType::F32 | DType::U32 => 4,
+            DType::I64 | DType::U64 => 8,
         }
     }
 
     /// Every element type, in declaration order.
-    pub const ALL: [DType; 6] = [
+    pub const ALL: [DType; 8] = [
         DType::I8,
         DType::U8,
         DType::I16,
         DType::I32,
         DType::I64,
         DType::F32,
+        DType::U32,
+        DType::U64,
     ];
 
     /// The Rust primitive type name of one element, e.g. `i8`.
@@ -55,6 +61,8 @@ impl DType {
             DType::I32 => "i32",
             DType::I64 => "i64",
             DType::F32 => "f32",
+            DType::U32 => "u32",
+            DType::U64 => "u64",
         }
     }
 }
@@ -68,6 +76,8 @@ impl fmt::Display for DType {
             DType::I32 => "int32",
             DType::I64 => "int64",
             DType::F32 => "float32",
+            DType::U32 => "uint32",
+            DType::U64 => "uint64",
         };
         f.write_str(name)
     }
@@ -143,6 +153,39 @@ impl Tensor {
             .iter()
             .flat_map(|d| d.chunks_exact(4))
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    }
+
+    /// Constant data as little-endian i16 (empty when not constant).
+    pub fn data_i16(&self) -> Vec<i16> {
+        self.data
+            .iter()
+            .flat_map(|d| d.chunks_exact(2))
+            .map(|c| i16::from_le_bytes([c[0], c[1]]))
+            .collect()
+    }
+
+    /// Constant integer data widened to i64, by element type (a uint64 above `i64::MAX`
+    /// wraps; empty when not constant or of a float type).
+    pub fn data_ints(&self) -> Vec<i64> {
+        let size = self.dtype.size();
+        let Some(data) = &self.data else {
+            return Vec::new();
+        };
+        data.chunks_exact(size)
+            .filter_map(|c| {
+                let mut le = [0u8; 8];
+                le[..size].copy_from_slice(c);
+                let raw = u64::from_le_bytes(le);
+                let unused = 64 - 8 * size as u32;
+                Some(match self.dtype {
+                    DType::I8 | DType::I16 | DType::I32 | DType::I64 => {
+                        ((raw << unused) as i64) >> unused
+                    }
+                    DType::U8 | DType::U32 | DType::U64 => raw as i64,
+                    DType::F32 => return None,
+                })
+            })
             .collect()
     }
 

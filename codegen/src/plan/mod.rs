@@ -10,7 +10,8 @@
 //! not yet read; the planner places such chains of tensors together, each with its own
 //! lifetime.
 //!
-//! The arena has one pool per element type (int8, then float32 aligned to 4 bytes), each a
+//! The arena has one pool per element type (int8, int16, int32, uint32, uint64, float32, each
+//! aligned to its element size), each a
 //! typed array in the generated `Model`; offsets here are bytes from the start of the arena.
 
 use std::fmt;
@@ -56,7 +57,14 @@ pub struct Pool {
 }
 
 /// The element types the arena can hold, in pool order.
-pub const POOL_TYPES: [DType; 2] = [DType::I8, DType::F32];
+pub const POOL_TYPES: [DType; 6] = [
+    DType::I8,
+    DType::I16,
+    DType::I32,
+    DType::U32,
+    DType::U64,
+    DType::F32,
+];
 
 /// One arena buffer and the layers during which it is live (for tables and drawings).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -275,7 +283,7 @@ fn plan_with(
         let tensor = &graph.tensors[t];
         if !POOL_TYPES.contains(&tensor.dtype) {
             return Err(PlanError(format!(
-                "intermediate tensor {t} '{}' is {}; kiln's arena holds int8 and float32 tensors only",
+                "intermediate tensor {t} '{}' is {}; kiln's arena holds int8, int16, int32, uint32, uint64 and float32 tensors only",
                 crate::names::shown(&tensor.name),
                 tensor.dtype
             )));

@@ -250,6 +250,7 @@ impl Statics {
         values: &[T],
     ) -> proc_macro2::Ident {
         let values64: Vec<i64> = values.iter().map(|&v| v.into()).collect();
+        let unsigned64 = ty == "u64";
         let ident = match self.claim(name, format!("{ty} {values64:?}")) {
             Claim::New(ident) => ident,
             Claim::Existing(ident) => return ident,
@@ -258,9 +259,14 @@ impl Statics {
         let ty = format_ident!("{}", ty);
         let len = lit(values.len());
         let doc = doc(text);
+        // A uint64 table holds its values' bit patterns (`data_ints` wraps them).
         let lits = values.iter().map(|&v| {
             let v: i64 = v.into();
-            Literal::i64_unsuffixed(v)
+            if unsigned64 {
+                Literal::u64_unsuffixed(v as u64)
+            } else {
+                Literal::i64_unsuffixed(v)
+            }
         });
         let section = self.section(name);
         self.items.push(quote! {
@@ -1212,7 +1218,8 @@ pub(crate) fn read_expr(
             );
             let ident = match tensor.dtype {
                 DType::F32 => statics.floats(&name, &doc, &tensor.data_f32()),
-                _ => statics.ints(&name, &doc, "i8", &tensor.data_i8()),
+                DType::I8 => statics.ints(&name, &doc, "i8", &tensor.data_i8()),
+                other => statics.ints(&name, &doc, other.rust_name(), &tensor.data_ints()),
             };
             quote!(&#ident)
         }

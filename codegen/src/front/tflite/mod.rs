@@ -305,7 +305,7 @@ impl fmt::Display for ReadError {
             } => write!(
                 f,
                 "tensor {tensor} '{name}' has type {type_name}, which kiln does not support \
-                 (supported: FLOAT32, INT32, UINT8, INT64, INT16, INT8)", name = crate::names::shown(name)),
+                 (supported: FLOAT32, INT32, UINT8, INT64, INT16, INT8, UINT64, UINT32)", name = crate::names::shown(name)),
             ReadError::UnsupportedTensor {
                 tensor,
                 name,
@@ -576,6 +576,8 @@ fn dtype(tensor_type: i8) -> Result<DType, String> {
         4 => DType::I64,
         7 => DType::I16,
         9 => DType::I8,
+        12 => DType::U64,
+        15 => DType::U32,
         other => {
             const NAMES: [&str; 23] = [
                 "FLOAT32",
