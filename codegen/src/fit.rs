@@ -97,7 +97,9 @@ impl Footprint {
                     | Kernel::Reduce { .. }
                     | Kernel::ArgMinMax { .. }
                     | Kernel::LstmI8(..)
-                    | Kernel::SvdfI8(..) => core.code_bytes_per_layer,
+                    | Kernel::SvdfI8(..)
+                    | Kernel::Cast { .. }
+                    | Kernel::IntArith { .. } => core.code_bytes_per_layer,
                 })
                 .sum::<usize>();
         let g = &model.graph;

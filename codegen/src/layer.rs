@@ -2,8 +2,19 @@
 //! its compile-time constants, and its [`Weights`]. [`crate::prepare`] makes them; the planner,
 //! the tuner and the back-ends read them.
 
-use crate::ir::TensorId;
+use crate::ir::{DType, TensorId};
 use crate::runtime as rt;
+
+/// An int32 arithmetic operator without quantization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntOp {
+    /// ADD (wrapping).
+    Add,
+    /// MUL (wrapping).
+    Mul,
+    /// DIV (truncating).
+    Div,
+}
 
 /// Integer weights and requantization constants of a convolution or fully connected layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -152,6 +163,22 @@ pub enum Kernel {
     LstmI8(rt::Lstm, LstmWeights),
     /// Int8 SVDF with an int16 state; inputs: the input and the state (which it updates).
     SvdfI8(rt::Svdf, SvdfWeights),
+    /// CAST between integer types.
+    Cast {
+        /// Input element type.
+        from: DType,
+        /// Output element type.
+        to: DType,
+    },
+    /// Int32 ADD, MUL or DIV without quantization.
+    IntArith {
+        /// Which operator.
+        op: IntOp,
+        /// The output clamp.
+        clamp: rt::IntClamp,
+        /// The broadcast, when the input shapes differ.
+        broadcast: Option<rt::Broadcast>,
+    },
 }
 
 /// One operator, validated, with its constants.
@@ -237,7 +264,9 @@ impl Layer {
             | Kernel::AbsF32
             | Kernel::NegF32
             | Kernel::Reduce { .. }
-            | Kernel::ArgMinMax { .. } => 0,
+            | Kernel::ArgMinMax { .. }
+            | Kernel::Cast { .. }
+            | Kernel::IntArith { .. } => 0,
         }
     }
 }

@@ -395,6 +395,13 @@ pub enum OpKind {
         /// Filters per output unit.
         rank: i32,
     },
+    /// Element type conversion (C `static_cast` between integer types).
+    Cast,
+    /// Element-wise division (first by second) with numpy-style broadcasting.
+    Div {
+        /// Fused activation.
+        activation: Activation,
+    },
 }
 
 /// Options of UNIDIRECTIONAL_SEQUENCE_LSTM.

@@ -10,6 +10,7 @@ pub mod abs_neg;
 pub mod activations;
 pub mod add;
 pub mod arg_min_max;
+pub mod cast;
 pub mod common;
 pub mod concatenation;
 mod context;
@@ -17,6 +18,7 @@ pub mod conv2d;
 pub mod depthwise_conv2d;
 pub mod dequantize;
 pub mod fully_connected;
+pub mod int_arith;
 pub mod lookup_tables;
 pub mod lstm;
 pub mod maximum_minimum;
@@ -43,8 +45,8 @@ pub mod transpose;
 
 use std::fmt;
 
-use crate::ir::{Graph, OpKind, TensorId};
-pub use crate::layer::{FloatWeights, Kernel, Layer, Weights};
+use crate::ir::{DType, Graph, OpKind, TensorId};
+pub use crate::layer::{FloatWeights, IntOp, Kernel, Layer, Weights};
 pub use context::OpCx;
 
 /// A model that reads fine but breaks a rule of the op it feeds (TFLM `Prepare` checks).
@@ -151,12 +153,20 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::FullyConnected(o) => fully_connected::prepare(&cx, o)?,
             OpKind::AveragePool2d(o) => pool2d::prepare(&cx, o, true)?,
             OpKind::MaxPool2d(o) => pool2d::prepare(&cx, o, false)?,
+            OpKind::Add { activation } if output_is_i32(&cx) => {
+                int_arith::prepare(&cx, IntOp::Add, *activation)?
+            }
             OpKind::Add { activation } => add::prepare(&cx, *activation)?,
             OpKind::Reshape => reshape::prepare(&cx)?,
             OpKind::Softmax { beta } => softmax::prepare(&cx, *beta)?,
             OpKind::Quantize => quantize::prepare(&cx)?,
             OpKind::Dequantize => dequantize::prepare(&cx)?,
+            OpKind::Mul { activation } if output_is_i32(&cx) => {
+                int_arith::prepare(&cx, IntOp::Mul, *activation)?
+            }
             OpKind::Mul { activation } => mul::prepare(&cx, *activation)?,
+            OpKind::Div { activation } => int_arith::prepare(&cx, IntOp::Div, *activation)?,
+            OpKind::Cast => cast::prepare(&cx)?,
             OpKind::Sub { activation } => sub::prepare(&cx, *activation)?,
             OpKind::Logistic => activations::logistic(&cx)?,
             OpKind::Tanh => activations::tanh(&cx)?,
@@ -207,6 +217,12 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
         }
     }
     Ok(layers)
+}
+
+/// Whether the operator writes an int32 tensor (ADD and MUL then take their unquantized int32
+/// forms).
+fn output_is_i32(cx: &OpCx) -> bool {
+    cx.output().is_ok_and(|(_, t)| t.dtype == DType::I32)
 }
 
 #[cfg(test)]

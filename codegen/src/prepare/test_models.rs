@@ -33,6 +33,31 @@ pub fn const_i32(values: &[i32]) -> Tensor {
     }
 }
 
+/// A non-constant, unquantized tensor of `dtype`.
+pub fn typed(dtype: DType, shape: &[usize]) -> Tensor {
+    Tensor {
+        name: String::new(),
+        shape: shape.to_vec(),
+        dtype,
+        quant: None,
+        data: None,
+    }
+}
+
+/// A constant tensor of `dtype` holding `values` (little-endian, truncated to the type).
+pub fn const_typed(dtype: DType, shape: &[usize], values: &[i64]) -> Tensor {
+    let size = dtype.size();
+    Tensor {
+        data: Some(
+            values
+                .iter()
+                .flat_map(|v| v.to_le_bytes()[..size].to_vec())
+                .collect(),
+        ),
+        ..typed(dtype, shape)
+    }
+}
+
 /// One op over `tensors`: every non-constant input is a graph input, `out` the output.
 pub fn run(
     kind: OpKind,

@@ -273,6 +273,20 @@ fn details(kernel: &Kernel) -> Option<String> {
         Kernel::SliceRows { start } => format!(
             "The rows of this band: the input's elements from {start} on (patch-based execution)."
         ),
+        Kernel::Cast { from, to } => format!("Each {from} converted to {to} as C's static_cast."),
+        Kernel::IntArith { op, broadcast, .. } => format!(
+            "Int32 {} without quantization{}.",
+            match op {
+                crate::layer::IntOp::Add => "sum (wrapping)",
+                crate::layer::IntOp::Mul => "product (wrapping)",
+                crate::layer::IntOp::Div => "quotient (truncating)",
+            },
+            if broadcast.is_some() {
+                ", broadcast"
+            } else {
+                ""
+            }
+        ),
     })
 }
 
@@ -857,6 +871,28 @@ pub(crate) fn emit_layer(
         }
         Kernel::AbsF32 => quote! { rt::abs_f32(input, output); },
         Kernel::NegF32 => quote! { rt::neg_f32(input, output); },
+        Kernel::Cast { to, .. } => {
+            let to = format_ident!("{}", to.rust_name());
+            quote! { rt::cast(input, output, |x| x as #to); }
+        }
+        Kernel::IntArith {
+            op,
+            clamp,
+            broadcast,
+        } => {
+            let clamp = params_expr(clamp);
+            let (bc_item, bc_arg) = broadcast_arg(broadcast.as_ref());
+            let f = match op {
+                crate::layer::IntOp::Add => quote!(rt::add_i32),
+                crate::layer::IntOp::Mul => quote!(rt::mul_i32),
+                crate::layer::IntOp::Div => quote!(rt::div_i32),
+            };
+            quote! {
+                const CLAMP: rt::IntClamp = #clamp;
+                #bc_item
+                #f(&CLAMP, #bc_arg, input1, input2, output);
+            }
+        }
     };
 
     let ins: Vec<String> = layer

@@ -5,9 +5,9 @@
 //! `Some(parser)` and writing that parser below; [`SUPPORTED`] follows automatically.
 
 use super::schema::{
-    AddOptions, ConcatenationOptions, Conv2DOptions, DepthwiseConv2DOptions, FullyConnectedOptions,
-    LeakyReluOptions, MulOptions, Operator, OptionsTable, PackOptions, Pool2DOptions,
-    ReducerOptions, SoftmaxOptions, StridedSliceOptions, SubOptions, SvdfOptions,
+    AddOptions, ConcatenationOptions, Conv2DOptions, DepthwiseConv2DOptions, DivOptions,
+    FullyConnectedOptions, LeakyReluOptions, MulOptions, Operator, OptionsTable, PackOptions,
+    Pool2DOptions, ReducerOptions, SoftmaxOptions, StridedSliceOptions, SubOptions, SvdfOptions,
     UnidirectionalSequenceLstmOptions, UnpackOptions,
 };
 use super::ReadError;
@@ -90,7 +90,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(39, "TRANSPOSE", Some(parse_transpose)),
     row(40, "MEAN", Some(parse_mean)),
     row(41, "SUB", Some(parse_sub)),
-    row(42, "DIV", None),
+    row(42, "DIV", Some(parse_div)),
     row(43, "SQUEEZE", Some(parse_reshape)),
     row(
         44,
@@ -105,7 +105,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(50, "LOG_SOFTMAX", None),
     row(51, "DELEGATE", None),
     row(52, "BIDIRECTIONAL_SEQUENCE_LSTM", None),
-    row(53, "CAST", None),
+    row(53, "CAST", Some(parse_cast)),
     row(54, "PRELU", None),
     row(55, "MAXIMUM", Some(parse_maximum)),
     row(56, "ARG_MAX", Some(parse_arg_max)),
@@ -699,6 +699,19 @@ fn parse_pack(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Pack { axis: o.axis() })
 }
 
+fn parse_cast(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    // CastOptions' types are ignored: the tensors' types are authoritative (as in TFLM).
+    Ok(OpKind::Cast)
+}
+
+fn parse_div(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let activation = match cx.optional::<DivOptions>()? {
+        Some(o) => cx.activation(o.fused_activation_function())?,
+        None => Activation::None,
+    };
+    Ok(OpKind::Div { activation })
+}
+
 fn parse_svdf(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     // TFLM reads the rank from the options, so they must be there.
     let o = cx.required::<SvdfOptions>()?;
@@ -809,6 +822,8 @@ mod tests {
             OpKind::Unpack { .. } => &["UNPACK"],
             OpKind::UnidirectionalSequenceLstm(_) => &["UNIDIRECTIONAL_SEQUENCE_LSTM"],
             OpKind::Svdf { .. } => &["SVDF"],
+            OpKind::Cast => &["CAST"],
+            OpKind::Div { .. } => &["DIV"],
         }
     }
 
@@ -891,6 +906,8 @@ mod tests {
                 time_major: false,
             }),
             OpKind::Svdf { rank: 1 },
+            OpKind::Cast,
+            OpKind::Div { activation: Act },
         ];
         let mut named: Vec<&str> = samples.iter().flat_map(rows_of).copied().collect();
         for name in &named {

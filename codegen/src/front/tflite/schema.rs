@@ -629,6 +629,12 @@ builtin_options_tables! {
         fused_activation_function: i8 = 0, default 0;
     }
 
+    /// Options of DIV.
+    DivOptions = 29 {
+        /// Fused activation function.
+        fused_activation_function: i8 = 0, default 0;
+    }
+
     /// Options of MEAN (and the other reductions).
     ReducerOptions = 27 {
         /// Keep reduced axes as size-1 dimensions.
