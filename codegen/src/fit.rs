@@ -99,7 +99,17 @@ impl Footprint {
                     | Kernel::LstmI8(..)
                     | Kernel::SvdfI8(..)
                     | Kernel::Cast { .. }
-                    | Kernel::IntArith { .. } => core.code_bytes_per_layer,
+                    | Kernel::IntArith { .. }
+                    | Kernel::SignalWindow(_)
+                    | Kernel::SignalFftAutoScale { .. }
+                    | Kernel::SignalRfft(..)
+                    | Kernel::SignalEnergy(_)
+                    | Kernel::SignalFilterBank
+                    | Kernel::SignalFilterBankSquareRoot
+                    | Kernel::SignalSpectralSubtraction(_)
+                    | Kernel::SignalNoiseEstimate
+                    | Kernel::SignalPcan(_)
+                    | Kernel::SignalFilterBankLog(_) => core.code_bytes_per_layer,
                 })
                 .sum::<usize>();
         let g = &model.graph;

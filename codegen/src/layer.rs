@@ -16,6 +16,34 @@ pub enum IntOp {
     Div,
 }
 
+/// kissfft's tables for an int16 RFFT, computed at compile time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RfftTables {
+    /// The complex FFT's radices, outermost first.
+    pub factors: Vec<u16>,
+    /// The complex FFT's twiddles, `re, im` interleaved.
+    pub twiddles: Vec<i16>,
+    /// The real split's twiddles, `re, im` interleaved.
+    pub super_twiddles: Vec<i16>,
+}
+
+/// An array a layer keeps from one call to the next outside its tensors (e.g. a running noise
+/// estimate): a field of the generated `State`, set to `initial` by `Model::new` and
+/// `Model::reset`, as TFLM's `Prepare` and `Reset` set it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerState {
+    /// What it holds; the field is `layer_<operator index>_<name>`.
+    pub name: &'static str,
+    /// Element type.
+    pub dtype: DType,
+    /// Elements.
+    pub len: usize,
+    /// The value every element starts at.
+    pub initial: i64,
+    /// Whether this layer updates it (else it only reads it, e.g. to copy it out).
+    pub writes: bool,
+}
+
 /// Integer weights and requantization constants of a convolution or fully connected layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Weights {
@@ -179,6 +207,32 @@ pub enum Kernel {
         /// The broadcast, when the input shapes differ.
         broadcast: Option<rt::Broadcast>,
     },
+    /// `SignalWindow`; inputs: the frames and the window.
+    SignalWindow(rt::SignalWindow),
+    /// `SignalFftAutoScale`: the scaled frame (part 0), or the shift (part 1, `shift`).
+    SignalFftAutoScale {
+        /// Writes the shift rather than the frame.
+        shift: bool,
+    },
+    /// Int16 `SignalRfft`, with kissfft's tables.
+    SignalRfft(rt::SignalRfft, RfftTables),
+    /// `SignalEnergy`.
+    SignalEnergy(rt::SignalEnergy),
+    /// `SignalFilterBank`; inputs: the energies and the five constant tables (weights,
+    /// unweights, frequency starts, weight starts, widths).
+    SignalFilterBank,
+    /// `SignalFilterBankSquareRoot`; inputs: the channels and the shift.
+    SignalFilterBankSquareRoot,
+    /// `SignalFilterBankSpectralSubtraction`'s output (part 0); updates its noise estimate
+    /// (the layer's state).
+    SignalSpectralSubtraction(rt::SpectralSubtraction),
+    /// `SignalFilterBankSpectralSubtraction`'s second output (part 1): a copy of the noise
+    /// estimate part 0 left in the state.
+    SignalNoiseEstimate,
+    /// `SignalPCAN`; inputs: the channels, the noise estimate, the gain table.
+    SignalPcan(rt::SignalPcan),
+    /// `SignalFilterBankLog`.
+    SignalFilterBankLog(rt::SignalLog),
 }
 
 /// One operator, validated, with its constants.
@@ -203,6 +257,8 @@ pub struct Layer {
     /// Which output of a several-output operator (SPLIT, SPLIT_V, UNPACK) this layer
     /// writes: such an operator runs as one layer per output. `None` for single-output ops.
     pub part: Option<usize>,
+    /// The arrays it keeps from one call to the next (none for most layers).
+    pub state: Vec<LayerState>,
 }
 
 impl Layer {
@@ -239,6 +295,7 @@ impl Layer {
             Kernel::Lookup(table) => table.len(),
             Kernel::LstmI8(_, w) => w.filter.len() + w.bias.len() * 4,
             Kernel::SvdfI8(_, w) => w.feature.len() + w.time.len() * 2 + w.bias.len() * 4,
+            Kernel::SignalRfft(_, t) => t.factors.len() * 2 + (t.twiddles.len() + t.super_twiddles.len()) * 2,
             // Parameters only: their constants are immediates in the code.
             Kernel::AveragePool(_)
             | Kernel::MaxPool(_)
@@ -266,7 +323,17 @@ impl Layer {
             | Kernel::Reduce { .. }
             | Kernel::ArgMinMax { .. }
             | Kernel::Cast { .. }
-            | Kernel::IntArith { .. } => 0,
+            | Kernel::IntArith { .. }
+            // The signal operators' tables are constant tensors, counted with the model's.
+            | Kernel::SignalWindow(_)
+            | Kernel::SignalFftAutoScale { .. }
+            | Kernel::SignalEnergy(_)
+            | Kernel::SignalFilterBank
+            | Kernel::SignalFilterBankSquareRoot
+            | Kernel::SignalSpectralSubtraction(_)
+            | Kernel::SignalNoiseEstimate
+            | Kernel::SignalPcan(_)
+            | Kernel::SignalFilterBankLog(_) => 0,
         }
     }
 }

@@ -402,6 +402,78 @@ pub enum OpKind {
         /// Fused activation.
         activation: Activation,
     },
+    /// A TFLM signal-library operator (a custom operator of the audio front-end).
+    Signal(SignalOp),
+}
+
+/// The TFLM signal-library operators (`signal/micro/kernels`), with their options as their
+/// FlexBuffers `custom_options` give them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignalOp {
+    /// `SignalWindow`: `(x · w) >> shift`, saturated to int16.
+    Window {
+        /// Right shift after the product.
+        shift: i32,
+    },
+    /// `SignalFftAutoScale`: shifts the frame up to use all 16 bits; outputs the frame and the
+    /// shift.
+    FftAutoScale,
+    /// `SignalRfft` (int16): kissfft's fixed-point real FFT of the zero-padded frame.
+    Rfft {
+        /// FFT length (the frame is zero-padded to it).
+        fft_length: i32,
+    },
+    /// `SignalEnergy`: `re² + im²` of the bins `start_index..end_index`.
+    Energy {
+        /// First bin computed.
+        start_index: i32,
+        /// One past the last bin computed.
+        end_index: i32,
+    },
+    /// `SignalFilterBank`: weighted sums of the energies into overlapping channels.
+    FilterBank {
+        /// Channels out.
+        num_channels: i32,
+    },
+    /// `SignalFilterBankSquareRoot`: integer square root, shifted down by input 1.
+    FilterBankSquareRoot,
+    /// `SignalFilterBankSpectralSubtraction`: subtracts a running noise estimate (its state).
+    FilterBankSpectralSubtraction(SpectralSubtractionOptions),
+    /// `SignalPCAN`: per-channel automatic gain control by the noise estimate.
+    Pcan {
+        /// Right shift of the signal-to-noise product.
+        snr_shift: i32,
+    },
+    /// `SignalFilterBankLog`: scaled natural logarithm, saturated to int16.
+    FilterBankLog {
+        /// Left shift of the input before the logarithm.
+        input_correction_bits: i32,
+        /// Multiplier of the logarithm (Q16 result scale).
+        output_scale: i32,
+    },
+}
+
+/// Options of `SignalFilterBankSpectralSubtraction` (names as in its `custom_options`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpectralSubtractionOptions {
+    /// Smoothing of odd channels' noise estimate.
+    pub alternate_smoothing: i32,
+    /// `(1 << spectral_subtraction_bits) - alternate_smoothing`, as stored.
+    pub alternate_one_minus_smoothing: i32,
+    /// Whether the noise estimate is clamped to the signal.
+    pub clamping: bool,
+    /// Fraction of the signal always kept (scale `1 << spectral_subtraction_bits`).
+    pub min_signal_remaining: i32,
+    /// Channels.
+    pub num_channels: i32,
+    /// Smoothing of even channels' noise estimate.
+    pub smoothing: i32,
+    /// `(1 << spectral_subtraction_bits) - smoothing`, as stored.
+    pub one_minus_smoothing: i32,
+    /// Extra fraction bits of the noise estimate.
+    pub smoothing_bits: i32,
+    /// Scale bits of the smoothing coefficients.
+    pub spectral_subtraction_bits: i32,
 }
 
 /// Options of UNIDIRECTIONAL_SEQUENCE_LSTM.

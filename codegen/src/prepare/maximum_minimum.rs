@@ -1,7 +1,8 @@
-//! MAXIMUM and MINIMUM: int8, int16, int32 or float32, numpy-style broadcasting up to 5-D (TFLM's
-//! `maximum_minimum.cc`, reference `MaximumMinimumBroadcastSlow`). TFLM has no `Prepare` for
-//! these ops and compares the raw values without requantizing, whatever the quantization of
-//! the tensors; kiln does the same (a converter gives all three tensors one quantization).
+//! MAXIMUM and MINIMUM: int8, int16, int32 or float32, numpy-style broadcasting up to 5-D
+//! (TFLM's `maximum_minimum.cc`, reference `MaximumMinimumBroadcastSlow`). TFLM has no
+//! `Prepare` for these ops and compares the raw values without requantizing, whatever the
+//! quantization of the tensors; kiln does the same (a converter gives all three tensors one
+//! quantization).
 
 use super::common::Prepared;
 use super::shapes::broadcast;

@@ -32,6 +32,15 @@ pub mod quantize;
 pub mod reduce_min_max;
 pub mod reshape;
 pub mod shapes;
+pub mod signal_energy;
+pub mod signal_fft_auto_scale;
+pub mod signal_filter_bank;
+pub mod signal_filter_bank_log;
+pub mod signal_filter_bank_square_root;
+pub mod signal_pcan;
+pub mod signal_rfft;
+pub mod signal_spectral_subtraction;
+pub mod signal_window;
 pub mod slice;
 pub mod softmax;
 pub mod split;
@@ -45,8 +54,8 @@ pub mod transpose;
 
 use std::fmt;
 
-use crate::ir::{DType, Graph, OpKind, TensorId};
-pub use crate::layer::{FloatWeights, IntOp, Kernel, Layer, Weights};
+use crate::ir::{DType, Graph, OpKind, SignalOp, TensorId};
+pub use crate::layer::{FloatWeights, IntOp, Kernel, Layer, LayerState, Weights};
 pub use context::OpCx;
 
 /// A model that reads fine but breaks a rule of the op it feeds (TFLM `Prepare` checks).
@@ -70,6 +79,19 @@ impl fmt::Display for ValidateError {
 }
 
 impl std::error::Error for ValidateError {}
+
+/// The layers of a several-output operator, one per output: its output, kernel, inputs and
+/// the state it keeps.
+pub type StatefulParts =
+    Result<Vec<(TensorId, Kernel, Vec<TensorId>, Vec<LayerState>)>, ValidateError>;
+
+/// Stateless parts (of [`split`] and the like) as [`StatefulParts`].
+fn without_state(parts: split::Parts) -> StatefulParts {
+    Ok(parts?
+        .into_iter()
+        .map(|(output, kernel, inputs)| (output, kernel, inputs, Vec::new()))
+        .collect())
+}
 
 /// Validates every operator and computes its constants.
 pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
@@ -124,13 +146,19 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
         };
         // Several-output operators run as one layer per output.
         let parts = match &op.kind {
-            OpKind::Split => Some(split::split(&cx)?),
-            OpKind::SplitV => Some(split::split_v(&cx)?),
-            OpKind::Unpack { axis } => Some(split::unpack(&cx, *axis)?),
+            OpKind::Split => Some(without_state(split::split(&cx))?),
+            OpKind::SplitV => Some(without_state(split::split_v(&cx))?),
+            OpKind::Unpack { axis } => Some(without_state(split::unpack(&cx, *axis))?),
+            OpKind::Signal(SignalOp::FftAutoScale) => {
+                Some(without_state(signal_fft_auto_scale::prepare(&cx))?)
+            }
+            OpKind::Signal(SignalOp::FilterBankSpectralSubtraction(o)) => {
+                Some(signal_spectral_subtraction::prepare(&cx, o)?)
+            }
             _ => None,
         };
         if let Some(parts) = parts {
-            for (part, (output, kernel, inputs)) in parts.into_iter().enumerate() {
+            for (part, (output, kernel, inputs, state)) in parts.into_iter().enumerate() {
                 mark_written(output)?;
                 layers.push(Layer {
                     index,
@@ -141,6 +169,7 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
                     macs: 0,
                     band: None,
                     part: Some(part),
+                    state,
                 });
             }
             continue;
@@ -167,6 +196,25 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::Mul { activation } => mul::prepare(&cx, *activation)?,
             OpKind::Div { activation } => int_arith::prepare(&cx, IntOp::Div, *activation)?,
             OpKind::Cast => cast::prepare(&cx)?,
+            OpKind::Signal(SignalOp::Window { shift }) => signal_window::prepare(&cx, *shift)?,
+            OpKind::Signal(SignalOp::Rfft { fft_length }) => {
+                signal_rfft::prepare(&cx, *fft_length)?
+            }
+            OpKind::Signal(SignalOp::Energy {
+                start_index,
+                end_index,
+            }) => signal_energy::prepare(&cx, *start_index, *end_index)?,
+            OpKind::Signal(SignalOp::FilterBank { num_channels }) => {
+                signal_filter_bank::prepare(&cx, *num_channels)?
+            }
+            OpKind::Signal(SignalOp::FilterBankSquareRoot) => {
+                signal_filter_bank_square_root::prepare(&cx)?
+            }
+            OpKind::Signal(SignalOp::Pcan { snr_shift }) => signal_pcan::prepare(&cx, *snr_shift)?,
+            OpKind::Signal(SignalOp::FilterBankLog {
+                input_correction_bits,
+                output_scale,
+            }) => signal_filter_bank_log::prepare(&cx, *input_correction_bits, *output_scale)?,
             OpKind::Sub { activation } => sub::prepare(&cx, *activation)?,
             OpKind::Logistic => activations::logistic(&cx)?,
             OpKind::Tanh => activations::tanh(&cx)?,
@@ -192,7 +240,11 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::Pack { axis } => pack::prepare(&cx, *axis)?,
             OpKind::UnidirectionalSequenceLstm(o) => lstm::prepare(&cx, o)?,
             OpKind::Svdf { rank } => svdf::prepare(&cx, *rank)?,
-            OpKind::Split | OpKind::SplitV | OpKind::Unpack { .. } => {
+            OpKind::Split
+            | OpKind::SplitV
+            | OpKind::Unpack { .. }
+            | OpKind::Signal(SignalOp::FftAutoScale)
+            | OpKind::Signal(SignalOp::FilterBankSpectralSubtraction(_)) => {
                 return Err(
                     cx.err("kiln bug: a several-output operator taken for a single-output one")
                 )
@@ -207,6 +259,7 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             macs,
             band: None,
             part: None,
+            state: Vec::new(),
         });
     }
     for &t in &graph.outputs {

@@ -728,7 +728,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
     }
     let scratch_bytes = lit(scratch_len * scratch_elem_bytes + gates_len * 2);
     // The variable tensors, when the model has any: a `State` in `Model` and `SharedModel`.
-    let has_state = !graph.variables.is_empty();
+    let has_state = !graph.variables.is_empty() || !model.layer_state().is_empty();
     let state = if has_state {
         state_items(model)
     } else {
@@ -1058,6 +1058,19 @@ fn state_items(model: &Compiled) -> TokenStream {
             shape_str(tensor),
             tensor.bytes()
         ));
+        fields.extend(quote!(#d #field: [#ty; #n],));
+        inits.extend(quote!(#field: [#start; #n],));
+    }
+    for (field, s) in model.layer_state() {
+        let d = doc(&format!(
+            "Layer state `{field}` ({}[{}], {} bytes), starting at {}.",
+            s.dtype,
+            s.len,
+            s.len * s.dtype.size(),
+            s.initial
+        ));
+        let (field, ty, n) = (format_ident!("{field}"), rust_type(s.dtype), lit(s.len));
+        let start = Literal::i64_unsuffixed(s.initial);
         fields.extend(quote!(#d #field: [#ty; #n],));
         inits.extend(quote!(#field: [#start; #n],));
     }
