@@ -159,6 +159,15 @@ fn tflm_head_bytes(describe_json: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
+/// Real models whose arena is larger than TFLM's head, and why. The test checks that each is
+/// still larger, so an entry cannot outlive its reason.
+const ARENA_OVER_TFLM: &[(&str, &str)] = &[(
+    "audio_preprocessor_int8",
+    "kiln's arena is one typed array per element type (safe Rust cannot view one buffer as \
+     several types), so this model's int16, int32, uint32 and uint64 tensors cannot share \
+     bytes as they do in TFLM's byte arena",
+)];
+
 #[test]
 fn arena_is_no_larger_than_tflm_head() {
     let mut cases = fixture_cases(ERROR_FIXTURES);
@@ -178,11 +187,21 @@ fn arena_is_no_larger_than_tflm_head() {
             "{:<28} kiln arena {arena:>7}  TFLM head {head:>7}",
             case.name
         );
-        assert!(
-            arena <= head,
-            "{}: arena {arena} > TFLM head {head}",
-            case.name
-        );
+        match ARENA_OVER_TFLM.iter().find(|(name, _)| *name == case.name) {
+            Some((_, why)) => {
+                eprintln!("  (larger than TFLM's: {why})");
+                assert!(
+                    arena > head,
+                    "{}: arena {arena} <= TFLM head {head}: remove it from ARENA_OVER_TFLM",
+                    case.name
+                );
+            }
+            None => assert!(
+                arena <= head,
+                "{}: arena {arena} > TFLM head {head}",
+                case.name
+            ),
+        }
         checked += 1;
     }
     assert!(checked > 0);

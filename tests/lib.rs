@@ -12,8 +12,7 @@ pub const REAL_MODELS_ENV: &str = "KILN_REAL_MODELS";
 /// Real models kiln cannot compile yet, each with the operator its error must name. The golden
 /// test leaves them out of the golden runs and asserts this error instead, so none is skipped
 /// silently; a model moves out of this list when its issue lands.
-pub const EXPECTED_UNSUPPORTED: &[(&str, &str)] =
-    &[("audio_preprocessor_int8", "CUSTOM:SignalWindow")];
+pub const EXPECTED_UNSUPPORTED: &[(&str, &str)] = &[];
 
 /// Names of [`EXPECTED_UNSUPPORTED`], to pass as `skip` to [`real_models`].
 pub fn expected_unsupported_names() -> Vec<&'static str> {

@@ -180,6 +180,7 @@ pub fn rewrite(
                 macs: 0,
                 band: Some(band),
                 part: None,
+                state: Vec::new(),
             });
             input = sliced;
         }
@@ -209,6 +210,7 @@ pub fn rewrite(
         macs: 0,
         band: None,
         part: None,
+        state: Vec::new(),
     });
     out.extend_from_slice(&layers[last + 1..]);
     Some((out, banded_macs.saturating_sub(original_macs)))

@@ -115,11 +115,33 @@ impl Compiled {
     /// Bytes of the model's state: its variable tensors, kept in the model from one call to
     /// the next (outside the arena).
     pub fn state_bytes(&self) -> usize {
-        self.graph
+        let variables: usize = self
+            .graph
             .variables
             .iter()
             .map(|&t| self.graph.tensors[t].bytes())
-            .sum()
+            .sum();
+        let layers: usize = self
+            .layer_state()
+            .iter()
+            .map(|(_, s)| s.len * s.dtype.size())
+            .sum();
+        variables + layers
+    }
+
+    /// The arrays layers keep between calls (`Layer::state`), once each (the layers of one
+    /// operator share theirs), with their `State` field names.
+    pub fn layer_state(&self) -> Vec<(String, crate::layer::LayerState)> {
+        let mut out: Vec<(String, crate::layer::LayerState)> = Vec::new();
+        for layer in &self.layers {
+            for s in &layer.state {
+                let field = format!("layer_{:02}_{}", layer.index, s.name);
+                if !out.iter().any(|(f, _)| *f == field) {
+                    out.push((field, s.clone()));
+                }
+            }
+        }
+        out
     }
 
     /// A table of the arena plan: buffer, tensor, offset, size, live layers; then the state
@@ -146,7 +168,8 @@ impl Compiled {
                 self.layers[b.last].index
             ));
         }
-        if !self.graph.variables.is_empty() {
+        let layer_state = self.layer_state();
+        if !self.graph.variables.is_empty() || !layer_state.is_empty() {
             s.push_str(&format!(
                 "\nstate: {} bytes, kept across calls (`Model::reset` restores it)\n\
                  | tensor | name | type | bytes | starts at |\n|---|---|---|---|---|\n",
@@ -163,6 +186,15 @@ impl Compiled {
                     crate::names::shown(&tensor.name),
                     ir::shape_str(tensor),
                     tensor.bytes()
+                ));
+            }
+            for (field, st) in &layer_state {
+                s.push_str(&format!(
+                    "| - | {field} | {}[{}] | {} | {} |\n",
+                    st.dtype,
+                    st.len,
+                    st.len * st.dtype.size(),
+                    st.initial
                 ));
             }
         }

@@ -126,6 +126,18 @@ impl Footprint {
                     | Kernel::Select(_)
                     | Kernel::Logical { .. }
                     | Kernel::LogicalNot => core.code_bytes_per_layer,
+                    Kernel::Cast { .. }
+                    | Kernel::IntArith { .. }
+                    | Kernel::SignalWindow(_)
+                    | Kernel::SignalFftAutoScale { .. }
+                    | Kernel::SignalRfft(..)
+                    | Kernel::SignalEnergy(_)
+                    | Kernel::SignalFilterBank
+                    | Kernel::SignalFilterBankSquareRoot
+                    | Kernel::SignalSpectralSubtraction(_)
+                    | Kernel::SignalNoiseEstimate
+                    | Kernel::SignalPcan(_)
+                    | Kernel::SignalFilterBankLog(_) => core.code_bytes_per_layer,
                 })
                 .sum::<usize>();
         let g = &model.graph;

@@ -2,8 +2,47 @@
 //! its compile-time constants, and its [`Weights`]. [`crate::prepare`] makes them; the planner,
 //! the tuner and the back-ends read them.
 
-use crate::ir::{Comparison, TensorId, UnaryMath};
+use crate::ir::{Comparison, DType, TensorId, UnaryMath};
 use crate::runtime as rt;
+
+/// An int32 arithmetic operator without quantization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntOp {
+    /// ADD (wrapping).
+    Add,
+    /// MUL (wrapping).
+    Mul,
+    /// DIV (truncating).
+    Div,
+}
+
+/// kissfft's tables for an int16 RFFT, computed at compile time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RfftTables {
+    /// The complex FFT's radices, outermost first.
+    pub factors: Vec<u16>,
+    /// The complex FFT's twiddles, `re, im` interleaved.
+    pub twiddles: Vec<i16>,
+    /// The real split's twiddles, `re, im` interleaved.
+    pub super_twiddles: Vec<i16>,
+}
+
+/// An array a layer keeps from one call to the next outside its tensors (e.g. a running noise
+/// estimate): a field of the generated `State`, set to `initial` by `Model::new` and
+/// `Model::reset`, as TFLM's `Prepare` and `Reset` set it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerState {
+    /// What it holds; the field is `layer_<operator index>_<name>`.
+    pub name: &'static str,
+    /// Element type.
+    pub dtype: DType,
+    /// Elements.
+    pub len: usize,
+    /// The value every element starts at.
+    pub initial: i64,
+    /// Whether this layer updates it (else it only reads it, e.g. to copy it out).
+    pub writes: bool,
+}
 
 /// Integer weights and requantization constants of a convolution or fully connected layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -276,6 +315,48 @@ pub enum Kernel {
     },
     /// LOGICAL_NOT.
     LogicalNot,
+    /// CAST between integer types.
+    Cast {
+        /// Input element type.
+        from: DType,
+        /// Output element type.
+        to: DType,
+    },
+    /// Int32 ADD, MUL or DIV without quantization.
+    IntArith {
+        /// Which operator.
+        op: IntOp,
+        /// The output clamp.
+        clamp: rt::IntClamp,
+        /// The broadcast, when the input shapes differ.
+        broadcast: Option<rt::Broadcast>,
+    },
+    /// `SignalWindow`; inputs: the frames and the window.
+    SignalWindow(rt::SignalWindow),
+    /// `SignalFftAutoScale`: the scaled frame (part 0), or the shift (part 1, `shift`).
+    SignalFftAutoScale {
+        /// Writes the shift rather than the frame.
+        shift: bool,
+    },
+    /// Int16 `SignalRfft`, with kissfft's tables.
+    SignalRfft(rt::SignalRfft, RfftTables),
+    /// `SignalEnergy`.
+    SignalEnergy(rt::SignalEnergy),
+    /// `SignalFilterBank`; inputs: the energies and the five constant tables (weights,
+    /// unweights, frequency starts, weight starts, widths).
+    SignalFilterBank,
+    /// `SignalFilterBankSquareRoot`; inputs: the channels and the shift.
+    SignalFilterBankSquareRoot,
+    /// `SignalFilterBankSpectralSubtraction`'s output (part 0); updates its noise estimate
+    /// (the layer's state).
+    SignalSpectralSubtraction(rt::SpectralSubtraction),
+    /// `SignalFilterBankSpectralSubtraction`'s second output (part 1): a copy of the noise
+    /// estimate part 0 left in the state.
+    SignalNoiseEstimate,
+    /// `SignalPCAN`; inputs: the channels, the noise estimate, the gain table.
+    SignalPcan(rt::SignalPcan),
+    /// `SignalFilterBankLog`.
+    SignalFilterBankLog(rt::SignalLog),
 }
 
 /// One operator, validated, with its constants.
@@ -300,6 +381,8 @@ pub struct Layer {
     /// Which output of a several-output operator (SPLIT, SPLIT_V, UNPACK) this layer
     /// writes: such an operator runs as one layer per output. `None` for single-output ops.
     pub part: Option<usize>,
+    /// The arrays it keeps from one call to the next (none for most layers).
+    pub state: Vec<LayerState>,
 }
 
 impl Layer {
@@ -347,6 +430,7 @@ impl Layer {
             Kernel::TableGather { tables, .. } => tables.len() * 4,
             Kernel::ResizeBilinear { rows, cols, .. } => (rows.len() + cols.len()) * 12,
             Kernel::ResizeBilinearF32 { rows, cols, .. } => (rows.len() + cols.len()) * 12,
+            Kernel::SignalRfft(_, t) => t.factors.len() * 2 + (t.twiddles.len() + t.super_twiddles.len()) * 2,
             // Parameters only: their constants are immediates in the code.
             Kernel::AveragePool(_)
             | Kernel::MaxPool(_)
@@ -392,6 +476,18 @@ impl Layer {
             | Kernel::Select(_)
             | Kernel::Logical { .. }
             | Kernel::LogicalNot => 0,
+            | Kernel::Cast { .. }
+            | Kernel::IntArith { .. }
+            // The signal operators' tables are constant tensors, counted with the model's.
+            | Kernel::SignalWindow(_)
+            | Kernel::SignalFftAutoScale { .. }
+            | Kernel::SignalEnergy(_)
+            | Kernel::SignalFilterBank
+            | Kernel::SignalFilterBankSquareRoot
+            | Kernel::SignalSpectralSubtraction(_)
+            | Kernel::SignalNoiseEstimate
+            | Kernel::SignalPcan(_)
+            | Kernel::SignalFilterBankLog(_) => 0,
         }
     }
 }

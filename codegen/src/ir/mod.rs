@@ -25,6 +25,10 @@ pub enum DType {
     F32,
     /// Boolean, one byte (0 or 1), as TFLite stores it.
     Bool,
+    /// Unsigned 32-bit integer (audio front-end energies).
+    U32,
+    /// Unsigned 64-bit integer (audio front-end filter-bank sums).
+    U64,
 }
 
 impl DType {
@@ -33,13 +37,13 @@ impl DType {
         match self {
             DType::I8 | DType::U8 | DType::Bool => 1,
             DType::I16 => 2,
-            DType::I32 | DType::F32 => 4,
-            DType::I64 => 8,
+            DType::I32 | DType::F32 | DType::U32 => 4,
+            DType::I64 | DType::U64 => 8,
         }
     }
 
     /// Every element type, in declaration order.
-    pub const ALL: [DType; 7] = [
+    pub const ALL: [DType; 9] = [
         DType::I8,
         DType::U8,
         DType::I16,
@@ -47,6 +51,8 @@ impl DType {
         DType::I64,
         DType::F32,
         DType::Bool,
+        DType::U32,
+        DType::U64,
     ];
 
     /// The Rust primitive type name of one element, e.g. `i8`.
@@ -59,6 +65,8 @@ impl DType {
             DType::I64 => "i64",
             DType::F32 => "f32",
             DType::Bool => "bool",
+            DType::U32 => "u32",
+            DType::U64 => "u64",
         }
     }
 }
@@ -73,6 +81,8 @@ impl fmt::Display for DType {
             DType::I64 => "int64",
             DType::F32 => "float32",
             DType::Bool => "bool",
+            DType::U32 => "uint32",
+            DType::U64 => "uint64",
         };
         f.write_str(name)
     }
@@ -148,6 +158,39 @@ impl Tensor {
             .iter()
             .flat_map(|d| d.chunks_exact(4))
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    }
+
+    /// Constant data as little-endian i16 (empty when not constant).
+    pub fn data_i16(&self) -> Vec<i16> {
+        self.data
+            .iter()
+            .flat_map(|d| d.chunks_exact(2))
+            .map(|c| i16::from_le_bytes([c[0], c[1]]))
+            .collect()
+    }
+
+    /// Constant integer data widened to i64, by element type (a uint64 above `i64::MAX`
+    /// wraps; empty when not constant or of a float type).
+    pub fn data_ints(&self) -> Vec<i64> {
+        let size = self.dtype.size();
+        let Some(data) = &self.data else {
+            return Vec::new();
+        };
+        data.chunks_exact(size)
+            .filter_map(|c| {
+                let mut le = [0u8; 8];
+                le[..size].copy_from_slice(c);
+                let raw = u64::from_le_bytes(le);
+                let unused = 64 - 8 * size as u32;
+                Some(match self.dtype {
+                    DType::I8 | DType::I16 | DType::I32 | DType::I64 => {
+                        ((raw << unused) as i64) >> unused
+                    }
+                    DType::U8 | DType::U32 | DType::U64 | DType::Bool => raw as i64,
+                    DType::F32 => return None,
+                })
+            })
             .collect()
     }
 
@@ -414,6 +457,9 @@ pub enum OpKind {
     /// ROUND, SQUARE).
     Math(UnaryMath),
     /// Element-wise division (first by second), numpy-style broadcasting.
+    /// Element type conversion (C `static_cast` between integer types).
+    Cast,
+    /// Element-wise division (first by second) with numpy-style broadcasting.
     Div {
         /// Fused activation.
         activation: Activation,
@@ -441,6 +487,78 @@ pub enum OpKind {
     },
     /// `!x` of a bool tensor.
     LogicalNot,
+    /// A TFLM signal-library operator (a custom operator of the audio front-end).
+    Signal(SignalOp),
+}
+
+/// The TFLM signal-library operators (`signal/micro/kernels`), with their options as their
+/// FlexBuffers `custom_options` give them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignalOp {
+    /// `SignalWindow`: `(x · w) >> shift`, saturated to int16.
+    Window {
+        /// Right shift after the product.
+        shift: i32,
+    },
+    /// `SignalFftAutoScale`: shifts the frame up to use all 16 bits; outputs the frame and the
+    /// shift.
+    FftAutoScale,
+    /// `SignalRfft` (int16): kissfft's fixed-point real FFT of the zero-padded frame.
+    Rfft {
+        /// FFT length (the frame is zero-padded to it).
+        fft_length: i32,
+    },
+    /// `SignalEnergy`: `re² + im²` of the bins `start_index..end_index`.
+    Energy {
+        /// First bin computed.
+        start_index: i32,
+        /// One past the last bin computed.
+        end_index: i32,
+    },
+    /// `SignalFilterBank`: weighted sums of the energies into overlapping channels.
+    FilterBank {
+        /// Channels out.
+        num_channels: i32,
+    },
+    /// `SignalFilterBankSquareRoot`: integer square root, shifted down by input 1.
+    FilterBankSquareRoot,
+    /// `SignalFilterBankSpectralSubtraction`: subtracts a running noise estimate (its state).
+    FilterBankSpectralSubtraction(SpectralSubtractionOptions),
+    /// `SignalPCAN`: per-channel automatic gain control by the noise estimate.
+    Pcan {
+        /// Right shift of the signal-to-noise product.
+        snr_shift: i32,
+    },
+    /// `SignalFilterBankLog`: scaled natural logarithm, saturated to int16.
+    FilterBankLog {
+        /// Left shift of the input before the logarithm.
+        input_correction_bits: i32,
+        /// Multiplier of the logarithm (Q16 result scale).
+        output_scale: i32,
+    },
+}
+
+/// Options of `SignalFilterBankSpectralSubtraction` (names as in its `custom_options`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpectralSubtractionOptions {
+    /// Smoothing of odd channels' noise estimate.
+    pub alternate_smoothing: i32,
+    /// `(1 << spectral_subtraction_bits) - alternate_smoothing`, as stored.
+    pub alternate_one_minus_smoothing: i32,
+    /// Whether the noise estimate is clamped to the signal.
+    pub clamping: bool,
+    /// Fraction of the signal always kept (scale `1 << spectral_subtraction_bits`).
+    pub min_signal_remaining: i32,
+    /// Channels.
+    pub num_channels: i32,
+    /// Smoothing of even channels' noise estimate.
+    pub smoothing: i32,
+    /// `(1 << spectral_subtraction_bits) - smoothing`, as stored.
+    pub one_minus_smoothing: i32,
+    /// Extra fraction bits of the noise estimate.
+    pub smoothing_bits: i32,
+    /// Scale bits of the smoothing coefficients.
+    pub spectral_subtraction_bits: i32,
 }
 
 /// Options of UNIDIRECTIONAL_SEQUENCE_LSTM.

@@ -10,9 +10,9 @@
 //! not yet read; the planner places such chains of tensors together, each with its own
 //! lifetime.
 //!
-//! The arena has one pool per element type (int8 and bool, then int16, float32 and int32,
-//! each aligned to its size), each a typed array in the generated `Model`; offsets here are
-//! bytes from the start of the arena.
+//! The arena has one pool per element type (int8 and bool, then int16, then float32, int32
+//! and uint32, then uint64, each aligned to its element size), each a typed array in the
+//! generated `Model`; offsets here are bytes from the start of the arena.
 
 use std::fmt;
 
@@ -58,7 +58,15 @@ pub struct Pool {
 
 /// The element types the arena can hold, in pool order (by element size, so that aligning
 /// each pool wastes least; bool is Rust's `bool`, so its pool needs no conversions).
-pub const POOL_TYPES: [DType; 5] = [DType::I8, DType::Bool, DType::I16, DType::F32, DType::I32];
+pub const POOL_TYPES: [DType; 7] = [
+    DType::I8,
+    DType::Bool,
+    DType::I16,
+    DType::F32,
+    DType::I32,
+    DType::U32,
+    DType::U64,
+];
 
 /// One arena buffer and the layers during which it is live (for tables and drawings).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -277,7 +285,7 @@ fn plan_with(
         let tensor = &graph.tensors[t];
         if !POOL_TYPES.contains(&tensor.dtype) {
             return Err(PlanError(format!(
-                "intermediate tensor {t} '{}' is {}; kiln's arena holds int8, bool, int16, float32 and int32 tensors only",
+                "intermediate tensor {t} '{}' is {}; kiln's arena holds int8, bool, int16, float32, int32, uint32 and uint64 tensors only",
                 crate::names::shown(&tensor.name),
                 tensor.dtype
             )));

@@ -1,6 +1,7 @@
-//! CONCATENATION: int8 along any axis (TFLM `ConcatenationPrepare` + reference
-//! `Concatenation`). TFLM's int8 kernel copies bytes and does not requantize: its `Prepare`
-//! rejects any input whose scale or zero point differs from the output's, and so does kiln.
+//! CONCATENATION: int8, int16 or int32 along any axis (TFLM `ConcatenationPrepare` +
+//! reference `Concatenation`). TFLM's int8 kernel copies bytes and does not requantize: its
+//! `Prepare` rejects any input whose scale or zero point differs from the output's, and so does
+//! kiln. The int16 and int32 forms copy unquantized values.
 
 use super::common::Prepared;
 use crate::ir::DType;
@@ -15,8 +16,18 @@ const MAX_RANK: usize = 6;
 /// Validates a CONCATENATION and computes one copy per input.
 pub fn prepare(cx: &OpCx, axis: i32) -> Prepared {
     let output = cx.output()?;
-    cx.expect_dtype(output, DType::I8, "output")?;
-    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+    let dtype = output.1.dtype;
+    if !matches!(dtype, DType::I8 | DType::I16 | DType::I32) {
+        return Err(cx.err(format!(
+            "output {} is {dtype}, but kiln supports only int8, int16 and int32 here",
+            cx.describe(output.0)
+        )));
+    }
+    // Only int8 is requantization-checked (TFLM's int8 path); other types copy values.
+    let out_quant = match dtype {
+        DType::I8 => Some(cx.per_tensor(output, "output")?),
+        _ => None,
+    };
     let out_shape = &output.1.shape;
     let rank = out_shape.len();
     let count = cx.input_count();
@@ -37,13 +48,15 @@ pub fn prepare(cx: &OpCx, axis: i32) -> Prepared {
     let mut offset = 0;
     for slot in 0..count {
         let (id, t) = cx.input(slot, "input")?;
-        cx.expect_dtype((id, t), DType::I8, "input")?;
-        let (scale, zp) = cx.per_tensor((id, t), "input")?;
-        if scale != out_scale || zp != out_zp {
-            return Err(cx.err(format!(
+        cx.expect_dtype((id, t), dtype, "input")?;
+        if let Some((out_scale, out_zp)) = out_quant {
+            let (scale, zp) = cx.per_tensor((id, t), "input")?;
+            if scale != out_scale || zp != out_zp {
+                return Err(cx.err(format!(
                 "input {} is quantized (scale {scale}, zero point {zp}), the output (scale {out_scale}, zero point {out_zp}); TFLM's int8 CONCATENATION does not rescale and requires them equal",
                 cx.describe(id)
             )));
+            }
         }
         if t.shape.len() > MAX_RANK {
             return Err(cx.err(format!(

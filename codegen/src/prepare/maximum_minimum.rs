@@ -1,7 +1,8 @@
-//! MAXIMUM and MINIMUM: int8 or float32, numpy-style broadcasting up to 5-D (TFLM's
-//! `maximum_minimum.cc`, reference `MaximumMinimumBroadcastSlow`). TFLM has no `Prepare` for
-//! these ops and compares the raw values without requantizing, whatever the quantization of
-//! the tensors; kiln does the same (a converter gives all three tensors one quantization).
+//! MAXIMUM and MINIMUM: int8, int16, int32 or float32, numpy-style broadcasting up to 5-D
+//! (TFLM's `maximum_minimum.cc`, reference `MaximumMinimumBroadcastSlow`). TFLM has no
+//! `Prepare` for these ops and compares the raw values without requantizing, whatever the
+//! quantization of the tensors; kiln does the same (a converter gives all three tensors one
+//! quantization).
 
 use super::common::Prepared;
 use super::shapes::broadcast;
@@ -17,9 +18,9 @@ pub fn prepare(cx: &OpCx, maximum: bool) -> Prepared {
     let b = cx.input(1, "second input")?;
     let output = cx.output()?;
     let dtype = output.1.dtype;
-    if !matches!(dtype, DType::I8 | DType::F32) {
+    if !matches!(dtype, DType::I8 | DType::I16 | DType::I32 | DType::F32) {
         return Err(cx.err(format!(
-            "output {} is {dtype}, but kiln supports only int8 and float32 here",
+            "output {} is {dtype}, but kiln supports only int8, int16, int32 and float32 here",
             cx.describe(output.0)
         )));
     }

@@ -11,6 +11,7 @@ pub mod activations;
 pub mod add;
 pub mod arg_min_max;
 pub mod broadcast_reverse;
+pub mod cast;
 pub mod common;
 pub mod compare;
 pub mod concatenation;
@@ -24,6 +25,7 @@ pub mod fill;
 pub mod fully_connected;
 pub mod gather;
 pub mod int16;
+pub mod int_arith;
 pub mod l2_normalization;
 pub mod log_softmax;
 pub mod lookup_tables;
@@ -45,6 +47,15 @@ pub mod reshape;
 pub mod resize;
 pub mod shape;
 pub mod shapes;
+pub mod signal_energy;
+pub mod signal_fft_auto_scale;
+pub mod signal_filter_bank;
+pub mod signal_filter_bank_log;
+pub mod signal_filter_bank_square_root;
+pub mod signal_pcan;
+pub mod signal_rfft;
+pub mod signal_spectral_subtraction;
+pub mod signal_window;
 pub mod slice;
 pub mod softmax;
 pub mod space_batch;
@@ -60,8 +71,8 @@ pub mod transpose;
 
 use std::fmt;
 
-use crate::ir::{Graph, OpKind, TensorId};
-pub use crate::layer::{FloatWeights, Kernel, Layer, Weights};
+use crate::ir::{DType, Graph, OpKind, SignalOp, TensorId};
+pub use crate::layer::{FloatWeights, IntOp, Kernel, Layer, LayerState, Weights};
 pub use context::OpCx;
 
 /// A model that reads fine but breaks a rule of the op it feeds (TFLM `Prepare` checks).
@@ -85,6 +96,19 @@ impl fmt::Display for ValidateError {
 }
 
 impl std::error::Error for ValidateError {}
+
+/// The layers of a several-output operator, one per output: its output, kernel, inputs and
+/// the state it keeps.
+pub type StatefulParts =
+    Result<Vec<(TensorId, Kernel, Vec<TensorId>, Vec<LayerState>)>, ValidateError>;
+
+/// Stateless parts (of [`split`] and the like) as [`StatefulParts`].
+fn without_state(parts: split::Parts) -> StatefulParts {
+    Ok(parts?
+        .into_iter()
+        .map(|(output, kernel, inputs)| (output, kernel, inputs, Vec::new()))
+        .collect())
+}
 
 /// Validates every operator and computes its constants.
 pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
@@ -139,13 +163,19 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
         };
         // Several-output operators run as one layer per output.
         let parts = match &op.kind {
-            OpKind::Split => Some(split::split(&cx)?),
-            OpKind::SplitV => Some(split::split_v(&cx)?),
-            OpKind::Unpack { axis } => Some(split::unpack(&cx, *axis)?),
+            OpKind::Split => Some(without_state(split::split(&cx))?),
+            OpKind::SplitV => Some(without_state(split::split_v(&cx))?),
+            OpKind::Unpack { axis } => Some(without_state(split::unpack(&cx, *axis))?),
+            OpKind::Signal(SignalOp::FftAutoScale) => {
+                Some(without_state(signal_fft_auto_scale::prepare(&cx))?)
+            }
+            OpKind::Signal(SignalOp::FilterBankSpectralSubtraction(o)) => {
+                Some(signal_spectral_subtraction::prepare(&cx, o)?)
+            }
             _ => None,
         };
         if let Some(parts) = parts {
-            for (part, (output, kernel, inputs)) in parts.into_iter().enumerate() {
+            for (part, (output, kernel, inputs, state)) in parts.into_iter().enumerate() {
                 mark_written(output)?;
                 layers.push(Layer {
                     index,
@@ -156,6 +186,7 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
                     macs: 0,
                     band: None,
                     part: Some(part),
+                    state,
                 });
             }
             continue;
@@ -172,12 +203,41 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::FullyConnected(o) => fully_connected::prepare(&cx, o)?,
             OpKind::AveragePool2d(o) => pool2d::prepare(&cx, o, true)?,
             OpKind::MaxPool2d(o) => pool2d::prepare(&cx, o, false)?,
+            OpKind::Add { activation } if output_is_i32(&cx) => {
+                int_arith::prepare(&cx, IntOp::Add, *activation)?
+            }
             OpKind::Add { activation } => add::prepare(&cx, *activation)?,
             OpKind::Reshape => reshape::prepare(&cx)?,
             OpKind::Softmax { beta } => softmax::prepare(&cx, *beta)?,
             OpKind::Quantize => quantize::prepare(&cx)?,
             OpKind::Dequantize => dequantize::prepare(&cx)?,
+            OpKind::Mul { activation } if output_is_i32(&cx) => {
+                int_arith::prepare(&cx, IntOp::Mul, *activation)?
+            }
             OpKind::Mul { activation } => mul::prepare(&cx, *activation)?,
+            OpKind::Div { activation } if output_is_i32(&cx) => {
+                int_arith::prepare(&cx, IntOp::Div, *activation)?
+            }
+            OpKind::Cast => cast::prepare(&cx)?,
+            OpKind::Signal(SignalOp::Window { shift }) => signal_window::prepare(&cx, *shift)?,
+            OpKind::Signal(SignalOp::Rfft { fft_length }) => {
+                signal_rfft::prepare(&cx, *fft_length)?
+            }
+            OpKind::Signal(SignalOp::Energy {
+                start_index,
+                end_index,
+            }) => signal_energy::prepare(&cx, *start_index, *end_index)?,
+            OpKind::Signal(SignalOp::FilterBank { num_channels }) => {
+                signal_filter_bank::prepare(&cx, *num_channels)?
+            }
+            OpKind::Signal(SignalOp::FilterBankSquareRoot) => {
+                signal_filter_bank_square_root::prepare(&cx)?
+            }
+            OpKind::Signal(SignalOp::Pcan { snr_shift }) => signal_pcan::prepare(&cx, *snr_shift)?,
+            OpKind::Signal(SignalOp::FilterBankLog {
+                input_correction_bits,
+                output_scale,
+            }) => signal_filter_bank_log::prepare(&cx, *input_correction_bits, *output_scale)?,
             OpKind::Sub { activation } => sub::prepare(&cx, *activation)?,
             OpKind::Logistic => activations::logistic(&cx)?,
             OpKind::Tanh => activations::tanh(&cx)?,
@@ -228,7 +288,11 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::SelectV2 => compare::select(&cx)?,
             OpKind::Logical { and } => compare::logical(&cx, *and)?,
             OpKind::LogicalNot => compare::logical_not(&cx)?,
-            OpKind::Split | OpKind::SplitV | OpKind::Unpack { .. } => {
+            OpKind::Split
+            | OpKind::SplitV
+            | OpKind::Unpack { .. }
+            | OpKind::Signal(SignalOp::FftAutoScale)
+            | OpKind::Signal(SignalOp::FilterBankSpectralSubtraction(_)) => {
                 return Err(
                     cx.err("kiln bug: a several-output operator taken for a single-output one")
                 )
@@ -243,6 +307,7 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             macs,
             band: None,
             part: None,
+            state: Vec::new(),
         });
     }
     for &t in &graph.outputs {
@@ -253,6 +318,12 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
         }
     }
     Ok(layers)
+}
+
+/// Whether the operator writes an int32 tensor (ADD and MUL then take their unquantized int32
+/// forms).
+fn output_is_i32(cx: &OpCx) -> bool {
+    cx.output().is_ok_and(|(_, t)| t.dtype == DType::I32)
 }
 
 #[cfg(test)]

@@ -130,6 +130,27 @@ pub fn expect_int8_in_out(
     cx.expect_dtype(output, DType::I8, "output")
 }
 
+/// Requires input and output of one element type, one of `allowed` (data-movement operators
+/// copy elements unchanged, whatever their type); returns it.
+pub fn expect_same_dtype(
+    cx: &OpCx,
+    input: (TensorId, &Tensor),
+    output: (TensorId, &Tensor),
+    allowed: &[DType],
+) -> Result<DType, ValidateError> {
+    let dtype = input.1.dtype;
+    if !allowed.contains(&dtype) {
+        let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+        return Err(cx.err(format!(
+            "input {} is {dtype}, but kiln supports only {} here",
+            cx.describe(input.0),
+            names.join(", ")
+        )));
+    }
+    cx.expect_dtype(output, dtype, "output")?;
+    Ok(dtype)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,9 @@
-//! STRIDED_SLICE: int8, constant begin/end/strides, begin/end/shrink masks, up to 4-D
+//! STRIDED_SLICE: int8, int16, int32 or float32, constant begin/end/strides, begin/end/shrink masks, up to 4-D
 //! (TFLM `StridedSlicePrepare` + reference `StridedSlice`), run as an affine gather.
 
 use super::common::Prepared;
-use super::shapes::{const_i32, expect_int8_in_out, pad_front, strides};
+use super::shapes::{const_i32, expect_same_dtype, pad_front, strides};
+use crate::ir::DType;
 use crate::ir::StridedSliceOptions;
 use crate::prepare::{Kernel, OpCx};
 use crate::runtime as rt;
@@ -104,7 +105,12 @@ fn prepare_size(
 pub fn prepare(cx: &OpCx, o: &StridedSliceOptions) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    expect_int8_in_out(cx, input, output)?;
+    expect_same_dtype(
+        cx,
+        input,
+        output,
+        &[DType::I8, DType::I16, DType::I32, DType::F32],
+    )?;
     let shape = &input.1.shape;
     let rank = shape.len();
     if rank > MAX_RANK {

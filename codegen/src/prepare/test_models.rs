@@ -44,6 +44,17 @@ pub fn float(shape: &[usize]) -> Tensor {
     }
 }
 
+/// A non-constant, unquantized tensor of `dtype`.
+pub fn typed(dtype: DType, shape: &[usize]) -> Tensor {
+    Tensor {
+        name: String::new(),
+        shape: shape.to_vec(),
+        dtype,
+        quant: None,
+        data: None,
+    }
+}
+
 /// An int32 activation tensor (e.g. indices computed at run time).
 pub fn int32(shape: &[usize]) -> Tensor {
     Tensor {
@@ -52,6 +63,20 @@ pub fn int32(shape: &[usize]) -> Tensor {
         dtype: DType::I32,
         quant: None,
         data: None,
+    }
+}
+
+/// A constant tensor of `dtype` holding `values` (little-endian, truncated to the type).
+pub fn const_typed(dtype: DType, shape: &[usize], values: &[i64]) -> Tensor {
+    let size = dtype.size();
+    Tensor {
+        data: Some(
+            values
+                .iter()
+                .flat_map(|v| v.to_le_bytes()[..size].to_vec())
+                .collect(),
+        ),
+        ..typed(dtype, shape)
     }
 }
 

@@ -275,6 +275,64 @@ pub fn elementwise_min<T: Copy + PartialOrd>(
     binary(bc, input1, input2, output, |a, b| if a < b { a } else { b });
 }
 
+/// The clamp of an int32 ADD, MUL or DIV (TFLM's int32 activation range).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntClamp {
+    /// Least output.
+    pub act_min: i32,
+    /// Greatest output.
+    pub act_max: i32,
+}
+
+/// `min(max(x, act_min), act_max)`, TFLM's `ActivationFunctionWithMinMax`.
+#[inline(always)]
+fn int_clamp(p: &IntClamp, x: i32) -> i32 {
+    x.max(p.act_min).min(p.act_max)
+}
+
+/// Int32 ADD (TFLM's reference `Add<int32_t>`: the sum wraps).
+#[inline(always)]
+pub fn add_i32(
+    p: &IntClamp,
+    bc: Option<&Broadcast>,
+    input1: &[i32],
+    input2: &[i32],
+    output: &mut [i32],
+) {
+    binary(bc, input1, input2, output, |a, b| {
+        int_clamp(p, a.wrapping_add(b))
+    });
+}
+
+/// Int32 MUL (TFLM's reference `Mul<int32_t>`: the product wraps).
+#[inline(always)]
+pub fn mul_i32(
+    p: &IntClamp,
+    bc: Option<&Broadcast>,
+    input1: &[i32],
+    input2: &[i32],
+    output: &mut [i32],
+) {
+    binary(bc, input1, input2, output, |a, b| {
+        int_clamp(p, a.wrapping_mul(b))
+    });
+}
+
+/// Int32 DIV (TFLM's reference `Div<int32_t>`: C division, truncating towards zero). TFLM's
+/// division by zero traps; kiln gives 0 (and `i32::MIN / -1` wraps to `i32::MIN`).
+#[inline(always)]
+pub fn div_i32(
+    p: &IntClamp,
+    bc: Option<&Broadcast>,
+    input1: &[i32],
+    input2: &[i32],
+    output: &mut [i32],
+) {
+    binary(bc, input1, input2, output, |a, b| {
+        int_clamp(p, if b == 0 { 0 } else { a.wrapping_div(b) })
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,5 +444,34 @@ mod tests {
         let mut f = [0f32; 2];
         elementwise_min(None, &[1.5, -0.0], &[-2.0, 0.0], &mut f);
         assert_eq!(f, [-2.0, 0.0]);
+    }
+
+    #[test]
+    fn int32_arithmetic_wraps_truncates_and_clamps() {
+        let all = IntClamp {
+            act_min: i32::MIN,
+            act_max: i32::MAX,
+        };
+        let mut out = [0; 3];
+        add_i32(&all, None, &[i32::MAX, 1, -5], &[1, 2, 3], &mut out);
+        assert_eq!(out, [i32::MIN, 3, -2]);
+        mul_i32(&all, None, &[1 << 16, 3, -4], &[1 << 16, 256, 5], &mut out);
+        assert_eq!(out, [0, 768, -20]);
+        div_i32(&all, None, &[-7, 7, 5], &[2, -2, 0], &mut out);
+        assert_eq!(out, [-3, -3, 0]);
+        let relu6 = IntClamp {
+            act_min: 0,
+            act_max: 6,
+        };
+        div_i32(&relu6, None, &[100, -100, 12], &[2, 2, 2], &mut out);
+        assert_eq!(out, [6, 0, 6]);
+        // A scalar second input, broadcast.
+        let bc = Broadcast {
+            dims: [1, 1, 1, 1, 1, 3],
+            strides1: [0, 0, 0, 0, 0, 1],
+            strides2: [0; 6],
+        };
+        div_i32(&all, Some(&bc), &[666, -667, 1332], &[666], &mut out);
+        assert_eq!(out, [1, -1, 2]);
     }
 }

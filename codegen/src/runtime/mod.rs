@@ -32,6 +32,16 @@ mod pool;
 mod quantize;
 mod resize;
 mod scan;
+mod signal_bits;
+mod signal_energy;
+mod signal_fft_auto_scale;
+mod signal_filter_bank;
+mod signal_filter_bank_log;
+mod signal_filter_bank_square_root;
+mod signal_pcan;
+mod signal_rfft;
+mod signal_spectral_subtraction;
+mod signal_window;
 mod svdf;
 
 pub use activation::*;
@@ -53,6 +63,16 @@ pub use pool::*;
 pub use quantize::*;
 pub use resize::*;
 pub use scan::*;
+pub use signal_bits::*;
+pub use signal_energy::*;
+pub use signal_fft_auto_scale::*;
+pub use signal_filter_bank::*;
+pub use signal_filter_bank_log::*;
+pub use signal_filter_bank_square_root::*;
+pub use signal_pcan::*;
+pub use signal_rfft::*;
+pub use signal_spectral_subtraction::*;
+pub use signal_window::*;
 pub use svdf::*;
 
 /// This file's source (the runtime's root module), for firmware that compiles the whole runtime
@@ -78,6 +98,31 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("movement.rs", include_str!("movement.rs")),
     ("pool.rs", include_str!("pool.rs")),
     ("quantize.rs", include_str!("quantize.rs")),
+    ("signal_bits.rs", include_str!("signal_bits.rs")),
+    ("signal_energy.rs", include_str!("signal_energy.rs")),
+    (
+        "signal_fft_auto_scale.rs",
+        include_str!("signal_fft_auto_scale.rs"),
+    ),
+    (
+        "signal_filter_bank.rs",
+        include_str!("signal_filter_bank.rs"),
+    ),
+    (
+        "signal_filter_bank_log.rs",
+        include_str!("signal_filter_bank_log.rs"),
+    ),
+    (
+        "signal_filter_bank_square_root.rs",
+        include_str!("signal_filter_bank_square_root.rs"),
+    ),
+    ("signal_pcan.rs", include_str!("signal_pcan.rs")),
+    ("signal_rfft.rs", include_str!("signal_rfft.rs")),
+    (
+        "signal_spectral_subtraction.rs",
+        include_str!("signal_spectral_subtraction.rs"),
+    ),
+    ("signal_window.rs", include_str!("signal_window.rs")),
     ("svdf.rs", include_str!("svdf.rs")),
     ("resize.rs", include_str!("resize.rs")),
     ("scan.rs", include_str!("scan.rs")),

@@ -19,6 +19,15 @@ pub fn copy<T: Copy>(input: &[T], output: &mut [T]) {
     }
 }
 
+/// CAST: each element converted by `convert` (the generated code passes `|x| x as T`, C's
+/// `static_cast` between integer types).
+#[inline(always)]
+pub fn cast<A: Copy, B>(input: &[A], output: &mut [B], convert: impl Fn(A) -> B) {
+    for (o, &i) in output.iter_mut().zip(input) {
+        *o = convert(i);
+    }
+}
+
 /// Per-layer constants of PAD/PADV2 (up to 5 dimensions, 1-padded in front).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pad {
@@ -264,6 +273,17 @@ pub fn fill_with<T: Copy>(value: T, output: &mut [T]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cast_converts_as_c() {
+        let mut out = [0i32; 3];
+        cast(&[u32::MAX, 7, 1 << 31], &mut out, |x| x as i32);
+        assert_eq!(out, [-1, 7, i32::MIN]);
+        let mut narrow = [0i8; 2];
+        cast(&[300i32, -129], &mut narrow, |x| x as i8);
+        assert_eq!(narrow, [44, 127]);
+    }
+
     #[test]
     fn data_movement() {
         // PAD [2, 2] by one row before and one column after, value 9

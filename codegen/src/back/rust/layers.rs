@@ -350,6 +350,36 @@ fn details(kernel: &Kernel) -> Option<String> {
         Kernel::SliceRows { start } => format!(
             "The rows of this band: the input's elements from {start} on (patch-based execution)."
         ),
+        Kernel::Cast { from, to } => format!("Each {from} converted to {to} as C's static_cast."),
+        Kernel::IntArith { op, broadcast, .. } => format!(
+            "Int32 {} without quantization{}.",
+            match op {
+                crate::layer::IntOp::Add => "sum (wrapping)",
+                crate::layer::IntOp::Mul => "product (wrapping)",
+                crate::layer::IntOp::Div => "quotient (truncating)",
+            },
+            if broadcast.is_some() { ", broadcast" } else { "" }
+        ),
+        Kernel::SignalRfft(p, t) => format!(
+            "kissfft's 16-bit fixed-point real FFT: {} frame(s) of {} samples, zero-padded to              {} points; radices {:?}.",
+            p.frames,
+            p.input_length,
+            2 * p.n,
+            t.factors
+        ),
+        Kernel::SignalEnergy(p) => format!("Energies of bins {}..{} (0 elsewhere).", p.start, p.end),
+        Kernel::SignalSpectralSubtraction(_) => {
+            "Subtracts the running noise estimate, kept in `State` across calls.".to_string()
+        }
+        Kernel::SignalNoiseEstimate => {
+            "The noise estimate the operator's first output left in `State`.".to_string()
+        }
+        Kernel::SignalWindow(_)
+        | Kernel::SignalFftAutoScale { .. }
+        | Kernel::SignalFilterBank
+        | Kernel::SignalFilterBankSquareRoot
+        | Kernel::SignalPcan(_)
+        | Kernel::SignalFilterBankLog(_) => return None,
     })
 }
 
@@ -501,6 +531,35 @@ pub(crate) fn emit_layer(
                 quote!(#n: &[#ty])
             }
         });
+    // The layer's own state arrays (`Layer::state`), after the inputs: `&mut` when it
+    // updates them.
+    let state_params: Vec<TokenStream> = layer
+        .state
+        .iter()
+        .map(|s| {
+            let (name, ty) = (
+                format_ident!("{}", s.name),
+                format_ident!("{}", s.dtype.rust_name()),
+            );
+            if s.writes {
+                quote!(#name: &mut [#ty],)
+            } else {
+                quote!(#name: &[#ty],)
+            }
+        })
+        .collect();
+    let state_args: Vec<TokenStream> = layer
+        .state
+        .iter()
+        .map(|s| {
+            let field = format_ident!("layer_{:02}_{}", layer.index, s.name);
+            if s.writes {
+                quote!(&mut self.state.#field,)
+            } else {
+                quote!(&self.state.#field,)
+            }
+        })
+        .collect();
     let out_ty = format_ident!("{}", out_t.dtype.rust_name());
     let uses_scratch = tuning.scratch_len(layer) > 0;
     let scratch_ty = format_ident!("{}", tuning.scratch_type());
@@ -1228,6 +1287,115 @@ pub(crate) fn emit_layer(
         }
         Kernel::LogicalNot => quote! { rt::logical_not(input, output); },
         Kernel::NegF32 => quote! { rt::neg_f32(input, output); },
+        Kernel::Cast { to, .. } => {
+            let to = format_ident!("{}", to.rust_name());
+            quote! { rt::cast(input, output, |x| x as #to); }
+        }
+        Kernel::IntArith {
+            op,
+            clamp,
+            broadcast,
+        } => {
+            let clamp = params_expr(clamp);
+            let (bc_item, bc_arg) = broadcast_arg(broadcast.as_ref());
+            let f = match op {
+                crate::layer::IntOp::Add => quote!(rt::add_i32),
+                crate::layer::IntOp::Mul => quote!(rt::mul_i32),
+                crate::layer::IntOp::Div => quote!(rt::div_i32),
+            };
+            quote! {
+                const CLAMP: rt::IntClamp = #clamp;
+                #bc_item
+                #f(&CLAMP, #bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::SignalWindow(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::SignalWindow = #params;
+                rt::signal_window(&PARAMS, input1, input2, output);
+            }
+        }
+        Kernel::SignalFftAutoScale { shift: false } => {
+            quote! { rt::signal_fft_auto_scale(input, output); }
+        }
+        Kernel::SignalFftAutoScale { shift: true } => {
+            quote! { rt::signal_fft_auto_scale_shift(input, output); }
+        }
+        Kernel::SignalRfft(p, t) => {
+            let params = params_expr(p);
+            let factors = statics.ints(
+                &format!("{prefix}_FACTORS"),
+                &format!("{what}: kissfft's radices, outermost first."),
+                "u16",
+                &t.factors,
+            );
+            let twiddles = statics.ints(
+                &format!("{prefix}_TWIDDLES"),
+                &format!(
+                    "{what}: kissfft's twiddles, floor(0.5 + 32767·(cos, sin)(-2πk/{})).",
+                    p.n
+                ),
+                "i16",
+                &t.twiddles,
+            );
+            let super_twiddles = statics.ints(
+                &format!("{prefix}_SUPER_TWIDDLES"),
+                &format!(
+                    "{what}: kiss_fftr's split twiddles, floor(0.5 + 32767·(cos, sin)(-π((k + 1)/{} + 1/2)))."
+                    ,
+                    p.n
+                ),
+                "i16",
+                &t.super_twiddles,
+            );
+            quote! {
+                const PARAMS: rt::SignalRfft = #params;
+                rt::signal_rfft(&PARAMS, &#factors, &#twiddles, &#super_twiddles, input, output);
+            }
+        }
+        Kernel::SignalEnergy(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::SignalEnergy = #params;
+                rt::signal_energy(&PARAMS, input, output);
+            }
+        }
+        Kernel::SignalFilterBank => quote! {
+            let tables = rt::FilterBankTables {
+                weights: input2,
+                unweights: input3,
+                freq_starts: input4,
+                weight_starts: input5,
+                widths: input6,
+            };
+            rt::signal_filter_bank(&tables, input1, output);
+        },
+        Kernel::SignalFilterBankSquareRoot => {
+            quote! { rt::signal_filter_bank_square_root(input1, input2, output); }
+        }
+        Kernel::SignalSpectralSubtraction(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::SpectralSubtraction = #params;
+                rt::signal_spectral_subtraction(&PARAMS, input, noise_estimate, output);
+            }
+        }
+        Kernel::SignalNoiseEstimate => quote! { rt::copy(noise_estimate, output); },
+        Kernel::SignalPcan(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::SignalPcan = #params;
+                rt::signal_pcan(&PARAMS, input1, input2, input3, output);
+            }
+        }
+        Kernel::SignalFilterBankLog(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::SignalLog = #params;
+                rt::signal_filter_bank_log(&PARAMS, input, output);
+            }
+        }
     };
 
     let ins: Vec<String> = layer
@@ -1273,7 +1441,7 @@ pub(crate) fn emit_layer(
         quote! {
             #doc
             #[inline(never)]
-            fn #fn_name(#(#in_params,)* #scratch_param output: &mut [#out_ty]) {
+            fn #fn_name(#(#in_params,)* #(#state_params)* #scratch_param output: &mut [#out_ty]) {
                 #body
             }
         }
@@ -1346,7 +1514,7 @@ pub(crate) fn emit_layer(
             (
                 quote! {
                     let (output, #rest) = rt::carve(&mut *self.#field, #region);
-                    #fn_name(#(#args,)* #scratch_arg output);
+                    #fn_name(#(#args,)* #(#state_args)* #scratch_arg output);
                 },
                 quote!(output),
             )
@@ -1355,7 +1523,7 @@ pub(crate) fn emit_layer(
             let field = output_ident(k, graph.outputs.len());
             (
                 quote! {
-                    #fn_name(#(#args,)* #scratch_arg &mut *self.#field);
+                    #fn_name(#(#args,)* #(#state_args)* #scratch_arg &mut *self.#field);
                 },
                 quote!(&*self.#field),
             )

@@ -269,6 +269,7 @@ impl Statics {
         values: &[T],
     ) -> proc_macro2::Ident {
         let values64: Vec<i64> = values.iter().map(|&v| v.into()).collect();
+        let unsigned64 = ty == "u64";
         let ident = match self.claim(name, format!("{ty} {values64:?}")) {
             Claim::New(ident) => ident,
             Claim::Existing(ident) => return ident,
@@ -277,9 +278,14 @@ impl Statics {
         let ty = format_ident!("{}", ty);
         let len = lit(values.len());
         let doc = doc(text);
+        // A uint64 table holds its values' bit patterns (`data_ints` wraps them).
         let lits = values.iter().map(|&v| {
             let v: i64 = v.into();
-            Literal::i64_unsuffixed(v)
+            if unsigned64 {
+                Literal::u64_unsuffixed(v as u64)
+            } else {
+                Literal::i64_unsuffixed(v)
+            }
         });
         let section = self.section(name);
         self.items.push(quote! {
@@ -761,7 +767,7 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
     }
     let scratch_bytes = lit(scratch_len * scratch_elem_bytes + gates_len * 2);
     // The variable tensors, when the model has any: a `State` in `Model` and `SharedModel`.
-    let has_state = !graph.variables.is_empty();
+    let has_state = !graph.variables.is_empty() || !model.layer_state().is_empty();
     let state = if has_state {
         state_items(model)
     } else {
@@ -1096,6 +1102,19 @@ fn state_items(model: &Compiled) -> TokenStream {
         fields.extend(quote!(#d #field: [#ty; #n],));
         inits.extend(quote!(#field: [#start; #n],));
     }
+    for (field, s) in model.layer_state() {
+        let d = doc(&format!(
+            "Layer state `{field}` ({}[{}], {} bytes), starting at {}.",
+            s.dtype,
+            s.len,
+            s.len * s.dtype.size(),
+            s.initial
+        ));
+        let (field, ty, n) = (format_ident!("{field}"), rust_type(s.dtype), lit(s.len));
+        let start = Literal::i64_unsuffixed(s.initial);
+        fields.extend(quote!(#d #field: [#ty; #n],));
+        inits.extend(quote!(#field: [#start; #n],));
+    }
     quote! {
         /// The model's variable tensors (state kept from one call to the next).
         #[derive(Clone, Copy)]
@@ -1253,9 +1272,9 @@ pub(crate) fn read_expr(
             );
             let ident = match tensor.dtype {
                 DType::F32 => statics.floats(&name, &doc, &tensor.data_f32()),
-                DType::I32 => statics.ints(&name, &doc, "i32", &tensor.data_i32()),
                 DType::Bool => statics.bools(&name, &doc, tensor.data.as_deref().unwrap_or(&[])),
-                _ => statics.ints(&name, &doc, "i8", &tensor.data_i8()),
+                DType::I8 => statics.ints(&name, &doc, "i8", &tensor.data_i8()),
+                other => statics.ints(&name, &doc, other.rust_name(), &tensor.data_ints()),
             };
             quote!(&#ident)
         }

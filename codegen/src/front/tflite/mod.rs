@@ -4,6 +4,7 @@
 //! enum value taken from the file is checked, so any input yields either a graph or a
 //! [`ReadError`], never a panic. Only subgraph 0 is read.
 
+pub mod flexbuffers;
 pub mod ops;
 pub mod schema;
 
@@ -260,9 +261,11 @@ impl fmt::Display for ReadError {
                 sorted.sort_unstable();
                 write!(
                     f,
-                    "operator {index} is {}, which kiln does not support yet (supported: {})",
+                    "operator {index} is {}, which kiln does not support yet (supported: {}; \
+                     custom: {})",
                     crate::names::shown(name),
-                    sorted.join(", ")
+                    sorted.join(", "),
+                    ops::SUPPORTED_CUSTOM.join(", ")
                 )
             }
             ReadError::MissingOptions {
@@ -304,7 +307,7 @@ impl fmt::Display for ReadError {
             } => write!(
                 f,
                 "tensor {tensor} '{name}' has type {type_name}, which kiln does not support \
-                 (supported: FLOAT32, INT32, UINT8, INT64, INT16, INT8)", name = crate::names::shown(name)),
+                 (supported: FLOAT32, INT32, UINT8, INT64, INT16, INT8, UINT64, UINT32)", name = crate::names::shown(name)),
             ReadError::UnsupportedTensor {
                 tensor,
                 name,
@@ -546,6 +549,24 @@ fn read_op_kind(
             count: opcodes.len(),
         })?;
     let code = opcode.code();
+    let custom = ops::builtin(code)
+        .filter(|row| row.name == "CUSTOM")
+        .and_then(|_| ops::custom(opcode.custom_code()?));
+    if let Some(custom) = custom {
+        let cx = ops::OpContext {
+            op,
+            index,
+            name: custom.name,
+        };
+        // TFLM hands an operator without options an empty buffer; the operators that read
+        // options then fail, which the parsers report as a missing entry.
+        let map = match op.custom_options() {
+            Some(bytes) => flexbuffers::read_map(bytes)
+                .map_err(|e| cx.invalid(format!("custom_options: {e}")))?,
+            None => flexbuffers::FlexMap::default(),
+        };
+        return Ok(((custom.parse)(&cx, &map)?, custom.name));
+    }
     let Some((name, parse)) = ops::builtin(code).and_then(|row| Some((row.name, row.parse?)))
     else {
         return Err(ReadError::UnsupportedOp {
@@ -576,6 +597,8 @@ fn dtype(tensor_type: i8) -> Result<DType, String> {
         7 => DType::I16,
         9 => DType::I8,
         6 => DType::Bool,
+        12 => DType::U64,
+        15 => DType::U32,
         other => {
             const NAMES: [&str; 23] = [
                 "FLOAT32",
@@ -1383,15 +1406,17 @@ mod tests {
                 supported: SUPPORTED_OPS
             }
         );
-        // The supported list is the op table's, sorted by name.
+        // The supported list is the op table's, sorted by name, then the custom operators.
         let mut names = SUPPORTED_OPS.to_vec();
         names.sort_unstable();
         assert_eq!(names.first(), Some(&"ABS"));
         assert_eq!(
             err.to_string(),
             format!(
-                "operator 1 is SIN, which kiln does not support yet (supported: {})",
-                names.join(", ")
+                "operator 1 is SIN, which kiln does not support yet (supported: {}; \
+                 custom: {})",
+                names.join(", "),
+                ops::SUPPORTED_CUSTOM.join(", ")
             )
         );
     }
@@ -1404,6 +1429,22 @@ mod tests {
             Err(ReadError::UnsupportedOp { name, index: 0, .. }) => assert_eq!(name, "CUSTOM:MyOp"),
             other => panic!("{other:?}"),
         }
+        // A supported custom operator is read by its custom code; its options come from
+        // `custom_options` (none here: an operator that needs them says which).
+        spec.opcodes = vec![(None, Some(32), Some("SignalFftAutoScale"))];
+        let g = read(&spec.build()).unwrap();
+        assert_eq!(
+            g.ops[0].kind,
+            OpKind::Signal(crate::ir::SignalOp::FftAutoScale)
+        );
+        assert_eq!(g.ops[0].name, "SignalFftAutoScale");
+        spec.opcodes = vec![(None, Some(32), Some("SignalWindow"))];
+        let err = read(&spec.build()).unwrap_err().to_string();
+        assert!(
+            err.contains("operator 0 (SignalWindow) has invalid options")
+                && err.contains("'shift'"),
+            "{err}"
+        );
         spec.opcodes = vec![(None, Some(1000), None)];
         match read(&spec.build()) {
             Err(ReadError::UnsupportedOp { name, .. }) => {

@@ -4,6 +4,7 @@
 //! Supporting a new operator means changing its row in [`BUILTIN_OPS`] from `None` to
 //! `Some(parser)` and writing that parser below; [`SUPPORTED`] follows automatically.
 
+use super::flexbuffers::{self, FlexMap};
 use super::schema::{
     AddOptions, ConcatenationOptions, Conv2DOptions, CumsumOptions, DepthToSpaceOptions,
     DepthwiseConv2DOptions, DivOptions, FullyConnectedOptions, GatherOptions, L2NormOptions,
@@ -16,7 +17,8 @@ use super::ReadError;
 use crate::ir::{
     Activation, Comparison, Conv2dOptions, DepthwiseConv2dOptions,
     FullyConnectedOptions as FcOptions, LstmActivation, LstmOptions, OpKind, Padding,
-    Pool2dOptions, ResizeOptions, StridedSliceOptions as StridedSliceOpts, UnaryMath,
+    Pool2dOptions, ResizeOptions, SignalOp, SpectralSubtractionOptions,
+    StridedSliceOptions as StridedSliceOpts, UnaryMath,
 };
 use std::fmt;
 
@@ -107,7 +109,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(50, "LOG_SOFTMAX", Some(parse_log_softmax)),
     row(51, "DELEGATE", None),
     row(52, "BIDIRECTIONAL_SEQUENCE_LSTM", None),
-    row(53, "CAST", None),
+    row(53, "CAST", Some(parse_cast)),
     row(54, "PRELU", Some(parse_prelu)),
     row(55, "MAXIMUM", Some(parse_maximum)),
     row(56, "ARG_MAX", Some(parse_arg_max)),
@@ -311,6 +313,85 @@ const SUPPORTED_ARRAY: [&str; SUPPORTED_COUNT] = {
 /// Names of the operators kiln supports, in code order (derived from [`BUILTIN_OPS`]).
 pub const SUPPORTED: &[&str] = &SUPPORTED_ARRAY;
 
+/// Parses a custom operator's FlexBuffers options into its [`OpKind`].
+pub type CustomParser = fn(&OpContext<'_>, &FlexMap) -> Result<OpKind, ReadError>;
+
+/// One supported custom operator: its `custom_code` and its options parser.
+#[derive(Clone, Copy)]
+pub struct CustomOp {
+    /// The operator's `custom_code`, e.g. `SignalWindow`.
+    pub name: &'static str,
+    /// The options parser.
+    pub parse: CustomParser,
+}
+
+impl fmt::Debug for CustomOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomOp")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+/// The custom operators kiln supports: TFLM's signal library (its audio front-end), whose
+/// options are FlexBuffers maps read by [`flexbuffers`].
+pub const CUSTOM_OPS: &[CustomOp] = &[
+    CustomOp {
+        name: "SignalWindow",
+        parse: parse_signal_window,
+    },
+    CustomOp {
+        name: "SignalFftAutoScale",
+        parse: parse_signal_fft_auto_scale,
+    },
+    CustomOp {
+        name: "SignalRfft",
+        parse: parse_signal_rfft,
+    },
+    CustomOp {
+        name: "SignalEnergy",
+        parse: parse_signal_energy,
+    },
+    CustomOp {
+        name: "SignalFilterBank",
+        parse: parse_signal_filter_bank,
+    },
+    CustomOp {
+        name: "SignalFilterBankSquareRoot",
+        parse: parse_signal_filter_bank_square_root,
+    },
+    CustomOp {
+        name: "SignalFilterBankSpectralSubtraction",
+        parse: parse_signal_spectral_subtraction,
+    },
+    CustomOp {
+        name: "SignalPCAN",
+        parse: parse_signal_pcan,
+    },
+    CustomOp {
+        name: "SignalFilterBankLog",
+        parse: parse_signal_filter_bank_log,
+    },
+];
+
+const CUSTOM_ARRAY: [&str; CUSTOM_OPS.len()] = {
+    let mut out = [""; CUSTOM_OPS.len()];
+    let mut i = 0;
+    while i < CUSTOM_OPS.len() {
+        out[i] = CUSTOM_OPS[i].name;
+        i += 1;
+    }
+    out
+};
+
+/// The `custom_code`s of the custom operators kiln supports (from [`CUSTOM_OPS`]).
+pub const SUPPORTED_CUSTOM: &[&str] = &CUSTOM_ARRAY;
+
+/// The supported custom operator with `custom_code` `name`.
+pub fn custom(name: &str) -> Option<&'static CustomOp> {
+    CUSTOM_OPS.iter().find(|c| c.name == name)
+}
+
 /// The table row for builtin `code`, if the code is known.
 pub fn builtin(code: i32) -> Option<&'static BuiltinOp> {
     let row = BUILTIN_OPS.get(usize::try_from(code).ok()?)?;
@@ -405,6 +486,42 @@ impl<'a> OpContext<'a> {
             1 => Ok(Padding::Valid),
             other => Err(self.invalid(format!("unknown padding {other}"))),
         }
+    }
+
+    /// Option `key` of a custom operator, which TFLM reads as value number `index` of the
+    /// key-sorted map (`FlexbufferWrapper::ElementAs*(index)`): the key must be there, at that
+    /// position, so that kiln reads the value TFLM reads.
+    pub fn flex<'m>(
+        &self,
+        map: &'m FlexMap,
+        index: usize,
+        key: &str,
+    ) -> Result<&'m flexbuffers::FlexValue, ReadError> {
+        match map.entries.get(index) {
+            Some((k, v)) if k == key => Ok(v),
+            Some((k, _)) => Err(self.invalid(format!(
+                "TFLM reads option '{key}' as entry {index} of the options map, which is '{}'",
+                crate::names::shown(k)
+            ))),
+            None => Err(self.invalid(format!(
+                "the options map has {} entries, no '{key}' (entry {index})",
+                map.entries.len()
+            ))),
+        }
+    }
+
+    /// Integer option `key` at `index` (see [`OpContext::flex`]), as TFLM's `ElementAsInt32`.
+    pub fn flex_i32(&self, map: &FlexMap, index: usize, key: &str) -> Result<i32, ReadError> {
+        let v = self.flex(map, index, key)?;
+        v.as_i32()
+            .ok_or_else(|| self.invalid(format!("option '{key}' is {v:?}, not an integer")))
+    }
+
+    /// Boolean option `key` at `index`, as TFLM's `ElementAsBool`.
+    pub fn flex_bool(&self, map: &FlexMap, index: usize, key: &str) -> Result<bool, ReadError> {
+        let v = self.flex(map, index, key)?;
+        v.as_bool()
+            .ok_or_else(|| self.invalid(format!("option '{key}' is {v:?}, not a boolean")))
     }
 
     /// A stride, filter size or dilation: must be at least 1.
@@ -705,6 +822,91 @@ fn parse_pack(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Pack { axis: o.axis() })
 }
 
+fn parse_cast(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    // CastOptions' types are ignored: the tensors' types are authoritative (as in TFLM).
+    Ok(OpKind::Cast)
+}
+
+fn parse_div(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let activation = match cx.optional::<DivOptions>()? {
+        Some(o) => cx.activation(o.fused_activation_function())?,
+        None => Activation::None,
+    };
+    Ok(OpKind::Div { activation })
+}
+
+fn parse_signal_window(cx: &OpContext<'_>, m: &FlexMap) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Signal(SignalOp::Window {
+        shift: cx.flex_i32(m, 0, "shift")?,
+    }))
+}
+
+fn parse_signal_fft_auto_scale(_cx: &OpContext<'_>, _m: &FlexMap) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Signal(SignalOp::FftAutoScale))
+}
+
+fn parse_signal_rfft(cx: &OpContext<'_>, m: &FlexMap) -> Result<OpKind, ReadError> {
+    // 'T' is the element type as a TensorType; TFLM also has int32 and float32 FFTs.
+    let t = cx.flex_i32(m, 0, "T")?;
+    if t != 7 {
+        return Err(cx.invalid(format!(
+            "T is TensorType {t}; kiln implements the int16 RFFT (T = 7) only"
+        )));
+    }
+    Ok(OpKind::Signal(SignalOp::Rfft {
+        fft_length: cx.flex_i32(m, 1, "fft_length")?,
+    }))
+}
+
+fn parse_signal_energy(cx: &OpContext<'_>, m: &FlexMap) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Signal(SignalOp::Energy {
+        end_index: cx.flex_i32(m, 0, "end_index")?,
+        start_index: cx.flex_i32(m, 1, "start_index")?,
+    }))
+}
+
+fn parse_signal_filter_bank(cx: &OpContext<'_>, m: &FlexMap) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Signal(SignalOp::FilterBank {
+        num_channels: cx.flex_i32(m, 0, "num_channels")?,
+    }))
+}
+
+fn parse_signal_filter_bank_square_root(
+    _cx: &OpContext<'_>,
+    _m: &FlexMap,
+) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Signal(SignalOp::FilterBankSquareRoot))
+}
+
+fn parse_signal_spectral_subtraction(cx: &OpContext<'_>, m: &FlexMap) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Signal(SignalOp::FilterBankSpectralSubtraction(
+        SpectralSubtractionOptions {
+            alternate_one_minus_smoothing: cx.flex_i32(m, 0, "alternate_one_minus_smoothing")?,
+            alternate_smoothing: cx.flex_i32(m, 1, "alternate_smoothing")?,
+            clamping: cx.flex_bool(m, 2, "clamping")?,
+            min_signal_remaining: cx.flex_i32(m, 3, "min_signal_remaining")?,
+            num_channels: cx.flex_i32(m, 4, "num_channels")?,
+            one_minus_smoothing: cx.flex_i32(m, 5, "one_minus_smoothing")?,
+            smoothing: cx.flex_i32(m, 6, "smoothing")?,
+            smoothing_bits: cx.flex_i32(m, 7, "smoothing_bits")?,
+            spectral_subtraction_bits: cx.flex_i32(m, 8, "spectral_subtraction_bits")?,
+        },
+    )))
+}
+
+fn parse_signal_pcan(cx: &OpContext<'_>, m: &FlexMap) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Signal(SignalOp::Pcan {
+        snr_shift: cx.flex_i32(m, 0, "snr_shift")?,
+    }))
+}
+
+fn parse_signal_filter_bank_log(cx: &OpContext<'_>, m: &FlexMap) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Signal(SignalOp::FilterBankLog {
+        input_correction_bits: cx.flex_i32(m, 0, "input_correction_bits")?,
+        output_scale: cx.flex_i32(m, 1, "output_scale")?,
+    }))
+}
+
 fn parse_svdf(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     // TFLM reads the rank from the options, so they must be there.
     let o = cx.required::<SvdfOptions>()?;
@@ -873,14 +1075,6 @@ fn parse_round(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
 
 fn parse_square(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Math(UnaryMath::Square))
-}
-
-fn parse_div(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
-    let activation = match cx.optional::<DivOptions>()? {
-        Some(o) => cx.activation(o.fused_activation_function())?,
-        None => Activation::None,
-    };
-    Ok(OpKind::Div { activation })
 }
 
 fn parse_sum(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
@@ -1065,6 +1259,9 @@ mod tests {
             OpKind::Logical { and: true } => &["LOGICAL_AND"],
             OpKind::Logical { and: false } => &["LOGICAL_OR"],
             OpKind::LogicalNot => &["LOGICAL_NOT"],
+            OpKind::Cast => &["CAST"],
+            // Custom operators have no builtin row (see `custom_rows_parse_their_options`).
+            OpKind::Signal(_) => &[],
         }
     }
 
@@ -1177,6 +1374,7 @@ mod tests {
             OpKind::Logical { and: true },
             OpKind::Logical { and: false },
             OpKind::LogicalNot,
+            OpKind::Cast,
         ];
         let math = [
             UnaryMath::Elu,
@@ -1217,6 +1415,16 @@ mod tests {
             named, supported,
             "supported rows without an IR op (or the reverse)"
         );
+    }
+
+    #[test]
+    fn custom_rows_are_the_signal_ops() {
+        assert_eq!(SUPPORTED_CUSTOM.len(), CUSTOM_OPS.len());
+        for name in SUPPORTED_CUSTOM {
+            assert_eq!(custom(name).map(|c| c.name), Some(*name));
+            assert!(name.starts_with("Signal"), "{name}");
+        }
+        assert!(custom("SignalDelay").is_none());
     }
 
     #[test]

@@ -422,6 +422,7 @@ impl Operator<'_> {
     const OUTPUTS: VOffsetT = slot(2);
     const BUILTIN_OPTIONS_TYPE: VOffsetT = slot(3);
     const BUILTIN_OPTIONS: VOffsetT = slot(4);
+    const CUSTOM_OPTIONS: VOffsetT = slot(5);
 }
 
 impl<'a> Operator<'a> {
@@ -454,6 +455,12 @@ impl<'a> Operator<'a> {
         // The verifier checked the union value as a `T` because the discriminant says so.
         self.field::<ForwardsUOffset<T>>(Self::BUILTIN_OPTIONS, None)
     }
+
+    /// A custom operator's options (FlexBuffers bytes), when present.
+    pub fn custom_options(&self) -> Option<&'a [u8]> {
+        self.field::<ForwardsUOffset<Vector<'a, u8>>>(Self::CUSTOM_OPTIONS, None)
+            .map(|v| v.bytes())
+    }
 }
 
 impl Verifiable for Operator<'_> {
@@ -469,6 +476,11 @@ impl Verifiable for Operator<'_> {
                 Self::BUILTIN_OPTIONS,
                 false,
                 verify_builtin_options,
+            )?
+            .visit_field::<ForwardsUOffset<Vector<u8>>>(
+                "custom_options",
+                Self::CUSTOM_OPTIONS,
+                false,
             )?
             .finish();
         Ok(())
