@@ -99,6 +99,29 @@ pub(crate) fn float_bias(
     Ok(checked_bias(cx, slot, channels, DType::F32)?.and_then(|t| t.data.clone()))
 }
 
+/// A FULLY_CONNECTED of `rows` rows as a 1×1 convolution over them.
+pub(crate) fn fc_conv_shape(rows: usize, in_features: usize, out_features: usize) -> rt::ConvShape {
+    rt::ConvShape {
+        batches: 1,
+        in_h: 1,
+        in_w: rows,
+        in_c: in_features,
+        out_h: 1,
+        out_w: rows,
+        out_c: out_features,
+        k_h: 1,
+        k_w: 1,
+        k_c: in_features,
+        stride_h: 1,
+        stride_w: 1,
+        dilation_h: 1,
+        dilation_w: 1,
+        pad_top: 0,
+        pad_left: 0,
+        depth_multiplier: 1,
+    }
+}
+
 /// The compile-time constants of a float32 convolution (CONV_2D, DEPTHWISE_CONV_2D).
 pub(crate) fn float_conv(
     cx: &OpCx,

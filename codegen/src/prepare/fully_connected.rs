@@ -42,25 +42,7 @@ pub fn prepare(cx: &OpCx, o: &FullyConnectedOptions) -> Prepared {
     let macs = (batches * in_features * out_features) as u64;
     if dtype == DType::I16 {
         use super::int16::{conv, ConvKind};
-        let shape = rt::ConvShape {
-            batches: 1,
-            in_h: 1,
-            in_w: batches,
-            in_c: in_features,
-            out_h: 1,
-            out_w: batches,
-            out_c: out_features,
-            k_h: 1,
-            k_w: 1,
-            k_c: in_features,
-            stride_h: 1,
-            stride_w: 1,
-            dilation_h: 1,
-            dilation_w: 1,
-            pad_top: 0,
-            pad_left: 0,
-            depth_multiplier: 1,
-        };
+        let shape = super::common::fc_conv_shape(batches, in_features, out_features);
         let io = [input, filter, output];
         return conv(cx, io, shape, o.activation, ConvKind::FullyConnected, macs);
     }

@@ -81,26 +81,13 @@ pub fn conv2d_i16(
                 for oc in 0..s.out_c {
                     let group = oc / per_group.max(1);
                     let mut acc = 0i64;
-                    for ky in 0..s.k_h {
-                        let iy =
-                            (oy * s.stride_h + ky * s.dilation_h) as isize - s.pad_top as isize;
-                        if iy < 0 || iy >= s.in_h as isize {
-                            continue;
-                        }
-                        for kx in 0..s.k_w {
-                            let ix = (ox * s.stride_w + kx * s.dilation_w) as isize
-                                - s.pad_left as isize;
-                            if ix < 0 || ix >= s.in_w as isize {
-                                continue;
-                            }
-                            let at = ((b * s.in_h + iy as usize) * s.in_w + ix as usize) * s.in_c
-                                + group * s.k_c;
-                            let xs = input.get(at..at + s.k_c).unwrap_or(&[]);
-                            let wat = ((oc * s.k_h + ky) * s.k_w + kx) * s.k_c;
-                            let ws = filter.get(wat..wat + s.k_c).unwrap_or(&[]);
-                            for (&x, &w) in xs.iter().zip(ws) {
-                                acc = accumulate_i16(p, acc, (w as i8 as i32) * (x as i32));
-                            }
+                    for (ky, kx, iy, ix) in window_taps(s, oy, ox) {
+                        let at = ((b * s.in_h + iy) * s.in_w + ix) * s.in_c + group * s.k_c;
+                        let xs = input.get(at..at + s.k_c).unwrap_or(&[]);
+                        let wat = ((oc * s.k_h + ky) * s.k_w + kx) * s.k_c;
+                        let ws = filter.get(wat..wat + s.k_c).unwrap_or(&[]);
+                        for (&x, &w) in xs.iter().zip(ws) {
+                            acc = accumulate_i16(p, acc, (w as i8 as i32) * (x as i32));
                         }
                     }
                     acc = accumulate_bias_i16(p, acc, bias.get(oc).copied().unwrap_or(0));
@@ -136,27 +123,14 @@ pub fn depthwise_conv2d_i16(
                 for oc in 0..s.out_c {
                     let ic = oc / m;
                     let mut acc = 0i64;
-                    for ky in 0..s.k_h {
-                        let iy =
-                            (oy * s.stride_h + ky * s.dilation_h) as isize - s.pad_top as isize;
-                        if iy < 0 || iy >= s.in_h as isize {
-                            continue;
-                        }
-                        for kx in 0..s.k_w {
-                            let ix = (ox * s.stride_w + kx * s.dilation_w) as isize
-                                - s.pad_left as isize;
-                            if ix < 0 || ix >= s.in_w as isize {
-                                continue;
-                            }
-                            let at =
-                                ((b * s.in_h + iy as usize) * s.in_w + ix as usize) * s.in_c + ic;
-                            let x = input.get(at).copied().unwrap_or(0) as i32;
-                            let w = filter
-                                .get((ky * s.k_w + kx) * s.out_c + oc)
-                                .copied()
-                                .unwrap_or(0) as i8 as i32;
-                            acc = accumulate_i16(p, acc, w * x);
-                        }
+                    for (ky, kx, iy, ix) in window_taps(s, oy, ox) {
+                        let at = ((b * s.in_h + iy) * s.in_w + ix) * s.in_c + ic;
+                        let x = input.get(at).copied().unwrap_or(0) as i32;
+                        let w = filter
+                            .get((ky * s.k_w + kx) * s.out_c + oc)
+                            .copied()
+                            .unwrap_or(0) as i8 as i32;
+                        acc = accumulate_i16(p, acc, w * x);
                     }
                     acc = accumulate_bias_i16(p, acc, bias.get(oc).copied().unwrap_or(0));
                     let (mm, sh) = channel_requant_i16(multiplier, shift, oc);
@@ -167,6 +141,24 @@ pub fn depthwise_conv2d_i16(
             }
         }
     }
+}
+
+/// The taps of output pixel `(oy, ox)`'s window that fall inside the image, as
+/// `(ky, kx, iy, ix)` (TFLite skips the padding rather than reading zeros).
+#[inline(always)]
+fn window_taps(
+    s: &ConvShape,
+    oy: usize,
+    ox: usize,
+) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
+    let inside = |base: usize, pad: usize, len: usize| base.checked_sub(pad).filter(|&i| i < len);
+    (0..s.k_h).flat_map(move |ky| {
+        let iy = inside(oy * s.stride_h + ky * s.dilation_h, s.pad_top, s.in_h);
+        (0..s.k_w).filter_map(move |kx| {
+            let ix = inside(ox * s.stride_w + kx * s.dilation_w, s.pad_left, s.in_w);
+            Some((ky, kx, iy?, ix?))
+        })
+    })
 }
 
 /// Adds the bias in the accumulator's width.

@@ -32,6 +32,16 @@ fn params_expr<T: std::fmt::Debug>(params: &T) -> TokenStream {
         })
 }
 
+/// A layer body that is one runtime call on its constants:
+/// `const PARAMS: ty = ..; f(&PARAMS, input, output);`.
+fn params_call<T: std::fmt::Debug>(params: &T, ty: TokenStream, f: TokenStream) -> TokenStream {
+    let p = params_expr(params);
+    quote! {
+        const PARAMS: #ty = #p;
+        #f(&PARAMS, input, output);
+    }
+}
+
 /// Prefixes every struct name in a `Debug` rendering (`Conv { shape: ConvShape { .. } }`)
 /// with `rt::`, where the generated code finds the runtime's types.
 fn qualify_structs(debug: &str) -> String {
@@ -70,33 +80,10 @@ fn weight_args(prefix: &str, w: &Weights, statics: &mut Statics, what: &str) -> 
     quote!(&#filter.0, #bias, &#mult, &#shift)
 }
 
-/// A FULLY_CONNECTED as a 1×1 convolution over its rows.
-fn fc_shape(p: &rt::FullyConnected) -> rt::ConvShape {
-    rt::ConvShape {
-        batches: 1,
-        in_h: 1,
-        in_w: p.batches,
-        in_c: p.in_features,
-        out_h: 1,
-        out_w: p.batches,
-        out_c: p.out_features,
-        k_h: 1,
-        k_w: 1,
-        k_c: p.in_features,
-        stride_h: 1,
-        stride_w: 1,
-        dilation_h: 1,
-        dilation_w: 1,
-        pad_top: 0,
-        pad_left: 0,
-        depth_multiplier: 1,
-    }
-}
-
 /// The fast kernels' parameters for a FULLY_CONNECTED layer run as a 1×1 convolution.
 fn fc_as_conv(p: &rt::FullyConnected, w: &Weights) -> rt::ConvFast {
     rt::ConvFast {
-        shape: fc_shape(p),
+        shape: crate::prepare::common::fc_conv_shape(p.batches, p.in_features, p.out_features),
         input_zero_point: -p.input_offset,
         output_offset: p.output_offset,
         per_channel: p.per_channel,
@@ -737,20 +724,8 @@ pub(crate) fn emit_layer(
                 rt::fully_connected(&PARAMS, input, #args, output);
             }
         }
-        Kernel::AveragePool(p) => {
-            let params = params_expr(p);
-            quote! {
-                const PARAMS: rt::Pool = #params;
-                rt::average_pool(&PARAMS, input, output);
-            }
-        }
-        Kernel::MaxPool(p) => {
-            let params = params_expr(p);
-            quote! {
-                const PARAMS: rt::Pool = #params;
-                rt::max_pool(&PARAMS, input, output);
-            }
-        }
+        Kernel::AveragePool(p) => params_call(p, quote!(rt::Pool), quote!(rt::average_pool)),
+        Kernel::MaxPool(p) => params_call(p, quote!(rt::Pool), quote!(rt::max_pool)),
         Kernel::Add(p) => {
             let params = params_expr(p);
             match &in_place {
@@ -767,20 +742,8 @@ pub(crate) fn emit_layer(
                 },
             }
         }
-        Kernel::Softmax(p) => {
-            let params = params_expr(p);
-            quote! {
-                const PARAMS: rt::Softmax = #params;
-                rt::softmax(&PARAMS, input, output);
-            }
-        }
-        Kernel::QuantizeF32(p) => {
-            let params = params_expr(p);
-            quote! {
-                const PARAMS: rt::Quantize = #params;
-                rt::quantize_f32(&PARAMS, input, output);
-            }
-        }
+        Kernel::Softmax(p) => params_call(p, quote!(rt::Softmax), quote!(rt::softmax)),
+        Kernel::QuantizeF32(p) => params_call(p, quote!(rt::Quantize), quote!(rt::quantize_f32)),
         Kernel::Requantize(p) => {
             let params = params_expr(p);
             if in_place.is_some() {
@@ -795,13 +758,7 @@ pub(crate) fn emit_layer(
                 }
             }
         }
-        Kernel::Dequantize(p) => {
-            let params = params_expr(p);
-            quote! {
-                const PARAMS: rt::Dequantize = #params;
-                rt::dequantize_i8(&PARAMS, input, output);
-            }
-        }
+        Kernel::Dequantize(p) => params_call(p, quote!(rt::Dequantize), quote!(rt::dequantize_i8)),
         Kernel::Reshape => quote! { rt::copy(input, output); },
         Kernel::SliceRows { start } => {
             let start = lit(*start);
@@ -845,13 +802,7 @@ pub(crate) fn emit_layer(
                 rt::add_f32(&PARAMS, input1, input2, output);
             }
         }
-        Kernel::SoftmaxF32(p) => {
-            let params = params_expr(p);
-            quote! {
-                const PARAMS: rt::SoftmaxF32 = #params;
-                rt::softmax_f32(&PARAMS, input, output);
-            }
-        }
+        Kernel::SoftmaxF32(p) => params_call(p, quote!(rt::SoftmaxF32), quote!(rt::softmax_f32)),
         Kernel::AddBroadcast(p, bc) => {
             let (params, bc) = (params_expr(p), params_expr(bc));
             quote! {
@@ -906,13 +857,7 @@ pub(crate) fn emit_layer(
                 quote! { rt::lookup(&#id.0, input, output); }
             }
         }
-        Kernel::Mean(p) => {
-            let params = params_expr(p);
-            quote! {
-                const PARAMS: rt::Mean = #params;
-                rt::mean(&PARAMS, input, output);
-            }
-        }
+        Kernel::Mean(p) => params_call(p, quote!(rt::Mean), quote!(rt::mean)),
         Kernel::Pad(p) => {
             let params = params_expr(p);
             quote! {
@@ -932,13 +877,7 @@ pub(crate) fn emit_layer(
             });
             quote! { #(#calls)* }
         }
-        Kernel::Gather(p) => {
-            let params = params_expr(p);
-            quote! {
-                const PARAMS: rt::Gather = #params;
-                rt::gather(&PARAMS, input, output);
-            }
-        }
+        Kernel::Gather(p) => params_call(p, quote!(rt::Gather), quote!(rt::gather)),
         Kernel::MaxMin { maximum, broadcast } => {
             let (bc_item, bc_arg) = broadcast_arg(broadcast.as_ref());
             let f = if *maximum {
@@ -1072,32 +1011,16 @@ pub(crate) fn emit_layer(
             }
         }
         Kernel::QuantizeF32I16(p) => {
-            let p = params_expr(p);
-            quote! {
-                const PARAMS: rt::Quantize = #p;
-                rt::quantize_f32_i16(&PARAMS, input, output);
-            }
+            params_call(p, quote!(rt::Quantize), quote!(rt::quantize_f32_i16))
         }
         Kernel::RequantizeToI16(p) => {
-            let p = params_expr(p);
-            quote! {
-                const PARAMS: rt::Requantize = #p;
-                rt::requantize_to_i16(&PARAMS, input, output);
-            }
+            params_call(p, quote!(rt::Requantize), quote!(rt::requantize_to_i16))
         }
         Kernel::RequantizeI16ToI8(p) => {
-            let p = params_expr(p);
-            quote! {
-                const PARAMS: rt::Requantize = #p;
-                rt::requantize_i16_to_i8(&PARAMS, input, output);
-            }
+            params_call(p, quote!(rt::Requantize), quote!(rt::requantize_i16_to_i8))
         }
         Kernel::DequantizeI16(p) => {
-            let p = params_expr(p);
-            quote! {
-                const PARAMS: rt::Dequantize = #p;
-                rt::dequantize_i16(&PARAMS, input, output);
-            }
+            params_call(p, quote!(rt::Dequantize), quote!(rt::dequantize_i16))
         }
         Kernel::TableGather {
             parts,
@@ -1200,13 +1123,7 @@ pub(crate) fn emit_layer(
                 rt::div_f32(&PARAMS, #bc_arg, input1, input2, output);
             }
         }
-        Kernel::Sum(p) => {
-            let params = params_expr(p);
-            quote! {
-                const PARAMS: rt::Mean = #params;
-                rt::mean(&PARAMS, input, output);
-            }
-        }
+        Kernel::Sum(p) => params_call(p, quote!(rt::Mean), quote!(rt::mean)),
         Kernel::SumF32(p) => {
             let params = params_expr(p);
             quote! {
@@ -1232,13 +1149,7 @@ pub(crate) fn emit_layer(
                 rt::l2_normalization_f32(&ROWS, input, output);
             }
         }
-        Kernel::LogSoftmax(p) => {
-            let params = params_expr(p);
-            quote! {
-                const PARAMS: rt::LogSoftmax = #params;
-                rt::log_softmax(&PARAMS, input, output);
-            }
-        }
+        Kernel::LogSoftmax(p) => params_call(p, quote!(rt::LogSoftmax), quote!(rt::log_softmax)),
         Kernel::LogSoftmaxF32(rows) => {
             let rows = params_expr(rows);
             quote! {
@@ -1355,11 +1266,7 @@ pub(crate) fn emit_layer(
             }
         }
         Kernel::SignalEnergy(p) => {
-            let params = params_expr(p);
-            quote! {
-                const PARAMS: rt::SignalEnergy = #params;
-                rt::signal_energy(&PARAMS, input, output);
-            }
+            params_call(p, quote!(rt::SignalEnergy), quote!(rt::signal_energy))
         }
         Kernel::SignalFilterBank => quote! {
             let tables = rt::FilterBankTables {
@@ -1390,11 +1297,7 @@ pub(crate) fn emit_layer(
             }
         }
         Kernel::SignalFilterBankLog(p) => {
-            let params = params_expr(p);
-            quote! {
-                const PARAMS: rt::SignalLog = #params;
-                rt::signal_filter_bank_log(&PARAMS, input, output);
-            }
+            params_call(p, quote!(rt::SignalLog), quote!(rt::signal_filter_bank_log))
         }
     };
 
