@@ -151,7 +151,7 @@ fn window_taps(
     oy: usize,
     ox: usize,
 ) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
-    let inside = |base: usize, pad: usize, len: usize| base.checked_sub(pad).filter(|&i| i < len);
+    let inside = |at: usize, before: usize, len: usize| at.checked_sub(before).filter(|&i| i < len);
     (0..s.k_h).flat_map(move |ky| {
         let iy = inside(oy * s.stride_h + ky * s.dilation_h, s.pad_top, s.in_h);
         (0..s.k_w).filter_map(move |kx| {
