@@ -3,7 +3,8 @@
 //! backwards from its last element.
 
 use super::common::Prepared;
-use super::movement::{affine, expect_shape, same_dtype};
+use super::movement::{affine, expect_shape};
+use super::shapes::expect_same_dtype;
 use super::shapes::{const_i32, pad_front, strides};
 use crate::ir::DType;
 use crate::prepare::{Kernel, OpCx};
@@ -18,7 +19,7 @@ const MAX_BROADCAST_RANK: usize = 5;
 pub fn broadcast_to(cx: &OpCx) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    same_dtype(cx, input, output, &TYPES)?;
+    expect_same_dtype(cx, input, output, &TYPES)?;
     let (shape_id, shape_t, target) = const_i32(cx, 1, "shape")?;
     let in_shape = &input.1.shape;
     let rank = target.len();
@@ -55,7 +56,7 @@ pub fn broadcast_to(cx: &OpCx) -> Prepared {
 pub fn reverse_v2(cx: &OpCx) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    same_dtype(cx, input, output, &TYPES)?;
+    expect_same_dtype(cx, input, output, &TYPES)?;
     let shape = &input.1.shape;
     let rank = shape.len() as i32;
     let (axis_id, axis_t, values) = const_i32(cx, 1, "axis")?;

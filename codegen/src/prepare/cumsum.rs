@@ -3,9 +3,10 @@
 //! (TFLM's constants, computed here in f64 as TFLM does).
 
 use super::common::Prepared;
-use super::movement::{expect_shape, same_dtype};
+use super::movement::expect_shape;
 use super::quant::quantize_multiplier_smaller_than_one;
 use super::shapes::const_i32;
+use super::shapes::expect_same_dtype;
 use crate::ir::DType;
 use crate::prepare::{Kernel, OpCx};
 use crate::runtime as rt;
@@ -17,7 +18,7 @@ const LEFT_SHIFT: i32 = 20;
 pub fn prepare(cx: &OpCx, exclusive: bool, reverse: bool) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    let dtype = same_dtype(cx, input, output, &[DType::I8, DType::F32])?;
+    let dtype = expect_same_dtype(cx, input, output, &[DType::I8, DType::F32])?;
     let shape = &input.1.shape;
     expect_shape(cx, output, shape, "CUMSUM")?;
     let (axis_id, _, axis) = const_i32(cx, 1, "axis")?;

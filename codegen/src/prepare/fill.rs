@@ -3,8 +3,9 @@
 //! `zeros_like.cc`).
 
 use super::common::Prepared;
-use super::movement::{expect_shape, same_dtype};
+use super::movement::expect_shape;
 use super::shapes::const_i32;
+use super::shapes::expect_same_dtype;
 use crate::ir::DType;
 use crate::prepare::{Kernel, OpCx};
 
@@ -16,7 +17,7 @@ const TYPES: [DType; 3] = [DType::I8, DType::F32, DType::I32];
 pub fn fill(cx: &OpCx) -> Prepared {
     let value = cx.input(1, "value")?;
     let output = cx.output()?;
-    same_dtype(cx, value, output, &TYPES)?;
+    expect_same_dtype(cx, value, output, &TYPES)?;
     if !value.1.shape.is_empty() {
         return Err(cx.err(format!(
             "value {} must be a scalar, has shape {:?}",
@@ -37,7 +38,7 @@ pub fn fill(cx: &OpCx) -> Prepared {
 pub fn zeros_like(cx: &OpCx) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    same_dtype(cx, input, output, &TYPES)?;
+    expect_same_dtype(cx, input, output, &TYPES)?;
     expect_shape(cx, output, &input.1.shape, "ZEROS_LIKE")?;
     Ok((Kernel::Zeros, vec![], 0))
 }

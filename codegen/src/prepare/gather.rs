@@ -2,7 +2,8 @@
 //! time (TFLM `gather.cc`, `gather_nd.cc`), run as [`rt::gather_rows`].
 
 use super::common::Prepared;
-use super::movement::{expect_shape, same_dtype};
+use super::movement::expect_shape;
+use super::shapes::expect_same_dtype;
 use super::shapes::strides;
 use crate::ir::{DType, Tensor, TensorId};
 use crate::prepare::{Kernel, OpCx, ValidateError};
@@ -20,7 +21,7 @@ fn operands<'g>(cx: &OpCx<'g>) -> Result<[Operand<'g>; 3], ValidateError> {
     let params = cx.input(0, "params")?;
     let indices = cx.input(1, "indices")?;
     let output = cx.output()?;
-    same_dtype(cx, params, output, &[DType::I8, DType::F32])?;
+    expect_same_dtype(cx, params, output, &[DType::I8, DType::F32])?;
     cx.expect_dtype(indices, DType::I32, "indices")?;
     if let Some(data) = &indices.1.data {
         if data.len() != indices.1.bytes() {

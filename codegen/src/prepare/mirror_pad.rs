@@ -3,7 +3,8 @@
 //! each padded position mirrors.
 
 use super::common::Prepared;
-use super::movement::{axis_table, expect_shape, same_dtype, Tables};
+use super::movement::{axis_table, expect_shape, Tables};
+use super::shapes::expect_same_dtype;
 use super::shapes::{const_i32, strides};
 use crate::ir::DType;
 use crate::prepare::{Kernel, OpCx};
@@ -27,7 +28,7 @@ fn mirrored(i: usize, before: usize, n: usize, offset: usize) -> usize {
 pub fn prepare(cx: &OpCx, symmetric: bool) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    same_dtype(cx, input, output, &[DType::I8, DType::F32])?;
+    expect_same_dtype(cx, input, output, &[DType::I8, DType::F32])?;
     let shape = &input.1.shape;
     let (pad_id, pad_t, paddings) = const_i32(cx, 1, "paddings")?;
     if pad_t.shape != [shape.len(), 2] {

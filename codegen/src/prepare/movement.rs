@@ -2,34 +2,12 @@
 //! they compile to, an affine [`rt::Gather`] and a per-axis [`rt::TableGather`].
 
 use super::shapes::pad_front;
-use crate::ir::{DType, Tensor, TensorId};
+use crate::ir::{Tensor, TensorId};
 use crate::prepare::{OpCx, ValidateError};
 use crate::runtime as rt;
 
 /// Most dimensions of a gather's output (both index maps are 6-D).
 pub const MAX_RANK: usize = 6;
-
-/// Requires input and output to have one element type, from `allowed` (the types TFLM's
-/// kernel takes); returns it.
-pub fn same_dtype(
-    cx: &OpCx,
-    input: (TensorId, &Tensor),
-    output: (TensorId, &Tensor),
-    allowed: &[DType],
-) -> Result<DType, ValidateError> {
-    let dtype = input.1.dtype;
-    if !allowed.contains(&dtype) {
-        let names: Vec<String> = allowed.iter().map(ToString::to_string).collect();
-        return Err(cx.err(format!(
-            "input {} is {dtype}; kiln's {} supports {}",
-            cx.describe(input.0),
-            cx.name,
-            names.join(", ")
-        )));
-    }
-    cx.expect_dtype(output, dtype, "output")?;
-    Ok(dtype)
-}
 
 /// Requires `output` to have `shape`, which the operator's rule gives (`rule` says which).
 pub fn expect_shape(

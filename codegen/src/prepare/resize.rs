@@ -4,8 +4,9 @@
 //! source rows and columns are computed here, in TFLM's arithmetic (f32, or 10-bit integers).
 
 use super::common::Prepared;
-use super::movement::{axis_table, expect_shape, same_dtype, Tables};
+use super::movement::{axis_table, expect_shape, Tables};
 use super::shapes::const_i32;
+use super::shapes::expect_same_dtype;
 use crate::ir::{DType, ResizeOptions, Tensor, TensorId};
 use crate::prepare::{Kernel, OpCx, ValidateError};
 use crate::runtime as rt;
@@ -17,7 +18,7 @@ fn geometry<'g>(
 ) -> Result<((TensorId, &'g Tensor), DType, rt::Resize), ValidateError> {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    let dtype = same_dtype(cx, input, output, &[DType::I8, DType::F32])?;
+    let dtype = expect_same_dtype(cx, input, output, &[DType::I8, DType::F32])?;
     cx.expect_rank(input, 4, "input")?;
     let (size_id, size_t, size) = const_i32(cx, 1, "size")?;
     if size_t.shape.len() != 1 || size.len() != 2 || size.iter().any(|&s| s < 1) {

@@ -7,8 +7,9 @@
 //! the zero point is not.
 
 use super::common::Prepared;
-use super::movement::{axis_table, expect_shape, same_dtype, Tables};
+use super::movement::{axis_table, expect_shape, Tables};
 use super::shapes::const_i32;
+use super::shapes::expect_same_dtype;
 use crate::ir::{DType, Tensor, TensorId};
 use crate::prepare::{Kernel, OpCx, ValidateError};
 
@@ -28,7 +29,7 @@ fn geometry<'g>(
 ) -> Result<(Geometry, (TensorId, &'g Tensor)), ValidateError> {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    same_dtype(cx, input, output, &[DType::I8, DType::F32])?;
+    expect_same_dtype(cx, input, output, &[DType::I8, DType::F32])?;
     let s = &input.1.shape;
     let spatial = match s.len() {
         3 => 1,

@@ -3,7 +3,8 @@
 //! `[batch, row, block row, column, block column, channel]` in some order.
 
 use super::common::Prepared;
-use super::movement::{affine, expect_shape, same_dtype};
+use super::movement::{affine, expect_shape};
+use super::shapes::expect_same_dtype;
 use crate::ir::DType;
 use crate::prepare::{Kernel, OpCx};
 
@@ -11,7 +12,7 @@ use crate::prepare::{Kernel, OpCx};
 pub fn space_to_depth(cx: &OpCx, block: usize) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    same_dtype(cx, input, output, &[DType::I8, DType::F32])?;
+    expect_same_dtype(cx, input, output, &[DType::I8, DType::F32])?;
     cx.expect_rank(input, 4, "input")?;
     let &[b, h, w, c] = input.1.shape.as_slice() else {
         return Err(cx.err("input must have rank 4"));
@@ -47,7 +48,7 @@ pub fn space_to_depth(cx: &OpCx, block: usize) -> Prepared {
 pub fn depth_to_space(cx: &OpCx, block: usize) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    same_dtype(cx, input, output, &[DType::I8, DType::F32])?;
+    expect_same_dtype(cx, input, output, &[DType::I8, DType::F32])?;
     cx.expect_rank(input, 4, "input")?;
     let &[b, h, w, c] = input.1.shape.as_slice() else {
         return Err(cx.err("input must have rank 4"));
