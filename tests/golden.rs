@@ -207,15 +207,40 @@ fn arena_is_no_larger_than_tflm_head() {
     assert!(checked > 0);
 }
 
-/// The real models kiln cannot compile yet are there, and each fails with a clear error that
-/// names its first unsupported operator, its index and the supported list (never a panic, never
-/// silently skipped).
+/// Every model folder in `../shared/models` is a golden case and compiles, or is listed in
+/// `EXPECTED_UNSUPPORTED` and fails with a clear error that names its first unsupported
+/// operator, its index and the supported list (never a panic, never silently skipped). Today
+/// the list is empty: all of them compile.
 #[test]
-fn unsupported_real_models_name_their_op() {
+fn every_real_model_is_a_case_and_compiles_or_names_its_op() {
     let Some(all) = real_models(&[]) else {
         eprintln!("note: real models not tested; set {REAL_MODELS_ENV}=1 (CI does)");
         return;
     };
+    // Every model folder is a case (none dropped for lacking a golden folder), and every case
+    // compiles or is listed below with the operator it must be refused for.
+    let dir = repo_root().join("../shared/models");
+    let folders: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("model.tflite").is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    for folder in &folders {
+        assert!(
+            all.iter().any(|c| &c.name == folder),
+            "{folder} has a model.tflite but is not a golden case (no golden/ folder?)"
+        );
+    }
+    for case in &all {
+        let listed = EXPECTED_UNSUPPORTED.iter().any(|(n, _)| *n == case.name);
+        let compiles = kiln_codegen::compile(&std::fs::read(&case.model).unwrap()).is_ok();
+        assert!(
+            listed || compiles,
+            "{} does not compile and is not in EXPECTED_UNSUPPORTED",
+            case.name
+        );
+    }
     for (name, op) in EXPECTED_UNSUPPORTED {
         let case = all.iter().find(|c| c.name == *name).unwrap_or_else(|| {
             panic!(
