@@ -81,6 +81,14 @@ fn generated_crates_match_tflm_goldens() {
         }
         None => eprintln!("note: real models not tested; set {REAL_MODELS_ENV}=1 (CI does)"),
     }
+    // KILN_ONLY=a,b keeps the cases whose names contain one of the parts: for working on a
+    // few operators. CI never sets it.
+    if let Ok(only) = std::env::var("KILN_ONLY") {
+        let parts: Vec<&str> = only.split(',').filter(|p| !p.is_empty()).collect();
+        cases.retain(|c| parts.iter().any(|p| c.name.contains(p)));
+        assert!(!cases.is_empty(), "KILN_ONLY={only} matches no case");
+        eprintln!("note: KILN_ONLY={only}: {} cases", cases.len());
+    }
     let work = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("golden");
     let cross =
         std::env::var("KILN_CROSS_TARGET").unwrap_or_else(|_| "thumbv7em-none-eabihf".into());
