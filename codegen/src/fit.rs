@@ -103,6 +103,8 @@ impl Footprint {
                     | Kernel::QuantizeF32I16(_)
                     | Kernel::RequantizeToI16(_)
                     | Kernel::RequantizeI16ToI8(_)
+                    | Kernel::RequantizeU8ToI8(_)
+                    | Kernel::RequantizeI8ToU8(_)
                     | Kernel::DequantizeI16(_) => core.code_bytes_per_layer,
                     Kernel::TableGather { .. }
                     | Kernel::GatherRows(_)

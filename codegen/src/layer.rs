@@ -228,6 +228,10 @@ pub enum Kernel {
     RequantizeToI16(rt::Requantize),
     /// QUANTIZE int16 → int8.
     RequantizeI16ToI8(rt::Requantize),
+    /// QUANTIZE uint8 → int8.
+    RequantizeU8ToI8(rt::Requantize),
+    /// QUANTIZE int8 → uint8.
+    RequantizeI8ToU8(rt::Requantize),
     /// DEQUANTIZE int16 → float32.
     DequantizeI16(rt::Dequantize),
     /// A gather through per-axis index tables (MIRROR_PAD, RESIZE_NEAREST_NEIGHBOR,
@@ -426,6 +430,8 @@ impl Layer {
             | Kernel::QuantizeF32I16(_)
             | Kernel::RequantizeToI16(_)
             | Kernel::RequantizeI16ToI8(_)
+            | Kernel::RequantizeU8ToI8(_)
+            | Kernel::RequantizeI8ToU8(_)
             | Kernel::DequantizeI16(_) => 0,
             Kernel::TableGather { tables, .. } => tables.len() * 4,
             Kernel::ResizeBilinear { rows, cols, .. } => (rows.len() + cols.len()) * 12,

@@ -58,13 +58,15 @@ pub struct Pool {
 
 /// The element types the arena can hold, in pool order (by element size, so that aligning
 /// each pool wastes least; bool is Rust's `bool`, so its pool needs no conversions).
-pub const POOL_TYPES: [DType; 7] = [
+pub const POOL_TYPES: [DType; 9] = [
     DType::I8,
+    DType::U8,
     DType::Bool,
     DType::I16,
     DType::F32,
     DType::I32,
     DType::U32,
+    DType::I64,
     DType::U64,
 ];
 

@@ -1,4 +1,6 @@
-//! QUANTIZE: float32 → int8 or int16, or requantization between int8 and int16.
+//! QUANTIZE: float32 → int8 or int16, or requantization between int8 and int16, and between
+//! uint8 and int8 (the uint8 inputs and outputs the converter's `inference_input_type` /
+//! `inference_output_type = tf.uint8` leave at a model's edges).
 
 use super::common::Prepared;
 use crate::ir::DType;
@@ -9,7 +11,7 @@ use crate::runtime as rt;
 pub fn prepare(cx: &OpCx) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    if output.1.dtype != DType::I16 {
+    if !matches!(output.1.dtype, DType::I16 | DType::U8) {
         cx.expect_dtype(output, DType::I8, "output")?;
     }
     if input.1.elements() != output.1.elements() {
@@ -33,6 +35,15 @@ pub fn prepare(cx: &OpCx) -> Prepared {
             zero_point: out_zp,
         }),
         (DType::I8 | DType::I16, DType::I16) => Kernel::RequantizeToI16(requantize()?),
+        (DType::U8, DType::I8) => Kernel::RequantizeU8ToI8(requantize()?),
+        (DType::I8, DType::U8) => Kernel::RequantizeI8ToU8(requantize()?),
+        (_, DType::U8) => {
+            return Err(cx.err(format!(
+                "input {} is {}; kiln (like TFLM) quantizes to uint8 from int8 only",
+                cx.describe(input.0),
+                input.1.dtype
+            )))
+        }
         (DType::I16, _) => Kernel::RequantizeI16ToI8(requantize()?),
         (DType::F32, _) => Kernel::QuantizeF32(rt::Quantize {
             scale: out_scale,
@@ -51,7 +62,7 @@ pub fn prepare(cx: &OpCx) -> Prepared {
         }
         (other, _) => {
             return Err(cx.err(format!(
-                "input {} is {other}; kiln quantizes from float32, int8 or int16",
+                "input {} is {other}; kiln quantizes from float32, int8, uint8 or int16",
                 cx.describe(input.0)
             )))
         }

@@ -74,6 +74,29 @@ fn requantize_one(p: &Requantize, x: i8) -> i8 {
     clamp_i8(v, -128, 127)
 }
 
+/// QUANTIZE uint8 → int8 (TFLite `Requantize`; its shortcut for a zero-point difference of
+/// exactly 128 at equal scales, `x ^ 0x80`, gives the same bytes as this general form).
+#[inline(always)]
+pub fn requantize_u8_to_i8(p: &Requantize, input: &[u8], output: &mut [i8]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        let v =
+            multiply_by_quantized_multiplier(x as i32 - p.input_zero_point, p.multiplier, p.shift)
+                .wrapping_add(p.output_zero_point);
+        *o = clamp_i8(v, -128, 127);
+    }
+}
+
+/// QUANTIZE int8 → uint8 (TFLite `Requantize`, saturating to 0..=255).
+#[inline(always)]
+pub fn requantize_i8_to_u8(p: &Requantize, input: &[i8], output: &mut [u8]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        let v =
+            multiply_by_quantized_multiplier(x as i32 - p.input_zero_point, p.multiplier, p.shift)
+                .wrapping_add(p.output_zero_point);
+        *o = v.clamp(0, 255) as u8;
+    }
+}
+
 /// Per-layer constants of DEQUANTIZE.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Dequantize {

@@ -223,6 +223,8 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::QuantizeF32I16(_)
         | Kernel::RequantizeToI16(_)
         | Kernel::RequantizeI16ToI8(_)
+        | Kernel::RequantizeU8ToI8(_)
+        | Kernel::RequantizeI8ToU8(_)
         | Kernel::DequantizeI16(_)
         | Kernel::GatherRows(_)
         | Kernel::Fill
@@ -1018,6 +1020,12 @@ pub(crate) fn emit_layer(
         }
         Kernel::RequantizeI16ToI8(p) => {
             params_call(p, quote!(rt::Requantize), quote!(rt::requantize_i16_to_i8))
+        }
+        Kernel::RequantizeU8ToI8(p) => {
+            params_call(p, quote!(rt::Requantize), quote!(rt::requantize_u8_to_i8))
+        }
+        Kernel::RequantizeI8ToU8(p) => {
+            params_call(p, quote!(rt::Requantize), quote!(rt::requantize_i8_to_u8))
         }
         Kernel::DequantizeI16(p) => {
             params_call(p, quote!(rt::Dequantize), quote!(rt::dequantize_i16))
