@@ -105,6 +105,7 @@ impl Footprint {
                     | Kernel::RequantizeI16ToI8(_)
                     | Kernel::RequantizeU8ToI8(_)
                     | Kernel::RequantizeI8ToU8(_)
+                    | Kernel::DequantizeU8(_)
                     | Kernel::DequantizeI16(_) => core.code_bytes_per_layer,
                     Kernel::TableGather { .. }
                     | Kernel::GatherRows(_)

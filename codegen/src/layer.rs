@@ -232,6 +232,8 @@ pub enum Kernel {
     RequantizeU8ToI8(rt::Requantize),
     /// QUANTIZE int8 → uint8.
     RequantizeI8ToU8(rt::Requantize),
+    /// DEQUANTIZE uint8 → float32.
+    DequantizeU8(rt::Dequantize),
     /// DEQUANTIZE int16 → float32.
     DequantizeI16(rt::Dequantize),
     /// A gather through per-axis index tables (MIRROR_PAD, RESIZE_NEAREST_NEIGHBOR,
@@ -432,6 +434,7 @@ impl Layer {
             | Kernel::RequantizeI16ToI8(_)
             | Kernel::RequantizeU8ToI8(_)
             | Kernel::RequantizeI8ToU8(_)
+            | Kernel::DequantizeU8(_)
             | Kernel::DequantizeI16(_) => 0,
             Kernel::TableGather { tables, .. } => tables.len() * 4,
             Kernel::ResizeBilinear { rows, cols, .. } => (rows.len() + cols.len()) * 12,

@@ -1,4 +1,4 @@
-//! DEQUANTIZE: int8 or int16 → float32.
+//! DEQUANTIZE: int8, uint8 or int16 → float32.
 
 use super::common::Prepared;
 use crate::ir::DType;
@@ -9,7 +9,7 @@ use crate::runtime as rt;
 pub fn prepare(cx: &OpCx) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    if input.1.dtype != DType::I16 {
+    if !matches!(input.1.dtype, DType::I16 | DType::U8) {
         cx.expect_dtype(input, DType::I8, "input")?;
     }
     cx.expect_dtype(output, DType::F32, "output")?;
@@ -18,10 +18,10 @@ pub fn prepare(cx: &OpCx) -> Prepared {
     }
     let (scale, zero_point) = cx.per_tensor(input, "input")?;
     let params = rt::Dequantize { scale, zero_point };
-    let kernel = if input.1.dtype == DType::I16 {
-        Kernel::DequantizeI16(params)
-    } else {
-        Kernel::Dequantize(params)
+    let kernel = match input.1.dtype {
+        DType::I16 => Kernel::DequantizeI16(params),
+        DType::U8 => Kernel::DequantizeU8(params),
+        _ => Kernel::Dequantize(params),
     };
     Ok((kernel, vec![input.0], 0))
 }

@@ -114,6 +114,14 @@ pub fn dequantize_i8(p: &Dequantize, input: &[i8], output: &mut [f32]) {
     }
 }
 
+/// DEQUANTIZE uint8 → float32 (as [`dequantize_i8`]).
+#[inline(always)]
+pub fn dequantize_u8(p: &Dequantize, input: &[u8], output: &mut [f32]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        *o = (p.scale as f64 * (x as i32 - p.zero_point) as f64) as f32;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

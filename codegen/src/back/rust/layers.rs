@@ -225,6 +225,7 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::RequantizeI16ToI8(_)
         | Kernel::RequantizeU8ToI8(_)
         | Kernel::RequantizeI8ToU8(_)
+        | Kernel::DequantizeU8(_)
         | Kernel::DequantizeI16(_)
         | Kernel::GatherRows(_)
         | Kernel::Fill
@@ -1026,6 +1027,9 @@ pub(crate) fn emit_layer(
         }
         Kernel::RequantizeI8ToU8(p) => {
             params_call(p, quote!(rt::Requantize), quote!(rt::requantize_i8_to_u8))
+        }
+        Kernel::DequantizeU8(p) => {
+            params_call(p, quote!(rt::Dequantize), quote!(rt::dequantize_u8))
         }
         Kernel::DequantizeI16(p) => {
             params_call(p, quote!(rt::Dequantize), quote!(rt::dequantize_i16))
