@@ -3,7 +3,8 @@
 //! `dequantize` fixture's are its DEQUANTIZE of int8 values. A model whose input has the
 //! quantize fixture's output parameters, and whose output has the dequantize fixture's input
 //! parameters, is generated and built as a crate; a runner calls its helpers on the fixtures'
-//! golden inputs and compares with their golden outputs, byte for byte.
+//! golden inputs and compares with their golden outputs, byte for byte. Its second output is
+//! uint8 with the `dequantize_u8` fixture's input parameters, for the uint8 helper.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -35,14 +36,19 @@ fn quant_of(path: &Path, tensor: impl Fn(&kiln_codegen::ir::Graph) -> usize) -> 
 fn quantize_helpers_match_tflm() {
     let quantize = fixture("quantize_f32");
     let dequantize = fixture("dequantize");
+    let dequantize_u8 = fixture("dequantize_u8");
     let (in_scale, in_zp) = quant_of(&quantize.model, |g| g.outputs[0]);
     let (out_scale, out_zp) = quant_of(&dequantize.model, |g| g.inputs[0]);
+    let (u8_scale, u8_zp) = quant_of(&dequantize_u8.model, |g| g.inputs[0]);
 
     // int8[1, 16] with the oracle's QUANTIZE parameters in, requantized to the DEQUANTIZE
-    // fixture's parameters out.
+    // fixture's parameters out; and a uint8[1, 32] output with DEQUANTIZE uint8's.
     let mut g = Graph::new("helpers");
     let x = g.input_i8(&[1, 16], in_scale, in_zp);
     let y = g.quantize(x, Some((out_scale, out_zp)));
+    g.output(y);
+    let x = g.input_i8(&[1, 32], u8_scale, u8_zp - 128);
+    let y = g.quantize_u8(x, (u8_scale, u8_zp));
     g.output(y);
     let krate = kiln_codegen::build_crate(&g.finish(), "helpers", "helpers.tflite", None)
         .unwrap_or_else(|e| panic!("{e}"));
@@ -58,7 +64,7 @@ fn quantize_helpers_match_tflm() {
     for (tag, ins, outs) in golden_sets(&quantize, 1, 1) {
         writeln!(
             checks,
-            "    check({:?}, &helpers::quantize_input(&floats(&read({:?}))).map(|q| q as u8), &read({:?}));",
+            "    check({:?}, &helpers::quantize_input0(&floats(&read({:?}))).map(|q| q as u8), &read({:?}));",
             format!("quantize_input {tag}"),
             ins[0],
             outs[0]
@@ -68,14 +74,24 @@ fn quantize_helpers_match_tflm() {
     for (tag, ins, outs) in golden_sets(&dequantize, 1, 1) {
         writeln!(
             checks,
-            "    check({:?}, &helpers::dequantize_output(&ints(&read({:?}))).map(f32::to_bits).iter().flat_map(|b| b.to_le_bytes()).collect::<Vec<u8>>(), &read({:?}));",
+            "    check({:?}, &helpers::dequantize_output0(&ints(&read({:?}))).map(f32::to_bits).iter().flat_map(|b| b.to_le_bytes()).collect::<Vec<u8>>(), &read({:?}));",
             format!("dequantize_output {tag}"),
             ins[0],
             outs[0]
         )
         .unwrap();
     }
-    assert!(checks.lines().count() >= 2, "no golden sets found");
+    for (tag, ins, outs) in golden_sets(&dequantize_u8, 1, 1) {
+        writeln!(
+            checks,
+            "    check({:?}, &helpers::dequantize_output1(&read({:?}).try_into().unwrap()).map(f32::to_bits).iter().flat_map(|b| b.to_le_bytes()).collect::<Vec<u8>>(), &read({:?}));",
+            format!("dequantize_output (uint8) {tag}"),
+            ins[0],
+            outs[0]
+        )
+        .unwrap();
+    }
+    assert!(checks.lines().count() >= 3, "no golden sets found");
     let main = format!(
         r#"fn read(path: &str) -> Vec<u8> {{ std::fs::read(path).unwrap() }}
 fn floats(b: &[u8]) -> [f32; 16] {{ core::array::from_fn(|i| f32::from_le_bytes(b[4 * i..4 * i + 4].try_into().unwrap())) }}

@@ -37,6 +37,16 @@ pub fn quantize_f32(p: &Quantize, input: &[f32], output: &mut [i8]) {
     }
 }
 
+/// [`quantize_f32`] into uint8 (for the generated `quantize_input` of a uint8 input; TFLM
+/// has no float32 → uint8 QUANTIZE layer).
+#[inline(always)]
+pub fn quantize_f32_u8(p: &Quantize, input: &[f32], output: &mut [u8]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        let q = (round_half_away(x / p.scale) as i32).saturating_add(p.zero_point);
+        *o = q.clamp(0, 255) as u8;
+    }
+}
+
 /// Per-layer constants of QUANTIZE int8 → int8 (requantization).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Requantize {
@@ -138,6 +148,30 @@ mod tests {
             (-3.2, -3.0),
         ] {
             assert_eq!(round_half_away(x), r, "{x}");
+        }
+    }
+
+    /// uint8 with zero point z is int8 with zero point z - 128, shifted by 128: the uint8
+    /// helper (which has no TFLM kernel to compare with) must agree with the int8 QUANTIZE.
+    #[test]
+    fn quantize_u8_is_quantize_i8_shifted() {
+        // -11.7..11.7 at scale 0.05: saturates at one end or both for every zero point.
+        let xs: [f32; 64] = core::array::from_fn(|i| (i as f32 - 31.5) * 0.37);
+        for zero_point in [0, 1, 77, 128, 200, 255] {
+            let mut as_u8 = [0u8; 64];
+            let mut as_i8 = [0i8; 64];
+            let scale = 0.05;
+            quantize_f32_u8(&Quantize { scale, zero_point }, &xs, &mut as_u8);
+            let shifted = Quantize {
+                scale,
+                zero_point: zero_point - 128,
+            };
+            quantize_f32(&shifted, &xs, &mut as_i8);
+            assert_eq!(
+                as_u8,
+                as_i8.map(|q| (q as i32 + 128) as u8),
+                "zero point {zero_point}"
+            );
         }
     }
 

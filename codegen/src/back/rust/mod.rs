@@ -423,11 +423,14 @@ fn io_items(prefix: &str, k: usize, count: usize, t: &Tensor) -> TokenStream {
             #doc_z
             pub const #zp_ident: i32 = #zp;
         });
-        if t.dtype == DType::I8 {
+        if matches!(t.dtype, DType::I8 | DType::U8 | DType::I16) {
             items.extend(quantize_helper(prefix, k, count, t));
         }
     }
-    if prefix == "output" && t.elements() > 1 && matches!(t.dtype, DType::I8 | DType::F32) {
+    if prefix == "output"
+        && t.elements() > 1
+        && matches!(t.dtype, DType::I8 | DType::U8 | DType::I16 | DType::F32)
+    {
         let suffix = if count == 1 {
             String::new()
         } else {
@@ -454,10 +457,27 @@ fn io_items(prefix: &str, k: usize, count: usize, t: &Tensor) -> TokenStream {
     items
 }
 
-/// `quantize_input(&[f32; N]) -> Input` for an int8 input, `dequantize_output(&Output) ->
-/// [f32; N]` for an int8 output, with TFLite's arithmetic (the QUANTIZE and DEQUANTIZE
-/// kernels' own).
+/// `quantize_input(&[f32; N]) -> Input` for an int8, uint8 or int16 input,
+/// `dequantize_output(&Output) -> [f32; N]` for such an output, with TFLite's arithmetic (the
+/// QUANTIZE and DEQUANTIZE kernels' own).
 fn quantize_helper(prefix: &str, k: usize, count: usize, t: &Tensor) -> TokenStream {
+    let (quantize, dequantize, range) = match t.dtype {
+        DType::U8 => (
+            quote!(rt::quantize_f32_u8),
+            quote!(rt::dequantize_u8),
+            "0, 255",
+        ),
+        DType::I16 => (
+            quote!(rt::quantize_f32_i16),
+            quote!(rt::dequantize_i16),
+            "-32768, 32767",
+        ),
+        _ => (
+            quote!(rt::quantize_f32),
+            quote!(rt::dequantize_i8),
+            "-128, 127",
+        ),
+    };
     let (ty_name, const_prefix) = io_names(prefix, k, count);
     let ty = format_ident!("{}", ty_name);
     let scale = format_ident!("{}_SCALE", const_prefix);
@@ -472,14 +492,14 @@ fn quantize_helper(prefix: &str, k: usize, count: usize, t: &Tensor) -> TokenStr
         let f = format_ident!("quantize_input{suffix}");
         let d = doc(&format!(
             "`{ty_name}` from real values as TFLite quantizes them:\n\
-             `q = clamp(round(x / {scale}) + {zp}, -128, 127)`,\n\
+             `q = clamp(round(x / {scale}) + {zp}, {range})`,\n\
              the division in `f32`, rounding half away from zero."
         ));
         quote! {
             #d
             pub fn #f(x: &[f32; #n]) -> #ty {
                 let mut q = [0; #n];
-                rt::quantize_f32(&rt::Quantize { scale: #scale, zero_point: #zp }, x, &mut q);
+                #quantize(&rt::Quantize { scale: #scale, zero_point: #zp }, x, &mut q);
                 q
             }
         }
@@ -493,7 +513,7 @@ fn quantize_helper(prefix: &str, k: usize, count: usize, t: &Tensor) -> TokenStr
             #d
             pub fn #f(q: &#ty) -> [f32; #n] {
                 let mut x = [0.0; #n];
-                rt::dequantize_i8(&rt::Dequantize { scale: #scale, zero_point: #zp }, q, &mut x);
+                #dequantize(&rt::Dequantize { scale: #scale, zero_point: #zp }, q, &mut x);
                 x
             }
         }
