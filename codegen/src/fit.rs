@@ -97,6 +97,7 @@ impl Footprint {
                     | Kernel::Reduce { .. }
                     | Kernel::ArgMinMax { .. }
                     | Kernel::LstmI8(..)
+                    | Kernel::LstmF32(..)
                     | Kernel::SvdfI8(..)
                     | Kernel::ConvI16 { .. }
                     | Kernel::ActivationI16 { .. }

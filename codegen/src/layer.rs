@@ -81,6 +81,15 @@ pub struct LstmWeights {
     pub bias: Vec<i32>,
 }
 
+/// The weights of a float32 LSTM ([`rt::lstm_f32`] documents the layout).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LstmWeightsF32 {
+    /// Per gate (forget, input, cell, output): input weights, then recurrent weights.
+    pub filter: Vec<f32>,
+    /// Per gate: its bias, one per unit.
+    pub bias: Vec<f32>,
+}
+
 /// Weights and requantization of an int16x8 convolution or fully connected layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WeightsI16 {
@@ -203,6 +212,9 @@ pub enum Kernel {
     /// Int8 UNIDIRECTIONAL_SEQUENCE_LSTM (int16 cell state); inputs: the input, the hidden
     /// state and the cell state (which it updates).
     LstmI8(rt::Lstm, LstmWeights),
+    /// Float32 UNIDIRECTIONAL_SEQUENCE_LSTM; inputs: the input, the hidden state and the cell
+    /// state (which it updates).
+    LstmF32(rt::LstmF32, LstmWeightsF32),
     /// Int8 SVDF with an int16 state; inputs: the input and the state (which it updates).
     SvdfI8(rt::Svdf, SvdfWeights),
     /// Int16x8 CONV_2D or FULLY_CONNECTED (`depthwise` false; FC as a 1×1 convolution over its
@@ -424,6 +436,7 @@ impl Layer {
             }
             Kernel::Lookup(table) => table.len(),
             Kernel::LstmI8(_, w) => w.filter.len() + w.bias.len() * 4,
+            Kernel::LstmF32(_, w) => (w.filter.len() + w.bias.len()) * 4,
             Kernel::SvdfI8(_, w) => w.feature.len() + w.time.len() * 2 + w.bias.len() * 4,
             Kernel::ConvI16 { weights: w, .. } => {
                 w.filter.len() + w.bias.len() * 8 + w.multipliers.len() * 4 + w.shifts.len() * 4

@@ -614,6 +614,10 @@ pub enum UnaryMath {
     Round,
     /// `x * x`.
     Square,
+    /// `1 / (1 + exp(-x))` with TFLite's cutoffs.
+    Logistic,
+    /// `tanh(x)`.
+    Tanh,
 }
 
 /// The comparisons of [`OpKind::Compare`].

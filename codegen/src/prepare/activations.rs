@@ -86,8 +86,10 @@ fn sigmoidal(cx: &OpCx, input: (TensorId, &Tensor)) -> Result<tables::Sigmoidal,
 /// LOGISTIC: TFLM's int8 reference (gemmlowp fixed point, output scale 1/256 assumed,
 /// zero point -128 checked).
 pub fn logistic(cx: &OpCx) -> Prepared {
-    if cx.input(0, "input")?.1.dtype == crate::ir::DType::I16 {
-        return super::int16::sigmoidal(cx, false);
+    match cx.input(0, "input")?.1.dtype {
+        crate::ir::DType::I16 => return super::int16::sigmoidal(cx, false),
+        crate::ir::DType::F32 => return super::math::prepare(cx, crate::ir::UnaryMath::Logistic),
+        _ => {}
     }
     let (input, output) = unary(cx)?;
     let (_, out_zp) = cx.per_tensor(output, "output")?;
@@ -104,8 +106,10 @@ pub fn logistic(cx: &OpCx) -> Prepared {
 /// TANH: TFLM's int8 reference (gemmlowp fixed point; the output is Q0.7 — scale 1/128,
 /// zero point 0 — whatever the output tensor says, as in TFLM, which does not check it).
 pub fn tanh(cx: &OpCx) -> Prepared {
-    if cx.input(0, "input")?.1.dtype == crate::ir::DType::I16 {
-        return super::int16::sigmoidal(cx, true);
+    match cx.input(0, "input")?.1.dtype {
+        crate::ir::DType::I16 => return super::int16::sigmoidal(cx, true),
+        crate::ir::DType::F32 => return super::math::prepare(cx, crate::ir::UnaryMath::Tanh),
+        _ => {}
     }
     let (input, output) = unary(cx)?;
     cx.per_tensor(output, "output")?;

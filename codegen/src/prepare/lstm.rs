@@ -2,11 +2,12 @@
 //! (`lstm_eval_common.cc`): every gate's fully connected parts requantized to Q3.12, the
 //! products between gates to Q0.15 × Q0.15 → the cell state's and the hidden state's scales.
 //! TFLM's kernel takes the standard Keras LSTM only: all four gates, no peepholes, no
-//! projection, no layer normalization.
+//! projection, no layer normalization. The float32 LSTM ([`prepare_f32`]) takes the same
+//! shapes with float32 weights, biases and states.
 
 use super::common::Prepared;
 use crate::ir::{DType, LstmActivation, LstmOptions};
-use crate::layer::LstmWeights;
+use crate::layer::{LstmWeights, LstmWeightsF32};
 use crate::prepare::{Kernel, OpCx, ValidateError};
 use crate::runtime as rt;
 
@@ -37,68 +38,18 @@ const GATE_OUTPUT_SCALE: f32 = 1.0 / 32768.0;
 pub fn prepare(cx: &OpCx, o: &LstmOptions) -> Prepared {
     let input = cx.input(INPUT, "input")?;
     if input.1.dtype == DType::F32 {
-        return Err(cx.err(
-            "float32 LSTM is not supported yet (kiln runs TFLM's integer LSTM: int8 input, \
-             int16 cell state)",
-        ));
+        return prepare_f32(cx, o);
     }
     cx.expect_dtype(input, DType::I8, "input")?;
-    for slot in PEEPHOLES.iter().chain(&PROJECTION).chain(&LAYER_NORMS) {
-        if let Some((id, _)) = cx.optional_input(*slot) {
-            return Err(cx.err(format!(
-                "has {} at input {slot}; TFLM's LSTM takes no peepholes, projection or layer \
-                 normalization",
-                cx.describe(id)
-            )));
-        }
-    }
-    let hidden = cx.input(HIDDEN_STATE, "hidden state")?;
-    let cell = cx.input(CELL_STATE, "cell state")?;
-    for (state, what) in [(hidden, "hidden state"), (cell, "cell state")] {
-        if !cx.graph.variables.contains(&state.0) {
-            return Err(cx.err(format!(
-                "{what} {} must be a variable tensor",
-                cx.describe(state.0)
-            )));
-        }
-    }
-    cx.expect_dtype(hidden, DType::I8, "hidden state")?;
-    cx.expect_dtype(cell, DType::I16, "cell state")?;
-    let output = cx.output()?;
-    cx.expect_dtype(output, DType::I8, "output")?;
-    cx.expect_rank(input, 3, "input")?;
-
-    let (d0, d1, input_size) = (input.1.shape[0], input.1.shape[1], input.1.shape[2]);
-    let (batches, time_steps) = if o.time_major { (d1, d0) } else { (d0, d1) };
-    let units = match hidden.1.shape.as_slice() {
-        [_, units] => *units,
-        shape => {
-            return Err(cx.err(format!(
-                "hidden state {} must have rank 2, has shape {shape:?}",
-                cx.describe(hidden.0)
-            )))
-        }
-    };
-    for state in [hidden, cell] {
-        if state.1.elements() != batches * units {
-            return Err(cx.err(format!(
-                "{} has {} elements, expected {batches} sequences × {units} units",
-                cx.describe(state.0),
-                state.1.elements()
-            )));
-        }
-    }
-    if output.1.shape != [d0, d1, units] {
-        return Err(cx.err(format!(
-            "output {} has shape {:?}, expected {:?}",
-            cx.describe(output.0),
-            output.1.shape,
-            [d0, d1, units]
-        )));
-    }
-    if units == 0 || input_size == 0 {
-        return Err(cx.err("has no units or no input features"));
-    }
+    let shape = shape_and_state(cx, o, DType::I8, DType::I16)?;
+    let Shape {
+        batches,
+        time_steps,
+        input_size,
+        units,
+        hidden,
+        cell,
+    } = shape;
 
     let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
     let (hidden_scale, hidden_zp) = cx.per_tensor(hidden, "hidden state")?;
@@ -173,6 +124,159 @@ pub fn prepare(cx: &OpCx, o: &LstmOptions) -> Prepared {
         vec![input.0, hidden.0, cell.0],
         macs,
     ))
+}
+
+/// Validates a float32 LSTM: float32 weights `[units, columns]` and biases `[units]` per
+/// gate, float32 hidden and cell state.
+pub fn prepare_f32(cx: &OpCx, o: &LstmOptions) -> Prepared {
+    let input = cx.input(INPUT, "input")?;
+    let shape = shape_and_state(cx, o, DType::F32, DType::F32)?;
+    let mut filter = Vec::with_capacity(4 * shape.units * (shape.input_size + shape.units));
+    let mut bias = Vec::with_capacity(4 * shape.units);
+    for (name, w_in, w_rec, b) in GATES {
+        for (slot, columns, part) in [
+            (w_in, shape.input_size, "input"),
+            (w_rec, shape.units, "recurrent"),
+        ] {
+            let what = format!("{name} gate {part} weights");
+            let w = cx.input(slot, &what)?;
+            cx.expect_dtype(w, DType::F32, &what)?;
+            cx.expect_const(w, &what)?;
+            if w.1.shape != [shape.units, columns] {
+                return Err(cx.err(format!(
+                    "{what} {} have shape {:?}, expected {:?}",
+                    cx.describe(w.0),
+                    w.1.shape,
+                    [shape.units, columns]
+                )));
+            }
+            filter.extend(floats_of(w.1));
+        }
+        let what = format!("{name} gate bias");
+        let b = cx.input(b, &what)?;
+        cx.expect_dtype(b, DType::F32, &what)?;
+        cx.expect_const(b, &what)?;
+        if b.1.elements() != shape.units {
+            return Err(cx.err(format!(
+                "{what} {} has {} elements, expected {}",
+                cx.describe(b.0),
+                b.1.elements(),
+                shape.units
+            )));
+        }
+        bias.extend(floats_of(b.1));
+    }
+    let params = rt::LstmF32 {
+        batches: shape.batches,
+        time_steps: shape.time_steps,
+        input_size: shape.input_size,
+        units: shape.units,
+        time_major: o.time_major,
+        cell_gate_linear: o.cell_activation == LstmActivation::Identity,
+        cell_clip: o.cell_clip,
+    };
+    let macs =
+        (shape.batches * shape.time_steps * 4 * shape.units) * (shape.input_size + shape.units);
+    Ok((
+        Kernel::LstmF32(params, LstmWeightsF32 { filter, bias }),
+        vec![input.0, shape.hidden.0, shape.cell.0],
+        macs as u64,
+    ))
+}
+
+/// A constant float32 tensor's values.
+fn floats_of(t: &crate::ir::Tensor) -> Vec<f32> {
+    t.data
+        .as_deref()
+        .unwrap_or(&[])
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// An LSTM's sizes and its two state tensors.
+struct Shape<'a> {
+    batches: usize,
+    time_steps: usize,
+    input_size: usize,
+    units: usize,
+    hidden: (crate::ir::TensorId, &'a crate::ir::Tensor),
+    cell: (crate::ir::TensorId, &'a crate::ir::Tensor),
+}
+
+/// Checks what the int8 and float32 LSTMs share: no optional parts TFLM lacks, variable
+/// states of the given types, an output of the input's type, and consistent shapes.
+fn shape_and_state<'a>(
+    cx: &'a OpCx,
+    o: &LstmOptions,
+    hidden_type: DType,
+    cell_type: DType,
+) -> Result<Shape<'a>, ValidateError> {
+    let input = cx.input(INPUT, "input")?;
+    for slot in PEEPHOLES.iter().chain(&PROJECTION).chain(&LAYER_NORMS) {
+        if let Some((id, _)) = cx.optional_input(*slot) {
+            return Err(cx.err(format!(
+                "has {} at input {slot}; TFLM's LSTM takes no peepholes, projection or layer \
+                 normalization",
+                cx.describe(id)
+            )));
+        }
+    }
+    let hidden = cx.input(HIDDEN_STATE, "hidden state")?;
+    let cell = cx.input(CELL_STATE, "cell state")?;
+    for (state, what) in [(hidden, "hidden state"), (cell, "cell state")] {
+        if !cx.graph.variables.contains(&state.0) {
+            return Err(cx.err(format!(
+                "{what} {} must be a variable tensor",
+                cx.describe(state.0)
+            )));
+        }
+    }
+    cx.expect_dtype(hidden, hidden_type, "hidden state")?;
+    cx.expect_dtype(cell, cell_type, "cell state")?;
+    let output = cx.output()?;
+    cx.expect_dtype(output, input.1.dtype, "output")?;
+    cx.expect_rank(input, 3, "input")?;
+
+    let (d0, d1, input_size) = (input.1.shape[0], input.1.shape[1], input.1.shape[2]);
+    let (batches, time_steps) = if o.time_major { (d1, d0) } else { (d0, d1) };
+    let units = match hidden.1.shape.as_slice() {
+        [_, units] => *units,
+        shape => {
+            return Err(cx.err(format!(
+                "hidden state {} must have rank 2, has shape {shape:?}",
+                cx.describe(hidden.0)
+            )))
+        }
+    };
+    for state in [hidden, cell] {
+        if state.1.elements() != batches * units {
+            return Err(cx.err(format!(
+                "{} has {} elements, expected {batches} sequences × {units} units",
+                cx.describe(state.0),
+                state.1.elements()
+            )));
+        }
+    }
+    if output.1.shape != [d0, d1, units] {
+        return Err(cx.err(format!(
+            "output {} has shape {:?}, expected {:?}",
+            cx.describe(output.0),
+            output.1.shape,
+            [d0, d1, units]
+        )));
+    }
+    if units == 0 || input_size == 0 {
+        return Err(cx.err("has no units or no input features"));
+    }
+    Ok(Shape {
+        batches,
+        time_steps,
+        input_size,
+        units,
+        hidden,
+        cell,
+    })
 }
 
 /// Checks one gate's weights at `slot` (`[units, columns]`, int8, per tensor, symmetric,

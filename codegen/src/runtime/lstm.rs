@@ -187,3 +187,127 @@ pub fn lstm_i8(
         }
     }
 }
+
+/// Per-layer constants of a float32 LSTM (TFLM's float `LstmStep`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LstmF32 {
+    /// Sequences in the batch.
+    pub batches: usize,
+    /// Time steps per sequence.
+    pub time_steps: usize,
+    /// Features of one input step.
+    pub input_size: usize,
+    /// Units: size of the hidden and cell state of one sequence.
+    pub units: usize,
+    /// Input and output are `[time, batch, features]` (else `[batch, time, features]`).
+    pub time_major: bool,
+    /// The cell gate is the gate's sum itself, not its tanh (TFLM for a fused activation
+    /// other than TANH).
+    pub cell_gate_linear: bool,
+    /// Bound of the cell state (0: no clipping).
+    pub cell_clip: f32,
+}
+
+/// TFLite's `ActivationFunctionWithMinMax` over the whole float range, as the LSTM's fully
+/// connected parts and products apply it: only ±inf change (to ±`f32::MAX`).
+#[inline(always)]
+fn lstm_f32_bounds(x: f32) -> f32 {
+    let x = if x < f32::MIN { f32::MIN } else { x };
+    if f32::MAX < x {
+        f32::MAX
+    } else {
+        x
+    }
+}
+
+/// `Σ x·w` of one weight row, in order, plus `bias` (TFLite's float `FullyConnected`).
+#[inline(always)]
+fn lstm_f32_fc(row: &[f32], x: &[f32], bias: f32) -> f32 {
+    let mut total = 0.0f32;
+    for (&w, &v) in row.iter().zip(x) {
+        total += v * w;
+    }
+    lstm_f32_bounds(total + bias)
+}
+
+/// Runs the whole float32 sequence as TFLM does, element for element: each gate is
+/// `act((Σ x·w + bias) + (Σ h·r + 0))` (sigmoid: TFLite's float LOGISTIC; the cell gate tanh,
+/// or nothing when the model's fused activation is not TANH); `c = f·c + i·g`, clipped to
+/// `±cell_clip` when set; `h = tanh(c)·o`. `filter` holds per gate (forget, input, cell,
+/// output) its input weights `[units, input_size]` then its recurrent weights `[units,
+/// units]`; `bias` one row of `units` per gate. The step's output row holds the new hidden
+/// state until every unit has read the old one.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub fn lstm_f32(
+    p: &LstmF32,
+    input: &[f32],
+    filter: &[f32],
+    bias: &[f32],
+    hidden: &mut [f32],
+    cell: &mut [f32],
+    output: &mut [f32],
+) {
+    let (n, units) = (p.input_size, p.units);
+    let gate_weights = units * n + units * units;
+    for b in 0..p.batches {
+        for t in 0..p.time_steps {
+            let row = if p.time_major {
+                t * p.batches + b
+            } else {
+                b * p.time_steps + t
+            };
+            let x = input.get(row * n..(row + 1) * n).unwrap_or(&[]);
+            let h = hidden
+                .get_mut(b * units..(b + 1) * units)
+                .unwrap_or(&mut []);
+            let c = cell.get_mut(b * units..(b + 1) * units).unwrap_or(&mut []);
+            let out = output
+                .get_mut(row * units..(row + 1) * units)
+                .unwrap_or(&mut []);
+            for (j, (c, out)) in c.iter_mut().zip(out.iter_mut()).enumerate() {
+                let mut gate = [0.0f32; 4];
+                for (g, value) in gate.iter_mut().enumerate() {
+                    let weights = filter
+                        .get(g * gate_weights..(g + 1) * gate_weights)
+                        .unwrap_or(&[]);
+                    let (w_in, w_rec) = weights.split_at(weights.len().min(units * n));
+                    let from_input = lstm_f32_fc(
+                        w_in.get(j * n..(j + 1) * n).unwrap_or(&[]),
+                        x,
+                        bias.get(g * units + j).copied().unwrap_or(0.0),
+                    );
+                    let from_hidden =
+                        lstm_f32_fc(w_rec.get(j * units..(j + 1) * units).unwrap_or(&[]), h, 0.0);
+                    let sum = from_input + from_hidden;
+                    *value = match (g, p.cell_gate_linear) {
+                        (2, true) => sum,
+                        (2, false) => tanh_f32(sum),
+                        _ => logistic_f32(sum),
+                    };
+                }
+                let [f, i, g, o] = gate;
+                let mut next = lstm_f32_bounds(f * *c) + lstm_f32_bounds(i * g);
+                if p.cell_clip > 0.0 {
+                    // std::max(std::min(clip, c), -clip), NaN included
+                    let below = if next < p.cell_clip {
+                        next
+                    } else {
+                        p.cell_clip
+                    };
+                    next = if below < -p.cell_clip {
+                        -p.cell_clip
+                    } else {
+                        below
+                    };
+                }
+                *c = next;
+                *out = lstm_f32_bounds(tanh_f32(next) * o);
+            }
+            let new_hidden = output.get(row * units..(row + 1) * units).unwrap_or(&[]);
+            for (h, &v) in h.iter_mut().zip(new_hidden) {
+                *h = v;
+            }
+        }
+    }
+}

@@ -303,6 +303,62 @@ pub fn log_f32(x: f32) -> f32 {
     y as f32
 }
 
+/// TFLite's float LOGISTIC (`reference_ops::Logistic`): 1 above 16.619047, `e^x` below -9,
+/// else `1 / (1 + e^-x)`, with glibc's `expf`.
+pub fn logistic_f32(x: f32) -> f32 {
+    const CUTOFF_UPPER: f32 = 16.619_047;
+    const CUTOFF_LOWER: f32 = -9.0;
+    if x > CUTOFF_UPPER {
+        1.0
+    } else if x < CUTOFF_LOWER {
+        exp_f32(x)
+    } else {
+        1.0 / (1.0 + exp_f32(-x))
+    }
+}
+
+/// `tanh(x)` for f32 as glibc's `tanhf` computes it (fdlibm's: through `expm1f` of `2|x|`,
+/// ±1 from |x| = 22 on), which is what TFLM's float TANH and LSTM call on the oracle's host.
+pub fn tanh_f32(x: f32) -> f32 {
+    let bits = x.to_bits();
+    let magnitude = bits & 0x7fff_ffff;
+    let negative = bits & 0x8000_0000 != 0;
+    if magnitude >= 0x7f80_0000 {
+        // ±inf → ±1, NaN stays NaN
+        return if negative {
+            1.0 / x - 1.0
+        } else {
+            1.0 / x + 1.0
+        };
+    }
+    let z = if magnitude < 0x41b0_0000 {
+        // |x| < 22
+        if magnitude == 0 {
+            return x;
+        }
+        if magnitude < 0x2400_0000 {
+            // |x| < 2^-55: tanh(x) rounds to x
+            return x * (1.0 + x);
+        }
+        let a = f32::from_bits(magnitude);
+        if magnitude >= 0x3f80_0000 {
+            // |x| >= 1
+            let t = expm1_f32(2.0 * a);
+            1.0 - 2.0 / (t + 2.0)
+        } else {
+            let t = expm1_f32(-2.0 * a);
+            -t / (t + 2.0)
+        }
+    } else {
+        1.0 - 1.0e-30
+    };
+    if negative {
+        -z
+    } else {
+        z
+    }
+}
+
 /// `e^x - 1` for f32 as glibc's `expm1f` computes it (fdlibm's single-precision algorithm:
 /// `x = k·ln2 + r`, a rational approximation in `r`, all in f32).
 pub fn expm1_f32(x: f32) -> f32 {
@@ -578,7 +634,7 @@ mod tests {
     /// dense sweep of the range each op sees and sample points across all floats.
     #[test]
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    fn exp_log_expm1_are_glibc_bit_for_bit() {
+    fn exp_log_expm1_tanh_are_glibc_bit_for_bit() {
         let mut mismatches = 0;
         let sweep = (-4_000_000..4_000_000).map(|i| i as f32 * 2.5e-5);
         for x in sweep.chain(samples()).chain(samples().map(|x| -x)) {
@@ -586,6 +642,7 @@ mod tests {
                 (exp_f32(x), x.exp()),
                 (log_f32(x), x.ln()),
                 (expm1_f32(x), x.exp_m1()),
+                (tanh_f32(x), x.tanh()),
             ];
             for (got, want) in pairs {
                 if got.to_bits() != want.to_bits() && !(got.is_nan() && want.is_nan()) {

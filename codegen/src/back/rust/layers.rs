@@ -318,6 +318,19 @@ fn details(kernel: &Kernel) -> Option<String> {
                 "batch-major"
             }
         ),
+        Kernel::LstmF32(p, _) => format!(
+            "{} sequence(s) of {} steps × {} features through {} units ({}), float32; hidden \
+             and cell state kept in `State` across calls.",
+            p.batches,
+            p.time_steps,
+            p.input_size,
+            p.units,
+            if p.time_major {
+                "time-major"
+            } else {
+                "batch-major"
+            }
+        ),
         Kernel::SvdfI8(p, _) => format!(
             "{} filters of rank {} remembering {} steps; the int16 state is kept in `State` \
              across calls.",
@@ -497,7 +510,7 @@ pub(crate) fn emit_layer(
         vec![format_ident!("input")]
     } else if let Kernel::SvdfI8(..) = layer.kernel {
         vec![format_ident!("input"), format_ident!("state")]
-    } else if let Kernel::LstmI8(..) = layer.kernel {
+    } else if let Kernel::LstmI8(..) | Kernel::LstmF32(..) = layer.kernel {
         vec![
             format_ident!("input"),
             format_ident!("hidden_state"),
@@ -916,6 +929,27 @@ pub(crate) fn emit_layer(
             quote! {
                 const PARAMS: rt::ArgMinMax = #p;
                 #f(&PARAMS, input, output);
+            }
+        }
+        Kernel::LstmF32(p, w) => {
+            let params = params_expr(p);
+            let filter = statics.floats(
+                &format!("{prefix}_FILTER"),
+                &format!(
+                    "{what}: float32 weights per gate (forget, input, cell, output): input \
+                     weights then recurrent weights ({} values).",
+                    w.filter.len()
+                ),
+                &w.filter,
+            );
+            let bias = statics.floats(
+                &format!("{prefix}_BIAS"),
+                &format!("{what}: float32 bias per gate (forget, input, cell, output)."),
+                &w.bias,
+            );
+            quote! {
+                const PARAMS: rt::LstmF32 = #params;
+                rt::lstm_f32(&PARAMS, input, &#filter, &#bias, hidden_state, cell_state, output);
             }
         }
         Kernel::LstmI8(p, w) => {
@@ -1527,6 +1561,8 @@ fn math_fn(f: UnaryMath) -> &'static str {
         UnaryMath::Ceil => "ceil_f32",
         UnaryMath::Round => "round_f32",
         UnaryMath::Square => "square_f32",
+        UnaryMath::Logistic => "logistic_f32",
+        UnaryMath::Tanh => "tanh_f32",
     }
 }
 

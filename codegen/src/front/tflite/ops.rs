@@ -1242,6 +1242,8 @@ mod tests {
                 UnaryMath::Ceil => &["CEIL"],
                 UnaryMath::Round => &["ROUND"],
                 UnaryMath::Square => &["SQUARE"],
+                UnaryMath::Logistic => &["LOGISTIC"],
+                UnaryMath::Tanh => &["TANH"],
             },
             OpKind::Div { .. } => &["DIV"],
             OpKind::Sum { .. } => &["SUM"],
