@@ -57,6 +57,10 @@ enum Cmd {
         /// The shared folder with models/ and tools/mcu/ [default: ../shared beside the repository]
         #[arg(long)]
         shared: Option<PathBuf>,
+        /// Where the model folders are (each with model.tflite and golden/) [default:
+        /// <shared>/models]; e.g. fixtures/converter/models for the converter-made fixtures.
+        #[arg(long, conflicts_with = "check_only")]
+        models_dir: Option<PathBuf>,
         /// Work directory [default: target/kiln-bench in the repository]
         #[arg(long)]
         work: Option<PathBuf>,
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
             no_baseline,
             rebuild,
             shared,
+            models_dir,
             work,
             peer,
             layers,
@@ -130,6 +135,12 @@ fn main() -> ExitCode {
                 models,
                 boards,
                 golden,
+                models_dir: models_dir.unwrap_or_else(|| {
+                    shared
+                        .clone()
+                        .unwrap_or_else(|| repo_root().join("../shared"))
+                        .join("models")
+                }),
                 shared: shared.unwrap_or_else(|| repo_root().join("../shared")),
                 work: work.unwrap_or_else(|| repo_root().join("target/kiln-bench")),
                 jobs,

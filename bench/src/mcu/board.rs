@@ -70,10 +70,30 @@ impl BoardBench<'_> {
     pub fn files(&self, name: &str, dir: &Path, variant: Variant) -> Result<Vec<File>, String> {
         let golden = dir.join("golden");
         let tag = &self.opts.golden;
-        let input = std::fs::read(golden.join(format!("in_{tag}.bin")))
-            .map_err(|e| format!("golden in_{tag}.bin: {e}"))?;
-        let output = std::fs::read(golden.join(format!("out_{tag}.bin")))
-            .map_err(|e| format!("golden out_{tag}.bin: {e}"))?;
+        // A model with several inputs (outputs) has one golden file each, `in_<tag>_<k>.bin`;
+        // the firmware reads them one after the other from one file.
+        let (n_in, n_out) = match &variant {
+            Variant::Kiln {
+                inputs, outputs, ..
+            } => (inputs.len(), outputs.len()),
+            Variant::Microflow { .. } => (1, 1),
+        };
+        let read = |prefix: &str, n: usize| -> Result<Vec<u8>, String> {
+            let mut bytes = Vec::new();
+            for k in 0..n {
+                let file = if n == 1 {
+                    format!("{prefix}_{tag}.bin")
+                } else {
+                    format!("{prefix}_{tag}_{k}.bin")
+                };
+                bytes.extend(
+                    std::fs::read(golden.join(&file)).map_err(|e| format!("golden {file}: {e}"))?,
+                );
+            }
+            Ok(bytes)
+        };
+        let input = read("in", n_in)?;
+        let output = read("out", n_out)?;
         let template_toml = self.tools.template_toml()?;
         let fw = Firmware {
             model: name,

@@ -48,15 +48,7 @@ fn outcome(
         kiln_codegen::compile(&bytes).map_err(|e| plain(format!("kiln cannot compile it: {e}")))?;
     row.macs = Some(compiled.macs());
     row.arena = Some(compiled.plan.arena_bytes);
-    let g = &compiled.graph;
-    if g.inputs.len() != 1 || g.outputs.len() != 1 {
-        return Err(plain(format!(
-            "{} inputs / {} outputs: the benchmark firmware handles one of each",
-            g.inputs.len(),
-            g.outputs.len()
-        )));
-    }
-    let input_elem = g.tensors[g.inputs[0]].dtype.rust_name();
+    let (inputs, outputs) = io_elements(&compiled.graph);
 
     let options = kiln_codegen::BuildOptions {
         band_budget_per_mille: bench.opts.band_budget,
@@ -88,7 +80,8 @@ fn outcome(
     let rel = Path::new("../../models").join(bench.target).join(name);
     let variant = Variant::Kiln {
         path: &rel,
-        input_elem,
+        inputs: &inputs,
+        outputs: &outputs,
         layers: false,
     };
     let files = bench.files(name, dir, variant).map_err(plain)?;
@@ -110,9 +103,7 @@ fn outcome(
         m.model_symbols = model_symbols(&elf, name);
     }
     if bench.opts.layers {
-        row.layers = Some(layer_counts(
-            bench, name, dir, &rel, input_elem, &compiled, &krate,
-        ));
+        row.layers = Some(layer_counts(bench, name, dir, &rel, &compiled, &krate));
     }
     match (&out.measure, out.status, out.golden.as_deref()) {
         (Some(m), 0, Some("ok")) => Ok(Outcome::Ok(m.clone())),
@@ -127,6 +118,12 @@ fn outcome(
     }
 }
 
+/// The Rust element types of the graph's inputs and of its outputs.
+fn io_elements(g: &kiln_codegen::ir::Graph) -> (Vec<&'static str>, Vec<&'static str>) {
+    let elems = |ts: &[usize]| ts.iter().map(|&t| g.tensors[t].dtype.rust_name()).collect();
+    (elems(&g.inputs), elems(&g.outputs))
+}
+
 /// The `--layers` run: the same crate in a firmware with one counted region per layer that
 /// runs; its golden is checked too.
 fn layer_counts(
@@ -134,13 +131,14 @@ fn layer_counts(
     name: &str,
     dir: &Path,
     rel: &Path,
-    input_elem: &'static str,
     compiled: &kiln_codegen::Compiled,
     krate: &kiln_codegen::GeneratedCrate,
 ) -> Result<Vec<LayerCount>, String> {
+    let (inputs, outputs) = io_elements(&compiled.graph);
     let variant = Variant::Kiln {
         path: rel,
-        input_elem,
+        inputs: &inputs,
+        outputs: &outputs,
         layers: true,
     };
     let files = bench.files(name, dir, variant)?;

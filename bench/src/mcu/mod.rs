@@ -53,6 +53,8 @@ pub struct Options {
     pub golden: String,
     /// The `shared/` folder (models and tools/mcu).
     pub shared: PathBuf,
+    /// The model folders (`<shared>/models` unless asked otherwise).
+    pub models_dir: PathBuf,
     /// Work directory.
     pub work: PathBuf,
     /// Boards built and run concurrently.
@@ -255,10 +257,10 @@ pub fn stack_bytes(target: &str) -> Option<usize> {
 pub fn run(opts: &Options) -> Result<Report, String> {
     let tools = Tools::find(&opts.shared)?;
 
-    let models_dir = opts.shared.join("models");
+    let models_dir = &opts.models_dir;
     let mut left_out = Vec::new();
     let models = if opts.models.is_empty() {
-        default_models(&models_dir, &mut left_out)?
+        default_models(models_dir, &mut left_out)?
     } else {
         opts.models.clone()
     };
