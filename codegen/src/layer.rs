@@ -222,6 +222,17 @@ pub enum Kernel {
         /// TANH when true.
         tanh: bool,
     },
+    /// Int16 ADD (`subtract` false) or SUB, broadcast when the shapes differ.
+    AddSubI16 {
+        /// ADD's constants (left shift 15).
+        params: rt::Add,
+        /// The broadcast, when the input shapes differ.
+        bc: Option<rt::Broadcast>,
+        /// SUB when true.
+        subtract: bool,
+    },
+    /// Int16 MUL (broadcast when the shapes differ).
+    MulI16(rt::Mul, Option<rt::Broadcast>),
     /// QUANTIZE float32 → int16.
     QuantizeF32I16(rt::Quantize),
     /// QUANTIZE int8 or int16 → int16.
@@ -423,6 +434,8 @@ impl Layer {
                 w.filter.len() + w.bias.len() * 8 + w.multipliers.len() * 4 + w.shifts.len() * 4
             }
             Kernel::ActivationI16 { .. }
+            | Kernel::AddSubI16 { .. }
+            | Kernel::MulI16(..)
             | Kernel::QuantizeF32I16(_)
             | Kernel::RequantizeToI16(_)
             | Kernel::RequantizeI16ToI8(_)

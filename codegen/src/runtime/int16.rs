@@ -1,7 +1,7 @@
 //! Int16x8 kernels (16-bit activations, 8-bit weights) as TFLite's reference integer kernels
 //! compute them: convolutions and fully connected layers with int64 (or int32) biases and
-//! TFLite's 64-bit requantization, the table-interpolated LOGISTIC and TANH, and the
-//! conversions from and to int16. Activations are symmetric (zero point 0).
+//! TFLite's 64-bit requantization, the table-interpolated LOGISTIC and TANH, ADD, SUB and
+//! MUL, and the conversions from and to int16. Activations are symmetric (zero point 0).
 
 use super::*;
 
@@ -195,6 +195,38 @@ pub fn activation_i16(scale: &InputScale16, tanh: bool, input: &[i16], output: &
             sigmoid_i16(x, *scale)
         };
     }
+}
+
+/// Int16 ADD (`subtract` false) or SUB, zipped or broadcast (TFLite's general-scale
+/// `AddElementwise` / `SubElementwise` with a left shift of 15).
+#[inline(always)]
+pub fn add_sub_i16(
+    p: &Add,
+    bc: Option<&Broadcast>,
+    subtract: bool,
+    input1: &[i16],
+    input2: &[i16],
+    output: &mut [i16],
+) {
+    binary(bc, input1, input2, output, |a, b| {
+        let v = add_sub_unclamped(p, a as i32, b as i32, subtract);
+        v.max(p.act_min).min(p.act_max) as i16
+    });
+}
+
+/// Int16 MUL, zipped or broadcast (TFLite `MulElementwise` / `BroadcastMul6DSlow` on int16).
+#[inline(always)]
+pub fn mul_i16(
+    p: &Mul,
+    bc: Option<&Broadcast>,
+    input1: &[i16],
+    input2: &[i16],
+    output: &mut [i16],
+) {
+    binary(bc, input1, input2, output, |a, b| {
+        let v = mul_unclamped(p, a as i32, b as i32);
+        v.max(p.act_min).min(p.act_max) as i16
+    });
 }
 
 /// QUANTIZE float32 → int16 (`round(x / scale) + zero_point`, saturated).

@@ -245,6 +245,21 @@ fn details(kernel: &Kernel) -> Option<String> {
             "TFLite's int16 table interpolation; input scaled by {} >> {}.",
             scale.multiplier, scale.shift
         ),
+        Kernel::AddSubI16 {
+            params,
+            bc,
+            subtract,
+        } => format!(
+            "Rescaled {}{}{}.",
+            if *subtract { "difference" } else { "sum" },
+            if bc.is_some() { ", broadcast" } else { "" },
+            clamp(params.act_min, params.act_max)
+        ),
+        Kernel::MulI16(p, bc) => format!(
+            "Rescaled product{}{}.",
+            if bc.is_some() { ", broadcast" } else { "" },
+            clamp(p.act_min, p.act_max)
+        ),
         Kernel::TableGather { parts, .. } => format!(
             "Each output element copies the input element its position's table entries add up to{}.",
             if parts.len() > 1 {
@@ -1008,6 +1023,26 @@ pub(crate) fn emit_layer(
             quote! {
                 const SCALE: rt::InputScale16 = #s;
                 rt::activation_i16(&SCALE, #tanh, input, output);
+            }
+        }
+        Kernel::AddSubI16 {
+            params,
+            bc,
+            subtract,
+        } => {
+            let (params, (bc_item, bc_arg)) = (params_expr(params), broadcast_arg(bc.as_ref()));
+            quote! {
+                const PARAMS: rt::Add = #params;
+                #bc_item
+                rt::add_sub_i16(&PARAMS, #bc_arg, #subtract, input1, input2, output);
+            }
+        }
+        Kernel::MulI16(p, bc) => {
+            let (params, (bc_item, bc_arg)) = (params_expr(p), broadcast_arg(bc.as_ref()));
+            quote! {
+                const PARAMS: rt::Mul = #params;
+                #bc_item
+                rt::mul_i16(&PARAMS, #bc_arg, input1, input2, output);
             }
         }
         Kernel::QuantizeF32I16(p) => {
