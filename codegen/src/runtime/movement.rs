@@ -37,8 +37,8 @@ pub struct Pad {
     pub before: [usize; 5],
     /// Input dimensions.
     pub in_dims: [usize; 5],
-    /// The value written into the padding.
-    pub value: i8,
+    /// The value written into the padding (of the element type).
+    pub value: i32,
 }
 
 /// PAD: copies the input into the middle of the output, fills the rest with `value`

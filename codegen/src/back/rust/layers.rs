@@ -875,9 +875,14 @@ pub(crate) fn emit_layer(
         Kernel::Mean(p) => params_call(p, quote!(rt::Mean), quote!(rt::mean)),
         Kernel::Pad(p) => {
             let params = params_expr(p);
+            let element = if out_t.dtype == DType::I16 {
+                quote!(i16)
+            } else {
+                quote!(i8)
+            };
             quote! {
                 const PARAMS: rt::Pad = #params;
-                rt::pad(&PARAMS, PARAMS.value, input, output);
+                rt::pad(&PARAMS, PARAMS.value as #element, input, output);
             }
         }
         Kernel::Concatenation(parts) => {
