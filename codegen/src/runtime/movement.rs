@@ -294,7 +294,7 @@ mod tests {
             value: 9,
         };
         let mut out = [0i8; 9];
-        pad(&p, p.value, &[1, 2, 3, 4], &mut out);
+        pad(&p, p.value as i8, &[1, 2, 3, 4], &mut out);
         assert_eq!(out, [9, 9, 9, 1, 2, 9, 3, 4, 9]);
         // TRANSPOSE [2, 3] -> [3, 2]
         let t = Gather {
