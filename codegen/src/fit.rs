@@ -102,6 +102,9 @@ impl Footprint {
                     | Kernel::ActivationI16 { .. }
                     | Kernel::AddSubI16 { .. }
                     | Kernel::MulI16(..)
+                    | Kernel::PoolI16 { .. }
+                    | Kernel::MeanI16(_)
+                    | Kernel::LeakyReluI16(_)
                     | Kernel::QuantizeF32I16(_)
                     | Kernel::RequantizeToI16(_)
                     | Kernel::RequantizeI16ToI8(_)

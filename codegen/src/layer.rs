@@ -233,6 +233,17 @@ pub enum Kernel {
     },
     /// Int16 MUL (broadcast when the shapes differ).
     MulI16(rt::Mul, Option<rt::Broadcast>),
+    /// Int16 AVERAGE_POOL_2D (`average`) or MAX_POOL_2D.
+    PoolI16 {
+        /// Geometry and int16 clamp bounds.
+        params: rt::Pool,
+        /// AVERAGE_POOL_2D when true.
+        average: bool,
+    },
+    /// Int16 MEAN.
+    MeanI16(rt::Mean),
+    /// Int16 LEAKY_RELU.
+    LeakyReluI16(rt::LeakyRelu),
     /// QUANTIZE float32 → int16.
     QuantizeF32I16(rt::Quantize),
     /// QUANTIZE int8 or int16 → int16.
@@ -436,6 +447,9 @@ impl Layer {
             Kernel::ActivationI16 { .. }
             | Kernel::AddSubI16 { .. }
             | Kernel::MulI16(..)
+            | Kernel::PoolI16 { .. }
+            | Kernel::MeanI16(_)
+            | Kernel::LeakyReluI16(_)
             | Kernel::QuantizeF32I16(_)
             | Kernel::RequantizeToI16(_)
             | Kernel::RequantizeI16ToI8(_)

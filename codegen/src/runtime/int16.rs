@@ -229,6 +229,51 @@ pub fn mul_i16(
     });
 }
 
+/// Constants of int8 or int16 LEAKY_RELU (TFLM `CalculateOpDataLeakyRelu`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeakyRelu {
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// Output zero point.
+    pub output_zero_point: i32,
+    /// `|alpha| * input_scale / output_scale` as a Q31 multiplier.
+    pub alpha_multiplier: i32,
+    /// Its shift.
+    pub alpha_shift: i32,
+    /// Whether alpha is negative (the alpha branch is negated).
+    pub alpha_negative: bool,
+    /// `input_scale / output_scale` as a Q31 multiplier.
+    pub identity_multiplier: i32,
+    /// Its shift.
+    pub identity_shift: i32,
+}
+
+/// One LEAKY_RELU element before the output type's saturation (TFLM `QuantizeLeakyRelu`):
+/// the identity multiplier for inputs at or above the zero point, alpha's below.
+#[inline(always)]
+pub fn leaky_relu_unclamped(p: &LeakyRelu, x: i32) -> i32 {
+    let input = x.wrapping_sub(p.input_zero_point);
+    let scaled = if input >= 0 {
+        multiply_by_quantized_multiplier(input, p.identity_multiplier, p.identity_shift)
+    } else {
+        let v = multiply_by_quantized_multiplier(input, p.alpha_multiplier, p.alpha_shift);
+        if p.alpha_negative {
+            v.wrapping_neg()
+        } else {
+            v
+        }
+    };
+    p.output_zero_point.wrapping_add(scaled)
+}
+
+/// Int16 LEAKY_RELU (TFLM `QuantizeLeakyRelu<int16_t>`).
+#[inline(always)]
+pub fn leaky_relu_i16(p: &LeakyRelu, input: &[i16], output: &mut [i16]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        *o = clamp_i16(leaky_relu_unclamped(p, x as i32));
+    }
+}
+
 /// QUANTIZE float32 → int16 (`round(x / scale) + zero_point`, saturated).
 #[inline(always)]
 pub fn quantize_f32_i16(p: &Quantize, input: &[f32], output: &mut [i16]) {

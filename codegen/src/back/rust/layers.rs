@@ -154,7 +154,7 @@ fn details(kernel: &Kernel) -> Option<String> {
         Kernel::Conv2d(p, _) | Kernel::DepthwiseConv2d(p, _) => {
             format!("{}{}.", conv_details(&p.shape), clamp(p.act_min, p.act_max))
         }
-        Kernel::AveragePool(p) | Kernel::MaxPool(p) => format!(
+        Kernel::AveragePool(p) | Kernel::MaxPool(p) | Kernel::PoolI16 { params: p, .. } => format!(
             "{}×{} window, stride {}×{}, padding {} top / {} left{}.",
             p.filter_h,
             p.filter_w,
@@ -201,7 +201,7 @@ fn details(kernel: &Kernel) -> Option<String> {
             "A 256-entry table: TFLM's int8 reference function evaluated at every input."
                 .to_string()
         }
-        Kernel::Mean(p) => format!(
+        Kernel::Mean(p) | Kernel::MeanI16(p) => format!(
             "Mean of {} elements per output, requantized (TFLM's QuantizedMeanOrSum).",
             p.count
         ),
@@ -221,6 +221,7 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::AbsF32
         | Kernel::NegF32
         | Kernel::QuantizeF32I16(_)
+        | Kernel::LeakyReluI16(_)
         | Kernel::RequantizeToI16(_)
         | Kernel::RequantizeI16ToI8(_)
         | Kernel::DequantizeI16(_)
@@ -260,6 +261,7 @@ fn details(kernel: &Kernel) -> Option<String> {
             if bc.is_some() { ", broadcast" } else { "" },
             clamp(p.act_min, p.act_max)
         ),
+
         Kernel::TableGather { parts, .. } => format!(
             "Each output element copies the input element its position's table entries add up to{}.",
             if parts.len() > 1 {
@@ -1048,6 +1050,34 @@ pub(crate) fn emit_layer(
                 const PARAMS: rt::Mul = #params;
                 #bc_item
                 rt::mul_i16(&PARAMS, #bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::PoolI16 { params, average } => {
+            let params = params_expr(params);
+            let call = if *average {
+                quote!(rt::average_pool_of(&PARAMS, input, output, |v| v as i16))
+            } else {
+                quote!(rt::max_pool_of(
+                    &PARAMS,
+                    i16::MIN as i32,
+                    input,
+                    output,
+                    |v| v as i16
+                ))
+            };
+            quote! {
+                const PARAMS: rt::Pool = #params;
+                #call;
+            }
+        }
+        Kernel::LeakyReluI16(p) => {
+            params_call(p, quote!(rt::LeakyRelu), quote!(rt::leaky_relu_i16))
+        }
+        Kernel::MeanI16(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Mean = #params;
+                rt::mean_of(&PARAMS, input, output, rt::clamp_i16);
             }
         }
         Kernel::QuantizeF32I16(p) => {
