@@ -105,6 +105,7 @@ impl Footprint {
                     | Kernel::PoolI16 { .. }
                     | Kernel::MeanI16(_)
                     | Kernel::LeakyReluI16(_)
+                    | Kernel::SoftmaxI16 { .. }
                     | Kernel::QuantizeF32I16(_)
                     | Kernel::RequantizeToI16(_)
                     | Kernel::RequantizeI16ToI8(_)

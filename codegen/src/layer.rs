@@ -244,6 +244,15 @@ pub enum Kernel {
     MeanI16(rt::Mean),
     /// Int16 LEAKY_RELU.
     LeakyReluI16(rt::LeakyRelu),
+    /// Int16 SOFTMAX with TFLM's two interpolated tables.
+    SoftmaxI16 {
+        /// Rows and input scaling.
+        params: rt::SoftmaxI16,
+        /// `exp(x)` on `[-10, 0]`, 513 entries in Q0.15.
+        exp_lut: Vec<i16>,
+        /// `1 / (1 + x)` on `[0, 1]`, 513 entries in Q0.15.
+        recip_lut: Vec<i16>,
+    },
     /// QUANTIZE float32 → int16.
     QuantizeF32I16(rt::Quantize),
     /// QUANTIZE int8 or int16 → int16.
@@ -441,6 +450,9 @@ impl Layer {
             Kernel::Lookup(table) => table.len(),
             Kernel::LstmI8(_, w) => w.filter.len() + w.bias.len() * 4,
             Kernel::SvdfI8(_, w) => w.feature.len() + w.time.len() * 2 + w.bias.len() * 4,
+            Kernel::SoftmaxI16 {
+                exp_lut, recip_lut, ..
+            } => (exp_lut.len() + recip_lut.len()) * 2,
             Kernel::ConvI16 { weights: w, .. } => {
                 w.filter.len() + w.bias.len() * 8 + w.multipliers.len() * 4 + w.shifts.len() * 4
             }

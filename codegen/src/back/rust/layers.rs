@@ -222,6 +222,7 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::NegF32
         | Kernel::QuantizeF32I16(_)
         | Kernel::LeakyReluI16(_)
+        | Kernel::SoftmaxI16 { .. }
         | Kernel::RequantizeToI16(_)
         | Kernel::RequantizeI16ToI8(_)
         | Kernel::DequantizeI16(_)
@@ -1068,6 +1069,29 @@ pub(crate) fn emit_layer(
             quote! {
                 const PARAMS: rt::Pool = #params;
                 #call;
+            }
+        }
+        Kernel::SoftmaxI16 {
+            params,
+            exp_lut,
+            recip_lut,
+        } => {
+            let p = params_expr(params);
+            let exp = statics.ints(
+                "SOFTMAX_I16_EXP_LUT",
+                "Int16 SOFTMAX: exp(x) on [-10, 0] in Q0.15, 512 entries and one for the last slope (TFLM's gen_lut).",
+                "i16",
+                exp_lut,
+            );
+            let recip = statics.ints(
+                "SOFTMAX_I16_RECIP_LUT",
+                "Int16 SOFTMAX: 1 / (1 + x) on [0, 1] in Q0.15, 512 entries and one for the last slope (TFLM's gen_lut).",
+                "i16",
+                recip_lut,
+            );
+            quote! {
+                const PARAMS: rt::SoftmaxI16 = #p;
+                rt::softmax_i16(&PARAMS, &#exp, &#recip, input, output);
             }
         }
         Kernel::LeakyReluI16(p) => {
