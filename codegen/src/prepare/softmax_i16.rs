@@ -59,7 +59,7 @@ fn lut_i16(f: impl Fn(f32) -> f32, input_min: f32, input_max: f32) -> Vec<i16> {
     const SCALE: f32 = 65536.0 / 2.0;
     let step = (input_max - input_min) / STEPS as f32;
     let half_step = step / 2.0;
-    let saturate = |v: f32| v.max(-32768.0).min(32767.0) as i16;
+    let saturate = |v: f32| v.clamp(-32768.0, 32767.0) as i16;
     let mut lut: Vec<i16> = (0..STEPS)
         .map(|i| {
             let at = input_min + i as f32 * step;

@@ -335,7 +335,7 @@ pub fn softmax_i16(
         let round = 1i64 << ((right_shift - 1) & 63);
         for o in row_out.iter_mut() {
             let scaled = ((*o as i64 * reciprocal + round) >> right_shift) as i32;
-            *o = scaled.max(0).min(32767) as i16;
+            *o = scaled.clamp(0, 32767) as i16;
         }
     }
 }
