@@ -129,4 +129,41 @@ mod rule_tests {
         let msg = expect_invalid(&serialize(&m), 1, "ADD", &["[1, 10]", "[1, 3]"]);
         assert!(msg.contains("broadcast"), "{msg}");
     }
+
+    #[test]
+    fn int16_add_and_sub_shift_left_by_15() {
+        let binary = |kind, name| {
+            run(
+                kind,
+                name,
+                vec![
+                    int16(&[4], 0.001, 0),
+                    int16(&[4], 0.003, 0),
+                    int16(&[4], 0.002, 0),
+                ],
+                &[0, 1],
+                2,
+            )
+        };
+        let none = crate::ir::Activation::None;
+        let add = binary(OpKind::Add { activation: none }, "ADD");
+        assert!(
+            matches!(add, Ok(Kernel::AddSubI16 { params, bc: None, subtract: false }) if params.left_shift == 15 && params.act_max == 32767)
+        );
+        let sub = binary(OpKind::Sub { activation: none }, "SUB");
+        assert!(matches!(sub, Ok(Kernel::AddSubI16 { subtract: true, .. })));
+        // Both inputs of one type.
+        let mixed = run(
+            OpKind::Add { activation: none },
+            "ADD",
+            vec![
+                int16(&[4], 0.001, 0),
+                int8(&[4], 0.003, 0),
+                int16(&[4], 0.002, 0),
+            ],
+            &[0, 1],
+            2,
+        );
+        assert!(mixed.unwrap_err().contains("int8"));
+    }
 }

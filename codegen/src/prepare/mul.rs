@@ -61,3 +61,30 @@ pub fn prepare(cx: &OpCx, activation: Activation) -> Prepared {
     };
     Ok((kernel, vec![a.0, b.0], 0))
 }
+
+#[cfg(test)]
+mod rule_tests {
+    use super::super::test_models::*;
+
+    #[test]
+    fn int16_mul_takes_zero_points_0() {
+        let mul = |zero_point| {
+            run(
+                OpKind::Mul {
+                    activation: crate::ir::Activation::None,
+                },
+                "MUL",
+                vec![
+                    int16(&[2, 3], 0.001, 0),
+                    int16(&[1, 3], 0.002, zero_point),
+                    int16(&[2, 3], 0.004, 0),
+                ],
+                &[0, 1],
+                2,
+            )
+        };
+        assert!(matches!(mul(0), Ok(Kernel::MulI16(_, Some(_)))));
+        let err = mul(3).unwrap_err();
+        assert!(err.contains("zero point 3"), "{err}");
+    }
+}

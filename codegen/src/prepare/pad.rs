@@ -158,4 +158,40 @@ mod rule_tests {
             .contains("negative"));
         assert!(pad(&[1, 0], &[3, 3]).unwrap_err().contains("needs 4"));
     }
+
+    #[test]
+    fn int16_pads_with_0_or_an_int16_constant() {
+        let paddings = const_i32(&[1, 0, 0, 2]);
+        // PAD: 0, whatever the output zero point (TFLM's int16 path).
+        let pad = run(
+            OpKind::Pad,
+            "PAD",
+            vec![
+                int16(&[2, 3], 0.1, 0),
+                paddings.clone(),
+                int16(&[3, 5], 0.1, 7),
+            ],
+            &[0, 1],
+            2,
+        );
+        assert!(matches!(pad, Ok(Kernel::Pad(p)) if p.value == 0));
+        let padv2 = |constant| {
+            run(
+                OpKind::Pad,
+                "PADV2",
+                vec![
+                    int16(&[2, 3], 0.1, 0),
+                    paddings.clone(),
+                    int16(&[3, 5], 0.1, 0),
+                    constant,
+                ],
+                &[0, 1, 3],
+                2,
+            )
+        };
+        let fill = padv2(const_typed(DType::I16, &[1], &[-1234]));
+        assert!(matches!(fill, Ok(Kernel::Pad(p)) if p.value == -1234));
+        let err = padv2(const_typed(DType::I8, &[1], &[5])).unwrap_err();
+        assert!(err.contains("constant value"), "{err}");
+    }
 }

@@ -93,4 +93,24 @@ mod rule_tests {
         assert_eq!((recip[0], recip[512]), (32767, 16384));
         assert!(recip.windows(2).all(|w| w[0] >= w[1]));
     }
+
+    #[test]
+    fn int16_output_is_scaled_by_one_over_32768() {
+        use super::super::test_models::*;
+        let softmax = |scale| {
+            run(
+                OpKind::Softmax { beta: 1.0 },
+                "SOFTMAX",
+                vec![int16(&[2, 5], 0.001, 0), int16(&[2, 5], scale, 0)],
+                &[0],
+                1,
+            )
+        };
+        assert!(matches!(
+            softmax(1.0 / 32768.0),
+            Ok(Kernel::SoftmaxI16 { params, .. }) if params.rows == 2 && params.depth == 5
+        ));
+        let err = softmax(1.0 / 256.0).unwrap_err();
+        assert!(err.contains("1/32768"), "{err}");
+    }
 }
