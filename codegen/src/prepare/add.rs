@@ -147,9 +147,15 @@ mod rule_tests {
         };
         let none = crate::ir::Activation::None;
         let add = binary(OpKind::Add { activation: none }, "ADD");
-        assert!(
-            matches!(add, Ok(Kernel::AddSubI16 { params, bc: None, subtract: false }) if params.left_shift == 15 && params.act_max == 32767)
-        );
+        let Ok(Kernel::AddSubI16 {
+            params,
+            bc: None,
+            subtract: false,
+        }) = add
+        else {
+            panic!("{add:?}");
+        };
+        assert_eq!((params.left_shift, params.act_max), (15, 32767));
         let sub = binary(OpKind::Sub { activation: none }, "SUB");
         assert!(matches!(sub, Ok(Kernel::AddSubI16 { subtract: true, .. })));
         // Both inputs of one type.
