@@ -101,6 +101,12 @@ impl Footprint {
                     | Kernel::SvdfI8(..)
                     | Kernel::ConvI16 { .. }
                     | Kernel::ActivationI16 { .. }
+                    | Kernel::AddSubI16 { .. }
+                    | Kernel::MulI16(..)
+                    | Kernel::PoolI16 { .. }
+                    | Kernel::MeanI16(_)
+                    | Kernel::LeakyReluI16(_)
+                    | Kernel::SoftmaxI16 { .. }
                     | Kernel::QuantizeF32I16(_)
                     | Kernel::RequantizeToI16(_)
                     | Kernel::RequantizeI16ToI8(_)

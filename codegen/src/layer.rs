@@ -234,6 +234,37 @@ pub enum Kernel {
         /// TANH when true.
         tanh: bool,
     },
+    /// Int16 ADD (`subtract` false) or SUB, broadcast when the shapes differ.
+    AddSubI16 {
+        /// ADD's constants (left shift 15).
+        params: rt::Add,
+        /// The broadcast, when the input shapes differ.
+        bc: Option<rt::Broadcast>,
+        /// SUB when true.
+        subtract: bool,
+    },
+    /// Int16 MUL (broadcast when the shapes differ).
+    MulI16(rt::Mul, Option<rt::Broadcast>),
+    /// Int16 AVERAGE_POOL_2D (`average`) or MAX_POOL_2D.
+    PoolI16 {
+        /// Geometry and int16 clamp bounds.
+        params: rt::Pool,
+        /// AVERAGE_POOL_2D when true.
+        average: bool,
+    },
+    /// Int16 MEAN.
+    MeanI16(rt::Mean),
+    /// Int16 LEAKY_RELU.
+    LeakyReluI16(rt::LeakyRelu),
+    /// Int16 SOFTMAX with TFLM's two interpolated tables.
+    SoftmaxI16 {
+        /// Rows and input scaling.
+        params: rt::SoftmaxI16,
+        /// `exp(x)` on `[-10, 0]`, 513 entries in Q0.15.
+        exp_lut: Vec<i16>,
+        /// `1 / (1 + x)` on `[0, 1]`, 513 entries in Q0.15.
+        recip_lut: Vec<i16>,
+    },
     /// QUANTIZE float32 → int16.
     QuantizeF32I16(rt::Quantize),
     /// QUANTIZE int8 or int16 → int16.
@@ -438,10 +469,18 @@ impl Layer {
             Kernel::LstmI8(_, w) => w.filter.len() + w.bias.len() * 4,
             Kernel::LstmF32(_, w) => (w.filter.len() + w.bias.len()) * 4,
             Kernel::SvdfI8(_, w) => w.feature.len() + w.time.len() * 2 + w.bias.len() * 4,
+            Kernel::SoftmaxI16 {
+                exp_lut, recip_lut, ..
+            } => (exp_lut.len() + recip_lut.len()) * 2,
             Kernel::ConvI16 { weights: w, .. } => {
                 w.filter.len() + w.bias.len() * 8 + w.multipliers.len() * 4 + w.shifts.len() * 4
             }
             Kernel::ActivationI16 { .. }
+            | Kernel::AddSubI16 { .. }
+            | Kernel::MulI16(..)
+            | Kernel::PoolI16 { .. }
+            | Kernel::MeanI16(_)
+            | Kernel::LeakyReluI16(_)
             | Kernel::QuantizeF32I16(_)
             | Kernel::RequantizeToI16(_)
             | Kernel::RequantizeI16ToI8(_)

@@ -5,19 +5,30 @@
 //! a table lookup, which equals the reference function on every input by construction.
 
 use super::common::Prepared;
-use super::shapes::expect_int8_in_out;
-use crate::ir::{Tensor, TensorId};
+use crate::ir::{DType, Tensor, TensorId};
 use crate::prepare::lookup_tables as tables;
 use crate::prepare::quant::{frexp, quantize_multiplier};
 use crate::prepare::{Kernel, OpCx, ValidateError};
+use crate::runtime as rt;
 
 type Io<'g> = ((TensorId, &'g Tensor), (TensorId, &'g Tensor));
 
 /// The int8 input and output, which must have the same shape (TFLM's `MatchingFlatSize`).
 fn unary<'g>(cx: &OpCx<'g>) -> Result<Io<'g>, ValidateError> {
+    unary_of(cx, DType::I8)
+}
+
+/// The int16 input and output, of the same size.
+fn unary_i16<'g>(cx: &OpCx<'g>) -> Result<Io<'g>, ValidateError> {
+    unary_of(cx, DType::I16)
+}
+
+/// The input and output of element type `dtype`, of the same size.
+fn unary_of<'g>(cx: &OpCx<'g>, dtype: DType) -> Result<Io<'g>, ValidateError> {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    expect_int8_in_out(cx, input, output)?;
+    cx.expect_dtype(input, dtype, "input")?;
+    cx.expect_dtype(output, dtype, "output")?;
     if input.1.elements() != output.1.elements() {
         return Err(cx.err(format!(
             "input {} {:?} and output {} {:?} differ in size",
@@ -161,7 +172,8 @@ pub fn relu6(cx: &OpCx) -> Prepared {
 /// double: oracle runs over all inputs match double and not float products (some TFLM
 /// versions form them in float).
 pub fn leaky_relu(cx: &OpCx, alpha: f32) -> Prepared {
-    let (input, output) = unary(cx)?;
+    let int16 = cx.input(0, "input")?.1.dtype == DType::I16;
+    let (input, output) = if int16 { unary_i16(cx)? } else { unary(cx)? };
     let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
     let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
     let (alpha_multiplier, alpha_shift, alpha_negative) = signed_multiplier(
@@ -171,7 +183,7 @@ pub fn leaky_relu(cx: &OpCx, alpha: f32) -> Prepared {
     )?;
     let (identity_multiplier, identity_shift) =
         cx.multiplier(in_scale as f64 / out_scale as f64, "identity")?;
-    let p = tables::LeakyRelu {
+    let p = rt::LeakyRelu {
         input_zero_point: in_zp,
         output_zero_point: out_zp,
         alpha_multiplier,
@@ -180,6 +192,9 @@ pub fn leaky_relu(cx: &OpCx, alpha: f32) -> Prepared {
         identity_multiplier,
         identity_shift,
     };
+    if int16 {
+        return Ok((Kernel::LeakyReluI16(p), vec![input.0], 0));
+    }
     table(input.0, |x| tables::leaky_relu_i8(&p, x))
 }
 

@@ -118,7 +118,7 @@ fn bias_i64(cx: &OpCx, channels: usize) -> Result<(Vec<i64>, Option<DType>), Val
 }
 
 /// TFLite `CalculateActivationRangeQuantized` for an int16 output (zero point 0).
-fn activation_range_i16(
+pub fn activation_range_i16(
     cx: &OpCx,
     activation: Activation,
     scale: f32,

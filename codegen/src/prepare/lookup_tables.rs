@@ -117,39 +117,9 @@ pub fn relu_i8(p: &Relu, x: i8) -> i8 {
     clamp_i8(v, p.act_min, p.act_max)
 }
 
-/// Constants of int8 LEAKY_RELU (TFLM `CalculateOpDataLeakyRelu`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LeakyRelu {
-    /// Input zero point.
-    pub input_zero_point: i32,
-    /// Output zero point.
-    pub output_zero_point: i32,
-    /// `|alpha| * input_scale / output_scale` as a Q31 multiplier.
-    pub alpha_multiplier: i32,
-    /// Its shift.
-    pub alpha_shift: i32,
-    /// Whether alpha is negative (the alpha branch is negated).
-    pub alpha_negative: bool,
-    /// `input_scale / output_scale` as a Q31 multiplier.
-    pub identity_multiplier: i32,
-    /// Its shift.
-    pub identity_shift: i32,
-}
-
 /// Int8 LEAKY_RELU of one element (TFLM `QuantizeLeakyRelu`).
 pub fn leaky_relu_i8(p: &LeakyRelu, x: i8) -> i8 {
-    let input = x as i32 - p.input_zero_point;
-    let scaled = if input >= 0 {
-        multiply_by_quantized_multiplier(input, p.identity_multiplier, p.identity_shift)
-    } else {
-        let v = multiply_by_quantized_multiplier(input, p.alpha_multiplier, p.alpha_shift);
-        if p.alpha_negative {
-            v.wrapping_neg()
-        } else {
-            v
-        }
-    };
-    clamp_i8(p.output_zero_point.wrapping_add(scaled), -128, 127)
+    clamp_i8(leaky_relu_unclamped(p, x as i32), -128, 127)
 }
 
 /// gemmlowp `SaturatingRoundingDoublingHighMul` on int16.

@@ -1,4 +1,4 @@
-//! MEAN: int8 over any axes of an up to 6-D input (TFLM `EvalIntegerMean`; the oracle
+//! MEAN: int8 or int16 over any axes of an up to 6-D input (TFLM `EvalIntegerMean`; the oracle
 //! reduces 3 and 4 axes and 6-D inputs too, so kiln does not keep older TFLM limits), and
 //! SUM: int8 the same way without the division by the count (TFLM `EvalSumHelper`,
 //! `QuantizedMeanOrSum` with `compute_sum`), float32 summed in input order from 0 (reference
@@ -12,7 +12,7 @@
 
 use super::common::Prepared;
 use super::reduce_min_max::reduce_params;
-use super::shapes::{expect_int8_in_out, reduction_axes, strides};
+use super::shapes::{expect_same_dtype, reduction_axes, strides};
 use crate::ir::DType;
 use crate::prepare::{Kernel, OpCx, ValidateError};
 use crate::runtime as rt;
@@ -23,7 +23,13 @@ const MAX_RANK: usize = 6;
 /// Validates a MEAN and computes its constants.
 pub fn prepare(cx: &OpCx, keep_dims: bool) -> Prepared {
     let params = quantized_mean_or_sum(cx, keep_dims, false)?;
-    Ok((Kernel::Mean(params), vec![cx.input_id(0, "input")?], 0))
+    let input = cx.input(0, "input")?;
+    let kernel = if input.1.dtype == DType::I16 {
+        Kernel::MeanI16(params)
+    } else {
+        Kernel::Mean(params)
+    };
+    Ok((kernel, vec![input.0], 0))
 }
 
 /// Validates a SUM and computes its constants.
@@ -36,6 +42,7 @@ pub fn sum(cx: &OpCx, keep_dims: bool) -> Prepared {
         let params = reduce_params(&input.1.shape, axes, &kept);
         return Ok((Kernel::SumF32(params), vec![input.0], 0));
     }
+    cx.expect_dtype(input, DType::I8, "input")?;
     let params = quantized_mean_or_sum(cx, keep_dims, true)?;
     Ok((Kernel::Sum(params), vec![input.0], 0))
 }
@@ -45,7 +52,7 @@ pub fn sum(cx: &OpCx, keep_dims: bool) -> Prepared {
 fn quantized_mean_or_sum(cx: &OpCx, keep_dims: bool, sum: bool) -> Result<rt::Mean, ValidateError> {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    expect_int8_in_out(cx, input, output)?;
+    expect_same_dtype(cx, input, output, &[DType::I8, DType::I16])?;
     let (axes, kept) = reduction_axes(cx, input, output, keep_dims, MAX_RANK)?;
     let shape = &input.1.shape;
     let count: usize = axes.iter().map(|&k| shape[k]).product();

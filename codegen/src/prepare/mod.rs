@@ -58,6 +58,7 @@ pub mod signal_spectral_subtraction;
 pub mod signal_window;
 pub mod slice;
 pub mod softmax;
+pub mod softmax_i16;
 pub mod space_batch;
 pub mod space_depth;
 pub mod split;
@@ -208,6 +209,7 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             }
             OpKind::Add { activation } => add::prepare(&cx, *activation)?,
             OpKind::Reshape => reshape::prepare(&cx)?,
+            OpKind::Softmax { beta } if input_is_i16(&cx) => softmax_i16::prepare(&cx, *beta)?,
             OpKind::Softmax { beta } => softmax::prepare(&cx, *beta)?,
             OpKind::Quantize => quantize::prepare(&cx)?,
             OpKind::Dequantize => dequantize::prepare(&cx)?,
@@ -318,6 +320,12 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
         }
     }
     Ok(layers)
+}
+
+/// Whether the operator's first input is int16 (SOFTMAX then takes its int16 form).
+fn input_is_i16(cx: &OpCx) -> bool {
+    cx.input(0, "input")
+        .is_ok_and(|(_, t)| t.dtype == DType::I16)
 }
 
 /// Whether the operator writes an int32 tensor (ADD and MUL then take their unquantized int32

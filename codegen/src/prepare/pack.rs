@@ -1,4 +1,4 @@
-//! PACK: int8 or float32 inputs of one shape stacked along a new axis (TFLM's `pack.cc`,
+//! PACK: int8, int16 or float32 inputs of one shape stacked along a new axis (TFLM's `pack.cc`,
 //! a raw copy: TFLM neither checks nor rescales the quantization, nor does kiln), run as a
 //! CONCATENATION of the inputs along the new axis.
 
@@ -11,9 +11,9 @@ use crate::runtime as rt;
 pub fn prepare(cx: &OpCx, axis: i32) -> Prepared {
     let output = cx.output()?;
     let dtype = output.1.dtype;
-    if !matches!(dtype, DType::I8 | DType::F32) {
+    if !matches!(dtype, DType::I8 | DType::I16 | DType::F32) {
         return Err(cx.err(format!(
-            "output {} is {dtype}, but kiln supports only int8 and float32 here",
+            "output {} is {dtype}, but kiln supports only int8, int16 and float32 here",
             cx.describe(output.0)
         )));
     }

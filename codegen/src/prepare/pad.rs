@@ -1,12 +1,14 @@
-//! PAD / PADV2: int8 constant padding of an up to 5-D tensor (TFLM `PadPrepare` + `PadImpl`).
+//! PAD / PADV2: int8 or int16 constant padding of an up to 5-D tensor (TFLM `PadPrepare` +
+//! `PadImpl`).
 //!
-//! The padding value is the output zero point (PAD) or the constant scalar input 2 (PADV2),
-//! whose quantization must equal the output's. Values are copied, not requantized.
+//! The padding value is the output zero point (PAD; int16: 0) or the constant scalar input 2
+//! (PADV2), whose quantization must equal the output's (int8). Values are copied, not
+//! requantized.
 
 use super::common::Prepared;
-use super::shapes::{const_i32, expect_int8_in_out, pad_front};
-use crate::ir::DType;
-use crate::prepare::{Kernel, OpCx};
+use super::shapes::{const_i32, expect_same_dtype, pad_front};
+use crate::ir::{DType, Tensor, TensorId};
+use crate::prepare::{Kernel, OpCx, ValidateError};
 use crate::runtime as rt;
 
 /// TFLM's `PadKernelMaxDimensionCount()`.
@@ -16,7 +18,7 @@ const MAX_RANK: usize = 5;
 pub fn prepare(cx: &OpCx) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    expect_int8_in_out(cx, input, output)?;
+    let dtype = expect_same_dtype(cx, input, output, &[DType::I8, DType::I16])?;
     let (in_shape, out_shape) = (&input.1.shape, &output.1.shape);
     if in_shape.len() > MAX_RANK {
         return Err(cx.err(format!(
@@ -57,29 +59,10 @@ pub fn prepare(cx: &OpCx) -> Prepared {
         }
         before.push(lo as usize);
     }
-    let (_, out_zp) = cx.per_tensor(output, "output")?;
-    let value = match cx.optional_input(2) {
-        None => out_zp,
-        Some((id, t)) => {
-            cx.expect_dtype((id, t), DType::I8, "constant value")?;
-            cx.expect_const((id, t), "constant value")?;
-            if t.elements() != 1 {
-                return Err(cx.err(format!(
-                    "constant value {} must be a scalar, has shape {:?}",
-                    cx.describe(id),
-                    t.shape
-                )));
-            }
-            let (c_scale, c_zp) = cx.per_tensor((id, t), "constant value")?;
-            let (out_scale, _) = cx.per_tensor(output, "output")?;
-            if c_zp != out_zp || c_scale != out_scale {
-                return Err(cx.err(format!(
-                    "constant value {} is quantized ({c_scale}, {c_zp}), the output ({out_scale}, {out_zp}); TFLM requires them equal",
-                    cx.describe(id)
-                )));
-            }
-            t.data_i8().first().copied().unwrap_or(0) as i32
-        }
+    let value = if dtype == DType::I16 {
+        pad_value_i16(cx)?
+    } else {
+        pad_value_i8(cx, output)?
     };
     let fixed = |v: &[usize]| -> [usize; MAX_RANK] {
         let mut out = [0; MAX_RANK];
@@ -92,9 +75,59 @@ pub fn prepare(cx: &OpCx) -> Prepared {
         out_dims: fixed(out_shape),
         before: before_padded,
         in_dims: fixed(in_shape),
-        value: value as i8,
+        value,
     };
     Ok((Kernel::Pad(params), vec![input.0], 0))
+}
+
+/// The int8 padding value: the output zero point, or PADV2's constant, quantized as the
+/// output (TFLM checks).
+fn pad_value_i8(cx: &OpCx, output: (TensorId, &Tensor)) -> Result<i32, ValidateError> {
+    let (_, out_zp) = cx.per_tensor(output, "output")?;
+    let Some((id, t)) = cx.optional_input(2) else {
+        return Ok(out_zp);
+    };
+    scalar_constant(cx, (id, t), DType::I8)?;
+    let (c_scale, c_zp) = cx.per_tensor((id, t), "constant value")?;
+    let (out_scale, _) = cx.per_tensor(output, "output")?;
+    if c_zp != out_zp || c_scale != out_scale {
+        return Err(cx.err(format!(
+            "constant value {} is quantized ({c_scale}, {c_zp}), the output ({out_scale}, {out_zp}); TFLM requires them equal",
+            cx.describe(id)
+        )));
+    }
+    Ok(t.data_i8().first().copied().unwrap_or(0) as i32)
+}
+
+/// The int16 padding value: 0 (TFLM pads int16 with 0, not the zero point), or PADV2's
+/// constant as it is.
+fn pad_value_i16(cx: &OpCx) -> Result<i32, ValidateError> {
+    let Some((id, t)) = cx.optional_input(2) else {
+        return Ok(0);
+    };
+    scalar_constant(cx, (id, t), DType::I16)?;
+    let data = t.data.as_deref().unwrap_or(&[]);
+    Ok(data
+        .get(..2)
+        .map_or(0, |b| i16::from_le_bytes([b[0], b[1]]) as i32))
+}
+
+/// Requires PADV2's constant value to be a constant scalar of type `dtype`.
+fn scalar_constant(
+    cx: &OpCx,
+    (id, t): (TensorId, &Tensor),
+    dtype: DType,
+) -> Result<(), ValidateError> {
+    cx.expect_dtype((id, t), dtype, "constant value")?;
+    cx.expect_const((id, t), "constant value")?;
+    if t.elements() != 1 {
+        return Err(cx.err(format!(
+            "constant value {} must be a scalar, has shape {:?}",
+            cx.describe(id),
+            t.shape
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -124,5 +157,41 @@ mod rule_tests {
             .unwrap_err()
             .contains("negative"));
         assert!(pad(&[1, 0], &[3, 3]).unwrap_err().contains("needs 4"));
+    }
+
+    #[test]
+    fn int16_pads_with_0_or_an_int16_constant() {
+        let paddings = const_i32(&[1, 0, 0, 2]);
+        // PAD: 0, whatever the output zero point (TFLM's int16 path).
+        let pad = run(
+            OpKind::Pad,
+            "PAD",
+            vec![
+                int16(&[2, 3], 0.1, 0),
+                paddings.clone(),
+                int16(&[3, 5], 0.1, 7),
+            ],
+            &[0, 1],
+            2,
+        );
+        assert!(matches!(pad, Ok(Kernel::Pad(p)) if p.value == 0));
+        let padv2 = |constant| {
+            run(
+                OpKind::Pad,
+                "PADV2",
+                vec![
+                    int16(&[2, 3], 0.1, 0),
+                    paddings.clone(),
+                    int16(&[3, 5], 0.1, 0),
+                    constant,
+                ],
+                &[0, 1, 3],
+                2,
+            )
+        };
+        let fill = padv2(const_typed(DType::I16, &[1], &[-1234]));
+        assert!(matches!(fill, Ok(Kernel::Pad(p)) if p.value == -1234));
+        let err = padv2(const_typed(DType::I8, &[1], &[5])).unwrap_err();
+        assert!(err.contains("constant value"), "{err}");
     }
 }

@@ -1,6 +1,8 @@
-//! AVERAGE_POOL_2D and MAX_POOL_2D: int8 (input and output quantization equal) or float32.
+//! AVERAGE_POOL_2D and MAX_POOL_2D: int8 or int16 (input and output quantization equal) or
+//! float32.
 
 use super::common::{float_activation_range, Prepared};
+use super::int16::activation_range_i16;
 use crate::ir::{DType, Pool2dOptions};
 use crate::prepare::quant::{out_size, padding_before};
 use crate::prepare::{Kernel, OpCx};
@@ -10,10 +12,9 @@ use crate::runtime as rt;
 pub fn prepare(cx: &OpCx, o: &Pool2dOptions, average: bool) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    let dtype = if input.1.dtype == DType::F32 {
-        DType::F32
-    } else {
-        DType::I8
+    let dtype = match input.1.dtype {
+        DType::F32 | DType::I16 => input.1.dtype,
+        _ => DType::I8,
     };
     cx.expect_dtype(input, dtype, "input")?;
     cx.expect_dtype(output, dtype, "output")?;
@@ -70,6 +71,11 @@ pub fn prepare(cx: &OpCx, o: &Pool2dOptions, average: bool) -> Prepared {
         return Err(cx.err(format!(
             "input and output quantization must be equal (input scale {in_scale} zero point {in_zp}, output scale {out_scale} zero point {out_zp})"
         )));
+    }
+    if dtype == DType::I16 {
+        let (act_min, act_max) = activation_range_i16(cx, o.activation, out_scale)?;
+        let params = with_bounds(window, act_min, act_max);
+        return Ok((Kernel::PoolI16 { params, average }, vec![input.0], 0));
     }
     let (act_min, act_max) = cx.activation_range(o.activation, out_scale, out_zp)?;
     let params = with_bounds(window, act_min, act_max);

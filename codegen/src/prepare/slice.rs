@@ -1,5 +1,5 @@
-//! SLICE: int8 or float32, constant int32 `begin` and `size` (`-1`: to the end of the axis),
-//! up to 5-D (TFLM's `slice.cc`, reference `Slice`), run as an affine gather.
+//! SLICE: int8, int16 or float32, constant int32 `begin` and `size` (`-1`: to the end of the
+//! axis), up to 5-D (TFLM's `slice.cc`, reference `Slice`), run as an affine gather.
 
 use super::common::Prepared;
 use super::shapes::{const_i32, pad_front, strides};
@@ -15,9 +15,9 @@ pub fn prepare(cx: &OpCx) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
     let dtype = input.1.dtype;
-    if !matches!(dtype, DType::I8 | DType::F32) {
+    if !matches!(dtype, DType::I8 | DType::I16 | DType::F32) {
         return Err(cx.err(format!(
-            "input {} is {dtype}, but kiln supports only int8 and float32 here",
+            "input {} is {dtype}, but kiln supports only int8, int16 and float32 here",
             cx.describe(input.0)
         )));
     }

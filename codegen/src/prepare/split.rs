@@ -1,4 +1,4 @@
-//! SPLIT, SPLIT_V and UNPACK: int8 or float32, one input cut along one axis into several
+//! SPLIT, SPLIT_V and UNPACK: int8, int16 or float32, one input cut along one axis into several
 //! outputs (TFLM's `split.cc`, `split_v.cc`, `unpack.cc`: raw copies, sized by the output
 //! tensors). kiln's layers write one tensor each, so each output becomes its own layer, an
 //! affine gather of its block of the input.
@@ -36,12 +36,12 @@ fn resolve(cx: &OpCx, axis: i32, rank: usize) -> Result<usize, ValidateError> {
     }
 }
 
-/// The data input: int8 or float32, non-constant, at most 6-D.
+/// The data input: int8, int16 or float32, non-constant, at most 6-D.
 fn data_input<'g>(cx: &OpCx<'g>, slot: usize) -> Result<(TensorId, &'g Tensor), ValidateError> {
     let input = cx.input(slot, "input")?;
-    if !matches!(input.1.dtype, DType::I8 | DType::F32) {
+    if !matches!(input.1.dtype, DType::I8 | DType::I16 | DType::F32) {
         return Err(cx.err(format!(
-            "input {} is {}, but kiln supports only int8 and float32 here",
+            "input {} is {}, but kiln supports only int8, int16 and float32 here",
             cx.describe(input.0),
             input.1.dtype
         )));

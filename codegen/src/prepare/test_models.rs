@@ -23,6 +23,14 @@ pub fn int8(shape: &[usize], scale: f32, zero_point: i64) -> Tensor {
     }
 }
 
+/// An int16 activation tensor with per-tensor quantization.
+pub fn int16(shape: &[usize], scale: f32, zero_point: i64) -> Tensor {
+    Tensor {
+        dtype: DType::I16,
+        ..int8(shape, scale, zero_point)
+    }
+}
+
 pub fn const_i32(values: &[i32]) -> Tensor {
     Tensor {
         name: String::new(),

@@ -1,8 +1,9 @@
-//! TRANSPOSE: int8, constant permutation, up to 5-D (TFLM `TransposePrepare` + reference
+//! TRANSPOSE: int8 or int16, constant permutation, up to 5-D (TFLM `TransposePrepare` + reference
 //! `Transpose`), run as an affine gather.
 
 use super::common::Prepared;
-use super::shapes::{const_i32, expect_int8_in_out, pad_front, strides};
+use super::shapes::{const_i32, expect_same_dtype, pad_front, strides};
+use crate::ir::DType;
 use crate::prepare::{Kernel, OpCx};
 use crate::runtime as rt;
 
@@ -13,7 +14,7 @@ const MAX_RANK: usize = 5;
 pub fn prepare(cx: &OpCx) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    expect_int8_in_out(cx, input, output)?;
+    expect_same_dtype(cx, input, output, &[DType::I8, DType::I16])?;
     let shape = &input.1.shape;
     let rank = shape.len();
     if rank > MAX_RANK {

@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// Per-layer constants of int8 ADD.
+/// Per-layer constants of int8 or int16 ADD (and SUB, SQUARED_DIFFERENCE).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Add {
     /// `-input1_zero_point`.
@@ -11,7 +11,7 @@ pub struct Add {
     pub input2_offset: i32,
     /// `output_zero_point`.
     pub output_offset: i32,
-    /// Both inputs are shifted left by this before rescaling (20 for int8).
+    /// Both inputs are shifted left by this before rescaling (20 for int8, 15 for int16).
     pub left_shift: i32,
     /// Input 1 rescale multiplier (Q0.31, < 1).
     pub input1_multiplier: i32,
@@ -96,7 +96,7 @@ pub fn binary_i8(
     binary(bc, input1, input2, output, |a, b| f(a as i32, b as i32));
 }
 
-/// Per-layer constants of int8 MUL.
+/// Per-layer constants of int8 or int16 MUL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mul {
     /// `-input1_zero_point`.
@@ -118,12 +118,17 @@ pub struct Mul {
 /// One int8 MUL element (TFLite `MulElementwise`).
 #[inline(always)]
 pub fn mul_one(p: &Mul, a: i32, b: i32) -> i8 {
+    clamp_i8(mul_unclamped(p, a, b), p.act_min, p.act_max)
+}
+
+/// One MUL element before the clamp, for any integer input type (TFLite `MulElementwise`).
+#[inline(always)]
+pub fn mul_unclamped(p: &Mul, a: i32, b: i32) -> i32 {
     let product = a
         .wrapping_add(p.input1_offset)
         .wrapping_mul(b.wrapping_add(p.input2_offset));
-    let v = multiply_by_quantized_multiplier(product, p.output_multiplier, p.output_shift)
-        .wrapping_add(p.output_offset);
-    clamp_i8(v, p.act_min, p.act_max)
+    multiply_by_quantized_multiplier(product, p.output_multiplier, p.output_shift)
+        .wrapping_add(p.output_offset)
 }
 
 /// Int8 MUL (TFLite reference `Mul` / `BroadcastMul6DSlow`).
@@ -149,6 +154,13 @@ pub fn mul_in_place(p: &Mul, data: &mut [i8], other: &[i8], slot: usize) {
 /// `left_shift`, rescaled to a common scale, added or subtracted, rescaled to the output.
 #[inline(always)]
 pub fn add_sub_one(p: &Add, a: i32, b: i32, subtract: bool) -> i8 {
+    clamp_i8(add_sub_unclamped(p, a, b, subtract), p.act_min, p.act_max)
+}
+
+/// One ADD or SUB element before the clamp, for any integer input type (TFLite
+/// `AddElementwise` / `SubElementwise`; int16 shifts left by 15 rather than 20).
+#[inline(always)]
+pub fn add_sub_unclamped(p: &Add, a: i32, b: i32, subtract: bool) -> i32 {
     let a = a
         .wrapping_add(p.input1_offset)
         .wrapping_mul(1 << (p.left_shift & 31));
@@ -162,9 +174,8 @@ pub fn add_sub_one(p: &Add, a: i32, b: i32, subtract: bool) -> i8 {
     } else {
         a.wrapping_add(b)
     };
-    let v = multiply_by_quantized_multiplier(raw, p.output_multiplier, p.output_shift)
-        .wrapping_add(p.output_offset);
-    clamp_i8(v, p.act_min, p.act_max)
+    multiply_by_quantized_multiplier(raw, p.output_multiplier, p.output_shift)
+        .wrapping_add(p.output_offset)
 }
 
 /// Int8 SUB, first input minus second (TFLite reference `Sub` / `BroadcastQuantSubSlow`);

@@ -1,7 +1,7 @@
 //! Int16x8 kernels (16-bit activations, 8-bit weights) as TFLite's reference integer kernels
 //! compute them: convolutions and fully connected layers with int64 (or int32) biases and
-//! TFLite's 64-bit requantization, the table-interpolated LOGISTIC and TANH, and the
-//! conversions from and to int16. Activations are symmetric (zero point 0).
+//! TFLite's 64-bit requantization, the table-interpolated LOGISTIC and TANH, ADD, SUB and
+//! MUL, and the conversions from and to int16. Activations are symmetric (zero point 0).
 
 use super::*;
 
@@ -197,6 +197,149 @@ pub fn activation_i16(scale: &InputScale16, tanh: bool, input: &[i16], output: &
     }
 }
 
+/// Int16 ADD (`subtract` false) or SUB, zipped or broadcast (TFLite's general-scale
+/// `AddElementwise` / `SubElementwise` with a left shift of 15).
+#[inline(always)]
+pub fn add_sub_i16(
+    p: &Add,
+    bc: Option<&Broadcast>,
+    subtract: bool,
+    input1: &[i16],
+    input2: &[i16],
+    output: &mut [i16],
+) {
+    binary(bc, input1, input2, output, |a, b| {
+        let v = add_sub_unclamped(p, a as i32, b as i32, subtract);
+        v.max(p.act_min).min(p.act_max) as i16
+    });
+}
+
+/// Int16 MUL, zipped or broadcast (TFLite `MulElementwise` / `BroadcastMul6DSlow` on int16).
+#[inline(always)]
+pub fn mul_i16(
+    p: &Mul,
+    bc: Option<&Broadcast>,
+    input1: &[i16],
+    input2: &[i16],
+    output: &mut [i16],
+) {
+    binary(bc, input1, input2, output, |a, b| {
+        let v = mul_unclamped(p, a as i32, b as i32);
+        v.max(p.act_min).min(p.act_max) as i16
+    });
+}
+
+/// Constants of int8 or int16 LEAKY_RELU (TFLM `CalculateOpDataLeakyRelu`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeakyRelu {
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// Output zero point.
+    pub output_zero_point: i32,
+    /// `|alpha| * input_scale / output_scale` as a Q31 multiplier.
+    pub alpha_multiplier: i32,
+    /// Its shift.
+    pub alpha_shift: i32,
+    /// Whether alpha is negative (the alpha branch is negated).
+    pub alpha_negative: bool,
+    /// `input_scale / output_scale` as a Q31 multiplier.
+    pub identity_multiplier: i32,
+    /// Its shift.
+    pub identity_shift: i32,
+}
+
+/// One LEAKY_RELU element before the output type's saturation (TFLM `QuantizeLeakyRelu`):
+/// the identity multiplier for inputs at or above the zero point, alpha's below.
+#[inline(always)]
+pub fn leaky_relu_unclamped(p: &LeakyRelu, x: i32) -> i32 {
+    let input = x.wrapping_sub(p.input_zero_point);
+    let scaled = if input >= 0 {
+        multiply_by_quantized_multiplier(input, p.identity_multiplier, p.identity_shift)
+    } else {
+        let v = multiply_by_quantized_multiplier(input, p.alpha_multiplier, p.alpha_shift);
+        if p.alpha_negative {
+            v.wrapping_neg()
+        } else {
+            v
+        }
+    };
+    p.output_zero_point.wrapping_add(scaled)
+}
+
+/// Int16 LEAKY_RELU (TFLM `QuantizeLeakyRelu<int16_t>`).
+#[inline(always)]
+pub fn leaky_relu_i16(p: &LeakyRelu, input: &[i16], output: &mut [i16]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        *o = clamp_i16(leaky_relu_unclamped(p, x as i32));
+    }
+}
+
+/// Per-layer constants of int16 SOFTMAX (TFLM's int16 path; the two tables are passed beside
+/// them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SoftmaxI16 {
+    /// Number of rows (all dimensions but the last).
+    pub rows: usize,
+    /// Row length (the last dimension).
+    pub depth: usize,
+    /// `input_scale · beta / (10 / 65535)` as a Q31 multiplier: a difference from the row
+    /// maximum onto `-65535..=0` for `-10..=0`.
+    pub input_multiplier: i32,
+    /// Its shift (positive = left).
+    pub input_shift: i32,
+}
+
+/// TFLite's `lut_lookup_with_interpolation` for an int16 input: 512 entries over the input
+/// range (and one more for the last slope), interpolated in Q0.7 steps.
+#[inline(always)]
+pub fn lut_lookup_i16(lut: &[i16], value: i16) -> i16 {
+    let index = (256 + (value as i32 >> 7)) as usize;
+    let offset = (value & 0x7f) as i32;
+    let base = lut.get(index).copied().unwrap_or(0);
+    let slope = lut.get(index + 1).copied().unwrap_or(0).wrapping_sub(base) as i32;
+    (base as i32).wrapping_add((slope * offset + 64) >> 7) as i16
+}
+
+/// Int16 SOFTMAX (TFLite reference `SoftmaxInt16`): each difference from the row maximum
+/// rescaled onto `exp_lut`'s range, the Q0.15 exponentials summed, the sum's reciprocal read
+/// from `recip_lut` (`1 / (1 + x)`), each exponential scaled by it into Q0.15.
+#[inline(always)]
+pub fn softmax_i16(
+    p: &SoftmaxI16,
+    exp_lut: &[i16],
+    recip_lut: &[i16],
+    input: &[i16],
+    output: &mut [i16],
+) {
+    let depth = p.depth.max(1);
+    for (row_in, row_out) in input
+        .chunks_exact(depth)
+        .zip(output.chunks_exact_mut(depth))
+        .take(p.rows)
+    {
+        let max = row_in.iter().copied().max().unwrap_or(i16::MIN) as i32;
+        let mut sum_of_exps = 0i32;
+        for (o, &x) in row_out.iter_mut().zip(row_in) {
+            let diff = x as i32 - max;
+            let scaled = multiply_by_quantized_multiplier(diff, p.input_multiplier, p.input_shift);
+            *o = lut_lookup_i16(exp_lut, clamp_i16(scaled.wrapping_add(32767)));
+            sum_of_exps = sum_of_exps.wrapping_add(*o as i32);
+        }
+        let headroom_plus_one = (sum_of_exps as u32).leading_zeros() as i32;
+        let shifted_sum = (((sum_of_exps as i64) << ((headroom_plus_one - 1) & 63))
+            .wrapping_add(1 << 13)
+            >> 14) as i32;
+        let centred = shifted_sum.wrapping_sub((1 << 15) + (1 << 16));
+        let reciprocal = lut_lookup_i16(recip_lut, clamp_i16(centred)) as i64;
+        let right_shift = (31 - headroom_plus_one) & 63;
+        let round = 1i64 << ((right_shift - 1) & 63);
+        for o in row_out.iter_mut() {
+            let scaled = ((*o as i64 * reciprocal + round) >> right_shift) as i32;
+            *o = scaled.clamp(0, 32767) as i16;
+        }
+    }
+}
+
 /// QUANTIZE float32 → int16 (`round(x / scale) + zero_point`, saturated).
 #[inline(always)]
 pub fn quantize_f32_i16(p: &Quantize, input: &[f32], output: &mut [i16]) {
@@ -240,6 +383,80 @@ pub fn dequantize_i16(p: &Dequantize, input: &[i16], output: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn add_sub_and_mul_saturate_to_int16() {
+        // Equal scales: both inputs halved, the sum doubled back (2^-15 undoes the shift).
+        let add = Add {
+            input1_offset: 0,
+            input2_offset: 0,
+            output_offset: 0,
+            left_shift: 15,
+            input1_multiplier: 1 << 30,
+            input1_shift: 0,
+            input2_multiplier: 1 << 30,
+            input2_shift: 0,
+            output_multiplier: 1 << 30,
+            output_shift: -13,
+            act_min: -32768,
+            act_max: 32767,
+        };
+        let a = [30000i16, -30000, 5, -7];
+        let b = [10000i16, -10000, 3, 2];
+        let mut out = [0i16; 4];
+        add_sub_i16(&add, None, false, &a, &b, &mut out);
+        assert_eq!(out, [32767, -32768, 8, -5]);
+        add_sub_i16(&add, None, true, &a, &b, &mut out);
+        assert_eq!(out, [20000, -20000, 2, -9]);
+        // A broadcast second input: [2, 2] - [1, 2].
+        let bc = Broadcast {
+            dims: [1, 1, 1, 1, 2, 2],
+            strides1: [0, 0, 0, 0, 2, 1],
+            strides2: [0, 0, 0, 0, 0, 1],
+        };
+        add_sub_i16(&add, Some(&bc), true, &a, &b[..2], &mut out);
+        assert_eq!(out, [20000, -20000, -9995, 9993]);
+        // x · y / 2 with a RELU.
+        let mul = Mul {
+            input1_offset: 0,
+            input2_offset: 0,
+            output_offset: 0,
+            output_multiplier: 1 << 30,
+            output_shift: 0,
+            act_min: 0,
+            act_max: 32767,
+        };
+        mul_i16(
+            &mul,
+            None,
+            &[300, -300, 7, 200],
+            &[300, 3, 3, 200],
+            &mut out,
+        );
+        assert_eq!(out, [32767, 0, 11, 20000]);
+    }
+
+    #[test]
+    fn softmax_of_equal_inputs_is_uniform() {
+        // Linear stand-in tables are enough to follow the fixed point: equal inputs in a row
+        // get equal outputs.
+        let exp: [i16; 513] = core::array::from_fn(|i| (i as i32 * 64).min(32767) as i16);
+        let recip: [i16; 513] = core::array::from_fn(|i| (32767 - i as i32 * 32).max(0) as i16);
+        let p = SoftmaxI16 {
+            rows: 2,
+            depth: 4,
+            input_multiplier: 1 << 30,
+            input_shift: 1,
+        };
+        let input = [100i16, 100, 100, 100, -5, -5, -5, -5];
+        let mut out = [0i16; 8];
+        softmax_i16(&p, &exp, &recip, &input, &mut out);
+        assert!(out.iter().all(|&q| q == out[0]), "{out:?}");
+        // lut_lookup_i16 interpolates between entries 256 + (x >> 7) and the next one.
+        assert_eq!(lut_lookup_i16(&exp, 0), 256 * 64);
+        assert_eq!(lut_lookup_i16(&exp, 64), 256 * 64 + 32);
+        assert_eq!(lut_lookup_i16(&exp, -128), 255 * 64);
+    }
 
     #[test]
     fn wide_requantization_rounds_once_with_a_16_bit_multiplier() {

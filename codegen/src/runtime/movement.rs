@@ -37,8 +37,8 @@ pub struct Pad {
     pub before: [usize; 5],
     /// Input dimensions.
     pub in_dims: [usize; 5],
-    /// The value written into the padding.
-    pub value: i8,
+    /// The value written into the padding (of the element type).
+    pub value: i32,
 }
 
 /// PAD: copies the input into the middle of the output, fills the rest with `value`
@@ -294,7 +294,7 @@ mod tests {
             value: 9,
         };
         let mut out = [0i8; 9];
-        pad(&p, p.value, &[1, 2, 3, 4], &mut out);
+        pad(&p, p.value as i8, &[1, 2, 3, 4], &mut out);
         assert_eq!(out, [9, 9, 9, 1, 2, 9, 3, 4, 9]);
         // TRANSPOSE [2, 3] -> [3, 2]
         let t = Gather {

@@ -60,6 +60,18 @@ pub fn pool_window(
 /// Int8 AVERAGE_POOL_2D (TFLite reference: windows clipped to the input, rounded division).
 #[inline(always)]
 pub fn average_pool(p: &Pool, input: &[i8], output: &mut [i8]) {
+    average_pool_of(p, input, output, |v| v as i8);
+}
+
+/// AVERAGE_POOL_2D of int8 or int16 elements (TFLite's reference integer kernels, the same
+/// for both); `narrow` converts a clamped average to the element type.
+#[inline(always)]
+pub fn average_pool_of<T: Copy + Into<i32>>(
+    p: &Pool,
+    input: &[T],
+    output: &mut [T],
+    narrow: impl Fn(i32) -> T,
+) {
     let mut out_index = 0usize;
     for b in 0..p.batches {
         for oy in 0..p.out_h {
@@ -76,7 +88,7 @@ pub fn average_pool(p: &Pool, input: &[i8], output: &mut [i8]) {
                         for fx in xs..xe {
                             let ix = (x0 + fx as isize) as usize;
                             let i = ((b * p.in_h + iy) * p.in_w + ix) * p.channels + c;
-                            acc = acc.wrapping_add(input.get(i).copied().unwrap_or(0) as i32);
+                            acc = acc.wrapping_add(input.get(i).map_or(0, |&v| v.into()));
                         }
                     }
                     let avg = if count == 0 {
@@ -87,7 +99,7 @@ pub fn average_pool(p: &Pool, input: &[i8], output: &mut [i8]) {
                         (acc - count / 2) / count
                     };
                     if let Some(o) = output.get_mut(out_index) {
-                        *o = clamp_i8(avg, p.act_min, p.act_max);
+                        *o = narrow(avg.max(p.act_min).min(p.act_max));
                     }
                     out_index += 1;
                 }
@@ -99,6 +111,19 @@ pub fn average_pool(p: &Pool, input: &[i8], output: &mut [i8]) {
 /// Int8 MAX_POOL_2D (TFLite reference).
 #[inline(always)]
 pub fn max_pool(p: &Pool, input: &[i8], output: &mut [i8]) {
+    max_pool_of(p, i8::MIN as i32, input, output, |v| v as i8);
+}
+
+/// MAX_POOL_2D of int8 or int16 elements whose least value is `lowest`; `narrow` converts a
+/// clamped maximum to the element type.
+#[inline(always)]
+pub fn max_pool_of<T: Copy + Into<i32>>(
+    p: &Pool,
+    lowest: i32,
+    input: &[T],
+    output: &mut [T],
+    narrow: impl Fn(i32) -> T,
+) {
     let mut out_index = 0usize;
     for b in 0..p.batches {
         for oy in 0..p.out_h {
@@ -108,20 +133,20 @@ pub fn max_pool(p: &Pool, input: &[i8], output: &mut [i8]) {
                 let (xs, xe) = pool_window(ox, p.stride_w, p.pad_left, p.filter_w, p.in_w);
                 let x0 = window_start(ox, p.stride_w, p.pad_left);
                 for c in 0..p.channels {
-                    let mut max = i8::MIN as i32;
+                    let mut max = lowest;
                     for fy in ys..ye {
                         let iy = (y0 + fy as isize) as usize;
                         for fx in xs..xe {
                             let ix = (x0 + fx as isize) as usize;
                             let i = ((b * p.in_h + iy) * p.in_w + ix) * p.channels + c;
-                            let v = input.get(i).copied().unwrap_or(i8::MIN) as i32;
+                            let v = input.get(i).map_or(lowest, |&v| v.into());
                             if v > max {
                                 max = v;
                             }
                         }
                     }
                     if let Some(o) = output.get_mut(out_index) {
-                        *o = clamp_i8(max, p.act_min, p.act_max);
+                        *o = narrow(max.max(p.act_min).min(p.act_max));
                     }
                     out_index += 1;
                 }
@@ -157,6 +182,18 @@ pub struct Mean {
 /// Int8 MEAN (TFLM `QuantizedMeanOrSum`: int32 sum, zero point removed, one requantization).
 #[inline(always)]
 pub fn mean(p: &Mean, input: &[i8], output: &mut [i8]) {
+    mean_of(p, input, output, |v| clamp_i8(v, -128, 127));
+}
+
+/// MEAN (or SUM) of int8 or int16 elements (TFLM `QuantizedMeanOrSum<T>`); `narrow`
+/// saturates a requantized value to the element type.
+#[inline(always)]
+pub fn mean_of<T: Copy + Into<i32>>(
+    p: &Mean,
+    input: &[T],
+    output: &mut [T],
+    narrow: impl Fn(i32) -> T,
+) {
     let mut outer = [0usize; 6];
     for o in output.iter_mut() {
         let base = offset_of(&outer, &p.outer_strides);
@@ -164,13 +201,13 @@ pub fn mean(p: &Mean, input: &[i8], output: &mut [i8]) {
         let mut inner = [0usize; 6];
         for _ in 0..p.count.max(0) {
             let i = base.wrapping_add(offset_of(&inner, &p.inner_strides));
-            sum = sum.wrapping_add(input.get(i).copied().unwrap_or(0) as i32);
+            sum = sum.wrapping_add(input.get(i).map_or(0, |&v| v.into()));
             next_index(&mut inner, &p.inner_dims);
         }
         let shifted = (sum as i64 - p.input_zero_point as i64 * p.count as i64) as i32;
         let v = multiply_by_quantized_multiplier(shifted, p.multiplier, p.shift)
             .wrapping_add(p.output_zero_point);
-        *o = clamp_i8(v, -128, 127);
+        *o = narrow(v);
         next_index(&mut outer, &p.outer_dims);
     }
 }

@@ -154,7 +154,7 @@ fn details(kernel: &Kernel) -> Option<String> {
         Kernel::Conv2d(p, _) | Kernel::DepthwiseConv2d(p, _) => {
             format!("{}{}.", conv_details(&p.shape), clamp(p.act_min, p.act_max))
         }
-        Kernel::AveragePool(p) | Kernel::MaxPool(p) => format!(
+        Kernel::AveragePool(p) | Kernel::MaxPool(p) | Kernel::PoolI16 { params: p, .. } => format!(
             "{}×{} window, stride {}×{}, padding {} top / {} left{}.",
             p.filter_h,
             p.filter_w,
@@ -201,7 +201,7 @@ fn details(kernel: &Kernel) -> Option<String> {
             "A 256-entry table: TFLM's int8 reference function evaluated at every input."
                 .to_string()
         }
-        Kernel::Mean(p) => format!(
+        Kernel::Mean(p) | Kernel::MeanI16(p) => format!(
             "Mean of {} elements per output, requantized (TFLM's QuantizedMeanOrSum).",
             p.count
         ),
@@ -221,6 +221,8 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::AbsF32
         | Kernel::NegF32
         | Kernel::QuantizeF32I16(_)
+        | Kernel::LeakyReluI16(_)
+        | Kernel::SoftmaxI16 { .. }
         | Kernel::RequantizeToI16(_)
         | Kernel::RequantizeI16ToI8(_)
         | Kernel::RequantizeU8ToI8(_)
@@ -248,6 +250,22 @@ fn details(kernel: &Kernel) -> Option<String> {
             "TFLite's int16 table interpolation; input scaled by {} >> {}.",
             scale.multiplier, scale.shift
         ),
+        Kernel::AddSubI16 {
+            params,
+            bc,
+            subtract,
+        } => format!(
+            "Rescaled {}{}{}.",
+            if *subtract { "difference" } else { "sum" },
+            if bc.is_some() { ", broadcast" } else { "" },
+            clamp(params.act_min, params.act_max)
+        ),
+        Kernel::MulI16(p, bc) => format!(
+            "Rescaled product{}{}.",
+            if bc.is_some() { ", broadcast" } else { "" },
+            clamp(p.act_min, p.act_max)
+        ),
+
         Kernel::TableGather { parts, .. } => format!(
             "Each output element copies the input element its position's table entries add up to{}.",
             if parts.len() > 1 {
@@ -876,9 +894,14 @@ pub(crate) fn emit_layer(
         Kernel::Mean(p) => params_call(p, quote!(rt::Mean), quote!(rt::mean)),
         Kernel::Pad(p) => {
             let params = params_expr(p);
+            let element = if out_t.dtype == DType::I16 {
+                quote!(i16)
+            } else {
+                quote!(i8)
+            };
             quote! {
                 const PARAMS: rt::Pad = #params;
-                rt::pad(&PARAMS, PARAMS.value, input, output);
+                rt::pad(&PARAMS, PARAMS.value as #element, input, output);
             }
         }
         Kernel::Concatenation(parts) => {
@@ -1045,6 +1068,77 @@ pub(crate) fn emit_layer(
             quote! {
                 const SCALE: rt::InputScale16 = #s;
                 rt::activation_i16(&SCALE, #tanh, input, output);
+            }
+        }
+        Kernel::AddSubI16 {
+            params,
+            bc,
+            subtract,
+        } => {
+            let (params, (bc_item, bc_arg)) = (params_expr(params), broadcast_arg(bc.as_ref()));
+            quote! {
+                const PARAMS: rt::Add = #params;
+                #bc_item
+                rt::add_sub_i16(&PARAMS, #bc_arg, #subtract, input1, input2, output);
+            }
+        }
+        Kernel::MulI16(p, bc) => {
+            let (params, (bc_item, bc_arg)) = (params_expr(p), broadcast_arg(bc.as_ref()));
+            quote! {
+                const PARAMS: rt::Mul = #params;
+                #bc_item
+                rt::mul_i16(&PARAMS, #bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::PoolI16 { params, average } => {
+            let params = params_expr(params);
+            let call = if *average {
+                quote!(rt::average_pool_of(&PARAMS, input, output, |v| v as i16))
+            } else {
+                quote!(rt::max_pool_of(
+                    &PARAMS,
+                    i16::MIN as i32,
+                    input,
+                    output,
+                    |v| v as i16
+                ))
+            };
+            quote! {
+                const PARAMS: rt::Pool = #params;
+                #call;
+            }
+        }
+        Kernel::SoftmaxI16 {
+            params,
+            exp_lut,
+            recip_lut,
+        } => {
+            let p = params_expr(params);
+            let exp = statics.ints(
+                "SOFTMAX_I16_EXP_LUT",
+                "Int16 SOFTMAX: exp(x) on [-10, 0] in Q0.15, 512 entries and one for the last slope (TFLM's gen_lut).",
+                "i16",
+                exp_lut,
+            );
+            let recip = statics.ints(
+                "SOFTMAX_I16_RECIP_LUT",
+                "Int16 SOFTMAX: 1 / (1 + x) on [0, 1] in Q0.15, 512 entries and one for the last slope (TFLM's gen_lut).",
+                "i16",
+                recip_lut,
+            );
+            quote! {
+                const PARAMS: rt::SoftmaxI16 = #p;
+                rt::softmax_i16(&PARAMS, &#exp, &#recip, input, output);
+            }
+        }
+        Kernel::LeakyReluI16(p) => {
+            params_call(p, quote!(rt::LeakyRelu), quote!(rt::leaky_relu_i16))
+        }
+        Kernel::MeanI16(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Mean = #params;
+                rt::mean_of(&PARAMS, input, output, rt::clamp_i16);
             }
         }
         Kernel::QuantizeF32I16(p) => {
