@@ -103,7 +103,11 @@ impl Footprint {
                     | Kernel::QuantizeF32I16(_)
                     | Kernel::RequantizeToI16(_)
                     | Kernel::RequantizeI16ToI8(_)
-                    | Kernel::DequantizeI16(_) => core.code_bytes_per_layer,
+                    | Kernel::DequantizeI16(_)
+                    | Kernel::TransposeConv(..)
+                    | Kernel::TransposeConvF32(..)
+                    | Kernel::BatchMatmul(_)
+                    | Kernel::BatchMatmulF32(_) => core.code_bytes_per_layer,
                     Kernel::TableGather { .. }
                     | Kernel::GatherRows(_)
                     | Kernel::ResizeBilinear { .. }

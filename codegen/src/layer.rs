@@ -357,6 +357,14 @@ pub enum Kernel {
     SignalPcan(rt::SignalPcan),
     /// `SignalFilterBankLog`.
     SignalFilterBankLog(rt::SignalLog),
+    /// Int8 TRANSPOSE_CONV (per-channel requantization; the weights' folded bias is unused).
+    TransposeConv(rt::TransposeConvI8, Weights),
+    /// Float32 TRANSPOSE_CONV.
+    TransposeConvF32(rt::TransposeConvF32, FloatWeights),
+    /// Int8 BATCH_MATMUL; inputs: the two operands (either may be constant).
+    BatchMatmul(rt::BatchMatmulI8),
+    /// Float32 BATCH_MATMUL; inputs: the two operands (either may be constant).
+    BatchMatmulF32(rt::BatchMatmul),
 }
 
 /// One operator, validated, with its constants.
@@ -398,6 +406,13 @@ impl Layer {
     /// Bytes of constant data this layer keeps in flash (filter, bias, multipliers, shifts).
     pub fn weight_bytes(&self) -> usize {
         match &self.kernel {
+            Kernel::TransposeConv(_, w) => {
+                w.filter.len()
+                    + w.bias.as_ref().map_or(0, Vec::len) * 4
+                    + w.multipliers.len() * 4
+                    + w.shifts.len() * 4
+            }
+            Kernel::TransposeConvF32(_, w) => w.filter.len() + w.bias.as_ref().map_or(0, Vec::len),
             Kernel::Conv2d(_, w) | Kernel::FullyConnected(_, w) => {
                 w.filter.len()
                     + w.folded_bias.len() * 4
@@ -460,7 +475,9 @@ impl Layer {
             | Kernel::GatherRows(_)
             | Kernel::Fill
             | Kernel::Zeros
-            | Kernel::Cumsum(_) => 0,
+            | Kernel::Cumsum(_)
+            | Kernel::BatchMatmul(_)
+            | Kernel::BatchMatmulF32(_) => 0,
             Kernel::Prelu(..)
             | Kernel::PreluF32(_)
             | Kernel::MapF32(_)

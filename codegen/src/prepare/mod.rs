@@ -10,6 +10,7 @@ pub mod abs_neg;
 pub mod activations;
 pub mod add;
 pub mod arg_min_max;
+pub mod batch_matmul;
 pub mod broadcast_reverse;
 pub mod cast;
 pub mod common;
@@ -68,6 +69,7 @@ pub mod svdf;
 #[cfg(test)]
 mod test_models;
 pub mod transpose;
+pub mod transpose_conv;
 
 use std::fmt;
 
@@ -288,6 +290,8 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::SelectV2 => compare::select(&cx)?,
             OpKind::Logical { and } => compare::logical(&cx, *and)?,
             OpKind::LogicalNot => compare::logical_not(&cx)?,
+            OpKind::TransposeConv(o) => transpose_conv::prepare(&cx, o)?,
+            OpKind::BatchMatmul { adj_x, adj_y } => batch_matmul::prepare(&cx, *adj_x, *adj_y)?,
             OpKind::Split
             | OpKind::SplitV
             | OpKind::Unpack { .. }

@@ -27,6 +27,7 @@ mod int16;
 mod logic;
 mod lstm;
 mod math;
+mod matmul;
 mod movement;
 mod pool;
 mod quantize;
@@ -58,6 +59,7 @@ pub use int16::*;
 pub use logic::*;
 pub use lstm::*;
 pub use math::*;
+pub use matmul::*;
 pub use movement::*;
 pub use pool::*;
 pub use quantize::*;
@@ -95,6 +97,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("lstm.rs", include_str!("lstm.rs")),
     ("logic.rs", include_str!("logic.rs")),
     ("math.rs", include_str!("math.rs")),
+    ("matmul.rs", include_str!("matmul.rs")),
     ("movement.rs", include_str!("movement.rs")),
     ("pool.rs", include_str!("pool.rs")),
     ("quantize.rs", include_str!("quantize.rs")),

@@ -133,6 +133,36 @@ fn requantization_statics(
     (mult, shift)
 }
 
+/// Filter, stride and cut-off of a TRANSPOSE_CONV, for its doc comment.
+fn transpose_conv_details(s: &rt::TransposeConvShape) -> String {
+    format!(
+        "{}×{} filter scattered at stride {}×{}, {} top / {} left output rows cut off.",
+        s.k_h, s.k_w, s.stride_h, s.stride_w, s.pad_top, s.pad_left
+    )
+}
+
+/// The matrix sizes of a BATCH_MATMUL, for its doc comment.
+fn matmul_details(s: &rt::BatchMatmul) -> String {
+    format!(
+        "{} products of [{}×{}] by [{}×{}]{}{}.",
+        s.batch.iter().product::<usize>(),
+        s.rows,
+        s.depth,
+        s.depth,
+        s.cols,
+        if s.lhs_transposed {
+            ", left-hand side stored transposed"
+        } else {
+            ""
+        },
+        if s.rhs_transposed {
+            ", right-hand side stored transposed"
+        } else {
+            ""
+        },
+    )
+}
+
 /// Filter, stride, dilation and padding of a convolution, for its doc comment.
 fn conv_details(s: &rt::ConvShape) -> String {
     format!(
@@ -361,6 +391,10 @@ fn details(kernel: &Kernel) -> Option<String> {
         Kernel::SignalNoiseEstimate => {
             "The noise estimate the operator's first output left in `State`.".to_string()
         }
+        Kernel::TransposeConv(p, _) => transpose_conv_details(&p.shape),
+        Kernel::TransposeConvF32(p, _) => transpose_conv_details(&p.shape),
+        Kernel::BatchMatmul(p) => matmul_details(&p.shape),
+        Kernel::BatchMatmulF32(p) => matmul_details(p),
         Kernel::SignalWindow(_)
         | Kernel::SignalFftAutoScale { .. }
         | Kernel::SignalFilterBank
@@ -1294,6 +1328,36 @@ pub(crate) fn emit_layer(
             quote! {
                 const PARAMS: rt::SignalPcan = #params;
                 rt::signal_pcan(&PARAMS, input1, input2, input3, output);
+            }
+        }
+        Kernel::TransposeConv(p, w) => {
+            let params = params_expr(p);
+            let args = weight_args(&prefix, w, statics, &what);
+            quote! {
+                const PARAMS: rt::TransposeConvI8 = #params;
+                rt::transpose_conv_i8(&PARAMS, input, #args, output);
+            }
+        }
+        Kernel::TransposeConvF32(p, w) => {
+            let params = params_expr(p);
+            let args = float_weight_args(&prefix, w, statics, &what);
+            quote! {
+                const PARAMS: rt::TransposeConvF32 = #params;
+                rt::transpose_conv_f32(&PARAMS, input, #args, output);
+            }
+        }
+        Kernel::BatchMatmul(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::BatchMatmulI8 = #params;
+                rt::batch_matmul_i8(&PARAMS, input1, input2, output);
+            }
+        }
+        Kernel::BatchMatmulF32(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::BatchMatmul = #params;
+                rt::batch_matmul_f32(&PARAMS, input1, input2, output);
             }
         }
         Kernel::SignalFilterBankLog(p) => {

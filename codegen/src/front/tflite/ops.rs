@@ -6,12 +6,13 @@
 
 use super::flexbuffers::{self, FlexMap};
 use super::schema::{
-    AddOptions, ConcatenationOptions, Conv2DOptions, CumsumOptions, DepthToSpaceOptions,
-    DepthwiseConv2DOptions, DivOptions, FullyConnectedOptions, GatherOptions, L2NormOptions,
-    LeakyReluOptions, MirrorPadOptions, MulOptions, Operator, OptionsTable, PackOptions,
-    Pool2DOptions, ReducerOptions, ResizeBilinearOptions, ResizeNearestNeighborOptions,
-    SoftmaxOptions, SpaceToDepthOptions, StridedSliceOptions, SubOptions, SvdfOptions,
-    UnidirectionalSequenceLstmOptions, UnpackOptions,
+    AddOptions, BatchMatMulOptions, ConcatenationOptions, Conv2DOptions, CumsumOptions,
+    DepthToSpaceOptions, DepthwiseConv2DOptions, DivOptions, FullyConnectedOptions, GatherOptions,
+    L2NormOptions, LeakyReluOptions, MirrorPadOptions, MulOptions, Operator, OptionsTable,
+    PackOptions, Pool2DOptions, ReducerOptions, ResizeBilinearOptions,
+    ResizeNearestNeighborOptions, SoftmaxOptions, SpaceToDepthOptions, StridedSliceOptions,
+    SubOptions, SvdfOptions, TransposeConvOptions, UnidirectionalSequenceLstmOptions,
+    UnpackOptions,
 };
 use super::ReadError;
 use crate::ir::{
@@ -123,7 +124,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(64, "SELECT", None),
     row(65, "SLICE", Some(parse_slice)),
     row(66, "SIN", None),
-    row(67, "TRANSPOSE_CONV", None),
+    row(67, "TRANSPOSE_CONV", Some(parse_transpose_conv)),
     row(68, "SPARSE_TO_DENSE", None),
     row(69, "TILE", None),
     row(70, "EXPAND_DIMS", Some(parse_reshape)),
@@ -186,7 +187,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(123, "SELECT_V2", Some(parse_select_v2)),
     row(124, "DENSIFY", None),
     row(125, "SEGMENT_SUM", None),
-    row(126, "BATCH_MATMUL", None),
+    row(126, "BATCH_MATMUL", Some(parse_batch_matmul)),
     row(127, "PLACEHOLDER_FOR_GREATER_OP_CODES", None),
     row(128, "CUMSUM", Some(parse_cumsum)),
     row(129, "CALL_ONCE", None),
@@ -549,6 +550,24 @@ fn parse_conv_2d(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
         dilation_h: cx.positive(o.dilation_h_factor(), "dilation_h_factor")?,
         activation: cx.activation(o.fused_activation_function())?,
     }))
+}
+
+fn parse_transpose_conv(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let o = cx.required::<TransposeConvOptions>()?;
+    Ok(OpKind::TransposeConv(crate::ir::TransposeConvOptions {
+        padding: cx.padding(o.padding())?,
+        stride_w: cx.positive(o.stride_w(), "stride_w")?,
+        stride_h: cx.positive(o.stride_h(), "stride_h")?,
+        activation: cx.activation(o.fused_activation_function())?,
+    }))
+}
+
+fn parse_batch_matmul(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let (adj_x, adj_y) = match cx.optional::<BatchMatMulOptions>()? {
+        Some(o) => (o.adj_x(), o.adj_y()),
+        None => (false, false),
+    };
+    Ok(OpKind::BatchMatmul { adj_x, adj_y })
 }
 
 fn parse_depthwise_conv_2d(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
@@ -1201,6 +1220,8 @@ mod tests {
             OpKind::StridedSlice(_) => &["STRIDED_SLICE"],
             OpKind::Transpose => &["TRANSPOSE"],
             OpKind::SquaredDifference => &["SQUARED_DIFFERENCE"],
+            OpKind::TransposeConv(_) => &["TRANSPOSE_CONV"],
+            OpKind::BatchMatmul { .. } => &["BATCH_MATMUL"],
             OpKind::Maximum => &["MAXIMUM"],
             OpKind::Minimum => &["MINIMUM"],
             OpKind::Abs => &["ABS"],
@@ -1324,6 +1345,16 @@ mod tests {
             }),
             OpKind::Transpose,
             OpKind::SquaredDifference,
+            OpKind::TransposeConv(crate::ir::TransposeConvOptions {
+                padding: Padding::Same,
+                stride_w: 2,
+                stride_h: 2,
+                activation: Act,
+            }),
+            OpKind::BatchMatmul {
+                adj_x: false,
+                adj_y: true,
+            },
             OpKind::Maximum,
             OpKind::Minimum,
             OpKind::Abs,
