@@ -207,7 +207,8 @@ fn marks(model: &kiln_codegen::compiled::Compiled) -> Vec<(String, String)> {
             out.push((layer.op_name.to_string(), tensor.dtype.to_string()));
         }
     }
-    // Operators folded at compile time (SHAPE) run as no layer: their input types count.
+    // Operators folded at compile time (SHAPE, BROADCAST_ARGS) run as no layer: their input
+    // types count.
     for op in &model.graph.ops {
         if op
             .outputs
@@ -218,6 +219,7 @@ fn marks(model: &kiln_codegen::compiled::Compiled) -> Vec<(String, String)> {
                 let column = match model.graph.tensors[t].dtype {
                     DType::I8 => "int8",
                     DType::F32 => "float32",
+                    DType::I32 => "int32",
                     _ => continue,
                 };
                 out.push((op.name.to_string(), column.to_string()));

@@ -107,7 +107,11 @@ impl Footprint {
                     | Kernel::TransposeConv(..)
                     | Kernel::TransposeConvF32(..)
                     | Kernel::BatchMatmul(_)
-                    | Kernel::BatchMatmulF32(_) => core.code_bytes_per_layer,
+                    | Kernel::BatchMatmulF32(_)
+                    | Kernel::L2PoolF32(_)
+                    | Kernel::AddNF32
+                    | Kernel::AddN(_)
+                    | Kernel::FloorDivMod { .. } => core.code_bytes_per_layer,
                     Kernel::TableGather { .. }
                     | Kernel::GatherRows(_)
                     | Kernel::ResizeBilinear { .. }

@@ -361,6 +361,19 @@ pub enum Kernel {
     TransposeConv(rt::TransposeConvI8, Weights),
     /// Float32 TRANSPOSE_CONV.
     TransposeConvF32(rt::TransposeConvF32, FloatWeights),
+    /// Float32 L2_POOL_2D.
+    L2PoolF32(rt::Pool<f32>),
+    /// Float32 ADD_N; inputs: all the summed tensors.
+    AddNF32,
+    /// Int8 ADD_N; inputs: all the summed tensors.
+    AddN(rt::AddN),
+    /// Float32 FLOOR_DIV (`modulo` false) or FLOOR_MOD.
+    FloorDivMod {
+        /// FLOOR_MOD when true.
+        modulo: bool,
+        /// The broadcast, when the input shapes differ.
+        broadcast: Option<rt::Broadcast>,
+    },
     /// Int8 BATCH_MATMUL; inputs: the two operands (either may be constant).
     BatchMatmul(rt::BatchMatmulI8),
     /// Float32 BATCH_MATMUL; inputs: the two operands (either may be constant).
@@ -477,7 +490,11 @@ impl Layer {
             | Kernel::Zeros
             | Kernel::Cumsum(_)
             | Kernel::BatchMatmul(_)
-            | Kernel::BatchMatmulF32(_) => 0,
+            | Kernel::BatchMatmulF32(_)
+            | Kernel::L2PoolF32(_)
+            | Kernel::AddNF32
+            | Kernel::AddN(_)
+            | Kernel::FloorDivMod { .. } => 0,
             Kernel::Prelu(..)
             | Kernel::PreluF32(_)
             | Kernel::MapF32(_)

@@ -503,6 +503,19 @@ pub enum OpKind {
     /// The gradient of a 2-D convolution: inputs the output shape (ignored, as TFLM does), the
     /// OHWI filter, the NHWC input and an optional bias.
     TransposeConv(TransposeConvOptions),
+    /// `sqrt(mean(x²))` over windows (float32).
+    L2Pool2d(Pool2dOptions),
+    /// The element-wise sum of all its inputs (of one shape).
+    AddN,
+    /// `floor(a / b)` element-wise, numpy-style broadcasting.
+    FloorDiv,
+    /// `a - floor(a / b) · b` element-wise (the remainder with the divisor's sign),
+    /// numpy-style broadcasting.
+    FloorMod,
+    /// Rows of a table (input 1) picked by int32 ids (input 0).
+    EmbeddingLookup,
+    /// The broadcast of two int32 shapes (folded at compile time when both are constant).
+    BroadcastArgs,
     /// Matrix products of the last two dimensions of two inputs, batch dimensions broadcast.
     BatchMatmul {
         /// The left-hand side's last two dimensions are transposed.

@@ -394,6 +394,16 @@ fn details(kernel: &Kernel) -> Option<String> {
         Kernel::TransposeConv(p, _) => transpose_conv_details(&p.shape),
         Kernel::TransposeConvF32(p, _) => transpose_conv_details(&p.shape),
         Kernel::BatchMatmul(p) => matmul_details(&p.shape),
+        Kernel::L2PoolF32(p) => format!(
+            "sqrt of the mean square over {}×{} windows, stride {}×{}.",
+            p.filter_h, p.filter_w, p.stride_h, p.stride_w
+        ),
+        Kernel::AddNF32 | Kernel::AddN(_) => return None,
+        Kernel::FloorDivMod { modulo, broadcast } => format!(
+            "{}{}.",
+            if *modulo { "floor(a / b) remainder" } else { "floor(a / b)" },
+            if broadcast.is_some() { ", broadcast" } else { "" }
+        ),
         Kernel::BatchMatmulF32(p) => matmul_details(p),
         Kernel::SignalWindow(_)
         | Kernel::SignalFftAutoScale { .. }
@@ -1344,6 +1354,37 @@ pub(crate) fn emit_layer(
             quote! {
                 const PARAMS: rt::TransposeConvF32 = #params;
                 rt::transpose_conv_f32(&PARAMS, input, #args, output);
+            }
+        }
+        Kernel::L2PoolF32(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Pool<f32> = #params;
+                rt::l2_pool_f32(&PARAMS, input, output);
+            }
+        }
+        Kernel::AddNF32 => {
+            let names = in_names.iter();
+            quote! { rt::add_n_f32(&[#(#names),*], output); }
+        }
+        Kernel::AddN(p) => {
+            let params = params_expr(p);
+            let names = in_names.iter();
+            quote! {
+                const PARAMS: rt::AddN = #params;
+                rt::add_n_i8(&PARAMS, &[#(#names),*], output);
+            }
+        }
+        Kernel::FloorDivMod { modulo, broadcast } => {
+            let (bc_item, bc_arg) = broadcast_arg(broadcast.as_ref());
+            let f = if *modulo {
+                quote!(rt::floor_mod_f32)
+            } else {
+                quote!(rt::floor_div_f32)
+            };
+            quote! {
+                #bc_item
+                #f(#bc_arg, input1, input2, output);
             }
         }
         Kernel::BatchMatmul(p) => {

@@ -60,12 +60,12 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(4, "DEPTHWISE_CONV_2D", Some(parse_depthwise_conv_2d)),
     row(5, "DEPTH_TO_SPACE", Some(parse_depth_to_space)),
     row(6, "DEQUANTIZE", Some(parse_dequantize)),
-    row(7, "EMBEDDING_LOOKUP", None),
+    row(7, "EMBEDDING_LOOKUP", Some(parse_embedding_lookup)),
     row(8, "FLOOR", Some(parse_floor)),
     row(9, "FULLY_CONNECTED", Some(parse_fully_connected)),
     row(10, "HASHTABLE_LOOKUP", None),
     row(11, "L2_NORMALIZATION", Some(parse_l2_normalization)),
-    row(12, "L2_POOL_2D", None),
+    row(12, "L2_POOL_2D", Some(parse_l2_pool_2d)),
     row(13, "LOCAL_RESPONSE_NORMALIZATION", None),
     row(14, "LOGISTIC", Some(parse_logistic)),
     row(15, "LSH_PROJECTION", None),
@@ -147,12 +147,12 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(87, "LOGICAL_NOT", Some(parse_logical_not)),
     row(88, "UNPACK", Some(parse_unpack)),
     row(89, "REDUCE_MIN", Some(parse_reduce_min)),
-    row(90, "FLOOR_DIV", None),
+    row(90, "FLOOR_DIV", Some(parse_floor_div)),
     row(91, "REDUCE_ANY", None),
     row(92, "SQUARE", Some(parse_square)),
     row(93, "ZEROS_LIKE", Some(parse_zeros_like)),
     row(94, "FILL", Some(parse_fill)),
-    row(95, "FLOOR_MOD", None),
+    row(95, "FLOOR_MOD", Some(parse_floor_mod)),
     row(96, "RANGE", None),
     row(
         97,
@@ -167,7 +167,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(103, "UNIQUE", None),
     row(104, "CEIL", Some(parse_ceil)),
     row(105, "REVERSE_V2", Some(parse_reverse_v2)),
-    row(106, "ADD_N", None),
+    row(106, "ADD_N", Some(parse_add_n)),
     row(107, "GATHER_ND", Some(parse_gather_nd)),
     row(108, "COS", None),
     row(109, "WHERE", None),
@@ -206,7 +206,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(142, "VAR_HANDLE", None),
     row(143, "READ_VARIABLE", None),
     row(144, "ASSIGN_VARIABLE", None),
-    row(145, "BROADCAST_ARGS", None),
+    row(145, "BROADCAST_ARGS", Some(parse_broadcast_args)),
     row(146, "RANDOM_STANDARD_NORMAL", None),
     row(147, "BUCKETIZE", None),
     row(148, "RANDOM_UNIFORM", None),
@@ -622,6 +622,30 @@ fn parse_average_pool_2d(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
 
 fn parse_max_pool_2d(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::MaxPool2d(pool_options(cx)?))
+}
+
+fn parse_l2_pool_2d(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::L2Pool2d(pool_options(cx)?))
+}
+
+fn parse_add_n(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::AddN)
+}
+
+fn parse_floor_div(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::FloorDiv)
+}
+
+fn parse_floor_mod(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::FloorMod)
+}
+
+fn parse_embedding_lookup(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::EmbeddingLookup)
+}
+
+fn parse_broadcast_args(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::BroadcastArgs)
 }
 
 fn parse_add(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
@@ -1221,6 +1245,12 @@ mod tests {
             OpKind::Transpose => &["TRANSPOSE"],
             OpKind::SquaredDifference => &["SQUARED_DIFFERENCE"],
             OpKind::TransposeConv(_) => &["TRANSPOSE_CONV"],
+            OpKind::L2Pool2d(_) => &["L2_POOL_2D"],
+            OpKind::AddN => &["ADD_N"],
+            OpKind::FloorDiv => &["FLOOR_DIV"],
+            OpKind::FloorMod => &["FLOOR_MOD"],
+            OpKind::EmbeddingLookup => &["EMBEDDING_LOOKUP"],
+            OpKind::BroadcastArgs => &["BROADCAST_ARGS"],
             OpKind::BatchMatmul { .. } => &["BATCH_MATMUL"],
             OpKind::Maximum => &["MAXIMUM"],
             OpKind::Minimum => &["MINIMUM"],
@@ -1355,6 +1385,12 @@ mod tests {
                 adj_x: false,
                 adj_y: true,
             },
+            OpKind::L2Pool2d(pool),
+            OpKind::AddN,
+            OpKind::FloorDiv,
+            OpKind::FloorMod,
+            OpKind::EmbeddingLookup,
+            OpKind::BroadcastArgs,
             OpKind::Maximum,
             OpKind::Minimum,
             OpKind::Abs,
