@@ -272,7 +272,7 @@ pub enum Kernel {
     /// Float32 PRELU.
     PreluF32(Option<rt::Broadcast>),
     /// A float32 element-wise function (ELU, EXP, LOG, SQRT, RSQRT, FLOOR, CEIL, ROUND,
-    /// SQUARE).
+    /// SQUARE, SIN, COS).
     MapF32(UnaryMath),
     /// Int8 DIV (broadcast when the shapes differ).
     Div(rt::Div, Option<rt::Broadcast>),

@@ -650,6 +650,10 @@ pub enum UnaryMath {
     Round,
     /// `x * x`.
     Square,
+    /// `sin(x)`.
+    Sin,
+    /// `cos(x)`.
+    Cos,
 }
 
 /// The comparisons of [`OpKind::Compare`].

@@ -1,6 +1,6 @@
 //! The element-wise math functions of one input: ELU, EXP, LOG, SQRT, RSQRT, FLOOR, CEIL,
-//! ROUND, SQUARE (TFLM's `elu.cc`, `exp.cc`, `elementwise.cc`, `floor.cc`, `ceil.cc`,
-//! `round.cc`).
+//! ROUND, SQUARE, SIN, COS (TFLM's `elu.cc`, `exp.cc`, `elementwise.cc`, `floor.cc`,
+//! `ceil.cc`, `round.cc`).
 //!
 //! Every one runs on float32 ([`crate::runtime::map_f32`]). Two also run on int8, as
 //! TFLM does, each as a 256-entry table:

@@ -44,6 +44,7 @@ mod signal_rfft;
 mod signal_spectral_subtraction;
 mod signal_window;
 mod svdf;
+mod trig;
 
 pub use activation::*;
 pub use activation_i16::*;
@@ -76,6 +77,7 @@ pub use signal_rfft::*;
 pub use signal_spectral_subtraction::*;
 pub use signal_window::*;
 pub use svdf::*;
+pub use trig::*;
 
 /// This file's source (the runtime's root module), for firmware that compiles the whole runtime
 /// (`kiln-bench mcu --kernels`).
@@ -127,6 +129,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ),
     ("signal_window.rs", include_str!("signal_window.rs")),
     ("svdf.rs", include_str!("svdf.rs")),
+    ("trig.rs", include_str!("trig.rs")),
     ("resize.rs", include_str!("resize.rs")),
     ("scan.rs", include_str!("scan.rs")),
 ];

@@ -1620,6 +1620,8 @@ fn math_fn(f: UnaryMath) -> &'static str {
         UnaryMath::Ceil => "ceil_f32",
         UnaryMath::Round => "round_f32",
         UnaryMath::Square => "square_f32",
+        UnaryMath::Sin => "sin_f32",
+        UnaryMath::Cos => "cos_f32",
     }
 }
 

@@ -123,7 +123,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(63, "LESS_EQUAL", Some(parse_less_equal)),
     row(64, "SELECT", None),
     row(65, "SLICE", Some(parse_slice)),
-    row(66, "SIN", None),
+    row(66, "SIN", Some(parse_sin)),
     row(67, "TRANSPOSE_CONV", Some(parse_transpose_conv)),
     row(68, "SPARSE_TO_DENSE", None),
     row(69, "TILE", None),
@@ -169,7 +169,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(105, "REVERSE_V2", Some(parse_reverse_v2)),
     row(106, "ADD_N", Some(parse_add_n)),
     row(107, "GATHER_ND", Some(parse_gather_nd)),
-    row(108, "COS", None),
+    row(108, "COS", Some(parse_cos)),
     row(109, "WHERE", None),
     row(110, "RANK", None),
     row(111, "ELU", Some(parse_elu)),
@@ -1120,6 +1120,14 @@ fn parse_square(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Math(UnaryMath::Square))
 }
 
+fn parse_sin(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Math(UnaryMath::Sin))
+}
+
+fn parse_cos(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Math(UnaryMath::Cos))
+}
+
 fn parse_sum(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Sum {
         keep_dims: keep_dims(cx)?,
@@ -1293,6 +1301,8 @@ mod tests {
                 UnaryMath::Ceil => &["CEIL"],
                 UnaryMath::Round => &["ROUND"],
                 UnaryMath::Square => &["SQUARE"],
+                UnaryMath::Sin => &["SIN"],
+                UnaryMath::Cos => &["COS"],
             },
             OpKind::Div { .. } => &["DIV"],
             OpKind::Sum { .. } => &["SUM"],
@@ -1453,6 +1463,8 @@ mod tests {
             UnaryMath::Ceil,
             UnaryMath::Round,
             UnaryMath::Square,
+            UnaryMath::Sin,
+            UnaryMath::Cos,
         ];
         let comparisons = [
             Comparison::Equal,
