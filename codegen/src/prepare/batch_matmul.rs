@@ -134,4 +134,39 @@ mod rule_tests {
         assert_eq!(batch_stride(&dims, 1), 12);
         assert_eq!(batch_stride(&dims, 2), 0);
     }
+
+    #[test]
+    fn depths_batches_and_output_shape_are_checked() {
+        use super::super::test_models::{float, run};
+        use crate::ir::OpKind;
+        let bmm = |a: &[usize], b: &[usize], out: &[usize], adj_y: bool| {
+            let kind = OpKind::BatchMatmul {
+                adj_x: false,
+                adj_y,
+            };
+            run(
+                kind,
+                "BATCH_MATMUL",
+                vec![float(a), float(b), float(out)],
+                &[0, 1],
+                2,
+            )
+        };
+        assert!(bmm(&[2, 3, 4], &[2, 4, 5], &[2, 3, 5], false).is_ok());
+        let err = bmm(&[2, 3, 4], &[2, 5, 5], &[2, 3, 5], false).unwrap_err();
+        assert!(err.contains("sums over 4"), "{err}");
+        let err = bmm(&[2, 3, 4], &[3, 4, 5], &[3, 3, 5], false).unwrap_err();
+        assert!(err.contains("do not broadcast"), "{err}");
+        // adj_y: the right-hand side stored [N, K], rank 2, shared by both batches.
+        let Ok(Kernel::BatchMatmulF32(s)) = bmm(&[2, 3, 4], &[5, 4], &[2, 3, 5], true) else {
+            panic!("no float BATCH_MATMUL")
+        };
+        assert_eq!(
+            (s.lhs_batch_strides, s.rhs_batch_strides),
+            ([0, 0, 12], [0, 0, 0])
+        );
+        assert_eq!((s.rows, s.cols, s.depth, s.rhs_transposed), (3, 5, 4, true));
+        let err = bmm(&[2, 3, 4], &[5, 4], &[2, 5, 3], true).unwrap_err();
+        assert!(err.contains("expected [2, 3, 5]"), "{err}");
+    }
 }

@@ -155,6 +155,23 @@ pub fn shape(cx: &OpCx) -> Prepared {
 
 #[cfg(test)]
 mod rule_tests {
+
+    #[test]
+    fn broadcast_args_folds_constant_shapes_and_rejects_the_others() {
+        use super::broadcast_shapes;
+        assert_eq!(broadcast_shapes(&[3, 1, 4], &[5, 1]), Some(vec![3, 5, 4]));
+        assert_eq!(broadcast_shapes(&[2], &[3]), None);
+        // A run-time shape cannot be folded.
+        let err = run(
+            OpKind::BroadcastArgs,
+            "BROADCAST_ARGS",
+            vec![int32(&[2]), const_i32(&[5, 1]), int32(&[2])],
+            &[0, 1],
+            2,
+        )
+        .unwrap_err();
+        assert!(err.contains("computed at run time"), "{err}");
+    }
     use super::super::test_models::*;
 
     #[test]

@@ -154,4 +154,44 @@ mod rule_tests {
         // VALID never cuts.
         assert_eq!(cut_before(Padding::Valid, 9, 3, 2), 0);
     }
+
+    #[test]
+    fn float_activation_and_channels_are_checked() {
+        use super::super::test_models::{const_i32, const_typed, float, run};
+        use crate::ir::{Activation, OpKind};
+        let tconv = |activation: Activation, filter: &[usize], out_shape: &[i32]| {
+            let o = TransposeConvOptions {
+                padding: Padding::Same,
+                stride_w: 2,
+                stride_h: 2,
+                activation,
+            };
+            let n = filter.iter().product();
+            let tensors = vec![
+                const_i32(out_shape),
+                const_typed(DType::F32, filter, &vec![0; n]),
+                float(&[1, 3, 4, 2]),
+                float(&[1, 6, 8, 5]),
+            ];
+            run(
+                OpKind::TransposeConv(o),
+                "TRANSPOSE_CONV",
+                tensors,
+                &[0, 1, 2],
+                3,
+            )
+        };
+        let Ok(Kernel::TransposeConvF32(p, _)) =
+            tconv(Activation::None, &[5, 3, 3, 2], &[1, 6, 8, 5])
+        else {
+            panic!("no float TRANSPOSE_CONV")
+        };
+        assert_eq!((p.shape.pad_top, p.shape.pad_left), (0, 0));
+        let err = tconv(Activation::Relu, &[5, 3, 3, 2], &[1, 6, 8, 5]).unwrap_err();
+        assert!(err.contains("supports only none"), "{err}");
+        let err = tconv(Activation::None, &[5, 3, 3, 3], &[1, 6, 8, 5]).unwrap_err();
+        assert!(err.contains("do not match"), "{err}");
+        let err = tconv(Activation::None, &[5, 3, 3, 2], &[1, 6, 9, 5]).unwrap_err();
+        assert!(err.contains("output shape"), "{err}");
+    }
 }

@@ -460,6 +460,33 @@ mod tests {
     }
 
     #[test]
+    fn add_n_sums_rescaled_inputs_from_the_offset() {
+        let mut out = [0f32; 2];
+        add_n_f32(&[&[1.0, 2.0], &[0.5, -4.0], &[0.25, 1.0]], &mut out);
+        assert_eq!(out, [1.75, -1.0]);
+        // Input and output scale 1: inputs times 2^20, halved; the sum times 2^-19.
+        let p = AddN {
+            input_offset: 0,
+            input_multiplier: 1 << 30,
+            input_shift: 0,
+            output_multiplier: 1 << 30,
+            output_shift: -18,
+            output_offset: 0,
+        };
+        let mut q = [0i8; 2];
+        add_n_i8(&p, &[&[3, 100], &[4, 100]], &mut q);
+        assert_eq!(q, [7, 127]);
+        // Zero point 1: TFLM starts the sum from the rescaled offset, one more -1.
+        let p = AddN {
+            input_offset: -1,
+            output_offset: 1,
+            ..p
+        };
+        add_n_i8(&p, &[&[4, 1], &[5, 1]], &mut q);
+        assert_eq!(q, [(3 + 4 - 1) + 1, -1 + 1]);
+    }
+
+    #[test]
     fn squared_difference_squares_the_rescaled_difference() {
         // Inputs ×2^7 then ×1/2, so each step is 64; the square (64·d)² is scaled by 2^-12.
         let p = Add {

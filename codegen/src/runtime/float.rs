@@ -326,6 +326,31 @@ pub fn neg_f32(input: &[f32], output: &mut [f32]) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn l2_pool_is_the_root_mean_square_of_the_window() {
+        let p = Pool {
+            batches: 1,
+            in_h: 2,
+            in_w: 3,
+            channels: 1,
+            out_h: 1,
+            out_w: 2,
+            filter_h: 2,
+            filter_w: 2,
+            stride_h: 2,
+            stride_w: 2,
+            pad_top: 0,
+            pad_left: 0,
+            act_min: f32::MIN,
+            act_max: 3.0,
+        };
+        // Windows [3, 4; 0, 0] and the right edge [12; 5] (cut off: two cells, root mean
+        // square 9.19, clamped to 3).
+        let mut out = [0f32; 2];
+        l2_pool_f32(&p, &[3.0, 4.0, 12.0, 0.0, 0.0, 5.0], &mut out);
+        assert_eq!(out, [2.5, 3.0]);
+    }
     use super::*;
     #[test]
     fn abs_and_neg() {

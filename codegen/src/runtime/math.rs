@@ -650,6 +650,31 @@ mod tests {
     }
 
     #[test]
+    fn floor_div_and_mod_take_the_divisors_sign() {
+        let (a, b) = ([7.0, -7.0, 7.0, -7.5], [2.0, 2.0, -2.0, -2.0]);
+        let mut out = [0f32; 4];
+        floor_div_f32(None, &a, &b, &mut out);
+        assert_eq!(out, [3.0, -4.0, -4.0, 3.0]);
+        floor_mod_f32(None, &a, &b, &mut out);
+        assert_eq!(out, [1.0, 1.0, -1.0, -1.5]);
+        for x in [
+            0.5f64,
+            -0.5,
+            1.0,
+            -1.0,
+            2.5,
+            -2.5,
+            1e300,
+            -1e-300,
+            4_503_599_627_370_495.5,
+            -4_503_599_627_370_495.5,
+            -0.0,
+        ] {
+            assert_eq!(floor_f64(x).to_bits(), x.floor().to_bits(), "floor({x})");
+        }
+    }
+
+    #[test]
     fn prelu_div_and_rows() {
         let mut out = [0f32; 4];
         prelu_f32(
