@@ -109,6 +109,7 @@ impl Footprint {
                     | Kernel::BatchMatmul(_)
                     | Kernel::BatchMatmulF32(_)
                     | Kernel::L2PoolF32(_)
+                    | Kernel::EmbeddingDequantized(_)
                     | Kernel::AddNF32
                     | Kernel::AddN(_)
                     | Kernel::FloorDivMod { .. } => core.code_bytes_per_layer,

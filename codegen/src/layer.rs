@@ -361,6 +361,8 @@ pub enum Kernel {
     TransposeConv(rt::TransposeConvI8, Weights),
     /// Float32 TRANSPOSE_CONV.
     TransposeConvF32(rt::TransposeConvF32, FloatWeights),
+    /// EMBEDDING_LOOKUP of an int8 table into float32; inputs: the table and the ids.
+    EmbeddingDequantized(rt::EmbeddingDequantized),
     /// Float32 L2_POOL_2D.
     L2PoolF32(rt::Pool<f32>),
     /// Float32 ADD_N; inputs: all the summed tensors.
@@ -492,6 +494,7 @@ impl Layer {
             | Kernel::BatchMatmul(_)
             | Kernel::BatchMatmulF32(_)
             | Kernel::L2PoolF32(_)
+            | Kernel::EmbeddingDequantized(_)
             | Kernel::AddNF32
             | Kernel::AddN(_)
             | Kernel::FloorDivMod { .. } => 0,

@@ -86,20 +86,18 @@ pub fn gather(cx: &OpCx, axis: i32, batch_dims: i32) -> Prepared {
 }
 
 /// Validates an EMBEDDING_LOOKUP (TFLM's `embedding_lookup.cc`: int32 ids as input 0, a
-/// float32 or int8 table of rank 2 or more as input 1, rows copied unchanged) as a gather of
-/// the table's rows. TFLM's hybrid path (int8 table, float32 output) is not supported.
+/// float32 or int8 table of rank 2 or more as input 1): rows copied unchanged as a gather of
+/// the table's rows, or (an int8 table, a float32 output: TFLM's hybrid path) dequantized.
 pub fn embedding_lookup(cx: &OpCx) -> Prepared {
     let ids = cx.input(0, "ids")?;
     let table = cx.input(1, "table")?;
     let output = cx.output()?;
     cx.expect_dtype(ids, DType::I32, "ids")?;
     cx.expect_rank(ids, 1, "ids")?;
-    if table.1.dtype == DType::I8 && output.1.dtype == DType::F32 {
-        return Err(cx.err(
-            "an int8 table with a float32 output (TFLM's hybrid lookup) is not supported yet",
-        ));
+    let hybrid = table.1.dtype == DType::I8 && output.1.dtype == DType::F32;
+    if !hybrid {
+        expect_same_dtype(cx, table, output, &[DType::I8, DType::F32])?;
     }
-    expect_same_dtype(cx, table, output, &[DType::I8, DType::F32])?;
     let shape = &table.1.shape;
     if shape.len() < 2 {
         return Err(cx.err(format!(
@@ -111,6 +109,21 @@ pub fn embedding_lookup(cx: &OpCx) -> Prepared {
     out_shape.extend_from_slice(&shape[1..]);
     expect_shape(cx, output, &out_shape, "the lookup")?;
     let inner = shape[1..].iter().product::<usize>();
+    if hybrid {
+        let (scale, zero_point) = cx.per_tensor(table, "table")?;
+        if zero_point != 0 {
+            return Err(cx.err(format!(
+                "table {} has zero point {zero_point}; TFLM's hybrid lookup needs 0",
+                cx.describe(table.0)
+            )));
+        }
+        let p = rt::EmbeddingDequantized {
+            table_rows: shape[0],
+            row_len: inner,
+            scale,
+        };
+        return Ok((Kernel::EmbeddingDequantized(p), vec![table.0, ids.0], 0));
+    }
     let p = rt::GatherRows {
         batches: 1,
         outer: 1,

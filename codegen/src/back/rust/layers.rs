@@ -399,6 +399,9 @@ fn details(kernel: &Kernel) -> Option<String> {
             p.filter_h, p.filter_w, p.stride_h, p.stride_w
         ),
         Kernel::AddNF32 | Kernel::AddN(_) => return None,
+        Kernel::EmbeddingDequantized(p) => {
+            format!("Rows of {} values times {}.", p.row_len, p.scale)
+        }
         Kernel::FloorDivMod { modulo, broadcast } => format!(
             "{}{}.",
             if *modulo { "floor(a / b) remainder" } else { "floor(a / b)" },
@@ -1361,6 +1364,13 @@ pub(crate) fn emit_layer(
             quote! {
                 const PARAMS: rt::Pool<f32> = #params;
                 rt::l2_pool_f32(&PARAMS, input, output);
+            }
+        }
+        Kernel::EmbeddingDequantized(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::EmbeddingDequantized = #params;
+                rt::embedding_lookup_dequantized(&PARAMS, input1, input2, output);
             }
         }
         Kernel::AddNF32 => {
