@@ -22,7 +22,7 @@ const TARGETS: &[(&str, &str, &str)] = &[
 
 #[test]
 fn generated_crates_build_for_every_core() {
-    let mut cases = fixture_cases(&["unsupported_sin"]);
+    let mut cases = fixture_cases(&["unsupported_op"]);
     cases.retain(|c| {
         ["fx_tiny_kws", "fx_sine_mlp", "fx_ad_mini", "fx_dw_mult2"].contains(&c.name.as_str())
     });

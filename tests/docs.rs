@@ -207,7 +207,8 @@ fn marks(model: &kiln_codegen::compiled::Compiled) -> Vec<(String, String)> {
             out.push((layer.op_name.to_string(), tensor.dtype.to_string()));
         }
     }
-    // Operators folded at compile time (SHAPE) run as no layer: their input types count.
+    // Operators folded at compile time (SHAPE, BROADCAST_ARGS) run as no layer: their input
+    // types count.
     for op in &model.graph.ops {
         if op
             .outputs
@@ -218,6 +219,7 @@ fn marks(model: &kiln_codegen::compiled::Compiled) -> Vec<(String, String)> {
                 let column = match model.graph.tensors[t].dtype {
                     DType::I8 => "int8",
                     DType::F32 => "float32",
+                    DType::I32 => "int32",
                     _ => continue,
                 };
                 out.push((op.name.to_string(), column.to_string()));
@@ -332,10 +334,17 @@ fn readme_op_table_is_the_tested_element_types() {
         .collect();
     let (control, other): (Vec<&str>, Vec<&str>) =
         missing.iter().partition(|op| CONTROL_FLOW.contains(op));
+    let lacking = if other.is_empty() {
+        "kiln has every other TFLM operator.".to_string()
+    } else {
+        format!(
+            "TFLM operators kiln does not have yet ({}): {}.",
+            other.len(),
+            other.join(", ")
+        )
+    };
     want.push_str(&format!(
-        "\nTFLM operators kiln does not have yet ({}): {}.\nControl flow and resource variables, not planned yet: {}.\n",
-        other.len(),
-        other.join(", "),
+        "\n{lacking}\nControl flow and resource variables, not planned yet: {}.\n",
         control.join(", ")
     ));
     check_readme_block(TABLE_BEGIN, TABLE_END, &want, "op table");

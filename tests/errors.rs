@@ -654,7 +654,7 @@ fn structured_corruptions_never_panic() {
 
 #[test]
 fn unsupported_op_names_the_op_and_the_supported_ones() {
-    let err = compile(&fixture_file("unsupported_sin")).unwrap_err();
+    let err = compile(&fixture_file("unsupported_op")).unwrap_err();
     let Error::Read(ReadError::UnsupportedOp {
         index,
         name,
@@ -663,12 +663,12 @@ fn unsupported_op_names_the_op_and_the_supported_ones() {
     else {
         panic!("expected UnsupportedOp, got {err:?}");
     };
-    assert_eq!((*index, name.as_str()), (1, "SIN"));
+    assert_eq!((*index, name.as_str()), (1, "VAR_HANDLE"));
     assert!(supported.contains(&"FULLY_CONNECTED"), "{supported:?}");
-    assert!(!supported.contains(&"SIN"), "{supported:?}");
+    assert!(!supported.contains(&"VAR_HANDLE"), "{supported:?}");
     let text = err.to_string();
     assert!(
-        text.starts_with("operator 1 is SIN, which kiln does not support"),
+        text.starts_with("operator 1 is VAR_HANDLE, which kiln does not support"),
         "{text}"
     );
     for op in [
@@ -681,9 +681,13 @@ fn unsupported_op_names_the_op_and_the_supported_ones() {
         assert!(text.contains(op), "{op} not listed in: {text}");
     }
     // generate_crate reports the same error.
-    match generate_crate(&fixture_file("unsupported_sin"), "sin", "model.tflite") {
+    match generate_crate(
+        &fixture_file("unsupported_op"),
+        "unsupported",
+        "model.tflite",
+    ) {
         Err(e) => assert_eq!(e, err),
-        Ok(_) => panic!("generate_crate accepted SIN"),
+        Ok(_) => panic!("generate_crate accepted VAR_HANDLE"),
     }
 }
 

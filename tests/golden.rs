@@ -12,7 +12,7 @@ use kiln_e2e::{
 /// Cores the fixtures are also generated for.
 const TUNED_FOR: &[&str] = &["cortex-m4f", "cortex-m0plus"];
 /// Fixtures that exist to exercise errors, not goldens.
-const ERROR_FIXTURES: &[&str] = &["unsupported_sin"];
+const ERROR_FIXTURES: &[&str] = &["unsupported_op"];
 /// Models also run with patch-based execution (their first layers band by band), at the band
 /// budget (per mille of extra MACs) given: the fixtures made for it at a budget that cuts them
 /// into many bands, the real image models at what a user would allow.

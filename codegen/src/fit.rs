@@ -113,7 +113,16 @@ impl Footprint {
                     | Kernel::RequantizeU8ToI8(_)
                     | Kernel::RequantizeI8ToU8(_)
                     | Kernel::DequantizeU8(_)
-                    | Kernel::DequantizeI16(_) => core.code_bytes_per_layer,
+                    | Kernel::DequantizeI16(_)
+                    | Kernel::TransposeConv(..)
+                    | Kernel::TransposeConvF32(..)
+                    | Kernel::BatchMatmul(_)
+                    | Kernel::BatchMatmulF32(_)
+                    | Kernel::L2PoolF32(_)
+                    | Kernel::EmbeddingDequantized(_)
+                    | Kernel::AddNF32
+                    | Kernel::AddN(_)
+                    | Kernel::FloorDivMod { .. } => core.code_bytes_per_layer,
                     Kernel::TableGather { .. }
                     | Kernel::GatherRows(_)
                     | Kernel::ResizeBilinear { .. }

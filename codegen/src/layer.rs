@@ -321,7 +321,7 @@ pub enum Kernel {
     /// Float32 PRELU.
     PreluF32(Option<rt::Broadcast>),
     /// A float32 element-wise function (ELU, EXP, LOG, SQRT, RSQRT, FLOOR, CEIL, ROUND,
-    /// SQUARE).
+    /// SQUARE, SIN, COS).
     MapF32(UnaryMath),
     /// Int8 DIV (broadcast when the shapes differ).
     Div(rt::Div, Option<rt::Broadcast>),
@@ -406,6 +406,29 @@ pub enum Kernel {
     SignalPcan(rt::SignalPcan),
     /// `SignalFilterBankLog`.
     SignalFilterBankLog(rt::SignalLog),
+    /// Int8 TRANSPOSE_CONV (per-channel requantization; the weights' folded bias is unused).
+    TransposeConv(rt::TransposeConvI8, Weights),
+    /// Float32 TRANSPOSE_CONV.
+    TransposeConvF32(rt::TransposeConvF32, FloatWeights),
+    /// EMBEDDING_LOOKUP of an int8 table into float32; inputs: the table and the ids.
+    EmbeddingDequantized(rt::EmbeddingDequantized),
+    /// Float32 L2_POOL_2D.
+    L2PoolF32(rt::Pool<f32>),
+    /// Float32 ADD_N; inputs: all the summed tensors.
+    AddNF32,
+    /// Int8 ADD_N; inputs: all the summed tensors.
+    AddN(rt::AddN),
+    /// Float32 FLOOR_DIV (`modulo` false) or FLOOR_MOD.
+    FloorDivMod {
+        /// FLOOR_MOD when true.
+        modulo: bool,
+        /// The broadcast, when the input shapes differ.
+        broadcast: Option<rt::Broadcast>,
+    },
+    /// Int8 BATCH_MATMUL; inputs: the two operands (either may be constant).
+    BatchMatmul(rt::BatchMatmulI8),
+    /// Float32 BATCH_MATMUL; inputs: the two operands (either may be constant).
+    BatchMatmulF32(rt::BatchMatmul),
 }
 
 /// One operator, validated, with its constants.
@@ -447,6 +470,13 @@ impl Layer {
     /// Bytes of constant data this layer keeps in flash (filter, bias, multipliers, shifts).
     pub fn weight_bytes(&self) -> usize {
         match &self.kernel {
+            Kernel::TransposeConv(_, w) => {
+                w.filter.len()
+                    + w.bias.as_ref().map_or(0, Vec::len) * 4
+                    + w.multipliers.len() * 4
+                    + w.shifts.len() * 4
+            }
+            Kernel::TransposeConvF32(_, w) => w.filter.len() + w.bias.as_ref().map_or(0, Vec::len),
             Kernel::Conv2d(_, w) | Kernel::FullyConnected(_, w) => {
                 w.filter.len()
                     + w.folded_bias.len() * 4
@@ -521,7 +551,14 @@ impl Layer {
             | Kernel::GatherRows(_)
             | Kernel::Fill
             | Kernel::Zeros
-            | Kernel::Cumsum(_) => 0,
+            | Kernel::Cumsum(_)
+            | Kernel::BatchMatmul(_)
+            | Kernel::BatchMatmulF32(_)
+            | Kernel::L2PoolF32(_)
+            | Kernel::EmbeddingDequantized(_)
+            | Kernel::AddNF32
+            | Kernel::AddN(_)
+            | Kernel::FloorDivMod { .. } => 0,
             Kernel::Prelu(..)
             | Kernel::PreluF32(_)
             | Kernel::MapF32(_)

@@ -34,7 +34,7 @@ use kiln_fixtures::graph::{Fc, Graph};
 use kiln_fixtures::writer::{serialize, Quantization};
 
 /// The fixtures the UI tests include.
-const FIXTURES: &[&str] = &["tiny_kws", "unsupported_sin", "image_stem"];
+const FIXTURES: &[&str] = &["tiny_kws", "unsupported_op", "image_stem"];
 
 #[test]
 fn ui() {

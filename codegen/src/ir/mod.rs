@@ -261,6 +261,19 @@ pub struct FullyConnectedOptions {
     pub keep_num_dims: bool,
 }
 
+/// Options of TRANSPOSE_CONV.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TransposeConvOptions {
+    /// Padding scheme (of the convolution it is the gradient of).
+    pub padding: Padding,
+    /// Stride along width.
+    pub stride_w: usize,
+    /// Stride along height.
+    pub stride_h: usize,
+    /// Fused activation.
+    pub activation: Activation,
+}
+
 /// Options of AVERAGE_POOL_2D and MAX_POOL_2D.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pool2dOptions {
@@ -487,6 +500,29 @@ pub enum OpKind {
     },
     /// `!x` of a bool tensor.
     LogicalNot,
+    /// The gradient of a 2-D convolution: inputs the output shape (ignored, as TFLM does), the
+    /// OHWI filter, the NHWC input and an optional bias.
+    TransposeConv(TransposeConvOptions),
+    /// `sqrt(mean(x²))` over windows (float32).
+    L2Pool2d(Pool2dOptions),
+    /// The element-wise sum of all its inputs (of one shape).
+    AddN,
+    /// `floor(a / b)` element-wise, numpy-style broadcasting.
+    FloorDiv,
+    /// `a - floor(a / b) · b` element-wise (the remainder with the divisor's sign),
+    /// numpy-style broadcasting.
+    FloorMod,
+    /// Rows of a table (input 1) picked by int32 ids (input 0).
+    EmbeddingLookup,
+    /// The broadcast of two int32 shapes (folded at compile time when both are constant).
+    BroadcastArgs,
+    /// Matrix products of the last two dimensions of two inputs, batch dimensions broadcast.
+    BatchMatmul {
+        /// The left-hand side's last two dimensions are transposed.
+        adj_x: bool,
+        /// The right-hand side's last two dimensions are transposed.
+        adj_y: bool,
+    },
     /// A TFLM signal-library operator (a custom operator of the audio front-end).
     Signal(SignalOp),
 }
@@ -618,6 +654,10 @@ pub enum UnaryMath {
     Logistic,
     /// `tanh(x)`.
     Tanh,
+    /// `sin(x)`.
+    Sin,
+    /// `cos(x)`.
+    Cos,
 }
 
 /// The comparisons of [`OpKind::Compare`].

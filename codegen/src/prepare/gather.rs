@@ -85,6 +85,59 @@ pub fn gather(cx: &OpCx, axis: i32, batch_dims: i32) -> Prepared {
     Ok((Kernel::GatherRows(p), vec![params.0, indices.0], 0))
 }
 
+/// Validates an EMBEDDING_LOOKUP (TFLM's `embedding_lookup.cc`: int32 ids as input 0, a
+/// float32 or int8 table of rank 2 or more as input 1): rows copied unchanged as a gather of
+/// the table's rows, or (an int8 table, a float32 output: TFLM's hybrid path) dequantized.
+pub fn embedding_lookup(cx: &OpCx) -> Prepared {
+    let ids = cx.input(0, "ids")?;
+    let table = cx.input(1, "table")?;
+    let output = cx.output()?;
+    cx.expect_dtype(ids, DType::I32, "ids")?;
+    cx.expect_rank(ids, 1, "ids")?;
+    let hybrid = table.1.dtype == DType::I8 && output.1.dtype == DType::F32;
+    if !hybrid {
+        expect_same_dtype(cx, table, output, &[DType::I8, DType::F32])?;
+    }
+    let shape = &table.1.shape;
+    if shape.len() < 2 {
+        return Err(cx.err(format!(
+            "table {} has shape {shape:?}; TFLM needs rank 2 or more",
+            cx.describe(table.0)
+        )));
+    }
+    let mut out_shape = vec![ids.1.shape[0]];
+    out_shape.extend_from_slice(&shape[1..]);
+    expect_shape(cx, output, &out_shape, "the lookup")?;
+    let inner = shape[1..].iter().product::<usize>();
+    if hybrid {
+        let (scale, zero_point) = cx.per_tensor(table, "table")?;
+        if zero_point != 0 {
+            return Err(cx.err(format!(
+                "table {} has zero point {zero_point}; TFLM's hybrid lookup needs 0",
+                cx.describe(table.0)
+            )));
+        }
+        let p = rt::EmbeddingDequantized {
+            table_rows: shape[0],
+            row_len: inner,
+            scale,
+        };
+        return Ok((Kernel::EmbeddingDequantized(p), vec![table.0, ids.0], 0));
+    }
+    let p = rt::GatherRows {
+        batches: 1,
+        outer: 1,
+        rows: ids.1.shape[0],
+        depth: 1,
+        inner,
+        batch_stride: 0,
+        outer_stride: shape[0] * inner,
+        strides: [inner, 0, 0, 0, 0],
+        bounds: [shape[0], 0, 0, 0, 0],
+    };
+    Ok((Kernel::GatherRows(p), vec![table.0, ids.0], 0))
+}
+
 /// Validates a GATHER_ND and computes its row copies.
 pub fn gather_nd(cx: &OpCx) -> Prepared {
     let [params, indices, output] = operands(cx)?;

@@ -1,6 +1,7 @@
 //! The element-wise math functions of one input: ELU, EXP, LOG, SQRT, RSQRT, FLOOR, CEIL,
-//! ROUND, SQUARE (TFLM's `elu.cc`, `exp.cc`, `elementwise.cc`, `floor.cc`, `ceil.cc`,
-//! `round.cc`), and the float32 forms of LOGISTIC and TANH (`activations` sends them here).
+//! ROUND, SQUARE, SIN, COS (TFLM's `elu.cc`, `exp.cc`, `elementwise.cc`, `floor.cc`,
+//! `ceil.cc`, `round.cc`), and the float32 forms of LOGISTIC and TANH (`activations` sends
+//! them here).
 //!
 //! Every one runs on float32 ([`crate::runtime::map_f32`]). Two also run on int8, as
 //! TFLM does, each as a 256-entry table:

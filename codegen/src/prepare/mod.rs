@@ -9,7 +9,9 @@
 pub mod abs_neg;
 pub mod activations;
 pub mod add;
+pub mod add_n;
 pub mod arg_min_max;
+pub mod batch_matmul;
 pub mod broadcast_reverse;
 pub mod cast;
 pub mod common;
@@ -22,6 +24,7 @@ pub mod depthwise_conv2d;
 pub mod dequantize;
 pub mod div;
 pub mod fill;
+pub mod floor_div_mod;
 pub mod fully_connected;
 pub mod gather;
 pub mod int16;
@@ -69,6 +72,7 @@ pub mod svdf;
 #[cfg(test)]
 mod test_models;
 pub mod transpose;
+pub mod transpose_conv;
 
 use std::fmt;
 
@@ -192,8 +196,10 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             }
             continue;
         }
-        // A SHAPE folded into a constant (`shape::fold_shapes`) runs nothing.
-        if op.kind == OpKind::Shape && op.outputs.iter().all(|&t| graph.tensors[t].is_const()) {
+        // A SHAPE or BROADCAST_ARGS folded into a constant (`shape::fold_shapes`) runs nothing.
+        if matches!(op.kind, OpKind::Shape | OpKind::BroadcastArgs)
+            && op.outputs.iter().all(|&t| graph.tensors[t].is_const())
+        {
             continue;
         }
         let (output, _) = cx.output()?;
@@ -290,6 +296,14 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::SelectV2 => compare::select(&cx)?,
             OpKind::Logical { and } => compare::logical(&cx, *and)?,
             OpKind::LogicalNot => compare::logical_not(&cx)?,
+            OpKind::TransposeConv(o) => transpose_conv::prepare(&cx, o)?,
+            OpKind::L2Pool2d(o) => pool2d::l2(&cx, o)?,
+            OpKind::AddN => add_n::prepare(&cx)?,
+            OpKind::FloorDiv => floor_div_mod::prepare(&cx, false)?,
+            OpKind::FloorMod => floor_div_mod::prepare(&cx, true)?,
+            OpKind::EmbeddingLookup => gather::embedding_lookup(&cx)?,
+            OpKind::BroadcastArgs => shape::broadcast_args(&cx)?,
+            OpKind::BatchMatmul { adj_x, adj_y } => batch_matmul::prepare(&cx, *adj_x, *adj_y)?,
             OpKind::Split
             | OpKind::SplitV
             | OpKind::Unpack { .. }

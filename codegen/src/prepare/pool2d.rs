@@ -1,11 +1,11 @@
 //! AVERAGE_POOL_2D and MAX_POOL_2D: int8 or int16 (input and output quantization equal) or
-//! float32.
+//! float32; L2_POOL_2D: float32.
 
 use super::common::{float_activation_range, Prepared};
 use super::int16::activation_range_i16;
-use crate::ir::{DType, Pool2dOptions};
+use crate::ir::{DType, Pool2dOptions, Tensor, TensorId};
 use crate::prepare::quant::{out_size, padding_before};
-use crate::prepare::{Kernel, OpCx};
+use crate::prepare::{Kernel, OpCx, ValidateError};
 use crate::runtime as rt;
 
 /// Validates a pooling op (`average` picks AVERAGE_POOL_2D) and computes its constants.
@@ -18,6 +18,41 @@ pub fn prepare(cx: &OpCx, o: &Pool2dOptions, average: bool) -> Prepared {
     };
     cx.expect_dtype(input, dtype, "input")?;
     cx.expect_dtype(output, dtype, "output")?;
+    let window = window(cx, o, input, output)?;
+    if dtype == DType::F32 {
+        let (act_min, act_max) = float_activation_range(o.activation);
+        let params = with_bounds(window, act_min, act_max);
+        return Ok((Kernel::PoolF32 { params, average }, vec![input.0], 0));
+    }
+    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
+    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+    if in_scale != out_scale || in_zp != out_zp {
+        return Err(cx.err(format!(
+            "input and output quantization must be equal (input scale {in_scale} zero point {in_zp}, output scale {out_scale} zero point {out_zp})"
+        )));
+    }
+    if dtype == DType::I16 {
+        let (act_min, act_max) = activation_range_i16(cx, o.activation, out_scale)?;
+        let params = with_bounds(window, act_min, act_max);
+        return Ok((Kernel::PoolI16 { params, average }, vec![input.0], 0));
+    }
+    let (act_min, act_max) = cx.activation_range(o.activation, out_scale, out_zp)?;
+    let params = with_bounds(window, act_min, act_max);
+    let kernel = if average {
+        Kernel::AveragePool(params)
+    } else {
+        Kernel::MaxPool(params)
+    };
+    Ok((kernel, vec![input.0], 0))
+}
+
+/// Checks ranks and the output shape; returns the window (padding as TFLM computes it).
+fn window(
+    cx: &OpCx,
+    o: &Pool2dOptions,
+    input: (TensorId, &Tensor),
+    output: (TensorId, &Tensor),
+) -> Result<rt::Pool<()>, ValidateError> {
     cx.expect_rank(input, 4, "input")?;
     cx.expect_rank(output, 4, "output")?;
     let i = &input.1.shape;
@@ -60,31 +95,25 @@ pub fn prepare(cx: &OpCx, o: &Pool2dOptions, average: bool) -> Prepared {
             }
         }
     }
-    if dtype == DType::F32 {
-        let (act_min, act_max) = float_activation_range(o.activation);
-        let params = with_bounds(window, act_min, act_max);
-        return Ok((Kernel::PoolF32 { params, average }, vec![input.0], 0));
-    }
-    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
-    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
-    if in_scale != out_scale || in_zp != out_zp {
+    Ok(window)
+}
+
+/// Validates an L2_POOL_2D (float32 only, as in TFLM) and computes its constants.
+pub fn l2(cx: &OpCx, o: &Pool2dOptions) -> Prepared {
+    let input = cx.input(0, "input")?;
+    let output = cx.output()?;
+    if input.1.dtype != DType::F32 {
         return Err(cx.err(format!(
-            "input and output quantization must be equal (input scale {in_scale} zero point {in_zp}, output scale {out_scale} zero point {out_zp})"
+            "input {} is {}; TFLM's L2_POOL_2D supports only float32",
+            cx.describe(input.0),
+            input.1.dtype
         )));
     }
-    if dtype == DType::I16 {
-        let (act_min, act_max) = activation_range_i16(cx, o.activation, out_scale)?;
-        let params = with_bounds(window, act_min, act_max);
-        return Ok((Kernel::PoolI16 { params, average }, vec![input.0], 0));
-    }
-    let (act_min, act_max) = cx.activation_range(o.activation, out_scale, out_zp)?;
+    cx.expect_dtype(output, DType::F32, "output")?;
+    let window = window(cx, o, input, output)?;
+    let (act_min, act_max) = float_activation_range(o.activation);
     let params = with_bounds(window, act_min, act_max);
-    let kernel = if average {
-        Kernel::AveragePool(params)
-    } else {
-        Kernel::MaxPool(params)
-    };
-    Ok((kernel, vec![input.0], 0))
+    Ok((Kernel::L2PoolF32(params), vec![input.0], 0))
 }
 
 /// The window with its clamp bounds (int8 or float).

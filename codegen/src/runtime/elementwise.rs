@@ -96,6 +96,62 @@ pub fn binary_i8(
     binary(bc, input1, input2, output, |a, b| f(a as i32, b as i32));
 }
 
+/// Float32 ADD_N (TFLM reference `AddN`): each output the sum of the inputs' elements, in
+/// input order from 0.
+#[inline(always)]
+pub fn add_n_f32(inputs: &[&[f32]], output: &mut [f32]) {
+    for (i, o) in output.iter_mut().enumerate() {
+        let mut total = 0.0f32;
+        for input in inputs {
+            total += input.get(i).copied().unwrap_or(0.0);
+        }
+        *o = total;
+    }
+}
+
+/// Per-layer constants of int8 ADD_N (TFLM's `add_n.cc`: all inputs share one quantization).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddN {
+    /// `-input_zero_point`.
+    pub input_offset: i32,
+    /// Q31 multiplier of each shifted input (one half).
+    pub input_multiplier: i32,
+    /// Its shift (at most 0).
+    pub input_shift: i32,
+    /// Q31 multiplier of the sum, `2 · input_scale / (2^20 · output_scale)`.
+    pub output_multiplier: i32,
+    /// Its shift (at most 0).
+    pub output_shift: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+}
+
+/// Int8 ADD_N (TFLM reference `AddN` for int8): each input shifted left by 20 and rescaled,
+/// summed from the rescaled input offset (as TFLM starts its sum), rescaled to the output and
+/// clamped to int8.
+#[inline(always)]
+pub fn add_n_i8(p: &AddN, inputs: &[&[i8]], output: &mut [i8]) {
+    /// TFLM's `kAddNIntegerShift`.
+    const SHIFT: i32 = 20;
+    let rescale = |v: i32| {
+        multiply_by_quantized_multiplier(
+            v.wrapping_mul(1 << SHIFT),
+            p.input_multiplier,
+            p.input_shift,
+        )
+    };
+    for (i, o) in output.iter_mut().enumerate() {
+        let mut total = rescale(p.input_offset);
+        for input in inputs {
+            let q = input.get(i).map_or(0, |&q| q as i32);
+            total = total.wrapping_add(rescale(p.input_offset + q));
+        }
+        let y = multiply_by_quantized_multiplier(total, p.output_multiplier, p.output_shift)
+            .wrapping_add(p.output_offset);
+        *o = y.clamp(-128, 127) as i8;
+    }
+}
+
 /// Per-layer constants of int8 or int16 MUL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Mul {
@@ -412,6 +468,33 @@ mod tests {
         assert_eq!(over_second, out);
         mul(&m, None, &a[..3], &b, &mut out[..3]);
         assert_eq!(&out[..3], &[3, 13, 30]);
+    }
+
+    #[test]
+    fn add_n_sums_rescaled_inputs_from_the_offset() {
+        let mut out = [0f32; 2];
+        add_n_f32(&[&[1.0, 2.0], &[0.5, -4.0], &[0.25, 1.0]], &mut out);
+        assert_eq!(out, [1.75, -1.0]);
+        // Input and output scale 1: inputs times 2^20, halved; the sum times 2^-19.
+        let p = AddN {
+            input_offset: 0,
+            input_multiplier: 1 << 30,
+            input_shift: 0,
+            output_multiplier: 1 << 30,
+            output_shift: -18,
+            output_offset: 0,
+        };
+        let mut q = [0i8; 2];
+        add_n_i8(&p, &[&[3, 100], &[4, 100]], &mut q);
+        assert_eq!(q, [7, 127]);
+        // Zero point 1: TFLM starts the sum from the rescaled offset, one more -1.
+        let p = AddN {
+            input_offset: -1,
+            output_offset: 1,
+            ..p
+        };
+        add_n_i8(&p, &[&[4, 1], &[5, 1]], &mut q);
+        assert_eq!(q, [(3 + 4 - 1) + 1, -1 + 1]);
     }
 
     #[test]

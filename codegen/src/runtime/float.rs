@@ -219,6 +219,41 @@ pub fn pool_f32(p: &Pool<f32>, average: bool, input: &[f32], output: &mut [f32])
     }
 }
 
+/// Float32 L2_POOL_2D (TFLM reference `L2Pool`): `sqrt` of the mean of the squares of the
+/// window's cells inside the input, summed row by row, then clamped.
+#[inline(always)]
+pub fn l2_pool_f32(p: &Pool<f32>, input: &[f32], output: &mut [f32]) {
+    let mut out = output.iter_mut();
+    for b in 0..p.batches {
+        for oy in 0..p.out_h {
+            let (ys, ye) = pool_window(oy, p.stride_h, p.pad_top, p.filter_h, p.in_h);
+            let y0 = window_start(oy, p.stride_h, p.pad_top);
+            for ox in 0..p.out_w {
+                let (xs, xe) = pool_window(ox, p.stride_w, p.pad_left, p.filter_w, p.in_w);
+                let x0 = window_start(ox, p.stride_w, p.pad_left);
+                for c in 0..p.channels {
+                    let mut squares = 0.0f32;
+                    let mut count = 0i32;
+                    for fy in ys..ye {
+                        let iy = (y0 + fy as isize) as usize;
+                        for fx in xs..xe {
+                            let ix = (x0 + fx as isize) as usize;
+                            let i = ((b * p.in_h + iy) * p.in_w + ix) * p.channels + c;
+                            let v = input.get(i).copied().unwrap_or(0.0);
+                            squares += v * v;
+                            count += 1;
+                        }
+                    }
+                    if let Some(o) = out.next() {
+                        let v = sqrt_f32(squares / count as f32);
+                        *o = clamp_f32(v, p.act_min, p.act_max);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Per-layer constants of float32 ADD.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AddF32 {
@@ -291,6 +326,31 @@ pub fn neg_f32(input: &[f32], output: &mut [f32]) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn l2_pool_is_the_root_mean_square_of_the_window() {
+        let p = Pool {
+            batches: 1,
+            in_h: 2,
+            in_w: 3,
+            channels: 1,
+            out_h: 1,
+            out_w: 2,
+            filter_h: 2,
+            filter_w: 2,
+            stride_h: 2,
+            stride_w: 2,
+            pad_top: 0,
+            pad_left: 0,
+            act_min: f32::MIN,
+            act_max: 3.0,
+        };
+        // Windows [3, 4; 0, 0] and the right edge [12; 5] (cut off: two cells, root mean
+        // square 9.19, clamped to 3).
+        let mut out = [0f32; 2];
+        l2_pool_f32(&p, &[3.0, 4.0, 12.0, 0.0, 0.0, 5.0], &mut out);
+        assert_eq!(out, [2.5, 3.0]);
+    }
     use super::*;
     #[test]
     fn abs_and_neg() {

@@ -105,6 +105,54 @@ pub fn floor_f32(x: f32) -> f32 {
     }
 }
 
+/// `floor` of an f64 (`std::floor`), on the bits: the fraction bits cleared, toward minus
+/// infinity.
+pub fn floor_f64(x: f64) -> f64 {
+    let bits = x.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i32 - 1023;
+    if exponent >= 52 || x == 0.0 {
+        // An integer already (or NaN, an infinity, a zero).
+        return x;
+    }
+    if exponent < 0 {
+        // 0 < |x| < 1.
+        return if x < 0.0 { -1.0 } else { 0.0 };
+    }
+    let fraction = (1u64 << (52 - exponent)) - 1;
+    if bits & fraction == 0 {
+        return x;
+    }
+    let truncated = f64::from_bits(bits & !fraction);
+    if x < 0.0 {
+        truncated - 1.0
+    } else {
+        truncated
+    }
+}
+
+/// Float32 FLOOR_DIV (TFLM reference `FloorDiv`): `floor(a / b)` with the quotient formed in
+/// double, then rounded to float.
+#[inline(always)]
+pub fn floor_div_f32(bc: Option<&Broadcast>, input1: &[f32], input2: &[f32], output: &mut [f32]) {
+    binary(bc, input1, input2, output, |a, b| {
+        floor_f64(a as f64 / b as f64) as f32
+    });
+}
+
+/// Float32 FLOOR_MOD (TFLM reference `FloorMod`): C's `fmodf` (exact; Rust's `%`), moved
+/// into the divisor's sign when it is non-zero and of the other sign.
+#[inline(always)]
+pub fn floor_mod_f32(bc: Option<&Broadcast>, input1: &[f32], input2: &[f32], output: &mut [f32]) {
+    binary(bc, input1, input2, output, |a, b| {
+        let truncated = a % b;
+        if truncated != 0.0 && ((b < 0.0) != (truncated < 0.0)) {
+            truncated + b
+        } else {
+            truncated
+        }
+    });
+}
+
 /// `ceil` of an f32 (`std::ceil`).
 pub fn ceil_f32(x: f32) -> f32 {
     if x.is_nan() || x.abs() >= 8_388_608.0 || x == 0.0 {
@@ -656,6 +704,31 @@ mod tests {
         assert_eq!(exp_f32(f32::NEG_INFINITY), 0.0);
         assert_eq!(expm1_f32(-100.0), -1.0);
         assert_eq!(elu_f32(2.0), 2.0);
+    }
+
+    #[test]
+    fn floor_div_and_mod_take_the_divisors_sign() {
+        let (a, b) = ([7.0, -7.0, 7.0, -7.5], [2.0, 2.0, -2.0, -2.0]);
+        let mut out = [0f32; 4];
+        floor_div_f32(None, &a, &b, &mut out);
+        assert_eq!(out, [3.0, -4.0, -4.0, 3.0]);
+        floor_mod_f32(None, &a, &b, &mut out);
+        assert_eq!(out, [1.0, 1.0, -1.0, -1.5]);
+        for x in [
+            0.5f64,
+            -0.5,
+            1.0,
+            -1.0,
+            2.5,
+            -2.5,
+            1e300,
+            -1e-300,
+            4_503_599_627_370_495.5,
+            -4_503_599_627_370_495.5,
+            -0.0,
+        ] {
+            assert_eq!(floor_f64(x).to_bits(), x.floor().to_bits(), "floor({x})");
+        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod int16;
 mod logic;
 mod lstm;
 mod math;
+mod matmul;
 mod movement;
 mod pool;
 mod quantize;
@@ -43,6 +44,7 @@ mod signal_rfft;
 mod signal_spectral_subtraction;
 mod signal_window;
 mod svdf;
+mod trig;
 
 pub use activation::*;
 pub use activation_i16::*;
@@ -58,6 +60,7 @@ pub use int16::*;
 pub use logic::*;
 pub use lstm::*;
 pub use math::*;
+pub use matmul::*;
 pub use movement::*;
 pub use pool::*;
 pub use quantize::*;
@@ -74,6 +77,7 @@ pub use signal_rfft::*;
 pub use signal_spectral_subtraction::*;
 pub use signal_window::*;
 pub use svdf::*;
+pub use trig::*;
 
 /// This file's source (the runtime's root module), for firmware that compiles the whole runtime
 /// (`kiln-bench mcu --kernels`).
@@ -95,6 +99,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("lstm.rs", include_str!("lstm.rs")),
     ("logic.rs", include_str!("logic.rs")),
     ("math.rs", include_str!("math.rs")),
+    ("matmul.rs", include_str!("matmul.rs")),
     ("movement.rs", include_str!("movement.rs")),
     ("pool.rs", include_str!("pool.rs")),
     ("quantize.rs", include_str!("quantize.rs")),
@@ -124,6 +129,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ),
     ("signal_window.rs", include_str!("signal_window.rs")),
     ("svdf.rs", include_str!("svdf.rs")),
+    ("trig.rs", include_str!("trig.rs")),
     ("resize.rs", include_str!("resize.rs")),
     ("scan.rs", include_str!("scan.rs")),
 ];

@@ -221,6 +221,43 @@ pub struct GatherRows {
     pub bounds: [usize; 5],
 }
 
+/// Shapes of an EMBEDDING_LOOKUP of an int8 table into float32 (TFLM's hybrid lookup).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EmbeddingDequantized {
+    /// Rows of the table.
+    pub table_rows: usize,
+    /// Elements per row.
+    pub row_len: usize,
+    /// The table's scale (its zero point is 0).
+    pub scale: f32,
+}
+
+/// EMBEDDING_LOOKUP of an int8 table into float32 (TFLM's `EvalHybrid`): each row picked by
+/// an id, each value `q · scale`. TFLM fails on an id outside the table; its row is zeros
+/// here.
+#[inline(always)]
+pub fn embedding_lookup_dequantized(
+    p: &EmbeddingDequantized,
+    table: &[i8],
+    ids: &[i32],
+    output: &mut [f32],
+) {
+    for (&id, row) in ids.iter().zip(output.chunks_exact_mut(p.row_len.max(1))) {
+        let source = usize::try_from(id)
+            .ok()
+            .filter(|&r| r < p.table_rows)
+            .and_then(|r| table.get(r * p.row_len..(r + 1) * p.row_len));
+        match source {
+            Some(values) => {
+                for (o, &q) in row.iter_mut().zip(values) {
+                    *o = q as i32 as f32 * p.scale;
+                }
+            }
+            None => row.fill(0.0),
+        }
+    }
+}
+
 /// GATHER / GATHER_ND (TFLM `Gather`, `GatherNd`).
 #[inline(always)]
 pub fn gather_rows<T: Copy>(

@@ -1,4 +1,4 @@
-// fixtures/models/unsupported_sin: float32 ABS then SIN.
-kiln::include_model!("fixtures/unsupported_sin/model.tflite");
+// fixtures/models/unsupported_op: float32 ABS, then VAR_HANDLE (a resource variable).
+kiln::include_model!("fixtures/unsupported_op/model.tflite");
 
 fn main() {}

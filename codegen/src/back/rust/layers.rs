@@ -133,6 +133,36 @@ fn requantization_statics(
     (mult, shift)
 }
 
+/// Filter, stride and cut-off of a TRANSPOSE_CONV, for its doc comment.
+fn transpose_conv_details(s: &rt::TransposeConvShape) -> String {
+    format!(
+        "{}×{} filter scattered at stride {}×{}, {} top / {} left output rows cut off.",
+        s.k_h, s.k_w, s.stride_h, s.stride_w, s.pad_top, s.pad_left
+    )
+}
+
+/// The matrix sizes of a BATCH_MATMUL, for its doc comment.
+fn matmul_details(s: &rt::BatchMatmul) -> String {
+    format!(
+        "{} products of [{}×{}] by [{}×{}]{}{}.",
+        s.batch.iter().product::<usize>(),
+        s.rows,
+        s.depth,
+        s.depth,
+        s.cols,
+        if s.lhs_transposed {
+            ", left-hand side stored transposed"
+        } else {
+            ""
+        },
+        if s.rhs_transposed {
+            ", right-hand side stored transposed"
+        } else {
+            ""
+        },
+    )
+}
+
 /// Filter, stride, dilation and padding of a convolution, for its doc comment.
 fn conv_details(s: &rt::ConvShape) -> String {
     format!(
@@ -395,6 +425,23 @@ fn details(kernel: &Kernel) -> Option<String> {
         Kernel::SignalNoiseEstimate => {
             "The noise estimate the operator's first output left in `State`.".to_string()
         }
+        Kernel::TransposeConv(p, _) => transpose_conv_details(&p.shape),
+        Kernel::TransposeConvF32(p, _) => transpose_conv_details(&p.shape),
+        Kernel::BatchMatmul(p) => matmul_details(&p.shape),
+        Kernel::L2PoolF32(p) => format!(
+            "sqrt of the mean square over {}×{} windows, stride {}×{}.",
+            p.filter_h, p.filter_w, p.stride_h, p.stride_w
+        ),
+        Kernel::AddNF32 | Kernel::AddN(_) => return None,
+        Kernel::EmbeddingDequantized(p) => {
+            format!("Rows of {} values times {}.", p.row_len, p.scale)
+        }
+        Kernel::FloorDivMod { modulo, broadcast } => format!(
+            "{}{}.",
+            if *modulo { "floor(a / b) remainder" } else { "floor(a / b)" },
+            if broadcast.is_some() { ", broadcast" } else { "" }
+        ),
+        Kernel::BatchMatmulF32(p) => matmul_details(p),
         Kernel::SignalWindow(_)
         | Kernel::SignalFftAutoScale { .. }
         | Kernel::SignalFilterBank
@@ -1436,6 +1483,74 @@ pub(crate) fn emit_layer(
                 rt::signal_pcan(&PARAMS, input1, input2, input3, output);
             }
         }
+        Kernel::TransposeConv(p, w) => {
+            let params = params_expr(p);
+            let args = weight_args(&prefix, w, statics, &what);
+            quote! {
+                const PARAMS: rt::TransposeConvI8 = #params;
+                rt::transpose_conv_i8(&PARAMS, input, #args, output);
+            }
+        }
+        Kernel::TransposeConvF32(p, w) => {
+            let params = params_expr(p);
+            let args = float_weight_args(&prefix, w, statics, &what);
+            quote! {
+                const PARAMS: rt::TransposeConvF32 = #params;
+                rt::transpose_conv_f32(&PARAMS, input, #args, output);
+            }
+        }
+        Kernel::L2PoolF32(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::Pool<f32> = #params;
+                rt::l2_pool_f32(&PARAMS, input, output);
+            }
+        }
+        Kernel::EmbeddingDequantized(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::EmbeddingDequantized = #params;
+                rt::embedding_lookup_dequantized(&PARAMS, input1, input2, output);
+            }
+        }
+        Kernel::AddNF32 => {
+            let names = in_names.iter();
+            quote! { rt::add_n_f32(&[#(#names),*], output); }
+        }
+        Kernel::AddN(p) => {
+            let params = params_expr(p);
+            let names = in_names.iter();
+            quote! {
+                const PARAMS: rt::AddN = #params;
+                rt::add_n_i8(&PARAMS, &[#(#names),*], output);
+            }
+        }
+        Kernel::FloorDivMod { modulo, broadcast } => {
+            let (bc_item, bc_arg) = broadcast_arg(broadcast.as_ref());
+            let f = if *modulo {
+                quote!(rt::floor_mod_f32)
+            } else {
+                quote!(rt::floor_div_f32)
+            };
+            quote! {
+                #bc_item
+                #f(#bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::BatchMatmul(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::BatchMatmulI8 = #params;
+                rt::batch_matmul_i8(&PARAMS, input1, input2, output);
+            }
+        }
+        Kernel::BatchMatmulF32(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::BatchMatmul = #params;
+                rt::batch_matmul_f32(&PARAMS, input1, input2, output);
+            }
+        }
         Kernel::SignalFilterBankLog(p) => {
             params_call(p, quote!(rt::SignalLog), quote!(rt::signal_filter_bank_log))
         }
@@ -1657,6 +1772,8 @@ fn math_fn(f: UnaryMath) -> &'static str {
         UnaryMath::Square => "square_f32",
         UnaryMath::Logistic => "logistic_f32",
         UnaryMath::Tanh => "tanh_f32",
+        UnaryMath::Sin => "sin_f32",
+        UnaryMath::Cos => "cos_f32",
     }
 }
 

@@ -1391,18 +1391,18 @@ mod tests {
     #[test]
     fn unsupported_op_is_named() {
         let mut spec = fc_model();
-        spec.opcodes.push((None, Some(66), None));
-        let mut sin = spec.ops[0].clone();
-        sin.opcode_index = 1;
-        sin.options = None;
-        sin.inputs = vec![3];
-        spec.ops.push(sin);
+        spec.opcodes.push((None, Some(119), None));
+        let mut while_op = spec.ops[0].clone();
+        while_op.opcode_index = 1;
+        while_op.options = None;
+        while_op.inputs = vec![3];
+        spec.ops.push(while_op);
         let err = read(&spec.build()).unwrap_err();
         assert_eq!(
             err,
             ReadError::UnsupportedOp {
                 index: 1,
-                name: "SIN".into(),
+                name: "WHILE".into(),
                 supported: SUPPORTED_OPS
             }
         );
@@ -1413,7 +1413,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "operator 1 is SIN, which kiln does not support yet (supported: {}; \
+                "operator 1 is WHILE, which kiln does not support yet (supported: {}; \
                  custom: {})",
                 names.join(", "),
                 ops::SUPPORTED_CUSTOM.join(", ")

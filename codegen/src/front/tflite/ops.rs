@@ -6,12 +6,13 @@
 
 use super::flexbuffers::{self, FlexMap};
 use super::schema::{
-    AddOptions, ConcatenationOptions, Conv2DOptions, CumsumOptions, DepthToSpaceOptions,
-    DepthwiseConv2DOptions, DivOptions, FullyConnectedOptions, GatherOptions, L2NormOptions,
-    LeakyReluOptions, MirrorPadOptions, MulOptions, Operator, OptionsTable, PackOptions,
-    Pool2DOptions, ReducerOptions, ResizeBilinearOptions, ResizeNearestNeighborOptions,
-    SoftmaxOptions, SpaceToDepthOptions, StridedSliceOptions, SubOptions, SvdfOptions,
-    UnidirectionalSequenceLstmOptions, UnpackOptions,
+    AddOptions, BatchMatMulOptions, ConcatenationOptions, Conv2DOptions, CumsumOptions,
+    DepthToSpaceOptions, DepthwiseConv2DOptions, DivOptions, FullyConnectedOptions, GatherOptions,
+    L2NormOptions, LeakyReluOptions, MirrorPadOptions, MulOptions, Operator, OptionsTable,
+    PackOptions, Pool2DOptions, ReducerOptions, ResizeBilinearOptions,
+    ResizeNearestNeighborOptions, SoftmaxOptions, SpaceToDepthOptions, StridedSliceOptions,
+    SubOptions, SvdfOptions, TransposeConvOptions, UnidirectionalSequenceLstmOptions,
+    UnpackOptions,
 };
 use super::ReadError;
 use crate::ir::{
@@ -59,12 +60,12 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(4, "DEPTHWISE_CONV_2D", Some(parse_depthwise_conv_2d)),
     row(5, "DEPTH_TO_SPACE", Some(parse_depth_to_space)),
     row(6, "DEQUANTIZE", Some(parse_dequantize)),
-    row(7, "EMBEDDING_LOOKUP", None),
+    row(7, "EMBEDDING_LOOKUP", Some(parse_embedding_lookup)),
     row(8, "FLOOR", Some(parse_floor)),
     row(9, "FULLY_CONNECTED", Some(parse_fully_connected)),
     row(10, "HASHTABLE_LOOKUP", None),
     row(11, "L2_NORMALIZATION", Some(parse_l2_normalization)),
-    row(12, "L2_POOL_2D", None),
+    row(12, "L2_POOL_2D", Some(parse_l2_pool_2d)),
     row(13, "LOCAL_RESPONSE_NORMALIZATION", None),
     row(14, "LOGISTIC", Some(parse_logistic)),
     row(15, "LSH_PROJECTION", None),
@@ -122,8 +123,8 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(63, "LESS_EQUAL", Some(parse_less_equal)),
     row(64, "SELECT", None),
     row(65, "SLICE", Some(parse_slice)),
-    row(66, "SIN", None),
-    row(67, "TRANSPOSE_CONV", None),
+    row(66, "SIN", Some(parse_sin)),
+    row(67, "TRANSPOSE_CONV", Some(parse_transpose_conv)),
     row(68, "SPARSE_TO_DENSE", None),
     row(69, "TILE", None),
     row(70, "EXPAND_DIMS", Some(parse_reshape)),
@@ -146,12 +147,12 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(87, "LOGICAL_NOT", Some(parse_logical_not)),
     row(88, "UNPACK", Some(parse_unpack)),
     row(89, "REDUCE_MIN", Some(parse_reduce_min)),
-    row(90, "FLOOR_DIV", None),
+    row(90, "FLOOR_DIV", Some(parse_floor_div)),
     row(91, "REDUCE_ANY", None),
     row(92, "SQUARE", Some(parse_square)),
     row(93, "ZEROS_LIKE", Some(parse_zeros_like)),
     row(94, "FILL", Some(parse_fill)),
-    row(95, "FLOOR_MOD", None),
+    row(95, "FLOOR_MOD", Some(parse_floor_mod)),
     row(96, "RANGE", None),
     row(
         97,
@@ -166,9 +167,9 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(103, "UNIQUE", None),
     row(104, "CEIL", Some(parse_ceil)),
     row(105, "REVERSE_V2", Some(parse_reverse_v2)),
-    row(106, "ADD_N", None),
+    row(106, "ADD_N", Some(parse_add_n)),
     row(107, "GATHER_ND", Some(parse_gather_nd)),
-    row(108, "COS", None),
+    row(108, "COS", Some(parse_cos)),
     row(109, "WHERE", None),
     row(110, "RANK", None),
     row(111, "ELU", Some(parse_elu)),
@@ -186,7 +187,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(123, "SELECT_V2", Some(parse_select_v2)),
     row(124, "DENSIFY", None),
     row(125, "SEGMENT_SUM", None),
-    row(126, "BATCH_MATMUL", None),
+    row(126, "BATCH_MATMUL", Some(parse_batch_matmul)),
     row(127, "PLACEHOLDER_FOR_GREATER_OP_CODES", None),
     row(128, "CUMSUM", Some(parse_cumsum)),
     row(129, "CALL_ONCE", None),
@@ -205,7 +206,7 @@ pub const BUILTIN_OPS: &[BuiltinOp] = &[
     row(142, "VAR_HANDLE", None),
     row(143, "READ_VARIABLE", None),
     row(144, "ASSIGN_VARIABLE", None),
-    row(145, "BROADCAST_ARGS", None),
+    row(145, "BROADCAST_ARGS", Some(parse_broadcast_args)),
     row(146, "RANDOM_STANDARD_NORMAL", None),
     row(147, "BUCKETIZE", None),
     row(148, "RANDOM_UNIFORM", None),
@@ -551,6 +552,24 @@ fn parse_conv_2d(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     }))
 }
 
+fn parse_transpose_conv(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let o = cx.required::<TransposeConvOptions>()?;
+    Ok(OpKind::TransposeConv(crate::ir::TransposeConvOptions {
+        padding: cx.padding(o.padding())?,
+        stride_w: cx.positive(o.stride_w(), "stride_w")?,
+        stride_h: cx.positive(o.stride_h(), "stride_h")?,
+        activation: cx.activation(o.fused_activation_function())?,
+    }))
+}
+
+fn parse_batch_matmul(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    let (adj_x, adj_y) = match cx.optional::<BatchMatMulOptions>()? {
+        Some(o) => (o.adj_x(), o.adj_y()),
+        None => (false, false),
+    };
+    Ok(OpKind::BatchMatmul { adj_x, adj_y })
+}
+
 fn parse_depthwise_conv_2d(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     let o = cx.required::<DepthwiseConv2DOptions>()?;
     Ok(OpKind::DepthwiseConv2d(DepthwiseConv2dOptions {
@@ -603,6 +622,30 @@ fn parse_average_pool_2d(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
 
 fn parse_max_pool_2d(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::MaxPool2d(pool_options(cx)?))
+}
+
+fn parse_l2_pool_2d(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::L2Pool2d(pool_options(cx)?))
+}
+
+fn parse_add_n(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::AddN)
+}
+
+fn parse_floor_div(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::FloorDiv)
+}
+
+fn parse_floor_mod(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::FloorMod)
+}
+
+fn parse_embedding_lookup(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::EmbeddingLookup)
+}
+
+fn parse_broadcast_args(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::BroadcastArgs)
 }
 
 fn parse_add(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
@@ -1077,6 +1120,14 @@ fn parse_square(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Math(UnaryMath::Square))
 }
 
+fn parse_sin(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Math(UnaryMath::Sin))
+}
+
+fn parse_cos(_cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
+    Ok(OpKind::Math(UnaryMath::Cos))
+}
+
 fn parse_sum(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     Ok(OpKind::Sum {
         keep_dims: keep_dims(cx)?,
@@ -1201,6 +1252,14 @@ mod tests {
             OpKind::StridedSlice(_) => &["STRIDED_SLICE"],
             OpKind::Transpose => &["TRANSPOSE"],
             OpKind::SquaredDifference => &["SQUARED_DIFFERENCE"],
+            OpKind::TransposeConv(_) => &["TRANSPOSE_CONV"],
+            OpKind::L2Pool2d(_) => &["L2_POOL_2D"],
+            OpKind::AddN => &["ADD_N"],
+            OpKind::FloorDiv => &["FLOOR_DIV"],
+            OpKind::FloorMod => &["FLOOR_MOD"],
+            OpKind::EmbeddingLookup => &["EMBEDDING_LOOKUP"],
+            OpKind::BroadcastArgs => &["BROADCAST_ARGS"],
+            OpKind::BatchMatmul { .. } => &["BATCH_MATMUL"],
             OpKind::Maximum => &["MAXIMUM"],
             OpKind::Minimum => &["MINIMUM"],
             OpKind::Abs => &["ABS"],
@@ -1244,6 +1303,8 @@ mod tests {
                 UnaryMath::Square => &["SQUARE"],
                 UnaryMath::Logistic => &["LOGISTIC"],
                 UnaryMath::Tanh => &["TANH"],
+                UnaryMath::Sin => &["SIN"],
+                UnaryMath::Cos => &["COS"],
             },
             OpKind::Div { .. } => &["DIV"],
             OpKind::Sum { .. } => &["SUM"],
@@ -1326,6 +1387,22 @@ mod tests {
             }),
             OpKind::Transpose,
             OpKind::SquaredDifference,
+            OpKind::TransposeConv(crate::ir::TransposeConvOptions {
+                padding: Padding::Same,
+                stride_w: 2,
+                stride_h: 2,
+                activation: Act,
+            }),
+            OpKind::BatchMatmul {
+                adj_x: false,
+                adj_y: true,
+            },
+            OpKind::L2Pool2d(pool),
+            OpKind::AddN,
+            OpKind::FloorDiv,
+            OpKind::FloorMod,
+            OpKind::EmbeddingLookup,
+            OpKind::BroadcastArgs,
             OpKind::Maximum,
             OpKind::Minimum,
             OpKind::Abs,
@@ -1388,6 +1465,8 @@ mod tests {
             UnaryMath::Ceil,
             UnaryMath::Round,
             UnaryMath::Square,
+            UnaryMath::Sin,
+            UnaryMath::Cos,
         ];
         let comparisons = [
             Comparison::Equal,

@@ -773,6 +773,28 @@ builtin_options_tables! {
         mode: i8 = 0, default 0;
     }
 
+    /// Options of TRANSPOSE_CONV.
+    TransposeConvOptions = 49 {
+        /// Padding (0 = SAME, 1 = VALID).
+        padding: i8 = 0, default 0;
+        /// Stride along width.
+        stride_w: i32 = 1, default 0;
+        /// Stride along height.
+        stride_h: i32 = 2, default 0;
+        /// Fused activation function.
+        fused_activation_function: i8 = 3, default 0;
+    }
+
+    /// Options of BATCH_MATMUL.
+    BatchMatMulOptions = 101 {
+        /// Transpose the left-hand side's last two dimensions.
+        adj_x: bool = 0, default false;
+        /// Transpose the right-hand side's last two dimensions.
+        adj_y: bool = 1, default false;
+        /// Hybrid models only.
+        asymmetric_quantize_inputs: bool = 2, default false;
+    }
+
     /// Options of CUMSUM.
     CumsumOptions = 102 {
         /// Each output leaves out its own element.
