@@ -30,7 +30,8 @@ pub enum Kernels {
     /// `conv2d_patches_scalar`.
     Portable,
     /// Those and the Arm DSP ones (`asm!` on Arm): `conv2d_fast::<Dsp>`,
-    /// `depthwise_conv2d_fast::<Dsp>`, `depthwise_conv2d_wide`, `conv2d_patches` at widths
+    /// `depthwise_conv2d_fast::<Dsp>`, `depthwise_conv2d_wide`, `depthwise_conv2d_rows`,
+    /// `conv2d_patches` at widths
     /// 3, 4 and 5 (5: `patch_dot_tile`'s `asm!` loop).
     Dsp,
 }
@@ -73,8 +74,10 @@ pub fn conv_kernels(random: Random, cases: usize, kernels: Kernels) -> Result<us
 #[allow(clippy::too_many_lines)]
 fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mismatch> {
     let depthwise = case.is_multiple_of(3);
+    // Half the depthwise cases: 3×3, multiplier 1, no dilation (`depthwise_conv2d_rows`).
+    let rows_shape = case.is_multiple_of(6);
     let in_c = 1 + index(random, 9);
-    let dm = if depthwise {
+    let dm = if depthwise && !rows_shape {
         [1, 2, 3, 4, 8][index(random, 5)]
     } else {
         1
@@ -90,9 +93,12 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     } else {
         groups * (1 + index(random, 7))
     };
-    let (k_h, k_w) = (1 + index(random, 3), 1 + index(random, 3));
+    let (mut k_h, mut k_w) = (1 + index(random, 3), 1 + index(random, 3));
     let (stride_h, stride_w) = (1 + index(random, 2), 1 + index(random, 2));
-    let (dilation_h, dilation_w) = (1 + index(random, 2), 1 + index(random, 2));
+    let (mut dilation_h, mut dilation_w) = (1 + index(random, 2), 1 + index(random, 2));
+    if rows_shape {
+        (k_h, k_w, dilation_h, dilation_w) = (3, 3, 1, 1);
+    }
     let (in_h, in_w) = (1 + index(random, 6), 1 + index(random, 7));
     let (pad_top, pad_left) = (index(random, 2), index(random, 2));
     let eff_h = (k_h - 1) * dilation_h + 1;
@@ -343,6 +349,44 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
             expect(data[..n_out] == *want, "depthwise_conv2d_wide_in_place")?;
         }
     }
+    if depthwise && dm == 1 && k_h == 3 && k_w == 3 && dilation_h == 1 && dilation_w == 1 {
+        let mut pairs = [0u32; 6 * 9];
+        for (d, w) in pairs.iter_mut().zip(pair_depthwise(filter, out_c)) {
+            *d = w;
+        }
+        let mut padded_input = [0i8; BUF];
+        padded_input[..input.len()].copy_from_slice(input);
+        let mut out = [0i8; BUF];
+        let mut scratch = [0u32; 256];
+        let rw = depthwise_rows_width(out_w, stride_w);
+        macro_rules! rows {
+            ($($rw:literal),*) => {
+                match rw {
+                    $($rw => depthwise_conv2d_rows::<BUF, BUF, $rw>(
+                        &fast, &padded_input, &pairs, folded, m, sh, &mut scratch, &mut out,
+                    ),)*
+                    _ => {}
+                }
+            };
+        }
+        rows!(2, 3, 4, 5, 6, 7, 8, 9);
+        expect(out[..n_out] == *want, "depthwise_conv2d_rows")?;
+        if fits {
+            load(&mut data);
+            macro_rules! rows_in_place {
+                ($($rw:literal),*) => {
+                    match rw {
+                        $($rw => depthwise_conv2d_rows_in_place::<BUF, BUF, $rw>(
+                            &fast, &mut data, lead, &pairs, folded, m, sh, &mut scratch,
+                        ),)*
+                        _ => {}
+                    }
+                };
+            }
+            rows_in_place!(2, 3, 4, 5, 6, 7, 8, 9);
+            expect(data[..n_out] == *want, "depthwise_conv2d_rows_in_place")?;
+        }
+    }
     if patch_rows.is_some() {
         let mut scratch = [0u32; 256];
         conv2d_patches::<5>(
@@ -402,6 +446,23 @@ fn widen_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> 
                 }
             };
             [w(0) | (w(2) << 16), w(1) | (w(3) << 16)]
+        })
+    })
+}
+
+/// The weights of [`depthwise_conv2d_rows`] from a 3×3 depthwise filter (`1HWC` bytes,
+/// `channels` per tap): per channel, per filter row, `(w0, w1)` and `(w1, w2)` as i16 pairs.
+/// (The emitter's layout, again, as the test's oracle input.)
+fn pair_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> + '_ {
+    (0..channels).flat_map(move |c| {
+        (0..3).flat_map(move |ky| {
+            let w = |kx: usize| {
+                filter
+                    .get((ky * 3 + kx) * channels + c)
+                    .copied()
+                    .unwrap_or(0) as i8 as i16 as u16 as u32
+            };
+            [w(0) | (w(1) << 16), w(1) | (w(2) << 16)]
         })
     })
 }

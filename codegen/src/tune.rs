@@ -41,6 +41,16 @@ pub const PATCH_PIXELS_SCALAR: usize = 4;
 /// per block rather than more RAM.
 pub const PATCH_SCRATCH_BYTES: usize = 6144;
 
+/// Scratch the ring of `rt::depthwise_conv2d_rows` may use, bytes: larger layers take
+/// `rt::depthwise_conv2d_wide` rather than more RAM.
+pub const DEPTHWISE_RING_BYTES: usize = 6144;
+
+/// Words of `rt::depthwise_conv2d_rows`'s ring for a layer of shape `s`: three padded input
+/// rows, per channel the row's columns as i16 pairs.
+pub fn depthwise_ring_words(s: &crate::runtime::ConvShape) -> usize {
+    3 * s.out_c * crate::runtime::depthwise_rows_width(s.out_w, s.stride_w)
+}
+
 /// The tuning of one model for one core (or for no particular core: portable code).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tuning {
@@ -104,6 +114,25 @@ impl Tuning {
             )
     }
 
+    /// Whether a DEPTHWISE_CONV_2D runs as `rt::depthwise_conv2d_rows` (a ring of three input
+    /// rows widened to i16 in scratch, two filter taps per SMLAD, no border pixels): layers
+    /// of [`Tuning::depthwise_wide`] with a 3×3 window, no dilation and a horizontal stride of
+    /// 1 or 2, whose ring fits [`DEPTHWISE_RING_BYTES`].
+    pub fn depthwise_rows(&self, layer: &Layer) -> bool {
+        match &layer.kernel {
+            Kernel::DepthwiseConv2d(p, _) if self.depthwise_wide(layer) => {
+                let s = &p.shape;
+                s.k_h == 3
+                    && s.k_w == 3
+                    && s.dilation_h == 1
+                    && s.dilation_w == 1
+                    && s.stride_w <= 2
+                    && 4 * depthwise_ring_words(s) <= DEPTHWISE_RING_BYTES
+            }
+            _ => false,
+        }
+    }
+
     /// Output pixels per block of `layer`'s patch convolution: at most [`PATCH_PIXELS`] (DSP)
     /// or [`PATCH_PIXELS_SCALAR`], and at most what fits [`PATCH_SCRATCH_BYTES`]; among those,
     /// the block size that wastes least on the last, partial block (each block costs about
@@ -130,6 +159,9 @@ impl Tuning {
 
     /// Scratch `layer` needs, in elements of [`Tuning::scratch_type`] (0 for most layers).
     pub fn scratch_len(&self, layer: &Layer) -> usize {
+        if let (true, Kernel::DepthwiseConv2d(p, _)) = (self.depthwise_rows(layer), &layer.kernel) {
+            return depthwise_ring_words(&p.shape);
+        }
         if let (true, Kernel::DepthwiseConv2d(p, _)) = (self.depthwise_wide(layer), &layer.kernel) {
             // A border pixel's window, one word per tap and group of four channels.
             return p.shape.k_h * p.shape.k_w * p.shape.out_c.div_ceil(4);

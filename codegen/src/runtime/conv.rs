@@ -1315,3 +1315,214 @@ pub fn word_i8_tail(s: &[i8], at: usize) -> u32 {
         }
     }
 }
+
+/// Words per channel and padded input row in the ring of [`depthwise_conv2d_rows`]: the
+/// row's columns as i16 pairs, as many as the output pixels read (stride 1: one word per pair
+/// of output pixels, plus one; stride 2: one word per output pixel, plus one).
+pub fn depthwise_rows_width(out_w: usize, stride_w: usize) -> usize {
+    if stride_w == 1 {
+        out_w.div_ceil(2) + 1
+    } else {
+        out_w + 1
+    }
+}
+
+/// Int8 3×3 DEPTHWISE_CONV_2D with depth multiplier 1, no dilation and horizontal stride 1
+/// or 2, for Arm DSP cores, bit-exact with TFLM's `DepthwiseConvPerChannel`.
+///
+/// The three input rows an output row reads are kept in `scratch` as a ring of rows (`3 · C
+/// · RW` words, see [`depthwise_rows_width`]): per row and channel, the padded row's columns
+/// (`pad_left` columns of padding first) widened to i16 pairs, the padding holding the input
+/// zero point (which `folded_bias` cancels), so no output pixel is a border pixel. Each input
+/// row is widened once. `pairs` holds per channel and filter row the weights `(w0, w1)` and
+/// `(w1, w2)` as i16 pairs; then one filter row of two neighbouring output pixels (stride 1)
+/// is one LDRD of the ring and four multiply-accumulates (SMLAD, SMLABT, SMLATB, SMLAD) for
+/// six MACs, the channel's weights and requantization constants staying in registers along
+/// the output row. Output rows run in order and read their input rows before writing, so the
+/// planner's lead keeps it correct in place.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv2d_rows<const IN: usize, const OUT: usize, const RW: usize>(
+    p: &ConvFast,
+    input: &[i8; IN],
+    pairs: &[u32],
+    folded_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    scratch: &mut [u32],
+    output: &mut [i8; OUT],
+) {
+    let io = Apart { input, output };
+    depthwise_conv2d_rows_io::<_, IN, OUT, RW>(
+        p,
+        pairs,
+        folded_bias,
+        multiplier,
+        shift,
+        scratch,
+        io,
+    );
+}
+
+/// [`depthwise_conv2d_rows`] over one buffer: the output from byte 0 of `data`, the input
+/// (`IN` bytes) from byte `input_at`, the planner's lead.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv2d_rows_in_place<const IN: usize, const OUT: usize, const RW: usize>(
+    p: &ConvFast,
+    data: &mut [i8],
+    input_at: usize,
+    pairs: &[u32],
+    folded_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    scratch: &mut [u32],
+) {
+    let io = Shared { data, input_at };
+    depthwise_conv2d_rows_io::<_, IN, OUT, RW>(
+        p,
+        pairs,
+        folded_bias,
+        multiplier,
+        shift,
+        scratch,
+        io,
+    );
+}
+
+/// Two input bytes as an i16 pair (`lo` in the bottom half).
+#[inline(always)]
+fn i16_pair(lo: i8, hi: i8) -> u32 {
+    (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16)
+}
+
+/// Widens padded input row `iy` (outside the input: all zero points) of batch `batch` into
+/// ring slot `slot` (`ring`: per channel, per word `j`, the three slots' words).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn ring_row<const IN: usize, const RW: usize>(
+    s: &ConvShape,
+    input: &[i8; IN],
+    batch: usize,
+    iy: isize,
+    zp: i8,
+    slot: usize,
+    ring: &mut [u32],
+) {
+    let channels = s.in_c;
+    let row_in = iy >= 0 && (iy as usize) < s.in_h;
+    let column = |j: usize| -> Option<&[i8]> {
+        let ix = j as isize - s.pad_left as isize;
+        if !row_in || ix < 0 || ix as usize >= s.in_w {
+            return None;
+        }
+        let at = ((batch * s.in_h + iy as usize) * s.in_w + ix as usize) * channels;
+        input.get(at..at + channels)
+    };
+    for j in 0..RW {
+        let words = ring
+            .iter_mut()
+            .skip(3 * j + slot)
+            .step_by(3 * RW)
+            .take(channels);
+        match (column(2 * j), column(2 * j + 1)) {
+            (Some(lo), Some(hi)) => {
+                for ((r, &a), &h) in words.zip(lo).zip(hi) {
+                    *r = i16_pair(a, h);
+                }
+            }
+            (lo, hi) => {
+                for (c, r) in words.enumerate() {
+                    let a = lo.and_then(|x| x.get(c)).copied().unwrap_or(zp);
+                    let h = hi.and_then(|x| x.get(c)).copied().unwrap_or(zp);
+                    *r = i16_pair(a, h);
+                }
+            }
+        }
+    }
+}
+
+/// The loop of [`depthwise_conv2d_rows`] and [`depthwise_conv2d_rows_in_place`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const RW: usize>(
+    p: &ConvFast,
+    pairs: &[u32],
+    folded_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    scratch: &mut [u32],
+    mut io: IO,
+) {
+    let s = &p.shape;
+    let channels = s.out_c;
+    let zp = p.input_zero_point as i8;
+    let Some(ring) = scratch.get_mut(..3 * RW * channels) else {
+        return;
+    };
+    // Accumulators of one output row and channel: pairs of pixels (stride 1) or one pixel
+    // per entry (stride 2, the first of each pair).
+    let mut accs = [[0i32; 2]; RW];
+    for b in 0..s.batches {
+        // The next padded input row to widen into the ring (row r lives in slot r % 3).
+        let mut next = 0;
+        for oy in 0..s.out_h {
+            let top = oy * s.stride_h;
+            // Borrowed anew around the writes, which may land in the same buffer.
+            let Some(input) = fixed::<IN>(io.input()) else {
+                return;
+            };
+            for r in next.max(top)..top + 3 {
+                let iy = r as isize - s.pad_top as isize;
+                ring_row::<IN, RW>(s, input, b, iy, zp, r % 3, ring);
+            }
+            next = top + 3;
+            let Some(out) = fixed_mut::<OUT>(io.output()) else {
+                return;
+            };
+            let row_base = (b * s.out_h + oy) * s.out_w;
+            for (c, ring_c) in ring.chunks_exact(3 * RW).enumerate() {
+                let Some(w) = pairs.get(6 * c..6 * c + 6) else {
+                    return;
+                };
+                // The filter rows in slot order.
+                let mut rotated = [0u32; 6];
+                for ky in 0..3 {
+                    let slot = (top + ky) % 3;
+                    rotated[2 * slot] = w[2 * ky];
+                    rotated[2 * slot + 1] = w[2 * ky + 1];
+                }
+                let start = folded_bias.get(c).copied().unwrap_or(0);
+                let used = if s.stride_w == 1 {
+                    s.out_w.div_ceil(2)
+                } else {
+                    s.out_w
+                };
+                let Some(row_accs) = accs.get_mut(..used) else {
+                    return;
+                };
+                depthwise_rows_dot(ring_c, &rotated, start, row_accs);
+                let q = if p.per_channel { c } else { 0 };
+                let m = multiplier.get(q).copied().unwrap_or(0);
+                let sh = shift.get(q).copied().unwrap_or(0);
+                let k_offset = small_offset_constant(-sh, p.output_offset);
+                for ox in 0..s.out_w {
+                    let acc = if s.stride_w == 1 {
+                        row_accs.get(ox / 2).map_or(0, |a| a[ox % 2])
+                    } else {
+                        row_accs.get(ox).map_or(0, |a| a[0])
+                    };
+                    let v = if p.fast_requant {
+                        requantize_small_offset(acc, m, -sh, k_offset)
+                    } else {
+                        multiply_by_quantized_multiplier_fast(acc, m, sh)
+                            .wrapping_add(p.output_offset)
+                    };
+                    if let Some(o) = out.get_mut((row_base + ox) * channels + c) {
+                        *o = clamp_i8(v, p.act_min, p.act_max);
+                    }
+                }
+            }
+        }
+    }
+}

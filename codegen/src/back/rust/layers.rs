@@ -618,7 +618,41 @@ pub(crate) fn emit_layer(
                 &w.folded_bias,
             );
             let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
-            if tuning.depthwise_wide(layer) {
+            if tuning.depthwise_rows(layer) {
+                let paired: Vec<u32> = pair_depthwise(&w.filter, p.shape.out_c).collect();
+                let paired = statics.words(
+                    &format!("{prefix}_FILTER"),
+                    &format!(
+                        "{what}: int8 weights as i16 pairs (w0, w1), (w1, w2) per channel and \
+                         filter row."
+                    ),
+                    &paired,
+                );
+                let in_len = lit(graph.tensors[layer.inputs[0]].elements());
+                let out_len = lit(out_t.elements());
+                let ring_w = lit(rt::depthwise_rows_width(p.shape.out_w, p.shape.stride_w));
+                if let Some(d) = &in_place {
+                    let input_at = lit(d.input_at);
+                    quote! {
+                        const PARAMS: rt::ConvFast = #params;
+                        // The output from byte 0 of `data`, the input from byte INPUT_AT.
+                        const INPUT_AT: usize = #input_at;
+                        rt::depthwise_conv2d_rows_in_place::<#in_len, #out_len, #ring_w>(&PARAMS, data, INPUT_AT, &#paired, &#folded, &#mult, &#shift, scratch);
+                    }
+                } else {
+                    quote! {
+                        const PARAMS: rt::ConvFast = #params;
+                        // Fixed lengths, so the kernel's index bounds are known to the compiler.
+                        let (Ok(input), Ok(output)) = (
+                            <&[i8; #in_len]>::try_from(input),
+                            <&mut [i8; #out_len]>::try_from(output),
+                        ) else {
+                            return;
+                        };
+                        rt::depthwise_conv2d_rows::<#in_len, #out_len, #ring_w>(&PARAMS, input, &#paired, &#folded, &#mult, &#shift, scratch, output);
+                    }
+                }
+            } else if tuning.depthwise_wide(layer) {
                 let wide: Vec<u32> = widen_depthwise(&w.filter, p.shape.out_c).collect();
                 let wide = statics.words(
                     &format!("{prefix}_FILTER"),
@@ -1608,6 +1642,23 @@ fn widen_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> 
                 }
             };
             [w(0) | (w(2) << 16), w(1) | (w(3) << 16)]
+        })
+    })
+}
+
+/// The weights of `rt::depthwise_conv2d_rows` from a 3×3 depthwise filter (`1HWC` bytes,
+/// `channels` per tap): per channel, per filter row, `(w0, w1)` and `(w1, w2)` as i16 pairs.
+/// Compile-time only.
+fn pair_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> + '_ {
+    (0..channels).flat_map(move |c| {
+        (0..3).flat_map(move |ky| {
+            let w = |kx: usize| {
+                filter
+                    .get((ky * 3 + kx) * channels + c)
+                    .copied()
+                    .unwrap_or(0) as i8 as i16 as u16 as u32
+            };
+            [w(0) | (w(1) << 16), w(1) | (w(2) << 16)]
         })
     })
 }
