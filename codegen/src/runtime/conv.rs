@@ -1419,23 +1419,50 @@ fn ring_row<const IN: usize, const RW: usize>(
         let at = ((batch * s.in_h + iy as usize) * s.in_w + ix as usize) * channels;
         input.get(at..at + channels)
     };
+    let slot = slot % 3;
     for j in 0..RW {
-        let words = ring
-            .iter_mut()
-            .skip(3 * j + slot)
-            .step_by(3 * RW)
-            .take(channels);
+        let at = 3 * j + slot;
         match (column(2 * j), column(2 * j + 1)) {
             (Some(lo), Some(hi)) => {
-                for ((r, &a), &h) in words.zip(lo).zip(hi) {
-                    *r = i16_pair(a, h);
+                // Four channels at a time: both columns' words widened to even and odd
+                // halves, then one channel's two halves packed into one word.
+                let mut groups = ring.chunks_exact_mut(12 * RW);
+                for ((g, l4), h4) in (&mut groups)
+                    .zip(lo.chunks_exact(4))
+                    .zip(hi.chunks_exact(4))
+                {
+                    let (l, h) = (word_i8(l4, 0), word_i8(h4, 0));
+                    let (l_even, l_odd) = (dsp::sxtb16(l), dsp::sxtb16_ror8(l));
+                    let (h_even, h_odd) = (dsp::sxtb16(h), dsp::sxtb16_ror8(h));
+                    let packed = [
+                        (l_even & 0xffff) | (h_even << 16),
+                        (l_odd & 0xffff) | (h_odd << 16),
+                        (l_even >> 16) | (h_even & 0xffff_0000),
+                        (l_odd >> 16) | (h_odd & 0xffff_0000),
+                    ];
+                    for (k, v) in packed.into_iter().enumerate() {
+                        if let Some(w) = g.get_mut(at + 3 * RW * k) {
+                            *w = v;
+                        }
+                    }
+                }
+                let by_words = channels / 4 * 4;
+                let lo_tail = lo.get(by_words..).unwrap_or(&[]);
+                let hi_tail = hi.get(by_words..).unwrap_or(&[]);
+                let rest = groups.into_remainder().chunks_exact_mut(3 * RW);
+                for ((r, &a), &h) in rest.zip(lo_tail).zip(hi_tail) {
+                    if let Some(w) = r.get_mut(at) {
+                        *w = i16_pair(a, h);
+                    }
                 }
             }
             (lo, hi) => {
-                for (c, r) in words.enumerate() {
+                for (c, r) in ring.chunks_exact_mut(3 * RW).enumerate() {
                     let a = lo.and_then(|x| x.get(c)).copied().unwrap_or(zp);
                     let h = hi.and_then(|x| x.get(c)).copied().unwrap_or(zp);
-                    *r = i16_pair(a, h);
+                    if let Some(w) = r.get_mut(at) {
+                        *w = i16_pair(a, h);
+                    }
                 }
             }
         }
@@ -1482,16 +1509,9 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
             };
             let row_base = (b * s.out_h + oy) * s.out_w;
             for (c, ring_c) in ring.chunks_exact(3 * RW).enumerate() {
-                let Some(w) = pairs.get(6 * c..6 * c + 6) else {
+                let Some(w) = pairs.get(6 * c..6 * c + 6).and_then(|w| w.try_into().ok()) else {
                     return;
                 };
-                // The filter rows in slot order.
-                let mut rotated = [0u32; 6];
-                for ky in 0..3 {
-                    let slot = (top + ky) % 3;
-                    rotated[2 * slot] = w[2 * ky];
-                    rotated[2 * slot + 1] = w[2 * ky + 1];
-                }
                 let start = folded_bias.get(c).copied().unwrap_or(0);
                 let used = if s.stride_w == 1 {
                     s.out_w.div_ceil(2)
@@ -1501,7 +1521,7 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
                 let Some(row_accs) = accs.get_mut(..used) else {
                     return;
                 };
-                depthwise_rows_dot(ring_c, &rotated, start, row_accs);
+                depthwise_rows_dot(ring_c, w, top % 3, start, row_accs);
                 let q = if p.per_channel { c } else { 0 };
                 let m = multiplier.get(q).copied().unwrap_or(0);
                 let sh = shift.get(q).copied().unwrap_or(0);
