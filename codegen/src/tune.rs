@@ -117,7 +117,9 @@ impl Tuning {
     /// Whether a DEPTHWISE_CONV_2D runs as `rt::depthwise_conv2d_rows` (a ring of three input
     /// rows widened to i16 in scratch, two filter taps per SMLAD, no border pixels): layers
     /// of [`Tuning::depthwise_wide`] with a 3×3 window, no dilation and a horizontal stride of
-    /// 1 or 2, whose ring fits [`DEPTHWISE_RING_BYTES`].
+    /// 1, whose ring fits [`DEPTHWISE_RING_BYTES`]. (With a horizontal stride of 2 each input
+    /// row is widened for fewer MACs and the pair of taps helps one pixel, not two:
+    /// `rt::depthwise_conv2d_wide` needs fewer instructions there.)
     pub fn depthwise_rows(&self, layer: &Layer) -> bool {
         match &layer.kernel {
             Kernel::DepthwiseConv2d(p, _) if self.depthwise_wide(layer) => {
@@ -126,7 +128,7 @@ impl Tuning {
                     && s.k_w == 3
                     && s.dilation_h == 1
                     && s.dilation_w == 1
-                    && s.stride_w <= 2
+                    && s.stride_w == 1
                     && 4 * depthwise_ring_words(s) <= DEPTHWISE_RING_BYTES
             }
             _ => false,
