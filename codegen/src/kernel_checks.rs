@@ -76,7 +76,14 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     let depthwise = case.is_multiple_of(3);
     // Half the depthwise cases: 3×3, multiplier 1, no dilation (`depthwise_conv2d_rows`).
     let rows_shape = case.is_multiple_of(6);
-    let in_c = 1 + index(random, 9);
+    // A third of the others: 3×3 over one input channel, no dilation
+    // (`depthwise_conv2d_single`).
+    let single_shape = case % 18 == 3;
+    let in_c = if single_shape {
+        1
+    } else {
+        1 + index(random, 9)
+    };
     let dm = if depthwise && !rows_shape {
         [1, 2, 3, 4, 8][index(random, 5)]
     } else {
@@ -96,7 +103,7 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     let (mut k_h, mut k_w) = (1 + index(random, 3), 1 + index(random, 3));
     let (stride_h, stride_w) = (1 + index(random, 2), 1 + index(random, 2));
     let (mut dilation_h, mut dilation_w) = (1 + index(random, 2), 1 + index(random, 2));
-    if rows_shape {
+    if rows_shape || single_shape {
         (k_h, k_w, dilation_h, dilation_w) = (3, 3, 1, 1);
     }
     let (in_h, in_w) = (1 + index(random, 6), 1 + index(random, 7));
@@ -389,6 +396,23 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
             expect(data[..n_out] == *want, "depthwise_conv2d_rows_in_place")?;
         }
     }
+    if depthwise && in_c == 1 && k_h == 3 && k_w == 3 && dilation_h == 1 && dilation_w == 1 {
+        let mut table = [0u32; 9 * 8];
+        let entries = single_table(filter, out_c, m, sh, fast.output_offset);
+        for (d, t) in table.iter_mut().zip(entries) {
+            *d = t;
+        }
+        let mut padded_input = [0i8; BUF];
+        padded_input[..input.len()].copy_from_slice(input);
+        let mut out = [0i8; BUF];
+        depthwise_conv2d_single::<BUF, BUF>(&fast, &padded_input, &table, folded, &mut out);
+        expect(out[..n_out] == *want, "depthwise_conv2d_single")?;
+        if fits {
+            load(&mut data);
+            depthwise_conv2d_single_in_place::<BUF, BUF>(&fast, &mut data, lead, &table, folded);
+            expect(data[..n_out] == *want, "depthwise_conv2d_single_in_place")?;
+        }
+    }
     if patch_rows.is_some() {
         let mut scratch = [0u32; 256];
         conv2d_patches::<5>(
@@ -466,6 +490,41 @@ fn pair_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> +
             };
             [w(0) | (w(1) << 16), w(1) | (w(2) << 16)]
         })
+    })
+}
+
+/// The table of [`depthwise_conv2d_single`] from a 3×3 depthwise filter over one input
+/// channel (`1HWC` bytes, `channels` per tap) and its requantization: per channel and window
+/// row, `(w0, w2)` and `(w1, 0)` as i16 pairs, then the multiplier,
+/// `small_offset_constant(right, offset)` and the right shift. (The emitter's layout, again,
+/// as the test's oracle input.)
+fn single_table<'a>(
+    filter: &'a [u8],
+    channels: usize,
+    multiplier: &'a [i32],
+    shift: &'a [i32],
+    offset: i32,
+) -> impl Iterator<Item = u32> + 'a {
+    (0..channels).flat_map(move |c| {
+        let w = move |ky: usize, kx: usize| {
+            filter
+                .get((ky * 3 + kx) * channels + c)
+                .copied()
+                .unwrap_or(0) as i8 as i16 as u16 as u32
+        };
+        let right = -shift.get(c).copied().unwrap_or(0);
+        let m = multiplier.get(c).copied().unwrap_or(0);
+        [
+            w(0, 0) | (w(0, 2) << 16),
+            w(0, 1),
+            w(1, 0) | (w(1, 2) << 16),
+            w(1, 1),
+            w(2, 0) | (w(2, 2) << 16),
+            w(2, 1),
+            m as u32,
+            small_offset_constant(right, offset) as u32,
+            right as u32,
+        ]
     })
 }
 

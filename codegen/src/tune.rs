@@ -97,7 +97,9 @@ impl Tuning {
             Kernel::Conv2d(p, _) if p.shape.k_c == p.shape.in_c => {
                 p.shape.k_h * p.shape.k_w * p.shape.k_c
             }
-            Kernel::DepthwiseConv2d(p, _) if p.shape.in_c == 1 => p.shape.k_h * p.shape.k_w,
+            Kernel::DepthwiseConv2d(p, _) if p.shape.in_c == 1 && !self.single(&p.shape) => {
+                p.shape.k_h * p.shape.k_w
+            }
             _ => return None,
         };
         Some(patch.div_ceil(4) * 4)
@@ -112,6 +114,23 @@ impl Tuning {
                 (&layer.kernel, self.dot),
                 (Kernel::DepthwiseConv2d(p, _), DotProduct::Dsp) if p.shape.depth_multiplier == 1
             )
+    }
+
+    /// Whether a DEPTHWISE_CONV_2D runs as `rt::depthwise_conv2d_single` (one input channel,
+    /// each window row one widened word, three SMLAD and three SMLABB per output channel):
+    /// Arm DSP cores, a 3×3 window over one input channel, no dilation.
+    pub fn depthwise_single(&self, layer: &Layer) -> bool {
+        matches!(&layer.kernel, Kernel::DepthwiseConv2d(p, _) if self.single(&p.shape))
+    }
+
+    /// The geometry of [`Tuning::depthwise_single`], on a DSP core.
+    fn single(&self, s: &crate::runtime::ConvShape) -> bool {
+        self.dot == DotProduct::Dsp
+            && s.in_c == 1
+            && s.k_h == 3
+            && s.k_w == 3
+            && s.dilation_h == 1
+            && s.dilation_w == 1
     }
 
     /// Whether a DEPTHWISE_CONV_2D runs as `rt::depthwise_conv2d_rows` (a ring of three input

@@ -1546,3 +1546,108 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
         }
     }
 }
+
+/// Int8 3×3 DEPTHWISE_CONV_2D over one input channel (every output channel reads it, the depth
+/// multiplier being `out_c`), no dilation, for Arm DSP cores, bit-exact with TFLM's
+/// `DepthwiseConvPerChannel`. Per output pixel, each window row is one word of input bytes
+/// (taps 0, 1, 2 and one byte past them, padding read as the input zero point, which
+/// `folded_bias` cancels), widened once into its even and odd halves; then each output
+/// channel is three SMLAD and three SMLABB on `table`: per channel, per window row the weights
+/// `(w0, w2)` and `(w1, 0)` as i16 pairs, then its multiplier, the constant
+/// [`small_offset_constant`]`(right, output offset)` and its right shift. Pixels run in
+/// order, each reading its window before writing, so the planner's lead keeps it correct in
+/// place.
+#[inline(always)]
+pub fn depthwise_conv2d_single<const IN: usize, const OUT: usize>(
+    p: &ConvFast,
+    input: &[i8; IN],
+    table: &[u32],
+    folded_bias: &[i32],
+    output: &mut [i8; OUT],
+) {
+    let io = Apart { input, output };
+    depthwise_conv2d_single_io::<_, IN, OUT>(p, table, folded_bias, io);
+}
+
+/// [`depthwise_conv2d_single`] over one buffer: the output from byte 0 of `data`, the input
+/// (`IN` bytes) from byte `input_at`, the planner's lead.
+#[inline(always)]
+pub fn depthwise_conv2d_single_in_place<const IN: usize, const OUT: usize>(
+    p: &ConvFast,
+    data: &mut [i8],
+    input_at: usize,
+    table: &[u32],
+    folded_bias: &[i32],
+) {
+    let io = Shared { data, input_at };
+    depthwise_conv2d_single_io::<_, IN, OUT>(p, table, folded_bias, io);
+}
+
+/// The loop of [`depthwise_conv2d_single`] and [`depthwise_conv2d_single_in_place`].
+#[inline(always)]
+fn depthwise_conv2d_single_io<IO: ConvIo, const IN: usize, const OUT: usize>(
+    p: &ConvFast,
+    table: &[u32],
+    folded_bias: &[i32],
+    mut io: IO,
+) {
+    let s = &p.shape;
+    let zp = p.input_zero_point as i8;
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            for ox in 0..s.out_w {
+                let x0 = window_start(ox, s.stride_w, s.pad_left);
+                let Some(input) = fixed::<IN>(io.input()) else {
+                    return;
+                };
+                // The window's rows as words of four input bytes (the fourth meets a zero
+                // weight), widened.
+                let mut halves = [(0u32, 0u32); 3];
+                for (r, h) in halves.iter_mut().enumerate() {
+                    let iy = y0 + r as isize;
+                    let row = ((b * s.in_h) as isize + iy) * s.in_w as isize;
+                    let word = if iy < 0 || iy >= s.in_h as isize {
+                        (zp as u8 as u32) * 0x0001_0101
+                    } else if x0 >= 0 && x0 + 4 <= s.in_w as isize {
+                        word_i8(input, (row + x0) as usize)
+                    } else {
+                        let byte = |k: isize| -> u32 {
+                            let ix = x0 + k;
+                            let v = if ix >= 0 && ix < s.in_w as isize {
+                                input.get((row + ix) as usize).copied().unwrap_or(zp)
+                            } else {
+                                zp
+                            };
+                            (v as u8 as u32) << (8 * k)
+                        };
+                        byte(0) | byte(1) | byte(2)
+                    };
+                    *h = (dsp::sxtb16(word), dsp::sxtb16_ror8(word));
+                }
+                let [(e0, o0), (e1, o1), (e2, o2)] = halves;
+                let base = ((b * s.out_h + oy) * s.out_w + ox) * s.out_c;
+                let Some(out) = fixed_mut::<OUT>(io.output()) else {
+                    return;
+                };
+                let pixel = out.iter_mut().skip(base).take(s.out_c);
+                for ((o, t), &start) in pixel.zip(table.chunks_exact(9)).zip(folded_bias) {
+                    let mut acc = dsp::smlad(e0, t[0], start);
+                    acc = dsp::smlabb(o0, t[1], acc);
+                    acc = dsp::smlad(e1, t[2], acc);
+                    acc = dsp::smlabb(o1, t[3], acc);
+                    acc = dsp::smlad(e2, t[4], acc);
+                    acc = dsp::smlabb(o2, t[5], acc);
+                    let (m, k_offset, right) = (t[6] as i32, t[7] as i32, t[8] as i32);
+                    let v = if p.fast_requant {
+                        requantize_small_offset(acc, m, right, k_offset)
+                    } else {
+                        multiply_by_quantized_multiplier_fast(acc, m, -right)
+                            .wrapping_add(p.output_offset)
+                    };
+                    *o = clamp_i8(v, p.act_min, p.act_max);
+                }
+            }
+        }
+    }
+}

@@ -295,60 +295,6 @@ pub mod dsp {
         }
     }
 
-    /// The `asm!` loop of [`super::depthwise_rows_dot`] for one ring rotation: `$s0`, `$s1`,
-    /// `$s2` are the byte offsets of filter rows 0, 1, 2's ring slots within a word's three
-    /// (`$t0`.. the same plus 12: the next word's).
-    #[cfg(target_arch = "arm")]
-    macro_rules! rows_dot_asm {
-        ($ring:expr, $w:expr, $start:expr, $out:expr, $end:expr,
-         $s0:literal, $t0:literal, $s1:literal, $t1:literal, $s2:literal, $t2:literal) => {
-            // SAFETY: the caller checked that `ring` has `3 · (pairs + 1)` readable words, `w`
-            // six, and `out` `2 · pairs` writable words, all word-aligned; the loop stops when
-            // `out` reaches `end`.
-            unsafe {
-                core::arch::asm!(
-                "2:",
-                "ldrd {w01}, {w12}, [{w}]",
-                concat!("ldr {x}, [{p}, #", $s0, "]"),
-                "smlad {e}, {x}, {w01}, {s}",
-                "smlatb {o}, {x}, {w01}, {s}",
-                concat!("ldr {x}, [{p}, #", $t0, "]"),
-                "smlabt {e}, {x}, {w12}, {e}",
-                "smlad {o}, {x}, {w12}, {o}",
-                "ldrd {w01}, {w12}, [{w}, #8]",
-                concat!("ldr {x}, [{p}, #", $s1, "]"),
-                "smlad {e}, {x}, {w01}, {e}",
-                "smlatb {o}, {x}, {w01}, {o}",
-                concat!("ldr {x}, [{p}, #", $t1, "]"),
-                "smlabt {e}, {x}, {w12}, {e}",
-                "smlad {o}, {x}, {w12}, {o}",
-                "ldrd {w01}, {w12}, [{w}, #16]",
-                concat!("ldr {x}, [{p}, #", $s2, "]"),
-                "smlad {e}, {x}, {w01}, {e}",
-                "smlatb {o}, {x}, {w01}, {o}",
-                concat!("ldr {x}, [{p}, #", $t2, "]"),
-                "smlabt {e}, {x}, {w12}, {e}",
-                "smlad {o}, {x}, {w12}, {o}",
-                "add {p}, {p}, #12",
-                "strd {e}, {o}, [{out}], #8",
-                "cmp {out}, {end}",
-                "bne 2b",
-                p = inout(reg) $ring => _,
-                out = inout(reg) $out => _,
-                end = in(reg) $end,
-                w = in(reg) $w,
-                s = in(reg) $start,
-                e = out(reg) _,
-                o = out(reg) _,
-                x = out(reg) _,
-                w01 = out(reg) _,
-                w12 = out(reg) _,
-                options(nostack),
-                )
-            }
-        };
-    }
-
     /// The `asm!` loop of [`super::depthwise_rows_dot`]: `pairs` (≥ 1) pairs of
     /// accumulators into `out` from the ring words at `ring` (three slots per word, word `k`'s
     /// at `ring + 12k`, filter row `ky` in slot `(rotation + ky) % 3`) and the six weight words
@@ -366,6 +312,58 @@ pub mod dsp {
         pairs: usize,
         out: *mut i32,
     ) {
+        // The loop for one ring rotation: `$s0`, `$s1`,
+        // `$s2` are the byte offsets of filter rows 0, 1, 2's ring slots within a word's three
+        // (`$t0`.. the same plus 12: the next word's).
+        macro_rules! rows_dot_asm {
+            ($ring:expr, $w:expr, $start:expr, $out:expr, $end:expr,
+             $s0:literal, $t0:literal, $s1:literal, $t1:literal, $s2:literal, $t2:literal) => {
+                // SAFETY: the caller checked that `ring` has `3 · (pairs + 1)` readable words, `w`
+                // six, and `out` `2 · pairs` writable words, all word-aligned; the loop stops when
+                // `out` reaches `end`.
+                unsafe {
+                    core::arch::asm!(
+                    "2:",
+                    "ldrd {w01}, {w12}, [{w}]",
+                    concat!("ldr {x}, [{p}, #", $s0, "]"),
+                    "smlad {e}, {x}, {w01}, {s}",
+                    "smlatb {o}, {x}, {w01}, {s}",
+                    concat!("ldr {x}, [{p}, #", $t0, "]"),
+                    "smlabt {e}, {x}, {w12}, {e}",
+                    "smlad {o}, {x}, {w12}, {o}",
+                    "ldrd {w01}, {w12}, [{w}, #8]",
+                    concat!("ldr {x}, [{p}, #", $s1, "]"),
+                    "smlad {e}, {x}, {w01}, {e}",
+                    "smlatb {o}, {x}, {w01}, {o}",
+                    concat!("ldr {x}, [{p}, #", $t1, "]"),
+                    "smlabt {e}, {x}, {w12}, {e}",
+                    "smlad {o}, {x}, {w12}, {o}",
+                    "ldrd {w01}, {w12}, [{w}, #16]",
+                    concat!("ldr {x}, [{p}, #", $s2, "]"),
+                    "smlad {e}, {x}, {w01}, {e}",
+                    "smlatb {o}, {x}, {w01}, {o}",
+                    concat!("ldr {x}, [{p}, #", $t2, "]"),
+                    "smlabt {e}, {x}, {w12}, {e}",
+                    "smlad {o}, {x}, {w12}, {o}",
+                    "add {p}, {p}, #12",
+                    "strd {e}, {o}, [{out}], #8",
+                    "cmp {out}, {end}",
+                    "bne 2b",
+                    p = inout(reg) $ring => _,
+                    out = inout(reg) $out => _,
+                    end = in(reg) $end,
+                    w = in(reg) $w,
+                    s = in(reg) $start,
+                    e = out(reg) _,
+                    o = out(reg) _,
+                    x = out(reg) _,
+                    w01 = out(reg) _,
+                    w12 = out(reg) _,
+                    options(nostack),
+                    )
+                }
+            };
+        }
         let end = out.wrapping_add(2 * pairs);
         match rotation {
             0 => rows_dot_asm!(ring, w, start, out, end, 0, 12, 4, 16, 8, 20),
