@@ -145,7 +145,7 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         act_min: if (case / 6) % 3 == 1 { -100 } else { -128 },
         act_max: if (case / 6) % 3 == 1 { 90 } else { 127 },
         // Shifts are -4..-11 and these small windows keep |acc| far below 2^30.
-        fast_requant: (case / 6) % 2 == 0,
+        fast_requant: (case / 6).is_multiple_of(2),
     };
     let n_in = shape.batches * in_h * in_w * in_c;
     let n_out = shape.batches * out_h * out_w * out_c;
