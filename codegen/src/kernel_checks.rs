@@ -366,7 +366,7 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         let mut padded_input = [0i8; BUF];
         padded_input[..input.len()].copy_from_slice(input);
         let mut out = [0i8; BUF];
-        let mut scratch = [0u32; 256];
+        let mut scratch = [0u32; 512];
         let rw = depthwise_rows_width(out_w, stride_w);
         macro_rules! rows {
             ($($rw:literal),*) => {

@@ -45,10 +45,11 @@ pub const PATCH_SCRATCH_BYTES: usize = 6144;
 /// `rt::depthwise_conv2d_wide` rather than more RAM.
 pub const DEPTHWISE_RING_BYTES: usize = 6144;
 
-/// Words of `rt::depthwise_conv2d_rows`'s ring for a layer of shape `s`: three padded input
-/// rows, per channel the row's columns as i16 pairs.
+/// Words of `rt::depthwise_conv2d_rows`'s scratch for a layer of shape `s`: its ring, three
+/// padded input rows, per channel the row's columns as i16 pairs; then one output row's
+/// accumulators.
 pub fn depthwise_ring_words(s: &crate::runtime::ConvShape) -> usize {
-    3 * s.out_c * crate::runtime::depthwise_rows_width(s.out_w, s.stride_w)
+    (3 * s.out_c + 2) * crate::runtime::depthwise_rows_width(s.out_w, s.stride_w)
 }
 
 /// The tuning of one model for one core (or for no particular core: portable code).
@@ -148,7 +149,8 @@ impl Tuning {
                     && s.dilation_h == 1
                     && s.dilation_w == 1
                     && s.stride_w == 1
-                    && 4 * depthwise_ring_words(s) <= DEPTHWISE_RING_BYTES
+                    && 4 * 3 * s.out_c * crate::runtime::depthwise_rows_width(s.out_w, 1)
+                        <= DEPTHWISE_RING_BYTES
             }
             _ => false,
         }

@@ -1331,7 +1331,7 @@ pub fn depthwise_rows_width(out_w: usize, stride_w: usize) -> usize {
 /// or 2, for Arm DSP cores, bit-exact with TFLM's `DepthwiseConvPerChannel`.
 ///
 /// The three input rows an output row reads are kept in `scratch` as a ring of rows (`3 · C
-/// · RW` words, see [`depthwise_rows_width`]): per row and channel, the padded row's columns
+/// · RW` words, see [`depthwise_rows_width`]; then `2 · RW` words of accumulators): per row and channel, the padded row's columns
 /// (`pad_left` columns of padding first) widened to i16 pairs, the padding holding the input
 /// zero point (which `folded_bias` cancels), so no output pixel is a border pixel. Each input
 /// row is widened once. `pairs` holds per channel and filter row the weights `(w0, w1)` and
@@ -1484,12 +1484,12 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
     let s = &p.shape;
     let channels = s.out_c;
     let zp = p.input_zero_point as i8;
-    let Some(ring) = scratch.get_mut(..3 * RW * channels) else {
+    let (ring, rest) = scratch.split_at_mut((3 * RW * channels).min(scratch.len()));
+    // Accumulators of one output row and channel, after the ring: one per pixel (stride
+    // 1), or one per pixel and a discarded one (stride 2).
+    let Some(accs) = rest.get_mut(..2 * RW) else {
         return;
     };
-    // Accumulators of one output row and channel: pairs of pixels (stride 1) or one pixel
-    // per entry (stride 2, the first of each pair).
-    let mut accs = [[0i32; 2]; RW];
     for b in 0..s.batches {
         // The next padded input row to widen into the ring (row r lives in slot r % 3).
         let mut next = 0;
@@ -1518,7 +1518,7 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
                 } else {
                     s.out_w
                 };
-                let Some(row_accs) = accs.get_mut(..used) else {
+                let Some(row_accs) = accs.get_mut(..2 * used) else {
                     return;
                 };
                 depthwise_rows_dot(ring_c, w, top % 3, start, row_accs);
@@ -1527,11 +1527,8 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
                 let sh = shift.get(q).copied().unwrap_or(0);
                 let k_offset = small_offset_constant(-sh, p.output_offset);
                 for ox in 0..s.out_w {
-                    let acc = if s.stride_w == 1 {
-                        row_accs.get(ox / 2).map_or(0, |a| a[ox % 2])
-                    } else {
-                        row_accs.get(ox).map_or(0, |a| a[0])
-                    };
+                    let at = if s.stride_w == 1 { ox } else { 2 * ox };
+                    let acc = row_accs.get(at).copied().unwrap_or(0) as i32;
                     let v = if p.fast_requant {
                         requantize_small_offset(acc, m, -sh, k_offset)
                     } else {

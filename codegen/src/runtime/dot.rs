@@ -510,22 +510,22 @@ pub fn patch_dot_tile(filter: &[u8], patches: &[u32], acc: &mut [i32; TILE_PIXEL
 /// [`super::depthwise_conv2d_rows`]: for each pair `k` of `out`, from the ring words of
 /// channel `ring` (word `k` of slot `j` at `3k + j`, filter row `ky` in slot
 /// `(rotation + ky) % 3`) and the weights `w` (per filter row, `(w0, w1)` and `(w1, w2)` as
-/// i16 pairs), `out[k] = [even, odd]` with `even` the window at word `k`
+/// i16 pairs), `out[2k]` and `out[2k + 1]` the accumulators (as words) of `even`, the window at word `k`
 /// (taps 0, 1 from word `k`, tap 2 from the bottom of word `k + 1`) and `odd` the window one
 /// column on (tap 0 from the top of word `k`, taps 1, 2 from word `k + 1`), both from `start`.
 /// On Arm with the DSP extension it is one `asm!` loop, 25 instructions per pair of pixels
-/// (18 MACs); `ring` needs `3 · (out.len() + 1)` words, else the portable path runs.
+/// (18 MACs); `ring` needs `3 · (pairs + 1)` words, else the portable path runs.
 #[inline(always)]
 pub fn depthwise_rows_dot(
     ring: &[u32],
     w: &[u32; 6],
     rotation: usize,
     start: i32,
-    out: &mut [[i32; 2]],
+    out: &mut [u32],
 ) {
     #[cfg(target_arch = "arm")]
     {
-        let pairs = out.len();
+        let pairs = out.len() / 2;
         if pairs > 0 && ring.len() >= 3 * (pairs + 1) {
             let (ring, w, out) = (ring.as_ptr(), w.as_ptr(), out.as_mut_ptr() as *mut i32);
             dsp::rows_dot(ring, w, rotation, start, pairs, out);
@@ -542,9 +542,9 @@ pub fn depthwise_rows_dot_portable(
     w: &[u32; 6],
     rotation: usize,
     start: i32,
-    out: &mut [[i32; 2]],
+    out: &mut [u32],
 ) {
-    for (k, acc) in out.iter_mut().enumerate() {
+    for (k, acc) in out.chunks_exact_mut(2).enumerate() {
         let (mut even, mut odd) = (start, start);
         for ky in 0..3 {
             let (w01, w12) = (w[2 * ky], w[2 * ky + 1]);
@@ -554,7 +554,8 @@ pub fn depthwise_rows_dot_portable(
             even = dsp::smlabt(x2, w12, dsp::smlad(x0, w01, even));
             odd = dsp::smlad(x2, w12, dsp::smlatb(x0, w01, odd));
         }
-        *acc = [even, odd];
+        acc[0] = even as u32;
+        acc[1] = odd as u32;
     }
 }
 
