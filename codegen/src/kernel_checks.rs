@@ -30,7 +30,8 @@ pub enum Kernels {
     /// `conv2d_patches_scalar`.
     Portable,
     /// Those and the Arm DSP ones (`asm!` on Arm): `conv2d_fast::<Dsp>`,
-    /// `depthwise_conv2d_fast::<Dsp>`, `depthwise_conv2d_wide`, `conv2d_patches` at widths
+    /// `depthwise_conv2d_fast::<Dsp>`, `depthwise_conv2d_wide`, `depthwise_conv2d_rows`,
+    /// `conv2d_patches` at widths
     /// 3, 4 and 5 (5: `patch_dot_tile`'s `asm!` loop).
     Dsp,
 }
@@ -73,8 +74,17 @@ pub fn conv_kernels(random: Random, cases: usize, kernels: Kernels) -> Result<us
 #[allow(clippy::too_many_lines)]
 fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mismatch> {
     let depthwise = case.is_multiple_of(3);
-    let in_c = 1 + index(random, 9);
-    let dm = if depthwise {
+    // Half the depthwise cases: 3×3, multiplier 1, no dilation (`depthwise_conv2d_rows`).
+    let rows_shape = case.is_multiple_of(6);
+    // A third of the others: 3×3 over one input channel, no dilation
+    // (`depthwise_conv2d_single`).
+    let single_shape = case % 18 == 3;
+    let in_c = if single_shape {
+        1
+    } else {
+        1 + index(random, 9)
+    };
+    let dm = if depthwise && !rows_shape {
         [1, 2, 3, 4, 8][index(random, 5)]
     } else {
         1
@@ -90,9 +100,12 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     } else {
         groups * (1 + index(random, 7))
     };
-    let (k_h, k_w) = (1 + index(random, 3), 1 + index(random, 3));
+    let (mut k_h, mut k_w) = (1 + index(random, 3), 1 + index(random, 3));
     let (stride_h, stride_w) = (1 + index(random, 2), 1 + index(random, 2));
-    let (dilation_h, dilation_w) = (1 + index(random, 2), 1 + index(random, 2));
+    let (mut dilation_h, mut dilation_w) = (1 + index(random, 2), 1 + index(random, 2));
+    if rows_shape || single_shape {
+        (k_h, k_w, dilation_h, dilation_w) = (3, 3, 1, 1);
+    }
     let (in_h, in_w) = (1 + index(random, 6), 1 + index(random, 7));
     let (pad_top, pad_left) = (index(random, 2), index(random, 2));
     let eff_h = (k_h - 1) * dilation_h + 1;
@@ -127,10 +140,12 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         input_zero_point: zp,
         output_offset: random() as i8 as i32,
         per_channel: true,
-        act_min: -128,
-        act_max: 127,
+        // Some cases clamp to less than int8's range (a fused activation), some take the
+        // general requantization; every combination of the two comes up.
+        act_min: if (case / 6) % 3 == 1 { -100 } else { -128 },
+        act_max: if (case / 6) % 3 == 1 { 90 } else { 127 },
         // Shifts are -4..-11 and these small windows keep |acc| far below 2^30.
-        fast_requant: true,
+        fast_requant: (case / 6).is_multiple_of(2),
     };
     let n_in = shape.batches * in_h * in_w * in_c;
     let n_out = shape.batches * out_h * out_w * out_c;
@@ -343,6 +358,61 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
             expect(data[..n_out] == *want, "depthwise_conv2d_wide_in_place")?;
         }
     }
+    if depthwise && dm == 1 && k_h == 3 && k_w == 3 && dilation_h == 1 && dilation_w == 1 {
+        let mut pairs = [0u32; 6 * 9];
+        for (d, w) in pairs.iter_mut().zip(pair_depthwise(filter, out_c)) {
+            *d = w;
+        }
+        let mut padded_input = [0i8; BUF];
+        padded_input[..input.len()].copy_from_slice(input);
+        let mut out = [0i8; BUF];
+        let mut scratch = [0u32; 512];
+        let rw = depthwise_rows_width(out_w, stride_w);
+        macro_rules! rows {
+            ($($rw:literal),*) => {
+                match rw {
+                    $($rw => depthwise_conv2d_rows::<BUF, BUF, $rw>(
+                        &fast, &padded_input, &pairs, folded, m, sh, &mut scratch, &mut out,
+                    ),)*
+                    _ => {}
+                }
+            };
+        }
+        rows!(2, 3, 4, 5, 6, 7, 8, 9);
+        expect(out[..n_out] == *want, "depthwise_conv2d_rows")?;
+        if fits {
+            load(&mut data);
+            macro_rules! rows_in_place {
+                ($($rw:literal),*) => {
+                    match rw {
+                        $($rw => depthwise_conv2d_rows_in_place::<BUF, BUF, $rw>(
+                            &fast, &mut data, lead, &pairs, folded, m, sh, &mut scratch,
+                        ),)*
+                        _ => {}
+                    }
+                };
+            }
+            rows_in_place!(2, 3, 4, 5, 6, 7, 8, 9);
+            expect(data[..n_out] == *want, "depthwise_conv2d_rows_in_place")?;
+        }
+    }
+    if depthwise && in_c == 1 && k_h == 3 && k_w == 3 && dilation_h == 1 && dilation_w == 1 {
+        let mut table = [0u32; 9 * 8];
+        let entries = single_table(filter, out_c, m, sh, fast.output_offset);
+        for (d, t) in table.iter_mut().zip(entries) {
+            *d = t;
+        }
+        let mut padded_input = [0i8; BUF];
+        padded_input[..input.len()].copy_from_slice(input);
+        let mut out = [0i8; BUF];
+        depthwise_conv2d_single::<BUF, BUF>(&fast, &padded_input, &table, folded, &mut out);
+        expect(out[..n_out] == *want, "depthwise_conv2d_single")?;
+        if fits {
+            load(&mut data);
+            depthwise_conv2d_single_in_place::<BUF, BUF>(&fast, &mut data, lead, &table, folded);
+            expect(data[..n_out] == *want, "depthwise_conv2d_single_in_place")?;
+        }
+    }
     if patch_rows.is_some() {
         let mut scratch = [0u32; 256];
         conv2d_patches::<5>(
@@ -403,6 +473,58 @@ fn widen_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> 
             };
             [w(0) | (w(2) << 16), w(1) | (w(3) << 16)]
         })
+    })
+}
+
+/// The weights of [`depthwise_conv2d_rows`] from a 3×3 depthwise filter (`1HWC` bytes,
+/// `channels` per tap): per channel, per filter row, `(w0, w1)` and `(w1, w2)` as i16 pairs.
+/// (The emitter's layout, again, as the test's oracle input.)
+fn pair_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> + '_ {
+    (0..channels).flat_map(move |c| {
+        (0..3).flat_map(move |ky| {
+            let w = |kx: usize| {
+                filter
+                    .get((ky * 3 + kx) * channels + c)
+                    .copied()
+                    .unwrap_or(0) as i8 as i16 as u16 as u32
+            };
+            [w(0) | (w(1) << 16), w(1) | (w(2) << 16)]
+        })
+    })
+}
+
+/// The table of [`depthwise_conv2d_single`] from a 3×3 depthwise filter over one input
+/// channel (`1HWC` bytes, `channels` per tap) and its requantization: per channel and window
+/// row, `(w0, w2)` and `(w1, 0)` as i16 pairs, then the multiplier,
+/// `small_offset_constant(right, offset)` and the right shift. (The emitter's layout, again,
+/// as the test's oracle input.)
+fn single_table<'a>(
+    filter: &'a [u8],
+    channels: usize,
+    multiplier: &'a [i32],
+    shift: &'a [i32],
+    offset: i32,
+) -> impl Iterator<Item = u32> + 'a {
+    (0..channels).flat_map(move |c| {
+        let w = move |ky: usize, kx: usize| {
+            filter
+                .get((ky * 3 + kx) * channels + c)
+                .copied()
+                .unwrap_or(0) as i8 as i16 as u16 as u32
+        };
+        let right = -shift.get(c).copied().unwrap_or(0);
+        let m = multiplier.get(c).copied().unwrap_or(0);
+        [
+            w(0, 0) | (w(0, 2) << 16),
+            w(0, 1),
+            w(1, 0) | (w(1, 2) << 16),
+            w(1, 1),
+            w(2, 0) | (w(2, 2) << 16),
+            w(2, 1),
+            m as u32,
+            small_offset_constant(right, offset) as u32,
+            right as u32,
+        ]
     })
 }
 

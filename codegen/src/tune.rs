@@ -41,6 +41,17 @@ pub const PATCH_PIXELS_SCALAR: usize = 4;
 /// per block rather than more RAM.
 pub const PATCH_SCRATCH_BYTES: usize = 6144;
 
+/// Scratch the ring of `rt::depthwise_conv2d_rows` may use, bytes: larger layers take
+/// `rt::depthwise_conv2d_wide` rather than more RAM.
+pub const DEPTHWISE_RING_BYTES: usize = 6144;
+
+/// Words of `rt::depthwise_conv2d_rows`'s scratch for a layer of shape `s`: its ring, three
+/// padded input rows, per channel the row's columns as i16 pairs; then one output row's
+/// accumulators.
+pub fn depthwise_ring_words(s: &crate::runtime::ConvShape) -> usize {
+    (3 * s.out_c + 2) * crate::runtime::depthwise_rows_width(s.out_w, s.stride_w)
+}
+
 /// The tuning of one model for one core (or for no particular core: portable code).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tuning {
@@ -87,7 +98,9 @@ impl Tuning {
             Kernel::Conv2d(p, _) if p.shape.k_c == p.shape.in_c => {
                 p.shape.k_h * p.shape.k_w * p.shape.k_c
             }
-            Kernel::DepthwiseConv2d(p, _) if p.shape.in_c == 1 => p.shape.k_h * p.shape.k_w,
+            Kernel::DepthwiseConv2d(p, _) if p.shape.in_c == 1 && !self.single(&p.shape) => {
+                p.shape.k_h * p.shape.k_w
+            }
             _ => return None,
         };
         Some(patch.div_ceil(4) * 4)
@@ -102,6 +115,45 @@ impl Tuning {
                 (&layer.kernel, self.dot),
                 (Kernel::DepthwiseConv2d(p, _), DotProduct::Dsp) if p.shape.depth_multiplier == 1
             )
+    }
+
+    /// Whether a DEPTHWISE_CONV_2D runs as `rt::depthwise_conv2d_single` (one input channel,
+    /// each window row one widened word, three SMLAD and three SMLABB per output channel):
+    /// Arm DSP cores, a 3×3 window over one input channel, no dilation.
+    pub fn depthwise_single(&self, layer: &Layer) -> bool {
+        matches!(&layer.kernel, Kernel::DepthwiseConv2d(p, _) if self.single(&p.shape))
+    }
+
+    /// The geometry of [`Tuning::depthwise_single`], on a DSP core.
+    fn single(&self, s: &crate::runtime::ConvShape) -> bool {
+        self.dot == DotProduct::Dsp
+            && s.in_c == 1
+            && s.k_h == 3
+            && s.k_w == 3
+            && s.dilation_h == 1
+            && s.dilation_w == 1
+    }
+
+    /// Whether a DEPTHWISE_CONV_2D runs as `rt::depthwise_conv2d_rows` (a ring of three input
+    /// rows widened to i16 in scratch, two filter taps per SMLAD, no border pixels): layers
+    /// of [`Tuning::depthwise_wide`] with a 3×3 window, no dilation and a horizontal stride of
+    /// 1, whose ring fits [`DEPTHWISE_RING_BYTES`]. (With a horizontal stride of 2 each input
+    /// row is widened for fewer MACs and the pair of taps helps one pixel, not two:
+    /// `rt::depthwise_conv2d_wide` needs fewer instructions there.)
+    pub fn depthwise_rows(&self, layer: &Layer) -> bool {
+        match &layer.kernel {
+            Kernel::DepthwiseConv2d(p, _) if self.depthwise_wide(layer) => {
+                let s = &p.shape;
+                s.k_h == 3
+                    && s.k_w == 3
+                    && s.dilation_h == 1
+                    && s.dilation_w == 1
+                    && s.stride_w == 1
+                    && 4 * 3 * s.out_c * crate::runtime::depthwise_rows_width(s.out_w, 1)
+                        <= DEPTHWISE_RING_BYTES
+            }
+            _ => false,
+        }
     }
 
     /// Output pixels per block of `layer`'s patch convolution: at most [`PATCH_PIXELS`] (DSP)
@@ -130,6 +182,9 @@ impl Tuning {
 
     /// Scratch `layer` needs, in elements of [`Tuning::scratch_type`] (0 for most layers).
     pub fn scratch_len(&self, layer: &Layer) -> usize {
+        if let (true, Kernel::DepthwiseConv2d(p, _)) = (self.depthwise_rows(layer), &layer.kernel) {
+            return depthwise_ring_words(&p.shape);
+        }
         if let (true, Kernel::DepthwiseConv2d(p, _)) = (self.depthwise_wide(layer), &layer.kernel) {
             // A border pixel's window, one word per tap and group of four channels.
             return p.shape.k_h * p.shape.k_w * p.shape.out_c.div_ceil(4);

@@ -1315,3 +1315,336 @@ pub fn word_i8_tail(s: &[i8], at: usize) -> u32 {
         }
     }
 }
+
+/// Words per channel and padded input row in the ring of [`depthwise_conv2d_rows`]: the
+/// row's columns as i16 pairs, as many as the output pixels read (stride 1: one word per pair
+/// of output pixels, plus one; stride 2: one word per output pixel, plus one).
+pub fn depthwise_rows_width(out_w: usize, stride_w: usize) -> usize {
+    if stride_w == 1 {
+        out_w.div_ceil(2) + 1
+    } else {
+        out_w + 1
+    }
+}
+
+/// Int8 3×3 DEPTHWISE_CONV_2D with depth multiplier 1, no dilation and horizontal stride 1
+/// or 2, for Arm DSP cores, bit-exact with TFLM's `DepthwiseConvPerChannel`.
+///
+/// The three input rows an output row reads are kept in `scratch` as a ring of rows (`3 · C
+/// · RW` words, see [`depthwise_rows_width`]; then `2 · RW` words of accumulators): per row and channel, the padded row's columns
+/// (`pad_left` columns of padding first) widened to i16 pairs, the padding holding the input
+/// zero point (which `folded_bias` cancels), so no output pixel is a border pixel. Each input
+/// row is widened once. `pairs` holds per channel and filter row the weights `(w0, w1)` and
+/// `(w1, w2)` as i16 pairs; then one filter row of two neighbouring output pixels (stride 1)
+/// is one LDRD of the ring and four multiply-accumulates (SMLAD, SMLABT, SMLATB, SMLAD) for
+/// six MACs, the channel's weights and requantization constants staying in registers along
+/// the output row. Output rows run in order and read their input rows before writing, so the
+/// planner's lead keeps it correct in place.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv2d_rows<const IN: usize, const OUT: usize, const RW: usize>(
+    p: &ConvFast,
+    input: &[i8; IN],
+    pairs: &[u32],
+    folded_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    scratch: &mut [u32],
+    output: &mut [i8; OUT],
+) {
+    let io = Apart { input, output };
+    depthwise_conv2d_rows_io::<_, IN, OUT, RW>(
+        p,
+        pairs,
+        folded_bias,
+        multiplier,
+        shift,
+        scratch,
+        io,
+    );
+}
+
+/// [`depthwise_conv2d_rows`] over one buffer: the output from byte 0 of `data`, the input
+/// (`IN` bytes) from byte `input_at`, the planner's lead.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv2d_rows_in_place<const IN: usize, const OUT: usize, const RW: usize>(
+    p: &ConvFast,
+    data: &mut [i8],
+    input_at: usize,
+    pairs: &[u32],
+    folded_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    scratch: &mut [u32],
+) {
+    let io = Shared { data, input_at };
+    depthwise_conv2d_rows_io::<_, IN, OUT, RW>(
+        p,
+        pairs,
+        folded_bias,
+        multiplier,
+        shift,
+        scratch,
+        io,
+    );
+}
+
+/// Two input bytes as an i16 pair (`lo` in the bottom half).
+#[inline(always)]
+fn i16_pair(lo: i8, hi: i8) -> u32 {
+    (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16)
+}
+
+/// Widens padded input row `iy` (outside the input: all zero points) of batch `batch` into
+/// ring slot `slot` (`ring`: per channel, per word `j`, the three slots' words).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn ring_row<const IN: usize, const RW: usize>(
+    s: &ConvShape,
+    input: &[i8; IN],
+    batch: usize,
+    iy: isize,
+    zp: i8,
+    slot: usize,
+    ring: &mut [u32],
+) {
+    let channels = s.in_c;
+    let row_in = iy >= 0 && (iy as usize) < s.in_h;
+    let column = |j: usize| -> Option<&[i8]> {
+        let ix = j as isize - s.pad_left as isize;
+        if !row_in || ix < 0 || ix as usize >= s.in_w {
+            return None;
+        }
+        let at = ((batch * s.in_h + iy as usize) * s.in_w + ix as usize) * channels;
+        input.get(at..at + channels)
+    };
+    let slot = slot % 3;
+    for j in 0..RW {
+        let at = 3 * j + slot;
+        match (column(2 * j), column(2 * j + 1)) {
+            (Some(lo), Some(hi)) => {
+                // Four channels at a time: both columns' words widened to even and odd
+                // halves, then one channel's two halves packed into one word.
+                let mut groups = ring.chunks_exact_mut(12 * RW);
+                for ((g, l4), h4) in (&mut groups)
+                    .zip(lo.chunks_exact(4))
+                    .zip(hi.chunks_exact(4))
+                {
+                    let (l, h) = (word_i8(l4, 0), word_i8(h4, 0));
+                    let (l_even, l_odd) = (dsp::sxtb16(l), dsp::sxtb16_ror8(l));
+                    let (h_even, h_odd) = (dsp::sxtb16(h), dsp::sxtb16_ror8(h));
+                    let packed = [
+                        (l_even & 0xffff) | (h_even << 16),
+                        (l_odd & 0xffff) | (h_odd << 16),
+                        (l_even >> 16) | (h_even & 0xffff_0000),
+                        (l_odd >> 16) | (h_odd & 0xffff_0000),
+                    ];
+                    for (k, v) in packed.into_iter().enumerate() {
+                        if let Some(w) = g.get_mut(at + 3 * RW * k) {
+                            *w = v;
+                        }
+                    }
+                }
+                let by_words = channels / 4 * 4;
+                let lo_tail = lo.get(by_words..).unwrap_or(&[]);
+                let hi_tail = hi.get(by_words..).unwrap_or(&[]);
+                let rest = groups.into_remainder().chunks_exact_mut(3 * RW);
+                for ((r, &a), &h) in rest.zip(lo_tail).zip(hi_tail) {
+                    if let Some(w) = r.get_mut(at) {
+                        *w = i16_pair(a, h);
+                    }
+                }
+            }
+            (lo, hi) => {
+                for (c, r) in ring.chunks_exact_mut(3 * RW).enumerate() {
+                    let a = lo.and_then(|x| x.get(c)).copied().unwrap_or(zp);
+                    let h = hi.and_then(|x| x.get(c)).copied().unwrap_or(zp);
+                    if let Some(w) = r.get_mut(at) {
+                        *w = i16_pair(a, h);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The loop of [`depthwise_conv2d_rows`] and [`depthwise_conv2d_rows_in_place`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const RW: usize>(
+    p: &ConvFast,
+    pairs: &[u32],
+    folded_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    scratch: &mut [u32],
+    mut io: IO,
+) {
+    let s = &p.shape;
+    let channels = s.out_c;
+    let zp = p.input_zero_point as i8;
+    let (ring, rest) = scratch.split_at_mut((3 * RW * channels).min(scratch.len()));
+    // Accumulators of one output row and channel, after the ring: one per pixel (stride
+    // 1), or one per pixel and a discarded one (stride 2).
+    let Some(accs) = rest.get_mut(..2 * RW) else {
+        return;
+    };
+    for b in 0..s.batches {
+        // The next padded input row to widen into the ring (row r lives in slot r % 3).
+        let mut next = 0;
+        for oy in 0..s.out_h {
+            let top = oy * s.stride_h;
+            // Borrowed anew around the writes, which may land in the same buffer.
+            let Some(input) = fixed::<IN>(io.input()) else {
+                return;
+            };
+            for r in next.max(top)..top + 3 {
+                let iy = r as isize - s.pad_top as isize;
+                ring_row::<IN, RW>(s, input, b, iy, zp, r % 3, ring);
+            }
+            next = top + 3;
+            let Some(out) = fixed_mut::<OUT>(io.output()) else {
+                return;
+            };
+            let row_base = (b * s.out_h + oy) * s.out_w;
+            for (c, ring_c) in ring.chunks_exact(3 * RW).enumerate() {
+                let Some(w) = pairs.get(6 * c..6 * c + 6).and_then(|w| w.try_into().ok()) else {
+                    return;
+                };
+                let start = folded_bias.get(c).copied().unwrap_or(0);
+                let used = if s.stride_w == 1 {
+                    s.out_w.div_ceil(2)
+                } else {
+                    s.out_w
+                };
+                let Some(row_accs) = accs.get_mut(..2 * used) else {
+                    return;
+                };
+                depthwise_rows_dot(ring_c, w, top % 3, start, row_accs);
+                let q = if p.per_channel { c } else { 0 };
+                let m = multiplier.get(q).copied().unwrap_or(0);
+                let sh = shift.get(q).copied().unwrap_or(0);
+                let k_offset = small_offset_constant(-sh, p.output_offset);
+                for ox in 0..s.out_w {
+                    let at = if s.stride_w == 1 { ox } else { 2 * ox };
+                    let acc = row_accs.get(at).copied().unwrap_or(0) as i32;
+                    let v = if p.fast_requant {
+                        requantize_small_offset(acc, m, -sh, k_offset)
+                    } else {
+                        multiply_by_quantized_multiplier_fast(acc, m, sh)
+                            .wrapping_add(p.output_offset)
+                    };
+                    if let Some(o) = out.get_mut((row_base + ox) * channels + c) {
+                        *o = clamp_i8(v, p.act_min, p.act_max);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Int8 3×3 DEPTHWISE_CONV_2D over one input channel (every output channel reads it, the depth
+/// multiplier being `out_c`), no dilation, for Arm DSP cores, bit-exact with TFLM's
+/// `DepthwiseConvPerChannel`. Per output pixel, each window row is one word of input bytes
+/// (taps 0, 1, 2 and one byte past them, padding read as the input zero point, which
+/// `folded_bias` cancels), widened once into its even and odd halves; then each output
+/// channel is three SMLAD and three SMLABB on `table`: per channel, per window row the weights
+/// `(w0, w2)` and `(w1, 0)` as i16 pairs, then its multiplier, the constant
+/// [`small_offset_constant`]`(right, output offset)` and its right shift. Pixels run in
+/// order, each reading its window before writing, so the planner's lead keeps it correct in
+/// place.
+#[inline(always)]
+pub fn depthwise_conv2d_single<const IN: usize, const OUT: usize>(
+    p: &ConvFast,
+    input: &[i8; IN],
+    table: &[u32],
+    folded_bias: &[i32],
+    output: &mut [i8; OUT],
+) {
+    let io = Apart { input, output };
+    depthwise_conv2d_single_io::<_, IN, OUT>(p, table, folded_bias, io);
+}
+
+/// [`depthwise_conv2d_single`] over one buffer: the output from byte 0 of `data`, the input
+/// (`IN` bytes) from byte `input_at`, the planner's lead.
+#[inline(always)]
+pub fn depthwise_conv2d_single_in_place<const IN: usize, const OUT: usize>(
+    p: &ConvFast,
+    data: &mut [i8],
+    input_at: usize,
+    table: &[u32],
+    folded_bias: &[i32],
+) {
+    let io = Shared { data, input_at };
+    depthwise_conv2d_single_io::<_, IN, OUT>(p, table, folded_bias, io);
+}
+
+/// The loop of [`depthwise_conv2d_single`] and [`depthwise_conv2d_single_in_place`].
+#[inline(always)]
+fn depthwise_conv2d_single_io<IO: ConvIo, const IN: usize, const OUT: usize>(
+    p: &ConvFast,
+    table: &[u32],
+    folded_bias: &[i32],
+    mut io: IO,
+) {
+    let s = &p.shape;
+    let zp = p.input_zero_point as i8;
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            for ox in 0..s.out_w {
+                let x0 = window_start(ox, s.stride_w, s.pad_left);
+                let Some(input) = fixed::<IN>(io.input()) else {
+                    return;
+                };
+                // The window's rows as words of four input bytes (the fourth meets a zero
+                // weight), widened.
+                let mut halves = [(0u32, 0u32); 3];
+                for (r, h) in halves.iter_mut().enumerate() {
+                    let iy = y0 + r as isize;
+                    let row = ((b * s.in_h) as isize + iy) * s.in_w as isize;
+                    let word = if iy < 0 || iy >= s.in_h as isize {
+                        (zp as u8 as u32) * 0x0001_0101
+                    } else if x0 >= 0 && x0 + 4 <= s.in_w as isize {
+                        word_i8(input, (row + x0) as usize)
+                    } else {
+                        let byte = |k: isize| -> u32 {
+                            let ix = x0 + k;
+                            let v = if ix >= 0 && ix < s.in_w as isize {
+                                input.get((row + ix) as usize).copied().unwrap_or(zp)
+                            } else {
+                                zp
+                            };
+                            (v as u8 as u32) << (8 * k)
+                        };
+                        byte(0) | byte(1) | byte(2)
+                    };
+                    *h = (dsp::sxtb16(word), dsp::sxtb16_ror8(word));
+                }
+                let [(e0, o0), (e1, o1), (e2, o2)] = halves;
+                let base = ((b * s.out_h + oy) * s.out_w + ox) * s.out_c;
+                let Some(out) = fixed_mut::<OUT>(io.output()) else {
+                    return;
+                };
+                let pixel = out.iter_mut().skip(base).take(s.out_c);
+                for ((o, t), &start) in pixel.zip(table.chunks_exact(9)).zip(folded_bias) {
+                    let mut acc = dsp::smlad(e0, t[0], start);
+                    acc = dsp::smlabb(o0, t[1], acc);
+                    acc = dsp::smlad(e1, t[2], acc);
+                    acc = dsp::smlabb(o1, t[3], acc);
+                    acc = dsp::smlad(e2, t[4], acc);
+                    acc = dsp::smlabb(o2, t[5], acc);
+                    let (m, k_offset, right) = (t[6] as i32, t[7] as i32, t[8] as i32);
+                    let v = if p.fast_requant {
+                        requantize_small_offset(acc, m, right, k_offset)
+                    } else {
+                        multiply_by_quantized_multiplier_fast(acc, m, -right)
+                            .wrapping_add(p.output_offset)
+                    };
+                    *o = clamp_i8(v, p.act_min, p.act_max);
+                }
+            }
+        }
+    }
+}

@@ -259,6 +259,119 @@ pub mod dsp {
         }
     }
 
+    /// SMLABT: `acc + a.lo·b.hi` on signed 16-bit halves, wrapping.
+    #[inline(always)]
+    pub fn smlabt(a: u32, b: u32, acc: i32) -> i32 {
+        #[cfg(target_arch = "arm")]
+        {
+            let r: i32;
+            // SAFETY: register-only instruction of the Arm DSP extension (sets only the Q flag).
+            unsafe {
+                core::arch::asm!("smlabt {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(nomem, nostack))
+            };
+            r
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            acc.wrapping_add((a as i16 as i32) * ((b >> 16) as i16 as i32))
+        }
+    }
+
+    /// SMLATB: `acc + a.hi·b.lo` on signed 16-bit halves, wrapping.
+    #[inline(always)]
+    pub fn smlatb(a: u32, b: u32, acc: i32) -> i32 {
+        #[cfg(target_arch = "arm")]
+        {
+            let r: i32;
+            // SAFETY: register-only instruction of the Arm DSP extension (sets only the Q flag).
+            unsafe {
+                core::arch::asm!("smlatb {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(nomem, nostack))
+            };
+            r
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            acc.wrapping_add(((a >> 16) as i16 as i32) * (b as i16 as i32))
+        }
+    }
+
+    /// The `asm!` loop of [`super::depthwise_rows_dot`]: `pairs` (≥ 1) pairs of
+    /// accumulators into `out` from the ring words at `ring` (three slots per word, word `k`'s
+    /// at `ring + 12k`, filter row `ky` in slot `(rotation + ky) % 3`) and the six weight words
+    /// at `w` (per filter row, `(w0, w1)` and `(w1, w2)`), each accumulator starting from
+    /// `start`. Reads `ring`'s `3 · (pairs + 1)` words and `w`'s six, writes `out`'s
+    /// `2 · pairs` words; SMLAD may set the sticky Q flag and the loop compares, so flags are
+    /// not declared preserved.
+    #[cfg(target_arch = "arm")]
+    #[inline(always)]
+    pub fn rows_dot(
+        ring: *const u32,
+        w: *const u32,
+        rotation: usize,
+        start: i32,
+        pairs: usize,
+        out: *mut i32,
+    ) {
+        // The loop for one ring rotation: `$s0`, `$s1`,
+        // `$s2` are the byte offsets of filter rows 0, 1, 2's ring slots within a word's three
+        // (`$t0`.. the same plus 12: the next word's).
+        macro_rules! rows_dot_asm {
+            ($ring:expr, $w:expr, $start:expr, $out:expr, $end:expr,
+             $s0:literal, $t0:literal, $s1:literal, $t1:literal, $s2:literal, $t2:literal) => {
+                // SAFETY: the caller checked that `ring` has `3 · (pairs + 1)` readable words, `w`
+                // six, and `out` `2 · pairs` writable words, all word-aligned; the loop stops when
+                // `out` reaches `end`.
+                unsafe {
+                    core::arch::asm!(
+                    "2:",
+                    "ldrd {w01}, {w12}, [{w}]",
+                    concat!("ldr {x}, [{p}, #", $s0, "]"),
+                    "smlad {e}, {x}, {w01}, {s}",
+                    "smlatb {o}, {x}, {w01}, {s}",
+                    concat!("ldr {x}, [{p}, #", $t0, "]"),
+                    "smlabt {e}, {x}, {w12}, {e}",
+                    "smlad {o}, {x}, {w12}, {o}",
+                    "ldrd {w01}, {w12}, [{w}, #8]",
+                    concat!("ldr {x}, [{p}, #", $s1, "]"),
+                    "smlad {e}, {x}, {w01}, {e}",
+                    "smlatb {o}, {x}, {w01}, {o}",
+                    concat!("ldr {x}, [{p}, #", $t1, "]"),
+                    "smlabt {e}, {x}, {w12}, {e}",
+                    "smlad {o}, {x}, {w12}, {o}",
+                    "ldrd {w01}, {w12}, [{w}, #16]",
+                    concat!("ldr {x}, [{p}, #", $s2, "]"),
+                    "smlad {e}, {x}, {w01}, {e}",
+                    "smlatb {o}, {x}, {w01}, {o}",
+                    concat!("ldr {x}, [{p}, #", $t2, "]"),
+                    "smlabt {e}, {x}, {w12}, {e}",
+                    "smlad {o}, {x}, {w12}, {o}",
+                    "add {p}, {p}, #12",
+                    "strd {e}, {o}, [{out}], #8",
+                    "cmp {out}, {end}",
+                    "bne 2b",
+                    p = inout(reg) $ring => _,
+                    out = inout(reg) $out => _,
+                    end = in(reg) $end,
+                    w = in(reg) $w,
+                    s = in(reg) $start,
+                    e = out(reg) _,
+                    o = out(reg) _,
+                    x = out(reg) _,
+                    w01 = out(reg) _,
+                    w12 = out(reg) _,
+                    options(nostack),
+                    )
+                }
+            };
+        }
+        let end = out.wrapping_add(2 * pairs);
+        match rotation {
+            0 => rows_dot_asm!(ring, w, start, out, end, 0, 12, 4, 16, 8, 20),
+            1 => rows_dot_asm!(ring, w, start, out, end, 4, 16, 8, 20, 0, 12),
+            _ => rows_dot_asm!(ring, w, start, out, end, 8, 20, 0, 12, 4, 16),
+        }
+    }
+
     /// The `asm!` loop of [`super::patch_dot_tile`]: `groups` (≥ 1) weight words from `w`,
     /// `10 · groups` widened patch words from `x` (word-aligned), five accumulators. An odd
     /// first group runs alone, then two groups per iteration (LLVM does not unroll loops
@@ -393,6 +506,59 @@ pub fn patch_dot_tile(filter: &[u8], patches: &[u32], acc: &mut [i32; TILE_PIXEL
     patch_dot_portable(filter, patches, acc)
 }
 
+/// The multiply-accumulates of one output row and channel of
+/// [`super::depthwise_conv2d_rows`]: for each pair `k` of `out`, from the ring words of
+/// channel `ring` (word `k` of slot `j` at `3k + j`, filter row `ky` in slot
+/// `(rotation + ky) % 3`) and the weights `w` (per filter row, `(w0, w1)` and `(w1, w2)` as
+/// i16 pairs), `out[2k]` and `out[2k + 1]` the accumulators (as words) of `even`, the window at word `k`
+/// (taps 0, 1 from word `k`, tap 2 from the bottom of word `k + 1`) and `odd` the window one
+/// column on (tap 0 from the top of word `k`, taps 1, 2 from word `k + 1`), both from `start`.
+/// On Arm with the DSP extension it is one `asm!` loop, 25 instructions per pair of pixels
+/// (18 MACs); `ring` needs `3 · (pairs + 1)` words, else the portable path runs.
+#[inline(always)]
+pub fn depthwise_rows_dot(
+    ring: &[u32],
+    w: &[u32; 6],
+    rotation: usize,
+    start: i32,
+    out: &mut [u32],
+) {
+    #[cfg(target_arch = "arm")]
+    {
+        let pairs = out.len() / 2;
+        if pairs > 0 && ring.len() >= 3 * (pairs + 1) {
+            let (ring, w, out) = (ring.as_ptr(), w.as_ptr(), out.as_mut_ptr() as *mut i32);
+            dsp::rows_dot(ring, w, rotation, start, pairs, out);
+            return;
+        }
+    }
+    depthwise_rows_dot_portable(ring, w, rotation, start, out)
+}
+
+/// [`depthwise_rows_dot`] in portable Rust.
+#[inline(always)]
+pub fn depthwise_rows_dot_portable(
+    ring: &[u32],
+    w: &[u32; 6],
+    rotation: usize,
+    start: i32,
+    out: &mut [u32],
+) {
+    for (k, acc) in out.chunks_exact_mut(2).enumerate() {
+        let (mut even, mut odd) = (start, start);
+        for ky in 0..3 {
+            let (w01, w12) = (w[2 * ky], w[2 * ky + 1]);
+            let j = (rotation + ky) % 3;
+            let x0 = ring.get(3 * k + j).copied().unwrap_or(0);
+            let x2 = ring.get(3 * k + 3 + j).copied().unwrap_or(0);
+            even = dsp::smlabt(x2, w12, dsp::smlad(x0, w01, even));
+            odd = dsp::smlad(x2, w12, dsp::smlatb(x0, w01, odd));
+        }
+        acc[0] = even as u32;
+        acc[1] = odd as u32;
+    }
+}
+
 /// Output pixels per tile of [`patch_dot_tile`].
 pub const TILE_PIXELS: usize = 5;
 
@@ -427,6 +593,9 @@ mod tests {
         // Bottom halves (-1)·(-128) + 3 = 131; top halves 127·(-2) = -254; wrapping.
         assert_eq!(dsp::smlabb(0x007f_ffff, 0xfffe_ff80, 3), 131);
         assert_eq!(dsp::smlatt(0x007f_ffff, 0xfffe_ff80, 0), -254);
+        // Bottom by top: (-1)·(-2) + 3 = 5; top by bottom: 127·(-128) = -16256.
+        assert_eq!(dsp::smlabt(0x007f_ffff, 0xfffe_ff80, 3), 5);
+        assert_eq!(dsp::smlatb(0x007f_ffff, 0xfffe_ff80, 0), -16256);
         assert_eq!(
             dsp::smlabb(0x8000, 0x8000, i32::MAX),
             i32::MAX.wrapping_add(1 << 30)

@@ -682,8 +682,77 @@ pub(crate) fn emit_layer(
                 "i32",
                 &w.folded_bias,
             );
-            let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
-            if tuning.depthwise_wide(layer) {
+            if tuning.depthwise_single(layer) {
+                let table: Vec<u32> = single_table(w, p).collect();
+                let table = statics.words(
+                    &format!("{prefix}_TABLE"),
+                    &format!(
+                        "{what}: per output channel, the int8 weights as i16 pairs (w0, w2), \
+                         (w1, 0) per window row, then the requantization multiplier, offset \
+                         constant and right shift."
+                    ),
+                    &table,
+                );
+                let in_len = lit(graph.tensors[layer.inputs[0]].elements());
+                let out_len = lit(out_t.elements());
+                if let Some(d) = &in_place {
+                    let input_at = lit(d.input_at);
+                    quote! {
+                        const PARAMS: rt::ConvFast = #params;
+                        // The output from byte 0 of `data`, the input from byte INPUT_AT.
+                        const INPUT_AT: usize = #input_at;
+                        rt::depthwise_conv2d_single_in_place::<#in_len, #out_len>(&PARAMS, data, INPUT_AT, &#table, &#folded);
+                    }
+                } else {
+                    quote! {
+                        const PARAMS: rt::ConvFast = #params;
+                        // Fixed lengths, so the kernel's index bounds are known to the compiler.
+                        let (Ok(input), Ok(output)) = (
+                            <&[i8; #in_len]>::try_from(input),
+                            <&mut [i8; #out_len]>::try_from(output),
+                        ) else {
+                            return;
+                        };
+                        rt::depthwise_conv2d_single::<#in_len, #out_len>(&PARAMS, input, &#table, &#folded, output);
+                    }
+                }
+            } else if tuning.depthwise_rows(layer) {
+                let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
+                let paired: Vec<u32> = pair_depthwise(&w.filter, p.shape.out_c).collect();
+                let paired = statics.words(
+                    &format!("{prefix}_FILTER"),
+                    &format!(
+                        "{what}: int8 weights as i16 pairs (w0, w1), (w1, w2) per channel and \
+                         filter row."
+                    ),
+                    &paired,
+                );
+                let in_len = lit(graph.tensors[layer.inputs[0]].elements());
+                let out_len = lit(out_t.elements());
+                let ring_w = lit(rt::depthwise_rows_width(p.shape.out_w, p.shape.stride_w));
+                if let Some(d) = &in_place {
+                    let input_at = lit(d.input_at);
+                    quote! {
+                        const PARAMS: rt::ConvFast = #params;
+                        // The output from byte 0 of `data`, the input from byte INPUT_AT.
+                        const INPUT_AT: usize = #input_at;
+                        rt::depthwise_conv2d_rows_in_place::<#in_len, #out_len, #ring_w>(&PARAMS, data, INPUT_AT, &#paired, &#folded, &#mult, &#shift, scratch);
+                    }
+                } else {
+                    quote! {
+                        const PARAMS: rt::ConvFast = #params;
+                        // Fixed lengths, so the kernel's index bounds are known to the compiler.
+                        let (Ok(input), Ok(output)) = (
+                            <&[i8; #in_len]>::try_from(input),
+                            <&mut [i8; #out_len]>::try_from(output),
+                        ) else {
+                            return;
+                        };
+                        rt::depthwise_conv2d_rows::<#in_len, #out_len, #ring_w>(&PARAMS, input, &#paired, &#folded, &#mult, &#shift, scratch, output);
+                    }
+                }
+            } else if tuning.depthwise_wide(layer) {
+                let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
                 let wide: Vec<u32> = widen_depthwise(&w.filter, p.shape.out_c).collect();
                 let wide = statics.words(
                     &format!("{prefix}_FILTER"),
@@ -719,6 +788,7 @@ pub(crate) fn emit_layer(
                     }
                 }
             } else {
+                let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
                 let filter = statics.bytes(
                     &format!("{prefix}_FILTER"),
                     &format!("{what}: int8 weights ({} bytes).", w.filter.len()),
@@ -1820,6 +1890,53 @@ fn widen_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> 
             };
             [w(0) | (w(2) << 16), w(1) | (w(3) << 16)]
         })
+    })
+}
+
+/// The weights of `rt::depthwise_conv2d_rows` from a 3×3 depthwise filter (`1HWC` bytes,
+/// `channels` per tap): per channel, per filter row, `(w0, w1)` and `(w1, w2)` as i16 pairs.
+/// Compile-time only.
+fn pair_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> + '_ {
+    (0..channels).flat_map(move |c| {
+        (0..3).flat_map(move |ky| {
+            let w = |kx: usize| {
+                filter
+                    .get((ky * 3 + kx) * channels + c)
+                    .copied()
+                    .unwrap_or(0) as i8 as i16 as u16 as u32
+            };
+            [w(0) | (w(1) << 16), w(1) | (w(2) << 16)]
+        })
+    })
+}
+
+/// The table of `rt::depthwise_conv2d_single` from a 3×3 depthwise layer over one input
+/// channel: per output channel and window row, `(w0, w2)` and `(w1, 0)` as i16 pairs, then
+/// the channel's multiplier, `small_offset_constant(right, output offset)` and right shift.
+/// Compile-time only.
+fn single_table<'a>(w: &'a Weights, p: &'a rt::ConvFast) -> impl Iterator<Item = u32> + 'a {
+    let channels = p.shape.out_c;
+    (0..channels).flat_map(move |c| {
+        let tap = move |ky: usize, kx: usize| {
+            w.filter
+                .get((ky * 3 + kx) * channels + c)
+                .copied()
+                .unwrap_or(0) as i8 as i16 as u16 as u32
+        };
+        let q = if p.per_channel { c } else { 0 };
+        let m = w.multipliers.get(q).copied().unwrap_or(0);
+        let right = -w.shifts.get(q).copied().unwrap_or(0);
+        [
+            tap(0, 0) | (tap(0, 2) << 16),
+            tap(0, 1),
+            tap(1, 0) | (tap(1, 2) << 16),
+            tap(1, 1),
+            tap(2, 0) | (tap(2, 2) << 16),
+            tap(2, 1),
+            m as u32,
+            rt::small_offset_constant(right, p.output_offset) as u32,
+            right as u32,
+        ]
     })
 }
 
