@@ -79,7 +79,11 @@ impl Footprint {
                     | Kernel::Reshape
                     | Kernel::FullyConnectedF32(..)
                     | Kernel::PoolF32 { .. }
-                    | Kernel::AddF32(_)
+                    | Kernel::ArithF32 { .. }
+                    | Kernel::SquaredDifferenceF32(_)
+                    | Kernel::ActivationF32(_)
+                    | Kernel::LeakyReluF32(_)
+                    | Kernel::MeanF32(_)
                     | Kernel::SoftmaxF32(_)
                     | Kernel::AddBroadcast(..)
                     | Kernel::Mul(..)

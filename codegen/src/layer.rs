@@ -16,6 +16,28 @@ pub enum IntOp {
     Div,
 }
 
+/// A float32 binary arithmetic operator with a fused activation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FloatArith {
+    /// ADD.
+    Add,
+    /// SUB (first input minus second).
+    Sub,
+    /// MUL.
+    Mul,
+}
+
+/// A float32 element-wise activation without parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FloatActivation {
+    /// RELU.
+    Relu,
+    /// RELU6.
+    Relu6,
+    /// HARD_SWISH.
+    HardSwish,
+}
+
 /// kissfft's tables for an int16 RFFT, computed at compile time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RfftTables {
@@ -152,8 +174,23 @@ pub enum Kernel {
         /// AVERAGE_POOL_2D when true, MAX_POOL_2D when false.
         average: bool,
     },
-    /// Float32 ADD.
-    AddF32(rt::AddF32),
+    /// Float32 ADD, SUB or MUL with its activation's clamp (broadcast when the shapes differ).
+    ArithF32 {
+        /// Which operator.
+        op: FloatArith,
+        /// The fused activation's bounds.
+        clamp: rt::ClampF32,
+        /// The broadcast, when the input shapes differ.
+        broadcast: Option<rt::Broadcast>,
+    },
+    /// Float32 SQUARED_DIFFERENCE (broadcast when the shapes differ).
+    SquaredDifferenceF32(Option<rt::Broadcast>),
+    /// Float32 RELU, RELU6 or HARD_SWISH.
+    ActivationF32(FloatActivation),
+    /// Float32 LEAKY_RELU.
+    LeakyReluF32(rt::LeakyReluF32),
+    /// Float32 MEAN.
+    MeanF32(rt::Reduce),
     /// Float32 SOFTMAX.
     SoftmaxF32(rt::SoftmaxF32),
     /// Int8 ADD with broadcasting.
@@ -168,11 +205,11 @@ pub enum Kernel {
     Lookup(Box<[i8; 256]>),
     /// Int8 MEAN.
     Mean(rt::Mean),
-    /// Int8 PAD / PADV2.
+    /// PAD / PADV2: int8, int16, or float32 (`value` holding the float's bits).
     Pad(rt::Pad),
-    /// Int8 CONCATENATION, or PACK (int8, float32): one part per input, in input order.
+    /// CONCATENATION or PACK (any element type): one part per input, in input order.
     Concatenation(Vec<rt::ConcatPart>),
-    /// Int8 STRIDED_SLICE or TRANSPOSE, or SLICE (int8, float32), as an affine gather.
+    /// STRIDED_SLICE, TRANSPOSE or SLICE (any element type), as an affine gather.
     Gather(rt::Gather),
     /// Int8 SQUARED_DIFFERENCE (broadcast when the shapes differ); constants laid out as
     /// ADD's.
@@ -502,7 +539,11 @@ impl Layer {
             | Kernel::Dequantize(_)
             | Kernel::Reshape
             | Kernel::PoolF32 { .. }
-            | Kernel::AddF32(_)
+            | Kernel::ArithF32 { .. }
+            | Kernel::SquaredDifferenceF32(_)
+            | Kernel::ActivationF32(_)
+            | Kernel::LeakyReluF32(_)
+            | Kernel::MeanF32(_)
             | Kernel::SoftmaxF32(_)
             | Kernel::AddBroadcast(..)
             | Kernel::Mul(..)

@@ -7,7 +7,7 @@ use super::{doc, lit, output_ident, pool_field, read_expr, region_ident, Statics
 use crate::compiled::Compiled;
 use crate::ir::shape_str;
 use crate::ir::{Comparison, DType, UnaryMath};
-use crate::layer::{FloatWeights, Kernel, Layer, Weights};
+use crate::layer::{FloatActivation, FloatArith, FloatWeights, Kernel, Layer, Weights};
 use crate::plan::Location;
 use crate::runtime as rt;
 use crate::tune::{DotProduct, Tuning};
@@ -213,7 +213,10 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::Reshape
         | Kernel::FullyConnectedF32(..)
         | Kernel::PoolF32 { .. }
-        | Kernel::AddF32(_)
+        | Kernel::ArithF32 { .. }
+        | Kernel::SquaredDifferenceF32(_)
+        | Kernel::ActivationF32(_)
+        | Kernel::LeakyReluF32(_)
         | Kernel::SoftmaxF32(_)
         | Kernel::Pad(_)
         | Kernel::Concatenation(_)
@@ -305,6 +308,7 @@ fn details(kernel: &Kernel) -> Option<String> {
             p.count
         ),
         Kernel::SumF32(p) => format!("Sum of {} elements per output.", p.reduced_count),
+        Kernel::MeanF32(p) => format!("Mean of {} elements per output.", p.reduced_count),
         Kernel::L2Normalization { rows, .. } => format!(
             "{} rows of {} divided by their L2 norm (integer inverse square root), output in Q0.7.",
             rows.rows, rows.depth
@@ -829,13 +833,43 @@ pub(crate) fn emit_layer(
                 rt::pool_f32(&PARAMS, #average, input, output);
             }
         }
-        Kernel::AddF32(p) => {
-            let params = params_expr(p);
+        Kernel::ArithF32 {
+            op,
+            clamp,
+            broadcast,
+        } => {
+            let (params, (bc_item, bc_arg)) =
+                (params_expr(clamp), broadcast_arg(broadcast.as_ref()));
+            let f = match op {
+                FloatArith::Add => quote!(rt::add_f32),
+                FloatArith::Sub => quote!(rt::sub_f32),
+                FloatArith::Mul => quote!(rt::mul_f32),
+            };
             quote! {
-                const PARAMS: rt::AddF32 = #params;
-                rt::add_f32(&PARAMS, input1, input2, output);
+                const PARAMS: rt::ClampF32 = #params;
+                #bc_item
+                #f(&PARAMS, #bc_arg, input1, input2, output);
             }
         }
+        Kernel::SquaredDifferenceF32(bc) => {
+            let (bc_item, bc_arg) = broadcast_arg(bc.as_ref());
+            quote! {
+                #bc_item
+                rt::squared_difference_f32(#bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::LeakyReluF32(p) => {
+            params_call(p, quote!(rt::LeakyReluF32), quote!(rt::leaky_relu_f32))
+        }
+        Kernel::ActivationF32(f) => {
+            let f = match f {
+                FloatActivation::Relu => quote!(rt::relu_f32),
+                FloatActivation::Relu6 => quote!(rt::relu6_f32),
+                FloatActivation::HardSwish => quote!(rt::hard_swish_f32),
+            };
+            quote! { rt::map_f32(input, output, #f); }
+        }
+        Kernel::MeanF32(p) => params_call(p, quote!(rt::Reduce), quote!(rt::mean_f32)),
         Kernel::SoftmaxF32(p) => params_call(p, quote!(rt::SoftmaxF32), quote!(rt::softmax_f32)),
         Kernel::AddBroadcast(p, bc) => {
             let (params, bc) = (params_expr(p), params_expr(bc));
@@ -894,14 +928,14 @@ pub(crate) fn emit_layer(
         Kernel::Mean(p) => params_call(p, quote!(rt::Mean), quote!(rt::mean)),
         Kernel::Pad(p) => {
             let params = params_expr(p);
-            let element = if out_t.dtype == DType::I16 {
-                quote!(i16)
-            } else {
-                quote!(i8)
+            let value = match out_t.dtype {
+                DType::F32 => quote!(f32::from_bits(PARAMS.value as u32)),
+                DType::I16 => quote!(PARAMS.value as i16),
+                _ => quote!(PARAMS.value as i8),
             };
             quote! {
                 const PARAMS: rt::Pad = #params;
-                rt::pad(&PARAMS, PARAMS.value as #element, input, output);
+                rt::pad(&PARAMS, #value, input, output);
             }
         }
         Kernel::Concatenation(parts) => {
