@@ -110,6 +110,8 @@ impl Footprint {
                     | Kernel::PoolI16 { .. }
                     | Kernel::MeanI16(_)
                     | Kernel::LeakyReluI16(_)
+                    | Kernel::ReluI16(_)
+                    | Kernel::Relu6I16(_)
                     | Kernel::SoftmaxI16 { .. }
                     | Kernel::QuantizeF32I16(_)
                     | Kernel::RequantizeToI16(_)

@@ -293,6 +293,10 @@ pub enum Kernel {
     MeanI16(rt::Mean),
     /// Int16 LEAKY_RELU.
     LeakyReluI16(rt::LeakyRelu),
+    /// Int16 RELU.
+    ReluI16(rt::ReluI16),
+    /// Int16 RELU6.
+    Relu6I16(rt::Relu6I16),
     /// Int16 SOFTMAX with TFLM's two interpolated tables.
     SoftmaxI16 {
         /// Rows and input scaling.
@@ -518,6 +522,8 @@ impl Layer {
             | Kernel::PoolI16 { .. }
             | Kernel::MeanI16(_)
             | Kernel::LeakyReluI16(_)
+            | Kernel::ReluI16(_)
+            | Kernel::Relu6I16(_)
             | Kernel::QuantizeF32I16(_)
             | Kernel::RequantizeToI16(_)
             | Kernel::RequantizeI16ToI8(_)

@@ -1,6 +1,6 @@
 //! MEAN: int8 or int16 over any axes of an up to 6-D input (TFLM `EvalIntegerMean`; the oracle
 //! reduces 3 and 4 axes and 6-D inputs too, so kiln does not keep older TFLM limits), and
-//! SUM: int8 the same way without the division by the count (TFLM `EvalSumHelper`,
+//! SUM: int8 or int16 the same way without the division by the count (TFLM `EvalSumHelper`,
 //! `QuantizedMeanOrSum` with `compute_sum`), float32 summed in input order from 0 (reference
 //! `ReduceGeneric`). Float32 MEAN sums the same way, then divides by the count as a float
 //! (reference `Mean`).
@@ -44,9 +44,13 @@ pub fn sum(cx: &OpCx, keep_dims: bool) -> Prepared {
         let params = float_reduction(cx, keep_dims)?;
         return Ok((Kernel::SumF32(params), vec![input.0], 0));
     }
-    cx.expect_dtype(input, DType::I8, "input")?;
     let params = quantized_mean_or_sum(cx, keep_dims, true)?;
-    Ok((Kernel::Sum(params), vec![input.0], 0))
+    let kernel = if input.1.dtype == DType::I16 {
+        Kernel::MeanI16(params)
+    } else {
+        Kernel::Sum(params)
+    };
+    Ok((kernel, vec![input.0], 0))
 }
 
 /// The walk of a float32 MEAN or SUM: which input elements each output sums.
