@@ -103,6 +103,7 @@ impl Footprint {
                     | Kernel::LstmI8(..)
                     | Kernel::LstmF32(..)
                     | Kernel::SvdfI8(..)
+                    | Kernel::SvdfF32(..)
                     | Kernel::ConvI16 { .. }
                     | Kernel::ActivationI16 { .. }
                     | Kernel::AddSubI16 { .. }

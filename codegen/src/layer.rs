@@ -112,6 +112,17 @@ pub struct LstmWeightsF32 {
     pub bias: Vec<f32>,
 }
 
+/// The weights of a float32 SVDF ([`rt::svdf_f32`] documents the layout).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SvdfWeightsF32 {
+    /// Feature weights `[filters, input_size]`.
+    pub feature: Vec<f32>,
+    /// Time weights `[filters, memory]`.
+    pub time: Vec<f32>,
+    /// One bias per unit (zeros when the model has none).
+    pub bias: Vec<f32>,
+}
+
 /// Weights and requantization of an int16x8 convolution or fully connected layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WeightsI16 {
@@ -254,6 +265,8 @@ pub enum Kernel {
     LstmF32(rt::LstmF32, LstmWeightsF32),
     /// Int8 SVDF with an int16 state; inputs: the input and the state (which it updates).
     SvdfI8(rt::Svdf, SvdfWeights),
+    /// Float32 SVDF; inputs: the input and the state (which it updates).
+    SvdfF32(rt::SvdfF32, SvdfWeightsF32),
     /// Int16x8 CONV_2D or FULLY_CONNECTED (`depthwise` false; FC as a 1×1 convolution over its
     /// rows) or DEPTHWISE_CONV_2D.
     ConvI16 {
@@ -510,6 +523,7 @@ impl Layer {
             Kernel::LstmI8(_, w) => w.filter.len() + w.bias.len() * 4,
             Kernel::LstmF32(_, w) => (w.filter.len() + w.bias.len()) * 4,
             Kernel::SvdfI8(_, w) => w.feature.len() + w.time.len() * 2 + w.bias.len() * 4,
+            Kernel::SvdfF32(_, w) => (w.feature.len() + w.time.len() + w.bias.len()) * 4,
             Kernel::SoftmaxI16 {
                 exp_lut, recip_lut, ..
             } => (exp_lut.len() + recip_lut.len()) * 2,

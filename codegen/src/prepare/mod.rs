@@ -283,7 +283,7 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::Slice => slice::prepare(&cx)?,
             OpKind::Pack { axis } => pack::prepare(&cx, *axis)?,
             OpKind::UnidirectionalSequenceLstm(o) => lstm::prepare(&cx, o)?,
-            OpKind::Svdf { rank } => svdf::prepare(&cx, *rank)?,
+            OpKind::Svdf { rank, activation } => svdf::prepare(&cx, *rank, *activation)?,
             OpKind::Gather { axis, batch_dims } => gather::gather(&cx, *axis, *batch_dims)?,
             OpKind::GatherNd => gather::gather_nd(&cx)?,
             OpKind::SpaceToDepth { block_size } => space_depth::space_to_depth(&cx, *block_size)?,

@@ -360,6 +360,11 @@ fn details(kernel: &Kernel) -> Option<String> {
              across calls.",
             p.filters, p.rank, p.memory
         ),
+        Kernel::SvdfF32(p, _) => format!(
+            "{} filters of rank {} remembering {} steps, float32; the state is kept in `State` \
+             across calls.",
+            p.filters, p.rank, p.memory
+        ),
         Kernel::ArgMinMax { params, maximum } => format!(
             "Index of the {} of {} elements along the axis (the first on ties).",
             if *maximum { "largest" } else { "smallest" },
@@ -532,7 +537,7 @@ pub(crate) fn emit_layer(
     // Signature: activation inputs then the output.
     let in_names: Vec<proc_macro2::Ident> = if layer.inputs.len() == 1 {
         vec![format_ident!("input")]
-    } else if let Kernel::SvdfI8(..) = layer.kernel {
+    } else if let Kernel::SvdfI8(..) | Kernel::SvdfF32(..) = layer.kernel {
         vec![format_ident!("input"), format_ident!("state")]
     } else if let Kernel::LstmI8(..) | Kernel::LstmF32(..) = layer.kernel {
         vec![
@@ -1058,6 +1063,28 @@ pub(crate) fn emit_layer(
             quote! {
                 const PARAMS: rt::Svdf = #params;
                 rt::svdf_i8(&PARAMS, input, &#feature.0, &#time, &#bias, state, output);
+            }
+        }
+        Kernel::SvdfF32(p, w) => {
+            let params = params_expr(p);
+            let feature = statics.floats(
+                &format!("{prefix}_FEATURE_WEIGHTS"),
+                &format!("{what}: float32 feature weights, one row per filter."),
+                &w.feature,
+            );
+            let time = statics.floats(
+                &format!("{prefix}_TIME_WEIGHTS"),
+                &format!("{what}: float32 time weights, one row of the memory per filter."),
+                &w.time,
+            );
+            let bias = statics.floats(
+                &format!("{prefix}_BIAS"),
+                &format!("{what}: float32 bias per unit."),
+                &w.bias,
+            );
+            quote! {
+                const PARAMS: rt::SvdfF32 = #params;
+                rt::svdf_f32(&PARAMS, input, &#feature, &#time, &#bias, state, output);
             }
         }
         Kernel::ConvI16 {
