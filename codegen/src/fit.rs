@@ -108,6 +108,7 @@ impl Footprint {
                     | Kernel::ActivationI16 { .. }
                     | Kernel::AddSubI16 { .. }
                     | Kernel::MulI16(..)
+                    | Kernel::SquaredDifferenceI16(..)
                     | Kernel::PoolI16 { .. }
                     | Kernel::MeanI16(_)
                     | Kernel::LeakyReluI16(_)

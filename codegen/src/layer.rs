@@ -293,6 +293,9 @@ pub enum Kernel {
         /// SUB when true.
         subtract: bool,
     },
+    /// Int16 SQUARED_DIFFERENCE (broadcast when the shapes differ); constants laid out as
+    /// ADD's.
+    SquaredDifferenceI16(rt::Add, Option<rt::Broadcast>),
     /// Int16 MUL (broadcast when the shapes differ).
     MulI16(rt::Mul, Option<rt::Broadcast>),
     /// Int16 AVERAGE_POOL_2D (`average`) or MAX_POOL_2D.
@@ -533,6 +536,7 @@ impl Layer {
             Kernel::ActivationI16 { .. }
             | Kernel::AddSubI16 { .. }
             | Kernel::MulI16(..)
+            | Kernel::SquaredDifferenceI16(..)
             | Kernel::PoolI16 { .. }
             | Kernel::MeanI16(_)
             | Kernel::LeakyReluI16(_)

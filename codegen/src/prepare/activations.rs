@@ -327,6 +327,35 @@ mod rule_tests {
     }
 
     #[test]
+    fn int16_relu_needs_zero_points_0_and_relu6_clamps_at_the_input_six() {
+        let relu = |zero_point| {
+            run(
+                OpKind::Relu,
+                "RELU",
+                vec![int16(&[4], 0.001, zero_point), int16(&[4], 0.002, 0)],
+                &[0],
+                1,
+            )
+        };
+        let Ok(Kernel::ReluI16(p)) = relu(0) else {
+            panic!("no int16 RELU")
+        };
+        assert_eq!((p.multiplier, p.shift, p.act_min), (1 << 30, 0, 0));
+        assert!(relu(2).unwrap_err().contains("zero point 2"));
+        let relu6 = run(
+            OpKind::Relu6,
+            "RELU6",
+            vec![int16(&[4], 0.001, 0), int16(&[4], 0.5, 0)],
+            &[0],
+            1,
+        );
+        let Ok(Kernel::Relu6I16(p)) = relu6 else {
+            panic!("{relu6:?}")
+        };
+        assert_eq!((p.zero, p.six), (0, 6000));
+    }
+
+    #[test]
     fn hard_swish_needs_a_non_positive_output_exponent() {
         // input scale / 128 / output scale >= 1: TFLM's Prepare refuses it
         let err = run(

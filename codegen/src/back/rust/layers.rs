@@ -188,7 +188,7 @@ fn details(kernel: &Kernel) -> Option<String> {
             if bc.is_some() { ", broadcast" } else { "" },
             clamp(p.act_min, p.act_max)
         ),
-        Kernel::SquaredDifference(_, bc) => format!(
+        Kernel::SquaredDifference(_, bc) | Kernel::SquaredDifferenceI16(_, bc) => format!(
             "Rescaled squared difference{}.",
             if bc.is_some() { ", broadcast" } else { "" }
         ),
@@ -917,6 +917,14 @@ pub(crate) fn emit_layer(
                 const PARAMS: rt::Add = #params;
                 #bc_item
                 rt::squared_difference(&PARAMS, #bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::SquaredDifferenceI16(p, bc) => {
+            let (params, (bc_item, bc_arg)) = (params_expr(p), broadcast_arg(bc.as_ref()));
+            quote! {
+                const PARAMS: rt::Add = #params;
+                #bc_item
+                rt::squared_difference_i16(&PARAMS, #bc_arg, input1, input2, output);
             }
         }
         Kernel::Lookup(table) => {
