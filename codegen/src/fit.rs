@@ -113,6 +113,7 @@ impl Footprint {
                     | Kernel::MeanI16(_)
                     | Kernel::LeakyReluI16(_)
                     | Kernel::ReluI16(_)
+                    | Kernel::AbsI16(_)
                     | Kernel::Relu6I16(_)
                     | Kernel::SoftmaxI16 { .. }
                     | Kernel::QuantizeF32I16(_)

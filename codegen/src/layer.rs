@@ -311,6 +311,8 @@ pub enum Kernel {
     LeakyReluI16(rt::LeakyRelu),
     /// Int16 RELU.
     ReluI16(rt::ReluI16),
+    /// Int16 ABS.
+    AbsI16(rt::AbsI16),
     /// Int16 RELU6.
     Relu6I16(rt::Relu6I16),
     /// Int16 SOFTMAX with TFLM's two interpolated tables.
@@ -541,6 +543,7 @@ impl Layer {
             | Kernel::MeanI16(_)
             | Kernel::LeakyReluI16(_)
             | Kernel::ReluI16(_)
+            | Kernel::AbsI16(_)
             | Kernel::Relu6I16(_)
             | Kernel::QuantizeF32I16(_)
             | Kernel::RequantizeToI16(_)

@@ -316,6 +316,32 @@ pub fn relu6_i16(p: &Relu6I16, input: &[i16], output: &mut [i16]) {
     }
 }
 
+/// Per-layer constants of int16 ABS (zero points 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AbsI16 {
+    /// Whether the input and output scales differ (else `|x|` is copied).
+    pub rescale: bool,
+    /// `input_scale / output_scale` as a Q31 multiplier.
+    pub multiplier: i32,
+    /// Its shift (positive = left).
+    pub shift: i32,
+}
+
+/// Int16 ABS (TFLM `AbsEvalQuantized<int16_t>`): `|x|`, rescaled when the scales differ,
+/// saturated to int16 (so `|-32768|` is 32767).
+#[inline(always)]
+pub fn abs_i16(p: &AbsI16, input: &[i16], output: &mut [i16]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        let magnitude = (x as i32).abs();
+        let v = if p.rescale {
+            multiply_by_quantized_multiplier(magnitude, p.multiplier, p.shift)
+        } else {
+            magnitude
+        };
+        *o = clamp_i16(v);
+    }
+}
+
 /// Per-layer constants of int16 SOFTMAX (TFLM's int16 path; the two tables are passed beside
 /// them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -226,6 +226,7 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::QuantizeF32I16(_)
         | Kernel::LeakyReluI16(_)
         | Kernel::ReluI16(_)
+        | Kernel::AbsI16(_)
         | Kernel::Relu6I16(_)
         | Kernel::SoftmaxI16 { .. }
         | Kernel::RequantizeToI16(_)
@@ -1206,6 +1207,7 @@ pub(crate) fn emit_layer(
             params_call(p, quote!(rt::LeakyRelu), quote!(rt::leaky_relu_i16))
         }
         Kernel::ReluI16(p) => params_call(p, quote!(rt::ReluI16), quote!(rt::relu_i16)),
+        Kernel::AbsI16(p) => params_call(p, quote!(rt::AbsI16), quote!(rt::abs_i16)),
         Kernel::Relu6I16(p) => params_call(p, quote!(rt::Relu6I16), quote!(rt::relu6_i16)),
         Kernel::MeanI16(p) => {
             let params = params_expr(p);
