@@ -79,7 +79,11 @@ impl Footprint {
                     | Kernel::Reshape
                     | Kernel::FullyConnectedF32(..)
                     | Kernel::PoolF32 { .. }
-                    | Kernel::AddF32(_)
+                    | Kernel::ArithF32 { .. }
+                    | Kernel::SquaredDifferenceF32(_)
+                    | Kernel::ActivationF32(_)
+                    | Kernel::LeakyReluF32(_)
+                    | Kernel::MeanF32(_)
                     | Kernel::SoftmaxF32(_)
                     | Kernel::AddBroadcast(..)
                     | Kernel::Mul(..)
@@ -99,13 +103,18 @@ impl Footprint {
                     | Kernel::LstmI8(..)
                     | Kernel::LstmF32(..)
                     | Kernel::SvdfI8(..)
+                    | Kernel::SvdfF32(..)
                     | Kernel::ConvI16 { .. }
                     | Kernel::ActivationI16 { .. }
                     | Kernel::AddSubI16 { .. }
                     | Kernel::MulI16(..)
+                    | Kernel::SquaredDifferenceI16(..)
                     | Kernel::PoolI16 { .. }
                     | Kernel::MeanI16(_)
                     | Kernel::LeakyReluI16(_)
+                    | Kernel::ReluI16(_)
+                    | Kernel::AbsI16(_)
+                    | Kernel::Relu6I16(_)
                     | Kernel::SoftmaxI16 { .. }
                     | Kernel::QuantizeF32I16(_)
                     | Kernel::RequantizeToI16(_)

@@ -16,6 +16,28 @@ pub enum IntOp {
     Div,
 }
 
+/// A float32 binary arithmetic operator with a fused activation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FloatArith {
+    /// ADD.
+    Add,
+    /// SUB (first input minus second).
+    Sub,
+    /// MUL.
+    Mul,
+}
+
+/// A float32 element-wise activation without parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FloatActivation {
+    /// RELU.
+    Relu,
+    /// RELU6.
+    Relu6,
+    /// HARD_SWISH.
+    HardSwish,
+}
+
 /// kissfft's tables for an int16 RFFT, computed at compile time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RfftTables {
@@ -90,6 +112,17 @@ pub struct LstmWeightsF32 {
     pub bias: Vec<f32>,
 }
 
+/// The weights of a float32 SVDF ([`rt::svdf_f32`] documents the layout).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SvdfWeightsF32 {
+    /// Feature weights `[filters, input_size]`.
+    pub feature: Vec<f32>,
+    /// Time weights `[filters, memory]`.
+    pub time: Vec<f32>,
+    /// One bias per unit (zeros when the model has none).
+    pub bias: Vec<f32>,
+}
+
 /// Weights and requantization of an int16x8 convolution or fully connected layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WeightsI16 {
@@ -152,8 +185,23 @@ pub enum Kernel {
         /// AVERAGE_POOL_2D when true, MAX_POOL_2D when false.
         average: bool,
     },
-    /// Float32 ADD.
-    AddF32(rt::AddF32),
+    /// Float32 ADD, SUB or MUL with its activation's clamp (broadcast when the shapes differ).
+    ArithF32 {
+        /// Which operator.
+        op: FloatArith,
+        /// The fused activation's bounds.
+        clamp: rt::ClampF32,
+        /// The broadcast, when the input shapes differ.
+        broadcast: Option<rt::Broadcast>,
+    },
+    /// Float32 SQUARED_DIFFERENCE (broadcast when the shapes differ).
+    SquaredDifferenceF32(Option<rt::Broadcast>),
+    /// Float32 RELU, RELU6 or HARD_SWISH.
+    ActivationF32(FloatActivation),
+    /// Float32 LEAKY_RELU.
+    LeakyReluF32(rt::LeakyReluF32),
+    /// Float32 MEAN.
+    MeanF32(rt::Reduce),
     /// Float32 SOFTMAX.
     SoftmaxF32(rt::SoftmaxF32),
     /// Int8 ADD with broadcasting.
@@ -168,11 +216,11 @@ pub enum Kernel {
     Lookup(Box<[i8; 256]>),
     /// Int8 MEAN.
     Mean(rt::Mean),
-    /// Int8 PAD / PADV2.
+    /// PAD / PADV2: int8, int16, or float32 (`value` holding the float's bits).
     Pad(rt::Pad),
-    /// Int8 CONCATENATION, or PACK (int8, float32): one part per input, in input order.
+    /// CONCATENATION or PACK (any element type): one part per input, in input order.
     Concatenation(Vec<rt::ConcatPart>),
-    /// Int8 STRIDED_SLICE or TRANSPOSE, or SLICE (int8, float32), as an affine gather.
+    /// STRIDED_SLICE, TRANSPOSE or SLICE (any element type), as an affine gather.
     Gather(rt::Gather),
     /// Int8 SQUARED_DIFFERENCE (broadcast when the shapes differ); constants laid out as
     /// ADD's.
@@ -217,6 +265,8 @@ pub enum Kernel {
     LstmF32(rt::LstmF32, LstmWeightsF32),
     /// Int8 SVDF with an int16 state; inputs: the input and the state (which it updates).
     SvdfI8(rt::Svdf, SvdfWeights),
+    /// Float32 SVDF; inputs: the input and the state (which it updates).
+    SvdfF32(rt::SvdfF32, SvdfWeightsF32),
     /// Int16x8 CONV_2D or FULLY_CONNECTED (`depthwise` false; FC as a 1×1 convolution over its
     /// rows) or DEPTHWISE_CONV_2D.
     ConvI16 {
@@ -243,6 +293,9 @@ pub enum Kernel {
         /// SUB when true.
         subtract: bool,
     },
+    /// Int16 SQUARED_DIFFERENCE (broadcast when the shapes differ); constants laid out as
+    /// ADD's.
+    SquaredDifferenceI16(rt::Add, Option<rt::Broadcast>),
     /// Int16 MUL (broadcast when the shapes differ).
     MulI16(rt::Mul, Option<rt::Broadcast>),
     /// Int16 AVERAGE_POOL_2D (`average`) or MAX_POOL_2D.
@@ -256,6 +309,12 @@ pub enum Kernel {
     MeanI16(rt::Mean),
     /// Int16 LEAKY_RELU.
     LeakyReluI16(rt::LeakyRelu),
+    /// Int16 RELU.
+    ReluI16(rt::ReluI16),
+    /// Int16 ABS.
+    AbsI16(rt::AbsI16),
+    /// Int16 RELU6.
+    Relu6I16(rt::Relu6I16),
     /// Int16 SOFTMAX with TFLM's two interpolated tables.
     SoftmaxI16 {
         /// Rows and input scaling.
@@ -499,6 +558,7 @@ impl Layer {
             Kernel::LstmI8(_, w) => w.filter.len() + w.bias.len() * 4,
             Kernel::LstmF32(_, w) => (w.filter.len() + w.bias.len()) * 4,
             Kernel::SvdfI8(_, w) => w.feature.len() + w.time.len() * 2 + w.bias.len() * 4,
+            Kernel::SvdfF32(_, w) => (w.feature.len() + w.time.len() + w.bias.len()) * 4,
             Kernel::SoftmaxI16 {
                 exp_lut, recip_lut, ..
             } => (exp_lut.len() + recip_lut.len()) * 2,
@@ -508,9 +568,13 @@ impl Layer {
             Kernel::ActivationI16 { .. }
             | Kernel::AddSubI16 { .. }
             | Kernel::MulI16(..)
+            | Kernel::SquaredDifferenceI16(..)
             | Kernel::PoolI16 { .. }
             | Kernel::MeanI16(_)
             | Kernel::LeakyReluI16(_)
+            | Kernel::ReluI16(_)
+            | Kernel::AbsI16(_)
+            | Kernel::Relu6I16(_)
             | Kernel::QuantizeF32I16(_)
             | Kernel::RequantizeToI16(_)
             | Kernel::RequantizeI16ToI8(_)
@@ -532,7 +596,11 @@ impl Layer {
             | Kernel::Dequantize(_)
             | Kernel::Reshape
             | Kernel::PoolF32 { .. }
-            | Kernel::AddF32(_)
+            | Kernel::ArithF32 { .. }
+            | Kernel::SquaredDifferenceF32(_)
+            | Kernel::ActivationF32(_)
+            | Kernel::LeakyReluF32(_)
+            | Kernel::MeanF32(_)
             | Kernel::SoftmaxF32(_)
             | Kernel::AddBroadcast(..)
             | Kernel::Mul(..)

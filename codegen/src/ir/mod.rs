@@ -412,6 +412,9 @@ pub enum OpKind {
     Svdf {
         /// Filters per output unit.
         rank: i32,
+        /// The fused activation the float32 SVDF applies (`None` for TANH or SIGN_BIT, which
+        /// kiln does not apply; the integer SVDF applies none).
+        activation: Option<Activation>,
     },
     /// Picks slices of input 0 along `axis` by the int32 indices of input 1.
     Gather {

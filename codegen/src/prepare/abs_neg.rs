@@ -1,9 +1,10 @@
-//! ABS (int8, float32) and NEG (float32): TFLM's `elementwise.cc` (`PrepareAbsRsqrt`,
+//! ABS (int8, int16, float32) and NEG (float32): TFLM's `elementwise.cc` (`PrepareAbsRsqrt`,
 //! `AbsEvalQuantized`) and `neg.cc`.
 //!
 //! Int8 ABS takes `|x - input_zero_point|` and, when the input and output scales differ,
 //! rescales it by `input_scale / output_scale` (formed in double, `QuantizeMultiplier`),
-//! then adds the output zero point and clamps to int8: a 256-entry table here. TFLM's NEG
+//! then adds the output zero point and clamps to int8: a 256-entry table here. Int16 ABS does
+//! the same with zero points 0 and the int16 range, computed directly. TFLM's NEG
 //! runs float32 only, so kiln refuses int8 NEG.
 
 use super::common::Prepared;
@@ -54,8 +55,30 @@ pub fn abs(cx: &OpCx) -> Prepared {
             });
             Ok((Kernel::Lookup(Box::new(table)), vec![input.0], 0))
         }
+        DType::I16 => {
+            let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
+            let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+            if in_zp != 0 || out_zp != 0 {
+                return Err(cx.err(format!(
+                    "zero points are {in_zp} (input) and {out_zp} (output); TFLM's int16 ABS \
+                     requires 0"
+                )));
+            }
+            let rescale = in_scale != out_scale;
+            let (multiplier, shift) = if rescale {
+                cx.multiplier(in_scale as f64 / out_scale as f64, "output")?
+            } else {
+                (0, 0)
+            };
+            let p = rt::AbsI16 {
+                rescale,
+                multiplier,
+                shift,
+            };
+            Ok((Kernel::AbsI16(p), vec![input.0], 0))
+        }
         other => Err(cx.err(format!(
-            "input {} is {other}, but kiln supports only int8 and float32 here",
+            "input {} is {other}, but kiln supports only int8, int16 and float32 here",
             cx.describe(input.0)
         ))),
     }

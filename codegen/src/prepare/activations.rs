@@ -1,4 +1,5 @@
-//! Int8 element-wise activations: LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH.
+//! Int8 element-wise activations: LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH (and
+//! the int16 forms of RELU, RELU6 and LEAKY_RELU, computed directly rather than as tables).
 //!
 //! Each computes TFLM's `Prepare` constants, then evaluates TFLM's int8 reference function
 //! (implemented in the runtime, unit-tested there) at all 256 int8 inputs. The layer runs as
@@ -130,6 +131,9 @@ pub fn tanh(cx: &OpCx) -> Prepared {
 
 /// RELU: requantize to the output, clamp at the output's zero (TFLM `CalculateReluOpData`).
 pub fn relu(cx: &OpCx) -> Prepared {
+    if cx.input(0, "input")?.1.dtype == DType::I16 {
+        return relu_i16(cx);
+    }
     let (input, output) = unary(cx)?;
     let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
     let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
@@ -149,6 +153,9 @@ pub fn relu(cx: &OpCx) -> Prepared {
 /// RELU6: clamp to `[zero, six]` in the *input's* quantization (TFLM `Relu6Prepare`; the
 /// output tensor's quantization is not used).
 pub fn relu6(cx: &OpCx) -> Prepared {
+    if cx.input(0, "input")?.1.dtype == DType::I16 {
+        return relu6_i16(cx);
+    }
     let (input, output) = unary(cx)?;
     cx.per_tensor(output, "output")?;
     let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
@@ -165,6 +172,44 @@ pub fn relu6(cx: &OpCx) -> Prepared {
             x
         }
     })
+}
+
+/// Int16 RELU: zero points 0 (TFLM's `ReluPrepare` checks), the input rescaled to the output
+/// and clamped at 0.
+fn relu_i16(cx: &OpCx) -> Prepared {
+    let (input, output) = unary_i16(cx)?;
+    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
+    let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+    for (zp, t, role) in [(in_zp, input, "input"), (out_zp, output, "output")] {
+        if zp != 0 {
+            return Err(cx.err(format!(
+                "{role} {} has zero point {zp}; TFLM's int16 RELU requires 0",
+                cx.describe(t.0)
+            )));
+        }
+    }
+    let (multiplier, shift) = cx.multiplier(in_scale as f64 / out_scale as f64, "output")?;
+    let p = rt::ReluI16 {
+        multiplier,
+        shift,
+        act_min: 0,
+        act_max: i16::MAX as i32,
+    };
+    Ok((Kernel::ReluI16(p), vec![input.0], 0))
+}
+
+/// Int16 RELU6: the clamp to the input's quantized 0 and 6 (TFLM `Relu6Prepare`,
+/// `FloatToQuantizedType<int16_t>`: `round(6 / scale) + zero_point`, saturated).
+fn relu6_i16(cx: &OpCx) -> Prepared {
+    let (input, output) = unary_i16(cx)?;
+    cx.per_tensor(output, "output")?;
+    let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
+    let six = ((6.0f32 / in_scale) as f64).round() + in_zp as f64;
+    let p = rt::Relu6I16 {
+        zero: in_zp.clamp(i16::MIN as i32, i16::MAX as i32) as i16,
+        six: six.clamp(i16::MIN as f64, i16::MAX as f64) as i16,
+    };
+    Ok((Kernel::Relu6I16(p), vec![input.0], 0))
 }
 
 /// LEAKY_RELU: two requantizations, identity for `x >= 0` and alpha (sign applied after the
@@ -279,6 +324,35 @@ mod rule_tests {
             1,
         );
         assert!(matches!(ok, Ok(Kernel::Lookup(_))), "{ok:?}");
+    }
+
+    #[test]
+    fn int16_relu_needs_zero_points_0_and_relu6_clamps_at_the_input_six() {
+        let relu = |zero_point| {
+            run(
+                OpKind::Relu,
+                "RELU",
+                vec![int16(&[4], 0.001, zero_point), int16(&[4], 0.002, 0)],
+                &[0],
+                1,
+            )
+        };
+        let Ok(Kernel::ReluI16(p)) = relu(0) else {
+            panic!("no int16 RELU")
+        };
+        assert_eq!((p.multiplier, p.shift, p.act_min), (1 << 30, 0, 0));
+        assert!(relu(2).unwrap_err().contains("zero point 2"));
+        let relu6 = run(
+            OpKind::Relu6,
+            "RELU6",
+            vec![int16(&[4], 0.001, 0), int16(&[4], 0.5, 0)],
+            &[0],
+            1,
+        );
+        let Ok(Kernel::Relu6I16(p)) = relu6 else {
+            panic!("{relu6:?}")
+        };
+        assert_eq!((p.zero, p.six), (0, 6000));
     }
 
     #[test]

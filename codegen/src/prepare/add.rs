@@ -1,7 +1,7 @@
-//! ADD: int8 or int16 (numpy-style broadcasting) or float32 (equal shapes), TFLM's 20-bit
-//! (int16: 15-bit) left shift and three rescale multipliers.
+//! ADD: int8 or int16 (numpy-style broadcasting), TFLM's 20-bit (int16: 15-bit) left shift
+//! and three rescale multipliers (float32 ADD is in `float_ops`).
 
-use super::common::{float_activation_range, Prepared};
+use super::common::Prepared;
 use super::shapes::broadcast;
 use crate::ir::{Activation, DType, Tensor, TensorId};
 use crate::prepare::quant::{activation_range, quantize_multiplier_smaller_than_one};
@@ -13,32 +13,15 @@ pub fn prepare(cx: &OpCx, activation: Activation) -> Prepared {
     let a = cx.input(0, "first input")?;
     let b = cx.input(1, "second input")?;
     let output = cx.output()?;
-    let dtype = match a.1.dtype {
-        DType::F32 | DType::I16 => a.1.dtype,
-        _ => DType::I8,
+    let dtype = if a.1.dtype == DType::I16 {
+        DType::I16
+    } else {
+        DType::I8
     };
     for (t, role) in [(a, "first input"), (b, "second input"), (output, "output")] {
         cx.expect_dtype(t, dtype, role)?;
     }
-    let bc = if dtype != DType::F32 {
-        broadcast(cx, a, b, output)?
-    } else {
-        None
-    };
-    if dtype == DType::F32 && (a.1.shape != b.1.shape || a.1.elements() != output.1.elements()) {
-        return Err(cx.err(format!(
-            "inputs have shapes {:?} and {:?}; ADD with broadcasting is not supported yet",
-            a.1.shape, b.1.shape
-        )));
-    }
-    if dtype == DType::F32 {
-        let (act_min, act_max) = float_activation_range(activation);
-        return Ok((
-            Kernel::AddF32(rt::AddF32 { act_min, act_max }),
-            vec![a.0, b.0],
-            0,
-        ));
-    }
+    let bc = broadcast(cx, a, b, output)?;
     let params = rescaled_add(cx, [a, b, output], activation, dtype)?;
     if dtype == DType::I16 {
         return Ok((

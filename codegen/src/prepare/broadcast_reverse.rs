@@ -1,4 +1,4 @@
-//! BROADCAST_TO and REVERSE_V2: int8, float32 or int32, each an affine [`rt::gather`]
+//! BROADCAST_TO and REVERSE_V2: int8, int16, float32 or int32, each an affine [`rt::gather`]
 //! (TFLM `broadcast_to.cc`, `reverse.cc`): a broadcast axis steps by 0, a reversed axis
 //! backwards from its last element.
 
@@ -10,7 +10,7 @@ use crate::ir::DType;
 use crate::prepare::{Kernel, OpCx};
 
 /// The element types both operators move here.
-const TYPES: [DType; 3] = [DType::I8, DType::F32, DType::I32];
+const TYPES: [DType; 4] = [DType::I8, DType::I16, DType::F32, DType::I32];
 
 /// TFLM's `kMaxDims` for BROADCAST_TO.
 const MAX_BROADCAST_RANK: usize = 5;

@@ -1,7 +1,7 @@
-//! CONCATENATION: int8, int16 or int32 along any axis (TFLM `ConcatenationPrepare` +
+//! CONCATENATION: int8, int16, int32 or float32 along any axis (TFLM `ConcatenationPrepare` +
 //! reference `Concatenation`). TFLM's int8 kernel copies bytes and does not requantize: its
 //! `Prepare` rejects any input whose scale or zero point differs from the output's, and so does
-//! kiln. The int16 and int32 forms copy unquantized values.
+//! kiln. The int16, int32 and float32 forms copy values.
 
 use super::common::Prepared;
 use crate::ir::DType;
@@ -17,9 +17,9 @@ const MAX_RANK: usize = 6;
 pub fn prepare(cx: &OpCx, axis: i32) -> Prepared {
     let output = cx.output()?;
     let dtype = output.1.dtype;
-    if !matches!(dtype, DType::I8 | DType::I16 | DType::I32) {
+    if !matches!(dtype, DType::I8 | DType::I16 | DType::I32 | DType::F32) {
         return Err(cx.err(format!(
-            "output {} is {dtype}, but kiln supports only int8, int16 and int32 here",
+            "output {} is {dtype}, but kiln supports only int8, int16, int32 and float32 here",
             cx.describe(output.0)
         )));
     }

@@ -1,8 +1,9 @@
 //! MEAN: int8 or int16 over any axes of an up to 6-D input (TFLM `EvalIntegerMean`; the oracle
 //! reduces 3 and 4 axes and 6-D inputs too, so kiln does not keep older TFLM limits), and
-//! SUM: int8 the same way without the division by the count (TFLM `EvalSumHelper`,
+//! SUM: int8 or int16 the same way without the division by the count (TFLM `EvalSumHelper`,
 //! `QuantizedMeanOrSum` with `compute_sum`), float32 summed in input order from 0 (reference
-//! `ReduceGeneric`).
+//! `ReduceGeneric`). Float32 MEAN sums the same way, then divides by the count as a float
+//! (reference `Mean`).
 //!
 //! The pinned TFLM runs `QuantizedMeanOrSum` for every int8 MEAN — also when input and
 //! output are quantized alike (older versions used a truncating integer mean there; the
@@ -22,8 +23,12 @@ const MAX_RANK: usize = 6;
 
 /// Validates a MEAN and computes its constants.
 pub fn prepare(cx: &OpCx, keep_dims: bool) -> Prepared {
-    let params = quantized_mean_or_sum(cx, keep_dims, false)?;
     let input = cx.input(0, "input")?;
+    if input.1.dtype == DType::F32 {
+        let params = float_reduction(cx, keep_dims)?;
+        return Ok((Kernel::MeanF32(params), vec![input.0], 0));
+    }
+    let params = quantized_mean_or_sum(cx, keep_dims, false)?;
     let kernel = if input.1.dtype == DType::I16 {
         Kernel::MeanI16(params)
     } else {
@@ -36,15 +41,25 @@ pub fn prepare(cx: &OpCx, keep_dims: bool) -> Prepared {
 pub fn sum(cx: &OpCx, keep_dims: bool) -> Prepared {
     let input = cx.input(0, "input")?;
     if input.1.dtype == DType::F32 {
-        let output = cx.output()?;
-        cx.expect_dtype(output, DType::F32, "output")?;
-        let (axes, kept) = reduction_axes(cx, input, output, keep_dims, MAX_RANK)?;
-        let params = reduce_params(&input.1.shape, axes, &kept);
+        let params = float_reduction(cx, keep_dims)?;
         return Ok((Kernel::SumF32(params), vec![input.0], 0));
     }
-    cx.expect_dtype(input, DType::I8, "input")?;
     let params = quantized_mean_or_sum(cx, keep_dims, true)?;
-    Ok((Kernel::Sum(params), vec![input.0], 0))
+    let kernel = if input.1.dtype == DType::I16 {
+        Kernel::MeanI16(params)
+    } else {
+        Kernel::Sum(params)
+    };
+    Ok((kernel, vec![input.0], 0))
+}
+
+/// The walk of a float32 MEAN or SUM: which input elements each output sums.
+fn float_reduction(cx: &OpCx, keep_dims: bool) -> Result<rt::Reduce, ValidateError> {
+    let input = cx.input(0, "input")?;
+    let output = cx.output()?;
+    cx.expect_dtype(output, DType::F32, "output")?;
+    let (axes, kept) = reduction_axes(cx, input, output, keep_dims, MAX_RANK)?;
+    Ok(reduce_params(&input.1.shape, axes, &kept))
 }
 
 /// TFLM's `QuantizedMeanOrSum` constants: the sum's walk, zero points, and

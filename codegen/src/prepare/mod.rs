@@ -24,6 +24,7 @@ pub mod depthwise_conv2d;
 pub mod dequantize;
 pub mod div;
 pub mod fill;
+pub mod float_ops;
 pub mod floor_div_mod;
 pub mod fully_connected;
 pub mod gather;
@@ -77,8 +78,10 @@ pub mod transpose_conv;
 use std::fmt;
 
 use crate::ir::{DType, Graph, OpKind, SignalOp, TensorId};
+use crate::layer::{FloatActivation, FloatArith};
 pub use crate::layer::{FloatWeights, IntOp, Kernel, Layer, LayerState, Weights};
 pub use context::OpCx;
+use float_ops::is_f32;
 
 /// A model that reads fine but breaks a rule of the op it feeds (TFLM `Prepare` checks).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -213,6 +216,9 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::Add { activation } if output_is_i32(&cx) => {
                 int_arith::prepare(&cx, IntOp::Add, *activation)?
             }
+            OpKind::Add { activation } if is_f32(&cx) => {
+                float_ops::arith(&cx, FloatArith::Add, *activation)?
+            }
             OpKind::Add { activation } => add::prepare(&cx, *activation)?,
             OpKind::Reshape => reshape::prepare(&cx)?,
             OpKind::Softmax { beta } if input_is_i16(&cx) => softmax_i16::prepare(&cx, *beta)?,
@@ -221,6 +227,9 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::Dequantize => dequantize::prepare(&cx)?,
             OpKind::Mul { activation } if output_is_i32(&cx) => {
                 int_arith::prepare(&cx, IntOp::Mul, *activation)?
+            }
+            OpKind::Mul { activation } if is_f32(&cx) => {
+                float_ops::arith(&cx, FloatArith::Mul, *activation)?
             }
             OpKind::Mul { activation } => mul::prepare(&cx, *activation)?,
             OpKind::Div { activation } if output_is_i32(&cx) => {
@@ -246,18 +255,28 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
                 input_correction_bits,
                 output_scale,
             }) => signal_filter_bank_log::prepare(&cx, *input_correction_bits, *output_scale)?,
+            OpKind::Sub { activation } if is_f32(&cx) => {
+                float_ops::arith(&cx, FloatArith::Sub, *activation)?
+            }
             OpKind::Sub { activation } => sub::prepare(&cx, *activation)?,
             OpKind::Logistic => activations::logistic(&cx)?,
             OpKind::Tanh => activations::tanh(&cx)?,
+            OpKind::Relu if is_f32(&cx) => float_ops::activation(&cx, FloatActivation::Relu)?,
             OpKind::Relu => activations::relu(&cx)?,
+            OpKind::Relu6 if is_f32(&cx) => float_ops::activation(&cx, FloatActivation::Relu6)?,
             OpKind::Relu6 => activations::relu6(&cx)?,
+            OpKind::LeakyRelu { alpha } if is_f32(&cx) => float_ops::leaky_relu(&cx, *alpha)?,
             OpKind::LeakyRelu { alpha } => activations::leaky_relu(&cx, *alpha)?,
+            OpKind::HardSwish if is_f32(&cx) => {
+                float_ops::activation(&cx, FloatActivation::HardSwish)?
+            }
             OpKind::HardSwish => activations::hard_swish(&cx)?,
             OpKind::Mean { keep_dims } => mean::prepare(&cx, *keep_dims)?,
             OpKind::Pad => pad::prepare(&cx)?,
             OpKind::Concatenation { axis } => concatenation::prepare(&cx, *axis)?,
             OpKind::StridedSlice(o) => strided_slice::prepare(&cx, o)?,
             OpKind::Transpose => transpose::prepare(&cx)?,
+            OpKind::SquaredDifference if is_f32(&cx) => float_ops::squared_difference(&cx)?,
             OpKind::SquaredDifference => squared_difference::prepare(&cx)?,
             OpKind::Maximum => maximum_minimum::prepare(&cx, true)?,
             OpKind::Minimum => maximum_minimum::prepare(&cx, false)?,
@@ -270,7 +289,7 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::Slice => slice::prepare(&cx)?,
             OpKind::Pack { axis } => pack::prepare(&cx, *axis)?,
             OpKind::UnidirectionalSequenceLstm(o) => lstm::prepare(&cx, o)?,
-            OpKind::Svdf { rank } => svdf::prepare(&cx, *rank)?,
+            OpKind::Svdf { rank, activation } => svdf::prepare(&cx, *rank, *activation)?,
             OpKind::Gather { axis, batch_dims } => gather::gather(&cx, *axis, *batch_dims)?,
             OpKind::GatherNd => gather::gather_nd(&cx)?,
             OpKind::SpaceToDepth { block_size } => space_depth::space_to_depth(&cx, *block_size)?,

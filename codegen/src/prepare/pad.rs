@@ -1,9 +1,9 @@
-//! PAD / PADV2: int8 or int16 constant padding of an up to 5-D tensor (TFLM `PadPrepare` +
-//! `PadImpl`).
+//! PAD / PADV2: int8, int16 or float32 constant padding of an up to 5-D tensor (TFLM
+//! `PadPrepare` + `PadImpl`).
 //!
-//! The padding value is the output zero point (PAD; int16: 0) or the constant scalar input 2
-//! (PADV2), whose quantization must equal the output's (int8). Values are copied, not
-//! requantized.
+//! The padding value is the output zero point (PAD; int16: 0, float32: 0.0) or the constant
+//! scalar input 2 (PADV2), whose quantization must equal the output's (int8). Values are
+//! copied, not requantized.
 
 use super::common::Prepared;
 use super::shapes::{const_i32, expect_same_dtype, pad_front};
@@ -18,7 +18,7 @@ const MAX_RANK: usize = 5;
 pub fn prepare(cx: &OpCx) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    let dtype = expect_same_dtype(cx, input, output, &[DType::I8, DType::I16])?;
+    let dtype = expect_same_dtype(cx, input, output, &[DType::I8, DType::I16, DType::F32])?;
     let (in_shape, out_shape) = (&input.1.shape, &output.1.shape);
     if in_shape.len() > MAX_RANK {
         return Err(cx.err(format!(
@@ -59,10 +59,10 @@ pub fn prepare(cx: &OpCx) -> Prepared {
         }
         before.push(lo as usize);
     }
-    let value = if dtype == DType::I16 {
-        pad_value_i16(cx)?
-    } else {
-        pad_value_i8(cx, output)?
+    let value = match dtype {
+        DType::I16 => pad_value_i16(cx)?,
+        DType::F32 => pad_value_f32(cx)?,
+        _ => pad_value_i8(cx, output)?,
     };
     let fixed = |v: &[usize]| -> [usize; MAX_RANK] {
         let mut out = [0; MAX_RANK];
@@ -110,6 +110,18 @@ fn pad_value_i16(cx: &OpCx) -> Result<i32, ValidateError> {
     Ok(data
         .get(..2)
         .map_or(0, |b| i16::from_le_bytes([b[0], b[1]]) as i32))
+}
+
+/// The float32 padding value's bits: 0.0, or PADV2's constant as it is.
+fn pad_value_f32(cx: &OpCx) -> Result<i32, ValidateError> {
+    let Some((id, t)) = cx.optional_input(2) else {
+        return Ok(0);
+    };
+    scalar_constant(cx, (id, t), DType::F32)?;
+    let data = t.data.as_deref().unwrap_or(&[]);
+    Ok(data
+        .get(..4)
+        .map_or(0, |b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])))
 }
 
 /// Requires PADV2's constant value to be a constant scalar of type `dtype`.

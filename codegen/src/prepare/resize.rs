@@ -1,6 +1,7 @@
-//! RESIZE_NEAREST_NEIGHBOR (int8, float32; a [`rt::table_gather`]) and RESIZE_BILINEAR (int8
-//! through TFLM's integer path, float32): 4-D NHWC input, constant int32 size (TFLM
-//! `resize_nearest_neighbor.cc`, `resize_bilinear.cc` and their reference kernels). The
+//! RESIZE_NEAREST_NEIGHBOR (int8, int16, float32; a [`rt::table_gather`]) and RESIZE_BILINEAR
+//! (int8 through TFLM's integer path, float32; TFLM has no int16 form): 4-D NHWC input,
+//! constant int32 size (TFLM `resize_nearest_neighbor.cc`, `resize_bilinear.cc` and their
+//! reference kernels). The
 //! source rows and columns are computed here, in TFLM's arithmetic (f32, or 10-bit integers).
 
 use super::common::Prepared;
@@ -15,10 +16,11 @@ use crate::runtime as rt;
 fn geometry<'g>(
     cx: &OpCx<'g>,
     o: &ResizeOptions,
+    types: &[DType],
 ) -> Result<((TensorId, &'g Tensor), DType, rt::Resize), ValidateError> {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    let dtype = expect_same_dtype(cx, input, output, &[DType::I8, DType::F32])?;
+    let dtype = expect_same_dtype(cx, input, output, types)?;
     cx.expect_rank(input, 4, "input")?;
     let (size_id, size_t, size) = const_i32(cx, 1, "size")?;
     if size_t.shape.len() != 1 || size.len() != 2 || size.iter().any(|&s| s < 1) {
@@ -67,7 +69,7 @@ fn nearest(i: usize, input: usize, output: usize, o: &ResizeOptions) -> usize {
 
 /// Validates a RESIZE_NEAREST_NEIGHBOR and computes its source tables.
 pub fn nearest_neighbor(cx: &OpCx, o: &ResizeOptions) -> Prepared {
-    let (input, _, p) = geometry(cx, o)?;
+    let (input, _, p) = geometry(cx, o, &[DType::I8, DType::I16, DType::F32])?;
     let (row, pixel) = (p.in_w * p.depth, p.depth);
     let axes = [
         axis_table(p.batches, p.in_h * row, Some),
@@ -131,7 +133,7 @@ fn lerp_f32(i: usize, input: usize, output: usize, o: &ResizeOptions) -> rt::Ler
 
 /// Validates a RESIZE_BILINEAR and computes its rows and columns.
 pub fn bilinear(cx: &OpCx, o: &ResizeOptions) -> Prepared {
-    let (input, dtype, p) = geometry(cx, o)?;
+    let (input, dtype, p) = geometry(cx, o, &[DType::I8, DType::F32])?;
     let kernel = if dtype == DType::I8 {
         Kernel::ResizeBilinear {
             rows: (0..p.out_h)

@@ -1,5 +1,6 @@
-//! SQUARED_DIFFERENCE: int8, numpy-style broadcasting up to 4-D (TFLM's
-//! `SquaredDifferencePrepare`): both inputs shifted left by 7 and rescaled by
+//! SQUARED_DIFFERENCE: int8 or int16, numpy-style broadcasting up to 4-D (TFLM's
+//! `SquaredDifferencePrepare`; int16: zero points 0, no left shift, the int16 range, and
+//! float32 is in `float_ops`): both inputs shifted left by 7 and rescaled by
 //! `scale / (2 · max scale)`, the difference squared, and the square rescaled by
 //! `(2 · max scale)² / (2^14 · output scale)`. The ratios are formed in double, as TFLM does;
 //! the output is clamped to the whole int8 range (the op has no fused activation).
@@ -19,8 +20,10 @@ pub fn prepare(cx: &OpCx) -> Prepared {
     let a = cx.input(0, "first input")?;
     let b = cx.input(1, "second input")?;
     let output = cx.output()?;
+    let int16 = a.1.dtype == DType::I16;
+    let dtype = if int16 { DType::I16 } else { DType::I8 };
     for (t, role) in [(a, "first input"), (b, "second input"), (output, "output")] {
-        cx.expect_dtype(t, DType::I8, role)?;
+        cx.expect_dtype(t, dtype, role)?;
     }
     let bc = broadcast(cx, a, b, output)?;
     // TFLM broadcasts this op through its 4-D helper only.
@@ -33,6 +36,21 @@ pub fn prepare(cx: &OpCx) -> Prepared {
     let (a_scale, a_zp) = cx.per_tensor(a, "first input")?;
     let (b_scale, b_zp) = cx.per_tensor(b, "second input")?;
     let (out_scale, out_zp) = cx.per_tensor(output, "output")?;
+    if int16 {
+        for (zp, t, role) in [
+            (a_zp, a, "first input"),
+            (b_zp, b, "second input"),
+            (out_zp, output, "output"),
+        ] {
+            if zp != 0 {
+                return Err(cx.err(format!(
+                    "{role} {} has zero point {zp}; TFLM's int16 SQUARED_DIFFERENCE requires 0",
+                    cx.describe(t.0)
+                )));
+            }
+        }
+    }
+    let left_shift = if int16 { 0 } else { LEFT_SHIFT };
     let twice_max = 2.0 * a_scale.max(b_scale) as f64;
     let smaller_than_one = |m: f64, what: &str| {
         quantize_multiplier_smaller_than_one(m)
@@ -40,23 +58,28 @@ pub fn prepare(cx: &OpCx) -> Prepared {
     };
     let (m1, s1) = smaller_than_one(a_scale as f64 / twice_max, "first input")?;
     let (m2, s2) = smaller_than_one(b_scale as f64 / twice_max, "second input")?;
-    let real_out = twice_max * twice_max / ((1i64 << (2 * LEFT_SHIFT)) as f64 * out_scale as f64);
+    let real_out = twice_max * twice_max / ((1i64 << (2 * left_shift)) as f64 * out_scale as f64);
     let (mo, so) = cx.multiplier(real_out, "output")?;
     let params = rt::Add {
         input1_offset: -a_zp,
         input2_offset: -b_zp,
         output_offset: out_zp,
-        left_shift: LEFT_SHIFT,
+        left_shift,
         input1_multiplier: m1,
         input1_shift: s1,
         input2_multiplier: m2,
         input2_shift: s2,
         output_multiplier: mo,
         output_shift: so,
-        act_min: -128,
-        act_max: 127,
+        act_min: if int16 { i16::MIN as i32 } else { -128 },
+        act_max: if int16 { i16::MAX as i32 } else { 127 },
     };
-    Ok((Kernel::SquaredDifference(params, bc), vec![a.0, b.0], 0))
+    let kernel = if int16 {
+        Kernel::SquaredDifferenceI16(params, bc)
+    } else {
+        Kernel::SquaredDifference(params, bc)
+    };
+    Ok((kernel, vec![a.0, b.0], 0))
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! TRANSPOSE: int8 or int16, constant permutation, up to 5-D (TFLM `TransposePrepare` + reference
+//! TRANSPOSE: int8, int16 or float32, constant permutation, up to 5-D (TFLM `TransposePrepare` + reference
 //! `Transpose`), run as an affine gather.
 
 use super::common::Prepared;
@@ -14,7 +14,7 @@ const MAX_RANK: usize = 5;
 pub fn prepare(cx: &OpCx) -> Prepared {
     let input = cx.input(0, "input")?;
     let output = cx.output()?;
-    expect_same_dtype(cx, input, output, &[DType::I8, DType::I16])?;
+    expect_same_dtype(cx, input, output, &[DType::I8, DType::I16, DType::F32])?;
     let shape = &input.1.shape;
     let rank = shape.len();
     if rank > MAX_RANK {

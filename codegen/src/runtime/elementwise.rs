@@ -256,6 +256,12 @@ pub fn add_broadcast(p: &Add, bc: &Broadcast, input1: &[i8], input2: &[i8], outp
 /// square rescaled to the output (the output clamp is the whole int8 range).
 #[inline(always)]
 pub fn squared_difference_one(p: &Add, a: i32, b: i32) -> i8 {
+    clamp_i8(squared_difference_unclamped(p, a, b), p.act_min, p.act_max)
+}
+
+/// One SQUARED_DIFFERENCE element before the clamp, for any integer input type.
+#[inline(always)]
+pub fn squared_difference_unclamped(p: &Add, a: i32, b: i32) -> i32 {
     let a = a
         .wrapping_add(p.input1_offset)
         .wrapping_mul(1 << (p.left_shift & 31));
@@ -265,13 +271,8 @@ pub fn squared_difference_one(p: &Add, a: i32, b: i32) -> i8 {
     let a = multiply_by_quantized_multiplier(a, p.input1_multiplier, p.input1_shift);
     let b = multiply_by_quantized_multiplier(b, p.input2_multiplier, p.input2_shift);
     let diff = a.wrapping_sub(b);
-    let v = multiply_by_quantized_multiplier(
-        diff.wrapping_mul(diff),
-        p.output_multiplier,
-        p.output_shift,
-    )
-    .wrapping_add(p.output_offset);
-    clamp_i8(v, p.act_min, p.act_max)
+    multiply_by_quantized_multiplier(diff.wrapping_mul(diff), p.output_multiplier, p.output_shift)
+        .wrapping_add(p.output_offset)
 }
 
 /// Int8 SQUARED_DIFFERENCE (TFLM's `ElementWise` / `BroadcastBinaryFunction4DSlow`).
@@ -285,6 +286,22 @@ pub fn squared_difference(
 ) {
     binary_i8(bc, input1, input2, output, |a, b| {
         squared_difference_one(p, a, b)
+    });
+}
+
+/// Int16 SQUARED_DIFFERENCE (TFLM's int16 path: no left shift, zero points 0, the output
+/// clamped to the int16 range).
+#[inline(always)]
+pub fn squared_difference_i16(
+    p: &Add,
+    bc: Option<&Broadcast>,
+    input1: &[i16],
+    input2: &[i16],
+    output: &mut [i16],
+) {
+    binary(bc, input1, input2, output, |a, b| {
+        let v = squared_difference_unclamped(p, a as i32, b as i32);
+        v.max(p.act_min).min(p.act_max) as i16
     });
 }
 

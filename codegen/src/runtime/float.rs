@@ -254,23 +254,6 @@ pub fn l2_pool_f32(p: &Pool<f32>, input: &[f32], output: &mut [f32]) {
     }
 }
 
-/// Per-layer constants of float32 ADD.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AddF32 {
-    /// Lower clamp bound (fused activation).
-    pub act_min: f32,
-    /// Upper clamp bound (fused activation).
-    pub act_max: f32,
-}
-
-/// Float32 element-wise ADD of equally shaped tensors.
-#[inline(always)]
-pub fn add_f32(p: &AddF32, input1: &[f32], input2: &[f32], output: &mut [f32]) {
-    for ((o, &a), &b) in output.iter_mut().zip(input1).zip(input2) {
-        *o = clamp_f32(a + b, p.act_min, p.act_max);
-    }
-}
-
 /// Per-layer constants of float32 SOFTMAX.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SoftmaxF32 {

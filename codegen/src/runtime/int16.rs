@@ -274,6 +274,74 @@ pub fn leaky_relu_i16(p: &LeakyRelu, input: &[i16], output: &mut [i16]) {
     }
 }
 
+/// Per-layer constants of int16 RELU (TFLM `CalculateReluOpData<int16_t>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReluI16 {
+    /// `input_scale / output_scale` as a Q31 multiplier.
+    pub multiplier: i32,
+    /// Its shift (positive = left).
+    pub shift: i32,
+    /// Lower clamp bound (the output's zero).
+    pub act_min: i32,
+    /// Upper clamp bound.
+    pub act_max: i32,
+}
+
+/// Int16 RELU (TFLM `ReluQuantized<int16_t>`; zero points are 0): each input rescaled to the
+/// output, then clamped.
+#[inline(always)]
+pub fn relu_i16(p: &ReluI16, input: &[i16], output: &mut [i16]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        let v = multiply_by_quantized_multiplier(x as i32, p.multiplier, p.shift);
+        *o = v.max(p.act_min).min(p.act_max) as i16;
+    }
+}
+
+/// The bounds of an int16 RELU6, in the input's quantization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Relu6I16 {
+    /// The quantized 0.
+    pub zero: i16,
+    /// The quantized 6.
+    pub six: i16,
+}
+
+/// Int16 RELU6 (TFLM `Relu6Quantized<int16_t>`: `x > six ? six : x < zero ? zero : x`, no
+/// rescaling).
+#[inline(always)]
+pub fn relu6_i16(p: &Relu6I16, input: &[i16], output: &mut [i16]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        let capped = if x > p.six { p.six } else { x };
+        *o = if capped < p.zero { p.zero } else { capped };
+    }
+}
+
+/// Per-layer constants of int16 ABS (zero points 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AbsI16 {
+    /// Whether the input and output scales differ (else `|x|` is copied).
+    pub rescale: bool,
+    /// `input_scale / output_scale` as a Q31 multiplier.
+    pub multiplier: i32,
+    /// Its shift (positive = left).
+    pub shift: i32,
+}
+
+/// Int16 ABS (TFLM `AbsEvalQuantized<int16_t>`): `|x|`, rescaled when the scales differ,
+/// saturated to int16 (so `|-32768|` is 32767).
+#[inline(always)]
+pub fn abs_i16(p: &AbsI16, input: &[i16], output: &mut [i16]) {
+    for (o, &x) in output.iter_mut().zip(input) {
+        let magnitude = (x as i32).abs();
+        let v = if p.rescale {
+            multiply_by_quantized_multiplier(magnitude, p.multiplier, p.shift)
+        } else {
+            magnitude
+        };
+        *o = clamp_i16(v);
+    }
+}
+
 /// Per-layer constants of int16 SOFTMAX (TFLM's int16 path; the two tables are passed beside
 /// them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -22,6 +22,7 @@ mod dot;
 mod elementwise;
 mod fixed_point;
 mod float;
+mod float_arith;
 mod fully_connected;
 mod int16;
 mod logic;
@@ -55,6 +56,7 @@ pub use dot::*;
 pub use elementwise::*;
 pub use fixed_point::*;
 pub use float::*;
+pub use float_arith::*;
 pub use fully_connected::*;
 pub use int16::*;
 pub use logic::*;
@@ -94,6 +96,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("elementwise.rs", include_str!("elementwise.rs")),
     ("fixed_point.rs", include_str!("fixed_point.rs")),
     ("float.rs", include_str!("float.rs")),
+    ("float_arith.rs", include_str!("float_arith.rs")),
     ("fully_connected.rs", include_str!("fully_connected.rs")),
     ("int16.rs", include_str!("int16.rs")),
     ("lstm.rs", include_str!("lstm.rs")),

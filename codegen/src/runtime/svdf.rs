@@ -1,5 +1,6 @@
-//! Int8 SVDF with an int16 activation state, as TFLM's full-integer SVDF computes it: a
-//! rank-decomposed 1-D convolution over time whose memory is the state.
+//! Int8 SVDF with an int16 activation state, as TFLM's full-integer SVDF computes it (and the
+//! float32 SVDF, [`svdf_f32`]): a rank-decomposed 1-D convolution over time whose memory is
+//! the state.
 //!
 //! Each call, per sequence in the batch:
 //! 1. the state (`filters` rows of `memory` values) moves one step back in time (the oldest
@@ -101,6 +102,102 @@ pub fn svdf_i8(
             let v = multiply_by_quantized_multiplier(acc, p.output_multiplier, p.output_shift)
                 .wrapping_add(p.output_zero_point);
             *o = v.clamp(-128, 127) as i8;
+        }
+    }
+}
+
+/// Per-layer constants of a float32 SVDF.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SvdfF32 {
+    /// Sequences in the batch.
+    pub batches: usize,
+    /// Features of one input row.
+    pub input_size: usize,
+    /// Filters (`units · rank`).
+    pub filters: usize,
+    /// Filters per unit.
+    pub rank: usize,
+    /// Time steps each filter remembers.
+    pub memory: usize,
+    /// Whether a fused activation clamps the outputs.
+    pub clamp: bool,
+    /// Its lower bound.
+    pub act_min: f32,
+    /// Its upper bound.
+    pub act_max: f32,
+}
+
+/// One float32 SVDF call (TFLM `EvalFloatSvdfReference`). `feature` is `[filters,
+/// input_size]`, `time` `[filters, memory]`, `bias` one per unit (zeros when the model has
+/// none: TFLM then starts each output at 0), `state` `[batches, filters, memory]`. Each filter's
+/// memory moves one step back and takes `Σ feature · x` as its newest value; each unit's output
+/// is its bias plus, filter by filter, `Σ time · state`, each sum from 0 in memory order; the
+/// activation is TFLite's `ActivationValFloat` (`max(lo, min(x, hi))`).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub fn svdf_f32(
+    p: &SvdfF32,
+    input: &[f32],
+    feature: &[f32],
+    time: &[f32],
+    bias: &[f32],
+    state: &mut [f32],
+    output: &mut [f32],
+) {
+    // The whole state one step back, as TFLM shifts it (each row's first value moves into the
+    // previous row's last slot, which the newest value then overwrites).
+    if !state.is_empty() {
+        state.copy_within(1.., 0);
+    }
+    let span = p.filters * p.memory;
+    let units = p.filters / p.rank.max(1);
+    for b in 0..p.batches {
+        let row = input
+            .get(b * p.input_size..(b + 1) * p.input_size)
+            .unwrap_or(&[]);
+        let Some(memory) = state.get_mut(b * span..(b + 1) * span) else {
+            continue;
+        };
+        for f in 0..p.filters {
+            let weights = feature
+                .get(f * p.input_size..(f + 1) * p.input_size)
+                .unwrap_or(&[]);
+            let mut dot = 0.0f32;
+            for (&w, &x) in weights.iter().zip(row) {
+                dot += w * x;
+            }
+            if let Some(newest) = memory.get_mut(f * p.memory + p.memory - 1) {
+                *newest = dot;
+            }
+        }
+        let Some(out_row) = output.get_mut(b * units..(b + 1) * units) else {
+            continue;
+        };
+        for (i, o) in out_row.iter_mut().enumerate() {
+            let mut total = bias.get(i).copied().unwrap_or(0.0);
+            for f in i * p.rank..(i + 1) * p.rank {
+                let steps = f * p.memory..(f + 1) * p.memory;
+                let mut sum = 0.0f32;
+                for (&w, &v) in time
+                    .get(steps.clone())
+                    .unwrap_or(&[])
+                    .iter()
+                    .zip(memory.get(steps).unwrap_or(&[]))
+                {
+                    sum += w * v;
+                }
+                total += sum;
+            }
+            *o = if p.clamp {
+                let capped = if total < p.act_max { total } else { p.act_max };
+                if p.act_min > capped {
+                    p.act_min
+                } else {
+                    capped
+                }
+            } else {
+                total
+            };
         }
     }
 }

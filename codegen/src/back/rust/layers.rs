@@ -7,7 +7,7 @@ use super::{doc, lit, output_ident, pool_field, read_expr, region_ident, Statics
 use crate::compiled::Compiled;
 use crate::ir::shape_str;
 use crate::ir::{Comparison, DType, UnaryMath};
-use crate::layer::{FloatWeights, Kernel, Layer, Weights};
+use crate::layer::{FloatActivation, FloatArith, FloatWeights, Kernel, Layer, Weights};
 use crate::plan::Location;
 use crate::runtime as rt;
 use crate::tune::{DotProduct, Tuning};
@@ -218,7 +218,7 @@ fn details(kernel: &Kernel) -> Option<String> {
             if bc.is_some() { ", broadcast" } else { "" },
             clamp(p.act_min, p.act_max)
         ),
-        Kernel::SquaredDifference(_, bc) => format!(
+        Kernel::SquaredDifference(_, bc) | Kernel::SquaredDifferenceI16(_, bc) => format!(
             "Rescaled squared difference{}.",
             if bc.is_some() { ", broadcast" } else { "" }
         ),
@@ -243,7 +243,10 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::Reshape
         | Kernel::FullyConnectedF32(..)
         | Kernel::PoolF32 { .. }
-        | Kernel::AddF32(_)
+        | Kernel::ArithF32 { .. }
+        | Kernel::SquaredDifferenceF32(_)
+        | Kernel::ActivationF32(_)
+        | Kernel::LeakyReluF32(_)
         | Kernel::SoftmaxF32(_)
         | Kernel::Pad(_)
         | Kernel::Concatenation(_)
@@ -252,6 +255,9 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::NegF32
         | Kernel::QuantizeF32I16(_)
         | Kernel::LeakyReluI16(_)
+        | Kernel::ReluI16(_)
+        | Kernel::AbsI16(_)
+        | Kernel::Relu6I16(_)
         | Kernel::SoftmaxI16 { .. }
         | Kernel::RequantizeToI16(_)
         | Kernel::RequantizeI16ToI8(_)
@@ -335,6 +341,7 @@ fn details(kernel: &Kernel) -> Option<String> {
             p.count
         ),
         Kernel::SumF32(p) => format!("Sum of {} elements per output.", p.reduced_count),
+        Kernel::MeanF32(p) => format!("Mean of {} elements per output.", p.reduced_count),
         Kernel::L2Normalization { rows, .. } => format!(
             "{} rows of {} divided by their L2 norm (integer inverse square root), output in Q0.7.",
             rows.rows, rows.depth
@@ -381,6 +388,11 @@ fn details(kernel: &Kernel) -> Option<String> {
         ),
         Kernel::SvdfI8(p, _) => format!(
             "{} filters of rank {} remembering {} steps; the int16 state is kept in `State` \
+             across calls.",
+            p.filters, p.rank, p.memory
+        ),
+        Kernel::SvdfF32(p, _) => format!(
+            "{} filters of rank {} remembering {} steps, float32; the state is kept in `State` \
              across calls.",
             p.filters, p.rank, p.memory
         ),
@@ -573,7 +585,7 @@ pub(crate) fn emit_layer(
     // Signature: activation inputs then the output.
     let in_names: Vec<proc_macro2::Ident> = if layer.inputs.len() == 1 {
         vec![format_ident!("input")]
-    } else if let Kernel::SvdfI8(..) = layer.kernel {
+    } else if let Kernel::SvdfI8(..) | Kernel::SvdfF32(..) = layer.kernel {
         vec![format_ident!("input"), format_ident!("state")]
     } else if let Kernel::LstmI8(..) | Kernel::LstmF32(..) = layer.kernel {
         vec![
@@ -946,13 +958,43 @@ pub(crate) fn emit_layer(
                 rt::pool_f32(&PARAMS, #average, input, output);
             }
         }
-        Kernel::AddF32(p) => {
-            let params = params_expr(p);
+        Kernel::ArithF32 {
+            op,
+            clamp,
+            broadcast,
+        } => {
+            let (params, (bc_item, bc_arg)) =
+                (params_expr(clamp), broadcast_arg(broadcast.as_ref()));
+            let f = match op {
+                FloatArith::Add => quote!(rt::add_f32),
+                FloatArith::Sub => quote!(rt::sub_f32),
+                FloatArith::Mul => quote!(rt::mul_f32),
+            };
             quote! {
-                const PARAMS: rt::AddF32 = #params;
-                rt::add_f32(&PARAMS, input1, input2, output);
+                const PARAMS: rt::ClampF32 = #params;
+                #bc_item
+                #f(&PARAMS, #bc_arg, input1, input2, output);
             }
         }
+        Kernel::SquaredDifferenceF32(bc) => {
+            let (bc_item, bc_arg) = broadcast_arg(bc.as_ref());
+            quote! {
+                #bc_item
+                rt::squared_difference_f32(#bc_arg, input1, input2, output);
+            }
+        }
+        Kernel::LeakyReluF32(p) => {
+            params_call(p, quote!(rt::LeakyReluF32), quote!(rt::leaky_relu_f32))
+        }
+        Kernel::ActivationF32(f) => {
+            let f = match f {
+                FloatActivation::Relu => quote!(rt::relu_f32),
+                FloatActivation::Relu6 => quote!(rt::relu6_f32),
+                FloatActivation::HardSwish => quote!(rt::hard_swish_f32),
+            };
+            quote! { rt::map_f32(input, output, #f); }
+        }
+        Kernel::MeanF32(p) => params_call(p, quote!(rt::Reduce), quote!(rt::mean_f32)),
         Kernel::SoftmaxF32(p) => params_call(p, quote!(rt::SoftmaxF32), quote!(rt::softmax_f32)),
         Kernel::AddBroadcast(p, bc) => {
             let (params, bc) = (params_expr(p), params_expr(bc));
@@ -995,6 +1037,14 @@ pub(crate) fn emit_layer(
                 rt::squared_difference(&PARAMS, #bc_arg, input1, input2, output);
             }
         }
+        Kernel::SquaredDifferenceI16(p, bc) => {
+            let (params, (bc_item, bc_arg)) = (params_expr(p), broadcast_arg(bc.as_ref()));
+            quote! {
+                const PARAMS: rt::Add = #params;
+                #bc_item
+                rt::squared_difference_i16(&PARAMS, #bc_arg, input1, input2, output);
+            }
+        }
         Kernel::Lookup(table) => {
             let bytes: Vec<u8> = table.iter().map(|&v| v as u8).collect();
             let id = statics.bytes(
@@ -1011,14 +1061,14 @@ pub(crate) fn emit_layer(
         Kernel::Mean(p) => params_call(p, quote!(rt::Mean), quote!(rt::mean)),
         Kernel::Pad(p) => {
             let params = params_expr(p);
-            let element = if out_t.dtype == DType::I16 {
-                quote!(i16)
-            } else {
-                quote!(i8)
+            let value = match out_t.dtype {
+                DType::F32 => quote!(f32::from_bits(PARAMS.value as u32)),
+                DType::I16 => quote!(PARAMS.value as i16),
+                _ => quote!(PARAMS.value as i8),
             };
             quote! {
                 const PARAMS: rt::Pad = #params;
-                rt::pad(&PARAMS, PARAMS.value as #element, input, output);
+                rt::pad(&PARAMS, #value, input, output);
             }
         }
         Kernel::Concatenation(parts) => {
@@ -1141,6 +1191,28 @@ pub(crate) fn emit_layer(
                 rt::svdf_i8(&PARAMS, input, &#feature.0, &#time, &#bias, state, output);
             }
         }
+        Kernel::SvdfF32(p, w) => {
+            let params = params_expr(p);
+            let feature = statics.floats(
+                &format!("{prefix}_FEATURE_WEIGHTS"),
+                &format!("{what}: float32 feature weights, one row per filter."),
+                &w.feature,
+            );
+            let time = statics.floats(
+                &format!("{prefix}_TIME_WEIGHTS"),
+                &format!("{what}: float32 time weights, one row of the memory per filter."),
+                &w.time,
+            );
+            let bias = statics.floats(
+                &format!("{prefix}_BIAS"),
+                &format!("{what}: float32 bias per unit."),
+                &w.bias,
+            );
+            quote! {
+                const PARAMS: rt::SvdfF32 = #params;
+                rt::svdf_f32(&PARAMS, input, &#feature, &#time, &#bias, state, output);
+            }
+        }
         Kernel::ConvI16 {
             params,
             weights: w,
@@ -1251,6 +1323,9 @@ pub(crate) fn emit_layer(
         Kernel::LeakyReluI16(p) => {
             params_call(p, quote!(rt::LeakyRelu), quote!(rt::leaky_relu_i16))
         }
+        Kernel::ReluI16(p) => params_call(p, quote!(rt::ReluI16), quote!(rt::relu_i16)),
+        Kernel::AbsI16(p) => params_call(p, quote!(rt::AbsI16), quote!(rt::abs_i16)),
+        Kernel::Relu6I16(p) => params_call(p, quote!(rt::Relu6I16), quote!(rt::relu6_i16)),
         Kernel::MeanI16(p) => {
             let params = params_expr(p);
             quote! {

@@ -953,7 +953,10 @@ fn parse_signal_filter_bank_log(cx: &OpContext<'_>, m: &FlexMap) -> Result<OpKin
 fn parse_svdf(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
     // TFLM reads the rank from the options, so they must be there.
     let o = cx.required::<SvdfOptions>()?;
-    Ok(OpKind::Svdf { rank: o.rank() })
+    Ok(OpKind::Svdf {
+        rank: o.rank(),
+        activation: cx.activation(o.fused_activation_function()).ok(),
+    })
 }
 
 fn parse_unidirectional_sequence_lstm(cx: &OpContext<'_>) -> Result<OpKind, ReadError> {
@@ -1422,7 +1425,10 @@ mod tests {
                 proj_clip: 0.0,
                 time_major: false,
             }),
-            OpKind::Svdf { rank: 1 },
+            OpKind::Svdf {
+                rank: 1,
+                activation: Some(Activation::None),
+            },
             OpKind::Gather {
                 axis: 0,
                 batch_dims: 0,
