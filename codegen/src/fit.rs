@@ -100,6 +100,8 @@ impl Footprint {
                     | Kernel::LstmF32(..)
                     | Kernel::SvdfI8(..)
                     | Kernel::ConvI16 { .. }
+                    | Kernel::ConvQLinear(..)
+                    | Kernel::QuantizeLinear(_)
                     | Kernel::ActivationI16 { .. }
                     | Kernel::QuantizeF32I16(_)
                     | Kernel::RequantizeToI16(_)

@@ -103,6 +103,19 @@ pub struct WeightsI16 {
     pub shifts: Vec<i32>,
 }
 
+/// Weights and float requantization scales of an int8 convolution or fully connected layer
+/// that follows onnxruntime's arithmetic ([`rt::conv2d_qlinear`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightsQLinear {
+    /// Filter bytes (int8, OHWI; a fully connected layer's `[out, in]`).
+    pub filter: Vec<u8>,
+    /// Bias per output channel (zeros without one).
+    pub bias: Vec<i32>,
+    /// `input_scale · weight_scale[c] / output_scale` in float32 per output channel (one
+    /// entry when per-tensor).
+    pub scales: Vec<f32>,
+}
+
 /// The weights of an int8 SVDF ([`rt::svdf_i8`] documents the layout).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SvdfWeights {
@@ -227,6 +240,11 @@ pub enum Kernel {
         /// DEPTHWISE_CONV_2D (`1HW(C·M)` filter).
         depthwise: bool,
     },
+    /// Int8 CONV_2D or FULLY_CONNECTED (a 1×1 convolution over its rows) with onnxruntime's
+    /// float requantization (QLinearConv, QGemm).
+    ConvQLinear(rt::ConvQLinear, WeightsQLinear),
+    /// QUANTIZE float32 → int8 as onnxruntime's QuantizeLinear (rounding half to even).
+    QuantizeLinear(rt::Quantize),
     /// Int16 LOGISTIC (`tanh` false) or TANH.
     ActivationI16 {
         /// How the input enters the table.
@@ -441,6 +459,8 @@ impl Layer {
             Kernel::ConvI16 { weights: w, .. } => {
                 w.filter.len() + w.bias.len() * 8 + w.multipliers.len() * 4 + w.shifts.len() * 4
             }
+            Kernel::ConvQLinear(_, w) => w.filter.len() + w.bias.len() * 4 + w.scales.len() * 4,
+            Kernel::QuantizeLinear(_) => 0,
             Kernel::ActivationI16 { .. }
             | Kernel::QuantizeF32I16(_)
             | Kernel::RequantizeToI16(_)

@@ -40,6 +40,7 @@ pub mod pack;
 pub mod pad;
 pub mod pool2d;
 pub mod prelu;
+pub mod qlinear;
 pub mod quant;
 pub mod quantize;
 pub mod reduce_min_max;

@@ -29,6 +29,7 @@ mod lstm;
 mod math;
 mod movement;
 mod pool;
+mod qlinear;
 mod quantize;
 mod resize;
 mod scan;
@@ -60,6 +61,7 @@ pub use lstm::*;
 pub use math::*;
 pub use movement::*;
 pub use pool::*;
+pub use qlinear::*;
 pub use quantize::*;
 pub use resize::*;
 pub use scan::*;
@@ -97,6 +99,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("math.rs", include_str!("math.rs")),
     ("movement.rs", include_str!("movement.rs")),
     ("pool.rs", include_str!("pool.rs")),
+    ("qlinear.rs", include_str!("qlinear.rs")),
     ("quantize.rs", include_str!("quantize.rs")),
     ("signal_bits.rs", include_str!("signal_bits.rs")),
     ("signal_energy.rs", include_str!("signal_energy.rs")),

@@ -238,6 +238,13 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::Select(_)
         | Kernel::Logical { .. }
         | Kernel::LogicalNot => return None,
+        Kernel::ConvQLinear(p, w) => format!(
+            "onnxruntime's arithmetic: int32 accumulators times a float32 scale{}, rounded half \
+             to even; {}.",
+            if w.scales.len() == 1 { "" } else { " per channel" },
+            conv_details(&p.shape)
+        ),
+        Kernel::QuantizeLinear(_) => "onnxruntime's QuantizeLinear: rounded half to even.".into(),
         Kernel::ConvI16 { params, .. } => format!(
             "int16 activations, int8 weights, {}-bit accumulators; {}{}.",
             if params.wide { 64 } else { 32 },
@@ -1039,6 +1046,32 @@ pub(crate) fn emit_layer(
                 const PARAMS: rt::ConvI16 = #p;
                 #f(&PARAMS, input, &#filter.0, &#bias, &#mult, &#shift, output);
             }
+        }
+        Kernel::ConvQLinear(params, w) => {
+            let p = params_expr(params);
+            let filter = statics.bytes(
+                &format!("{prefix}_FILTER"),
+                &format!("{what}: int8 weights ({} bytes).", w.filter.len()),
+                &w.filter,
+            );
+            let bias = statics.ints(
+                &format!("{prefix}_BIAS"),
+                &format!("{what}: int32 bias per output channel."),
+                "i32",
+                &w.bias,
+            );
+            let scales = statics.floats(
+                &format!("{prefix}_SCALE"),
+                &format!("{what}: float32 requantization scale per output channel."),
+                &w.scales,
+            );
+            quote! {
+                const PARAMS: rt::ConvQLinear = #p;
+                rt::conv2d_qlinear(&PARAMS, input, &#filter.0, &#bias, &#scales, output);
+            }
+        }
+        Kernel::QuantizeLinear(p) => {
+            params_call(p, quote!(rt::Quantize), quote!(rt::quantize_linear_f32))
         }
         Kernel::ActivationI16 { scale, tanh } => {
             let s = params_expr(scale);

@@ -1,0 +1,1077 @@
+//! ONNX graph → IR: QDQ groups folded into quantized operators, NCHW values moved to NHWC
+//! where an operator needs it.
+//!
+//! Every ONNX value maps to a [`Value`]: an IR tensor (in the model's own layout, or, for a 4-D
+//! value, transposed to NHWC), the not yet materialized `DequantizeLinear` of a quantized IR
+//! tensor, or a constant (possibly dequantized: weights and biases). A compute node (Conv,
+//! Gemm, MatMul) reads dequantized values and must feed exactly one `QuantizeLinear`, which it
+//! absorbs: the pair becomes one int8 IR operator whose output has the `QuantizeLinear`'s
+//! quantization. Data-movement nodes and MaxPool run on the quantized tensor directly (they
+//! commute with dequantization), and a `QuantizeLinear` of a dequantized value with the same
+//! parameters is the tensor itself. Shape arithmetic on constants is folded at import.
+
+use super::constant::{self, Constant};
+use super::proto::{AttributeProto, GraphProto, NodeProto};
+use super::ReadError;
+use crate::ir::{
+    Activation, Arithmetic, Conv2dOptions, DType, FullyConnectedOptions, Graph, Op, OpKind,
+    Padding, Pool2dOptions, Quant, Tensor, TensorId,
+};
+use std::collections::{HashMap, HashSet};
+
+/// The ONNX operators (default domain) kiln imports.
+pub const SUPPORTED: &[&str] = &[
+    "Conv",
+    "DequantizeLinear",
+    "Flatten",
+    "Gemm",
+    "Identity",
+    "MatMul",
+    "MaxPool",
+    "QuantizeLinear",
+    "Reshape",
+    "Squeeze",
+    "Transpose",
+    "Unsqueeze",
+];
+
+/// How an IR tensor holds a (4-D) ONNX value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Layout {
+    /// As the model has it.
+    Onnx,
+    /// An NCHW value with its channels moved last.
+    Nhwc,
+}
+
+/// What an ONNX value is in the IR.
+#[derive(Clone, Debug)]
+enum Value {
+    /// An IR tensor.
+    Tensor(TensorId, Layout),
+    /// `DequantizeLinear` of a quantized IR tensor (not materialized).
+    Dequantized(TensorId, Layout),
+    /// A constant.
+    Const(Constant),
+    /// `DequantizeLinear` of a constant (weights, biases).
+    DequantizedConst(Constant, Quant),
+}
+
+/// The node being imported.
+struct NodeCx<'p> {
+    index: usize,
+    node: &'p NodeProto,
+    op_type: &'p str,
+    /// The operator's name as IR ops keep it.
+    name: &'static str,
+}
+
+impl NodeCx<'_> {
+    fn err(&self, reason: impl Into<String>) -> ReadError {
+        ReadError::Node {
+            index: self.index,
+            node: self.node.name.clone().unwrap_or_default(),
+            op_type: self.op_type.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    fn attr(&self, name: &str) -> Option<&AttributeProto> {
+        self.node
+            .attribute
+            .iter()
+            .find(|a| a.name.as_deref() == Some(name))
+    }
+
+    fn int(&self, name: &str, default: i64) -> i64 {
+        self.attr(name).and_then(|a| a.i).unwrap_or(default)
+    }
+
+    fn float(&self, name: &str, default: f32) -> f32 {
+        self.attr(name).and_then(|a| a.f).unwrap_or(default)
+    }
+
+    fn ints(&self, name: &str) -> Option<Vec<i64>> {
+        self.attr(name).map(|a| a.ints.clone())
+    }
+
+    fn string(&self, name: &str) -> Option<String> {
+        self.attr(name)
+            .and_then(|a| a.s.as_ref())
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+    }
+
+    /// The name of input `slot`, when present (an empty name is an omitted input).
+    fn input_name(&self, slot: usize) -> Option<&str> {
+        self.node
+            .input
+            .get(slot)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The name of output 0.
+    fn output_name(&self) -> Result<&str, ReadError> {
+        self.node
+            .output
+            .first()
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| self.err("it has no output"))
+    }
+
+    /// Non-negative `usize`s from an attribute's or constant's values.
+    fn sizes(&self, what: &str, values: &[i64]) -> Result<Vec<usize>, ReadError> {
+        values
+            .iter()
+            .map(|&v| {
+                usize::try_from(v)
+                    .ok()
+                    .filter(|&v| v <= 1 << 20)
+                    .ok_or_else(|| self.err(format!("{what} {values:?} out of range")))
+            })
+            .collect()
+    }
+}
+
+/// The graph being built.
+struct Importer<'p> {
+    graph: Graph,
+    values: HashMap<String, Value>,
+    nodes: &'p [NodeProto],
+    consumers: HashMap<&'p str, Vec<usize>>,
+    outputs: HashSet<&'p str>,
+    absorbed: Vec<bool>,
+    relaid: HashMap<(TensorId, Layout), TensorId>,
+}
+
+/// Imports a decoded graph.
+pub fn import(g: &GraphProto) -> Result<Graph, ReadError> {
+    let mut imp = Importer::new(g)?;
+    for (index, node) in g.node.iter().enumerate() {
+        if !imp.absorbed[index] {
+            imp.node(index, node)?;
+        }
+    }
+    imp.finish(g)
+}
+
+/// A graph-level error.
+fn model_err(reason: impl Into<String>) -> ReadError {
+    ReadError::Model {
+        reason: reason.into(),
+    }
+}
+
+impl<'p> Importer<'p> {
+    fn new(g: &'p GraphProto) -> Result<Self, ReadError> {
+        let mut values = HashMap::new();
+        for t in &g.initializer {
+            let name = t.name.clone().unwrap_or_default();
+            let c = constant::decode(t)
+                .map_err(|e| model_err(format!("initializer '{}': {e}", name)))?;
+            values.insert(name, Value::Const(c));
+        }
+        let mut consumers: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, n) in g.node.iter().enumerate() {
+            for input in n.input.iter().filter(|s| !s.is_empty()) {
+                consumers.entry(input.as_str()).or_default().push(i);
+            }
+        }
+        let mut imp = Importer {
+            graph: Graph {
+                arithmetic: Arithmetic::Onnxruntime,
+                ..Graph::default()
+            },
+            values,
+            nodes: &g.node,
+            consumers,
+            outputs: g.output.iter().filter_map(|o| o.name.as_deref()).collect(),
+            absorbed: vec![false; g.node.len()],
+            relaid: HashMap::new(),
+        };
+        for input in &g.input {
+            let name = input.name.clone().unwrap_or_default();
+            if imp.values.contains_key(&name) {
+                continue; // an initializer listed as an input (older exporters)
+            }
+            let bad = |why: &str| model_err(format!("graph input '{name}' {why}"));
+            let tensor_type = input
+                .r#type
+                .as_ref()
+                .and_then(|t| t.tensor_type.as_ref())
+                .ok_or_else(|| bad("is not a tensor"))?;
+            let code = tensor_type.elem_type.unwrap_or(0);
+            let dtype = constant::dtype_of(code)
+                .ok_or_else(|| bad(&format!("has unsupported element type {code}")))?;
+            let dims = tensor_type
+                .shape
+                .as_ref()
+                .ok_or_else(|| bad("has no shape"))?;
+            let mut shape = Vec::new();
+            for d in &dims.dim {
+                match (d.dim_value, &d.dim_param) {
+                    (Some(v), _) if v > 0 => shape.push(v),
+                    (_, Some(p)) => {
+                        return Err(bad(&format!(
+                            "has the symbolic dimension '{p}'; kiln needs fixed shapes (fix \
+                             it, e.g. with onnxruntime.tools.make_dynamic_shape_fixed)"
+                        )))
+                    }
+                    _ => return Err(bad("has a dimension that is not positive")),
+                }
+            }
+            let shape = constant::checked_dims(&shape, dtype.size()).map_err(|e| bad(&e))?;
+            let id = imp.add(&name, shape, dtype, None, None);
+            imp.graph.inputs.push(id);
+            imp.values.insert(name, Value::Tensor(id, Layout::Onnx));
+        }
+        Ok(imp)
+    }
+
+    /// Adds a tensor.
+    fn add(
+        &mut self,
+        name: &str,
+        shape: Vec<usize>,
+        dtype: DType,
+        quant: Option<Quant>,
+        data: Option<Vec<u8>>,
+    ) -> TensorId {
+        self.graph.tensors.push(Tensor {
+            name: name.to_string(),
+            shape,
+            dtype,
+            quant,
+            data,
+        });
+        self.graph.tensors.len() - 1
+    }
+
+    /// Adds a constant int32 vector.
+    fn add_i32(&mut self, name: &str, values: &[i32]) -> TensorId {
+        let data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.add(name, vec![values.len()], DType::I32, None, Some(data))
+    }
+
+    /// Adds an operator.
+    fn op(&mut self, kind: OpKind, name: &'static str, inputs: &[Option<TensorId>], out: TensorId) {
+        self.graph.ops.push(Op {
+            kind,
+            name,
+            inputs: inputs.to_vec(),
+            outputs: vec![out],
+        });
+    }
+
+    /// A tensor like `id` (type and quantization) with another name and shape.
+    fn like(&mut self, id: TensorId, name: &str, shape: Vec<usize>) -> TensorId {
+        let t = &self.graph.tensors[id];
+        let (dtype, quant) = (t.dtype, t.quant.clone());
+        self.add(name, shape, dtype, quant, None)
+    }
+
+    /// Tensor `id` (in layout `from`) in layout `to`, through a cached inserted transpose.
+    fn relaid(&mut self, id: TensorId, from: Layout, to: Layout) -> TensorId {
+        if from == to || self.graph.tensors[id].shape.len() != 4 {
+            return id;
+        }
+        if let Some(&done) = self.relaid.get(&(id, to)) {
+            return done;
+        }
+        let (perm, suffix) = match to {
+            Layout::Nhwc => ([0, 2, 3, 1], "nhwc"),
+            Layout::Onnx => ([0, 3, 1, 2], "nchw"),
+        };
+        let shape = &self.graph.tensors[id].shape;
+        let new_shape = perm.iter().map(|&p| shape[p]).collect();
+        let name = format!("{}_{suffix}", self.graph.tensors[id].name);
+        let perm_id = self.add_i32(&format!("{name}_perm"), &perm.map(|p| p as i32));
+        let out = self.like(id, &name, new_shape);
+        self.op(OpKind::Transpose, "Transpose", &[Some(id), Some(perm_id)], out);
+        self.relaid.insert((id, to), out);
+        out
+    }
+
+    /// The value of input `slot`.
+    fn value(&self, cx: &NodeCx, slot: usize) -> Result<Value, ReadError> {
+        let name = cx
+            .input_name(slot)
+            .ok_or_else(|| cx.err(format!("input {slot} is missing")))?;
+        self.values.get(name).cloned().ok_or_else(|| {
+            cx.err(format!(
+                "input {slot} '{}' is neither a graph input, an initializer nor an earlier \
+                 node's output",
+                crate::names::shown(name)
+            ))
+        })
+    }
+
+    /// Input `slot` as a constant.
+    fn constant(&self, cx: &NodeCx, slot: usize, what: &str) -> Result<Constant, ReadError> {
+        match self.value(cx, slot)? {
+            Value::Const(c) => Ok(c),
+            _ => Err(cx.err(format!("its {what} (input {slot}) must be a constant"))),
+        }
+    }
+
+    /// The quantization given by inputs `scale_slot` and `zp_slot` of a Q/DQ node, and the
+    /// quantized element type (the zero point's; uint8 without one).
+    fn qparams(&self, cx: &NodeCx, rank: usize) -> Result<(Quant, DType), ReadError> {
+        let scale = self.constant(cx, 1, "scale")?;
+        let scales = scale.floats();
+        if scales.is_empty() || scale.dims.len() > 1 {
+            return Err(cx.err("its scale must be a float32 scalar or vector"));
+        }
+        if let Some(s) = scales.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+            return Err(cx.err(format!("scale {s} is not a positive number")));
+        }
+        let (zero_points, dtype) = match cx.input_name(2) {
+            Some(_) => {
+                let zp = self.constant(cx, 2, "zero point")?;
+                (zp.ints(), zp.dtype)
+            }
+            None => (vec![0; scales.len()], DType::U8),
+        };
+        if !matches!(dtype, DType::I8 | DType::U8 | DType::I32) {
+            return Err(cx.err(format!("its zero point is {dtype}; kiln reads int8 and uint8")));
+        }
+        if zero_points.len() != scales.len() {
+            return Err(cx.err(format!(
+                "{} scales but {} zero points",
+                scales.len(),
+                zero_points.len()
+            )));
+        }
+        let axis = if scales.len() > 1 {
+            let axis = cx.int("axis", 1);
+            let a = if axis < 0 { axis + rank as i64 } else { axis };
+            usize::try_from(a)
+                .ok()
+                .filter(|&a| a < rank)
+                .ok_or_else(|| cx.err(format!("axis {axis} is outside rank {rank}")))?
+        } else {
+            0
+        };
+        Ok((
+            Quant {
+                scales,
+                zero_points,
+                axis,
+            },
+            dtype,
+        ))
+    }
+
+    fn node(&mut self, index: usize, node: &'p NodeProto) -> Result<(), ReadError> {
+        let op_type = node.op_type.as_deref().unwrap_or("");
+        let domain = node.domain.as_deref().unwrap_or("");
+        let supported = SUPPORTED.iter().find(|&&s| s == op_type);
+        let (Some(&name), "" | "ai.onnx") = (supported, domain) else {
+            return Err(ReadError::UnsupportedOp {
+                index,
+                node: node.name.clone().unwrap_or_default(),
+                op_type: if domain.is_empty() {
+                    op_type.to_string()
+                } else {
+                    format!("{domain}.{op_type}")
+                },
+            });
+        };
+        let cx = NodeCx {
+            index,
+            node,
+            op_type,
+            name,
+        };
+        let out_name = cx.output_name()?.to_string();
+        let value = match op_type {
+            "QuantizeLinear" => self.quantize(&cx)?,
+            "DequantizeLinear" => self.dequantize(&cx)?,
+            "Conv" => self.conv(&cx)?,
+            "Gemm" => self.gemm(&cx)?,
+            "MatMul" => self.matmul(&cx)?,
+            "MaxPool" => self.max_pool(&cx)?,
+            "Identity" => self.value(&cx, 0)?,
+            "Transpose" => self.transpose(&cx)?,
+            // Reshape, Flatten, Squeeze, Unsqueeze.
+            _ => self.reshape(&cx)?,
+        };
+        self.values.insert(out_name, value);
+        Ok(())
+    }
+
+    fn quantize(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
+        let x = self.value(cx, 0)?;
+        let rank = match &x {
+            Value::Tensor(id, _) | Value::Dequantized(id, _) => self.graph.tensors[*id].shape.len(),
+            _ => 0,
+        };
+        let (quant, dtype) = self.qparams(cx, rank)?;
+        if !quant.is_per_tensor() {
+            return Err(cx.err("kiln quantizes activations per tensor only"));
+        }
+        match x {
+            Value::Tensor(id, layout) if self.graph.tensors[id].dtype == DType::F32 => {
+                let shape = self.graph.tensors[id].shape.clone();
+                let out = self.add(cx.output_name()?, shape, dtype, Some(quant), None);
+                self.op(OpKind::Quantize, cx.name, &[Some(id)], out);
+                Ok(Value::Tensor(out, layout))
+            }
+            Value::Dequantized(id, layout) => {
+                let t = &self.graph.tensors[id];
+                if t.dtype == dtype && t.quant.as_ref() == Some(&quant) {
+                    Ok(Value::Tensor(id, layout))
+                } else {
+                    Err(cx.err(format!(
+                        "it requantizes {} {:?} to {dtype} {quant:?}; kiln supports a \
+                         QuantizeLinear of a dequantized value only with its own parameters",
+                        t.dtype, t.quant
+                    )))
+                }
+            }
+            _ => Err(cx.err("its input must be a float32 activation or a dequantized value")),
+        }
+    }
+
+    fn dequantize(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
+        let x = self.value(cx, 0)?;
+        let rank = match &x {
+            Value::Tensor(id, _) => self.graph.tensors[*id].shape.len(),
+            Value::Const(c) => c.dims.len(),
+            _ => 0,
+        };
+        let (quant, dtype) = self.qparams(cx, rank)?;
+        match x {
+            Value::Const(c) if c.dtype == dtype => Ok(Value::DequantizedConst(c, quant)),
+            Value::Tensor(id, layout) if self.graph.tensors[id].dtype == dtype => {
+                let t = &mut self.graph.tensors[id];
+                if !quant.is_per_tensor() {
+                    return Err(cx.err("kiln dequantizes activations per tensor only"));
+                }
+                match &t.quant {
+                    None => t.quant = Some(quant),
+                    Some(q) if *q == quant => {}
+                    Some(q) => {
+                        return Err(cx.err(format!(
+                            "it dequantizes with {quant:?}, but its input was quantized with {q:?}"
+                        )))
+                    }
+                }
+                Ok(Value::Dequantized(id, layout))
+            }
+            _ => Err(cx.err(format!(
+                "its input must be a {dtype} constant or activation (the zero point's type)"
+            ))),
+        }
+    }
+
+    /// The `QuantizeLinear` that the float output of compute node `cx` must feed, absorbed:
+    /// its output name, quantization and element type.
+    fn absorb_quantize(&mut self, cx: &NodeCx) -> Result<(String, Quant, DType), ReadError> {
+        let y = cx.output_name()?;
+        let readers = self.consumers.get(y).map(Vec::as_slice).unwrap_or(&[]);
+        let q = match readers {
+            [q] if !self.outputs.contains(y) => *q,
+            _ => {
+                return Err(cx.err(format!(
+                    "its float output '{}' must feed exactly one QuantizeLinear (kiln reads \
+                     quantized models in QDQ form, as onnxruntime's quantize_static writes them)",
+                    crate::names::shown(y)
+                )))
+            }
+        };
+        let node = &self.nodes[q];
+        let qcx = NodeCx {
+            index: q,
+            node,
+            op_type: node.op_type.as_deref().unwrap_or(""),
+            name: "QuantizeLinear",
+        };
+        if qcx.op_type != "QuantizeLinear"
+            || !matches!(node.domain.as_deref(), None | Some("" | "ai.onnx"))
+            || qcx.input_name(0) != Some(y)
+        {
+            return Err(cx.err(format!(
+                "its float output '{}' feeds {} (node {q}), not a QuantizeLinear",
+                crate::names::shown(y),
+                crate::names::shown(qcx.op_type)
+            )));
+        }
+        let (quant, dtype) = self.qparams(&qcx, 0)?;
+        if !quant.is_per_tensor() {
+            return Err(qcx.err("kiln quantizes activations per tensor only"));
+        }
+        let out = qcx.output_name()?.to_string();
+        self.absorbed[q] = true;
+        Ok((out, quant, dtype))
+    }
+
+    /// Input `slot` as a dequantized activation: its tensor and layout.
+    fn dequantized(&self, cx: &NodeCx, slot: usize) -> Result<(TensorId, Layout), ReadError> {
+        match self.value(cx, slot)? {
+            Value::Dequantized(id, layout) => Ok((id, layout)),
+            _ => Err(cx.err(format!(
+                "input {slot} must be a DequantizeLinear of a quantized activation"
+            ))),
+        }
+    }
+
+    /// Input `slot` as dequantized constant weights of element type `dtype`.
+    fn weights(
+        &self,
+        cx: &NodeCx,
+        slot: usize,
+        dtype: DType,
+    ) -> Result<(Constant, Quant), ReadError> {
+        match self.value(cx, slot)? {
+            Value::DequantizedConst(c, q) if c.dtype == dtype => Ok((c, q)),
+            _ => Err(cx.err(format!(
+                "input {slot} must be a DequantizeLinear of a constant {dtype} tensor"
+            ))),
+        }
+    }
+
+    /// The optional int32 bias at `slot` of `channels` elements, as an IR constant.
+    fn bias(&mut self, cx: &NodeCx, slot: usize, channels: usize) -> Result<Option<TensorId>, ReadError> {
+        if cx.input_name(slot).is_none() {
+            return Ok(None);
+        }
+        let (c, q) = self.weights(cx, slot, DType::I32)?;
+        if c.elements() != channels {
+            return Err(cx.err(format!(
+                "its bias has {} elements; expected {channels}",
+                c.elements()
+            )));
+        }
+        let name = format!("{}_bias", cx.output_name()?);
+        Ok(Some(self.add(&name, vec![channels], DType::I32, Some(q), Some(c.data))))
+    }
+
+    fn conv(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
+        let (x, layout) = self.dequantized(cx, 0)?;
+        let (w, wq) = self.weights(cx, 1, DType::I8)?;
+        if self.graph.tensors[x].shape.len() != 4 || w.dims.len() != 4 {
+            return Err(cx.err("kiln supports 2-D convolutions only (4-D input and weights)"));
+        }
+        let (out_c, k_c, k_h, k_w) = (w.dims[0], w.dims[1], w.dims[2], w.dims[3]);
+        if !wq.is_per_tensor() && wq.axis != 0 {
+            return Err(cx.err("per-channel weights must be quantized along axis 0"));
+        }
+        let bias = self.bias(cx, 2, out_c)?;
+        let x = self.relaid(x, layout, Layout::Nhwc);
+        let [batches, in_h, in_w, in_c] = self.shape4(x);
+        let group = cx.int("group", 1);
+        if group < 1 || k_c == 0 || in_c != k_c * group as usize {
+            return Err(cx.err(format!(
+                "{in_c} input channels, group {group} and weights of {k_c} input channels do not agree"
+            )));
+        }
+        if let Some(k) = cx.ints("kernel_shape") {
+            if k != [k_h as i64, k_w as i64] {
+                return Err(cx.err(format!("kernel_shape {k:?} differs from the weights' {:?}", [k_h, k_w])));
+            }
+        }
+        let geometry = Window::of(cx, [in_h, in_w], [k_h, k_w])?;
+        let (padding, x) = match geometry.padding() {
+            Some(p) => (p, x),
+            None => (Padding::Valid, self.pad(cx, x, &geometry)?),
+        };
+        let [out_h, out_w] = geometry.out;
+        // OIHW → OHWI.
+        let mut filter = Vec::with_capacity(w.data.len());
+        for o in 0..out_c {
+            for y in 0..k_h {
+                for xx in 0..k_w {
+                    for i in 0..k_c {
+                        filter.push(w.data[((o * k_c + i) * k_h + y) * k_w + xx]);
+                    }
+                }
+            }
+        }
+        let name = cx.output_name()?.to_string();
+        let filter_id = self.add(&format!("{name}_weights"), vec![out_c, k_h, k_w, k_c], DType::I8, Some(wq), Some(filter));
+        let (q_out, quant, dtype) = self.absorb_quantize(cx)?;
+        let out = self.add(&q_out, vec![batches, out_h, out_w, out_c], dtype, Some(quant), None);
+        let options = Conv2dOptions {
+            padding,
+            stride_h: geometry.strides[0],
+            stride_w: geometry.strides[1],
+            dilation_h: geometry.dilations[0],
+            dilation_w: geometry.dilations[1],
+            activation: Activation::None,
+        };
+        self.op(OpKind::Conv2d(options), cx.name, &[Some(x), Some(filter_id), bias], out);
+        self.values.insert(q_out, Value::Tensor(out, Layout::Nhwc));
+        Ok(Value::Tensor(out, Layout::Nhwc))
+    }
+
+    /// An inserted PAD of NHWC tensor `x` by `window`'s explicit pads (with the input's zero
+    /// point, as onnxruntime pads a quantized convolution's input).
+    fn pad(&mut self, cx: &NodeCx, x: TensorId, window: &Window) -> Result<TensorId, ReadError> {
+        let [b, h, w, c] = self.shape4(x);
+        let [top, left, bottom, right] = window.pads;
+        let paddings = [0, 0, top, bottom, left, right, 0, 0].map(|p| p as i32);
+        let name = format!("{}_padded", self.graph.tensors[x].name);
+        let pad_id = self.add_i32(&format!("{name}_paddings"), &paddings);
+        let out = self.like(x, &name, vec![b, h + top + bottom, w + left + right, c]);
+        if self.graph.tensors[x].dtype == DType::F32 {
+            return Err(cx.err("explicit padding of a float32 input is not supported"));
+        }
+        self.op(OpKind::Pad, "Pad", &[Some(x), Some(pad_id)], out);
+        Ok(out)
+    }
+
+    fn shape4(&self, id: TensorId) -> [usize; 4] {
+        let s = &self.graph.tensors[id].shape;
+        [0, 1, 2, 3].map(|i| s.get(i).copied().unwrap_or(0))
+    }
+
+    /// A fully connected layer of dequantized `x` by constant weights `[out, in]` (already in
+    /// that order) and an optional bias, through the absorbed `QuantizeLinear`.
+    fn fully_connected(
+        &mut self,
+        cx: &NodeCx,
+        x: TensorId,
+        (w, wq): (Constant, Quant),
+        bias: Option<TensorId>,
+        keep_num_dims: bool,
+    ) -> Result<Value, ReadError> {
+        let out_features = w.dims[0];
+        let name = cx.output_name()?.to_string();
+        let filter_id = self.add(&format!("{name}_weights"), w.dims.clone(), DType::I8, Some(wq), Some(w.data));
+        let mut shape = self.graph.tensors[x].shape.clone();
+        if let Some(last) = shape.last_mut() {
+            *last = out_features;
+        }
+        let (q_out, quant, dtype) = self.absorb_quantize(cx)?;
+        let out = self.add(&q_out, shape, dtype, Some(quant), None);
+        let options = FullyConnectedOptions {
+            activation: Activation::None,
+            keep_num_dims,
+        };
+        self.op(OpKind::FullyConnected(options), cx.name, &[Some(x), Some(filter_id), bias], out);
+        self.values.insert(q_out, Value::Tensor(out, Layout::Onnx));
+        Ok(Value::Tensor(out, Layout::Onnx))
+    }
+
+    fn gemm(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
+        if cx.float("alpha", 1.0) != 1.0 || cx.float("beta", 1.0) != 1.0 || cx.int("transA", 0) != 0 {
+            return Err(cx.err("kiln supports Gemm with alpha 1, beta 1 and transA 0 only"));
+        }
+        let (x, layout) = self.dequantized(cx, 0)?;
+        let x = self.relaid(x, layout, Layout::Onnx);
+        let (w, wq) = self.weights(cx, 1, DType::I8)?;
+        if self.graph.tensors[x].shape.len() != 2 || w.dims.len() != 2 {
+            return Err(cx.err("Gemm's input and weights must be 2-D"));
+        }
+        let trans_b = cx.int("transB", 0) != 0;
+        let w = if trans_b { (w, wq) } else { transpose_weights(cx, w, wq)? };
+        if !w.1.is_per_tensor() && w.1.axis != 0 {
+            return Err(cx.err("per-channel weights must be quantized along the output axis"));
+        }
+        if self.graph.tensors[x].shape[1] != w.0.dims[1] {
+            return Err(cx.err(format!(
+                "input {:?} and weights {:?} do not multiply",
+                self.graph.tensors[x].shape, w.0.dims
+            )));
+        }
+        let bias = self.bias(cx, 2, w.0.dims[0])?;
+        self.fully_connected(cx, x, w, bias, false)
+    }
+
+    fn matmul(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
+        let (x, layout) = self.dequantized(cx, 0)?;
+        let x = self.relaid(x, layout, Layout::Onnx);
+        let (w, wq) = self.weights(cx, 1, DType::I8)?;
+        let rank = self.graph.tensors[x].shape.len();
+        if rank < 2 || w.dims.len() != 2 || self.graph.tensors[x].shape[rank - 1] != w.dims[0] {
+            return Err(cx.err(format!(
+                "kiln supports MatMul of an activation by constant 2-D weights; input {:?} and \
+                 weights {:?} do not",
+                self.graph.tensors[x].shape, w.dims
+            )));
+        }
+        let w = transpose_weights(cx, w, wq)?;
+        self.fully_connected(cx, x, w, None, true)
+    }
+
+    fn max_pool(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
+        let (x, layout, dequantized) = match self.value(cx, 0)? {
+            Value::Dequantized(id, l) => (id, l, true),
+            Value::Tensor(id, l) => (id, l, false),
+            _ => return Err(cx.err("its input must be an activation")),
+        };
+        if self.graph.tensors[x].shape.len() != 4 {
+            return Err(cx.err("kiln supports 2-D pooling only (a 4-D input)"));
+        }
+        if cx.node.output.len() > 1 && cx.node.output.iter().skip(1).any(|o| !o.is_empty()) {
+            return Err(cx.err("its Indices output is not supported"));
+        }
+        if cx.int("ceil_mode", 0) != 0 || cx.int("storage_order", 0) != 0 {
+            return Err(cx.err("ceil_mode and storage_order must be 0"));
+        }
+        let x = self.relaid(x, layout, Layout::Nhwc);
+        let [batches, in_h, in_w, channels] = self.shape4(x);
+        let k = cx.ints("kernel_shape").unwrap_or_default();
+        let k = cx.sizes("kernel_shape", &k)?;
+        let [k_h, k_w] = <[usize; 2]>::try_from(k)
+            .map_err(|_| cx.err("kernel_shape must have two values"))?;
+        let window = Window::of(cx, [in_h, in_w], [k_h, k_w])?;
+        if window.dilations != [1, 1] {
+            return Err(cx.err("dilated pooling is not supported"));
+        }
+        let padding = window.padding().ok_or_else(|| {
+            cx.err(format!(
+                "pads {:?} are neither none nor SAME_UPPER's; kiln pools with those only",
+                window.pads
+            ))
+        })?;
+        let [out_h, out_w] = window.out;
+        let out = self.like(x, cx.output_name()?, vec![batches, out_h, out_w, channels]);
+        let options = Pool2dOptions {
+            padding,
+            stride_h: window.strides[0],
+            stride_w: window.strides[1],
+            filter_h: k_h,
+            filter_w: k_w,
+            activation: Activation::None,
+        };
+        self.op(OpKind::MaxPool2d(options), cx.name, &[Some(x)], out);
+        Ok(if dequantized {
+            Value::Dequantized(out, Layout::Nhwc)
+        } else {
+            Value::Tensor(out, Layout::Nhwc)
+        })
+    }
+
+    fn transpose(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
+        let (x, layout, dequantized) = match self.value(cx, 0)? {
+            Value::Dequantized(id, l) => (id, l, true),
+            Value::Tensor(id, l) => (id, l, false),
+            _ => return Err(cx.err("transposing a constant is not supported")),
+        };
+        let x = self.relaid(x, layout, Layout::Onnx);
+        let shape = self.graph.tensors[x].shape.clone();
+        let rank = shape.len();
+        let perm = match cx.ints("perm") {
+            Some(p) => cx.sizes("perm", &p)?,
+            None => (0..rank).rev().collect(),
+        };
+        let mut seen = vec![false; rank];
+        for &p in &perm {
+            if p >= rank || std::mem::replace(&mut seen[p], true) {
+                return Err(cx.err(format!("perm {perm:?} is not a permutation of 0..{rank}")));
+            }
+        }
+        if perm.len() != rank {
+            return Err(cx.err(format!("perm {perm:?} is not a permutation of 0..{rank}")));
+        }
+        let out_shape = perm.iter().map(|&p| shape[p]).collect();
+        let perm32: Vec<i32> = perm.iter().map(|&p| p as i32).collect();
+        let name = cx.output_name()?.to_string();
+        let perm_id = self.add_i32(&format!("{name}_perm"), &perm32);
+        let out = self.like(x, &name, out_shape);
+        self.op(OpKind::Transpose, cx.name, &[Some(x), Some(perm_id)], out);
+        Ok(if dequantized {
+            Value::Dequantized(out, Layout::Onnx)
+        } else {
+            Value::Tensor(out, Layout::Onnx)
+        })
+    }
+
+    /// Reshape, Flatten, Squeeze, Unsqueeze: a new shape for the same elements (folded on
+    /// constants).
+    fn reshape(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
+        let x = self.value(cx, 0)?;
+        let shape = self.onnx_shape(&x);
+        let new_shape = self.new_shape(cx, &shape)?;
+        if checked_product(&new_shape) != checked_product(&shape) {
+            return Err(cx.err(format!("cannot reshape {shape:?} to {new_shape:?}")));
+        }
+        Ok(match x {
+            Value::Tensor(id, layout) | Value::Dequantized(id, layout) => {
+                let dequantized = matches!(x, Value::Dequantized(..));
+                let id = self.relaid(id, layout, Layout::Onnx);
+                let out = self.like(id, cx.output_name()?, new_shape);
+                self.op(OpKind::Reshape, cx.name, &[Some(id)], out);
+                if dequantized {
+                    Value::Dequantized(out, Layout::Onnx)
+                } else {
+                    Value::Tensor(out, Layout::Onnx)
+                }
+            }
+            Value::Const(mut c) => {
+                c.dims = new_shape;
+                Value::Const(c)
+            }
+            Value::DequantizedConst(mut c, q) => {
+                if !q.is_per_tensor() {
+                    return Err(cx.err("reshaping per-channel weights is not supported"));
+                }
+                c.dims = new_shape;
+                Value::DequantizedConst(c, q)
+            }
+        })
+    }
+
+    /// The ONNX shape of an activation value.
+    fn onnx_shape(&self, v: &Value) -> Vec<usize> {
+        match v {
+            Value::Tensor(id, layout) | Value::Dequantized(id, layout) => {
+                let s = self.graph.tensors[*id].shape.clone();
+                match layout {
+                    Layout::Nhwc if s.len() == 4 => vec![s[0], s[3], s[1], s[2]],
+                    _ => s,
+                }
+            }
+            Value::Const(c) | Value::DequantizedConst(c, _) => c.dims.clone(),
+        }
+    }
+
+    /// The output shape of a Reshape, Flatten, Squeeze or Unsqueeze of `shape`.
+    fn new_shape(&self, cx: &NodeCx, shape: &[usize]) -> Result<Vec<usize>, ReadError> {
+        let rank = shape.len() as i64;
+        // Axes from the attribute (older opsets) or from constant input 1.
+        let axes = |out_rank: i64| -> Result<Vec<usize>, ReadError> {
+            let raw = match cx.input_name(1) {
+                Some(_) => self.constant(cx, 1, "axes")?.ints(),
+                None => cx.ints("axes").unwrap_or_default(),
+            };
+            let mut axes: Vec<usize> = raw
+                .iter()
+                .map(|&a| {
+                    let a = if a < 0 { a + out_rank } else { a };
+                    usize::try_from(a)
+                        .ok()
+                        .filter(|&a| (a as i64) < out_rank)
+                        .ok_or_else(|| cx.err(format!("axis {a} outside rank {out_rank}")))
+                })
+                .collect::<Result<_, _>>()?;
+            axes.sort_unstable();
+            axes.dedup();
+            Ok(axes)
+        };
+        Ok(match cx.op_type {
+            "Reshape" => {
+                let target = self.constant(cx, 1, "shape")?.ints();
+                let allow_zero = cx.int("allowzero", 0) != 0;
+                let mut out = Vec::with_capacity(target.len());
+                let mut infer = None;
+                for (i, &d) in target.iter().enumerate() {
+                    match d {
+                        -1 if infer.is_none() => {
+                            infer = Some(i);
+                            out.push(1);
+                        }
+                        0 if !allow_zero => out.push(
+                            *shape
+                                .get(i)
+                                .ok_or_else(|| cx.err(format!("shape {target:?}: no dimension {i} to copy")))?,
+                        ),
+                        d => out.push(cx.sizes("shape", &[d])?[0]),
+                    }
+                }
+                if let Some(i) = infer {
+                    let known = checked_product(&out).unwrap_or(0);
+                    let total: usize = shape.iter().product();
+                    if known == 0 || total % known != 0 {
+                        return Err(cx.err(format!("cannot reshape {shape:?} to {target:?}")));
+                    }
+                    out[i] = total / known;
+                }
+                out
+            }
+            "Flatten" => {
+                let axis = cx.int("axis", 1);
+                let axis = if axis < 0 { axis + rank } else { axis };
+                if !(0..=rank).contains(&axis) {
+                    return Err(cx.err(format!("axis {axis} outside rank {rank}")));
+                }
+                let (a, b) = shape.split_at(axis as usize);
+                vec![a.iter().product(), b.iter().product()]
+            }
+            "Squeeze" => {
+                let axes = axes(rank)?;
+                if axes.iter().any(|&a| shape[a] != 1) {
+                    return Err(cx.err(format!("axes {axes:?} of {shape:?} are not all 1")));
+                }
+                shape
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, &d)| if axes.is_empty() { d != 1 } else { !axes.contains(&i) })
+                    .map(|(_, &d)| d)
+                    .collect()
+            }
+            _ => {
+                // Unsqueeze.
+                let n = cx
+                    .input_name(1)
+                    .map(|_| self.constant(cx, 1, "axes").map(|c| c.elements()))
+                    .transpose()?
+                    .unwrap_or_else(|| cx.ints("axes").map_or(0, |a| a.len()));
+                if n > 64 {
+                    return Err(cx.err(format!("{n} axes to insert")));
+                }
+                let axes = axes(rank + n as i64)?;
+                let mut rest = shape.iter();
+                (0..shape.len() + axes.len())
+                    .map(|i| if axes.contains(&i) { 1 } else { rest.next().copied().unwrap_or(1) })
+                    .collect()
+            }
+        })
+    }
+
+    /// The graph outputs: in the model's layout, dequantized where the model dequantizes.
+    fn finish(mut self, g: &GraphProto) -> Result<Graph, ReadError> {
+        for output in &g.output {
+            let name = output.name.clone().unwrap_or_default();
+            let value = self
+                .values
+                .get(&name)
+                .cloned()
+                .ok_or_else(|| model_err(format!("graph output '{name}' is not computed by any node")))?;
+            let id = match value {
+                Value::Tensor(id, layout) => {
+                    let id = self.relaid(id, layout, Layout::Onnx);
+                    if !self.graph.inputs.contains(&id) {
+                        self.graph.tensors[id].name = name;
+                    }
+                    id
+                }
+                Value::Dequantized(id, layout) => {
+                    let id = self.relaid(id, layout, Layout::Onnx);
+                    let shape = self.graph.tensors[id].shape.clone();
+                    let out = self.add(&name, shape, DType::F32, None, None);
+                    self.op(OpKind::Dequantize, "DequantizeLinear", &[Some(id)], out);
+                    out
+                }
+                Value::Const(_) | Value::DequantizedConst(..) => {
+                    return Err(model_err(format!("graph output '{name}' is a constant")))
+                }
+            };
+            self.graph.outputs.push(id);
+        }
+        Ok(self.graph)
+    }
+}
+
+/// The product of `dims`, unless it overflows.
+fn checked_product(dims: &[usize]) -> Option<usize> {
+    dims.iter().try_fold(1usize, |p, &d| p.checked_mul(d))
+}
+
+/// Weights `[K, N]` (and their per-channel quantization along axis 1) as `[N, K]` (along 0).
+fn transpose_weights(cx: &NodeCx, w: Constant, q: Quant) -> Result<(Constant, Quant), ReadError> {
+    if !q.is_per_tensor() && q.axis != 1 {
+        return Err(cx.err("per-channel weights must be quantized along the output axis"));
+    }
+    let (k, n) = (w.dims[0], w.dims[1]);
+    let size = w.dtype.size();
+    let mut data = Vec::with_capacity(w.data.len());
+    for j in 0..n {
+        for i in 0..k {
+            let at = (i * n + j) * size;
+            data.extend_from_slice(&w.data[at..at + size]);
+        }
+    }
+    let q = Quant { axis: 0, ..q };
+    Ok((
+        Constant {
+            dtype: w.dtype,
+            dims: vec![n, k],
+            data,
+        },
+        q,
+    ))
+}
+
+/// A 2-D window's geometry from a Conv's or pool's attributes.
+struct Window {
+    strides: [usize; 2],
+    dilations: [usize; 2],
+    /// top, left, bottom, right.
+    pads: [usize; 4],
+    out: [usize; 2],
+    input: [usize; 2],
+    kernel: [usize; 2],
+}
+
+impl Window {
+    fn of(cx: &NodeCx, input: [usize; 2], kernel: [usize; 2]) -> Result<Window, ReadError> {
+        let pair = |name: &str| -> Result<[usize; 2], ReadError> {
+            match cx.ints(name) {
+                None => Ok([1, 1]),
+                Some(v) => {
+                    let v = cx.sizes(name, &v)?;
+                    <[usize; 2]>::try_from(v)
+                        .ok()
+                        .filter(|v| v.iter().all(|&x| x >= 1))
+                        .ok_or_else(|| cx.err(format!("{name} must be two positive values")))
+                }
+            }
+        };
+        let strides = pair("strides")?;
+        let dilations = pair("dilations")?;
+        if kernel.contains(&0) {
+            return Err(cx.err("the kernel is empty"));
+        }
+        let effective = [0, 1].map(|i| (kernel[i] - 1) * dilations[i] + 1);
+        let auto_pad = cx.string("auto_pad").unwrap_or_else(|| "NOTSET".into());
+        let pads = match auto_pad.as_str() {
+            "NOTSET" => match cx.ints("pads") {
+                None => [0; 4],
+                Some(p) => {
+                    let p = cx.sizes("pads", &p)?;
+                    let [t, l, b, r] = <[usize; 4]>::try_from(p)
+                        .map_err(|_| cx.err("pads must have four values"))?;
+                    [t, l, b, r]
+                }
+            },
+            "VALID" => [0; 4],
+            "SAME_UPPER" => {
+                let total = [0, 1].map(|i| {
+                    let out = input[i].div_ceil(strides[i]);
+                    ((out - 1) * strides[i] + effective[i]).saturating_sub(input[i])
+                });
+                [total[0] / 2, total[1] / 2, total[0] - total[0] / 2, total[1] - total[1] / 2]
+            }
+            other => {
+                return Err(cx.err(format!("auto_pad {other} is not supported (NOTSET, VALID, SAME_UPPER are)")))
+            }
+        };
+        let mut out = [0; 2];
+        for i in 0..2 {
+            let padded = input[i] + pads[i] + pads[i + 2];
+            if padded < effective[i] {
+                return Err(cx.err(format!(
+                    "the window ({} with dilation) is larger than the padded input ({padded})",
+                    effective[i]
+                )));
+            }
+            out[i] = (padded - effective[i]) / strides[i] + 1;
+        }
+        Ok(Window {
+            strides,
+            dilations,
+            pads,
+            out,
+            input,
+            kernel,
+        })
+    }
+
+    /// The IR padding scheme giving these pads and output size, if one does.
+    fn padding(&self) -> Option<Padding> {
+        if self.pads == [0; 4] {
+            return Some(Padding::Valid);
+        }
+        let same = (0..2).all(|i| {
+            let effective = (self.kernel[i] - 1) * self.dilations[i] + 1;
+            let out = self.input[i].div_ceil(self.strides[i]);
+            let total = ((out - 1) * self.strides[i] + effective).saturating_sub(self.input[i]);
+            out == self.out[i] && self.pads[i] == total / 2 && self.pads[i + 2] == total - total / 2
+        });
+        same.then_some(Padding::Same)
+    }
+}

@@ -1,0 +1,190 @@
+//! onnxruntime's quantized arithmetic (QLinearConv, QGemm, QuantizeLinear): int32
+//! accumulators requantized in float32 (`acc as f32 * scale`, clamped, rounded half to even,
+//! plus the zero point), as MLAS's `MlasRequantizeOutput` and `MlasQuantizeLinear` compute it.
+
+use super::*;
+
+/// Per-layer constants of an int8 convolution or fully connected layer with float
+/// requantization (a fully connected layer is a 1×1 convolution over its rows).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvQLinear {
+    /// Geometry (padding taps are skipped: they hold the input zero point).
+    pub shape: ConvShape,
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// Output zero point.
+    pub output_zero_point: i32,
+}
+
+/// `x` rounded to the nearest integer, ties to even, for `|x| < 2^22` (SSE's `cvtps2dq` in
+/// its default rounding mode): adding and subtracting `1.5 · 2^23` leaves the rounded value.
+#[inline(always)]
+pub fn round_half_even_small(x: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0;
+    (x + MAGIC) - MAGIC
+}
+
+/// MLAS `MlasRequantizeOutput` for int8: `acc as f32 * scale`, clamped to the output range
+/// less the zero point, rounded half to even, plus the zero point.
+#[inline(always)]
+pub fn requantize_float_i8(acc: i32, scale: f32, zero_point: i32) -> i8 {
+    let low = (-128 - zero_point) as f32;
+    let high = (127 - zero_point) as f32;
+    let v = (acc as f32 * scale).max(low).min(high);
+    (round_half_even_small(v) as i32 + zero_point).clamp(-128, 127) as i8
+}
+
+/// onnxruntime's QLinearConv / QGemm on int8 (NHWC input, OHWI `filter` bytes, symmetric
+/// weights): `bias + Σ (x - input_zero_point) · w` per output, requantized by channel
+/// `c`'s `scales[c]` (`input_scale · weight_scale[c] / output_scale`; one entry when
+/// per-tensor). Groups when the filter has fewer input channels than the input.
+#[inline(always)]
+pub fn conv2d_qlinear(
+    p: &ConvQLinear,
+    input: &[i8],
+    filter: &[u8],
+    bias: &[i32],
+    scales: &[f32],
+    output: &mut [i8],
+) {
+    let s = &p.shape;
+    let groups = s.in_c / s.k_c.max(1);
+    let per_group = s.out_c / groups.max(1);
+    let mut out = output.iter_mut();
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            for ox in 0..s.out_w {
+                for oc in 0..s.out_c {
+                    let group = oc / per_group.max(1);
+                    let mut acc = bias.get(oc).copied().unwrap_or(0);
+                    for (ky, kx, iy, ix) in qlinear_taps(s, oy, ox) {
+                        let at = ((b * s.in_h + iy) * s.in_w + ix) * s.in_c + group * s.k_c;
+                        let xs = input.get(at..at + s.k_c).unwrap_or(&[]);
+                        let wat = ((oc * s.k_h + ky) * s.k_w + kx) * s.k_c;
+                        let ws = filter.get(wat..wat + s.k_c).unwrap_or(&[]);
+                        for (&x, &w) in xs.iter().zip(ws) {
+                            let product = (x as i32 - p.input_zero_point) * (w as i8 as i32);
+                            acc = acc.wrapping_add(product);
+                        }
+                    }
+                    let scale = if scales.len() == 1 {
+                        scales.first()
+                    } else {
+                        scales.get(oc)
+                    };
+                    if let Some(o) = out.next() {
+                        let scale = scale.copied().unwrap_or(0.0);
+                        *o = requantize_float_i8(acc, scale, p.output_zero_point);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The taps of output pixel `(oy, ox)`'s window that fall inside the image, as
+/// `(ky, kx, iy, ix)` (padding taps hold the input zero point and add nothing).
+#[inline(always)]
+fn qlinear_taps(
+    s: &ConvShape,
+    oy: usize,
+    ox: usize,
+) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
+    let inside = |at: usize, before: usize, len: usize| at.checked_sub(before).filter(|&i| i < len);
+    (0..s.k_h).flat_map(move |ky| {
+        let iy = inside(oy * s.stride_h + ky * s.dilation_h, s.pad_top, s.in_h);
+        (0..s.k_w).filter_map(move |kx| {
+            let ix = inside(ox * s.stride_w + kx * s.dilation_w, s.pad_left, s.in_w);
+            Some((ky, kx, iy?, ix?))
+        })
+    })
+}
+
+/// onnxruntime's QuantizeLinear float32 → int8 (MLAS `MlasQuantizeLinear`): `x / scale`,
+/// clamped to the int8 range less the zero point, rounded half to even, plus the zero point.
+#[inline(always)]
+pub fn quantize_linear_f32(p: &Quantize, input: &[f32], output: &mut [i8]) {
+    let low = (-128 - p.zero_point) as f32;
+    let high = (127 - p.zero_point) as f32;
+    for (o, &x) in output.iter_mut().zip(input) {
+        // `max` then `min`, as `maxps`/`minps` with the bound second: NaN becomes `low`.
+        let v = (x / p.scale).max(low).min(high);
+        *o = (round_half_even_small(v) as i32 + p.zero_point).clamp(-128, 127) as i8;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_is_half_to_even() {
+        for (x, r) in [
+            (0.5, 0.0),
+            (1.5, 2.0),
+            (2.5, 2.0),
+            (-0.5, -0.0),
+            (-1.5, -2.0),
+            (-2.5, -2.0),
+            (2.4999998, 2.0),
+            (127.5, 128.0),
+            (-128.5, -128.0),
+        ] {
+            assert_eq!(round_half_even_small(x), r, "{x}");
+        }
+    }
+
+    #[test]
+    fn requantization_clamps_before_rounding() {
+        assert_eq!(requantize_float_i8(5, 0.5, 0), 2); // 2.5 -> 2
+        assert_eq!(requantize_float_i8(7, 0.5, 0), 4); // 3.5 -> 4
+        assert_eq!(requantize_float_i8(7, 0.5, -128), -124);
+        assert_eq!(requantize_float_i8(1_000_000, 0.5, 10), 127);
+        assert_eq!(requantize_float_i8(-1_000_000, 0.5, 10), -128);
+    }
+
+    #[test]
+    fn quantize_linear_rounds_ties_to_even() {
+        let p = Quantize {
+            scale: 0.5,
+            zero_point: 1,
+        };
+        let mut out = [0i8; 5];
+        quantize_linear_f32(&p, &[0.25, 0.75, -0.25, 1000.0, f32::NAN], &mut out);
+        assert_eq!(out, [1, 3, 1, 127, -128]);
+    }
+
+    #[test]
+    fn conv_subtracts_the_input_zero_point_and_skips_padding() {
+        // 1×3×1 input, 1×3 filter with padding 1 on the left: the first output sees the
+        // padding (skipped), x0 and x1.
+        let shape = ConvShape {
+            batches: 1,
+            in_h: 1,
+            in_w: 3,
+            in_c: 1,
+            out_h: 1,
+            out_w: 1,
+            out_c: 1,
+            k_h: 1,
+            k_w: 3,
+            k_c: 1,
+            stride_h: 1,
+            stride_w: 1,
+            dilation_h: 1,
+            dilation_w: 1,
+            pad_top: 0,
+            pad_left: 1,
+            depth_multiplier: 1,
+        };
+        let p = ConvQLinear {
+            shape,
+            input_zero_point: 2,
+            output_zero_point: -3,
+        };
+        let mut out = [0i8; 1];
+        // (5-2)*1 + (7-2)*2 + bias 4 = 17; 17 * 0.25 = 4.25 -> 4; -3 -> 1.
+        conv2d_qlinear(&p, &[5, 7, 9], &[9, 1, 2], &[4], &[0.25], &mut out);
+        assert_eq!(out, [1]);
+    }
+}
