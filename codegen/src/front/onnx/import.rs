@@ -143,6 +143,8 @@ struct Importer<'p> {
     outputs: HashSet<&'p str>,
     absorbed: Vec<bool>,
     relaid: HashMap<(TensorId, Layout), TensorId>,
+    /// Values written by a `DequantizeLinear` node itself (not moved since).
+    from_dequantize: HashSet<String>,
 }
 
 /// Imports a decoded graph.
@@ -189,6 +191,7 @@ impl<'p> Importer<'p> {
             outputs: g.output.iter().filter_map(|o| o.name.as_deref()).collect(),
             absorbed: vec![false; g.node.len()],
             relaid: HashMap::new(),
+            from_dequantize: HashSet::new(),
         };
         for input in &g.input {
             let name = input.name.clone().unwrap_or_default();
@@ -397,6 +400,9 @@ impl<'p> Importer<'p> {
             // Reshape, Flatten, Squeeze, Unsqueeze.
             _ => self.reshape(&cx)?,
         };
+        if op_type == "DequantizeLinear" {
+            self.from_dequantize.insert(out_name.clone());
+        }
         self.values.insert(out_name, value);
         Ok(())
     }
@@ -507,9 +513,21 @@ impl<'p> Importer<'p> {
         Ok((out, quant, dtype))
     }
 
-    /// Input `slot` as a dequantized activation: its tensor and layout.
+    /// Input `slot` as a dequantized activation, written by a `DequantizeLinear` itself (only
+    /// then does onnxruntime fuse the group into a quantized operator; else it computes in
+    /// float32): its tensor and layout.
     fn dequantized(&self, cx: &NodeCx, slot: usize) -> Result<(TensorId, Layout), ReadError> {
         match self.value(cx, slot)? {
+            Value::Dequantized(..)
+                if !cx
+                    .input_name(slot)
+                    .is_some_and(|n| self.from_dequantize.contains(n)) =>
+            {
+                Err(cx.err(format!(
+                    "input {slot} is dequantized, but not by a DequantizeLinear of its own:                      onnxruntime then computes this {} in float32, which kiln does not                      reproduce (quantize its input again, as quantize_static does)",
+                    cx.op_type
+                )))
+            }
             Value::Dequantized(id, layout) => Ok((id, layout)),
             _ => Err(cx.err(format!(
                 "input {slot} must be a DequantizeLinear of a quantized activation"
