@@ -117,11 +117,17 @@ impl From<PlanError> for Error {
 /// which says what was expected, with ONNX's decoding error added).
 pub fn read_model(bytes: &[u8]) -> Result<ir::Graph, Error> {
     if bytes.get(4..8) == Some(b"TFL3") || !front::onnx::is_onnx(bytes) {
-        return front::tflite::read(bytes).map_err(|e| match (e, front::onnx::decode(bytes)) {
-            (ReadError::NotTflite { reason }, Err(onnx)) => Error::Read(ReadError::NotTflite {
-                reason: format!("{reason} (nor is it an ONNX model: {onnx})"),
-            }),
-            (e, _) => Error::Read(e),
+        return front::tflite::read(bytes).map_err(|e| match e {
+            ReadError::NotTflite { reason } => {
+                let onnx = match front::onnx::decode(bytes) {
+                    Err(e) => e.to_string(),
+                    Ok(_) => front::onnx::ReadError::NoGraph.to_string(),
+                };
+                Error::Read(ReadError::NotTflite {
+                    reason: format!("{reason} (nor is it an ONNX model: {onnx})"),
+                })
+            }
+            e => Error::Read(e),
         });
     }
     Ok(front::onnx::read(bytes)?)

@@ -1,4 +1,4 @@
 //! Front-ends: model formats -> ir::Graph (TFLite and, first slice, quantized ONNX).
 
-pub mod tflite;
 pub mod onnx;
+pub mod tflite;

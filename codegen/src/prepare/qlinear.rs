@@ -33,7 +33,11 @@ pub fn conv(
     let wq = cx.weight_scales(filter, 0, shape.out_c)?;
     expect_symmetric(cx, filter.0, &wq.zero_points)?;
     let bias = super::common::bias(cx, 2, shape.out_c)?.unwrap_or_else(|| vec![0; shape.out_c]);
-    let scales = wq.scales.iter().map(|&w| in_scale * w / out_scale).collect();
+    let scales = wq
+        .scales
+        .iter()
+        .map(|&w| in_scale * w / out_scale)
+        .collect();
     let params = rt::ConvQLinear {
         shape,
         input_zero_point: in_zp,

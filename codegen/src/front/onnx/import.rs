@@ -291,7 +291,12 @@ impl<'p> Importer<'p> {
         let name = format!("{}_{suffix}", self.graph.tensors[id].name);
         let perm_id = self.add_i32(&format!("{name}_perm"), &perm.map(|p| p as i32));
         let out = self.like(id, &name, new_shape);
-        self.op(OpKind::Transpose, "Transpose", &[Some(id), Some(perm_id)], out);
+        self.op(
+            OpKind::Transpose,
+            "Transpose",
+            &[Some(id), Some(perm_id)],
+            out,
+        );
         self.relaid.insert((id, to), out);
         out
     }
@@ -337,7 +342,9 @@ impl<'p> Importer<'p> {
             None => (vec![0; scales.len()], DType::U8),
         };
         if !matches!(dtype, DType::I8 | DType::U8 | DType::I32) {
-            return Err(cx.err(format!("its zero point is {dtype}; kiln reads int8 and uint8")));
+            return Err(cx.err(format!(
+                "its zero point is {dtype}; kiln reads int8 and uint8"
+            )));
         }
         if zero_points.len() != scales.len() {
             return Err(cx.err(format!(
@@ -551,7 +558,12 @@ impl<'p> Importer<'p> {
     }
 
     /// The optional int32 bias at `slot` of `channels` elements, as an IR constant.
-    fn bias(&mut self, cx: &NodeCx, slot: usize, channels: usize) -> Result<Option<TensorId>, ReadError> {
+    fn bias(
+        &mut self,
+        cx: &NodeCx,
+        slot: usize,
+        channels: usize,
+    ) -> Result<Option<TensorId>, ReadError> {
         if cx.input_name(slot).is_none() {
             return Ok(None);
         }
@@ -563,7 +575,13 @@ impl<'p> Importer<'p> {
             )));
         }
         let name = format!("{}_bias", cx.output_name()?);
-        Ok(Some(self.add(&name, vec![channels], DType::I32, Some(q), Some(c.data))))
+        Ok(Some(self.add(
+            &name,
+            vec![channels],
+            DType::I32,
+            Some(q),
+            Some(c.data),
+        )))
     }
 
     fn conv(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
@@ -587,7 +605,10 @@ impl<'p> Importer<'p> {
         }
         if let Some(k) = cx.ints("kernel_shape") {
             if k != [k_h as i64, k_w as i64] {
-                return Err(cx.err(format!("kernel_shape {k:?} differs from the weights' {:?}", [k_h, k_w])));
+                return Err(cx.err(format!(
+                    "kernel_shape {k:?} differs from the weights' {:?}",
+                    [k_h, k_w]
+                )));
             }
         }
         let geometry = Window::of(cx, [in_h, in_w], [k_h, k_w])?;
@@ -608,9 +629,21 @@ impl<'p> Importer<'p> {
             }
         }
         let name = cx.output_name()?.to_string();
-        let filter_id = self.add(&format!("{name}_weights"), vec![out_c, k_h, k_w, k_c], DType::I8, Some(wq), Some(filter));
+        let filter_id = self.add(
+            &format!("{name}_weights"),
+            vec![out_c, k_h, k_w, k_c],
+            DType::I8,
+            Some(wq),
+            Some(filter),
+        );
         let (q_out, quant, dtype) = self.absorb_quantize(cx)?;
-        let out = self.add(&q_out, vec![batches, out_h, out_w, out_c], dtype, Some(quant), None);
+        let out = self.add(
+            &q_out,
+            vec![batches, out_h, out_w, out_c],
+            dtype,
+            Some(quant),
+            None,
+        );
         let options = Conv2dOptions {
             padding,
             stride_h: geometry.strides[0],
@@ -619,7 +652,12 @@ impl<'p> Importer<'p> {
             dilation_w: geometry.dilations[1],
             activation: Activation::None,
         };
-        self.op(OpKind::Conv2d(options), cx.name, &[Some(x), Some(filter_id), bias], out);
+        self.op(
+            OpKind::Conv2d(options),
+            cx.name,
+            &[Some(x), Some(filter_id), bias],
+            out,
+        );
         self.values.insert(q_out, Value::Tensor(out, Layout::Nhwc));
         Ok(Value::Tensor(out, Layout::Nhwc))
     }
@@ -657,7 +695,13 @@ impl<'p> Importer<'p> {
     ) -> Result<Value, ReadError> {
         let out_features = w.dims[0];
         let name = cx.output_name()?.to_string();
-        let filter_id = self.add(&format!("{name}_weights"), w.dims.clone(), DType::I8, Some(wq), Some(w.data));
+        let filter_id = self.add(
+            &format!("{name}_weights"),
+            w.dims.clone(),
+            DType::I8,
+            Some(wq),
+            Some(w.data),
+        );
         let mut shape = self.graph.tensors[x].shape.clone();
         if let Some(last) = shape.last_mut() {
             *last = out_features;
@@ -668,13 +712,19 @@ impl<'p> Importer<'p> {
             activation: Activation::None,
             keep_num_dims,
         };
-        self.op(OpKind::FullyConnected(options), cx.name, &[Some(x), Some(filter_id), bias], out);
+        self.op(
+            OpKind::FullyConnected(options),
+            cx.name,
+            &[Some(x), Some(filter_id), bias],
+            out,
+        );
         self.values.insert(q_out, Value::Tensor(out, Layout::Onnx));
         Ok(Value::Tensor(out, Layout::Onnx))
     }
 
     fn gemm(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
-        if cx.float("alpha", 1.0) != 1.0 || cx.float("beta", 1.0) != 1.0 || cx.int("transA", 0) != 0 {
+        if cx.float("alpha", 1.0) != 1.0 || cx.float("beta", 1.0) != 1.0 || cx.int("transA", 0) != 0
+        {
             return Err(cx.err("kiln supports Gemm with alpha 1, beta 1 and transA 0 only"));
         }
         let (x, layout) = self.dequantized(cx, 0)?;
@@ -684,7 +734,11 @@ impl<'p> Importer<'p> {
             return Err(cx.err("Gemm's input and weights must be 2-D"));
         }
         let trans_b = cx.int("transB", 0) != 0;
-        let w = if trans_b { (w, wq) } else { transpose_weights(cx, w, wq)? };
+        let w = if trans_b {
+            (w, wq)
+        } else {
+            transpose_weights(cx, w, wq)?
+        };
         if !w.1.is_per_tensor() && w.1.axis != 0 {
             return Err(cx.err("per-channel weights must be quantized along the output axis"));
         }
@@ -733,8 +787,8 @@ impl<'p> Importer<'p> {
         let [batches, in_h, in_w, channels] = self.shape4(x);
         let k = cx.ints("kernel_shape").unwrap_or_default();
         let k = cx.sizes("kernel_shape", &k)?;
-        let [k_h, k_w] = <[usize; 2]>::try_from(k)
-            .map_err(|_| cx.err("kernel_shape must have two values"))?;
+        let [k_h, k_w] =
+            <[usize; 2]>::try_from(k).map_err(|_| cx.err("kernel_shape must have two values"))?;
         let window = Window::of(cx, [in_h, in_w], [k_h, k_w])?;
         if window.dilations != [1, 1] {
             return Err(cx.err("dilated pooling is not supported"));
@@ -882,11 +936,9 @@ impl<'p> Importer<'p> {
                             infer = Some(i);
                             out.push(1);
                         }
-                        0 if !allow_zero => out.push(
-                            *shape
-                                .get(i)
-                                .ok_or_else(|| cx.err(format!("shape {target:?}: no dimension {i} to copy")))?,
-                        ),
+                        0 if !allow_zero => out.push(*shape.get(i).ok_or_else(|| {
+                            cx.err(format!("shape {target:?}: no dimension {i} to copy"))
+                        })?),
                         d => out.push(cx.sizes("shape", &[d])?[0]),
                     }
                 }
@@ -917,7 +969,13 @@ impl<'p> Importer<'p> {
                 shape
                     .iter()
                     .enumerate()
-                    .filter(|&(i, &d)| if axes.is_empty() { d != 1 } else { !axes.contains(&i) })
+                    .filter(|&(i, &d)| {
+                        if axes.is_empty() {
+                            d != 1
+                        } else {
+                            !axes.contains(&i)
+                        }
+                    })
                     .map(|(_, &d)| d)
                     .collect()
             }
@@ -934,7 +992,13 @@ impl<'p> Importer<'p> {
                 let axes = axes(rank + n as i64)?;
                 let mut rest = shape.iter();
                 (0..shape.len() + axes.len())
-                    .map(|i| if axes.contains(&i) { 1 } else { rest.next().copied().unwrap_or(1) })
+                    .map(|i| {
+                        if axes.contains(&i) {
+                            1
+                        } else {
+                            rest.next().copied().unwrap_or(1)
+                        }
+                    })
                     .collect()
             }
         })
@@ -944,11 +1008,9 @@ impl<'p> Importer<'p> {
     fn finish(mut self, g: &GraphProto) -> Result<Graph, ReadError> {
         for output in &g.output {
             let name = output.name.clone().unwrap_or_default();
-            let value = self
-                .values
-                .get(&name)
-                .cloned()
-                .ok_or_else(|| model_err(format!("graph output '{name}' is not computed by any node")))?;
+            let value = self.values.get(&name).cloned().ok_or_else(|| {
+                model_err(format!("graph output '{name}' is not computed by any node"))
+            })?;
             let id = match value {
                 Value::Tensor(id, layout) => {
                     let id = self.relaid(id, layout, Layout::Onnx);
@@ -1052,10 +1114,17 @@ impl Window {
                     let out = input[i].div_ceil(strides[i]);
                     ((out - 1) * strides[i] + effective[i]).saturating_sub(input[i])
                 });
-                [total[0] / 2, total[1] / 2, total[0] - total[0] / 2, total[1] - total[1] / 2]
+                [
+                    total[0] / 2,
+                    total[1] / 2,
+                    total[0] - total[0] / 2,
+                    total[1] - total[1] / 2,
+                ]
             }
             other => {
-                return Err(cx.err(format!("auto_pad {other} is not supported (NOTSET, VALID, SAME_UPPER are)")))
+                return Err(cx.err(format!(
+                    "auto_pad {other} is not supported (NOTSET, VALID, SAME_UPPER are)"
+                )))
             }
         };
         let mut out = [0; 2];

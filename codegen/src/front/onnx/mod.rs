@@ -122,5 +122,28 @@ pub fn is_onnx(bytes: &[u8]) -> bool {
 pub fn read(bytes: &[u8]) -> Result<crate::ir::Graph, ReadError> {
     let model = decode(bytes)?;
     let graph = model.graph.as_ref().ok_or(ReadError::NoGraph)?;
-    import::import(graph)
+    let opset = model
+        .opset_import
+        .iter()
+        .find(|o| matches!(o.domain.as_deref(), None | Some("" | "ai.onnx")))
+        .and_then(|o| o.version);
+    match opset {
+        Some(v) if (MIN_OPSET..=MAX_OPSET).contains(&v) => import::import(graph),
+        Some(v) => Err(ReadError::Model {
+            reason: format!(
+                "it imports operator set {v} of the default domain; kiln reads \
+                 {MIN_OPSET} to {MAX_OPSET}"
+            ),
+        }),
+        None => Err(ReadError::Model {
+            reason: "it imports no operator set of the default domain (truncated?)".into(),
+        }),
+    }
 }
+
+/// The oldest default-domain operator set kiln reads (per-axis `DequantizeLinear`, `Squeeze`'s
+/// axes as an input).
+pub const MIN_OPSET: i64 = 13;
+
+/// The newest default-domain operator set kiln reads.
+pub const MAX_OPSET: i64 = 21;
