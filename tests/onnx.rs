@@ -109,7 +109,10 @@ fn corrupted_bytes_never_panic() {
         }
     }
     assert_no_problems("corrupted ONNX fixtures", &problems);
-    assert!(failed > 0 && compiled > 0, "{compiled} compiled, {failed} failed");
+    assert!(
+        failed > 0 && compiled > 0,
+        "{compiled} compiled, {failed} failed"
+    );
 }
 
 #[test]

@@ -102,6 +102,7 @@ impl Footprint {
                     | Kernel::ConvI16 { .. }
                     | Kernel::ConvQLinear(..)
                     | Kernel::QuantizeLinear(_)
+                    | Kernel::AddQLinear(_)
                     | Kernel::ActivationI16 { .. }
                     | Kernel::QuantizeF32I16(_)
                     | Kernel::RequantizeToI16(_)

@@ -245,6 +245,8 @@ pub enum Kernel {
     ConvQLinear(rt::ConvQLinear, WeightsQLinear),
     /// QUANTIZE float32 → int8 as onnxruntime's QuantizeLinear (rounding half to even).
     QuantizeLinear(rt::Quantize),
+    /// Int8 ADD of equal shapes as onnxruntime's QLinearAdd (float32 fused multiply-adds).
+    AddQLinear(rt::AddQLinear),
     /// Int16 LOGISTIC (`tanh` false) or TANH.
     ActivationI16 {
         /// How the input enters the table.
@@ -460,7 +462,7 @@ impl Layer {
                 w.filter.len() + w.bias.len() * 8 + w.multipliers.len() * 4 + w.shifts.len() * 4
             }
             Kernel::ConvQLinear(_, w) => w.filter.len() + w.bias.len() * 4 + w.scales.len() * 4,
-            Kernel::QuantizeLinear(_) => 0,
+            Kernel::QuantizeLinear(_) | Kernel::AddQLinear(_) => 0,
             Kernel::ActivationI16 { .. }
             | Kernel::QuantizeF32I16(_)
             | Kernel::RequantizeToI16(_)

@@ -72,7 +72,7 @@ pub mod transpose;
 
 use std::fmt;
 
-use crate::ir::{DType, Graph, OpKind, SignalOp, TensorId};
+use crate::ir::{Arithmetic, DType, Graph, OpKind, SignalOp, TensorId};
 pub use crate::layer::{FloatWeights, IntOp, Kernel, Layer, LayerState, Weights};
 pub use context::OpCx;
 
@@ -206,6 +206,9 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::MaxPool2d(o) => pool2d::prepare(&cx, o, false)?,
             OpKind::Add { activation } if output_is_i32(&cx) => {
                 int_arith::prepare(&cx, IntOp::Add, *activation)?
+            }
+            OpKind::Add { activation } if graph.arithmetic == Arithmetic::Onnxruntime => {
+                qlinear::add(&cx, *activation)?
             }
             OpKind::Add { activation } => add::prepare(&cx, *activation)?,
             OpKind::Reshape => reshape::prepare(&cx)?,

@@ -113,9 +113,69 @@ pub fn quantize_linear_f32(p: &Quantize, input: &[f32], output: &mut [i8]) {
     }
 }
 
+/// Per-layer constants of onnxruntime's QLinearAdd on int8 (equal shapes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AddQLinear {
+    /// `scale_a / scale_c`.
+    pub a_ratio: f32,
+    /// `scale_b / scale_c`.
+    pub b_ratio: f32,
+    /// `zero_point_c - (a_ratio · zero_point_a + b_ratio · zero_point_b)`.
+    pub offset: f32,
+}
+
+/// `a · b + c` rounded once to f32 (a fused multiply-add, as `vfmadd` computes it), for `a · b`
+/// exact in f64 (any two f32): the f64 sum is rounded to odd (its error from `TwoSum`), which
+/// makes the final rounding to f32 correct.
+#[inline(always)]
+pub fn fused_mul_add_f32(a: f32, b: f32, c: f32) -> f32 {
+    let product = a as f64 * b as f64;
+    let addend = c as f64;
+    let sum = product + addend;
+    let back = sum - product;
+    let error = (product - (sum - back)) + (addend - back);
+    let bits = sum.to_bits();
+    let odd = if error != 0.0 && bits & 1 == 0 {
+        // One ulp toward the error: up in magnitude when the error has the sum's sign.
+        if (error > 0.0) == (sum > 0.0) {
+            f64::from_bits(bits + 1)
+        } else {
+            f64::from_bits(bits - 1)
+        }
+    } else {
+        sum
+    };
+    odd as f32
+}
+
+/// onnxruntime's QLinearAdd on int8 (MLAS `MlasQLinearAdd`, its AVX2 kernel):
+/// `b · b_ratio + (a · a_ratio + offset)` with fused multiply-adds, rounded half to even and
+/// saturated.
+#[inline(always)]
+pub fn add_qlinear(p: &AddQLinear, a: &[i8], b: &[i8], output: &mut [i8]) {
+    for ((o, &x), &y) in output.iter_mut().zip(a).zip(b) {
+        let partial = fused_mul_add_f32(x as f32, p.a_ratio, p.offset);
+        let v = fused_mul_add_f32(y as f32, p.b_ratio, partial);
+        *o = round_half_even_small(v.max(-128.0).min(127.0)) as i32 as i8;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fused_mul_add_rounds_once() {
+        // 1 + 2^-24 is a tie at f32; the product's extra 2^-48 breaks it upwards, which a
+        // separate rounding of the product would lose.
+        let a = 1.0 + f32::EPSILON; // 1 + 2^-23
+        let b = 0.5 + f32::EPSILON / 2.0; // (1 + 2^-23) / 2
+        let fused = fused_mul_add_f32(a, b, 0.5);
+        assert_eq!(fused, 1.0 + f32::EPSILON);
+        assert_eq!(a * b + 0.5, 1.0);
+        assert_eq!(fused_mul_add_f32(3.0, 0.25, -0.75), 0.0);
+        assert_eq!(fused_mul_add_f32(-2.0, 1.5, 1.0), -2.0);
+    }
 
     #[test]
     fn rounding_is_half_to_even() {

@@ -245,6 +245,9 @@ fn details(kernel: &Kernel) -> Option<String> {
             conv_details(&p.shape)
         ),
         Kernel::QuantizeLinear(_) => "onnxruntime's QuantizeLinear: rounded half to even.".into(),
+        Kernel::AddQLinear(_) => {
+            "onnxruntime's QLinearAdd: float32 fused multiply-adds, rounded half to even.".into()
+        }
         Kernel::ConvI16 { params, .. } => format!(
             "int16 activations, int8 weights, {}-bit accumulators; {}{}.",
             if params.wide { 64 } else { 32 },
@@ -1072,6 +1075,13 @@ pub(crate) fn emit_layer(
         }
         Kernel::QuantizeLinear(p) => {
             params_call(p, quote!(rt::Quantize), quote!(rt::quantize_linear_f32))
+        }
+        Kernel::AddQLinear(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::AddQLinear = #params;
+                rt::add_qlinear(&PARAMS, input1, input2, output);
+            }
         }
         Kernel::ActivationI16 { scale, tanh } => {
             let s = params_expr(scale);

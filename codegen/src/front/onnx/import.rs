@@ -21,6 +21,7 @@ use std::collections::{HashMap, HashSet};
 
 /// The ONNX operators (default domain) kiln imports.
 pub const SUPPORTED: &[&str] = &[
+    "Add",
     "Conv",
     "DequantizeLinear",
     "Flatten",
@@ -145,6 +146,8 @@ struct Importer<'p> {
     relaid: HashMap<(TensorId, Layout), TensorId>,
     /// Values written by a `DequantizeLinear` node itself (not moved since).
     from_dequantize: HashSet<String>,
+    /// Outputs of Q/DQ nodes that onnxruntime merges into an earlier identical node's.
+    same_as: HashMap<&'p str, &'p str>,
 }
 
 /// Imports a decoded graph.
@@ -174,10 +177,12 @@ impl<'p> Importer<'p> {
                 .map_err(|e| model_err(format!("initializer '{}': {e}", name)))?;
             values.insert(name, Value::Const(c));
         }
+        let same_as = merged_quantize_nodes(&g.node);
         let mut consumers: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, n) in g.node.iter().enumerate() {
             for input in n.input.iter().filter(|s| !s.is_empty()) {
-                consumers.entry(input.as_str()).or_default().push(i);
+                let canonical = same_as.get(input.as_str()).copied().unwrap_or(input);
+                consumers.entry(canonical).or_default().push(i);
             }
         }
         let mut imp = Importer {
@@ -192,6 +197,7 @@ impl<'p> Importer<'p> {
             absorbed: vec![false; g.node.len()],
             relaid: HashMap::new(),
             from_dequantize: HashSet::new(),
+            same_as,
         };
         for input in &g.input {
             let name = input.name.clone().unwrap_or_default();
@@ -398,6 +404,7 @@ impl<'p> Importer<'p> {
         let value = match op_type {
             "QuantizeLinear" => self.quantize(&cx)?,
             "DequantizeLinear" => self.dequantize(&cx)?,
+            "Add" => self.add_op(&cx)?,
             "Conv" => self.conv(&cx)?,
             "Gemm" => self.gemm(&cx)?,
             "MatMul" => self.matmul(&cx)?,
@@ -524,6 +531,7 @@ impl<'p> Importer<'p> {
     /// then does onnxruntime fuse the group into a quantized operator; else it computes in
     /// float32): its tensor and layout.
     fn dequantized(&self, cx: &NodeCx, slot: usize) -> Result<(TensorId, Layout), ReadError> {
+        self.expect_own_dequantize(cx, slot)?;
         match self.value(cx, slot)? {
             Value::Dequantized(..)
                 if !cx
@@ -542,6 +550,25 @@ impl<'p> Importer<'p> {
         }
     }
 
+    /// onnxruntime fuses a `DequantizeLinear → op → QuantizeLinear` group only when each
+    /// `DequantizeLinear` output feeds the op alone (else it computes the op in float32).
+    fn expect_own_dequantize(&self, cx: &NodeCx, slot: usize) -> Result<(), ReadError> {
+        let Some(name) = cx.input_name(slot) else {
+            return Ok(());
+        };
+        let canonical = self.same_as.get(name).copied().unwrap_or(name);
+        let readers = self.consumers.get(canonical).map_or(0, Vec::len);
+        if readers > 1 || self.outputs.contains(name) {
+            return Err(cx.err(format!(
+                "the DequantizeLinear of input {slot} also feeds other nodes: onnxruntime then \
+                 computes this {} in float32, which kiln does not reproduce (quantize with \
+                 extra_options={{'DedicatedQDQPair': True}})",
+                cx.op_type
+            )));
+        }
+        Ok(())
+    }
+
     /// Input `slot` as dequantized constant weights of element type `dtype`.
     fn weights(
         &self,
@@ -549,6 +576,7 @@ impl<'p> Importer<'p> {
         slot: usize,
         dtype: DType,
     ) -> Result<(Constant, Quant), ReadError> {
+        self.expect_own_dequantize(cx, slot)?;
         match self.value(cx, slot)? {
             Value::DequantizedConst(c, q) if c.dtype == dtype => Ok((c, q)),
             _ => Err(cx.err(format!(
@@ -720,6 +748,35 @@ impl<'p> Importer<'p> {
         );
         self.values.insert(q_out, Value::Tensor(out, Layout::Onnx));
         Ok(Value::Tensor(out, Layout::Onnx))
+    }
+
+    /// Add of two dequantized activations of one shape (onnxruntime's QLinearAdd).
+    fn add_op(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
+        let (a, a_layout) = self.dequantized(cx, 0)?;
+        let (b, b_layout) = self.dequantized(cx, 1)?;
+        // Both in NHWC when either is; else as the model has them.
+        let layout = if a_layout == Layout::Nhwc || b_layout == Layout::Nhwc {
+            Layout::Nhwc
+        } else {
+            Layout::Onnx
+        };
+        let a = self.relaid(a, a_layout, layout);
+        let b = self.relaid(b, b_layout, layout);
+        let shape = self.graph.tensors[a].shape.clone();
+        if self.graph.tensors[b].shape != shape {
+            return Err(cx.err(format!(
+                "inputs of shapes {:?} and {:?}: kiln adds equal shapes only (no broadcasting yet)",
+                self.graph.tensors[a].shape, self.graph.tensors[b].shape
+            )));
+        }
+        let (q_out, quant, dtype) = self.absorb_quantize(cx)?;
+        let out = self.add(&q_out, shape, dtype, Some(quant), None);
+        let kind = OpKind::Add {
+            activation: Activation::None,
+        };
+        self.op(kind, cx.name, &[Some(a), Some(b)], out);
+        self.values.insert(q_out, Value::Tensor(out, layout));
+        Ok(Value::Tensor(out, layout))
     }
 
     fn gemm(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
@@ -1034,6 +1091,38 @@ impl<'p> Importer<'p> {
         }
         Ok(self.graph)
     }
+}
+
+/// onnxruntime's common-subexpression elimination, as it affects QDQ fusion: a
+/// `QuantizeLinear` or `DequantizeLinear` with the same inputs (after merging) and attributes
+/// as an earlier one is merged into it. Returns each merged output's surviving name.
+fn merged_quantize_nodes(nodes: &[NodeProto]) -> HashMap<&str, &str> {
+    let mut same_as: HashMap<&str, &str> = HashMap::new();
+    let mut seen: HashMap<String, &str> = HashMap::new();
+    for n in nodes {
+        let op = n.op_type.as_deref().unwrap_or("");
+        let default_domain = matches!(n.domain.as_deref(), None | Some("" | "ai.onnx"));
+        let (Some(out), true, "QuantizeLinear" | "DequantizeLinear") =
+            (n.output.first(), default_domain, op)
+        else {
+            continue;
+        };
+        let inputs: Vec<&str> = n
+            .input
+            .iter()
+            .map(|i| same_as.get(i.as_str()).copied().unwrap_or(i))
+            .collect();
+        let key = format!("{op} {inputs:?} {:?}", n.attribute);
+        match seen.get(&key) {
+            Some(&first) => {
+                same_as.insert(out, first);
+            }
+            None => {
+                seen.insert(key, out);
+            }
+        }
+    }
+    same_as
 }
 
 /// The product of `dims`, unless it overflows.
