@@ -146,6 +146,8 @@ struct Importer<'p> {
     relaid: HashMap<(TensorId, Layout), TensorId>,
     /// Values written by a `DequantizeLinear` node itself (not moved since).
     from_dequantize: HashSet<String>,
+    /// Tensors holding uint8 values as int8 shifted by 128.
+    unsigned: HashSet<TensorId>,
     /// Outputs of Q/DQ nodes that onnxruntime merges into an earlier identical node's.
     same_as: HashMap<&'p str, &'p str>,
 }
@@ -197,6 +199,7 @@ impl<'p> Importer<'p> {
             absorbed: vec![false; g.node.len()],
             relaid: HashMap::new(),
             from_dequantize: HashSet::new(),
+            unsigned: HashSet::new(),
             same_as,
         };
         for input in &g.input {
@@ -277,7 +280,17 @@ impl<'p> Importer<'p> {
     fn like(&mut self, id: TensorId, name: &str, shape: Vec<usize>) -> TensorId {
         let t = &self.graph.tensors[id];
         let (dtype, quant) = (t.dtype, t.quant.clone());
-        self.add(name, shape, dtype, quant, None)
+        let out = self.add(name, shape, dtype, quant, None);
+        let unsigned = self.unsigned.contains(&id);
+        self.mark_unsigned(out, unsigned);
+        out
+    }
+
+    /// Records that tensor `id` holds uint8 values as shifted int8 (when `unsigned`).
+    fn mark_unsigned(&mut self, id: TensorId, unsigned: bool) {
+        if unsigned {
+            self.unsigned.insert(id);
+        }
     }
 
     /// Tensor `id` (in layout `from`) in layout `to`, through a cached inserted transpose.
@@ -329,9 +342,10 @@ impl<'p> Importer<'p> {
         }
     }
 
-    /// The quantization given by inputs `scale_slot` and `zp_slot` of a Q/DQ node, and the
-    /// quantized element type (the zero point's; uint8 without one).
-    fn qparams(&self, cx: &NodeCx, rank: usize) -> Result<(Quant, DType), ReadError> {
+    /// The quantization given by inputs 1 (scale) and 2 (zero point) of a Q/DQ node, the
+    /// quantized element type (the zero point's; uint8 without one) and whether it is uint8
+    /// (then given as int8 shifted by 128).
+    fn qparams(&self, cx: &NodeCx, rank: usize) -> Result<(Quant, DType, bool), ReadError> {
         let scale = self.constant(cx, 1, "scale")?;
         let scales = scale.floats();
         if scales.is_empty() || scale.dims.len() > 1 {
@@ -369,6 +383,14 @@ impl<'p> Importer<'p> {
         } else {
             0
         };
+        // uint8 runs as int8 shifted by 128 (`q - 128`, zero point - 128): the integer
+        // arithmetic of every operator kiln imports gives the same values shifted.
+        let unsigned = dtype == DType::U8;
+        let (zero_points, dtype) = if unsigned {
+            (zero_points.iter().map(|z| z - 128).collect(), DType::I8)
+        } else {
+            (zero_points, dtype)
+        };
         Ok((
             Quant {
                 scales,
@@ -376,6 +398,7 @@ impl<'p> Importer<'p> {
                 axis,
             },
             dtype,
+            unsigned,
         ))
     }
 
@@ -427,7 +450,7 @@ impl<'p> Importer<'p> {
             Value::Tensor(id, _) | Value::Dequantized(id, _) => self.graph.tensors[*id].shape.len(),
             _ => 0,
         };
-        let (quant, dtype) = self.qparams(cx, rank)?;
+        let (quant, dtype, unsigned) = self.qparams(cx, rank)?;
         if !quant.is_per_tensor() {
             return Err(cx.err("kiln quantizes activations per tensor only"));
         }
@@ -435,6 +458,9 @@ impl<'p> Importer<'p> {
             Value::Tensor(id, layout) if self.graph.tensors[id].dtype == DType::F32 => {
                 let shape = self.graph.tensors[id].shape.clone();
                 let out = self.add(cx.output_name()?, shape, dtype, Some(quant), None);
+                if unsigned {
+                    self.unsigned.insert(out);
+                }
                 self.op(OpKind::Quantize, cx.name, &[Some(id)], out);
                 Ok(Value::Tensor(out, layout))
             }
@@ -461,9 +487,20 @@ impl<'p> Importer<'p> {
             Value::Const(c) => c.dims.len(),
             _ => 0,
         };
-        let (quant, dtype) = self.qparams(cx, rank)?;
+        let (quant, dtype, unsigned) = self.qparams(cx, rank)?;
         match x {
-            Value::Const(c) if c.dtype == dtype => Ok(Value::DequantizedConst(c, quant)),
+            Value::Const(mut c) if unsigned && c.dtype == DType::U8 => {
+                c.data.iter_mut().for_each(|b| *b ^= 0x80);
+                c.dtype = DType::I8;
+                Ok(Value::DequantizedConst(c, quant))
+            }
+            Value::Const(c) if c.dtype == dtype && !unsigned => {
+                Ok(Value::DequantizedConst(c, quant))
+            }
+            Value::Tensor(id, _) if unsigned != self.unsigned.contains(&id) => Err(cx.err(
+                "its input's signedness differs from its zero point's (kiln reads uint8 \
+                 activations only as a QuantizeLinear wrote them)",
+            )),
             Value::Tensor(id, layout) if self.graph.tensors[id].dtype == dtype => {
                 let t = &mut self.graph.tensors[id];
                 if !quant.is_per_tensor() {
@@ -487,8 +524,8 @@ impl<'p> Importer<'p> {
     }
 
     /// The `QuantizeLinear` that the float output of compute node `cx` must feed, absorbed:
-    /// its output name, quantization and element type.
-    fn absorb_quantize(&mut self, cx: &NodeCx) -> Result<(String, Quant, DType), ReadError> {
+    /// its output name, quantization, element type and whether it is uint8 (as shifted int8).
+    fn absorb_quantize(&mut self, cx: &NodeCx) -> Result<(String, Quant, DType, bool), ReadError> {
         let y = cx.output_name()?;
         let readers = self.consumers.get(y).map(Vec::as_slice).unwrap_or(&[]);
         let q = match readers {
@@ -518,13 +555,13 @@ impl<'p> Importer<'p> {
                 crate::names::shown(qcx.op_type)
             )));
         }
-        let (quant, dtype) = self.qparams(&qcx, 0)?;
+        let (quant, dtype, unsigned) = self.qparams(&qcx, 0)?;
         if !quant.is_per_tensor() {
             return Err(qcx.err("kiln quantizes activations per tensor only"));
         }
         let out = qcx.output_name()?.to_string();
         self.absorbed[q] = true;
-        Ok((out, quant, dtype))
+        Ok((out, quant, dtype, unsigned))
     }
 
     /// Input `slot` as a dequantized activation, written by a `DequantizeLinear` itself (only
@@ -664,7 +701,7 @@ impl<'p> Importer<'p> {
             Some(wq),
             Some(filter),
         );
-        let (q_out, quant, dtype) = self.absorb_quantize(cx)?;
+        let (q_out, quant, dtype, unsigned) = self.absorb_quantize(cx)?;
         let out = self.add(
             &q_out,
             vec![batches, out_h, out_w, out_c],
@@ -672,6 +709,7 @@ impl<'p> Importer<'p> {
             Some(quant),
             None,
         );
+        self.mark_unsigned(out, unsigned);
         let options = Conv2dOptions {
             padding,
             stride_h: geometry.strides[0],
@@ -734,8 +772,9 @@ impl<'p> Importer<'p> {
         if let Some(last) = shape.last_mut() {
             *last = out_features;
         }
-        let (q_out, quant, dtype) = self.absorb_quantize(cx)?;
+        let (q_out, quant, dtype, unsigned) = self.absorb_quantize(cx)?;
         let out = self.add(&q_out, shape, dtype, Some(quant), None);
+        self.mark_unsigned(out, unsigned);
         let options = FullyConnectedOptions {
             activation: Activation::None,
             keep_num_dims,
@@ -769,7 +808,13 @@ impl<'p> Importer<'p> {
                 self.graph.tensors[a].shape, self.graph.tensors[b].shape
             )));
         }
-        let (q_out, quant, dtype) = self.absorb_quantize(cx)?;
+        let (q_out, quant, dtype, unsigned) = self.absorb_quantize(cx)?;
+        if unsigned || self.unsigned.contains(&a) || self.unsigned.contains(&b) {
+            return Err(cx.err(
+                "uint8 Add is not supported yet (its float arithmetic is not shift-invariant); \
+                 quantize activations to int8 (activation_type=QuantType.QInt8)",
+            ));
+        }
         let out = self.add(&q_out, shape, dtype, Some(quant), None);
         let kind = OpKind::Add {
             activation: Activation::None,
