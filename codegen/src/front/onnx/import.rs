@@ -925,7 +925,20 @@ impl<'p> Importer<'p> {
             Value::Tensor(id, l) => (id, l, false),
             _ => return Err(cx.err("transposing a constant is not supported")),
         };
-        let x = self.relaid(x, layout, Layout::Onnx);
+        let mut x = self.relaid(x, layout, Layout::Onnx);
+        // A float32 transpose feeding a QuantizeLinear alone: quantized first (as onnxruntime
+        // reorders them; exact, quantization is element-wise), then moved as int8.
+        let mut quantized_out = None;
+        if self.graph.tensors[x].dtype == DType::F32 {
+            let (q_out, quant, dtype, unsigned) = self.absorb_quantize(cx)?;
+            let shape = self.graph.tensors[x].shape.clone();
+            let name = format!("{}_quantized", self.graph.tensors[x].name);
+            let q = self.add(&name, shape, dtype, Some(quant), None);
+            self.mark_unsigned(q, unsigned);
+            self.op(OpKind::Quantize, "QuantizeLinear", &[Some(x)], q);
+            x = q;
+            quantized_out = Some(q_out);
+        }
         let shape = self.graph.tensors[x].shape.clone();
         let rank = shape.len();
         let perm = match cx.ints("perm") {
@@ -947,6 +960,9 @@ impl<'p> Importer<'p> {
         let perm_id = self.add_i32(&format!("{name}_perm"), &perm32);
         let out = self.like(x, &name, out_shape);
         self.op(OpKind::Transpose, cx.name, &[Some(x), Some(perm_id)], out);
+        if let Some(q_out) = quantized_out {
+            self.values.insert(q_out, Value::Tensor(out, Layout::Onnx));
+        }
         Ok(if dequantized {
             Value::Dequantized(out, Layout::Onnx)
         } else {
