@@ -1312,3 +1312,187 @@ impl Window {
         same.then_some(Padding::Same)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::proto::{
+        data_type, Dimension, ModelProto, OperatorSetIdProto, TensorProto, TensorShapeProto,
+        TypeProto, TypeProtoTensor, ValueInfoProto,
+    };
+    use super::*;
+    use prost::Message;
+
+    /// A float32 value of `shape` (a graph input or output).
+    fn value(name: &str, shape: &[i64]) -> ValueInfoProto {
+        ValueInfoProto {
+            name: Some(name.into()),
+            r#type: Some(TypeProto {
+                tensor_type: Some(TypeProtoTensor {
+                    elem_type: Some(data_type::FLOAT),
+                    shape: Some(TensorShapeProto {
+                        dim: shape
+                            .iter()
+                            .map(|&d| Dimension {
+                                dim_value: Some(d),
+                                dim_param: None,
+                            })
+                            .collect(),
+                    }),
+                }),
+            }),
+        }
+    }
+
+    fn node(op: &str, inputs: &[&str], output: &str) -> NodeProto {
+        NodeProto {
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: vec![output.into()],
+            name: Some(format!("{output}_node")),
+            op_type: Some(op.into()),
+            ..Default::default()
+        }
+    }
+
+    fn scalar(name: &str, data_type: i32, raw: Vec<u8>, dims: Vec<i64>) -> TensorProto {
+        TensorProto {
+            name: Some(name.into()),
+            data_type: Some(data_type),
+            dims,
+            raw_data: Some(raw),
+            ..Default::default()
+        }
+    }
+
+    /// `x` [1, 4] → Q → DQ → `body` nodes → graph output `y`, with int8 weights `w` [3, 4],
+    /// int32 bias `b` and quantization parameters `s`/`z`.
+    fn model(body: Vec<NodeProto>, input_shape: &[i64]) -> Vec<u8> {
+        let mut nodes = vec![
+            node("QuantizeLinear", &["x", "s", "z"], "xq"),
+            node("DequantizeLinear", &["xq", "s", "z"], "xd"),
+            node("DequantizeLinear", &["w", "s", "z"], "wd"),
+        ];
+        nodes.extend(body);
+        let graph = GraphProto {
+            node: nodes,
+            name: Some("test".into()),
+            initializer: vec![
+                scalar(
+                    "s",
+                    data_type::FLOAT,
+                    0.25f32.to_le_bytes().to_vec(),
+                    vec![],
+                ),
+                scalar("z", data_type::INT8, vec![0], vec![]),
+                scalar("w", data_type::INT8, vec![1; 12], vec![3, 4]),
+            ],
+            input: vec![value("x", input_shape)],
+            output: vec![value("y", &[1, 3])],
+        };
+        ModelProto {
+            ir_version: Some(8),
+            producer_name: None,
+            graph: Some(graph),
+            opset_import: vec![OperatorSetIdProto {
+                domain: Some(String::new()),
+                version: Some(13),
+            }],
+        }
+        .encode_to_vec()
+    }
+
+    fn error(bytes: &[u8]) -> String {
+        super::super::read(bytes)
+            .err()
+            .expect("an error")
+            .to_string()
+    }
+
+    /// Gemm by the weights, requantized, dequantized into `y`.
+    fn gemm_body(input: &str) -> Vec<NodeProto> {
+        let mut gemm = node("Gemm", &[input, "wd"], "g");
+        gemm.attribute.push(AttributeProto {
+            name: Some("transB".into()),
+            i: Some(1),
+            ..Default::default()
+        });
+        vec![
+            gemm,
+            node("QuantizeLinear", &["g", "s", "z"], "gq"),
+            node("DequantizeLinear", &["gq", "s", "z"], "y"),
+        ]
+    }
+
+    #[test]
+    fn a_qdq_gemm_imports_as_one_fully_connected_layer() {
+        let graph = super::super::read(&model(gemm_body("xd"), &[1, 4])).unwrap();
+        let ops: Vec<&str> = graph.ops.iter().map(|o| o.name).collect();
+        assert_eq!(ops, ["QuantizeLinear", "Gemm", "DequantizeLinear"]);
+        assert!(matches!(graph.ops[1].kind, OpKind::FullyConnected(_)));
+        assert_eq!(graph.arithmetic, Arithmetic::Onnxruntime);
+    }
+
+    #[test]
+    fn a_dequantize_shared_by_two_nodes_is_refused() {
+        // `xd` also feeds an Identity: onnxruntime would not fuse the Gemm.
+        let mut body = gemm_body("xd");
+        body.push(node("Identity", &["xd"], "unused"));
+        let text = error(&model(body, &[1, 4]));
+        assert!(
+            text.contains("ONNX node 3 'g_node' (Gemm)") && text.contains("also feeds other nodes"),
+            "{text}"
+        );
+        // The same through two identical DequantizeLinear nodes, which onnxruntime merges.
+        let mut body = vec![node("DequantizeLinear", &["xq", "s", "z"], "xd2")];
+        body.extend(gemm_body("xd"));
+        body.push(node("Identity", &["xd2"], "unused"));
+        assert!(error(&model(body, &[1, 4])).contains("also feeds other nodes"));
+    }
+
+    #[test]
+    fn a_float_compute_node_must_feed_a_quantize() {
+        let mut body = gemm_body("xd");
+        body.truncate(1);
+        body[0].output[0] = "y".into();
+        let text = error(&model(body, &[1, 4]));
+        assert!(
+            text.contains("must feed exactly one QuantizeLinear"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_moved_dequantized_input_is_refused_for_compute_nodes() {
+        let mut body = vec![node("Identity", &["xd"], "moved")];
+        body.extend(gemm_body("moved"));
+        let text = error(&model(body, &[1, 4]));
+        assert!(
+            text.contains("not by a DequantizeLinear of its own"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn symbolic_and_mismatched_shapes_are_errors() {
+        let mut bytes = model(gemm_body("xd"), &[1, 4]);
+        let mut m = ModelProto::decode(bytes.as_slice()).unwrap();
+        let dims = &mut m.graph.as_mut().unwrap().input[0]
+            .r#type
+            .as_mut()
+            .unwrap()
+            .tensor_type
+            .as_mut()
+            .unwrap()
+            .shape
+            .as_mut()
+            .unwrap()
+            .dim;
+        dims[0] = Dimension {
+            dim_value: None,
+            dim_param: Some("batch".into()),
+        };
+        bytes = m.encode_to_vec();
+        assert!(error(&bytes).contains("symbolic dimension 'batch'"));
+        let text = error(&model(gemm_body("xd"), &[1, 5]));
+        assert!(text.contains("do not multiply"), "{text}");
+    }
+}
