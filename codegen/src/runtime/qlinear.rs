@@ -152,6 +152,7 @@ pub fn fused_mul_add_f32(a: f32, b: f32, c: f32) -> f32 {
 /// `b · b_ratio + (a · a_ratio + offset)` with fused multiply-adds, rounded half to even and
 /// saturated.
 #[inline(always)]
+#[allow(clippy::manual_clamp)] // `clamp` has a panicking path
 pub fn add_qlinear(p: &AddQLinear, a: &[i8], b: &[i8], output: &mut [i8]) {
     for ((o, &x), &y) in output.iter_mut().zip(a).zip(b) {
         let partial = fused_mul_add_f32(x as f32, p.a_ratio, p.offset);

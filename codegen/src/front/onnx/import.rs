@@ -1063,7 +1063,7 @@ impl<'p> Importer<'p> {
                 if let Some(i) = infer {
                     let known = checked_product(&out).unwrap_or(0);
                     let total: usize = shape.iter().product();
-                    if known == 0 || total % known != 0 {
+                    if known == 0 || !total.is_multiple_of(known) {
                         return Err(cx.err(format!("cannot reshape {shape:?} to {target:?}")));
                     }
                     out[i] = total / known;
@@ -1401,10 +1401,7 @@ mod tests {
     }
 
     fn error(bytes: &[u8]) -> String {
-        super::super::read(bytes)
-            .err()
-            .expect("an error")
-            .to_string()
+        super::super::read(bytes).expect_err("an error").to_string()
     }
 
     /// Gemm by the weights, requantized, dequantized into `y`.
