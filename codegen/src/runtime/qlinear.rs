@@ -167,13 +167,22 @@ mod tests {
 
     #[test]
     fn fused_mul_add_rounds_once() {
-        // 1 + 2^-24 is a tie at f32; the product's extra 2^-48 breaks it upwards, which a
-        // separate rounding of the product would lose.
-        let a = 1.0 + f32::EPSILON; // 1 + 2^-23
-        let b = 0.5 + f32::EPSILON / 2.0; // (1 + 2^-23) / 2
-        let fused = fused_mul_add_f32(a, b, 0.5);
-        assert_eq!(fused, 1.0 + f32::EPSILON);
-        assert_eq!(a * b + 0.5, 1.0);
+        // (1 + 2^-12)² = 1 + 2^-11 + 2^-24: rounded alone (a tie, to even) it loses 2^-24.
+        let a = 1.0 + 1.0 / 4096.0;
+        let c = -(1.0 + 1.0 / 2048.0);
+        assert_eq!(fused_mul_add_f32(a, a, c), 1.0 / 16_777_216.0);
+        assert_eq!(a * a + c, 0.0);
+        // 2^-24 (1 + 2^-18) (1 - 2^-18) + (1 + 2^-23) = 1 + 2^-23 + 2^-24 - 2^-60: its f64
+        // rounding is the f32 tie 1 + 2^-23 + 2^-24 (which goes to even, 1 + 2^-22); the
+        // error term puts it below, at 1 + 2^-23.
+        let a = (1.0 + 1.0 / 262_144.0) / 16_777_216.0;
+        let b = 1.0 - 1.0 / 262_144.0;
+        let c = 1.0 + f32::EPSILON;
+        assert_eq!(
+            ((a as f64 * b as f64) + c as f64) as f32,
+            1.0 + 2.0 * f32::EPSILON
+        );
+        assert_eq!(fused_mul_add_f32(a, b, c), 1.0 + f32::EPSILON);
         assert_eq!(fused_mul_add_f32(3.0, 0.25, -0.75), 0.0);
         assert_eq!(fused_mul_add_f32(-2.0, 1.5, 1.0), -2.0);
     }
