@@ -103,6 +103,7 @@ impl Footprint {
                     | Kernel::ConvQLinear(..)
                     | Kernel::QuantizeLinear(_)
                     | Kernel::AddQLinear(_)
+                    | Kernel::AvgPoolQLinear(_)
                     | Kernel::ActivationI16 { .. }
                     | Kernel::QuantizeF32I16(_)
                     | Kernel::RequantizeToI16(_)

@@ -247,6 +247,8 @@ pub enum Kernel {
     QuantizeLinear(rt::Quantize),
     /// Int8 ADD of equal shapes as onnxruntime's QLinearAdd (float32 fused multiply-adds).
     AddQLinear(rt::AddQLinear),
+    /// Int8 AVERAGE_POOL_2D as onnxruntime's QLinearAveragePool / QLinearGlobalAveragePool.
+    AvgPoolQLinear(rt::AvgPoolQLinear),
     /// Int16 LOGISTIC (`tanh` false) or TANH.
     ActivationI16 {
         /// How the input enters the table.
@@ -462,7 +464,7 @@ impl Layer {
                 w.filter.len() + w.bias.len() * 8 + w.multipliers.len() * 4 + w.shifts.len() * 4
             }
             Kernel::ConvQLinear(_, w) => w.filter.len() + w.bias.len() * 4 + w.scales.len() * 4,
-            Kernel::QuantizeLinear(_) | Kernel::AddQLinear(_) => 0,
+            Kernel::QuantizeLinear(_) | Kernel::AddQLinear(_) | Kernel::AvgPoolQLinear(_) => 0,
             Kernel::ActivationI16 { .. }
             | Kernel::QuantizeF32I16(_)
             | Kernel::RequantizeToI16(_)

@@ -202,6 +202,9 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::Conv2d(o) => conv2d::prepare(&cx, o)?,
             OpKind::DepthwiseConv2d(o) => depthwise_conv2d::prepare(&cx, o)?,
             OpKind::FullyConnected(o) => fully_connected::prepare(&cx, o)?,
+            OpKind::AveragePool2d(o) if graph.arithmetic == Arithmetic::Onnxruntime => {
+                qlinear::avg_pool(&cx, o)?
+            }
             OpKind::AveragePool2d(o) => pool2d::prepare(&cx, o, true)?,
             OpKind::MaxPool2d(o) => pool2d::prepare(&cx, o, false)?,
             OpKind::Add { activation } if output_is_i32(&cx) => {

@@ -3,8 +3,9 @@
 //! accumulators are requantized by a float32 scale per output channel, and QLinearAdd.
 
 use super::common::{expect_symmetric, Prepared};
-use crate::ir::{Activation, DType, Tensor, TensorId};
+use crate::ir::{Activation, DType, Pool2dOptions, Tensor, TensorId};
 use crate::layer::WeightsQLinear;
+use crate::prepare::quant::{out_size, padding_before};
 use crate::prepare::{Kernel, OpCx};
 use crate::runtime as rt;
 
@@ -52,7 +53,8 @@ pub fn conv(
 }
 
 /// Validates an int8 ADD of equal shapes and computes onnxruntime's QLinearAdd constants
-/// (MLAS: the ratios divided and the offset multiplied and added in float32).
+/// (MLAS: the ratios divided and the offset multiplied and added in float32, of the uint8
+/// zero points onnxruntime runs with on x86-64).
 pub fn add(cx: &OpCx, activation: Activation) -> Prepared {
     let a = cx.input(0, "first input")?;
     let b = cx.input(1, "second input")?;
@@ -74,11 +76,71 @@ pub fn add(cx: &OpCx, activation: Activation) -> Prepared {
     let (c_scale, c_zp) = cx.per_tensor(output, "output")?;
     let a_ratio = a_scale / c_scale;
     let b_ratio = b_scale / c_scale;
+    // The uint8 zero points (see `rt::add_qlinear`).
+    let [a_zp, b_zp, c_zp] = [a_zp, b_zp, c_zp].map(|z| (z + 128) as f32);
     let params = rt::AddQLinear {
         a_ratio,
         b_ratio,
-        offset: c_zp as f32 - (a_ratio * a_zp as f32 + b_ratio * b_zp as f32),
+        offset: c_zp - (a_ratio * a_zp + b_ratio * b_zp),
     };
     let elements = output.1.elements() as u64;
     Ok((Kernel::AddQLinear(params), vec![a.0, b.0], elements))
+}
+
+/// Validates an int8 AVERAGE_POOL_2D and computes onnxruntime's QLinearAveragePool constants
+/// (a window that is the whole unpadded image runs as QLinearGlobalAveragePool, as
+/// onnxruntime's own fallback does).
+pub fn avg_pool(cx: &OpCx, o: &Pool2dOptions) -> Prepared {
+    let input = cx.input(0, "input")?;
+    let output = cx.output()?;
+    cx.expect_dtype(input, DType::I8, "input")?;
+    cx.expect_dtype(output, DType::I8, "output")?;
+    cx.expect_rank(input, 4, "input")?;
+    cx.expect_rank(output, 4, "output")?;
+    if o.activation != Activation::None || o.filter_h == 0 || o.filter_w == 0 {
+        return Err(cx.err("expected a non-empty window without fused activation"));
+    }
+    let i = &input.1.shape;
+    let (batches, in_h, in_w, channels) = (i[0], i[1], i[2], i[3]);
+    let out_h = out_size(o.padding, in_h, o.filter_h, o.stride_h, 1);
+    let out_w = out_size(o.padding, in_w, o.filter_w, o.stride_w, 1);
+    if output.1.shape != [batches, out_h, out_w, channels] {
+        return Err(cx.err(format!(
+            "output {} has shape {:?}, but the window gives {:?}",
+            cx.describe(output.0),
+            output.1.shape,
+            [batches, out_h, out_w, channels]
+        )));
+    }
+    let pad_top = padding_before(in_h, o.filter_h, o.stride_h, 1, out_h);
+    let pad_left = padding_before(in_w, o.filter_w, o.stride_w, 1, out_w);
+    // Every window must hold a cell of the image (else onnxruntime divides by zero).
+    if pad_top >= o.filter_h || pad_left >= o.filter_w {
+        return Err(cx.err("a window lies wholly in the padding"));
+    }
+    let (input_scale, input_zero_point) = cx.per_tensor(input, "input")?;
+    let (output_scale, output_zero_point) = cx.per_tensor(output, "output")?;
+    let global = (o.filter_h, o.filter_w, out_h, out_w) == (in_h, in_w, 1, 1);
+    let cells = (o.filter_h * o.filter_w) as f32;
+    let params = rt::AvgPoolQLinear {
+        batches,
+        in_h,
+        in_w,
+        channels,
+        out_h,
+        out_w,
+        filter_h: o.filter_h,
+        filter_w: o.filter_w,
+        stride_h: o.stride_h,
+        stride_w: o.stride_w,
+        pad_top,
+        pad_left,
+        input_scale,
+        input_zero_point,
+        output_scale,
+        output_zero_point,
+        global,
+        global_scale: input_scale / (output_scale * cells),
+    };
+    Ok((Kernel::AvgPoolQLinear(params), vec![input.0], 0))
 }

@@ -120,7 +120,8 @@ pub struct AddQLinear {
     pub a_ratio: f32,
     /// `scale_b / scale_c`.
     pub b_ratio: f32,
-    /// `zero_point_c - (a_ratio · zero_point_a + b_ratio · zero_point_b)`.
+    /// `zero_point_c - (a_ratio · zero_point_a + b_ratio · zero_point_b)`, of the uint8 zero
+    /// points (kiln's plus 128).
     pub offset: f32,
 }
 
@@ -148,16 +149,118 @@ pub fn fused_mul_add_f32(a: f32, b: f32, c: f32) -> f32 {
     odd as f32
 }
 
-/// onnxruntime's QLinearAdd on int8 (MLAS `MlasQLinearAdd`, its AVX2 kernel):
-/// `b · b_ratio + (a · a_ratio + offset)` with fused multiply-adds, rounded half to even and
-/// saturated.
+/// onnxruntime's QLinearAdd (MLAS `MlasQLinearAdd`, its AVX2 kernel) on uint8 values: kiln's
+/// int8 values plus 128 (onnxruntime on x86-64 runs int8 QDQ models in uint8, its
+/// `QDQS8ToU8Transformer`; a uint8 model's values are kiln's plus 128 already):
+/// `b · b_ratio + (a · a_ratio + offset)` with fused multiply-adds, rounded half to even,
+/// saturated to uint8, minus 128.
 #[inline(always)]
 #[allow(clippy::manual_clamp)] // `clamp` has a panicking path
 pub fn add_qlinear(p: &AddQLinear, a: &[i8], b: &[i8], output: &mut [i8]) {
     for ((o, &x), &y) in output.iter_mut().zip(a).zip(b) {
-        let partial = fused_mul_add_f32(x as f32, p.a_ratio, p.offset);
-        let v = fused_mul_add_f32(y as f32, p.b_ratio, partial);
-        *o = round_half_even_small(v.max(-128.0).min(127.0)) as i32 as i8;
+        let partial = fused_mul_add_f32((x as i32 + 128) as f32, p.a_ratio, p.offset);
+        let v = fused_mul_add_f32((y as i32 + 128) as f32, p.b_ratio, partial);
+        *o = (round_half_even_small(v.max(0.0).min(255.0)) as i32 - 128) as i8;
+    }
+}
+
+/// Per-layer constants of onnxruntime's QLinearAveragePool / QLinearGlobalAveragePool on int8
+/// NHWC (windows count only the cells inside the image).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AvgPoolQLinear {
+    /// Batches.
+    pub batches: usize,
+    /// Input height.
+    pub in_h: usize,
+    /// Input width.
+    pub in_w: usize,
+    /// Channels.
+    pub channels: usize,
+    /// Output height.
+    pub out_h: usize,
+    /// Output width.
+    pub out_w: usize,
+    /// Window height.
+    pub filter_h: usize,
+    /// Window width.
+    pub filter_w: usize,
+    /// Stride along height.
+    pub stride_h: usize,
+    /// Stride along width.
+    pub stride_w: usize,
+    /// Padding rows before the first.
+    pub pad_top: usize,
+    /// Padding columns before the first.
+    pub pad_left: usize,
+    /// Input scale.
+    pub input_scale: f32,
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// Output scale.
+    pub output_scale: f32,
+    /// Output zero point.
+    pub output_zero_point: i32,
+    /// The window is the whole unpadded image: onnxruntime then takes MLAS's global average
+    /// (an int32 sum requantized by `global_scale`) instead of the float32 average.
+    pub global: bool,
+    /// `input_scale / (output_scale · window cells)` in float32 (global only).
+    pub global_scale: f32,
+}
+
+/// onnxruntime's QLinearAveragePool on int8 NHWC. Global windows: MLAS
+/// `MlasQLinearGlobalAveragePool`, `(Σ x - zero_point · cells) as f32 · global_scale`,
+/// requantized as [`requantize_float_i8`]. Others: each input dequantized in float32
+/// (`scale · (x - zero_point)`), summed row by row, divided by the cells inside the image,
+/// quantized as `round_half_even(avg / output_scale + zero_point)` in uint8 (onnxruntime on
+/// x86-64 runs int8 QDQ models in uint8: the zero point is kiln's plus 128), saturated.
+#[inline(always)]
+pub fn avg_pool_qlinear(p: &AvgPoolQLinear, input: &[i8], output: &mut [i8]) {
+    let mut out = output.iter_mut();
+    for b in 0..p.batches {
+        for oy in 0..p.out_h {
+            let y0 = (oy * p.stride_h).saturating_sub(p.pad_top);
+            let y1 = (oy * p.stride_h + p.filter_h)
+                .saturating_sub(p.pad_top)
+                .min(p.in_h);
+            for ox in 0..p.out_w {
+                let x0 = (ox * p.stride_w).saturating_sub(p.pad_left);
+                let x1 = (ox * p.stride_w + p.filter_w)
+                    .saturating_sub(p.pad_left)
+                    .min(p.in_w);
+                let cells = (y1.saturating_sub(y0) * x1.saturating_sub(x0)) as i32;
+                for c in 0..p.channels {
+                    let at = |y: usize, x: usize| ((b * p.in_h + y) * p.in_w + x) * p.channels + c;
+                    let value = if p.global {
+                        let mut acc = 0i32;
+                        for y in y0..y1 {
+                            for x in x0..x1 {
+                                acc += input.get(at(y, x)).map_or(0, |&v| v as i32);
+                            }
+                        }
+                        let acc = acc.wrapping_sub(p.input_zero_point.wrapping_mul(cells));
+                        requantize_float_i8(acc, p.global_scale, p.output_zero_point)
+                    } else {
+                        // In uint8, as onnxruntime on x86-64 runs int8 QDQ models: the zero
+                        // point added before rounding is kiln's plus 128.
+                        let mut sum = 0.0f32;
+                        for y in y0..y1 {
+                            for x in x0..x1 {
+                                let q = input.get(at(y, x)).map_or(0, |&v| v as i32);
+                                sum += p.input_scale * (q - p.input_zero_point) as f32;
+                            }
+                        }
+                        let average = sum / cells as f32;
+                        let v = average / p.output_scale + (p.output_zero_point + 128) as f32;
+                        // nearbyintf, then the uint8 bounds.
+                        let v = v.max(-1_000_000.0).min(1_000_000.0);
+                        ((round_half_even_small(v) as i32).clamp(0, 255) - 128) as i8
+                    };
+                    if let Some(o) = out.next() {
+                        *o = value;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -185,6 +288,38 @@ mod tests {
         assert_eq!(fused_mul_add_f32(a, b, c), 1.0 + f32::EPSILON);
         assert_eq!(fused_mul_add_f32(3.0, 0.25, -0.75), 0.0);
         assert_eq!(fused_mul_add_f32(-2.0, 1.5, 1.0), -2.0);
+    }
+
+    #[test]
+    fn average_pool_global_and_windowed() {
+        let mut p = AvgPoolQLinear {
+            batches: 1,
+            in_h: 2,
+            in_w: 2,
+            channels: 1,
+            out_h: 1,
+            out_w: 1,
+            filter_h: 2,
+            filter_w: 2,
+            stride_h: 1,
+            stride_w: 1,
+            pad_top: 0,
+            pad_left: 0,
+            input_scale: 0.5,
+            input_zero_point: 1,
+            output_scale: 0.25,
+            output_zero_point: -2,
+            global: true,
+            global_scale: 0.5,
+        };
+        let mut out = [0i8; 1];
+        // Σx = 10, minus 4 · 1 = 6; 6 · 0.5 = 3; -2 -> 1.
+        avg_pool_qlinear(&p, &[1, 2, 3, 4], &mut out);
+        assert_eq!(out, [1]);
+        // Float path: 0.5 · (0 + 1 + 2 + 3) / 4 = 0.75; 0.75 / 0.25 - 2 = 1.
+        p.global = false;
+        avg_pool_qlinear(&p, &[1, 2, 3, 4], &mut out);
+        assert_eq!(out, [1]);
     }
 
     #[test]

@@ -248,6 +248,20 @@ fn details(kernel: &Kernel) -> Option<String> {
         Kernel::AddQLinear(_) => {
             "onnxruntime's QLinearAdd: float32 fused multiply-adds, rounded half to even.".into()
         }
+        Kernel::AvgPoolQLinear(p) => format!(
+            "onnxruntime's {}; {}×{} window, stride {}×{}, padding {} top / {} left.",
+            if p.global {
+                "QLinearGlobalAveragePool: an int32 sum times a float32 scale"
+            } else {
+                "QLinearAveragePool: a float32 average"
+            },
+            p.filter_h,
+            p.filter_w,
+            p.stride_h,
+            p.stride_w,
+            p.pad_top,
+            p.pad_left
+        ),
         Kernel::ConvI16 { params, .. } => format!(
             "int16 activations, int8 weights, {}-bit accumulators; {}{}.",
             if params.wide { 64 } else { 32 },
@@ -1082,6 +1096,9 @@ pub(crate) fn emit_layer(
                 const PARAMS: rt::AddQLinear = #params;
                 rt::add_qlinear(&PARAMS, input1, input2, output);
             }
+        }
+        Kernel::AvgPoolQLinear(p) => {
+            params_call(p, quote!(rt::AvgPoolQLinear), quote!(rt::avg_pool_qlinear))
         }
         Kernel::ActivationI16 { scale, tanh } => {
             let s = params_expr(scale);

@@ -22,10 +22,12 @@ use std::collections::{HashMap, HashSet};
 /// The ONNX operators (default domain) kiln imports.
 pub const SUPPORTED: &[&str] = &[
     "Add",
+    "AveragePool",
     "Conv",
     "DequantizeLinear",
     "Flatten",
     "Gemm",
+    "GlobalAveragePool",
     "Identity",
     "MatMul",
     "MaxPool",
@@ -432,6 +434,7 @@ impl<'p> Importer<'p> {
             "Gemm" => self.gemm(&cx)?,
             "MatMul" => self.matmul(&cx)?,
             "MaxPool" => self.max_pool(&cx)?,
+            "AveragePool" | "GlobalAveragePool" => self.average_pool(&cx)?,
             "Identity" => self.value(&cx, 0)?,
             "Transpose" => self.transpose(&cx)?,
             // Reshape, Flatten, Squeeze, Unsqueeze.
@@ -809,13 +812,8 @@ impl<'p> Importer<'p> {
             )));
         }
         let (q_out, quant, dtype, unsigned) = self.absorb_quantize(cx)?;
-        if unsigned || self.unsigned.contains(&a) || self.unsigned.contains(&b) {
-            return Err(cx.err(
-                "uint8 Add is not supported yet (its float arithmetic is not shift-invariant); \
-                 quantize activations to int8 (activation_type=QuantType.QInt8)",
-            ));
-        }
         let out = self.add(&q_out, shape, dtype, Some(quant), None);
+        self.mark_unsigned(out, unsigned);
         let kind = OpKind::Add {
             activation: Activation::None,
         };
@@ -917,6 +915,54 @@ impl<'p> Importer<'p> {
         } else {
             Value::Tensor(out, Layout::Nhwc)
         })
+    }
+
+    /// AveragePool / GlobalAveragePool of a dequantized activation (onnxruntime's
+    /// QLinearAveragePool / QLinearGlobalAveragePool).
+    fn average_pool(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
+        let (x, layout) = self.dequantized(cx, 0)?;
+        if self.graph.tensors[x].shape.len() != 4 {
+            return Err(cx.err("kiln supports 2-D pooling only (a 4-D input)"));
+        }
+        let x = self.relaid(x, layout, Layout::Nhwc);
+        let [batches, in_h, in_w, channels] = self.shape4(x);
+        let (window, [k_h, k_w]) = if cx.op_type == "GlobalAveragePool" {
+            (Window::of(cx, [in_h, in_w], [in_h, in_w])?, [in_h, in_w])
+        } else {
+            if cx.int("ceil_mode", 0) != 0 || cx.int("count_include_pad", 0) != 0 {
+                return Err(cx.err("ceil_mode and count_include_pad must be 0"));
+            }
+            let k = cx.ints("kernel_shape").unwrap_or_default();
+            let k = cx.sizes("kernel_shape", &k)?;
+            let k = <[usize; 2]>::try_from(k)
+                .map_err(|_| cx.err("kernel_shape must have two values"))?;
+            (Window::of(cx, [in_h, in_w], k)?, k)
+        };
+        if window.dilations != [1, 1] {
+            return Err(cx.err("dilated pooling is not supported"));
+        }
+        let padding = window.padding().ok_or_else(|| {
+            cx.err(format!(
+                "pads {:?} are neither none nor SAME_UPPER's; kiln pools with those only",
+                window.pads
+            ))
+        })?;
+        let [out_h, out_w] = window.out;
+        let (q_out, quant, dtype, unsigned) = self.absorb_quantize(cx)?;
+        let shape = vec![batches, out_h, out_w, channels];
+        let out = self.add(&q_out, shape, dtype, Some(quant), None);
+        self.mark_unsigned(out, unsigned);
+        let options = Pool2dOptions {
+            padding,
+            stride_h: window.strides[0],
+            stride_w: window.strides[1],
+            filter_h: k_h,
+            filter_w: k_w,
+            activation: Activation::None,
+        };
+        self.op(OpKind::AveragePool2d(options), cx.name, &[Some(x)], out);
+        self.values.insert(q_out, Value::Tensor(out, Layout::Nhwc));
+        Ok(Value::Tensor(out, Layout::Nhwc))
     }
 
     fn transpose(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
