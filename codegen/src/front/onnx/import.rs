@@ -23,9 +23,13 @@ use std::collections::{HashMap, HashSet};
 pub const SUPPORTED: &[&str] = &[
     "Add",
     "AveragePool",
+    "Cast",
+    "Concat",
+    "Constant",
     "Conv",
     "DequantizeLinear",
     "Flatten",
+    "Gather",
     "Gemm",
     "GlobalAveragePool",
     "Identity",
@@ -33,6 +37,7 @@ pub const SUPPORTED: &[&str] = &[
     "MaxPool",
     "QuantizeLinear",
     "Reshape",
+    "Shape",
     "Squeeze",
     "Transpose",
     "Unsqueeze",
@@ -184,6 +189,11 @@ impl<'p> Importer<'p> {
         let same_as = merged_quantize_nodes(&g.node);
         let mut consumers: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, n) in g.node.iter().enumerate() {
+            // onnxruntime folds a Shape of a fixed-shape value before it fuses QDQ groups: a
+            // Shape reader does not count.
+            if n.op_type.as_deref() == Some("Shape") {
+                continue;
+            }
             for input in n.input.iter().filter(|s| !s.is_empty()) {
                 let canonical = same_as.get(input.as_str()).copied().unwrap_or(input);
                 consumers.entry(canonical).or_default().push(i);
@@ -436,6 +446,9 @@ impl<'p> Importer<'p> {
             "MaxPool" => self.max_pool(&cx)?,
             "AveragePool" | "GlobalAveragePool" => self.average_pool(&cx)?,
             "Identity" => self.value(&cx, 0)?,
+            "Constant" | "Shape" | "Gather" | "Concat" | "Cast" => {
+                Value::Const(self.fold_constant(&cx)?)
+            }
             "Transpose" => self.transpose(&cx)?,
             // Reshape, Flatten, Squeeze, Unsqueeze.
             _ => self.reshape(&cx)?,
@@ -1051,6 +1064,100 @@ impl<'p> Importer<'p> {
         })
     }
 
+    /// The constant a shape-arithmetic node computes (`Constant`, `Shape` of any value,
+    /// `Gather`, `Concat` and `Cast` of constants), folded at import.
+    fn fold_constant(&self, cx: &NodeCx) -> Result<Constant, ReadError> {
+        let vector = |values: Vec<i64>| i64_constant(vec![values.len()], &values);
+        match cx.op_type {
+            "Constant" => {
+                if let Some(t) = cx.attr("value").and_then(|a| a.t.as_ref()) {
+                    return constant::decode(t).map_err(|e| cx.err(format!("its value: {e}")));
+                }
+                if let Some(i) = cx.attr("value_int").and_then(|a| a.i) {
+                    return Ok(i64_constant(vec![], &[i]));
+                }
+                if let Some(a) = cx.attr("value_ints") {
+                    return Ok(vector(a.ints.clone()));
+                }
+                Err(cx.err("kiln reads a Constant's value, value_int or value_ints only"))
+            }
+            "Shape" => {
+                let dims = self.onnx_shape(&self.value(cx, 0)?);
+                let rank = dims.len() as i64;
+                let bound = |v: i64| (if v < 0 { v + rank } else { v }).clamp(0, rank) as usize;
+                let start = bound(cx.int("start", 0));
+                let end = bound(cx.int("end", rank));
+                let dims = dims.get(start..end.max(start)).unwrap_or(&[]);
+                Ok(vector(dims.iter().map(|&d| d as i64).collect()))
+            }
+            "Gather" => {
+                let data = self.constant(cx, 0, "data")?;
+                let indices = self.constant(cx, 1, "indices")?;
+                if data.dims.len() != 1 || cx.int("axis", 0) != 0 {
+                    return Err(cx.err(
+                        "kiln gathers from constant vectors only (shape arithmetic); Gather of \
+                         activations is not supported yet",
+                    ));
+                }
+                let values = data.ints();
+                let n = values.len() as i64;
+                let picked = indices
+                    .ints()
+                    .iter()
+                    .map(|&i| {
+                        let at = if i < 0 { i + n } else { i };
+                        usize::try_from(at)
+                            .ok()
+                            .and_then(|at| values.get(at).copied())
+                            .ok_or_else(|| cx.err(format!("index {i} outside {n} elements")))
+                    })
+                    .collect::<Result<Vec<i64>, _>>()?;
+                Ok(i64_constant(indices.dims.clone(), &picked))
+            }
+            "Concat" => {
+                let mut values = Vec::new();
+                for slot in 0..cx.node.input.len() {
+                    let c = self.constant(cx, slot, "input").map_err(|_| {
+                        cx.err("kiln concatenates constants only (shape arithmetic) so far")
+                    })?;
+                    if c.dims.len() != 1 {
+                        return Err(cx.err("kiln concatenates constant vectors only so far"));
+                    }
+                    values.extend(c.ints());
+                }
+                Ok(vector(values))
+            }
+            _ => {
+                // Cast of an integer constant to an integer type.
+                let c = self.constant(cx, 0, "input")?;
+                let to = cx.int("to", 0);
+                let dtype = i32::try_from(to)
+                    .ok()
+                    .and_then(constant::dtype_of)
+                    .filter(|d| !matches!(d, DType::F32 | DType::Bool))
+                    .ok_or_else(|| {
+                        cx.err(format!(
+                            "kiln casts constants to integer types only, not to type {to}"
+                        ))
+                    })?;
+                if c.dtype == DType::F32 {
+                    return Err(cx.err("kiln casts integer constants only"));
+                }
+                let size = dtype.size();
+                let data = c
+                    .ints()
+                    .iter()
+                    .flat_map(|v| v.to_le_bytes().into_iter().take(size))
+                    .collect();
+                Ok(Constant {
+                    dtype,
+                    dims: c.dims,
+                    data,
+                })
+            }
+        }
+    }
+
     /// The ONNX shape of an activation value.
     fn onnx_shape(&self, v: &Value) -> Vec<usize> {
         match v {
@@ -1230,6 +1337,15 @@ fn merged_quantize_nodes(nodes: &[NodeProto]) -> HashMap<&str, &str> {
         }
     }
     same_as
+}
+
+/// An int64 constant of `dims` holding `values`.
+fn i64_constant(dims: Vec<usize>, values: &[i64]) -> Constant {
+    Constant {
+        dtype: DType::I64,
+        dims,
+        data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+    }
 }
 
 /// The product of `dims`, unless it overflows.
