@@ -214,6 +214,7 @@ pub struct AvgPoolQLinear {
 /// quantized as `round_half_even(avg / output_scale + zero_point)` in uint8 (onnxruntime on
 /// x86-64 runs int8 QDQ models in uint8: the zero point is kiln's plus 128), saturated.
 #[inline(always)]
+#[allow(clippy::manual_clamp)] // `clamp` has a panicking path
 pub fn avg_pool_qlinear(p: &AvgPoolQLinear, input: &[i8], output: &mut [i8]) {
     let mut out = output.iter_mut();
     for b in 0..p.batches {
