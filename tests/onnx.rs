@@ -90,7 +90,7 @@ fn corrupted_bytes_never_panic() {
     let mut problems = Vec::new();
     let (mut compiled, mut failed) = (0, 0);
     for (name, bytes) in fixtures() {
-        for i in 0..600 {
+        for i in 0..300 {
             let mut b = bytes.clone();
             for _ in 0..1 + rng.index(4) {
                 let at = rng.index(b.len());
@@ -129,10 +129,13 @@ fn unsupported_operator_names_its_node_and_the_supported_list() {
     };
     let text = e.to_string();
     assert!(matches!(e, Error::ReadOnnx(_)), "{e:?}");
+    let mut supported = kiln_codegen::front::onnx::SUPPORTED_OPS.to_vec();
+    supported.sort_unstable();
+    assert!(supported.contains(&"MaxPool") && supported.len() > 10);
     for part in [
         "ONNX node 11 'maxpool_5_node' is MaxPoox",
         "which kiln does not support yet",
-        "supported: Conv, DequantizeLinear, Flatten, Gemm",
+        &format!("(supported: {})", supported.join(", ")),
     ] {
         assert!(text.contains(part), "{text}");
     }

@@ -17,6 +17,7 @@ use crate::ir::{
     Activation, Arithmetic, Conv2dOptions, DType, FullyConnectedOptions, Graph, Op, OpKind,
     Padding, Pool2dOptions, Quant, Tensor, TensorId,
 };
+use crate::names::shown;
 use std::collections::{HashMap, HashSet};
 
 /// The ONNX operators (default domain) kiln imports.
@@ -183,7 +184,7 @@ impl<'p> Importer<'p> {
         for t in &g.initializer {
             let name = t.name.clone().unwrap_or_default();
             let c = constant::decode(t)
-                .map_err(|e| model_err(format!("initializer '{}': {e}", name)))?;
+                .map_err(|e| model_err(format!("initializer '{}': {e}", shown(&name))))?;
             values.insert(name, Value::Const(c));
         }
         let same_as = merged_quantize_nodes(&g.node);
@@ -219,7 +220,7 @@ impl<'p> Importer<'p> {
             if imp.values.contains_key(&name) {
                 continue; // an initializer listed as an input (older exporters)
             }
-            let bad = |why: &str| model_err(format!("graph input '{name}' {why}"));
+            let bad = |why: &str| model_err(format!("graph input '{}' {why}", shown(&name)));
             let tensor_type = input
                 .r#type
                 .as_ref()
@@ -238,8 +239,9 @@ impl<'p> Importer<'p> {
                     (Some(v), _) if v > 0 => shape.push(v),
                     (_, Some(p)) => {
                         return Err(bad(&format!(
-                            "has the symbolic dimension '{p}'; kiln needs fixed shapes (fix \
-                             it, e.g. with onnxruntime.tools.make_dynamic_shape_fixed)"
+                            "has the symbolic dimension '{}'; kiln needs fixed shapes (fix \
+                             it, e.g. with onnxruntime.tools.make_dynamic_shape_fixed)",
+                            shown(p)
                         )))
                     }
                     _ => return Err(bad("has a dimension that is not positive")),
@@ -1280,7 +1282,10 @@ impl<'p> Importer<'p> {
         for output in &g.output {
             let name = output.name.clone().unwrap_or_default();
             let value = self.values.get(&name).cloned().ok_or_else(|| {
-                model_err(format!("graph output '{name}' is not computed by any node"))
+                model_err(format!(
+                    "graph output '{}' is not computed by any node",
+                    shown(&name)
+                ))
             })?;
             let id = match value {
                 Value::Tensor(id, layout) => {
@@ -1298,7 +1303,10 @@ impl<'p> Importer<'p> {
                     out
                 }
                 Value::Const(_) | Value::DequantizedConst(..) => {
-                    return Err(model_err(format!("graph output '{name}' is a constant")))
+                    return Err(model_err(format!(
+                        "graph output '{}' is a constant",
+                        shown(&name)
+                    )))
                 }
             };
             self.graph.outputs.push(id);
@@ -1435,7 +1443,8 @@ impl Window {
             }
             other => {
                 return Err(cx.err(format!(
-                    "auto_pad {other} is not supported (NOTSET, VALID, SAME_UPPER are)"
+                    "auto_pad {} is not supported (NOTSET, VALID, SAME_UPPER are)",
+                    shown(other)
                 )))
             }
         };
@@ -1651,6 +1660,11 @@ mod tests {
         };
         bytes = m.encode_to_vec();
         assert!(error(&bytes).contains("symbolic dimension 'batch'"));
+        // Names from the file are shown escaped: a message stays one line.
+        let mut hostile = ModelProto::decode(bytes.as_slice()).unwrap();
+        hostile.graph.as_mut().unwrap().input[0].name = Some("x\n\u{1b}[2J".into());
+        let text = error(&hostile.encode_to_vec());
+        assert!(!text.contains('\n') && !text.contains('\u{1b}'), "{text}");
         let text = error(&model(gemm_body("xd"), &[1, 5]));
         assert!(text.contains("do not multiply"), "{text}");
     }
