@@ -120,11 +120,12 @@ pub fn read_model(bytes: &[u8]) -> Result<ir::Graph, Error> {
         return front::tflite::read(bytes).map_err(|e| match e {
             ReadError::NotTflite { reason } => {
                 let onnx = match front::onnx::decode(bytes) {
+                    Err(front::onnx::ReadError::Decode { message }) => message,
                     Err(e) => e.to_string(),
-                    Ok(_) => front::onnx::ReadError::NoGraph.to_string(),
+                    Ok(_) => "a protobuf without a graph".into(),
                 };
                 Error::Read(ReadError::NotTflite {
-                    reason: format!("{reason} (nor is it an ONNX model: {onnx})"),
+                    reason: format!("{reason}; nor is it an ONNX model ({onnx})"),
                 })
             }
             e => Error::Read(e),
