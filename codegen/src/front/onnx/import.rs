@@ -156,6 +156,8 @@ struct Importer<'p> {
     from_dequantize: HashSet<String>,
     /// Tensors holding uint8 values as int8 shifted by 128.
     unsigned: HashSet<TensorId>,
+    /// The first tensor added with more than `MAX_CONSTANT_BYTES` bytes.
+    oversized: Option<String>,
     /// Outputs of Q/DQ nodes that onnxruntime merges into an earlier identical node's.
     same_as: HashMap<&'p str, &'p str>,
 }
@@ -166,6 +168,14 @@ pub fn import(g: &GraphProto) -> Result<Graph, ReadError> {
     for (index, node) in g.node.iter().enumerate() {
         if !imp.absorbed[index] {
             imp.node(index, node)?;
+        }
+        // Checked after every node, before a later one multiplies its dimensions.
+        if let Some(name) = imp.oversized.take() {
+            return Err(model_err(format!(
+                "tensor '{}' (made at node {index}) would hold more than {} bytes",
+                shown(&name),
+                constant::MAX_CONSTANT_BYTES
+            )));
         }
     }
     imp.finish(g)
@@ -213,6 +223,7 @@ impl<'p> Importer<'p> {
             relaid: HashMap::new(),
             from_dequantize: HashSet::new(),
             unsigned: HashSet::new(),
+            oversized: None,
             same_as,
         };
         for input in &g.input {
@@ -264,6 +275,10 @@ impl<'p> Importer<'p> {
         quant: Option<Quant>,
         data: Option<Vec<u8>>,
     ) -> TensorId {
+        let bytes = checked_product(&shape).and_then(|n| n.checked_mul(dtype.size()));
+        if bytes.is_none_or(|b| b > constant::MAX_CONSTANT_BYTES) && self.oversized.is_none() {
+            self.oversized = Some(name.to_string());
+        }
         self.graph.tensors.push(Tensor {
             name: name.to_string(),
             shape,
@@ -1660,6 +1675,9 @@ mod tests {
         };
         bytes = m.encode_to_vec();
         assert!(error(&bytes).contains("symbolic dimension 'batch'"));
+        // A graph input too large to address.
+        let huge = error(&model(gemm_body("xd"), &[1 << 20, 1 << 20]));
+        assert!(huge.contains("exceed 2147483648 bytes"), "{huge}");
         // Names from the file are shown escaped: a message stays one line.
         let mut hostile = ModelProto::decode(bytes.as_slice()).unwrap();
         hostile.graph.as_mut().unwrap().input[0].name = Some("x\n\u{1b}[2J".into());
