@@ -173,7 +173,7 @@ impl Tally {
                     problems.push(format!("{label}: {m}"));
                 }
                 match e {
-                    Error::Read(_) => self.read += 1,
+                    Error::Read(_) | Error::ReadOnnx(_) => self.read += 1,
                     Error::Validate(_) => self.validate += 1,
                     Error::Plan(_) => self.plan += 1,
                     // `compile` has no other stage; anything else (an `Emit` error
@@ -273,13 +273,16 @@ fn random_bytes_are_errors() {
             continue;
         }
         if !with_header && bytes.get(4..8) != Some(b"TFL3") {
-            // No identifier: rejected up front, and the message says what was expected.
-            if let Outcome::Failed(Error::Read(ReadError::NotTflite { reason })) = &outcome {
-                if len >= 8 && !reason.contains("expected \"TFL3\"") {
-                    problems.push(format!("{label}: reason does not name TFL3: {reason}"));
+            // No identifier: rejected up front, and the message says what was expected; or,
+            // starting as ONNX files do (byte 0x08), an ONNX read error.
+            match &outcome {
+                Outcome::Failed(Error::Read(ReadError::NotTflite { reason })) => {
+                    if len >= 8 && !reason.contains("expected \"TFL3\"") {
+                        problems.push(format!("{label}: reason does not name TFL3: {reason}"));
+                    }
                 }
-            } else {
-                problems.push(format!("{label}: not a NotTflite error"));
+                Outcome::Failed(Error::ReadOnnx(_)) if bytes.first() == Some(&0x08) => {}
+                _ => problems.push(format!("{label}: not a NotTflite error")),
             }
         }
         tally.record(&label, &bytes, outcome, false, &mut problems);

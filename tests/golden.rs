@@ -3,7 +3,8 @@
 //! in one cargo invocation (host, and `thumbv7em-none-eabihf`), and every golden input must
 //! give the golden output byte for byte: through the generated crates (what `kiln build`
 //! writes) and through the modules `kiln::include_model!` expands to. The fixtures include
-//! `fixtures/converter/models`, made by the real TFLite converter (`cv_` cases).
+//! `fixtures/converter/models`, made by the real TFLite converter (`cv_` cases), and
+//! `fixtures/onnx/models`, quantized ONNX models with onnxruntime's goldens (`onnx_` cases).
 
 use kiln_e2e::{
     cases_in, expected_unsupported_names, fixture_cases, real_models, repo_root, run_goldens, Case,
@@ -34,6 +35,10 @@ fn generated_crates_match_tflm_goldens() {
         "no models under fixtures/converter/models"
     );
     cases.extend(converter);
+    // Quantized ONNX models, goldens from onnxruntime (fixtures/onnx/make.sh).
+    let onnx = cases_in(&repo_root().join("fixtures/onnx/models"), "onnx_", &[]);
+    assert!(!onnx.is_empty(), "no models under fixtures/onnx/models");
+    cases.extend(onnx);
     // The same fixtures tuned for a DSP core (SMLAD kernels, run here through their portable
     // twins) and for a scalar core (unrolled small layers).
     // (M0+-tuned code differs from portable code only in unrolled FULLY_CONNECTED layers.)

@@ -24,7 +24,7 @@ pub fn expected_unsupported_names() -> Vec<&'static str> {
 pub struct Case {
     /// Crate-safe name, e.g. `mlperf_kws` or `fx_conv_same_s2_even`.
     pub name: String,
-    /// The .tflite file.
+    /// The model file (`.tflite` or `.onnx`).
     pub model: PathBuf,
     /// Folder with `in_*.bin` / `out_*.bin`.
     pub golden: PathBuf,
@@ -63,7 +63,7 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Models under `dir/<name>/{model.tflite,golden/}`, named `prefix + name`.
+/// Models under `dir/<name>/{model.tflite or model.onnx, golden/}`, named `prefix + name`.
 pub fn cases_in(dir: &Path, prefix: &str, skip: &[&str]) -> Vec<Case> {
     let mut cases = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -75,7 +75,12 @@ pub fn cases_in(dir: &Path, prefix: &str, skip: &[&str]) -> Vec<Case> {
         if skip.contains(&name.as_str()) {
             continue;
         }
-        let (model, golden) = (path.join("model.tflite"), path.join("golden"));
+        let model = ["model.tflite", "model.onnx"]
+            .map(|f| path.join(f))
+            .into_iter()
+            .find(|m| m.is_file())
+            .unwrap_or_else(|| path.join("model.tflite"));
+        let golden = path.join("golden");
         if model.is_file() && golden.is_dir() {
             cases.push(Case {
                 name: format!("{prefix}{name}"),
@@ -251,10 +256,11 @@ pub fn run_goldens(
             band_budget_per_mille: case.band_budget,
             ..Default::default()
         };
+        let source_name = case.model.file_name().and_then(|f| f.to_str());
         let krate = kiln_codegen::build_crate_with(
             &bytes,
             &case.name,
-            "model.tflite",
+            source_name.unwrap_or("model.tflite"),
             case.target.as_deref(),
             &options,
         )

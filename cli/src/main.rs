@@ -21,7 +21,7 @@ struct Cli {
 enum Command {
     /// Write a standalone inference crate for MODEL.
     Build {
-        /// The .tflite model.
+        /// The .tflite or .onnx model.
         model: PathBuf,
         /// Directory to write the crate into (created if missing).
         #[arg(long)]
@@ -53,7 +53,7 @@ enum Command {
     /// tables (at most one of them can use stdout); with file names the tables are printed
     /// as usual.
     Inspect {
-        /// The .tflite model.
+        /// The .tflite or .onnx model.
         model: PathBuf,
         /// Draw the arena over time into FILE ('-' for stdout): x = layer, y = arena offset,
         /// one rectangle per arena buffer (tooltip: tensor, shape, lifetime), the peak marked.

@@ -1,7 +1,7 @@
 //! `kiln inspect --svg / --json`: the drawing is well-formed XML with one `class="buffer"`
 //! rectangle per planned arena buffer (same offsets, sizes and lifetimes as the plan) and a
 //! peak marker at `ARENA_BYTES`; the JSON parses and carries the same plan and layers.
-//! Runs on `fixtures/models/tiny_kws`, and on `../shared/models/mlperf_ic` when
+//! Runs on `fixtures/models/tiny_kws` and the ONNX `fixtures/onnx/models/conv_pool_fc`, and on `../shared/models/mlperf_ic` when
 //! `KILN_REAL_MODELS=1`.
 
 use std::path::{Path, PathBuf};
@@ -16,7 +16,10 @@ use common::{kiln, root, scratch};
 
 /// The models to check: a fixture always, a real model with many buffers in CI.
 fn models() -> Vec<PathBuf> {
-    let mut models = vec![root().join("fixtures/models/tiny_kws/model.tflite")];
+    let mut models = vec![
+        root().join("fixtures/models/tiny_kws/model.tflite"),
+        root().join("fixtures/onnx/models/conv_pool_fc/model.onnx"),
+    ];
     if std::env::var("KILN_REAL_MODELS").as_deref() == Ok("1") {
         let real = root().join("../shared/models/mlperf_ic/model.tflite");
         assert!(

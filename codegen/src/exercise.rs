@@ -38,6 +38,16 @@ pub fn reader(bytes: &[u8]) -> Result<usize, Error> {
     Ok(graph.tensors.len() + graph.ops.len())
 }
 
+/// The ONNX reader alone (what the `onnx_reader` fuzz target runs).
+pub fn onnx_reader(bytes: &[u8]) -> Result<usize, Error> {
+    let graph = crate::front::onnx::read(bytes).map_err(|e| {
+        let e = Error::ReadOnnx(e);
+        check_message(&e);
+        e
+    })?;
+    Ok(graph.tensors.len() + graph.ops.len())
+}
+
 fn run(bytes: &[u8], target: Option<&str>) -> Result<Exercised, Error> {
     let compiled = crate::compile(bytes)?;
     let mut out = Exercised {

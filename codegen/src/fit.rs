@@ -105,6 +105,10 @@ impl Footprint {
                     | Kernel::SvdfI8(..)
                     | Kernel::SvdfF32(..)
                     | Kernel::ConvI16 { .. }
+                    | Kernel::ConvQLinear(..)
+                    | Kernel::QuantizeLinear(_)
+                    | Kernel::AddQLinear(_)
+                    | Kernel::AvgPoolQLinear(_)
                     | Kernel::ActivationI16 { .. }
                     | Kernel::AddSubI16 { .. }
                     | Kernel::MulI16(..)

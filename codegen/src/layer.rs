@@ -136,6 +136,19 @@ pub struct WeightsI16 {
     pub shifts: Vec<i32>,
 }
 
+/// Weights and float requantization scales of an int8 convolution or fully connected layer
+/// that follows onnxruntime's arithmetic ([`rt::conv2d_qlinear`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightsQLinear {
+    /// Filter bytes (int8, OHWI; a fully connected layer's `[out, in]`).
+    pub filter: Vec<u8>,
+    /// Bias per output channel (zeros without one).
+    pub bias: Vec<i32>,
+    /// `input_scale · weight_scale[c] / output_scale` in float32 per output channel (one
+    /// entry when per-tensor).
+    pub scales: Vec<f32>,
+}
+
 /// The weights of an int8 SVDF ([`rt::svdf_i8`] documents the layout).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SvdfWeights {
@@ -277,6 +290,15 @@ pub enum Kernel {
         /// DEPTHWISE_CONV_2D (`1HW(C·M)` filter).
         depthwise: bool,
     },
+    /// Int8 CONV_2D or FULLY_CONNECTED (a 1×1 convolution over its rows) with onnxruntime's
+    /// float requantization (QLinearConv, QGemm).
+    ConvQLinear(rt::ConvQLinear, WeightsQLinear),
+    /// QUANTIZE float32 → int8 as onnxruntime's QuantizeLinear (rounding half to even).
+    QuantizeLinear(rt::Quantize),
+    /// Int8 ADD of equal shapes as onnxruntime's QLinearAdd (float32 fused multiply-adds).
+    AddQLinear(rt::AddQLinear),
+    /// Int8 AVERAGE_POOL_2D as onnxruntime's QLinearAveragePool / QLinearGlobalAveragePool.
+    AvgPoolQLinear(rt::AvgPoolQLinear),
     /// Int16 LOGISTIC (`tanh` false) or TANH.
     ActivationI16 {
         /// How the input enters the table.
@@ -565,6 +587,8 @@ impl Layer {
             Kernel::ConvI16 { weights: w, .. } => {
                 w.filter.len() + w.bias.len() * 8 + w.multipliers.len() * 4 + w.shifts.len() * 4
             }
+            Kernel::ConvQLinear(_, w) => w.filter.len() + w.bias.len() * 4 + w.scales.len() * 4,
+            Kernel::QuantizeLinear(_) | Kernel::AddQLinear(_) | Kernel::AvgPoolQLinear(_) => 0,
             Kernel::ActivationI16 { .. }
             | Kernel::AddSubI16 { .. }
             | Kernel::MulI16(..)

@@ -1,6 +1,6 @@
 //! kiln-codegen: the kiln compiler library.
 //!
-//! Data flow: model bytes → [`front::tflite`] → [`ir::Graph`] → [`prepare`] (TFLM's checks
+//! Data flow: model bytes → [`front::tflite`] or [`front::onnx`] → [`ir::Graph`] → [`prepare`] (TFLM's checks
 //! and quantization math at compile time) → [`plan`] (tensor lifetimes, arena offsets) →
 //! [`back::rust`] (a `no_std` crate). [`compile`] runs the first three stages;
 //! [`generate_crate`] all of them. The CLI and the proc macro are thin shells over these.
@@ -37,6 +37,8 @@ pub use prepare::ValidateError;
 pub enum Error {
     /// The file is not a readable .tflite model, or uses something kiln does not support.
     Read(ReadError),
+    /// The file is an ONNX model kiln cannot read, or uses something kiln does not support.
+    ReadOnnx(front::onnx::ReadError),
     /// The model breaks a rule of one of its operators.
     Validate(ValidateError),
     /// The tensors cannot be placed in memory.
@@ -59,6 +61,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Read(e) => write!(f, "{e}"),
+            Error::ReadOnnx(e) => write!(f, "{e}"),
             Error::Validate(e) => write!(f, "invalid model: {e}"),
             Error::Plan(e) => write!(f, "cannot plan memory: {e}"),
             Error::Emit(e) => write!(f, "cannot emit code: {e}"),
@@ -91,6 +94,12 @@ impl From<ReadError> for Error {
     }
 }
 
+impl From<front::onnx::ReadError> for Error {
+    fn from(e: front::onnx::ReadError) -> Self {
+        Error::ReadOnnx(e)
+    }
+}
+
 impl From<ValidateError> for Error {
     fn from(e: ValidateError) -> Self {
         Error::Validate(e)
@@ -103,9 +112,31 @@ impl From<PlanError> for Error {
     }
 }
 
-/// Reads, validates, prepares and plans a .tflite model.
+/// Reads a model into the IR: the file's contents decide the front-end (`TFL3` at bytes 4..8:
+/// TFLite; else ONNX when [`front::onnx::is_onnx`] takes it; else the TFLite reader's error,
+/// which says what was expected, with ONNX's decoding error added).
+pub fn read_model(bytes: &[u8]) -> Result<ir::Graph, Error> {
+    if bytes.get(4..8) == Some(b"TFL3") || !front::onnx::is_onnx(bytes) {
+        return front::tflite::read(bytes).map_err(|e| match e {
+            ReadError::NotTflite { reason } => {
+                let onnx = match front::onnx::decode(bytes) {
+                    Err(front::onnx::ReadError::Decode { message }) => message,
+                    Err(e) => e.to_string(),
+                    Ok(_) => "a protobuf without a graph".into(),
+                };
+                Error::Read(ReadError::NotTflite {
+                    reason: format!("{reason}; nor is it an ONNX model ({onnx})"),
+                })
+            }
+            e => Error::Read(e),
+        });
+    }
+    Ok(front::onnx::read(bytes)?)
+}
+
+/// Reads (TFLite or ONNX, see [`read_model`]), validates, prepares and plans a model.
 pub fn compile(tflite: &[u8]) -> Result<Compiled, Error> {
-    let graph = prepare::shape::fold_shapes(front::tflite::read(tflite)?);
+    let graph = prepare::shape::fold_shapes(read_model(tflite)?);
     let layers = prepare::prepare(&graph)?;
     let plan = plan::plan(&graph, &layers)?;
     Ok(Compiled {

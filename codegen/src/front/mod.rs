@@ -1,3 +1,4 @@
-//! Front-ends: model formats -> ir::Graph.
+//! Front-ends: model formats -> ir::Graph (TFLite and, first slice, quantized ONNX).
 
+pub mod onnx;
 pub mod tflite;

@@ -1,6 +1,6 @@
 //! The intermediate representation: an owned, format-independent graph.
 //!
-//! Front-ends (today `front::tflite`) build a [`Graph`]; `prepare` checks it and computes each
+//! Front-ends (`front::tflite`, `front::onnx`) build a [`Graph`]; `prepare` checks it and computes each
 //! layer's constants; `plan`, `tune` and `back` read it. Nothing here knows about flatbuffers or about Rust code generation.
 
 use std::fmt;
@@ -725,6 +725,21 @@ pub struct Graph {
     /// Variable tensors: state an operator reads and updates, kept from one inference to the
     /// next (LSTM hidden and cell state). TFLM starts each at its zero point (int8) or 0.
     pub variables: Vec<TensorId>,
+    /// Whose quantized arithmetic the model's operators follow (set by the front-end).
+    pub arithmetic: Arithmetic,
+}
+
+/// The reference runtime whose integer arithmetic a graph's quantized operators reproduce:
+/// the model format decides it, `prepare` picks the kernels that match it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Arithmetic {
+    /// TFLite Micro's (from .tflite): fixed-point Q31 multipliers and shifts, rounding half
+    /// away from zero.
+    #[default]
+    Tflm,
+    /// onnxruntime's (from .onnx): float32 requantization scales (`acc as f32 · scale`),
+    /// rounding half to even.
+    Onnxruntime,
 }
 
 /// Elements × type of a tensor, e.g. `int8[1, 49, 10, 1]`.

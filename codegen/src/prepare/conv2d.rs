@@ -2,7 +2,7 @@
 //! activation.
 
 use super::common::{float_conv, quantized_conv, Prepared};
-use crate::ir::{Conv2dOptions, DType, Tensor, TensorId};
+use crate::ir::{Arithmetic, Conv2dOptions, DType, Tensor, TensorId};
 use crate::prepare::quant::{out_size, padding_before};
 use crate::prepare::{Kernel, OpCx, ValidateError};
 use crate::runtime as rt;
@@ -28,6 +28,10 @@ pub fn prepare(cx: &OpCx, o: &Conv2dOptions) -> Prepared {
         use super::int16::{conv, ConvKind};
         let io = [input, filter, output];
         return conv(cx, io, shape, o.activation, ConvKind::Conv, macs);
+    }
+    if dtype == DType::I8 && cx.graph.arithmetic == Arithmetic::Onnxruntime {
+        let io = [input, filter, output];
+        return super::qlinear::conv(cx, io, shape, o.activation, macs);
     }
     cx.expect_dtype(input, dtype, "input")?;
     cx.expect_dtype(filter, dtype, "filter")?;

@@ -3,7 +3,7 @@
 use super::common::{
     bias, float_activation_range, float_bias, per_channel_multipliers, weights, Prepared,
 };
-use crate::ir::{DType, FullyConnectedOptions};
+use crate::ir::{Arithmetic, DType, FullyConnectedOptions};
 use crate::prepare::{FloatWeights, Kernel, OpCx};
 use crate::runtime as rt;
 
@@ -45,6 +45,11 @@ pub fn prepare(cx: &OpCx, o: &FullyConnectedOptions) -> Prepared {
         let shape = super::common::fc_conv_shape(batches, in_features, out_features);
         let io = [input, filter, output];
         return conv(cx, io, shape, o.activation, ConvKind::FullyConnected, macs);
+    }
+    if dtype == DType::I8 && cx.graph.arithmetic == Arithmetic::Onnxruntime {
+        let shape = super::common::fc_conv_shape(batches, in_features, out_features);
+        let io = [input, filter, output];
+        return super::qlinear::conv(cx, io, shape, o.activation, macs);
     }
     if dtype == DType::F32 {
         let (act_min, act_max) = float_activation_range(o.activation);

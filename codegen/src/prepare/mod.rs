@@ -44,6 +44,7 @@ pub mod pack;
 pub mod pad;
 pub mod pool2d;
 pub mod prelu;
+pub mod qlinear;
 pub mod quant;
 pub mod quantize;
 pub mod reduce_min_max;
@@ -77,7 +78,7 @@ pub mod transpose_conv;
 
 use std::fmt;
 
-use crate::ir::{DType, Graph, OpKind, SignalOp, TensorId};
+use crate::ir::{Arithmetic, DType, Graph, OpKind, SignalOp, TensorId};
 use crate::layer::{FloatActivation, FloatArith};
 pub use crate::layer::{FloatWeights, IntOp, Kernel, Layer, LayerState, Weights};
 pub use context::OpCx;
@@ -211,6 +212,9 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::Conv2d(o) => conv2d::prepare(&cx, o)?,
             OpKind::DepthwiseConv2d(o) => depthwise_conv2d::prepare(&cx, o)?,
             OpKind::FullyConnected(o) => fully_connected::prepare(&cx, o)?,
+            OpKind::AveragePool2d(o) if graph.arithmetic == Arithmetic::Onnxruntime => {
+                qlinear::avg_pool(&cx, o)?
+            }
             OpKind::AveragePool2d(o) => pool2d::prepare(&cx, o, true)?,
             OpKind::MaxPool2d(o) => pool2d::prepare(&cx, o, false)?,
             OpKind::Add { activation } if output_is_i32(&cx) => {
@@ -218,6 +222,9 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             }
             OpKind::Add { activation } if is_f32(&cx) => {
                 float_ops::arith(&cx, FloatArith::Add, *activation)?
+            }
+            OpKind::Add { activation } if graph.arithmetic == Arithmetic::Onnxruntime => {
+                qlinear::add(&cx, *activation)?
             }
             OpKind::Add { activation } => add::prepare(&cx, *activation)?,
             OpKind::Reshape => reshape::prepare(&cx)?,

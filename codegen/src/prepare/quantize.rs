@@ -3,7 +3,7 @@
 //! `inference_output_type = tf.uint8` leave at a model's edges).
 
 use super::common::Prepared;
-use crate::ir::DType;
+use crate::ir::{Arithmetic, DType};
 use crate::prepare::{Kernel, OpCx};
 use crate::runtime as rt;
 
@@ -45,6 +45,12 @@ pub fn prepare(cx: &OpCx) -> Prepared {
             )))
         }
         (DType::I16, _) => Kernel::RequantizeI16ToI8(requantize()?),
+        (DType::F32, _) if cx.graph.arithmetic == Arithmetic::Onnxruntime => {
+            Kernel::QuantizeLinear(rt::Quantize {
+                scale: out_scale,
+                zero_point: out_zp,
+            })
+        }
         (DType::F32, _) => Kernel::QuantizeF32(rt::Quantize {
             scale: out_scale,
             zero_point: out_zp,

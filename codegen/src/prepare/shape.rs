@@ -204,6 +204,7 @@ mod rule_tests {
             inputs: vec![0, 1],
             outputs: if shape_is_output { vec![3, 2] } else { vec![3] },
             variables: Vec::new(),
+            arithmetic: Default::default(),
         };
         let folded = super::super::shape::fold_shapes(graph(false));
         assert_eq!(folded.tensors[2].data_i32(), [2, 3, 4]);

@@ -183,6 +183,7 @@ mod rule_tests {
             inputs,
             outputs: outs.to_vec(),
             variables: Vec::new(),
+            arithmetic: Default::default(),
         };
         prepare(&graph).map_err(|e| e.to_string())
     }

@@ -112,6 +112,7 @@ pub fn run(
         inputs,
         outputs: vec![out],
         variables: Vec::new(),
+        arithmetic: Default::default(),
     };
     prepare(&graph)
         .map(|mut layers| layers.remove(0).kernel)

@@ -31,6 +31,7 @@ mod math;
 mod matmul;
 mod movement;
 mod pool;
+mod qlinear;
 mod quantize;
 mod resize;
 mod scan;
@@ -65,6 +66,7 @@ pub use math::*;
 pub use matmul::*;
 pub use movement::*;
 pub use pool::*;
+pub use qlinear::*;
 pub use quantize::*;
 pub use resize::*;
 pub use scan::*;
@@ -105,6 +107,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("matmul.rs", include_str!("matmul.rs")),
     ("movement.rs", include_str!("movement.rs")),
     ("pool.rs", include_str!("pool.rs")),
+    ("qlinear.rs", include_str!("qlinear.rs")),
     ("quantize.rs", include_str!("quantize.rs")),
     ("signal_bits.rs", include_str!("signal_bits.rs")),
     ("signal_energy.rs", include_str!("signal_energy.rs")),

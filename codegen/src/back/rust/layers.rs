@@ -276,6 +276,30 @@ fn details(kernel: &Kernel) -> Option<String> {
         | Kernel::Select(_)
         | Kernel::Logical { .. }
         | Kernel::LogicalNot => return None,
+        Kernel::ConvQLinear(p, w) => format!(
+            "onnxruntime's arithmetic: int32 accumulators times a float32 scale{}, rounded half \
+             to even; {}.",
+            if w.scales.len() == 1 { "" } else { " per channel" },
+            conv_details(&p.shape)
+        ),
+        Kernel::QuantizeLinear(_) => "onnxruntime's QuantizeLinear: rounded half to even.".into(),
+        Kernel::AddQLinear(_) => {
+            "onnxruntime's QLinearAdd: float32 fused multiply-adds, rounded half to even.".into()
+        }
+        Kernel::AvgPoolQLinear(p) => format!(
+            "onnxruntime's {}; {}×{} window, stride {}×{}, padding {} top / {} left.",
+            if p.global {
+                "QLinearGlobalAveragePool: an int32 sum times a float32 scale"
+            } else {
+                "QLinearAveragePool: a float32 average"
+            },
+            p.filter_h,
+            p.filter_w,
+            p.stride_h,
+            p.stride_w,
+            p.pad_top,
+            p.pad_left
+        ),
         Kernel::ConvI16 { params, .. } => format!(
             "int16 activations, int8 weights, {}-bit accumulators; {}{}.",
             if params.wide { 64 } else { 32 },
@@ -1251,6 +1275,42 @@ pub(crate) fn emit_layer(
                 const PARAMS: rt::ConvI16 = #p;
                 #f(&PARAMS, input, &#filter.0, &#bias, &#mult, &#shift, output);
             }
+        }
+        Kernel::ConvQLinear(params, w) => {
+            let p = params_expr(params);
+            let filter = statics.bytes(
+                &format!("{prefix}_FILTER"),
+                &format!("{what}: int8 weights ({} bytes).", w.filter.len()),
+                &w.filter,
+            );
+            let bias = statics.ints(
+                &format!("{prefix}_BIAS"),
+                &format!("{what}: int32 bias per output channel."),
+                "i32",
+                &w.bias,
+            );
+            let scales = statics.floats(
+                &format!("{prefix}_SCALE"),
+                &format!("{what}: float32 requantization scale per output channel."),
+                &w.scales,
+            );
+            quote! {
+                const PARAMS: rt::ConvQLinear = #p;
+                rt::conv2d_qlinear(&PARAMS, input, &#filter.0, &#bias, &#scales, output);
+            }
+        }
+        Kernel::QuantizeLinear(p) => {
+            params_call(p, quote!(rt::Quantize), quote!(rt::quantize_linear_f32))
+        }
+        Kernel::AddQLinear(p) => {
+            let params = params_expr(p);
+            quote! {
+                const PARAMS: rt::AddQLinear = #params;
+                rt::add_qlinear(&PARAMS, input1, input2, output);
+            }
+        }
+        Kernel::AvgPoolQLinear(p) => {
+            params_call(p, quote!(rt::AvgPoolQLinear), quote!(rt::avg_pool_qlinear))
         }
         Kernel::ActivationI16 { scale, tanh } => {
             let s = params_expr(scale);

@@ -493,6 +493,7 @@ pub fn read(bytes: &[u8]) -> Result<Graph, ReadError> {
         inputs,
         outputs,
         variables,
+        arithmetic: crate::ir::Arithmetic::Tflm,
     })
 }
 
@@ -1144,6 +1145,7 @@ mod tests {
             inputs: vec![0],
             outputs: vec![3],
             variables: vec![],
+            arithmetic: Default::default(),
         }
     }
 

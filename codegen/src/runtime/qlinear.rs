@@ -1,0 +1,396 @@
+//! onnxruntime's quantized arithmetic (QLinearConv, QGemm, QuantizeLinear): int32
+//! accumulators requantized in float32 (`acc as f32 * scale`, clamped, rounded half to even,
+//! plus the zero point), as MLAS's `MlasRequantizeOutput` and `MlasQuantizeLinear` compute it.
+
+use super::*;
+
+/// Per-layer constants of an int8 convolution or fully connected layer with float
+/// requantization (a fully connected layer is a 1×1 convolution over its rows).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvQLinear {
+    /// Geometry (padding taps are skipped: they hold the input zero point).
+    pub shape: ConvShape,
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// Output zero point.
+    pub output_zero_point: i32,
+}
+
+/// `x` rounded to the nearest integer, ties to even, for `|x| < 2^22` (SSE's `cvtps2dq` in
+/// its default rounding mode): adding and subtracting `1.5 · 2^23` leaves the rounded value.
+#[inline(always)]
+pub fn round_half_even_small(x: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0;
+    (x + MAGIC) - MAGIC
+}
+
+/// MLAS `MlasRequantizeOutput` for int8: `acc as f32 * scale`, clamped to the output range
+/// less the zero point, rounded half to even, plus the zero point.
+#[inline(always)]
+pub fn requantize_float_i8(acc: i32, scale: f32, zero_point: i32) -> i8 {
+    let low = (-128 - zero_point) as f32;
+    let high = (127 - zero_point) as f32;
+    let v = (acc as f32 * scale).max(low).min(high);
+    (round_half_even_small(v) as i32 + zero_point).clamp(-128, 127) as i8
+}
+
+/// onnxruntime's QLinearConv / QGemm on int8 (NHWC input, OHWI `filter` bytes, symmetric
+/// weights): `bias + Σ (x - input_zero_point) · w` per output, requantized by channel
+/// `c`'s `scales[c]` (`input_scale · weight_scale[c] / output_scale`; one entry when
+/// per-tensor). Groups when the filter has fewer input channels than the input.
+#[inline(always)]
+pub fn conv2d_qlinear(
+    p: &ConvQLinear,
+    input: &[i8],
+    filter: &[u8],
+    bias: &[i32],
+    scales: &[f32],
+    output: &mut [i8],
+) {
+    let s = &p.shape;
+    let groups = s.in_c / s.k_c.max(1);
+    let per_group = s.out_c / groups.max(1);
+    let mut out = output.iter_mut();
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            for ox in 0..s.out_w {
+                for oc in 0..s.out_c {
+                    let group = oc / per_group.max(1);
+                    let mut acc = bias.get(oc).copied().unwrap_or(0);
+                    for (ky, kx, iy, ix) in qlinear_taps(s, oy, ox) {
+                        let at = ((b * s.in_h + iy) * s.in_w + ix) * s.in_c + group * s.k_c;
+                        let xs = input.get(at..at + s.k_c).unwrap_or(&[]);
+                        let wat = ((oc * s.k_h + ky) * s.k_w + kx) * s.k_c;
+                        let ws = filter.get(wat..wat + s.k_c).unwrap_or(&[]);
+                        for (&x, &w) in xs.iter().zip(ws) {
+                            let product = (x as i32 - p.input_zero_point) * (w as i8 as i32);
+                            acc = acc.wrapping_add(product);
+                        }
+                    }
+                    let scale = if scales.len() == 1 {
+                        scales.first()
+                    } else {
+                        scales.get(oc)
+                    };
+                    if let Some(o) = out.next() {
+                        let scale = scale.copied().unwrap_or(0.0);
+                        *o = requantize_float_i8(acc, scale, p.output_zero_point);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The taps of output pixel `(oy, ox)`'s window that fall inside the image, as
+/// `(ky, kx, iy, ix)` (padding taps hold the input zero point and add nothing).
+#[inline(always)]
+fn qlinear_taps(
+    s: &ConvShape,
+    oy: usize,
+    ox: usize,
+) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
+    let inside = |at: usize, before: usize, len: usize| at.checked_sub(before).filter(|&i| i < len);
+    (0..s.k_h).flat_map(move |ky| {
+        let iy = inside(oy * s.stride_h + ky * s.dilation_h, s.pad_top, s.in_h);
+        (0..s.k_w).filter_map(move |kx| {
+            let ix = inside(ox * s.stride_w + kx * s.dilation_w, s.pad_left, s.in_w);
+            Some((ky, kx, iy?, ix?))
+        })
+    })
+}
+
+/// onnxruntime's QuantizeLinear float32 → int8 (MLAS `MlasQuantizeLinear`): `x / scale`,
+/// clamped to the int8 range less the zero point, rounded half to even, plus the zero point.
+#[inline(always)]
+pub fn quantize_linear_f32(p: &Quantize, input: &[f32], output: &mut [i8]) {
+    let low = (-128 - p.zero_point) as f32;
+    let high = (127 - p.zero_point) as f32;
+    for (o, &x) in output.iter_mut().zip(input) {
+        // `max` then `min`, as `maxps`/`minps` with the bound second: NaN becomes `low`.
+        let v = (x / p.scale).max(low).min(high);
+        *o = (round_half_even_small(v) as i32 + p.zero_point).clamp(-128, 127) as i8;
+    }
+}
+
+/// Per-layer constants of onnxruntime's QLinearAdd on int8 (equal shapes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AddQLinear {
+    /// `scale_a / scale_c`.
+    pub a_ratio: f32,
+    /// `scale_b / scale_c`.
+    pub b_ratio: f32,
+    /// `zero_point_c - (a_ratio · zero_point_a + b_ratio · zero_point_b)`, of the uint8 zero
+    /// points (kiln's plus 128).
+    pub offset: f32,
+}
+
+/// `a · b + c` rounded once to f32 (a fused multiply-add, as `vfmadd` computes it), for `a · b`
+/// exact in f64 (any two f32): the f64 sum is rounded to odd (its error from `TwoSum`), which
+/// makes the final rounding to f32 correct.
+#[inline(always)]
+pub fn fused_mul_add_f32(a: f32, b: f32, c: f32) -> f32 {
+    let product = a as f64 * b as f64;
+    let addend = c as f64;
+    let sum = product + addend;
+    let back = sum - product;
+    let error = (product - (sum - back)) + (addend - back);
+    let bits = sum.to_bits();
+    let odd = if error != 0.0 && bits & 1 == 0 {
+        // One ulp toward the error: up in magnitude when the error has the sum's sign.
+        if (error > 0.0) == (sum > 0.0) {
+            f64::from_bits(bits + 1)
+        } else {
+            f64::from_bits(bits - 1)
+        }
+    } else {
+        sum
+    };
+    odd as f32
+}
+
+/// onnxruntime's QLinearAdd (MLAS `MlasQLinearAdd`, its AVX2 kernel) on uint8 values: kiln's
+/// int8 values plus 128 (onnxruntime on x86-64 runs int8 QDQ models in uint8, its
+/// `QDQS8ToU8Transformer`; a uint8 model's values are kiln's plus 128 already):
+/// `b · b_ratio + (a · a_ratio + offset)` with fused multiply-adds, rounded half to even,
+/// saturated to uint8, minus 128.
+#[inline(always)]
+#[allow(clippy::manual_clamp)] // `clamp` has a panicking path
+pub fn add_qlinear(p: &AddQLinear, a: &[i8], b: &[i8], output: &mut [i8]) {
+    for ((o, &x), &y) in output.iter_mut().zip(a).zip(b) {
+        let partial = fused_mul_add_f32((x as i32 + 128) as f32, p.a_ratio, p.offset);
+        let v = fused_mul_add_f32((y as i32 + 128) as f32, p.b_ratio, partial);
+        *o = (round_half_even_small(v.max(0.0).min(255.0)) as i32 - 128) as i8;
+    }
+}
+
+/// Per-layer constants of onnxruntime's QLinearAveragePool / QLinearGlobalAveragePool on int8
+/// NHWC (windows count only the cells inside the image).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AvgPoolQLinear {
+    /// Batches.
+    pub batches: usize,
+    /// Input height.
+    pub in_h: usize,
+    /// Input width.
+    pub in_w: usize,
+    /// Channels.
+    pub channels: usize,
+    /// Output height.
+    pub out_h: usize,
+    /// Output width.
+    pub out_w: usize,
+    /// Window height.
+    pub filter_h: usize,
+    /// Window width.
+    pub filter_w: usize,
+    /// Stride along height.
+    pub stride_h: usize,
+    /// Stride along width.
+    pub stride_w: usize,
+    /// Padding rows before the first.
+    pub pad_top: usize,
+    /// Padding columns before the first.
+    pub pad_left: usize,
+    /// Input scale.
+    pub input_scale: f32,
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// Output scale.
+    pub output_scale: f32,
+    /// Output zero point.
+    pub output_zero_point: i32,
+    /// The window is the whole unpadded image: onnxruntime then takes MLAS's global average
+    /// (an int32 sum requantized by `global_scale`) instead of the float32 average.
+    pub global: bool,
+    /// `input_scale / (output_scale · window cells)` in float32 (global only).
+    pub global_scale: f32,
+}
+
+/// onnxruntime's QLinearAveragePool on int8 NHWC. Global windows: MLAS
+/// `MlasQLinearGlobalAveragePool`, `(Σ x - zero_point · cells) as f32 · global_scale`,
+/// requantized as [`requantize_float_i8`]. Others: each input dequantized in float32
+/// (`scale · (x - zero_point)`), summed row by row, divided by the cells inside the image,
+/// quantized as `round_half_even(avg / output_scale + zero_point)` in uint8 (onnxruntime on
+/// x86-64 runs int8 QDQ models in uint8: the zero point is kiln's plus 128), saturated.
+#[inline(always)]
+#[allow(clippy::manual_clamp)] // `clamp` has a panicking path
+pub fn avg_pool_qlinear(p: &AvgPoolQLinear, input: &[i8], output: &mut [i8]) {
+    let mut out = output.iter_mut();
+    for b in 0..p.batches {
+        for oy in 0..p.out_h {
+            let y0 = (oy * p.stride_h).saturating_sub(p.pad_top);
+            let y1 = (oy * p.stride_h + p.filter_h)
+                .saturating_sub(p.pad_top)
+                .min(p.in_h);
+            for ox in 0..p.out_w {
+                let x0 = (ox * p.stride_w).saturating_sub(p.pad_left);
+                let x1 = (ox * p.stride_w + p.filter_w)
+                    .saturating_sub(p.pad_left)
+                    .min(p.in_w);
+                let cells = (y1.saturating_sub(y0) * x1.saturating_sub(x0)) as i32;
+                for c in 0..p.channels {
+                    let at = |y: usize, x: usize| ((b * p.in_h + y) * p.in_w + x) * p.channels + c;
+                    let value = if p.global {
+                        let mut acc = 0i32;
+                        for y in y0..y1 {
+                            for x in x0..x1 {
+                                acc += input.get(at(y, x)).map_or(0, |&v| v as i32);
+                            }
+                        }
+                        let acc = acc.wrapping_sub(p.input_zero_point.wrapping_mul(cells));
+                        requantize_float_i8(acc, p.global_scale, p.output_zero_point)
+                    } else {
+                        // In uint8, as onnxruntime on x86-64 runs int8 QDQ models: the zero
+                        // point added before rounding is kiln's plus 128.
+                        let mut sum = 0.0f32;
+                        for y in y0..y1 {
+                            for x in x0..x1 {
+                                let q = input.get(at(y, x)).map_or(0, |&v| v as i32);
+                                sum += p.input_scale * (q - p.input_zero_point) as f32;
+                            }
+                        }
+                        let average = sum / cells as f32;
+                        let v = average / p.output_scale + (p.output_zero_point + 128) as f32;
+                        // nearbyintf, then the uint8 bounds.
+                        let v = v.max(-1_000_000.0).min(1_000_000.0);
+                        ((round_half_even_small(v) as i32).clamp(0, 255) - 128) as i8
+                    };
+                    if let Some(o) = out.next() {
+                        *o = value;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fused_mul_add_rounds_once() {
+        // (1 + 2^-12)² = 1 + 2^-11 + 2^-24: rounded alone (a tie, to even) it loses 2^-24.
+        let a = 1.0 + 1.0 / 4096.0;
+        let c = -(1.0 + 1.0 / 2048.0);
+        assert_eq!(fused_mul_add_f32(a, a, c), 1.0 / 16_777_216.0);
+        assert_eq!(a * a + c, 0.0);
+        // 2^-24 (1 + 2^-18) (1 - 2^-18) + (1 + 2^-23) = 1 + 2^-23 + 2^-24 - 2^-60: its f64
+        // rounding is the f32 tie 1 + 2^-23 + 2^-24 (which goes to even, 1 + 2^-22); the
+        // error term puts it below, at 1 + 2^-23.
+        let a = (1.0 + 1.0 / 262_144.0) / 16_777_216.0;
+        let b = 1.0 - 1.0 / 262_144.0;
+        let c = 1.0 + f32::EPSILON;
+        assert_eq!(
+            ((a as f64 * b as f64) + c as f64) as f32,
+            1.0 + 2.0 * f32::EPSILON
+        );
+        assert_eq!(fused_mul_add_f32(a, b, c), 1.0 + f32::EPSILON);
+        assert_eq!(fused_mul_add_f32(3.0, 0.25, -0.75), 0.0);
+        assert_eq!(fused_mul_add_f32(-2.0, 1.5, 1.0), -2.0);
+    }
+
+    #[test]
+    fn average_pool_global_and_windowed() {
+        let mut p = AvgPoolQLinear {
+            batches: 1,
+            in_h: 2,
+            in_w: 2,
+            channels: 1,
+            out_h: 1,
+            out_w: 1,
+            filter_h: 2,
+            filter_w: 2,
+            stride_h: 1,
+            stride_w: 1,
+            pad_top: 0,
+            pad_left: 0,
+            input_scale: 0.5,
+            input_zero_point: 1,
+            output_scale: 0.25,
+            output_zero_point: -2,
+            global: true,
+            global_scale: 0.5,
+        };
+        let mut out = [0i8; 1];
+        // Σx = 10, minus 4 · 1 = 6; 6 · 0.5 = 3; -2 -> 1.
+        avg_pool_qlinear(&p, &[1, 2, 3, 4], &mut out);
+        assert_eq!(out, [1]);
+        // Float path: 0.5 · (0 + 1 + 2 + 3) / 4 = 0.75; 0.75 / 0.25 - 2 = 1.
+        p.global = false;
+        avg_pool_qlinear(&p, &[1, 2, 3, 4], &mut out);
+        assert_eq!(out, [1]);
+    }
+
+    #[test]
+    fn rounding_is_half_to_even() {
+        for (x, r) in [
+            (0.5, 0.0),
+            (1.5, 2.0),
+            (2.5, 2.0),
+            (-0.5, -0.0),
+            (-1.5, -2.0),
+            (-2.5, -2.0),
+            (2.4999998, 2.0),
+            (127.5, 128.0),
+            (-128.5, -128.0),
+        ] {
+            assert_eq!(round_half_even_small(x), r, "{x}");
+        }
+    }
+
+    #[test]
+    fn requantization_clamps_before_rounding() {
+        assert_eq!(requantize_float_i8(5, 0.5, 0), 2); // 2.5 -> 2
+        assert_eq!(requantize_float_i8(7, 0.5, 0), 4); // 3.5 -> 4
+        assert_eq!(requantize_float_i8(7, 0.5, -128), -124);
+        assert_eq!(requantize_float_i8(1_000_000, 0.5, 10), 127);
+        assert_eq!(requantize_float_i8(-1_000_000, 0.5, 10), -128);
+    }
+
+    #[test]
+    fn quantize_linear_rounds_ties_to_even() {
+        let p = Quantize {
+            scale: 0.5,
+            zero_point: 1,
+        };
+        let mut out = [0i8; 5];
+        quantize_linear_f32(&p, &[0.25, 0.75, -0.25, 1000.0, f32::NAN], &mut out);
+        assert_eq!(out, [1, 3, 1, 127, -128]);
+    }
+
+    #[test]
+    fn conv_subtracts_the_input_zero_point_and_skips_padding() {
+        // 1×3×1 input, 1×3 filter with padding 1 on the left: the first output sees the
+        // padding (skipped), x0 and x1.
+        let shape = ConvShape {
+            batches: 1,
+            in_h: 1,
+            in_w: 3,
+            in_c: 1,
+            out_h: 1,
+            out_w: 1,
+            out_c: 1,
+            k_h: 1,
+            k_w: 3,
+            k_c: 1,
+            stride_h: 1,
+            stride_w: 1,
+            dilation_h: 1,
+            dilation_w: 1,
+            pad_top: 0,
+            pad_left: 1,
+            depth_multiplier: 1,
+        };
+        let p = ConvQLinear {
+            shape,
+            input_zero_point: 2,
+            output_zero_point: -3,
+        };
+        let mut out = [0i8; 1];
+        // (5-2)*1 + (7-2)*2 + bias 4 = 17; 17 * 0.25 = 4.25 -> 4; -3 -> 1.
+        conv2d_qlinear(&p, &[5, 7, 9], &[9, 1, 2], &[4], &[0.25], &mut out);
+        assert_eq!(out, [1]);
+    }
+}
