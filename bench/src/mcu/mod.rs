@@ -260,7 +260,9 @@ pub fn run(opts: &Options) -> Result<Report, String> {
     let models_dir = &opts.models_dir;
     let mut left_out = Vec::new();
     let models = if opts.models.is_empty() {
-        default_models(models_dir, &mut left_out)?
+        // The shared folder's default set is its int8 models; another folder's is every model.
+        let int8_only = opts.models_dir == opts.shared.join("models");
+        default_models(models_dir, int8_only, &mut left_out)?
     } else {
         opts.models.clone()
     };
@@ -361,10 +363,15 @@ pub fn run(opts: &Options) -> Result<Report, String> {
     })
 }
 
-/// Every model folder with a `model.tflite` and a `golden/` that has an int8 tensor (or that
-/// kiln cannot even read: it then shows up as a failed row rather than vanishing). Models with
+/// Every model folder with a `model.tflite` and a `golden/` (with `int8_only`, those that have
+/// an int8 tensor, or that kiln cannot even read: it then shows up as a failed row rather than
+/// vanishing). Models with
 /// an operator kiln does not support yet are left out, and the report says which op.
-fn default_models(dir: &Path, left_out: &mut Vec<String>) -> Result<Vec<String>, String> {
+fn default_models(
+    dir: &Path,
+    int8_only: bool,
+    left_out: &mut Vec<String>,
+) -> Result<Vec<String>, String> {
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut names: Vec<String> = entries
         .flatten()
@@ -378,10 +385,11 @@ fn default_models(dir: &Path, left_out: &mut Vec<String>) -> Result<Vec<String>,
             .map_err(|e| format!("{name}: {e}"))?;
         match kiln_codegen::front::tflite::read(&bytes) {
             Ok(g)
-                if !g
-                    .tensors
-                    .iter()
-                    .any(|t| t.dtype == kiln_codegen::ir::DType::I8) =>
+                if int8_only
+                    && !g
+                        .tensors
+                        .iter()
+                        .any(|t| t.dtype == kiln_codegen::ir::DType::I8) =>
             {
                 left_out.push(format!("{name} (no int8 tensor)"));
             }
