@@ -144,9 +144,10 @@ pub fn depthwise_conv2d_i16(
 }
 
 /// The taps of output pixel `(oy, ox)`'s window that fall inside the image, as
-/// `(ky, kx, iy, ix)` (TFLite skips the padding rather than reading zeros).
+/// `(ky, kx, iy, ix)` (TFLite skips the padding rather than reading zeros; onnxruntime's
+/// padding holds the input zero point, which adds nothing once the zero point is subtracted).
 #[inline(always)]
-fn window_taps(
+pub fn window_taps(
     s: &ConvShape,
     oy: usize,
     ox: usize,

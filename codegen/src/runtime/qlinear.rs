@@ -57,7 +57,7 @@ pub fn conv2d_qlinear(
                 for oc in 0..s.out_c {
                     let group = oc / per_group.max(1);
                     let mut acc = bias.get(oc).copied().unwrap_or(0);
-                    for (ky, kx, iy, ix) in qlinear_taps(s, oy, ox) {
+                    for (ky, kx, iy, ix) in window_taps(s, oy, ox) {
                         let at = ((b * s.in_h + iy) * s.in_w + ix) * s.in_c + group * s.k_c;
                         let xs = input.get(at..at + s.k_c).unwrap_or(&[]);
                         let wat = ((oc * s.k_h + ky) * s.k_w + kx) * s.k_c;
@@ -80,24 +80,6 @@ pub fn conv2d_qlinear(
             }
         }
     }
-}
-
-/// The taps of output pixel `(oy, ox)`'s window that fall inside the image, as
-/// `(ky, kx, iy, ix)` (padding taps hold the input zero point and add nothing).
-#[inline(always)]
-fn qlinear_taps(
-    s: &ConvShape,
-    oy: usize,
-    ox: usize,
-) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
-    let inside = |at: usize, before: usize, len: usize| at.checked_sub(before).filter(|&i| i < len);
-    (0..s.k_h).flat_map(move |ky| {
-        let iy = inside(oy * s.stride_h + ky * s.dilation_h, s.pad_top, s.in_h);
-        (0..s.k_w).filter_map(move |kx| {
-            let ix = inside(ox * s.stride_w + kx * s.dilation_w, s.pad_left, s.in_w);
-            Some((ky, kx, iy?, ix?))
-        })
-    })
 }
 
 /// onnxruntime's QuantizeLinear float32 → int8 (MLAS `MlasQuantizeLinear`): `x / scale`,
