@@ -109,7 +109,27 @@ impl Compiled {
                 place
             ));
         }
+        s.push_str(&self.folded_note());
         s
+    }
+
+    /// The operators folded at compile time ([`crate::fold`]; also SHAPE, BROADCAST_ARGS), as
+    /// a line after the layer table; empty when none was.
+    pub fn folded_note(&self) -> String {
+        let g = &self.graph;
+        if g.folded.is_empty() {
+            return String::new();
+        }
+        let ops: Vec<String> = g
+            .folded
+            .iter()
+            .map(|&i| format!("{i} ({})", g.ops[i].name))
+            .collect();
+        format!(
+            "\nFolded at compile time (their outputs are constants in flash, no layer runs them): \
+             operators {}.\n",
+            ops.join(", ")
+        )
     }
 
     /// Bytes of the model's state: its variable tensors, kept in the model from one call to

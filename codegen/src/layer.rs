@@ -38,6 +38,26 @@ pub enum FloatActivation {
     HardSwish,
 }
 
+/// The runtime function of a float32 element-wise math kernel ([`Kernel::MapF32`]): its name,
+/// which the generated code calls, and the function itself, which constant folding calls.
+pub fn unary_math(f: UnaryMath) -> (&'static str, fn(f32) -> f32) {
+    match f {
+        UnaryMath::Elu => ("elu_f32", rt::elu_f32),
+        UnaryMath::Exp => ("exp_f32", rt::exp_f32),
+        UnaryMath::Log => ("log_f32", rt::log_f32),
+        UnaryMath::Sqrt => ("sqrt_f32", rt::sqrt_f32),
+        UnaryMath::Rsqrt => ("rsqrt_f32", rt::rsqrt_f32),
+        UnaryMath::Floor => ("floor_f32", rt::floor_f32),
+        UnaryMath::Ceil => ("ceil_f32", rt::ceil_f32),
+        UnaryMath::Round => ("round_f32", rt::round_f32),
+        UnaryMath::Square => ("square_f32", rt::square_f32),
+        UnaryMath::Logistic => ("logistic_f32", rt::logistic_f32),
+        UnaryMath::Tanh => ("tanh_f32", rt::tanh_f32),
+        UnaryMath::Sin => ("sin_f32", rt::sin_f32),
+        UnaryMath::Cos => ("cos_f32", rt::cos_f32),
+    }
+}
+
 /// kissfft's tables for an int16 RFFT, computed at compile time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RfftTables {

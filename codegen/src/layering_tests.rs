@@ -13,6 +13,7 @@ const RANKS: &[(&str, u32)] = &[
     ("kernel_checks", 1),
     ("front", 2),
     ("prepare", 3),
+    ("fold", 4),
     ("plan", 4),
     ("bands", 5),
     ("compiled", 6),

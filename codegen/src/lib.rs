@@ -10,6 +10,7 @@ pub mod bands;
 pub mod compiled;
 pub mod exercise;
 pub mod fit;
+pub mod fold;
 pub mod front;
 pub mod inspect;
 pub mod ir;
@@ -136,7 +137,7 @@ pub fn read_model(bytes: &[u8]) -> Result<ir::Graph, Error> {
 
 /// Reads (TFLite or ONNX, see [`read_model`]), validates, prepares and plans a model.
 pub fn compile(tflite: &[u8]) -> Result<Compiled, Error> {
-    let graph = prepare::shape::fold_shapes(read_model(tflite)?);
+    let graph = fold::fold_constants(prepare::shape::fold_shapes(read_model(tflite)?));
     let layers = prepare::prepare(&graph)?;
     let plan = plan::plan(&graph, &layers)?;
     Ok(Compiled {
@@ -597,5 +598,30 @@ mod placement_tests {
                 other => panic!("{bad:?}: {:?}", other.err()),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod fold_fixture_tests {
+    /// The `fold_constants` fixture (made by `fixtures/make.sh`): its four constant
+    /// operators fold, the three others stay layers.
+    #[test]
+    fn the_fold_constants_fixture_keeps_three_layers() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/models/fold_constants/model.tflite"
+        );
+        let bytes = std::fs::read(path).expect("the fixture exists");
+        let compiled = crate::compile(&bytes).expect("compiles");
+        assert_eq!(compiled.graph.folded, vec![0, 2, 4, 5]);
+        let ops: Vec<(usize, &str)> = compiled
+            .layers
+            .iter()
+            .map(|l| (l.index, l.op_name))
+            .collect();
+        assert_eq!(ops, vec![(1, "FULLY_CONNECTED"), (3, "MUL"), (6, "ADD")]);
+        assert!(compiled
+            .layer_table()
+            .contains("operators 0 (DEQUANTIZE), 2 (RSQRT)"));
     }
 }

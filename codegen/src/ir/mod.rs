@@ -727,6 +727,9 @@ pub struct Graph {
     pub variables: Vec<TensorId>,
     /// Whose quantized arithmetic the model's operators follow (set by the front-end).
     pub arithmetic: Arithmetic,
+    /// Operators evaluated at compile time (`crate::fold`), in order: their outputs are
+    /// constants now and they run as no layer. Empty as the front-ends read a model.
+    pub folded: Vec<usize>,
 }
 
 /// The reference runtime whose integer arithmetic a graph's quantized operators reproduce:

@@ -17,6 +17,17 @@ pub struct OpCx<'g> {
 }
 
 impl<'g> OpCx<'g> {
+    /// The context of operator `index` of `graph` (`None` when there is no such operator).
+    pub fn new(graph: &'g Graph, index: usize) -> Option<Self> {
+        let op = graph.ops.get(index)?;
+        Some(OpCx {
+            graph,
+            index,
+            name: op.name,
+            op,
+        })
+    }
+
     /// An error for this op.
     pub fn err(&self, message: impl Into<String>) -> ValidateError {
         ValidateError {

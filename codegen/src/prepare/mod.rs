@@ -151,6 +151,10 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             name: op.name,
             op,
         };
+        // Evaluated at compile time (`crate::fold`): its outputs are constants now.
+        if graph.folded.contains(&index) {
+            continue;
+        }
         for t in op.inputs.iter().flatten() {
             let tensor = &graph.tensors[*t];
             if !tensor.is_const() && !written[*t] {
@@ -170,187 +174,10 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             written[output] = true;
             Ok(())
         };
-        // Several-output operators run as one layer per output.
-        let parts = match &op.kind {
-            OpKind::Split => Some(without_state(split::split(&cx))?),
-            OpKind::SplitV => Some(without_state(split::split_v(&cx))?),
-            OpKind::Unpack { axis } => Some(without_state(split::unpack(&cx, *axis))?),
-            OpKind::Signal(SignalOp::FftAutoScale) => {
-                Some(without_state(signal_fft_auto_scale::prepare(&cx))?)
-            }
-            OpKind::Signal(SignalOp::FilterBankSpectralSubtraction(o)) => {
-                Some(signal_spectral_subtraction::prepare(&cx, o)?)
-            }
-            _ => None,
-        };
-        if let Some(parts) = parts {
-            for (part, (output, kernel, inputs, state)) in parts.into_iter().enumerate() {
-                mark_written(output)?;
-                layers.push(Layer {
-                    index,
-                    op_name: op.name,
-                    kernel,
-                    inputs,
-                    output,
-                    macs: 0,
-                    band: None,
-                    part: Some(part),
-                    state,
-                });
-            }
-            continue;
+        for layer in prepare_op(&cx)? {
+            mark_written(layer.output)?;
+            layers.push(layer);
         }
-        // A SHAPE or BROADCAST_ARGS folded into a constant (`shape::fold_shapes`) runs nothing.
-        if matches!(op.kind, OpKind::Shape | OpKind::BroadcastArgs)
-            && op.outputs.iter().all(|&t| graph.tensors[t].is_const())
-        {
-            continue;
-        }
-        let (output, _) = cx.output()?;
-        mark_written(output)?;
-        let (kernel, inputs, macs) = match &op.kind {
-            OpKind::Conv2d(o) => conv2d::prepare(&cx, o)?,
-            OpKind::DepthwiseConv2d(o) => depthwise_conv2d::prepare(&cx, o)?,
-            OpKind::FullyConnected(o) => fully_connected::prepare(&cx, o)?,
-            OpKind::AveragePool2d(o) if graph.arithmetic == Arithmetic::Onnxruntime => {
-                qlinear::avg_pool(&cx, o)?
-            }
-            OpKind::AveragePool2d(o) => pool2d::prepare(&cx, o, true)?,
-            OpKind::MaxPool2d(o) => pool2d::prepare(&cx, o, false)?,
-            OpKind::Add { activation } if output_is_i32(&cx) => {
-                int_arith::prepare(&cx, IntOp::Add, *activation)?
-            }
-            OpKind::Add { activation } if is_f32(&cx) => {
-                float_ops::arith(&cx, FloatArith::Add, *activation)?
-            }
-            OpKind::Add { activation } if graph.arithmetic == Arithmetic::Onnxruntime => {
-                qlinear::add(&cx, *activation)?
-            }
-            OpKind::Add { activation } => add::prepare(&cx, *activation)?,
-            OpKind::Reshape => reshape::prepare(&cx)?,
-            OpKind::Softmax { beta } if input_is_i16(&cx) => softmax_i16::prepare(&cx, *beta)?,
-            OpKind::Softmax { beta } => softmax::prepare(&cx, *beta)?,
-            OpKind::Quantize => quantize::prepare(&cx)?,
-            OpKind::Dequantize => dequantize::prepare(&cx)?,
-            OpKind::Mul { activation } if output_is_i32(&cx) => {
-                int_arith::prepare(&cx, IntOp::Mul, *activation)?
-            }
-            OpKind::Mul { activation } if is_f32(&cx) => {
-                float_ops::arith(&cx, FloatArith::Mul, *activation)?
-            }
-            OpKind::Mul { activation } => mul::prepare(&cx, *activation)?,
-            OpKind::Div { activation } if output_is_i32(&cx) => {
-                int_arith::prepare(&cx, IntOp::Div, *activation)?
-            }
-            OpKind::Cast => cast::prepare(&cx)?,
-            OpKind::Signal(SignalOp::Window { shift }) => signal_window::prepare(&cx, *shift)?,
-            OpKind::Signal(SignalOp::Rfft { fft_length }) => {
-                signal_rfft::prepare(&cx, *fft_length)?
-            }
-            OpKind::Signal(SignalOp::Energy {
-                start_index,
-                end_index,
-            }) => signal_energy::prepare(&cx, *start_index, *end_index)?,
-            OpKind::Signal(SignalOp::FilterBank { num_channels }) => {
-                signal_filter_bank::prepare(&cx, *num_channels)?
-            }
-            OpKind::Signal(SignalOp::FilterBankSquareRoot) => {
-                signal_filter_bank_square_root::prepare(&cx)?
-            }
-            OpKind::Signal(SignalOp::Pcan { snr_shift }) => signal_pcan::prepare(&cx, *snr_shift)?,
-            OpKind::Signal(SignalOp::FilterBankLog {
-                input_correction_bits,
-                output_scale,
-            }) => signal_filter_bank_log::prepare(&cx, *input_correction_bits, *output_scale)?,
-            OpKind::Sub { activation } if is_f32(&cx) => {
-                float_ops::arith(&cx, FloatArith::Sub, *activation)?
-            }
-            OpKind::Sub { activation } => sub::prepare(&cx, *activation)?,
-            OpKind::Logistic => activations::logistic(&cx)?,
-            OpKind::Tanh => activations::tanh(&cx)?,
-            OpKind::Relu if is_f32(&cx) => float_ops::activation(&cx, FloatActivation::Relu)?,
-            OpKind::Relu => activations::relu(&cx)?,
-            OpKind::Relu6 if is_f32(&cx) => float_ops::activation(&cx, FloatActivation::Relu6)?,
-            OpKind::Relu6 => activations::relu6(&cx)?,
-            OpKind::LeakyRelu { alpha } if is_f32(&cx) => float_ops::leaky_relu(&cx, *alpha)?,
-            OpKind::LeakyRelu { alpha } => activations::leaky_relu(&cx, *alpha)?,
-            OpKind::HardSwish if is_f32(&cx) => {
-                float_ops::activation(&cx, FloatActivation::HardSwish)?
-            }
-            OpKind::HardSwish => activations::hard_swish(&cx)?,
-            OpKind::Mean { keep_dims } => mean::prepare(&cx, *keep_dims)?,
-            OpKind::Pad => pad::prepare(&cx)?,
-            OpKind::Concatenation { axis } => concatenation::prepare(&cx, *axis)?,
-            OpKind::StridedSlice(o) => strided_slice::prepare(&cx, o)?,
-            OpKind::Transpose => transpose::prepare(&cx)?,
-            OpKind::SquaredDifference if is_f32(&cx) => float_ops::squared_difference(&cx)?,
-            OpKind::SquaredDifference => squared_difference::prepare(&cx)?,
-            OpKind::Maximum => maximum_minimum::prepare(&cx, true)?,
-            OpKind::Minimum => maximum_minimum::prepare(&cx, false)?,
-            OpKind::Abs => abs_neg::abs(&cx)?,
-            OpKind::Neg => abs_neg::neg(&cx)?,
-            OpKind::ReduceMax { keep_dims } => reduce_min_max::prepare(&cx, *keep_dims, true)?,
-            OpKind::ReduceMin { keep_dims } => reduce_min_max::prepare(&cx, *keep_dims, false)?,
-            OpKind::ArgMax => arg_min_max::prepare(&cx, true)?,
-            OpKind::ArgMin => arg_min_max::prepare(&cx, false)?,
-            OpKind::Slice => slice::prepare(&cx)?,
-            OpKind::Pack { axis } => pack::prepare(&cx, *axis)?,
-            OpKind::UnidirectionalSequenceLstm(o) => lstm::prepare(&cx, o)?,
-            OpKind::Svdf { rank, activation } => svdf::prepare(&cx, *rank, *activation)?,
-            OpKind::Gather { axis, batch_dims } => gather::gather(&cx, *axis, *batch_dims)?,
-            OpKind::GatherNd => gather::gather_nd(&cx)?,
-            OpKind::SpaceToDepth { block_size } => space_depth::space_to_depth(&cx, *block_size)?,
-            OpKind::DepthToSpace { block_size } => space_depth::depth_to_space(&cx, *block_size)?,
-            OpKind::SpaceToBatchNd => space_batch::space_to_batch(&cx)?,
-            OpKind::BatchToSpaceNd => space_batch::batch_to_space(&cx)?,
-            OpKind::MirrorPad { symmetric } => mirror_pad::prepare(&cx, *symmetric)?,
-            OpKind::BroadcastTo => broadcast_reverse::broadcast_to(&cx)?,
-            OpKind::ResizeNearestNeighbor(o) => resize::nearest_neighbor(&cx, o)?,
-            OpKind::ResizeBilinear(o) => resize::bilinear(&cx, o)?,
-            OpKind::ReverseV2 => broadcast_reverse::reverse_v2(&cx)?,
-            OpKind::ZerosLike => fill::zeros_like(&cx)?,
-            OpKind::Fill => fill::fill(&cx)?,
-            OpKind::Shape => shape::shape(&cx)?,
-            OpKind::Cumsum { exclusive, reverse } => cumsum::prepare(&cx, *exclusive, *reverse)?,
-            OpKind::Prelu => prelu::prepare(&cx)?,
-            OpKind::Math(f) => math::prepare(&cx, *f)?,
-            OpKind::Div { activation } => div::prepare(&cx, *activation)?,
-            OpKind::Sum { keep_dims } => mean::sum(&cx, *keep_dims)?,
-            OpKind::L2Normalization { activation } => l2_normalization::prepare(&cx, *activation)?,
-            OpKind::LogSoftmax => log_softmax::prepare(&cx)?,
-            OpKind::Compare(op) => compare::compare(&cx, *op)?,
-            OpKind::SelectV2 => compare::select(&cx)?,
-            OpKind::Logical { and } => compare::logical(&cx, *and)?,
-            OpKind::LogicalNot => compare::logical_not(&cx)?,
-            OpKind::TransposeConv(o) => transpose_conv::prepare(&cx, o)?,
-            OpKind::L2Pool2d(o) => pool2d::l2(&cx, o)?,
-            OpKind::AddN => add_n::prepare(&cx)?,
-            OpKind::FloorDiv => floor_div_mod::prepare(&cx, false)?,
-            OpKind::FloorMod => floor_div_mod::prepare(&cx, true)?,
-            OpKind::EmbeddingLookup => gather::embedding_lookup(&cx)?,
-            OpKind::BroadcastArgs => shape::broadcast_args(&cx)?,
-            OpKind::BatchMatmul { adj_x, adj_y } => batch_matmul::prepare(&cx, *adj_x, *adj_y)?,
-            OpKind::Split
-            | OpKind::SplitV
-            | OpKind::Unpack { .. }
-            | OpKind::Signal(SignalOp::FftAutoScale)
-            | OpKind::Signal(SignalOp::FilterBankSpectralSubtraction(_)) => {
-                return Err(
-                    cx.err("kiln bug: a several-output operator taken for a single-output one")
-                )
-            }
-        };
-        layers.push(Layer {
-            index,
-            op_name: op.name,
-            kernel,
-            inputs,
-            output,
-            macs,
-            band: None,
-            part: None,
-            state: Vec::new(),
-        });
     }
     for &t in &graph.outputs {
         if !written[t] {
@@ -360,6 +187,181 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
         }
     }
     Ok(layers)
+}
+
+/// Validates one operator and computes its constants: its layers, one per output (most
+/// operators have one). The caller checks what the graph as a whole must hold (every input
+/// written before it is read, every tensor written once).
+pub fn prepare_op(cx: &OpCx) -> Result<Vec<Layer>, ValidateError> {
+    let (graph, index, op) = (cx.graph, cx.index, cx.op);
+    // Several-output operators run as one layer per output.
+    let parts = match &op.kind {
+        OpKind::Split => Some(without_state(split::split(cx))?),
+        OpKind::SplitV => Some(without_state(split::split_v(cx))?),
+        OpKind::Unpack { axis } => Some(without_state(split::unpack(cx, *axis))?),
+        OpKind::Signal(SignalOp::FftAutoScale) => {
+            Some(without_state(signal_fft_auto_scale::prepare(cx))?)
+        }
+        OpKind::Signal(SignalOp::FilterBankSpectralSubtraction(o)) => {
+            Some(signal_spectral_subtraction::prepare(cx, o)?)
+        }
+        _ => None,
+    };
+    if let Some(parts) = parts {
+        return Ok(parts
+            .into_iter()
+            .enumerate()
+            .map(|(part, (output, kernel, inputs, state))| Layer {
+                index,
+                op_name: op.name,
+                kernel,
+                inputs,
+                output,
+                macs: 0,
+                band: None,
+                part: Some(part),
+                state,
+            })
+            .collect());
+    }
+    let (output, _) = cx.output()?;
+    let (kernel, inputs, macs) = match &op.kind {
+        OpKind::Conv2d(o) => conv2d::prepare(cx, o)?,
+        OpKind::DepthwiseConv2d(o) => depthwise_conv2d::prepare(cx, o)?,
+        OpKind::FullyConnected(o) => fully_connected::prepare(cx, o)?,
+        OpKind::AveragePool2d(o) if graph.arithmetic == Arithmetic::Onnxruntime => {
+            qlinear::avg_pool(cx, o)?
+        }
+        OpKind::AveragePool2d(o) => pool2d::prepare(cx, o, true)?,
+        OpKind::MaxPool2d(o) => pool2d::prepare(cx, o, false)?,
+        OpKind::Add { activation } if output_is_i32(cx) => {
+            int_arith::prepare(cx, IntOp::Add, *activation)?
+        }
+        OpKind::Add { activation } if is_f32(cx) => {
+            float_ops::arith(cx, FloatArith::Add, *activation)?
+        }
+        OpKind::Add { activation } if graph.arithmetic == Arithmetic::Onnxruntime => {
+            qlinear::add(cx, *activation)?
+        }
+        OpKind::Add { activation } => add::prepare(cx, *activation)?,
+        OpKind::Reshape => reshape::prepare(cx)?,
+        OpKind::Softmax { beta } if input_is_i16(cx) => softmax_i16::prepare(cx, *beta)?,
+        OpKind::Softmax { beta } => softmax::prepare(cx, *beta)?,
+        OpKind::Quantize => quantize::prepare(cx)?,
+        OpKind::Dequantize => dequantize::prepare(cx)?,
+        OpKind::Mul { activation } if output_is_i32(cx) => {
+            int_arith::prepare(cx, IntOp::Mul, *activation)?
+        }
+        OpKind::Mul { activation } if is_f32(cx) => {
+            float_ops::arith(cx, FloatArith::Mul, *activation)?
+        }
+        OpKind::Mul { activation } => mul::prepare(cx, *activation)?,
+        OpKind::Div { activation } if output_is_i32(cx) => {
+            int_arith::prepare(cx, IntOp::Div, *activation)?
+        }
+        OpKind::Cast => cast::prepare(cx)?,
+        OpKind::Signal(SignalOp::Window { shift }) => signal_window::prepare(cx, *shift)?,
+        OpKind::Signal(SignalOp::Rfft { fft_length }) => signal_rfft::prepare(cx, *fft_length)?,
+        OpKind::Signal(SignalOp::Energy {
+            start_index,
+            end_index,
+        }) => signal_energy::prepare(cx, *start_index, *end_index)?,
+        OpKind::Signal(SignalOp::FilterBank { num_channels }) => {
+            signal_filter_bank::prepare(cx, *num_channels)?
+        }
+        OpKind::Signal(SignalOp::FilterBankSquareRoot) => {
+            signal_filter_bank_square_root::prepare(cx)?
+        }
+        OpKind::Signal(SignalOp::Pcan { snr_shift }) => signal_pcan::prepare(cx, *snr_shift)?,
+        OpKind::Signal(SignalOp::FilterBankLog {
+            input_correction_bits,
+            output_scale,
+        }) => signal_filter_bank_log::prepare(cx, *input_correction_bits, *output_scale)?,
+        OpKind::Sub { activation } if is_f32(cx) => {
+            float_ops::arith(cx, FloatArith::Sub, *activation)?
+        }
+        OpKind::Sub { activation } => sub::prepare(cx, *activation)?,
+        OpKind::Logistic => activations::logistic(cx)?,
+        OpKind::Tanh => activations::tanh(cx)?,
+        OpKind::Relu if is_f32(cx) => float_ops::activation(cx, FloatActivation::Relu)?,
+        OpKind::Relu => activations::relu(cx)?,
+        OpKind::Relu6 if is_f32(cx) => float_ops::activation(cx, FloatActivation::Relu6)?,
+        OpKind::Relu6 => activations::relu6(cx)?,
+        OpKind::LeakyRelu { alpha } if is_f32(cx) => float_ops::leaky_relu(cx, *alpha)?,
+        OpKind::LeakyRelu { alpha } => activations::leaky_relu(cx, *alpha)?,
+        OpKind::HardSwish if is_f32(cx) => float_ops::activation(cx, FloatActivation::HardSwish)?,
+        OpKind::HardSwish => activations::hard_swish(cx)?,
+        OpKind::Mean { keep_dims } => mean::prepare(cx, *keep_dims)?,
+        OpKind::Pad => pad::prepare(cx)?,
+        OpKind::Concatenation { axis } => concatenation::prepare(cx, *axis)?,
+        OpKind::StridedSlice(o) => strided_slice::prepare(cx, o)?,
+        OpKind::Transpose => transpose::prepare(cx)?,
+        OpKind::SquaredDifference if is_f32(cx) => float_ops::squared_difference(cx)?,
+        OpKind::SquaredDifference => squared_difference::prepare(cx)?,
+        OpKind::Maximum => maximum_minimum::prepare(cx, true)?,
+        OpKind::Minimum => maximum_minimum::prepare(cx, false)?,
+        OpKind::Abs => abs_neg::abs(cx)?,
+        OpKind::Neg => abs_neg::neg(cx)?,
+        OpKind::ReduceMax { keep_dims } => reduce_min_max::prepare(cx, *keep_dims, true)?,
+        OpKind::ReduceMin { keep_dims } => reduce_min_max::prepare(cx, *keep_dims, false)?,
+        OpKind::ArgMax => arg_min_max::prepare(cx, true)?,
+        OpKind::ArgMin => arg_min_max::prepare(cx, false)?,
+        OpKind::Slice => slice::prepare(cx)?,
+        OpKind::Pack { axis } => pack::prepare(cx, *axis)?,
+        OpKind::UnidirectionalSequenceLstm(o) => lstm::prepare(cx, o)?,
+        OpKind::Svdf { rank, activation } => svdf::prepare(cx, *rank, *activation)?,
+        OpKind::Gather { axis, batch_dims } => gather::gather(cx, *axis, *batch_dims)?,
+        OpKind::GatherNd => gather::gather_nd(cx)?,
+        OpKind::SpaceToDepth { block_size } => space_depth::space_to_depth(cx, *block_size)?,
+        OpKind::DepthToSpace { block_size } => space_depth::depth_to_space(cx, *block_size)?,
+        OpKind::SpaceToBatchNd => space_batch::space_to_batch(cx)?,
+        OpKind::BatchToSpaceNd => space_batch::batch_to_space(cx)?,
+        OpKind::MirrorPad { symmetric } => mirror_pad::prepare(cx, *symmetric)?,
+        OpKind::BroadcastTo => broadcast_reverse::broadcast_to(cx)?,
+        OpKind::ResizeNearestNeighbor(o) => resize::nearest_neighbor(cx, o)?,
+        OpKind::ResizeBilinear(o) => resize::bilinear(cx, o)?,
+        OpKind::ReverseV2 => broadcast_reverse::reverse_v2(cx)?,
+        OpKind::ZerosLike => fill::zeros_like(cx)?,
+        OpKind::Fill => fill::fill(cx)?,
+        OpKind::Shape => shape::shape(cx)?,
+        OpKind::Cumsum { exclusive, reverse } => cumsum::prepare(cx, *exclusive, *reverse)?,
+        OpKind::Prelu => prelu::prepare(cx)?,
+        OpKind::Math(f) => math::prepare(cx, *f)?,
+        OpKind::Div { activation } => div::prepare(cx, *activation)?,
+        OpKind::Sum { keep_dims } => mean::sum(cx, *keep_dims)?,
+        OpKind::L2Normalization { activation } => l2_normalization::prepare(cx, *activation)?,
+        OpKind::LogSoftmax => log_softmax::prepare(cx)?,
+        OpKind::Compare(op) => compare::compare(cx, *op)?,
+        OpKind::SelectV2 => compare::select(cx)?,
+        OpKind::Logical { and } => compare::logical(cx, *and)?,
+        OpKind::LogicalNot => compare::logical_not(cx)?,
+        OpKind::TransposeConv(o) => transpose_conv::prepare(cx, o)?,
+        OpKind::L2Pool2d(o) => pool2d::l2(cx, o)?,
+        OpKind::AddN => add_n::prepare(cx)?,
+        OpKind::FloorDiv => floor_div_mod::prepare(cx, false)?,
+        OpKind::FloorMod => floor_div_mod::prepare(cx, true)?,
+        OpKind::EmbeddingLookup => gather::embedding_lookup(cx)?,
+        OpKind::BroadcastArgs => shape::broadcast_args(cx)?,
+        OpKind::BatchMatmul { adj_x, adj_y } => batch_matmul::prepare(cx, *adj_x, *adj_y)?,
+        OpKind::Split
+        | OpKind::SplitV
+        | OpKind::Unpack { .. }
+        | OpKind::Signal(SignalOp::FftAutoScale)
+        | OpKind::Signal(SignalOp::FilterBankSpectralSubtraction(_)) => {
+            return Err(cx.err("kiln bug: a several-output operator taken for a single-output one"))
+        }
+    };
+    Ok(vec![Layer {
+        index,
+        op_name: op.name,
+        kernel,
+        inputs,
+        output,
+        macs,
+        band: None,
+        part: None,
+        state: Vec::new(),
+    }])
 }
 
 /// Whether the operator's first input is int16 (SOFTMAX then takes its int16 form).

@@ -12,9 +12,12 @@ use crate::prepare::OpCx;
 /// then skips the SHAPE. A SHAPE whose output is a graph output, or is of another type,
 /// is left for `prepare` to reject.
 pub fn fold_shapes(mut graph: Graph) -> Graph {
-    for op in &graph.ops {
+    let mut folded = Vec::new();
+    for (index, op) in graph.ops.iter().enumerate() {
         if op.kind == OpKind::BroadcastArgs {
-            fold_broadcast_args(&mut graph.tensors, &graph.outputs, op);
+            if fold_broadcast_args(&mut graph.tensors, &graph.outputs, op) {
+                folded.push(index);
+            }
             continue;
         }
         let (OpKind::Shape, Some(input), [output]) = (&op.kind, op.input(0), op.outputs.as_slice())
@@ -41,7 +44,9 @@ pub fn fold_shapes(mut graph: Graph) -> Graph {
             continue;
         }
         graph.tensors[*output].data = Some(data);
+        folded.push(index);
     }
+    graph.folded.extend(folded);
     graph
 }
 
@@ -76,22 +81,27 @@ fn broadcast_shapes(a: &[i64], b: &[i64]) -> Option<Vec<i64>> {
 
 /// Folds a BROADCAST_ARGS of two constant shapes into its output (of their type), unless the
 /// output is a graph output or the shapes do not broadcast (left for `prepare` to reject).
-fn fold_broadcast_args(tensors: &mut [Tensor], graph_outputs: &[usize], op: &crate::ir::Op) {
+/// True when it folded.
+fn fold_broadcast_args(
+    tensors: &mut [Tensor],
+    graph_outputs: &[usize],
+    op: &crate::ir::Op,
+) -> bool {
     let (Some(a), Some(b), [output]) = (op.input(0), op.input(1), op.outputs.as_slice()) else {
-        return;
+        return false;
     };
     if graph_outputs.contains(output) {
-        return;
+        return false;
     }
     let (Some(sa), Some(sb)) = (shape_values(&tensors[a]), shape_values(&tensors[b])) else {
-        return;
+        return false;
     };
     let Some(dims) = broadcast_shapes(&sa, &sb) else {
-        return;
+        return false;
     };
     let out = &tensors[*output];
     if out.shape != [dims.len()] {
-        return;
+        return false;
     }
     let data: Vec<u8> = match out.dtype {
         DType::I32 => dims
@@ -99,9 +109,10 @@ fn fold_broadcast_args(tensors: &mut [Tensor], graph_outputs: &[usize], op: &cra
             .flat_map(|&d| (d as i32).to_le_bytes())
             .collect(),
         DType::I64 => dims.iter().flat_map(|&d| d.to_le_bytes()).collect(),
-        _ => return,
+        _ => return false,
     };
     tensors[*output].data = Some(data);
+    true
 }
 
 /// Rejects a BROADCAST_ARGS that [`fold_shapes`] could not fold, saying why.
@@ -205,6 +216,7 @@ mod rule_tests {
             outputs: if shape_is_output { vec![3, 2] } else { vec![3] },
             variables: Vec::new(),
             arithmetic: Default::default(),
+            folded: Vec::new(),
         };
         let folded = super::super::shape::fold_shapes(graph(false));
         assert_eq!(folded.tensors[2].data_i32(), [2, 3, 4]);

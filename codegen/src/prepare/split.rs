@@ -184,6 +184,7 @@ mod rule_tests {
             outputs: outs.to_vec(),
             variables: Vec::new(),
             arithmetic: Default::default(),
+            folded: Vec::new(),
         };
         prepare(&graph).map_err(|e| e.to_string())
     }

@@ -113,6 +113,7 @@ pub fn run(
         outputs: vec![out],
         variables: Vec::new(),
         arithmetic: Default::default(),
+        folded: Vec::new(),
     };
     prepare(&graph)
         .map(|mut layers| layers.remove(0).kernel)

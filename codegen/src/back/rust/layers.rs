@@ -1963,23 +1963,9 @@ fn other_input(slot: usize) -> (TokenStream, proc_macro2::Literal) {
     }
 }
 
-/// The runtime function of a float32 element-wise op.
+/// The runtime function a float32 element-wise math kernel calls.
 fn math_fn(f: UnaryMath) -> &'static str {
-    match f {
-        UnaryMath::Elu => "elu_f32",
-        UnaryMath::Exp => "exp_f32",
-        UnaryMath::Log => "log_f32",
-        UnaryMath::Sqrt => "sqrt_f32",
-        UnaryMath::Rsqrt => "rsqrt_f32",
-        UnaryMath::Floor => "floor_f32",
-        UnaryMath::Ceil => "ceil_f32",
-        UnaryMath::Round => "round_f32",
-        UnaryMath::Square => "square_f32",
-        UnaryMath::Logistic => "logistic_f32",
-        UnaryMath::Tanh => "tanh_f32",
-        UnaryMath::Sin => "sin_f32",
-        UnaryMath::Cos => "cos_f32",
-    }
+    crate::layer::unary_math(f).0
 }
 
 /// The Rust operator of a comparison.

@@ -213,6 +213,7 @@ impl<'p> Importer<'p> {
         let mut imp = Importer {
             graph: Graph {
                 arithmetic: Arithmetic::Onnxruntime,
+                folded: Vec::new(),
                 ..Graph::default()
             },
             values,

@@ -494,6 +494,7 @@ pub fn read(bytes: &[u8]) -> Result<Graph, ReadError> {
         outputs,
         variables,
         arithmetic: crate::ir::Arithmetic::Tflm,
+        folded: Vec::new(),
     })
 }
 
@@ -1146,6 +1147,7 @@ mod tests {
             outputs: vec![3],
             variables: vec![],
             arithmetic: Default::default(),
+            folded: Vec::new(),
         }
     }
 
