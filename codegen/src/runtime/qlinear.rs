@@ -298,6 +298,64 @@ pub fn fused_mul_add_f32(a: f32, b: f32, c: f32) -> f32 {
     odd as f32
 }
 
+/// How `a · b + c` is rounded once to f32 (onnxruntime's `vfmadd`): [`SoftFma`] anywhere,
+/// [`ArmVfma`] on Arm cores with a single-precision FPU of FPv4 or later.
+pub trait FusedMulAdd {
+    /// `a · b + c`, rounded once.
+    fn fma(a: f32, b: f32, c: f32) -> f32;
+}
+
+/// [`fused_mul_add_f32`]: f64 arithmetic (in software on a core without a double FPU).
+pub struct SoftFma;
+
+impl FusedMulAdd for SoftFma {
+    #[inline(always)]
+    fn fma(a: f32, b: f32, c: f32) -> f32 {
+        fused_mul_add_f32(a, b, c)
+    }
+}
+
+/// VFMA.F32 (FPv4 and later: Cortex-M4F, M7, M33 with FPU), one instruction; elsewhere its
+/// portable twin [`fused_mul_add_f32`], which the host tests compare it with.
+pub struct ArmVfma;
+
+#[allow(unsafe_code)]
+impl FusedMulAdd for ArmVfma {
+    #[inline(always)]
+    fn fma(a: f32, b: f32, c: f32) -> f32 {
+        #[cfg(target_arch = "arm")]
+        {
+            let d: u32;
+            // SAFETY: FPU register moves and VFMA (`s2 += s0 · s1`, rounded once), chosen by
+            // the generator only for cores whose FPU has it. The operands go through general
+            // registers into named, clobbered `s` registers: the `sreg` class would need the
+            // `vfp2` target feature, which is not stable Rust.
+            unsafe {
+                core::arch::asm!(
+                    "vmov s0, {a}",
+                    "vmov s1, {b}",
+                    "vmov s2, {c}",
+                    "vfma.f32 s2, s0, s1",
+                    "vmov {d}, s2",
+                    a = in(reg) a.to_bits(),
+                    b = in(reg) b.to_bits(),
+                    c = in(reg) c.to_bits(),
+                    d = lateout(reg) d,
+                    out("s0") _,
+                    out("s1") _,
+                    out("s2") _,
+                    options(nomem, nostack)
+                )
+            };
+            f32::from_bits(d)
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            fused_mul_add_f32(a, b, c)
+        }
+    }
+}
+
 /// onnxruntime's QLinearAdd (MLAS `MlasQLinearAdd`, its AVX2 kernel) on uint8 values: kiln's
 /// int8 values plus 128 (onnxruntime on x86-64 runs int8 QDQ models in uint8, its
 /// `QDQS8ToU8Transformer`; a uint8 model's values are kiln's plus 128 already):
@@ -305,10 +363,10 @@ pub fn fused_mul_add_f32(a: f32, b: f32, c: f32) -> f32 {
 /// saturated to uint8, minus 128.
 #[inline(always)]
 #[allow(clippy::manual_clamp)] // `clamp` has a panicking path
-pub fn add_qlinear(p: &AddQLinear, a: &[i8], b: &[i8], output: &mut [i8]) {
+pub fn add_qlinear<F: FusedMulAdd>(p: &AddQLinear, a: &[i8], b: &[i8], output: &mut [i8]) {
     for ((o, &x), &y) in output.iter_mut().zip(a).zip(b) {
-        let partial = fused_mul_add_f32((x as i32 + 128) as f32, p.a_ratio, p.offset);
-        let v = fused_mul_add_f32((y as i32 + 128) as f32, p.b_ratio, partial);
+        let partial = F::fma((x as i32 + 128) as f32, p.a_ratio, p.offset);
+        let v = F::fma((y as i32 + 128) as f32, p.b_ratio, partial);
         *o = (round_half_even_small(v.max(0.0).min(255.0)) as i32 - 128) as i8;
     }
 }

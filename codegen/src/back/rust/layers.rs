@@ -573,6 +573,7 @@ pub(crate) fn emit_layer(
 ) -> EmittedLayer {
     let layer = &model.layers[position];
     let dot = format_ident!("{}", tuning.dot.runtime_type());
+    let fma = format_ident!("{}", tuning.fused_mul_add());
     let graph = &model.graph;
     // Writes its output over its input (the planner chose it): both in one region, `data`.
     let in_place = model
@@ -1363,7 +1364,7 @@ pub(crate) fn emit_layer(
             let params = params_expr(p);
             quote! {
                 const PARAMS: rt::AddQLinear = #params;
-                rt::add_qlinear(&PARAMS, input1, input2, output);
+                rt::add_qlinear::<rt::#fma>(&PARAMS, input1, input2, output);
             }
         }
         Kernel::AvgPoolQLinear(p) => {
