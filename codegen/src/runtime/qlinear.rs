@@ -277,7 +277,9 @@ pub struct AddQLinear {
 /// `a · b + c` rounded once to f32 (a fused multiply-add, as `vfmadd` computes it), for `a · b`
 /// exact in f64 (any two f32): the f64 sum is rounded to odd (its error from `TwoSum`), which
 /// makes the final rounding to f32 correct.
+/// (On Arm, a model tuned for an FPU core names it only in [`ArmVfma`]'s portable twin.)
 #[inline(always)]
+#[cfg_attr(target_arch = "arm", allow(dead_code))]
 pub fn fused_mul_add_f32(a: f32, b: f32, c: f32) -> f32 {
     let product = a as f64 * b as f64;
     let addend = c as f64;
