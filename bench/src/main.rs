@@ -57,7 +57,7 @@ enum Cmd {
         /// The shared folder with models/ and tools/mcu/ [default: ../shared beside the repository]
         #[arg(long)]
         shared: Option<PathBuf>,
-        /// Where the model folders are (each with model.tflite and golden/) [default:
+        /// Where the model folders are (each with model.tflite or model.onnx, and golden/) [default:
         /// <shared>/models]; e.g. fixtures/converter/models for the converter-made fixtures.
         #[arg(long, conflicts_with = "check_only")]
         models_dir: Option<PathBuf>,

@@ -164,9 +164,24 @@ pub struct WeightsQLinear {
     pub filter: Vec<u8>,
     /// Bias per output channel (zeros without one).
     pub bias: Vec<i32>,
+    /// `bias[c] − input_zero_point · Σ filter[c]` (wrapping), for
+    /// [`rt::conv2d_qlinear_fast`].
+    pub folded_bias: Vec<i32>,
     /// `input_scale · weight_scale[c] / output_scale` in float32 per output channel (one
     /// entry when per-tensor).
     pub scales: Vec<f32>,
+}
+
+impl WeightsQLinear {
+    /// A depthwise filter (`[channels, k_h, k_w, 1]`) channels-last, `[k_h, k_w, channels]`,
+    /// for [`rt::depthwise_conv2d_qlinear`].
+    pub fn depthwise_hwc(&self, channels: usize) -> Vec<u8> {
+        let taps = self.filter.len() / channels.max(1);
+        (0..taps)
+            .flat_map(|t| (0..channels).map(move |c| (t, c)))
+            .map(|(t, c)| self.filter.get(c * taps + t).copied().unwrap_or(0))
+            .collect()
+    }
 }
 
 /// The weights of an int8 SVDF ([`rt::svdf_i8`] documents the layout).

@@ -87,6 +87,17 @@ impl Tuning {
         core.map_or_else(Tuning::portable, Tuning::for_core)
     }
 
+    /// The runtime's fused multiply-add flavour (`rt::ArmVfma` on Arm cores with an FPU, all
+    /// of which kiln knows have VFMA; else `rt::SoftFma`).
+    pub fn fused_mul_add(&self) -> &'static str {
+        match self.core {
+            Some(c) if c.fpu != kiln_targets::Fpu::None && c.rust_target.starts_with("thumb") => {
+                "ArmVfma"
+            }
+            _ => "SoftFma",
+        }
+    }
+
     /// When `layer` runs as a patch convolution, the length of its filter rows in bytes (the
     /// patch, rounded up to a multiple of 4): CONV_2D with one group, and DEPTHWISE_CONV_2D
     /// over a single input channel (a convolution with `out_c` filters). On Arm DSP cores

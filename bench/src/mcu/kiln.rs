@@ -42,8 +42,12 @@ fn outcome(
     row: &mut Row,
 ) -> Result<Outcome, (String, String)> {
     let plain = |s: String| (s, String::new());
-    let bytes = std::fs::read(dir.join("model.tflite"))
-        .map_err(|e| plain(format!("cannot read model: {e}")))?;
+    let path = super::model_file(dir).ok_or_else(|| plain("no model file".to_string()))?;
+    let source_name = path
+        .file_name()
+        .and_then(|f| f.to_str())
+        .unwrap_or("model.tflite");
+    let bytes = std::fs::read(&path).map_err(|e| plain(format!("cannot read model: {e}")))?;
     let compiled =
         kiln_codegen::compile(&bytes).map_err(|e| plain(format!("kiln cannot compile it: {e}")))?;
     row.macs = Some(compiled.macs());
@@ -57,7 +61,7 @@ fn outcome(
     let krate = match kiln_codegen::build_crate_with(
         &bytes,
         name,
-        "model.tflite",
+        source_name,
         Some(bench.target),
         &options,
     ) {

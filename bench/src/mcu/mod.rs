@@ -284,9 +284,9 @@ pub fn run(opts: &Options) -> Result<Report, String> {
             .collect::<Result<_, _>>()?
     };
     for m in &models {
-        if !models_dir.join(m).join("model.tflite").is_file() {
+        if model_file(&models_dir.join(m)).is_none() {
             return Err(format!(
-                "no model '{m}' in {} (expected {m}/model.tflite)",
+                "no model '{m}' in {} (expected {m}/model.tflite or {m}/model.onnx)",
                 models_dir.display()
             ));
         }
@@ -363,7 +363,17 @@ pub fn run(opts: &Options) -> Result<Report, String> {
     })
 }
 
-/// Every model folder with a `model.tflite` and a `golden/` (with `int8_only`, those that have
+/// The model file of folder `dir`: `model.tflite`, else `model.onnx` (whose golden folder has
+/// the same layout: raw little-endian `in_<k>.bin` and `out_<k>.bin`, float32 for a QDQ
+/// model's float input and output).
+pub fn model_file(dir: &Path) -> Option<PathBuf> {
+    ["model.tflite", "model.onnx"]
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())
+}
+
+/// Every model folder with a model file ([`model_file`]) and a `golden/` (with `int8_only`, those that have
 /// an int8 tensor, or that kiln cannot even read: it then shows up as a failed row rather than
 /// vanishing). Models with
 /// an operator kiln does not support yet are left out, and the report says which op.
@@ -375,15 +385,15 @@ fn default_models(
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut names: Vec<String> = entries
         .flatten()
-        .filter(|e| e.path().join("model.tflite").is_file() && e.path().join("golden").is_dir())
+        .filter(|e| model_file(&e.path()).is_some() && e.path().join("golden").is_dir())
         .map(|e| e.file_name().to_string_lossy().to_string())
         .collect();
     names.sort();
     let mut models = Vec::new();
     for name in names {
-        let bytes = std::fs::read(dir.join(&name).join("model.tflite"))
-            .map_err(|e| format!("{name}: {e}"))?;
-        match kiln_codegen::front::tflite::read(&bytes) {
+        let path = model_file(&dir.join(&name)).ok_or_else(|| format!("{name}: no model"))?;
+        let bytes = std::fs::read(&path).map_err(|e| format!("{name}: {e}"))?;
+        match kiln_codegen::read_model(&bytes) {
             Ok(g)
                 if int8_only
                     && !g
@@ -395,9 +405,16 @@ fn default_models(
             }
             // A model with an op kiln lacks is reported as left out, with the op; any other
             // read error still makes a failed row.
-            Err(kiln_codegen::ReadError::UnsupportedOp {
-                index, name: op, ..
-            }) => {
+            Err(kiln_codegen::Error::Read(kiln_codegen::ReadError::UnsupportedOp {
+                index,
+                name: op,
+                ..
+            }))
+            | Err(kiln_codegen::Error::ReadOnnx(
+                kiln_codegen::front::onnx::ReadError::UnsupportedOp {
+                    index, op_type: op, ..
+                },
+            )) => {
                 left_out.push(format!("{name} (unsupported: operator {index} is {op})"));
             }
             _ => models.push(name),

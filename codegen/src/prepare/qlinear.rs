@@ -44,9 +44,20 @@ pub fn conv(
         input_zero_point: in_zp,
         output_zero_point: out_zp,
     };
+    let filter_bytes = filter.1.data.clone().unwrap_or_default();
+    let per_channel = filter_bytes.len() / shape.out_c.max(1);
+    let folded_bias = bias
+        .iter()
+        .zip(filter_bytes.chunks(per_channel.max(1)))
+        .map(|(&b, w)| {
+            let sum = w.iter().fold(0i32, |t, &v| t.wrapping_add(v as i8 as i32));
+            b.wrapping_sub(sum.wrapping_mul(in_zp))
+        })
+        .collect();
     let weights = WeightsQLinear {
-        filter: filter.1.data.clone().unwrap_or_default(),
+        filter: filter_bytes,
         bias,
+        folded_bias,
         scales,
     };
     Ok((Kernel::ConvQLinear(params, weights), vec![input.0], macs))

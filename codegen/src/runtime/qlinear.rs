@@ -82,6 +82,173 @@ pub fn conv2d_qlinear(
     }
 }
 
+/// [`conv2d_qlinear`] for one group (`k_c == in_c`), on the TFLite kernels' integer
+/// accumulation: blocks of 2 output pixels × 4 output channels through [`conv_block`] (dot
+/// products by `D`), the input zero point folded into `folded_bias` (`bias[c] −
+/// input_zero_point · Σ filter[c]`; padded taps add it back), so the int32 accumulators are
+/// the same; then onnxruntime's float32 requantization.
+#[inline(always)]
+pub fn conv2d_qlinear_fast<D: Dot>(
+    p: &ConvQLinear,
+    input: &[i8],
+    filter: &[u8],
+    folded_bias: &[i32],
+    scales: &[f32],
+    output: &mut [i8],
+) {
+    let s = &p.shape;
+    let block = ConvFast {
+        shape: *s,
+        input_zero_point: p.input_zero_point,
+        output_offset: p.output_zero_point,
+        per_channel: scales.len() > 1,
+        act_min: -128,
+        act_max: 127,
+        fast_requant: false,
+    };
+    let scale_of = |oc: usize| {
+        let q = if scales.len() == 1 { 0 } else { oc };
+        scales.get(q).copied().unwrap_or(0.0)
+    };
+    let mut put = |index: usize, oc: usize, acc: i32| {
+        if let Some(o) = output.get_mut(index) {
+            *o = requantize_float_i8(acc, scale_of(oc), p.output_zero_point);
+        }
+    };
+    for b in 0..s.batches {
+        let row_base = b * s.in_h;
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            let out_row = (b * s.out_h + oy) * s.out_w;
+            let mut ox = 0;
+            while ox < s.out_w {
+                let pair = ox + 1 < s.out_w;
+                let xa = window_start(ox, s.stride_w, s.pad_left);
+                let xb = window_start(ox + 1, s.stride_w, s.pad_left);
+                let base = (out_row + ox) * s.out_c;
+                let mut oc = 0;
+                while oc < s.out_c {
+                    let quad = oc + 4 <= s.out_c;
+                    match (pair, quad) {
+                        (true, true) => {
+                            let acc = conv_block::<D, 2, 4>(
+                                &block,
+                                input,
+                                filter,
+                                folded_bias,
+                                row_base,
+                                y0,
+                                [xa, xb],
+                                0,
+                                oc,
+                            );
+                            for (pi, accp) in acc.iter().enumerate() {
+                                for (o, &a) in accp.iter().enumerate() {
+                                    put(base + pi * s.out_c + oc + o, oc + o, a);
+                                }
+                            }
+                        }
+                        (true, false) => {
+                            let acc = conv_block::<D, 2, 1>(
+                                &block,
+                                input,
+                                filter,
+                                folded_bias,
+                                row_base,
+                                y0,
+                                [xa, xb],
+                                0,
+                                oc,
+                            );
+                            put(base + oc, oc, acc[0][0]);
+                            put(base + s.out_c + oc, oc, acc[1][0]);
+                        }
+                        (false, true) => {
+                            let acc = conv_block::<D, 1, 4>(
+                                &block,
+                                input,
+                                filter,
+                                folded_bias,
+                                row_base,
+                                y0,
+                                [xa],
+                                0,
+                                oc,
+                            );
+                            for (o, &a) in acc[0].iter().enumerate() {
+                                put(base + oc + o, oc + o, a);
+                            }
+                        }
+                        (false, false) => {
+                            let acc = conv_block::<D, 1, 1>(
+                                &block,
+                                input,
+                                filter,
+                                folded_bias,
+                                row_base,
+                                y0,
+                                [xa],
+                                0,
+                                oc,
+                            );
+                            put(base + oc, oc, acc[0][0]);
+                        }
+                    }
+                    oc += if quad { 4 } else { 1 };
+                }
+                ox += if pair { 2 } else { 1 };
+            }
+        }
+    }
+}
+
+/// [`conv2d_qlinear`] for a depthwise convolution (one input channel per group, as many
+/// output channels as input ones, a multiple of 4): `filter_hwc` is the filter channels-last
+/// (`[k_h, k_w, channels]`, TFLite's depthwise layout). Four channels at a time take
+/// `bias + Σ w·(x − input_zero_point)` over the taps inside the input ([`mac4`]), then
+/// onnxruntime's float32 requantization.
+#[inline(always)]
+pub fn depthwise_conv2d_qlinear<D: Dot>(
+    p: &ConvQLinear,
+    input: &[i8],
+    filter_hwc: &[u8],
+    bias: &[i32],
+    scales: &[f32],
+    output: &mut [i8],
+) {
+    let s = &p.shape;
+    let c_n = s.out_c;
+    let scale_of = |c: usize| {
+        let q = if scales.len() == 1 { 0 } else { c };
+        scales.get(q).copied().unwrap_or(0.0)
+    };
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            for ox in 0..s.out_w {
+                let out_at = ((b * s.out_h + oy) * s.out_w + ox) * c_n;
+                let mut c = 0;
+                while c + 4 <= c_n {
+                    let mut acc = [0i32; 4];
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        *a = bias.get(c + j).copied().unwrap_or(0);
+                    }
+                    for (ky, kx, iy, ix) in window_taps(s, oy, ox) {
+                        let x = word_i8(input, ((b * s.in_h + iy) * s.in_w + ix) * s.in_c + c);
+                        let w = word_u8(filter_hwc, (ky * s.k_w + kx) * c_n + c);
+                        mac4::<D, true>(&mut acc, x, w, -p.input_zero_point);
+                    }
+                    for (j, &a) in acc.iter().enumerate() {
+                        if let Some(o) = output.get_mut(out_at + c + j) {
+                            *o = requantize_float_i8(a, scale_of(c + j), p.output_zero_point);
+                        }
+                    }
+                    c += 4;
+                }
+            }
+        }
+    }
+}
+
 /// onnxruntime's QuantizeLinear float32 → int8 (MLAS `MlasQuantizeLinear`): `x / scale`,
 /// clamped to the int8 range less the zero point, rounded half to even, plus the zero point.
 #[inline(always)]
@@ -110,7 +277,9 @@ pub struct AddQLinear {
 /// `a · b + c` rounded once to f32 (a fused multiply-add, as `vfmadd` computes it), for `a · b`
 /// exact in f64 (any two f32): the f64 sum is rounded to odd (its error from `TwoSum`), which
 /// makes the final rounding to f32 correct.
+/// (On Arm, a model tuned for an FPU core names it only in [`ArmVfma`]'s portable twin.)
 #[inline(always)]
+#[cfg_attr(target_arch = "arm", allow(dead_code))]
 pub fn fused_mul_add_f32(a: f32, b: f32, c: f32) -> f32 {
     let product = a as f64 * b as f64;
     let addend = c as f64;
@@ -131,6 +300,64 @@ pub fn fused_mul_add_f32(a: f32, b: f32, c: f32) -> f32 {
     odd as f32
 }
 
+/// How `a · b + c` is rounded once to f32 (onnxruntime's `vfmadd`): [`SoftFma`] anywhere,
+/// [`ArmVfma`] on Arm cores with a single-precision FPU of FPv4 or later.
+pub trait FusedMulAdd {
+    /// `a · b + c`, rounded once.
+    fn fma(a: f32, b: f32, c: f32) -> f32;
+}
+
+/// [`fused_mul_add_f32`]: f64 arithmetic (in software on a core without a double FPU).
+pub struct SoftFma;
+
+impl FusedMulAdd for SoftFma {
+    #[inline(always)]
+    fn fma(a: f32, b: f32, c: f32) -> f32 {
+        fused_mul_add_f32(a, b, c)
+    }
+}
+
+/// VFMA.F32 (FPv4 and later: Cortex-M4F, M7, M33 with FPU), one instruction; elsewhere its
+/// portable twin [`fused_mul_add_f32`], which the host tests compare it with.
+pub struct ArmVfma;
+
+#[allow(unsafe_code)]
+impl FusedMulAdd for ArmVfma {
+    #[inline(always)]
+    fn fma(a: f32, b: f32, c: f32) -> f32 {
+        #[cfg(target_arch = "arm")]
+        {
+            let d: u32;
+            // SAFETY: FPU register moves and VFMA (`s2 += s0 · s1`, rounded once), chosen by
+            // the generator only for cores whose FPU has it. The operands go through general
+            // registers into named, clobbered `s` registers: the `sreg` class would need the
+            // `vfp2` target feature, which is not stable Rust.
+            unsafe {
+                core::arch::asm!(
+                    "vmov s0, {a}",
+                    "vmov s1, {b}",
+                    "vmov s2, {c}",
+                    "vfma.f32 s2, s0, s1",
+                    "vmov {d}, s2",
+                    a = in(reg) a.to_bits(),
+                    b = in(reg) b.to_bits(),
+                    c = in(reg) c.to_bits(),
+                    d = lateout(reg) d,
+                    out("s0") _,
+                    out("s1") _,
+                    out("s2") _,
+                    options(nomem, nostack)
+                )
+            };
+            f32::from_bits(d)
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            fused_mul_add_f32(a, b, c)
+        }
+    }
+}
+
 /// onnxruntime's QLinearAdd (MLAS `MlasQLinearAdd`, its AVX2 kernel) on uint8 values: kiln's
 /// int8 values plus 128 (onnxruntime on x86-64 runs int8 QDQ models in uint8, its
 /// `QDQS8ToU8Transformer`; a uint8 model's values are kiln's plus 128 already):
@@ -138,10 +365,10 @@ pub fn fused_mul_add_f32(a: f32, b: f32, c: f32) -> f32 {
 /// saturated to uint8, minus 128.
 #[inline(always)]
 #[allow(clippy::manual_clamp)] // `clamp` has a panicking path
-pub fn add_qlinear(p: &AddQLinear, a: &[i8], b: &[i8], output: &mut [i8]) {
+pub fn add_qlinear<F: FusedMulAdd>(p: &AddQLinear, a: &[i8], b: &[i8], output: &mut [i8]) {
     for ((o, &x), &y) in output.iter_mut().zip(a).zip(b) {
-        let partial = fused_mul_add_f32((x as i32 + 128) as f32, p.a_ratio, p.offset);
-        let v = fused_mul_add_f32((y as i32 + 128) as f32, p.b_ratio, partial);
+        let partial = F::fma((x as i32 + 128) as f32, p.a_ratio, p.offset);
+        let v = F::fma((y as i32 + 128) as f32, p.b_ratio, partial);
         *o = (round_half_even_small(v.max(0.0).min(255.0)) as i32 - 128) as i8;
     }
 }
@@ -271,6 +498,135 @@ mod tests {
         assert_eq!(fused_mul_add_f32(a, b, c), 1.0 + f32::EPSILON);
         assert_eq!(fused_mul_add_f32(3.0, 0.25, -0.75), 0.0);
         assert_eq!(fused_mul_add_f32(-2.0, 1.5, 1.0), -2.0);
+    }
+
+    #[test]
+    fn the_fast_convolution_matches_the_plain_one() {
+        // Odd widths and channel counts (partial blocks), padding on every side, strides,
+        // per-channel and per-tensor scales, both dot-product flavours.
+        let mut seed = 12345u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 16) as i32
+        };
+        for (in_hw, k, stride, pad, in_c, out_c) in [
+            (5, 3, 1, 1, 3, 6),
+            (7, 3, 2, 1, 8, 5),
+            (6, 1, 1, 0, 16, 9),
+            (4, 2, 2, 0, 5, 4),
+        ] {
+            let out_hw = (in_hw + 2 * pad - k) / stride + 1;
+            let shape = ConvShape {
+                batches: 1,
+                in_h: in_hw,
+                in_w: in_hw,
+                in_c,
+                out_h: out_hw,
+                out_w: out_hw,
+                out_c,
+                k_h: k,
+                k_w: k,
+                k_c: in_c,
+                stride_h: stride,
+                stride_w: stride,
+                dilation_h: 1,
+                dilation_w: 1,
+                pad_top: pad,
+                pad_left: pad,
+                depth_multiplier: 1,
+            };
+            let p = ConvQLinear {
+                shape,
+                input_zero_point: next() % 50,
+                output_zero_point: next() % 20,
+            };
+            let input: Vec<i8> = (0..in_hw * in_hw * in_c).map(|_| next() as i8).collect();
+            let filter: Vec<u8> = (0..out_c * k * k * in_c).map(|_| next() as u8).collect();
+            let bias: Vec<i32> = (0..out_c).map(|_| next() % 4000 - 2000).collect();
+            let folded: Vec<i32> = bias
+                .iter()
+                .zip(filter.chunks(k * k * in_c))
+                .map(|(&b, w)| {
+                    let sum: i32 = w.iter().map(|&v| v as i8 as i32).sum();
+                    b - sum * p.input_zero_point
+                })
+                .collect();
+            for scales in [
+                vec![0.0041f32],
+                (0..out_c).map(|c| 0.001 * (c + 1) as f32).collect(),
+            ] {
+                let n = out_hw * out_hw * out_c;
+                let mut want = vec![0i8; n];
+                conv2d_qlinear(&p, &input, &filter, &bias, &scales, &mut want);
+                let mut scalar = vec![0i8; n];
+                conv2d_qlinear_fast::<Scalar>(&p, &input, &filter, &folded, &scales, &mut scalar);
+                let mut dsp = vec![0i8; n];
+                conv2d_qlinear_fast::<Dsp>(&p, &input, &filter, &folded, &scales, &mut dsp);
+                assert_eq!(scalar, want, "{shape:?}");
+                assert_eq!(dsp, want, "{shape:?}");
+                assert!(
+                    want.iter().any(|&v| v != want[0]),
+                    "a constant output proves little"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_depthwise_convolution_matches_the_plain_one() {
+        let mut seed = 777u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 16) as i32
+        };
+        for (in_hw, k, stride, pad, c_n) in [(5, 3, 1, 1, 8), (7, 3, 2, 1, 4), (6, 2, 2, 0, 12)] {
+            let out_hw = (in_hw + 2 * pad - k) / stride + 1;
+            let shape = ConvShape {
+                batches: 1,
+                in_h: in_hw,
+                in_w: in_hw,
+                in_c: c_n,
+                out_h: out_hw,
+                out_w: out_hw,
+                out_c: c_n,
+                k_h: k,
+                k_w: k,
+                k_c: 1,
+                stride_h: stride,
+                stride_w: stride,
+                dilation_h: 1,
+                dilation_w: 1,
+                pad_top: pad,
+                pad_left: pad,
+                depth_multiplier: 1,
+            };
+            let p = ConvQLinear {
+                shape,
+                input_zero_point: next() % 50,
+                output_zero_point: next() % 20,
+            };
+            let input: Vec<i8> = (0..in_hw * in_hw * c_n).map(|_| next() as i8).collect();
+            let filter: Vec<u8> = (0..c_n * k * k).map(|_| next() as u8).collect();
+            let hwc: Vec<u8> = (0..k * k)
+                .flat_map(|t| (0..c_n).map(move |c| (t, c)))
+                .map(|(t, c)| filter[c * k * k + t])
+                .collect();
+            let bias: Vec<i32> = (0..c_n).map(|_| next() % 4000 - 2000).collect();
+            let scales: Vec<f32> = (0..c_n).map(|c| 0.002 * (c + 1) as f32).collect();
+            let n = out_hw * out_hw * c_n;
+            let mut want = vec![0i8; n];
+            conv2d_qlinear(&p, &input, &filter, &bias, &scales, &mut want);
+            let mut scalar = vec![0i8; n];
+            depthwise_conv2d_qlinear::<Scalar>(&p, &input, &hwc, &bias, &scales, &mut scalar);
+            let mut dsp = vec![0i8; n];
+            depthwise_conv2d_qlinear::<Dsp>(&p, &input, &hwc, &bias, &scales, &mut dsp);
+            assert_eq!(scalar, want, "{shape:?}");
+            assert_eq!(dsp, want, "{shape:?}");
+            assert!(
+                want.iter().any(|&v| v != want[0]),
+                "a constant output proves little"
+            );
+        }
     }
 
     #[test]

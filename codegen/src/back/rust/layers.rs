@@ -573,6 +573,7 @@ pub(crate) fn emit_layer(
 ) -> EmittedLayer {
     let layer = &model.layers[position];
     let dot = format_ident!("{}", tuning.dot.runtime_type());
+    let fma = format_ident!("{}", tuning.fused_mul_add());
     let graph = &model.graph;
     // Writes its output over its input (the planner chose it): both in one region, `data`.
     let in_place = model
@@ -1276,6 +1277,63 @@ pub(crate) fn emit_layer(
                 #f(&PARAMS, input, &#filter.0, &#bias, &#mult, &#shift, output);
             }
         }
+        // One group: the TFLite kernels' blocked integer accumulation (dot products by the
+        // core's flavour), onnxruntime's requantization.
+        Kernel::ConvQLinear(params, w) if params.shape.k_c == params.shape.in_c => {
+            let p = params_expr(params);
+            let filter = statics.bytes(
+                &format!("{prefix}_FILTER"),
+                &format!("{what}: int8 weights ({} bytes).", w.filter.len()),
+                &w.filter,
+            );
+            let folded = statics.ints(
+                &format!("{prefix}_FOLDED_BIAS"),
+                &format!("{what}: bias − input zero point × Σ weights, per output channel."),
+                "i32",
+                &w.folded_bias,
+            );
+            let scales = statics.floats(
+                &format!("{prefix}_SCALE"),
+                &format!("{what}: float32 requantization scale per output channel."),
+                &w.scales,
+            );
+            quote! {
+                const PARAMS: rt::ConvQLinear = #p;
+                rt::conv2d_qlinear_fast::<rt::#dot>(&PARAMS, input, &#filter.0, &#folded, &#scales, output);
+            }
+        }
+        // Depthwise: four channels per step, filter channels-last.
+        Kernel::ConvQLinear(params, w)
+            if params.shape.k_c == 1
+                && params.shape.out_c == params.shape.in_c
+                && params.shape.in_c % 4 == 0 =>
+        {
+            let p = params_expr(params);
+            let hwc = w.depthwise_hwc(params.shape.in_c);
+            let filter = statics.bytes(
+                &format!("{prefix}_FILTER"),
+                &format!(
+                    "{what}: int8 depthwise weights, channels last ({} bytes).",
+                    hwc.len()
+                ),
+                &hwc,
+            );
+            let bias = statics.ints(
+                &format!("{prefix}_BIAS"),
+                &format!("{what}: int32 bias per output channel."),
+                "i32",
+                &w.bias,
+            );
+            let scales = statics.floats(
+                &format!("{prefix}_SCALE"),
+                &format!("{what}: float32 requantization scale per output channel."),
+                &w.scales,
+            );
+            quote! {
+                const PARAMS: rt::ConvQLinear = #p;
+                rt::depthwise_conv2d_qlinear::<rt::#dot>(&PARAMS, input, &#filter.0, &#bias, &#scales, output);
+            }
+        }
         Kernel::ConvQLinear(params, w) => {
             let p = params_expr(params);
             let filter = statics.bytes(
@@ -1306,7 +1364,7 @@ pub(crate) fn emit_layer(
             let params = params_expr(p);
             quote! {
                 const PARAMS: rt::AddQLinear = #params;
-                rt::add_qlinear(&PARAMS, input1, input2, output);
+                rt::add_qlinear::<rt::#fma>(&PARAMS, input1, input2, output);
             }
         }
         Kernel::AvgPoolQLinear(p) => {

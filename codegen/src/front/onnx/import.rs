@@ -500,8 +500,14 @@ impl<'p> Importer<'p> {
             }
             Value::Dequantized(id, layout) => {
                 let t = &self.graph.tensors[id];
+                let moved = !cx
+                    .input_name(0)
+                    .is_some_and(|n| self.from_dequantize.contains(n));
                 if t.dtype == dtype && t.quant.as_ref() == Some(&quant) {
                     Ok(Value::Tensor(id, layout))
+                } else if moved && dtype == DType::I8 {
+                    self.requantize_through_float(cx, id, quant, unsigned)
+                        .map(|out| Value::Tensor(out, layout))
                 } else {
                     Err(cx.err(format!(
                         "it requantizes {} {:?} to {dtype} {quant:?}; kiln supports a \
@@ -512,6 +518,33 @@ impl<'p> Importer<'p> {
             }
             _ => Err(cx.err("its input must be a float32 activation or a dequantized value")),
         }
+    }
+
+    /// `QuantizeLinear` of a dequantized value moved since (`DequantizeLinear → Flatten →
+    /// QuantizeLinear`, where quantize_static calibrates the Flatten's output on its own,
+    /// e.g. after an AveragePool that kept its input's parameters): onnxruntime runs the
+    /// group unfused, so kiln dequantizes to float32 and quantizes again, as it does.
+    fn requantize_through_float(
+        &mut self,
+        cx: &NodeCx,
+        id: TensorId,
+        quant: Quant,
+        unsigned: bool,
+    ) -> Result<TensorId, ReadError> {
+        let name = cx.output_name()?.to_string();
+        let shape = self.graph.tensors[id].shape.clone();
+        let float = self.add(
+            &format!("{name}_float"),
+            shape.clone(),
+            DType::F32,
+            None,
+            None,
+        );
+        self.op(OpKind::Dequantize, "DequantizeLinear", &[Some(id)], float);
+        let out = self.add(&name, shape, DType::I8, Some(quant), None);
+        self.mark_unsigned(out, unsigned);
+        self.op(OpKind::Quantize, cx.name, &[Some(float)], out);
+        Ok(out)
     }
 
     fn dequantize(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
@@ -623,17 +656,23 @@ impl<'p> Importer<'p> {
 
     /// onnxruntime fuses a `DequantizeLinear → op → QuantizeLinear` group only when each
     /// `DequantizeLinear` output feeds the op alone (else it computes the op in float32).
+    /// A shared one of a uint8 activation is fine: see [`shared_dequantize_fuses`].
     fn expect_own_dequantize(&self, cx: &NodeCx, slot: usize) -> Result<(), ReadError> {
         let Some(name) = cx.input_name(slot) else {
             return Ok(());
         };
         let canonical = self.same_as.get(name).copied().unwrap_or(name);
         let readers = self.consumers.get(canonical).map_or(0, Vec::len);
-        if readers > 1 || self.outputs.contains(name) {
+        let shared_ok = match self.values.get(name) {
+            Some(Value::Dequantized(id, _)) => shared_dequantize_fuses(self.unsigned.contains(id)),
+            _ => false,
+        };
+        if (readers > 1 && !shared_ok) || self.outputs.contains(name) {
             return Err(cx.err(format!(
                 "the DequantizeLinear of input {slot} also feeds other nodes: onnxruntime then \
-                 computes this {} in float32, which kiln does not reproduce (quantize with \
-                 extra_options={{'DedicatedQDQPair': True}})",
+                 computes this {} in float32, which kiln does not reproduce (for a value read \
+                 twice, e.g. a skip connection, quantize activations as uint8: \
+                 activation_type=QuantType.QUInt8)",
                 cx.op_type
             )));
         }
@@ -1363,6 +1402,19 @@ fn merged_quantize_nodes(nodes: &[NodeProto]) -> HashMap<&str, &str> {
     same_as
 }
 
+/// Whether onnxruntime (1.20, CPU, default options) still fuses the nodes that share one
+/// `DequantizeLinear` of an activation (a skip connection), given the activation's type.
+///
+/// Its `EnsureUniqueDQForNodeUnit` gives every consumer its own copy of the shared
+/// `DequantizeLinear`, so each group fuses (QLinearConv, QLinearAdd, …) as if the model had
+/// dedicated pairs. With int8 activations, however, its x86 rewrite of int8 Q/DQ pairs to
+/// uint8 (`QDQS8ToU8Transformer`) skips a `QuantizeLinear` that feeds several
+/// `DequantizeLinear`s, and its neighbours, rewritten, no longer match it in type: the nodes
+/// around it then run in float32. uint8 activations need no rewrite.
+fn shared_dequantize_fuses(unsigned: bool) -> bool {
+    unsigned
+}
+
 /// An int64 constant of `dims` holding `values`.
 fn i64_constant(dims: Vec<usize>, values: &[i64]) -> Constant {
     Constant {
@@ -1630,6 +1682,32 @@ mod tests {
         body.extend(gemm_body("xd"));
         body.push(node("Identity", &["xd2"], "unused"));
         assert!(error(&model(body, &[1, 4])).contains("also feeds other nodes"));
+    }
+
+    #[test]
+    fn a_dequantize_of_uint8_shared_by_two_nodes_is_imported() {
+        // `xd` feeds the Gemm and an Identity (the graph output `y2`): fine with uint8.
+        let mut body = gemm_body("xd");
+        body.push(node("Identity", &["xd"], "y2"));
+        let mut m = ModelProto::decode(model(body, &[1, 4]).as_slice()).unwrap();
+        let g = m.graph.as_mut().unwrap();
+        for n in &mut g.node[..2] {
+            n.input[2] = "zu".into();
+        }
+        g.initializer
+            .push(scalar("zu", data_type::UINT8, vec![128], vec![]));
+        g.output.push(value("y2", &[1, 4]));
+        let graph = super::super::read(&m.encode_to_vec()).unwrap();
+        let ops: Vec<&str> = graph.ops.iter().map(|o| o.name).collect();
+        assert_eq!(
+            ops,
+            [
+                "QuantizeLinear",
+                "Gemm",
+                "DequantizeLinear",
+                "DequantizeLinear"
+            ]
+        );
     }
 
     #[test]
