@@ -559,6 +559,95 @@ pub fn depthwise_rows_dot_portable(
     }
 }
 
+/// Output pixels per tile of [`patch_dot_thumb1`].
+pub const THUMB1_PIXELS: usize = 4;
+
+/// The reduction of one filter row over the patches of [`THUMB1_PIXELS`] output pixels, for
+/// cores without DSP (Cortex-M0+): `acc[p] += Σ_k (filter[k] as i8) · (patches[4k + p] as u8)`
+/// over `k < filter.len()` (patch bytes unsigned: the caller stores them offset by 128). On Arm
+/// it is one `asm!` loop of four taps per iteration: per tap LDRB + SXTB of the weight, then
+/// per pixel LDRB (immediate offset, no sign extension), MULS and an ADD into an accumulator
+/// kept in a high register (r8, r10, r11, r12), 58 instructions per 16 MACs; LLVM spills
+/// those accumulators with Thumb-1's 7 free low registers. `filter.len()` must be a multiple
+/// of 4 and `patches` hold `4 · filter.len()` bytes, else the portable path runs.
+#[inline(always)]
+#[allow(unsafe_code)]
+pub fn patch_dot_thumb1(filter: &[u8], patches: &[i8], acc: &mut [i32; THUMB1_PIXELS]) {
+    #[cfg(target_arch = "arm")]
+    {
+        let n = filter.len();
+        if n > 0 && n % 4 == 0 && patches.len() >= 4 * n {
+            let range = filter.as_ptr_range();
+            // SAFETY: the loop reads `filter[..n]` and `patches[..4n]` (checked above), four
+            // taps per iteration, `n` a non-zero multiple of 4, and reads and writes the four
+            // words of `acc`; it touches only the registers named below (flags too: no
+            // `preserves_flags`). High registers may only be clobbers in Thumb-1 code, so the
+            // accumulators go in and out through `acc`.
+            unsafe {
+                core::arch::asm!(
+                    "ldr r4, [r0, #0]", "mov r8, r4",
+                    "ldr r4, [r0, #4]", "mov r10, r4",
+                    "ldr r4, [r0, #8]", "mov r11, r4",
+                    "ldr r4, [r0, #12]", "mov r12, r4",
+                    "2:",
+                    "ldrb r4, [r1, #0]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #0]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #1]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #2]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #3]", "muls r5, r4, r5", "add r12, r5",
+                    "ldrb r4, [r1, #1]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #4]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #5]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #6]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #7]", "muls r5, r4, r5", "add r12, r5",
+                    "ldrb r4, [r1, #2]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #8]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #9]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #10]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #11]", "muls r5, r4, r5", "add r12, r5",
+                    "ldrb r4, [r1, #3]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #12]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #13]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #14]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #15]", "muls r5, r4, r5", "add r12, r5",
+                    "adds r1, #4",
+                    "adds r2, #16",
+                    "cmp r1, r3",
+                    "bne 2b",
+                    "mov r4, r8", "str r4, [r0, #0]",
+                    "mov r4, r10", "str r4, [r0, #4]",
+                    "mov r4, r11", "str r4, [r0, #8]",
+                    "mov r4, r12", "str r4, [r0, #12]",
+                    in("r0") acc.as_mut_ptr(),
+                    inout("r1") range.start => _,
+                    inout("r2") patches.as_ptr() => _,
+                    in("r3") range.end,
+                    out("r4") _,
+                    out("r5") _,
+                    out("r8") _,
+                    out("r10") _,
+                    out("r11") _,
+                    out("r12") _,
+                    options(nostack),
+                );
+            }
+            return;
+        }
+    }
+    patch_dot_thumb1_portable(filter, patches, acc);
+}
+
+/// [`patch_dot_thumb1`] in portable Rust.
+#[inline(always)]
+pub fn patch_dot_thumb1_portable(filter: &[u8], patches: &[i8], acc: &mut [i32; THUMB1_PIXELS]) {
+    for (&w, x) in filter.iter().zip(patches.chunks_exact(THUMB1_PIXELS)) {
+        let w = w as i8 as i32;
+        for (a, &xv) in acc.iter_mut().zip(x) {
+            *a = a.wrapping_add(w.wrapping_mul(xv as u8 as i32));
+        }
+    }
+}
+
 /// Output pixels per tile of [`patch_dot_tile`].
 pub const TILE_PIXELS: usize = 5;
 
