@@ -414,7 +414,10 @@ pub fn gather_patch(p: &ConvFast, input: &[i8], n: usize, sink: &mut impl PatchS
         let row = (b * s.in_h + iy as usize) * s.in_w;
         if contiguous && row_inside {
             let at = (row + x0 as usize) * s.in_c;
-            sink.run(input.get(at..at + s.k_w * s.in_c).unwrap_or(&[]));
+            // Inside `if let`, the run's length is the layer's constant: its copy unrolls.
+            if let Some(run) = input.get(at..at + s.k_w * s.in_c) {
+                sink.run(run);
+            }
             continue;
         }
         for kx in 0..s.k_w {
@@ -423,7 +426,9 @@ pub fn gather_patch(p: &ConvFast, input: &[i8], n: usize, sink: &mut impl PatchS
                 sink.fill(zp, s.k_c);
             } else {
                 let at = (row + ix as usize) * s.in_c;
-                sink.run(input.get(at..at + s.k_c).unwrap_or(&[]));
+                if let Some(run) = input.get(at..at + s.k_c) {
+                    sink.run(run);
+                }
             }
         }
     }
@@ -699,11 +704,18 @@ struct BytePatch<'a, const P: usize> {
 impl<const P: usize> PatchSink for BytePatch<'_, P> {
     #[inline(always)]
     fn run(&mut self, bytes: &[i8]) {
-        for &b in bytes {
-            if let Some(d) = self.bytes.get_mut(self.at) {
-                *d = b;
+        let at = self.at;
+        self.at += P * bytes.len();
+        // Whole strides of the run (no check per byte), else byte by byte at the very end.
+        if let Some(dst) = self.bytes.get_mut(at..at + P * bytes.len()) {
+            for (d, &b) in dst.chunks_exact_mut(P).zip(bytes) {
+                d[0] = b;
             }
-            self.at += P;
+            return;
+        }
+        let dst = self.bytes.get_mut(at..).unwrap_or(&mut []);
+        for (d, &b) in dst.iter_mut().step_by(P).zip(bytes) {
+            *d = b;
         }
     }
 
@@ -870,11 +882,20 @@ struct OffsetPatch<'a> {
 impl PatchSink for OffsetPatch<'_> {
     #[inline(always)]
     fn run(&mut self, bytes: &[i8]) {
-        let dst = self.bytes.get_mut(self.at..).unwrap_or(&mut []);
-        for (d, &b) in dst.iter_mut().step_by(THUMB1_PIXELS).zip(bytes) {
+        const P: usize = THUMB1_PIXELS;
+        let at = self.at;
+        self.at += P * bytes.len();
+        // Whole strides of the run (no check per byte), else byte by byte at the very end.
+        if let Some(dst) = self.bytes.get_mut(at..at + P * bytes.len()) {
+            for (d, &b) in dst.chunks_exact_mut(P).zip(bytes) {
+                d[0] = b ^ i8::MIN;
+            }
+            return;
+        }
+        let dst = self.bytes.get_mut(at..).unwrap_or(&mut []);
+        for (d, &b) in dst.iter_mut().step_by(P).zip(bytes) {
             *d = b ^ i8::MIN;
         }
-        self.at += THUMB1_PIXELS * bytes.len();
     }
 
     #[inline(always)]
