@@ -225,6 +225,10 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         depthwise_conv2d(&fast, input, filter, Some(bias), m, sh, want);
         depthwise_conv2d_fast::<Scalar>(&fast, input, filter, folded, bias, m, sh, got);
         expect(got == want, "depthwise_conv2d_fast::<Scalar>")?;
+        if dm == 1 {
+            depthwise_conv2d_scalar(&fast, input, filter, folded, bias, m, sh, got);
+            expect(got == want, "depthwise_conv2d_scalar")?;
+        }
     } else {
         conv2d(&fast, input, filter, Some(bias), m, sh, want);
         conv2d_fast::<Scalar>(&fast, input, filter, folded, m, sh, got);
@@ -232,7 +236,7 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     }
     if patch_rows.is_some() {
         let mut scratch = [0i8; BUF];
-        conv2d_patches_scalar::<4>(
+        conv2d_patches_scalar::<4, 1>(
             &fast,
             row_len,
             input,
@@ -243,7 +247,46 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
             &mut scratch,
             got,
         );
-        expect(got == want, "conv2d_patches_scalar::<4>")?;
+        expect(got == want, "conv2d_patches_scalar::<4, 1>")?;
+        // The Cortex-M0+'s kernel: patch bytes offset by 128, the bias corrected for it.
+        let mut unsigned = [0i32; 128];
+        for (oc, u) in unsigned.iter_mut().enumerate().take(out_c) {
+            let sum = rows[oc * row_len..(oc + 1) * row_len]
+                .iter()
+                .fold(0i32, |t, &v| t.wrapping_add(v as i8 as i32));
+            *u = folded[oc].wrapping_sub(sum.wrapping_mul(128));
+        }
+        conv2d_patches_thumb1(
+            &fast,
+            row_len,
+            input,
+            rows,
+            &unsigned[..out_c],
+            m,
+            sh,
+            &mut scratch,
+            got,
+        );
+        expect(got == want, "conv2d_patches_thumb1")?;
+        // RV32IMC's register tile: 4 channels × 2 pixels, its filter tile-major.
+        let mut tiled = [0u8; BUF];
+        for oc in 0..out_c {
+            for k in 0..row_len {
+                tiled[patch_tile_index(oc, k, row_len, out_c, 4)] = rows[oc * row_len + k];
+            }
+        }
+        conv2d_patches_scalar::<2, 4>(
+            &fast,
+            row_len,
+            input,
+            &tiled[..out_c * row_len],
+            folded,
+            m,
+            sh,
+            &mut scratch,
+            got,
+        );
+        expect(got == want, "conv2d_patches_scalar::<2, 4>")?;
     }
     // In place: one buffer, the output from its start, the input from the planner's lead.
     let lead = in_place_lead(&shape);
@@ -258,7 +301,7 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     if fits && patch_rows.is_some() {
         load(&mut data);
         let mut scratch = [0i8; BUF];
-        conv2d_patches_scalar_in_place::<4>(
+        conv2d_patches_scalar_in_place::<4, 1>(
             &fast,
             row_len,
             &mut data,
@@ -271,7 +314,7 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         );
         expect(
             data[..n_out] == *want,
-            "conv2d_patches_scalar_in_place::<4>",
+            "conv2d_patches_scalar_in_place::<4, 1>",
         )?;
     }
     if fits && depthwise {
@@ -283,6 +326,11 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
             data[..n_out] == *want,
             "depthwise_conv2d_fast_in_place::<Scalar>",
         )?;
+        if dm == 1 {
+            load(&mut data);
+            depthwise_conv2d_scalar_in_place(&fast, &mut data, lead, filter, folded, bias, m, sh);
+            expect(data[..n_out] == *want, "depthwise_conv2d_scalar_in_place")?;
+        }
     }
     if kernels == Kernels::Portable {
         return Ok(compared);

@@ -37,6 +37,18 @@ pub const PATCH_PIXELS: usize = crate::runtime::TILE_PIXELS;
 /// a Cortex-M0+ or RV32IMC).
 pub const PATCH_PIXELS_SCALAR: usize = 4;
 
+/// The register tile of the scalar patch convolution on a core: (output channels, most output
+/// pixels). RV32IMC has 31 registers: 4 channels × 2 pixels keep 8 accumulators, 4 weights
+/// and 2 patch bytes in registers, 6 loads per 8 MACs. Thumb cores without DSP (and portable
+/// code) take one channel × [`PATCH_PIXELS_SCALAR`] pixels: a Cortex-M0+'s MULS overwrites an
+/// operand and it has 7 free low registers.
+pub fn scalar_tile(core: Option<&kiln_targets::Core>) -> (usize, usize) {
+    match core {
+        Some(c) if c.rust_target.starts_with("riscv32") => (4, 2),
+        _ => (1, PATCH_PIXELS_SCALAR),
+    }
+}
+
 /// Scratch the patch convolution may use, bytes: layers with long patches take fewer pixels
 /// per block rather than more RAM.
 pub const PATCH_SCRATCH_BYTES: usize = 6144;
@@ -128,6 +140,16 @@ impl Tuning {
             )
     }
 
+    /// Whether a DEPTHWISE_CONV_2D runs as `rt::depthwise_conv2d_scalar` (four channels per
+    /// interior window, loads at constant offsets): a core without SIMD, depth multiplier 1,
+    /// not a patch convolution.
+    pub fn depthwise_scalar(&self, layer: &Layer) -> bool {
+        self.core.is_some()
+            && self.dot == DotProduct::Scalar
+            && self.conv_patch_row(layer).is_none()
+            && matches!(&layer.kernel, Kernel::DepthwiseConv2d(p, _) if p.shape.depth_multiplier == 1)
+    }
+
     /// Whether a DEPTHWISE_CONV_2D runs as `rt::depthwise_conv2d_single` (one input channel,
     /// each window row one widened word, three SMLAD and three SMLABB per output channel):
     /// Arm DSP cores, a 3×3 window over one input channel, no dilation.
@@ -179,16 +201,43 @@ impl Tuning {
         };
         let (bytes_per_pixel, most) = match self.dot {
             DotProduct::Dsp => (2 * row, PATCH_PIXELS),
-            DotProduct::Scalar => (row, PATCH_PIXELS_SCALAR),
+            DotProduct::Scalar => (row, scalar_tile(self.core).1),
         };
         let most = (PATCH_SCRATCH_BYTES / bytes_per_pixel).clamp(1, most);
         let pixels = p.shape.batches * p.shape.out_h * p.shape.out_w;
+        if self.patch_thumb1(layer) {
+            // The `asm!` loop's width.
+            return crate::runtime::THUMB1_PIXELS;
+        }
         if self.dot == DotProduct::Dsp && most == PATCH_PIXELS && pixels >= PATCH_PIXELS {
             // The `asm!` tile's width: other widths take the portable loop.
             return PATCH_PIXELS;
         }
         let cost = |n: usize| pixels.div_ceil(n) * (30 + 33 * n);
         (1..=most).rev().min_by_key(|&n| cost(n)).unwrap_or(1)
+    }
+
+    /// Whether `layer`'s patch convolution runs as `rt::conv2d_patches_thumb1` (the
+    /// Cortex-M0+'s `asm!` loop over patch bytes offset by 128): Thumb-1 cores (ARMv6-M).
+    pub fn patch_thumb1(&self, layer: &Layer) -> bool {
+        self.dot == DotProduct::Scalar
+            && self
+                .core
+                .is_some_and(|c| c.rust_target.starts_with("thumbv6m"))
+            && self.conv_patch_row(layer).is_some()
+    }
+
+    /// Output channels per register tile of `layer`'s scalar patch convolution (its filter is
+    /// laid out in tiles of that many channels, `rt::patch_tile_index`); 1 elsewhere.
+    pub fn patch_channels(&self, layer: &Layer) -> usize {
+        match (self.dot, &layer.kernel) {
+            (DotProduct::Scalar, Kernel::Conv2d(p, _) | Kernel::DepthwiseConv2d(p, _))
+                if self.conv_patch_row(layer).is_some() =>
+            {
+                scalar_tile(self.core).0.min(p.shape.out_c).max(1)
+            }
+            _ => 1,
+        }
     }
 
     /// Scratch `layer` needs, in elements of [`Tuning::scratch_type`] (0 for most layers).

@@ -414,7 +414,10 @@ pub fn gather_patch(p: &ConvFast, input: &[i8], n: usize, sink: &mut impl PatchS
         let row = (b * s.in_h + iy as usize) * s.in_w;
         if contiguous && row_inside {
             let at = (row + x0 as usize) * s.in_c;
-            sink.run(input.get(at..at + s.k_w * s.in_c).unwrap_or(&[]));
+            // Inside `if let`, the run's length is the layer's constant: its copy unrolls.
+            if let Some(run) = input.get(at..at + s.k_w * s.in_c) {
+                sink.run(run);
+            }
             continue;
         }
         for kx in 0..s.k_w {
@@ -423,7 +426,9 @@ pub fn gather_patch(p: &ConvFast, input: &[i8], n: usize, sink: &mut impl PatchS
                 sink.fill(zp, s.k_c);
             } else {
                 let at = (row + ix as usize) * s.in_c;
-                sink.run(input.get(at..at + s.k_c).unwrap_or(&[]));
+                if let Some(run) = input.get(at..at + s.k_c) {
+                    sink.run(run);
+                }
             }
         }
     }
@@ -699,11 +704,18 @@ struct BytePatch<'a, const P: usize> {
 impl<const P: usize> PatchSink for BytePatch<'_, P> {
     #[inline(always)]
     fn run(&mut self, bytes: &[i8]) {
-        for &b in bytes {
-            if let Some(d) = self.bytes.get_mut(self.at) {
-                *d = b;
+        let at = self.at;
+        self.at += P * bytes.len();
+        // Whole strides of the run (no check per byte), else byte by byte at the very end.
+        if let Some(dst) = self.bytes.get_mut(at..at + P * bytes.len()) {
+            for (d, &b) in dst.chunks_exact_mut(P).zip(bytes) {
+                d[0] = b;
             }
-            self.at += P;
+            return;
+        }
+        let dst = self.bytes.get_mut(at..).unwrap_or(&mut []);
+        for (d, &b) in dst.iter_mut().step_by(P).zip(bytes) {
+            *d = b;
         }
     }
 
@@ -720,12 +732,14 @@ impl<const P: usize> PatchSink for BytePatch<'_, P> {
 
 /// [`conv2d_patches`] for cores without SIMD (Cortex-M0+, RV32IMC, portable code): the `P`
 /// pixels' patches are copied as plain bytes, interleaved by patch position (byte `k` of pixel
-/// `p` at `k·P + p`), and each filter byte is loaded once per `P` pixels and multiplied into
-/// their accumulators: one load, one multiply and one add per MAC. `scratch` holds
-/// `P · row_len` bytes.
+/// `p` at `k·P + p`), and output channels go `O` at a time: each tap's `O` filter bytes and `P`
+/// patch bytes are loaded once and multiplied into the `O × P` accumulators, which stay in
+/// registers for the whole row. The filter is tile-major ([`patch_tile_index`]): the first
+/// `out_c / O · O` channels in tiles of `O` channels, byte `k` of tile channel `o` at
+/// `k·O + o`, then the other channels one row each. `scratch` holds `P · row_len` bytes.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub fn conv2d_patches_scalar<const P: usize>(
+pub fn conv2d_patches_scalar<const P: usize, const O: usize>(
     p: &ConvFast,
     row_len: usize,
     input: &[i8],
@@ -743,13 +757,13 @@ pub fn conv2d_patches_scalar<const P: usize>(
         multiplier,
         shift,
     };
-    conv2d_patches_scalar_io::<P, _>(p, &w, scratch, Apart { input, output });
+    conv2d_patches_scalar_io::<P, O, _>(p, &w, scratch, Apart { input, output });
 }
 
 /// [`conv2d_patches_scalar`] in place, as [`conv2d_patches_in_place`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub fn conv2d_patches_scalar_in_place<const P: usize>(
+pub fn conv2d_patches_scalar_in_place<const P: usize, const O: usize>(
     p: &ConvFast,
     row_len: usize,
     data: &mut [i8],
@@ -767,12 +781,147 @@ pub fn conv2d_patches_scalar_in_place<const P: usize>(
         multiplier,
         shift,
     };
-    conv2d_patches_scalar_io::<P, _>(p, &w, scratch, Shared { data, input_at });
+    conv2d_patches_scalar_io::<P, O, _>(p, &w, scratch, Shared { data, input_at });
+}
+
+/// [`conv2d_patches_scalar`] for the Cortex-M0+ ([`patch_dot_thumb1`]'s `asm!` loop):
+/// [`THUMB1_PIXELS`] pixels per block, their patch bytes stored offset by 128 (`x ^ 0x80`, so
+/// a zero-extending load reads `x + 128`), and `unsigned_bias` = `folded_bias − 128·Σw` per
+/// output channel (computed at compile time) taking the offset back out. `scratch` holds
+/// `4 · row_len` bytes.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_patches_thumb1(
+    p: &ConvFast,
+    row_len: usize,
+    input: &[i8],
+    filter: &[u8],
+    unsigned_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    scratch: &mut [i8],
+    output: &mut [i8],
+) {
+    let w = PatchWeights {
+        row_len,
+        filter,
+        folded_bias: unsigned_bias,
+        multiplier,
+        shift,
+    };
+    conv2d_patches_thumb1_io(p, &w, scratch, Apart { input, output });
+}
+
+/// [`conv2d_patches_thumb1`] in place, as [`conv2d_patches_in_place`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn conv2d_patches_thumb1_in_place(
+    p: &ConvFast,
+    row_len: usize,
+    data: &mut [i8],
+    input_at: usize,
+    filter: &[u8],
+    unsigned_bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    scratch: &mut [i8],
+) {
+    let w = PatchWeights {
+        row_len,
+        filter,
+        folded_bias: unsigned_bias,
+        multiplier,
+        shift,
+    };
+    conv2d_patches_thumb1_io(p, &w, scratch, Shared { data, input_at });
+}
+
+/// The loop of [`conv2d_patches_thumb1`] and [`conv2d_patches_thumb1_in_place`].
+#[inline(always)]
+fn conv2d_patches_thumb1_io<IO: ConvIo>(
+    p: &ConvFast,
+    w: &PatchWeights,
+    scratch: &mut [i8],
+    mut io: IO,
+) {
+    const P: usize = THUMB1_PIXELS;
+    let s = &p.shape;
+    let writer = Store {
+        p,
+        multiplier: w.multiplier,
+        shift: w.shift,
+    };
+    let pixels = s.batches * s.out_h * s.out_w;
+    let row = w.row_len.max(1);
+    for b in 0..pixels.div_ceil(P) {
+        let (first, count) = patch_block::<P>(b, pixels);
+        for (slot, n) in (first..first + count).enumerate() {
+            let mut sink = OffsetPatch {
+                bytes: &mut *scratch,
+                at: slot,
+            };
+            gather_patch(p, io.input(), n, &mut sink);
+        }
+        let patches = scratch.get(..row * P).unwrap_or(&[]);
+        for (oc, r) in w.filter.chunks_exact(row).take(s.out_c).enumerate() {
+            let mut acc = [w.folded_bias.get(oc).copied().unwrap_or(0); P];
+            patch_dot_thumb1(r, patches, &mut acc);
+            writer.put_block(io.output(), first, count, oc, &acc);
+        }
+    }
+}
+
+/// A pixel's patch as bytes offset by 128 (`x ^ 0x80`), [`THUMB1_PIXELS`] pixels
+/// interleaved: its byte `k` at `4k + slot`.
+struct OffsetPatch<'a> {
+    bytes: &'a mut [i8],
+    /// Where its next byte goes.
+    at: usize,
+}
+
+impl PatchSink for OffsetPatch<'_> {
+    #[inline(always)]
+    fn run(&mut self, bytes: &[i8]) {
+        const P: usize = THUMB1_PIXELS;
+        let at = self.at;
+        self.at += P * bytes.len();
+        // Whole strides of the run (no check per byte), else byte by byte at the very end.
+        if let Some(dst) = self.bytes.get_mut(at..at + P * bytes.len()) {
+            for (d, &b) in dst.chunks_exact_mut(P).zip(bytes) {
+                d[0] = b ^ i8::MIN;
+            }
+            return;
+        }
+        let dst = self.bytes.get_mut(at..).unwrap_or(&mut []);
+        for (d, &b) in dst.iter_mut().step_by(P).zip(bytes) {
+            *d = b ^ i8::MIN;
+        }
+    }
+
+    #[inline(always)]
+    fn fill(&mut self, b: u8, n: usize) {
+        let dst = self.bytes.get_mut(self.at..).unwrap_or(&mut []);
+        for d in dst.iter_mut().step_by(THUMB1_PIXELS).take(n) {
+            *d = (b ^ 0x80) as i8;
+        }
+        self.at += THUMB1_PIXELS * n;
+    }
+}
+
+/// Where byte `k` of output channel `oc`'s filter row sits in [`conv2d_patches_scalar`]'s
+/// tile-major filter of `out_c` rows of `row_len` bytes, `tile` channels per tile.
+pub fn patch_tile_index(oc: usize, k: usize, row_len: usize, out_c: usize, tile: usize) -> usize {
+    let tile = tile.max(1);
+    if oc < out_c / tile * tile {
+        (oc - oc % tile) * row_len + k * tile + oc % tile
+    } else {
+        oc * row_len + k
+    }
 }
 
 /// The loop of [`conv2d_patches_scalar`] and [`conv2d_patches_scalar_in_place`].
 #[inline(always)]
-fn conv2d_patches_scalar_io<const P: usize, IO: ConvIo>(
+fn conv2d_patches_scalar_io<const P: usize, const O: usize, IO: ConvIo>(
     p: &ConvFast,
     w: &PatchWeights,
     scratch: &mut [i8],
@@ -786,6 +935,8 @@ fn conv2d_patches_scalar_io<const P: usize, IO: ConvIo>(
     };
     let patch = s.k_h * s.k_w * s.k_c;
     let pixels = s.batches * s.out_h * s.out_w;
+    let row = w.row_len.max(1);
+    let tiles = s.out_c / O.max(1);
     for b in 0..pixels.div_ceil(P) {
         let (first, count) = patch_block::<P>(b, pixels);
         for (slot, n) in (first..first + count).enumerate() {
@@ -796,15 +947,29 @@ fn conv2d_patches_scalar_io<const P: usize, IO: ConvIo>(
             gather_patch(p, io.input(), n, &mut sink);
         }
         let patches = scratch.get(..patch * P).unwrap_or(&[]);
-        for (oc, row) in w
-            .filter
-            .chunks_exact(w.row_len.max(1))
-            .take(s.out_c)
-            .enumerate()
-        {
-            let bias = w.folded_bias.get(oc).copied().unwrap_or(0);
-            let mut acc = [bias; P];
-            for (&wv, x) in row.iter().zip(patches.chunks_exact(P)) {
+        for (t, tile) in w.filter.chunks_exact(row * O).take(tiles).enumerate() {
+            let oc = t * O;
+            let mut acc = [[0i32; P]; O];
+            for (o, a) in acc.iter_mut().enumerate() {
+                *a = [w.folded_bias.get(oc + o).copied().unwrap_or(0); P];
+            }
+            for (wk, xk) in tile.chunks_exact(O).zip(patches.chunks_exact(P)) {
+                for (a, &wv) in acc.iter_mut().zip(wk) {
+                    let wv = wv as i8 as i32;
+                    for (ap, &xv) in a.iter_mut().zip(xk) {
+                        *ap = ap.wrapping_add((xv as i32).wrapping_mul(wv));
+                    }
+                }
+            }
+            for (o, a) in acc.iter().enumerate() {
+                writer.put_block(io.output(), first, count, oc + o, a);
+            }
+        }
+        // Channels past the last whole tile, one row each.
+        for oc in tiles * O..s.out_c {
+            let r = w.filter.get(oc * row..(oc + 1) * row).unwrap_or(&[]);
+            let mut acc = [w.folded_bias.get(oc).copied().unwrap_or(0); P];
+            for (&wv, x) in r.iter().zip(patches.chunks_exact(P)) {
                 let wv = wv as i8 as i32;
                 for (a, &xv) in acc.iter_mut().zip(x) {
                     *a = a.wrapping_add((xv as i32).wrapping_mul(wv));
@@ -973,6 +1138,170 @@ fn depthwise_conv2d_fast_io<D: Dot, IO: ConvIo>(
                                 .get((ky * s.k_w + kx) * s.out_c + oc)
                                 .copied()
                                 .unwrap_or(0);
+                            acc = acc.wrapping_add(
+                                (w as i8 as i32).wrapping_mul(x.wrapping_add(offset)),
+                            );
+                        }
+                    }
+                    writer.put(io.output(), base + oc, oc, acc);
+                    oc += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Int8 DEPTHWISE_CONV_2D with depth multiplier 1 for cores without SIMD (Cortex-M0+,
+/// RV32IMC), bit-exact with TFLM's `DepthwiseConvPerChannel`: interior pixels take four
+/// channels at a time, each tap's weight and input bytes loaded at constant offsets from the
+/// quad's window (one bounds check per quad, none per tap) and accumulated from
+/// `folded_bias`; border pixels take four channels over the taps inside, from `bias` with
+/// the input offset, and the channels past the last quad go one at a time.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv2d_scalar(
+    p: &ConvFast,
+    input: &[i8],
+    filter: &[u8],
+    folded_bias: &[i32],
+    bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    output: &mut [i8],
+) {
+    let io = Apart { input, output };
+    depthwise_conv2d_scalar_io(p, filter, folded_bias, bias, multiplier, shift, io);
+}
+
+/// [`depthwise_conv2d_scalar`] over one buffer: the output from byte 0 of `data`, the input
+/// from byte `input_at` (the planner's lead, as [`depthwise_conv2d_fast_in_place`]).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_conv2d_scalar_in_place(
+    p: &ConvFast,
+    data: &mut [i8],
+    input_at: usize,
+    filter: &[u8],
+    folded_bias: &[i32],
+    bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+) {
+    let io = Shared { data, input_at };
+    depthwise_conv2d_scalar_io(p, filter, folded_bias, bias, multiplier, shift, io);
+}
+
+/// The loop of [`depthwise_conv2d_scalar`] and [`depthwise_conv2d_scalar_in_place`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn depthwise_conv2d_scalar_io<IO: ConvIo>(
+    p: &ConvFast,
+    filter: &[u8],
+    folded_bias: &[i32],
+    bias: &[i32],
+    multiplier: &[i32],
+    shift: &[i32],
+    mut io: IO,
+) {
+    let s = &p.shape;
+    let writer = Store {
+        p,
+        multiplier,
+        shift,
+    };
+    let offset = -p.input_zero_point;
+    let c = s.out_c;
+    let taps = s.k_h * s.k_w;
+    // A quad's input window: its taps' bytes from channel `oc`, the last tap's four included.
+    let last_tap = ((s.k_h - 1) * s.dilation_h * s.in_w + (s.k_w - 1) * s.dilation_w) * s.in_c;
+    let quads = c / 4 * 4;
+    for b in 0..s.batches {
+        for oy in 0..s.out_h {
+            let y0 = window_start(oy, s.stride_h, s.pad_top);
+            let (ky0, ky1) = tap_range(y0, s.dilation_h, s.k_h, s.in_h);
+            for ox in 0..s.out_w {
+                let x0 = window_start(ox, s.stride_w, s.pad_left);
+                let (kx0, kx1) = tap_range(x0, s.dilation_w, s.k_w, s.in_w);
+                let full = ky0 == 0 && ky1 == s.k_h && kx0 == 0 && kx1 == s.k_w;
+                let base = ((b * s.out_h + oy) * s.out_w + ox) * c;
+                let at = |ky: usize, kx: usize| {
+                    let iy = (y0 + (ky * s.dilation_h) as isize) as usize;
+                    let ix = (x0 + (kx * s.dilation_w) as isize) as usize;
+                    ((b * s.in_h + iy) * s.in_w + ix) * s.in_c
+                };
+                let mut oc = 0;
+                if full {
+                    let origin = at(0, 0);
+                    while oc < quads {
+                        let mut acc = [0i32; 4];
+                        let input = io.input();
+                        let (Some(x), Some(w), Some(start)) = (
+                            input.get(origin + oc..origin + oc + last_tap + 4),
+                            filter.get(oc..oc + (taps - 1) * c + 4),
+                            folded_bias.get(oc..oc + 4),
+                        ) else {
+                            break;
+                        };
+                        for (a, &v) in acc.iter_mut().zip(start) {
+                            *a = v;
+                        }
+                        // Constant trip counts and offsets: the window unrolls into loads at
+                        // immediate offsets.
+                        for ky in 0..s.k_h {
+                            for kx in 0..s.k_w {
+                                let tap = (ky * s.dilation_h * s.in_w + kx * s.dilation_w) * s.in_c;
+                                let wt = (ky * s.k_w + kx) * c;
+                                for (j, a) in acc.iter_mut().enumerate() {
+                                    let xv = x.get(tap + j).copied().unwrap_or(0) as i32;
+                                    let wv = w.get(wt + j).copied().unwrap_or(0) as i8 as i32;
+                                    *a = a.wrapping_add(wv.wrapping_mul(xv));
+                                }
+                            }
+                        }
+                        for (j, &a) in acc.iter().enumerate() {
+                            writer.put(io.output(), base + oc + j, oc + j, a);
+                        }
+                        oc += 4;
+                    }
+                } else {
+                    // A border pixel: four channels over the taps inside, from `bias`.
+                    while oc < quads {
+                        let input = io.input();
+                        let mut acc = [0i32; 4];
+                        for (j, a) in acc.iter_mut().enumerate() {
+                            *a = bias.get(oc + j).copied().unwrap_or(0);
+                        }
+                        for ky in ky0..ky1 {
+                            for kx in kx0..kx1 {
+                                let a = at(ky, kx) + oc;
+                                let wt = (ky * s.k_w + kx) * c + oc;
+                                let (Some(x), Some(w)) =
+                                    (input.get(a..a + 4), filter.get(wt..wt + 4))
+                                else {
+                                    continue;
+                                };
+                                for ((acc, &xv), &wv) in acc.iter_mut().zip(x).zip(w) {
+                                    *acc = acc.wrapping_add(
+                                        (wv as i8 as i32)
+                                            .wrapping_mul((xv as i32).wrapping_add(offset)),
+                                    );
+                                }
+                            }
+                        }
+                        for (j, &a) in acc.iter().enumerate() {
+                            writer.put(io.output(), base + oc + j, oc + j, a);
+                        }
+                        oc += 4;
+                    }
+                }
+                // The channels past the last quad.
+                while oc < c {
+                    let input = io.input();
+                    let mut acc = bias.get(oc).copied().unwrap_or(0);
+                    for ky in ky0..ky1 {
+                        for kx in kx0..kx1 {
+                            let x = input.get(at(ky, kx) + oc).copied().unwrap_or(0) as i32;
+                            let w = filter.get((ky * s.k_w + kx) * c + oc).copied().unwrap_or(0);
                             acc = acc.wrapping_add(
                                 (w as i8 as i32).wrapping_mul(x.wrapping_add(offset)),
                             );

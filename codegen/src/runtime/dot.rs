@@ -559,6 +559,149 @@ pub fn depthwise_rows_dot_portable(
     }
 }
 
+/// Output pixels per tile of [`patch_dot_thumb1`].
+pub const THUMB1_PIXELS: usize = 4;
+
+/// The reduction of one filter row over the patches of [`THUMB1_PIXELS`] output pixels, for
+/// cores without DSP (Cortex-M0+): `acc[p] += Σ_k (filter[k] as i8) · (patches[4k + p] as u8)`
+/// over `k < filter.len()` (patch bytes unsigned: the caller stores them offset by 128). On Arm
+/// it is one `asm!` loop of eight taps per iteration (then four): per tap LDRB + SXTB of the weight, then
+/// per pixel LDRB (immediate offset, no sign extension), MULS and an ADD into an accumulator
+/// kept in a high register (r8, r10, r11, r12), 112 instructions per 32 MACs; LLVM spills
+/// those accumulators with Thumb-1's 7 free low registers. `filter.len()` must be a multiple
+/// of 4 and `patches` hold `4 · filter.len()` bytes, else the portable path runs.
+#[inline(always)]
+#[allow(unsafe_code)]
+pub fn patch_dot_thumb1(filter: &[u8], patches: &[i8], acc: &mut [i32; THUMB1_PIXELS]) {
+    #[cfg(target_arch = "arm")]
+    {
+        let n = filter.len();
+        if n > 0 && n % 4 == 0 && patches.len() >= 4 * n {
+            let start = filter.as_ptr();
+            // Eight taps per iteration up to `end8`, then four more when `n % 8 == 4`.
+            let end8 = start.wrapping_add(n / 8 * 8);
+            let end = start.wrapping_add(n);
+            // SAFETY: the loops read `filter[..n]` and `patches[..4n]` (checked above), eight
+            // taps per iteration while a whole eight remain, then four (`n` a non-zero
+            // multiple of 4), and read and write the four words of `acc`; they touch only the
+            // registers named below (flags too: no `preserves_flags`). High registers may only
+            // be clobbers in Thumb-1 code, so the accumulators go in and out through `acc`
+            // (its address kept in lr meanwhile).
+            unsafe {
+                core::arch::asm!(
+                    "ldr r5, [r0, #0]", "mov r8, r5",
+                    "ldr r5, [r0, #4]", "mov r10, r5",
+                    "ldr r5, [r0, #8]", "mov r11, r5",
+                    "ldr r5, [r0, #12]", "mov r12, r5",
+                    "mov lr, r0",
+                    "mov r0, r4",
+                    "cmp r1, r3",
+                    "beq 3f",
+                    "2:",
+                    "ldrb r4, [r1, #0]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #0]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #1]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #2]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #3]", "muls r5, r4, r5", "add r12, r5",
+                    "ldrb r4, [r1, #1]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #4]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #5]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #6]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #7]", "muls r5, r4, r5", "add r12, r5",
+                    "ldrb r4, [r1, #2]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #8]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #9]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #10]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #11]", "muls r5, r4, r5", "add r12, r5",
+                    "ldrb r4, [r1, #3]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #12]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #13]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #14]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #15]", "muls r5, r4, r5", "add r12, r5",
+                    "ldrb r4, [r1, #4]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #16]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #17]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #18]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #19]", "muls r5, r4, r5", "add r12, r5",
+                    "ldrb r4, [r1, #5]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #20]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #21]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #22]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #23]", "muls r5, r4, r5", "add r12, r5",
+                    "ldrb r4, [r1, #6]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #24]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #25]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #26]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #27]", "muls r5, r4, r5", "add r12, r5",
+                    "ldrb r4, [r1, #7]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #28]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #29]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #30]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #31]", "muls r5, r4, r5", "add r12, r5",
+                    "adds r1, #8",
+                    "adds r2, #32",
+                    "cmp r1, r3",
+                    "bne 2b",
+                    "3:",
+                    "cmp r1, r0",
+                    "beq 4f",
+                    "ldrb r4, [r1, #0]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #0]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #1]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #2]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #3]", "muls r5, r4, r5", "add r12, r5",
+                    "ldrb r4, [r1, #1]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #4]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #5]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #6]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #7]", "muls r5, r4, r5", "add r12, r5",
+                    "ldrb r4, [r1, #2]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #8]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #9]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #10]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #11]", "muls r5, r4, r5", "add r12, r5",
+                    "ldrb r4, [r1, #3]", "sxtb r4, r4",
+                    "ldrb r5, [r2, #12]", "muls r5, r4, r5", "add r8, r5",
+                    "ldrb r5, [r2, #13]", "muls r5, r4, r5", "add r10, r5",
+                    "ldrb r5, [r2, #14]", "muls r5, r4, r5", "add r11, r5",
+                    "ldrb r5, [r2, #15]", "muls r5, r4, r5", "add r12, r5",
+                    "4:",
+                    "mov r0, lr",
+                    "mov r4, r8", "str r4, [r0, #0]",
+                    "mov r4, r10", "str r4, [r0, #4]",
+                    "mov r4, r11", "str r4, [r0, #8]",
+                    "mov r4, r12", "str r4, [r0, #12]",
+                    inout("r0") acc.as_mut_ptr() => _,
+                    inout("r1") start => _,
+                    inout("r2") patches.as_ptr() => _,
+                    in("r3") end8,
+                    inout("r4") end => _,
+                    out("r5") _,
+                    out("r8") _,
+                    out("r10") _,
+                    out("r11") _,
+                    out("r12") _,
+                    out("lr") _,
+                    options(nostack),
+                );
+            }
+            return;
+        }
+    }
+    patch_dot_thumb1_portable(filter, patches, acc);
+}
+
+/// [`patch_dot_thumb1`] in portable Rust.
+#[inline(always)]
+pub fn patch_dot_thumb1_portable(filter: &[u8], patches: &[i8], acc: &mut [i32; THUMB1_PIXELS]) {
+    for (&w, x) in filter.iter().zip(patches.chunks_exact(THUMB1_PIXELS)) {
+        let w = w as i8 as i32;
+        for (a, &xv) in acc.iter_mut().zip(x) {
+            *a = a.wrapping_add(w.wrapping_mul(xv as u8 as i32));
+        }
+    }
+}
+
 /// Output pixels per tile of [`patch_dot_tile`].
 pub const TILE_PIXELS: usize = 5;
 

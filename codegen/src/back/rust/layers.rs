@@ -839,7 +839,20 @@ pub(crate) fn emit_layer(
                         .clone()
                         .unwrap_or_else(|| vec![0; w.folded_bias.len()]),
                 );
-                if let Some(d) = &in_place {
+                if let (true, Some(d)) = (tuning.depthwise_scalar(layer), &in_place) {
+                    let input_at = lit(d.input_at);
+                    quote! {
+                        const PARAMS: rt::ConvFast = #params;
+                        // The output from byte 0 of `data`, the input from byte INPUT_AT.
+                        const INPUT_AT: usize = #input_at;
+                        rt::depthwise_conv2d_scalar_in_place(&PARAMS, data, INPUT_AT, &#filter.0, &#folded, &#bias, &#mult, &#shift);
+                    }
+                } else if tuning.depthwise_scalar(layer) {
+                    quote! {
+                        const PARAMS: rt::ConvFast = #params;
+                        rt::depthwise_conv2d_scalar(&PARAMS, input, &#filter.0, &#folded, &#bias, &#mult, &#shift, output);
+                    }
+                } else if let Some(d) = &in_place {
                     let input_at = lit(d.input_at);
                     quote! {
                         const PARAMS: rt::ConvFast = #params;
@@ -2138,6 +2151,7 @@ fn patch_conv(
     let s = &p.shape;
     let patch = s.k_h * s.k_w * s.k_c;
     let depthwise = matches!(layer.kernel, Kernel::DepthwiseConv2d(..));
+    let channels = tuning.patch_channels(layer);
     let mut rows = vec![0u8; s.out_c * row_len];
     for oc in 0..s.out_c {
         for k in 0..patch {
@@ -2146,28 +2160,81 @@ fn patch_conv(
             } else {
                 oc * patch + k
             };
-            rows[oc * row_len + k] = w.filter.get(at).copied().unwrap_or(0);
+            let to = rt::patch_tile_index(oc, k, row_len, s.out_c, channels);
+            rows[to] = w.filter.get(at).copied().unwrap_or(0);
         }
     }
     let filter = statics.bytes(
         &format!("{prefix}_FILTER"),
-        &format!(
-            "{what}: int8 weights, one row of {row_len} bytes per output channel \
-             (its patch, zero-padded to a multiple of 4)."
-        ),
+        &if channels > 1 {
+            format!(
+                "{what}: int8 weights, one row of {row_len} bytes per output channel \
+                 (its patch, zero-padded to a multiple of 4), interleaved in tiles of \
+                 {channels} channels (`rt::patch_tile_index`)."
+            )
+        } else {
+            format!(
+                "{what}: int8 weights, one row of {row_len} bytes per output channel \
+                 (its patch, zero-padded to a multiple of 4)."
+            )
+        },
         &rows,
     );
-    let bias = statics.ints(
-        &format!("{prefix}_BIAS"),
-        &format!("{what}: bias + input offset × Σ weights, per output channel."),
-        "i32",
-        &w.folded_bias,
-    );
+    let thumb1 = tuning.patch_thumb1(layer);
+    let bias = if thumb1 {
+        // Patch bytes are read offset by 128: take 128·Σw back out of the bias.
+        let unsigned: Vec<i32> = (0..s.out_c)
+            .map(|oc| {
+                let sum = rows
+                    .get(oc * row_len..(oc + 1) * row_len)
+                    .unwrap_or(&[])
+                    .iter()
+                    .fold(0i32, |t, &v| t.wrapping_add(v as i8 as i32));
+                let b = w.folded_bias.get(oc).copied().unwrap_or(0);
+                b.wrapping_sub(sum.wrapping_mul(128))
+            })
+            .collect();
+        statics.ints(
+            &format!("{prefix}_BIAS"),
+            &format!(
+                "{what}: bias + input offset × Σ weights − 128 × Σ weights, per output \
+                 channel (the patch bytes are read offset by 128)."
+            ),
+            "i32",
+            &unsigned,
+        )
+    } else {
+        statics.ints(
+            &format!("{prefix}_BIAS"),
+            &format!("{what}: bias + input offset × Σ weights, per output channel."),
+            "i32",
+            &w.folded_bias,
+        )
+    };
     let (mult, shift) = requantization_statics(prefix, w, statics, what);
-    let (pixels, row_len) = (lit(tuning.patch_pixels(layer)), lit(row_len));
-    let kernel = match tuning.dot {
-        DotProduct::Dsp => "conv2d_patches",
-        DotProduct::Scalar => "conv2d_patches_scalar",
+    let (pixels, row_len_lit) = (lit(tuning.patch_pixels(layer)), lit(row_len));
+    if thumb1 {
+        if let Some(input_at) = in_place {
+            let input_at = lit(input_at);
+            return quote! {
+                const PARAMS: rt::ConvFast = #params;
+                // The output from byte 0 of `data`, the input from byte INPUT_AT.
+                const INPUT_AT: usize = #input_at;
+                rt::conv2d_patches_thumb1_in_place(&PARAMS, #row_len_lit, data, INPUT_AT, &#filter.0, &#bias, &#mult, &#shift, scratch);
+            };
+        }
+        return quote! {
+            const PARAMS: rt::ConvFast = #params;
+            rt::conv2d_patches_thumb1(&PARAMS, #row_len_lit, input, &#filter.0, &#bias, &#mult, &#shift, scratch, output);
+        };
+    }
+    let row_len = row_len_lit;
+    let (kernel, generics) = match tuning.dot {
+        DotProduct::Dsp => ("conv2d_patches", quote!(#pixels)),
+        DotProduct::Scalar => {
+            let channels = lit(channels);
+            ("conv2d_patches_scalar", quote!(#pixels, #channels))
+        }
     };
     if let Some(input_at) = in_place {
         let kernel = format_ident!("{kernel}_in_place");
@@ -2176,12 +2243,12 @@ fn patch_conv(
             const PARAMS: rt::ConvFast = #params;
             // The output from byte 0 of `data`, the input from byte INPUT_AT.
             const INPUT_AT: usize = #input_at;
-            rt::#kernel::<#pixels>(&PARAMS, #row_len, data, INPUT_AT, &#filter.0, &#bias, &#mult, &#shift, scratch);
+            rt::#kernel::<#generics>(&PARAMS, #row_len, data, INPUT_AT, &#filter.0, &#bias, &#mult, &#shift, scratch);
         };
     }
     let kernel = format_ident!("{kernel}");
     quote! {
         const PARAMS: rt::ConvFast = #params;
-        rt::#kernel::<#pixels>(&PARAMS, #row_len, input, &#filter.0, &#bias, &#mult, &#shift, scratch, output);
+        rt::#kernel::<#generics>(&PARAMS, #row_len, input, &#filter.0, &#bias, &#mult, &#shift, scratch, output);
     }
 }
