@@ -719,6 +719,13 @@ pub(crate) fn emit_layer(
                 &w.folded_bias,
             );
             if tuning.depthwise_single(layer) {
+                // The table holds one offset constant per channel, which needs right shifts
+                // of at most 22 (`rt::small_offset_split`); beyond, the general path.
+                let single = rt::ConvFast {
+                    fast_requant: p.fast_requant && w.shifts.iter().all(|&s| s >= -22),
+                    ..*p
+                };
+                let params = params_expr(&single);
                 let table: Vec<u32> = single_table(w, p).collect();
                 let table = statics.words(
                     &format!("{prefix}_TABLE"),
