@@ -122,10 +122,6 @@ pub fn fc_pair_bias(folded_bias: &[i32], out_features: usize, k: usize) -> i32 {
     }
 }
 
-/// Iterations (8 inputs each) of one call of [`fc_tile_asm`] with its sum: its 16-bit lanes gain at
-/// most 4·128 per iteration, so 63 keep them inside i16.
-pub const FC_SUM_CHUNK: usize = 63;
-
 /// Int8 FULLY_CONNECTED with symmetric weights for Arm DSP cores, bit-exact with TFLM's
 /// `FullyConnected`. Outputs go [`FC_TILE`] at a time as two pairs `(a, b)`; each input word
 /// is loaded and widened (SXTB16) once per tile and each packed weight word
@@ -196,10 +192,13 @@ pub fn fc_tile(w: &[u32], x: &[i8], acc: &mut [i32; 4], sum: bool) -> i32 {
     let mut total = 0i32;
     #[cfg(target_arch = "arm")]
     {
+        // Iterations (8 inputs each) per call with the sum: its 16-bit lanes gain at most
+        // 4·128 per iteration, so 63 keep them inside i16.
+        const SUM_CHUNK: usize = 63;
         let iterations = (x.len() / 8).min(w.len() / 8);
         if sum {
             while done < iterations {
-                let n = (iterations - done).min(FC_SUM_CHUNK);
+                let n = (iterations - done).min(SUM_CHUNK);
                 let lanes = fc_tile_asm::<true>(
                     w.as_ptr().wrapping_add(8 * done),
                     x.as_ptr().wrapping_add(8 * done),
@@ -261,7 +260,7 @@ pub fn fc_groups_portable(w: &[u32], x: &[i8], acc: &mut [i32; 4]) -> i32 {
 /// (SXTB16 even and odd bytes), then per pair two LDRD-loaded words, each one SMLAD as it is,
 /// one SXTB16 of its top bytes and one SMLAD. With `SUM` each input word's bytes are also
 /// added (SXTAB16, 2 more per group) into 16-bit lanes, returned as one word (each lane
-/// gains at most 512 per iteration: callers keep `iterations` ≤ [`FC_SUM_CHUNK`]); else
+/// gains at most 512 per iteration: callers keep `iterations` ≤ 63); else
 /// returns 0. Reads memory only; SMLAD may set the sticky Q flag and the loop compares, so
 /// flags are not declared preserved.
 #[cfg(target_arch = "arm")]
