@@ -32,7 +32,7 @@ pub enum Kernels {
     /// Those and the Arm DSP ones (`asm!` on Arm): `conv2d_fast::<Dsp>`,
     /// `depthwise_conv2d_fast::<Dsp>`, `depthwise_conv2d_wide`, `depthwise_conv2d_rows`,
     /// `conv2d_patches` at widths
-    /// 3, 4 and 5 (5: `patch_dot_tile`'s `asm!` loop).
+    /// 3, 4 and 5 (5: `patch_dot_tile`'s `asm!` loop), `fully_connected_pairs`.
     Dsp,
 }
 
@@ -65,8 +65,96 @@ pub fn conv_kernels(random: Random, cases: usize, kernels: Kernels) -> Result<us
     let mut compared = 0;
     for case in 0..cases {
         compared += conv_case(random, case, kernels)?;
+        if kernels == Kernels::Dsp {
+            compared += fc_case(random, case)?;
+        }
     }
     Ok(compared)
+}
+
+/// One random FULLY_CONNECTED (1-13 outputs, up to 1024 inputs: several of
+/// [`fully_connected_pairs`]'s sum chunks, rows of 1-2) through [`fully_connected_pairs`]
+/// (its `asm!` loop on Arm), compared with the reference convolution loops over the layer as
+/// a 1×1 convolution. Returns 1, or the mismatch.
+fn fc_case(random: Random, case: usize) -> Result<usize, Mismatch> {
+    let outputs = 1 + index(random, 13);
+    let rows = 1 + index(random, 2);
+    let most = BUF / outputs.max(rows);
+    let inputs = 1 + index(random, most);
+    let shape = ConvShape {
+        batches: 1,
+        in_h: 1,
+        in_w: rows,
+        in_c: inputs,
+        out_h: 1,
+        out_w: rows,
+        out_c: outputs,
+        k_h: 1,
+        k_w: 1,
+        k_c: inputs,
+        stride_h: 1,
+        stride_w: 1,
+        dilation_h: 1,
+        dilation_w: 1,
+        pad_top: 0,
+        pad_left: 0,
+        depth_multiplier: 1,
+    };
+    let zp = random() as i8 as i32;
+    let fast = ConvFast {
+        shape,
+        input_zero_point: zp,
+        output_offset: random() as i8 as i32,
+        per_channel: true,
+        act_min: -128,
+        act_max: 127,
+        fast_requant: false,
+    };
+    let input = i8s(random, rows * inputs);
+    let input = &input[..rows * inputs];
+    let filter: [u8; BUF] = i8s(random, outputs * inputs).map(|v| v as u8);
+    let filter = &filter[..outputs * inputs];
+    let bias: [i32; 16] = core::array::from_fn(|_| (random() as i32) >> 12);
+    let mult: [i32; 16] = core::array::from_fn(|_| (1 << 30) + (random() as i32 >> 2).abs());
+    let shift: [i32; 16] = core::array::from_fn(|_| -((index(random, 8) + 8) as i32));
+    let mut folded = [0i32; 16];
+    for (o, f) in folded.iter_mut().enumerate().take(outputs) {
+        let row = &filter[o * inputs..(o + 1) * inputs];
+        let sw = row
+            .iter()
+            .fold(0i32, |t, &w| t.wrapping_add(w as i8 as i32));
+        *f = bias[o].wrapping_add(sw.wrapping_mul(-zp));
+    }
+    let mut packed = [0u32; 1024];
+    for (k, d) in packed
+        .iter_mut()
+        .enumerate()
+        .take(fc_pairs_words(inputs, outputs))
+    {
+        *d = fc_pair_word(filter, inputs, outputs, k);
+    }
+    let packed = &packed[..fc_pairs_words(inputs, outputs)];
+    let mut start = [0i32; 16];
+    for (k, d) in start.iter_mut().enumerate() {
+        *d = fc_pair_bias(&folded, outputs, k);
+    }
+    let start = &start[..outputs.div_ceil(FC_TILE) * FC_TILE];
+    let (m, sh) = (&mult[..outputs], &shift[..outputs]);
+    let mut want = [0i8; 32];
+    let want = &mut want[..rows * outputs];
+    conv2d(&fast, input, filter, Some(&bias[..outputs]), m, sh, want);
+    let mut got = [0i8; 32];
+    let got = &mut got[..rows * outputs];
+    fully_connected_pairs(&fast, input, packed, start, m, sh, got);
+    if got == want {
+        Ok(1)
+    } else {
+        Err(Mismatch {
+            case,
+            kernel: "fully_connected_pairs",
+            shape,
+        })
+    }
 }
 
 /// One random case of [`conv_kernels`]: the number of kernels compared (0 when the drawn
@@ -144,7 +232,7 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         // general requantization; every combination of the two comes up.
         act_min: if (case / 6) % 3 == 1 { -100 } else { -128 },
         act_max: if (case / 6) % 3 == 1 { 90 } else { 127 },
-        // Shifts are -4..-11 and these small windows keep |acc| far below 2^30.
+        // Shifts are -4..-11 or -23..-31 and these small windows keep |acc| far below 2^30.
         fast_requant: (case / 6).is_multiple_of(2),
     };
     let n_in = shape.batches * in_h * in_w * in_c;
@@ -165,7 +253,15 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     let bias: [i32; 128] = core::array::from_fn(|_| (random() as i32) >> 12);
     let bias = &bias[..out_c];
     let mult: [i32; 128] = core::array::from_fn(|_| (1 << 30) + (random() as i32 >> 2).abs());
-    let shift: [i32; 128] = core::array::from_fn(|_| -((index(random, 8) + 4) as i32));
+    // Right shifts of 4-11, and one in four of 23-31 (small scales: the short
+    // requantization adds the offset after the shift there).
+    let shift: [i32; 128] = core::array::from_fn(|_| {
+        if index(random, 4) == 0 {
+            -((index(random, 9) + 23) as i32)
+        } else {
+            -((index(random, 8) + 4) as i32)
+        }
+    });
     let mut folded = [0i32; 128];
     for (i, &w) in filter.iter().enumerate() {
         let oc = if depthwise {
@@ -453,11 +549,16 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         let mut padded_input = [0i8; BUF];
         padded_input[..input.len()].copy_from_slice(input);
         let mut out = [0i8; BUF];
-        depthwise_conv2d_single::<BUF, BUF>(&fast, &padded_input, &table, folded, &mut out);
+        // As the emitter: the table's offset constants need right shifts of at most 22.
+        let single = ConvFast {
+            fast_requant: fast.fast_requant && sh.iter().all(|&s| s >= -22),
+            ..fast
+        };
+        depthwise_conv2d_single::<BUF, BUF>(&single, &padded_input, &table, folded, &mut out);
         expect(out[..n_out] == *want, "depthwise_conv2d_single")?;
         if fits {
             load(&mut data);
-            depthwise_conv2d_single_in_place::<BUF, BUF>(&fast, &mut data, lead, &table, folded);
+            depthwise_conv2d_single_in_place::<BUF, BUF>(&single, &mut data, lead, &table, folded);
             expect(data[..n_out] == *want, "depthwise_conv2d_single_in_place")?;
         }
     }

@@ -264,6 +264,17 @@ impl Tuning {
         }
     }
 
+    /// Whether a FULLY_CONNECTED runs as `rt::fully_connected_pairs` (weights packed at
+    /// compile time so that one word serves a pair of outputs, four outputs per tile): Arm
+    /// DSP cores, symmetric weights, at least 8 inputs (one iteration of its `asm!` loop).
+    pub fn fc_pairs(&self, layer: &Layer) -> bool {
+        matches!(
+            (&layer.kernel, self.dot),
+            (Kernel::FullyConnected(p, _), DotProduct::Dsp)
+                if p.weights_offset == 0 && p.in_features >= 8
+        )
+    }
+
     /// Whether `layer` is emitted as straight-line code (weights as immediates, zero weights
     /// skipped) instead of a loop: a small FULLY_CONNECTED with symmetric weights and one row,
     /// whose non-zero weights (~3 instructions each unrolled) cost less than all its MACs in

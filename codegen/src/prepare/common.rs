@@ -206,9 +206,20 @@ pub(crate) fn weights(
         })
         .max()
         .unwrap_or(0);
+    // A channel whose multiplier is 0 requantizes every accumulator to 0 whatever its shift
+    // (in TFLM's arithmetic and in every kernel's): give it a right shift of 1, which the
+    // short path takes.
+    let shifts: Vec<i32> = shifts
+        .iter()
+        .enumerate()
+        .map(|(c, &s)| match multipliers.get(c) {
+            Some(0) => -1,
+            _ => s,
+        })
+        .collect();
     // The short path (`rt::requantize_small_offset`) needs |acc| < 2^30 and right shifts of
-    // 1..=22.
-    let fast_requant = bound < 1 << 30 && shifts.iter().all(|&s| (-22..0).contains(&s));
+    // 1..=31 (`rt::small_offset_split`).
+    let fast_requant = bound < 1 << 30 && shifts.iter().all(|&s| (-31..0).contains(&s));
     Weights {
         filter,
         bias,

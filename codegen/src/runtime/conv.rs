@@ -68,9 +68,10 @@ pub struct ConvFast {
     pub act_min: i32,
     /// Upper clamp bound (fused activation).
     pub act_max: i32,
-    /// Every shift is in -22..=-1 and every accumulator stays below 2^30 in magnitude
+    /// Every shift is in -31..=-1 and every accumulator stays below 2^30 in magnitude
     /// (checked at compile time): requantize with [`requantize_small`], or, where a
-    /// channel's constants serve a whole block, [`requantize_small_offset`].
+    /// channel's constants serve a whole block, [`requantize_small_offset`] with the
+    /// constants of [`small_offset_split`].
     pub fast_requant: bool,
 }
 
@@ -135,15 +136,28 @@ impl Store<'_> {
         let q = if self.p.per_channel { oc } else { 0 };
         let m = self.multiplier.get(q).copied().unwrap_or(0);
         let s = self.shift.get(q).copied().unwrap_or(0);
-        let c = small_offset_constant(-s, self.p.output_offset);
-        for (k, &a) in acc.iter().enumerate() {
-            let v = if self.p.fast_requant {
-                requantize_small_offset(a, m, -s, c)
-            } else {
-                multiply_by_quantized_multiplier_fast(a, m, s).wrapping_add(self.p.output_offset)
-            };
-            if let Some(o) = pixels.get_mut(k * stride) {
-                *o = clamp_i8(v, self.p.act_min, self.p.act_max);
+        let (c, post) = small_offset_split(-s, self.p.output_offset);
+        let (min, max) = (self.p.act_min, self.p.act_max);
+        if !self.p.fast_requant {
+            for (k, &a) in acc.iter().enumerate() {
+                let v = multiply_by_quantized_multiplier_fast(a, m, s)
+                    .wrapping_add(self.p.output_offset);
+                if let Some(o) = pixels.get_mut(k * stride) {
+                    *o = clamp_i8(v, min, max);
+                }
+            }
+        } else if post == 0 {
+            // Right shifts up to 22: the offset inside the constant.
+            for (k, &a) in acc.iter().enumerate() {
+                if let Some(o) = pixels.get_mut(k * stride) {
+                    *o = clamp_i8(requantize_small_offset(a, m, -s, c), min, max);
+                }
+            }
+        } else {
+            for (k, &a) in acc.iter().enumerate() {
+                if let Some(o) = pixels.get_mut(k * stride) {
+                    *o = clamp_i8(requantize_small_offset(a, m, -s, c) + post, min, max);
+                }
             }
         }
     }
@@ -1854,21 +1868,43 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
                 let q = if p.per_channel { c } else { 0 };
                 let m = multiplier.get(q).copied().unwrap_or(0);
                 let sh = shift.get(q).copied().unwrap_or(0);
-                let k_offset = small_offset_constant(-sh, p.output_offset);
-                for ox in 0..s.out_w {
-                    let at = if s.stride_w == 1 { ox } else { 2 * ox };
-                    let acc = row_accs.get(at).copied().unwrap_or(0) as i32;
-                    let v = if p.fast_requant {
-                        requantize_small_offset(acc, m, -sh, k_offset)
-                    } else {
-                        multiply_by_quantized_multiplier_fast(acc, m, sh)
-                            .wrapping_add(p.output_offset)
-                    };
-                    if let Some(o) = out.get_mut((row_base + ox) * channels + c) {
-                        *o = clamp_i8(v, p.act_min, p.act_max);
-                    }
+                let (k_offset, post) = small_offset_split(-sh, p.output_offset);
+                let at = (row_base * channels + c, m, sh, k_offset);
+                // Right shifts past 22 add the offset after the shift: a loop of their own,
+                // so the common one has no add.
+                if p.fast_requant && post != 0 {
+                    rows_requantize(p, row_accs, out, at, post);
+                } else {
+                    rows_requantize(p, row_accs, out, at, 0);
                 }
             }
+        }
+    }
+}
+
+/// Requantizes one output row and channel of [`depthwise_conv2d_rows`]: accumulator `ox`
+/// (every other one at a horizontal stride of 2) to the output byte `first + ox·out_c`, with
+/// the channel's multiplier, shift and [`small_offset_split`] constant in `(first, m, sh,
+/// k_offset)`, `after` added after the short path's shift.
+#[inline(always)]
+fn rows_requantize(
+    p: &ConvFast,
+    row_accs: &[u32],
+    out: &mut [i8],
+    (first, m, sh, k_offset): (usize, i32, i32, i32),
+    after: i32,
+) {
+    let s = &p.shape;
+    for ox in 0..s.out_w {
+        let at = if s.stride_w == 1 { ox } else { 2 * ox };
+        let acc = row_accs.get(at).copied().unwrap_or(0) as i32;
+        let v = if p.fast_requant {
+            requantize_small_offset(acc, m, -sh, k_offset) + after
+        } else {
+            multiply_by_quantized_multiplier_fast(acc, m, sh).wrapping_add(p.output_offset)
+        };
+        if let Some(o) = out.get_mut(first + ox * s.out_c) {
+            *o = clamp_i8(v, p.act_min, p.act_max);
         }
     }
 }

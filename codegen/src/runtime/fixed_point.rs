@@ -74,6 +74,21 @@ pub fn small_offset_constant(right: i32, offset: i32) -> i32 {
     ((1u32 << right) >> 1) as i32 + (offset << right)
 }
 
+/// The per-channel constants `(c, post)` of [`requantize_small_offset`] for any right shift in
+/// `1..=31`: `requantize_small_offset(x, m, right, c) + post` equals `requantize_small(x, m,
+/// right) + offset` for `|x| < 2^30`, `m ≥ 0`, `|offset| ≤ 128`. Up to a shift of 22 the
+/// offset goes into `c` and `post` is 0; beyond, `offset·2^right` would overflow, so `c` is
+/// [`small_offset_constant`]`(right, 0)` (at most `2^30`, which keeps `|h + c| < 2^31`) and
+/// the offset is added after the shift.
+#[inline(always)]
+pub fn small_offset_split(right: i32, offset: i32) -> (i32, i32) {
+    if right <= 22 {
+        (small_offset_constant(right, offset), 0)
+    } else {
+        (small_offset_constant(right, 0), offset)
+    }
+}
+
 /// [`requantize_small`]`(x, m, right) + offset` in fewer instructions, for `|x| < 2^30`,
 /// `right` in `1..=22`, `|offset| ≤ 128` and `m ≥ 0`, with `c` =
 /// [`small_offset_constant`]`(right, offset)` computed once per channel:
@@ -393,6 +408,30 @@ mod tests {
                 let c = small_offset_constant(right, offset);
                 assert_eq!(
                     requantize_small_offset(x, m, right, c),
+                    multiply_by_quantized_multiplier(x, m, -right) + offset,
+                    "x {x} m {m} right {right} offset {offset}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn split_small_requantization_equals_reference() {
+        let mut rng = Rng::new(0x5a11_0acc_0000_0003);
+        for right in 1..=31 {
+            for _ in 0..4000 {
+                let m = match rng.index(8) {
+                    0 => 0,
+                    _ => (1 << 30) + (rng.next_u64() as i32 & 0x3fff_ffff),
+                };
+                let offset = rng.index(257) as i32 - 128;
+                let x = match rng.index(4) {
+                    0 => [0, 1, -1, (1 << 30) - 1, 1 - (1 << 30)][rng.index(5)],
+                    _ => (rng.next_u64() as i32) >> (2 + rng.index(29)),
+                };
+                let (c, post) = small_offset_split(right, offset);
+                assert_eq!(
+                    requantize_small_offset(x, m, right, c) + post,
                     multiply_by_quantized_multiplier(x, m, -right) + offset,
                     "x {x} m {m} right {right} offset {offset}"
                 );

@@ -720,6 +720,13 @@ pub(crate) fn emit_layer(
                 &w.folded_bias,
             );
             if tuning.depthwise_single(layer) {
+                // The table holds one offset constant per channel, which needs right shifts
+                // of at most 22 (`rt::small_offset_split`); beyond, the general path.
+                let single = rt::ConvFast {
+                    fast_requant: p.fast_requant && w.shifts.iter().all(|&s| s >= -22),
+                    ..*p
+                };
+                let params = params_expr(&single);
                 let table: Vec<u32> = single_table(w, p).collect();
                 let table = statics.words(
                     &format!("{prefix}_TABLE"),
@@ -905,6 +912,39 @@ pub(crate) fn emit_layer(
                     return;
                 };
                 #(#channels)*
+            }
+        }
+        Kernel::FullyConnected(p, w) if tuning.fc_pairs(layer) => {
+            // Four outputs per tile, one packed weight word per pair of outputs.
+            let params = params_expr(&fc_as_conv(p, w));
+            let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
+            let (n, m) = (p.in_features, p.out_features);
+            let packed: Vec<u32> = (0..rt::fc_pairs_words(n, m))
+                .map(|k| rt::fc_pair_word(&w.filter, n, m, k))
+                .collect();
+            let packed = statics.words(
+                &format!("{prefix}_FILTER"),
+                &format!(
+                    "{what}: int8 weights packed by pairs of outputs (a, b): per tile of four \
+                     outputs and group of four inputs, four words of (w_a + 128, w_b) byte pairs."
+                ),
+                &packed,
+            );
+            let start: Vec<i32> = (0..m.div_ceil(rt::FC_TILE) * rt::FC_TILE)
+                .map(|k| rt::fc_pair_bias(&w.folded_bias, m, k))
+                .collect();
+            let start = statics.ints(
+                &format!("{prefix}_START"),
+                &format!(
+                    "{what}: accumulator start values per pair of outputs (a, b): \
+                     bias_a + 256·bias_b, bias_b (bias + input offset × Σ weights)."
+                ),
+                "i32",
+                &start,
+            );
+            quote! {
+                const PARAMS: rt::ConvFast = #params;
+                rt::fully_connected_pairs(&PARAMS, input, &#packed, &#start, &#mult, &#shift, output);
             }
         }
         Kernel::FullyConnected(p, w) if p.weights_offset == 0 => {
