@@ -108,6 +108,8 @@ impl Footprint {
                     | Kernel::ConvQLinear(..)
                     | Kernel::QuantizeLinear(_)
                     | Kernel::AddQLinear(_)
+                    | Kernel::AddQLinearBroadcast(..)
+                    | Kernel::MulQLinear(..)
                     | Kernel::AvgPoolQLinear(_)
                     | Kernel::ActivationI16 { .. }
                     | Kernel::AddSubI16 { .. }

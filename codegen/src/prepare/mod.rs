@@ -45,6 +45,7 @@ pub mod pad;
 pub mod pool2d;
 pub mod prelu;
 pub mod qlinear;
+pub mod qlinear_elementwise;
 pub mod quant;
 pub mod quantize;
 pub mod reduce_min_max;
@@ -238,6 +239,9 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::Mul { activation } if is_f32(&cx) => {
                 float_ops::arith(&cx, FloatArith::Mul, *activation)?
             }
+            OpKind::Mul { activation } if graph.arithmetic == Arithmetic::Onnxruntime => {
+                qlinear_elementwise::mul(&cx, *activation)?
+            }
             OpKind::Mul { activation } => mul::prepare(&cx, *activation)?,
             OpKind::Div { activation } if output_is_i32(&cx) => {
                 int_arith::prepare(&cx, IntOp::Div, *activation)?
@@ -266,6 +270,9 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
                 float_ops::arith(&cx, FloatArith::Sub, *activation)?
             }
             OpKind::Sub { activation } => sub::prepare(&cx, *activation)?,
+            OpKind::Logistic if graph.arithmetic == Arithmetic::Onnxruntime && !is_f32(&cx) => {
+                qlinear_elementwise::sigmoid(&cx)?
+            }
             OpKind::Logistic => activations::logistic(&cx)?,
             OpKind::Tanh => activations::tanh(&cx)?,
             OpKind::Relu if is_f32(&cx) => float_ops::activation(&cx, FloatActivation::Relu)?,
