@@ -110,6 +110,7 @@ impl Footprint {
                     | Kernel::AddQLinear(_)
                     | Kernel::AddQLinearBroadcast(..)
                     | Kernel::MulQLinear(..)
+                    | Kernel::SoftmaxQLinear(..)
                     | Kernel::AvgPoolQLinear(_)
                     | Kernel::ActivationI16 { .. }
                     | Kernel::AddSubI16 { .. }

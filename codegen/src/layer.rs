@@ -301,6 +301,9 @@ pub enum Kernel {
     AddQLinearBroadcast(rt::AddQLinearBroadcast, rt::Broadcast),
     /// onnxruntime's QLinearMul ([`rt::mul_qlinear`]), broadcast when given.
     MulQLinear(rt::MulQLinear, Option<rt::Broadcast>),
+    /// onnxruntime's QLinearSoftmax ([`rt::softmax_qlinear`]) and its float32 table of
+    /// exponentials.
+    SoftmaxQLinear(rt::SoftmaxQLinear, Vec<f32>),
     /// Int8 AVERAGE_POOL_2D as onnxruntime's QLinearAveragePool / QLinearGlobalAveragePool.
     AvgPoolQLinear(rt::AvgPoolQLinear),
     /// Int16 LOGISTIC (`tanh` false) or TANH.
@@ -597,6 +600,7 @@ impl Layer {
             | Kernel::AddQLinearBroadcast(..)
             | Kernel::MulQLinear(..)
             | Kernel::AvgPoolQLinear(_) => 0,
+            Kernel::SoftmaxQLinear(_, table) => table.len() * 4,
             Kernel::ActivationI16 { .. }
             | Kernel::AddSubI16 { .. }
             | Kernel::MulI16(..)

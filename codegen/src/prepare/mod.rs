@@ -230,6 +230,9 @@ pub fn prepare(graph: &Graph) -> Result<Vec<Layer>, ValidateError> {
             OpKind::Add { activation } => add::prepare(&cx, *activation)?,
             OpKind::Reshape => reshape::prepare(&cx)?,
             OpKind::Softmax { beta } if input_is_i16(&cx) => softmax_i16::prepare(&cx, *beta)?,
+            OpKind::Softmax { beta } if graph.arithmetic == Arithmetic::Onnxruntime => {
+                qlinear_elementwise::softmax(&cx, *beta)?
+            }
             OpKind::Softmax { beta } => softmax::prepare(&cx, *beta)?,
             OpKind::Quantize => quantize::prepare(&cx)?,
             OpKind::Dequantize => dequantize::prepare(&cx)?,

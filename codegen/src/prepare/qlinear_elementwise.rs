@@ -137,6 +137,41 @@ pub fn add_broadcast(cx: &OpCx, ratios: rt::AddQLinear, activation: Activation) 
     ))
 }
 
+/// Validates an int8 SOFTMAX over the last axis and computes onnxruntime's QLinearSoftmax
+/// table (`QlinearBuildLookupTableUint32`): entry `i` is `exp((i - 255 + shift) · x_scale)`
+/// in float64, stored as float32, with `shift = max(0, ln(f32::MAX / depth) - 5) / x_scale`
+/// (headroom for the row's float32 sum).
+pub fn softmax(cx: &OpCx, beta: f32) -> Prepared {
+    let input = cx.input(0, "input")?;
+    let output = cx.output()?;
+    cx.expect_dtype(input, DType::I8, "input")?;
+    cx.expect_dtype(output, DType::I8, "output")?;
+    if beta != 1.0 || input.1.shape != output.1.shape || input.1.shape.is_empty() {
+        return Err(cx.err("expected beta 1 and equal, non-scalar input and output shapes"));
+    }
+    let depth = input.1.shape.last().copied().unwrap_or(1).max(1);
+    let rows = input.1.elements() / depth;
+    let (x_scale, _) = cx.per_tensor(input, "input")?;
+    let (y_scale, y_zp) = cx.per_tensor(output, "output")?;
+    let shift = ((f32::MAX / depth as f32) as f64).ln();
+    let shift = (shift - 5.0).max(0.0) / x_scale as f64;
+    let table = (0..256)
+        .map(|i| ((i as f64 - 255.0 + shift) * x_scale as f64).exp() as f32)
+        .collect();
+    let params = rt::SoftmaxQLinear {
+        rows,
+        depth,
+        inverse_scale: (1.0f32 / y_scale).floor(),
+        output_zero_point: y_zp + 128,
+    };
+    let elements = input.1.elements() as u64;
+    Ok((
+        Kernel::SoftmaxQLinear(params, table),
+        vec![input.0],
+        elements,
+    ))
+}
+
 type Io<'g> = (
     (crate::ir::TensorId, &'g crate::ir::Tensor),
     (crate::ir::TensorId, &'g crate::ir::Tensor),

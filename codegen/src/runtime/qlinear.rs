@@ -328,6 +328,49 @@ pub fn mul_qlinear(
     });
 }
 
+/// Per-layer constants of onnxruntime's QLinearSoftmax on int8 rows (in uint8, as onnxruntime
+/// on x86-64 runs int8 QDQ models).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SoftmaxQLinear {
+    /// Rows.
+    pub rows: usize,
+    /// Elements per row (the last axis).
+    pub depth: usize,
+    /// `floor(1 / output_scale)` in float32.
+    pub inverse_scale: f32,
+    /// The output zero point in uint8 (kiln's plus 128).
+    pub output_zero_point: i32,
+}
+
+/// onnxruntime's QLinearSoftmax (its uint8 `QlinearSoftmaxCPU`): per row, the float32
+/// `exp_table` entry of `x - max + 255` for each element, summed in order; each output
+/// `round_half_even(entry · inverse_scale / sum) + zero point`, at most 255, minus 128.
+#[inline(always)]
+pub fn softmax_qlinear(p: &SoftmaxQLinear, exp_table: &[f32], input: &[i8], output: &mut [i8]) {
+    let depth = p.depth.max(1);
+    for (row, out) in input
+        .chunks(depth)
+        .zip(output.chunks_mut(depth))
+        .take(p.rows)
+    {
+        let top = row.iter().copied().max().unwrap_or(0) as i32;
+        let entry = |x: i8| {
+            let at = (x as i32 - top + 255).clamp(0, 255) as usize;
+            exp_table.get(at).copied().unwrap_or(0.0)
+        };
+        let mut sum = 0.0f32;
+        for &x in row {
+            sum += entry(x);
+        }
+        for (o, &x) in out.iter_mut().zip(row) {
+            let v = (entry(x) * p.inverse_scale) / sum;
+            let v = v.max(-1_000_000.0).min(1_000_000.0);
+            let q = round_half_even_small(v) as i32 + p.output_zero_point;
+            *o = (q.clamp(0, 255) - 128) as i8;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

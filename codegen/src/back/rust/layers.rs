@@ -290,6 +290,10 @@ fn details(kernel: &Kernel) -> Option<String> {
             "onnxruntime's QLinearAdd, broadcast: float32 multiply-adds, rounded half to even."
                 .into()
         }
+        Kernel::SoftmaxQLinear(p, _) => format!(
+            "onnxruntime's QLinearSoftmax: a float32 table of exponentials, rows of {}.",
+            p.depth
+        ),
         Kernel::MulQLinear(_, bc) => format!(
             "onnxruntime's QLinearMul: the int32 product times a float32 scale, rounded half to \
              even{}.",
@@ -1327,6 +1331,18 @@ pub(crate) fn emit_layer(
                 const PARAMS: rt::AddQLinearBroadcast = #params;
                 const BROADCAST: rt::Broadcast = #bc;
                 rt::add_qlinear_broadcast(&PARAMS, &BROADCAST, input1, input2, output);
+            }
+        }
+        Kernel::SoftmaxQLinear(p, table) => {
+            let params = params_expr(p);
+            let table = statics.floats(
+                &format!("{prefix}_EXP"),
+                &format!("{what}: float32 exponentials by `x - row max + 255`."),
+                table,
+            );
+            quote! {
+                const PARAMS: rt::SoftmaxQLinear = #params;
+                rt::softmax_qlinear(&PARAMS, &#table, input, output);
             }
         }
         Kernel::MulQLinear(p, bc) => {
