@@ -239,15 +239,7 @@ impl Importer<'_> {
             )));
         }
         let value = match cx.input_name(2) {
-            Some(_) => match self.value(cx, 2)? {
-                Value::Const(c) if c.dtype == DType::F32 && c.elements() == 1 => c.floats()[0],
-                // A quantized constant, dequantized as onnxruntime does.
-                Value::DequantizedConst(c, q) if c.elements() == 1 && q.is_per_tensor() => {
-                    let zero_point = q.zero_points[0] as i32;
-                    q.scales[0] * (c.ints()[0] as i32 - zero_point) as f32
-                }
-                _ => return Err(cx.err("its constant value must be one (dequantized) float32")),
-            },
+            Some(_) => self.float_scalar(cx, 2, "constant value")?,
             None => 0.0,
         };
         // Per IR axis (in the tensor's layout): the padding before and after.
@@ -273,20 +265,80 @@ impl Importer<'_> {
         let pad_id = self.add_i32(&format!("{name}_paddings"), &paddings);
         let mut inputs = vec![Some(x), Some(pad_id)];
         if value != 0.0 {
-            let (scale, zero_point) = (quant.scales[0], quant.zero_points[0] as i32);
-            let q = crate::runtime::Quantize { scale, zero_point };
-            let mut v = [0i8];
-            crate::runtime::quantize_linear_f32(&q, &[value], &mut v);
-            let c = self.add(
-                &format!("{name}_value"),
-                vec![],
-                DType::I8,
-                Some(quant),
-                Some(vec![v[0] as u8]),
-            );
+            let c = self.quantized_scalar(&format!("{name}_value"), value, &quant);
             inputs.push(Some(c));
         }
         self.op(OpKind::Pad, cx.name, &inputs, out);
+        Ok(Value::Tensor(out, layout))
+    }
+
+    /// Input `slot` as one float32 value: a float32 constant, or a quantized constant
+    /// dequantized as onnxruntime does.
+    fn float_scalar(&self, cx: &NodeCx, slot: usize, what: &str) -> Result<f32, ReadError> {
+        match self.value(cx, slot)? {
+            Value::Const(c) if c.dtype == DType::F32 && c.elements() == 1 => Ok(c.floats()[0]),
+            Value::DequantizedConst(c, q) if c.elements() == 1 && q.is_per_tensor() => {
+                let zero_point = q.zero_points[0] as i32;
+                Ok(q.scales[0] * (c.ints()[0] as i32 - zero_point) as f32)
+            }
+            _ => Err(cx.err(format!("its {what} must be one (dequantized) float32"))),
+        }
+    }
+
+    /// An int8 scalar constant: `value` quantized by `quant` (MLAS's QuantizeLinear).
+    fn quantized_scalar(&mut self, name: &str, value: f32, quant: &Quant) -> TensorId {
+        let (scale, zero_point) = (quant.scales[0], quant.zero_points[0] as i32);
+        let q = crate::runtime::Quantize { scale, zero_point };
+        let mut v = [0i8];
+        crate::runtime::quantize_linear_f32(&q, &[value], &mut v);
+        let data = Some(vec![v[0] as u8]);
+        self.add(name, vec![], DType::I8, Some(quant.clone()), data)
+    }
+
+    /// Relu or Clip of a dequantized activation, in float32 between its `DequantizeLinear` and
+    /// `QuantizeLinear` (or removed by onnxruntime where the output range makes it a no-op):
+    /// quantization is monotonic, so this is the values requantized to the output's
+    /// parameters, then MAXIMUM and MINIMUM with the quantized bounds.
+    pub(super) fn relu_clip(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
+        let (x, layout) = self.float_input(cx, 0)?;
+        let (lo, hi) = match cx.op_type {
+            "Relu" => (Some(0.0), None),
+            _ => {
+                let bound = |slot: usize, what: &str| {
+                    cx.input_name(slot)
+                        .map(|_| self.float_scalar(cx, slot, what))
+                        .transpose()
+                };
+                (bound(1, "min")?, bound(2, "max")?)
+            }
+        };
+        let shape = self.graph.tensors[x].shape.clone();
+        let (out, quant, unsigned) = self.quantized_output(cx, shape.clone(), layout)?;
+        let mut current = self.requantized(x, &quant, unsigned);
+        let steps: Vec<(f32, bool)> = [(lo, true), (hi, false)]
+            .into_iter()
+            .filter_map(|(v, maximum)| v.map(|v| (v, maximum)))
+            .collect();
+        let name = cx.output_name()?.to_string();
+        if steps.is_empty() {
+            self.op(OpKind::Reshape, cx.name, &[Some(current)], out);
+        }
+        for (i, &(v, maximum)) in steps.iter().enumerate() {
+            let what = if maximum { "min" } else { "max" };
+            let bound = self.quantized_scalar(&format!("{name}_{what}"), v, &quant);
+            let target = if i + 1 == steps.len() {
+                out
+            } else {
+                self.like(out, &format!("{name}_{what}_clipped"), shape.clone())
+            };
+            let kind = if maximum {
+                OpKind::Maximum
+            } else {
+                OpKind::Minimum
+            };
+            self.op(kind, cx.name, &[Some(current), Some(bound)], target);
+            current = target;
+        }
         Ok(Value::Tensor(out, layout))
     }
 
