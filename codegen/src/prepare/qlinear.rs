@@ -75,7 +75,7 @@ pub fn add(cx: &OpCx, activation: Activation) -> Prepared {
     let params = rt::AddQLinear {
         a_ratio,
         b_ratio,
-        offset: c_zp - (a_ratio * a_zp + b_ratio * b_zp),
+        offset: c_zp - a_ratio.mul_add(a_zp, b_ratio * b_zp),
     };
     if a.1.shape != b.1.shape || a.1.shape != output.1.shape {
         return super::qlinear_elementwise::add_broadcast(cx, params, activation);

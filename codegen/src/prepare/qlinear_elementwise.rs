@@ -125,6 +125,12 @@ pub fn add_broadcast(cx: &OpCx, ratios: rt::AddQLinear, activation: Activation) 
         Some(k) if pb[k] == 1 => 2,
         _ => 0,
     };
+    let mut ratios = ratios;
+    if scalar_input == 1 {
+        let zp = |t| cx.per_tensor(t, "input").map(|(_, z)| (z + 128) as f32);
+        let (a_zp, b_zp, c_zp) = (zp(a)?, zp(b)?, zp(output)?);
+        ratios.offset = c_zp - ratios.b_ratio.mul_add(b_zp, ratios.a_ratio * a_zp);
+    }
     let params = rt::AddQLinearBroadcast {
         ratios,
         scalar_input,
