@@ -516,10 +516,15 @@ impl<'p> Importer<'p> {
                 let t = &self.graph.tensors[id];
                 if t.dtype == dtype && t.quant.as_ref() == Some(&quant) {
                     Ok(Value::Tensor(id, layout))
+                } else if t.dtype == DType::I8 && dtype == DType::I8 {
+                    // onnxruntime's float32 dequantize-then-quantize, as a table.
+                    Ok(Value::Tensor(
+                        self.requantized(id, &quant, unsigned),
+                        layout,
+                    ))
                 } else {
                     Err(cx.err(format!(
-                        "it requantizes {} {:?} to {dtype} {quant:?}; kiln supports a \
-                         QuantizeLinear of a dequantized value only with its own parameters",
+                        "it requantizes {} {:?} to {dtype} {quant:?}, which kiln does not support",
                         t.dtype, t.quant
                     )))
                 }

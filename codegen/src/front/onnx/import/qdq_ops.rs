@@ -30,7 +30,7 @@ impl Importer<'_> {
 
     /// Tensor `id` requantized to `quant` (an inserted int8 QUANTIZE: onnxruntime's float32
     /// dequantize-then-quantize) unless it has that quantization already.
-    fn requantized(&mut self, id: TensorId, quant: &Quant, unsigned: bool) -> TensorId {
+    pub(super) fn requantized(&mut self, id: TensorId, quant: &Quant, unsigned: bool) -> TensorId {
         if self.graph.tensors[id].quant.as_ref() == Some(quant) {
             return id;
         }
@@ -228,6 +228,11 @@ impl Importer<'_> {
         if cx.input_name(3).is_some() {
             return Err(cx.err("its axes input is not supported"));
         }
+        if let Value::Tensor(x, layout) = self.value(cx, 0)? {
+            if self.graph.tensors[x].dtype == DType::I8 {
+                return self.pad_quantized(cx, x, layout);
+            }
+        }
         let (x, layout) = self.float_input(cx, 0)?;
         let rank = self.graph.tensors[x].shape.len();
         let pads = self.constant(cx, 1, "pads")?.ints();
@@ -242,23 +247,7 @@ impl Importer<'_> {
             Some(_) => self.float_scalar(cx, 2, "constant value")?,
             None => 0.0,
         };
-        // Per IR axis (in the tensor's layout): the padding before and after.
-        let axis_of = |k: usize| {
-            if layout == Layout::Nhwc {
-                nhwc_axis(k)
-            } else {
-                k
-            }
-        };
-        let mut paddings = vec![0i32; 2 * rank];
-        let mut shape = self.graph.tensors[x].shape.clone();
-        for k in 0..rank {
-            let a = axis_of(k);
-            let (lo, hi) = (pads[k], pads[k + rank]);
-            paddings[2 * a] = lo as i32;
-            paddings[2 * a + 1] = hi as i32;
-            shape[a] += lo + hi;
-        }
+        let (paddings, shape) = self.paddings(cx, x, layout, &pads)?;
         let (out, quant, unsigned) = self.quantized_output(cx, shape, layout)?;
         let x = self.requantized(x, &quant, unsigned);
         let name = cx.output_name()?.to_string();
@@ -269,6 +258,72 @@ impl Importer<'_> {
             inputs.push(Some(c));
         }
         self.op(OpKind::Pad, cx.name, &inputs, out);
+        Ok(Value::Tensor(out, layout))
+    }
+
+    /// The IR paddings (before, after per axis of the tensor's layout) and padded shape of
+    /// ONNX `pads` (all begins, then all ends) on `x`.
+    fn paddings(
+        &self,
+        cx: &NodeCx,
+        x: TensorId,
+        layout: Layout,
+        pads: &[usize],
+    ) -> Result<(Vec<i32>, Vec<usize>), ReadError> {
+        let mut shape = self.graph.tensors[x].shape.clone();
+        let rank = shape.len();
+        if pads.len() != 2 * rank {
+            return Err(cx.err(format!(
+                "{} pads for a rank-{rank} input (negative pads are not supported)",
+                pads.len()
+            )));
+        }
+        let mut paddings = vec![0i32; 2 * rank];
+        for k in 0..rank {
+            let a = if layout == Layout::Nhwc {
+                nhwc_axis(k)
+            } else {
+                k
+            };
+            let (lo, hi) = (pads[k], pads[k + rank]);
+            paddings[2 * a] = lo as i32;
+            paddings[2 * a + 1] = hi as i32;
+            shape[a] += lo + hi;
+        }
+        Ok((paddings, shape))
+    }
+
+    /// Pad (constant mode) of a quantized activation (QOperator models pad the quantized
+    /// values): the padding is the constant's integer (0 when absent), as given.
+    fn pad_quantized(
+        &mut self,
+        cx: &NodeCx,
+        x: TensorId,
+        layout: Layout,
+    ) -> Result<Value, ReadError> {
+        let pads = self.constant(cx, 1, "pads")?.ints();
+        let pads = cx.sizes("pads", &pads)?;
+        let (paddings, shape) = self.paddings(cx, x, layout, &pads)?;
+        let unsigned = self.unsigned.contains(&x);
+        let value = match cx.input_name(2) {
+            Some(_) => {
+                let c = self.constant(cx, 2, "constant value")?;
+                let expected = if unsigned { DType::U8 } else { DType::I8 };
+                match c.ints().as_slice() {
+                    [v] if c.dtype == expected => *v,
+                    _ => return Err(cx.err(format!("its constant value must be one {expected}"))),
+                }
+            }
+            None => 0,
+        };
+        let value = if unsigned { value - 128 } else { value } as i8;
+        let name = cx.output_name()?.to_string();
+        let quant = self.graph.tensors[x].quant.clone();
+        let pad_id = self.add_i32(&format!("{name}_paddings"), &paddings);
+        let data = Some(vec![value as u8]);
+        let c = self.add(&format!("{name}_value"), vec![], DType::I8, quant, data);
+        let out = self.like(x, &name, shape);
+        self.op(OpKind::Pad, cx.name, &[Some(x), Some(pad_id), Some(c)], out);
         Ok(Value::Tensor(out, layout))
     }
 
