@@ -346,6 +346,7 @@ pub struct SoftmaxQLinear {
 /// `exp_table` entry of `x - max + 255` for each element, summed in order; each output
 /// `round_half_even(entry · inverse_scale / sum) + zero point`, at most 255, minus 128.
 #[inline(always)]
+#[allow(clippy::manual_clamp)] // `clamp` has a panicking path
 pub fn softmax_qlinear(p: &SoftmaxQLinear, exp_table: &[f32], input: &[i8], output: &mut [i8]) {
     let depth = p.depth.max(1);
     for (row, out) in input

@@ -143,8 +143,7 @@ impl Rewrite<'_> {
                     inputs,
                     attrs(&[]),
                     &output,
-                    &input(6),
-                    &input(7),
+                    (&input(6), &input(7)),
                 );
                 Ok(())
             }
@@ -152,7 +151,14 @@ impl Rewrite<'_> {
                 let a = self.dq(&name, &input(0), &input(1), &input(2), None);
                 let b = self.dq(&name, &input(3), &input(4), &input(5), Some(1));
                 let ins = vec![a, b];
-                self.compute(&name, "MatMul", ins, vec![], &output, &input(6), &input(7));
+                self.compute(
+                    &name,
+                    "MatMul",
+                    ins,
+                    vec![],
+                    &output,
+                    (&input(6), &input(7)),
+                );
                 Ok(())
             }
             "com.microsoft.QGemm" => {
@@ -179,8 +185,7 @@ impl Rewrite<'_> {
                     inputs,
                     attrs(&[]),
                     &output,
-                    &input(7),
-                    &input(8),
+                    (&input(7), &input(8)),
                 );
                 Ok(())
             }
@@ -189,7 +194,14 @@ impl Rewrite<'_> {
                 let b = self.dq(&name, &input(3), &input(4), &input(5), None);
                 let float_op = if op.ends_with("Add") { "Add" } else { "Mul" };
                 let ins = vec![a, b];
-                self.compute(&name, float_op, ins, vec![], &output, &input(6), &input(7));
+                self.compute(
+                    &name,
+                    float_op,
+                    ins,
+                    vec![],
+                    &output,
+                    (&input(6), &input(7)),
+                );
                 Ok(())
             }
             "com.microsoft.QLinearSigmoid"
@@ -212,8 +224,7 @@ impl Rewrite<'_> {
                     vec![x],
                     kept,
                     &output,
-                    &input(3),
-                    &input(4),
+                    (&input(3), &input(4)),
                 );
                 Ok(())
             }
@@ -229,7 +240,7 @@ impl Rewrite<'_> {
                     );
                     inputs.push(x);
                 }
-                if inputs.is_empty() || (n.input.len() - 2) % 3 != 0 {
+                if inputs.is_empty() || !(n.input.len() - 2).is_multiple_of(3) {
                     return Err(err(
                         "its inputs must come in (value, scale, zero point) triples".into(),
                     ));
@@ -240,8 +251,7 @@ impl Rewrite<'_> {
                     inputs,
                     attrs(&[]),
                     &output,
-                    &input(0),
-                    &input(1),
+                    (&input(0), &input(1)),
                 );
                 Ok(())
             }
@@ -361,8 +371,7 @@ impl Rewrite<'_> {
         inputs: Vec<String>,
         attribute: Vec<AttributeProto>,
         output: &str,
-        scale: &str,
-        zero_point: &str,
+        (scale, zero_point): (&str, &str),
     ) {
         let float_out = self.fresh(name, "float");
         self.nodes.push(NodeProto {
