@@ -135,7 +135,11 @@ fn unsupported_operator_names_its_node_and_the_supported_list() {
     for part in [
         "ONNX node 11 'maxpool_5_node' is MaxPoox",
         "which kiln does not support yet",
-        &format!("(supported: {})", supported.join(", ")),
+        &format!("(supported: {}; ", supported.join(", ")),
+        &format!(
+            "in QOperator form: {})",
+            kiln_codegen::front::onnx::QOPERATOR_OPS.join(", ")
+        ),
     ] {
         assert!(text.contains(part), "{text}");
     }

@@ -108,6 +108,9 @@ impl Footprint {
                     | Kernel::ConvQLinear(..)
                     | Kernel::QuantizeLinear(_)
                     | Kernel::AddQLinear(_)
+                    | Kernel::AddQLinearBroadcast(..)
+                    | Kernel::MulQLinear(..)
+                    | Kernel::SoftmaxQLinear(..)
                     | Kernel::AvgPoolQLinear(_)
                     | Kernel::ActivationI16 { .. }
                     | Kernel::AddSubI16 { .. }

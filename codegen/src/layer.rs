@@ -332,6 +332,13 @@ pub enum Kernel {
     QuantizeLinear(rt::Quantize),
     /// Int8 ADD of equal shapes as onnxruntime's QLinearAdd (float32 fused multiply-adds).
     AddQLinear(rt::AddQLinear),
+    /// onnxruntime's QLinearAdd of broadcast inputs ([`rt::add_qlinear_broadcast`]).
+    AddQLinearBroadcast(rt::AddQLinearBroadcast, rt::Broadcast),
+    /// onnxruntime's QLinearMul ([`rt::mul_qlinear`]), broadcast when given.
+    MulQLinear(rt::MulQLinear, Option<rt::Broadcast>),
+    /// onnxruntime's QLinearSoftmax ([`rt::softmax_qlinear`]) and its float32 table of
+    /// exponentials.
+    SoftmaxQLinear(rt::SoftmaxQLinear, Vec<f32>),
     /// Int8 AVERAGE_POOL_2D as onnxruntime's QLinearAveragePool / QLinearGlobalAveragePool.
     AvgPoolQLinear(rt::AvgPoolQLinear),
     /// Int16 LOGISTIC (`tanh` false) or TANH.
@@ -623,7 +630,12 @@ impl Layer {
                 w.filter.len() + w.bias.len() * 8 + w.multipliers.len() * 4 + w.shifts.len() * 4
             }
             Kernel::ConvQLinear(_, w) => w.filter.len() + w.bias.len() * 4 + w.scales.len() * 4,
-            Kernel::QuantizeLinear(_) | Kernel::AddQLinear(_) | Kernel::AvgPoolQLinear(_) => 0,
+            Kernel::QuantizeLinear(_)
+            | Kernel::AddQLinear(_)
+            | Kernel::AddQLinearBroadcast(..)
+            | Kernel::MulQLinear(..)
+            | Kernel::AvgPoolQLinear(_) => 0,
+            Kernel::SoftmaxQLinear(_, table) => table.len() * 4,
             Kernel::ActivationI16 { .. }
             | Kernel::AddSubI16 { .. }
             | Kernel::MulI16(..)

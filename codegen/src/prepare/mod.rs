@@ -45,6 +45,7 @@ pub mod pad;
 pub mod pool2d;
 pub mod prelu;
 pub mod qlinear;
+pub mod qlinear_elementwise;
 pub mod quant;
 pub mod quantize;
 pub mod reduce_min_max;
@@ -246,6 +247,9 @@ pub fn prepare_op(cx: &OpCx) -> Result<Vec<Layer>, ValidateError> {
         OpKind::Add { activation } => add::prepare(cx, *activation)?,
         OpKind::Reshape => reshape::prepare(cx)?,
         OpKind::Softmax { beta } if input_is_i16(cx) => softmax_i16::prepare(cx, *beta)?,
+        OpKind::Softmax { beta } if graph.arithmetic == Arithmetic::Onnxruntime => {
+            qlinear_elementwise::softmax(cx, *beta)?
+        }
         OpKind::Softmax { beta } => softmax::prepare(cx, *beta)?,
         OpKind::Quantize => quantize::prepare(cx)?,
         OpKind::Dequantize => dequantize::prepare(cx)?,
@@ -254,6 +258,9 @@ pub fn prepare_op(cx: &OpCx) -> Result<Vec<Layer>, ValidateError> {
         }
         OpKind::Mul { activation } if is_f32(cx) => {
             float_ops::arith(cx, FloatArith::Mul, *activation)?
+        }
+        OpKind::Mul { activation } if graph.arithmetic == Arithmetic::Onnxruntime => {
+            qlinear_elementwise::mul(cx, *activation)?
         }
         OpKind::Mul { activation } => mul::prepare(cx, *activation)?,
         OpKind::Div { activation } if output_is_i32(cx) => {
@@ -281,6 +288,9 @@ pub fn prepare_op(cx: &OpCx) -> Result<Vec<Layer>, ValidateError> {
             float_ops::arith(cx, FloatArith::Sub, *activation)?
         }
         OpKind::Sub { activation } => sub::prepare(cx, *activation)?,
+        OpKind::Logistic if graph.arithmetic == Arithmetic::Onnxruntime && !is_f32(cx) => {
+            qlinear_elementwise::sigmoid(cx)?
+        }
         OpKind::Logistic => activations::logistic(cx)?,
         OpKind::Tanh => activations::tanh(cx)?,
         OpKind::Relu if is_f32(cx) => float_ops::activation(cx, FloatActivation::Relu)?,

@@ -73,12 +73,6 @@ pub fn add(cx: &OpCx, activation: Activation) -> Prepared {
     for (t, role) in [(a, "first input"), (b, "second input"), (output, "output")] {
         cx.expect_dtype(t, DType::I8, role)?;
     }
-    if a.1.shape != b.1.shape || a.1.shape != output.1.shape {
-        return Err(cx.err(format!(
-            "shapes {:?} + {:?} -> {:?}: kiln adds equal shapes only in onnxruntime's arithmetic",
-            a.1.shape, b.1.shape, output.1.shape
-        )));
-    }
     if activation != Activation::None {
         return Err(cx.err(format!("fused activation {activation:?} is not supported")));
     }
@@ -92,8 +86,11 @@ pub fn add(cx: &OpCx, activation: Activation) -> Prepared {
     let params = rt::AddQLinear {
         a_ratio,
         b_ratio,
-        offset: c_zp - (a_ratio * a_zp + b_ratio * b_zp),
+        offset: c_zp - a_ratio.mul_add(a_zp, b_ratio * b_zp),
     };
+    if a.1.shape != b.1.shape || a.1.shape != output.1.shape {
+        return super::qlinear_elementwise::add_broadcast(cx, params, activation);
+    }
     let elements = output.1.elements() as u64;
     Ok((Kernel::AddQLinear(params), vec![a.0, b.0], elements))
 }

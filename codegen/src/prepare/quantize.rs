@@ -55,6 +55,9 @@ pub fn prepare(cx: &OpCx) -> Prepared {
             scale: out_scale,
             zero_point: out_zp,
         }),
+        (DType::I8, _) if cx.graph.arithmetic == Arithmetic::Onnxruntime => {
+            return super::qlinear_elementwise::requantize(cx);
+        }
         (DType::I8, _) => {
             let (in_scale, in_zp) = cx.per_tensor(input, "input")?;
             let (multiplier, shift) =

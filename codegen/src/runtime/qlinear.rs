@@ -474,9 +474,165 @@ pub fn avg_pool_qlinear(p: &AvgPoolQLinear, input: &[i8], output: &mut [i8]) {
     }
 }
 
+/// Per-layer constants of onnxruntime's QLinearAdd with broadcasting (its `BroadcastLooper`
+/// walks spans of the innermost axis; a span of one input against one value of the other
+/// takes MLAS's scalar path).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AddQLinearBroadcast {
+    /// The ratios and offset of [`add_qlinear`].
+    pub ratios: AddQLinear,
+    /// Which input is one value per span: 0 neither, 1 the first, 2 the second.
+    pub scalar_input: u8,
+}
+
+/// One element of onnxruntime's QLinearAdd on kiln's int8 values (uint8 less 128): the
+/// per-span value's `value · ratio` is added to the offset first (a multiply and an add), the
+/// other input joins by a fused multiply-add; with no scalar, the first input's fused
+/// multiply-add runs first, as in [`add_qlinear`].
+#[inline(always)]
+#[allow(clippy::manual_clamp)] // `clamp` has a panicking path
+pub fn add_qlinear_one(p: &AddQLinearBroadcast, x: i8, y: i8) -> i8 {
+    let (a, b) = ((x as i32 + 128) as f32, (y as i32 + 128) as f32);
+    let q = &p.ratios;
+    let v = match p.scalar_input {
+        1 => fused_mul_add_f32(b, q.b_ratio, q.offset + a * q.a_ratio),
+        2 => fused_mul_add_f32(a, q.a_ratio, q.offset + b * q.b_ratio),
+        _ => fused_mul_add_f32(b, q.b_ratio, fused_mul_add_f32(a, q.a_ratio, q.offset)),
+    };
+    (round_half_even_small(v.max(0.0).min(255.0)) as i32 - 128) as i8
+}
+
+/// onnxruntime's QLinearAdd of two broadcast int8 inputs ([`add_qlinear_one`] per element).
+#[inline(always)]
+pub fn add_qlinear_broadcast(
+    p: &AddQLinearBroadcast,
+    bc: &Broadcast,
+    input1: &[i8],
+    input2: &[i8],
+    output: &mut [i8],
+) {
+    binary(Some(bc), input1, input2, output, |x, y| {
+        add_qlinear_one(p, x, y)
+    });
+}
+
+/// Per-layer constants of onnxruntime's QLinearMul on int8.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MulQLinear {
+    /// First input zero point.
+    pub a_zero_point: i32,
+    /// Second input zero point.
+    pub b_zero_point: i32,
+    /// `scale_a · scale_b / scale_c` in float32, left to right.
+    pub ratio: f32,
+    /// The output zero point as onnxruntime adds it: uint8 (kiln's plus 128), in float32.
+    pub output_zero_point: f32,
+}
+
+/// onnxruntime's QLinearMul (MLAS `MlasQLinearMul`, its SSE2 kernel, in uint8 as onnxruntime
+/// on x86-64 runs int8 QDQ models): the int32 product of the inputs less their zero points,
+/// `as f32 · ratio + zero point` (a multiply, then an add), rounded half to even, saturated to
+/// int16 then uint8, minus 128; numpy broadcasting when `bc` is given.
+#[inline(always)]
+#[allow(clippy::manual_clamp)] // `clamp` has a panicking path
+pub fn mul_qlinear(
+    p: &MulQLinear,
+    bc: Option<&Broadcast>,
+    input1: &[i8],
+    input2: &[i8],
+    output: &mut [i8],
+) {
+    binary(bc, input1, input2, output, |x, y| {
+        let product = (x as i32 - p.a_zero_point) * (y as i32 - p.b_zero_point);
+        let v = product as f32 * p.ratio + p.output_zero_point;
+        // `cvtps2dq` gives i32::MIN out of range (and for NaN), which saturates to 0.
+        let rounded = if v.abs() < 2_147_483_648.0 {
+            round_half_even_small(v.max(-1_000_000.0).min(1_000_000.0)) as i32
+        } else {
+            i32::MIN
+        };
+        (rounded.clamp(0, 255) - 128) as i8
+    });
+}
+
+/// Per-layer constants of onnxruntime's QLinearSoftmax on int8 rows (in uint8, as onnxruntime
+/// on x86-64 runs int8 QDQ models).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SoftmaxQLinear {
+    /// Rows.
+    pub rows: usize,
+    /// Elements per row (the last axis).
+    pub depth: usize,
+    /// `floor(1 / output_scale)` in float32.
+    pub inverse_scale: f32,
+    /// The output zero point in uint8 (kiln's plus 128).
+    pub output_zero_point: i32,
+}
+
+/// onnxruntime's QLinearSoftmax (its uint8 `QlinearSoftmaxCPU`): per row, the float32
+/// `exp_table` entry of `x - max + 255` for each element, summed in order; each output
+/// `round_half_even(entry · inverse_scale / sum) + zero point`, at most 255, minus 128.
+#[inline(always)]
+#[allow(clippy::manual_clamp)] // `clamp` has a panicking path
+pub fn softmax_qlinear(p: &SoftmaxQLinear, exp_table: &[f32], input: &[i8], output: &mut [i8]) {
+    let depth = p.depth.max(1);
+    for (row, out) in input
+        .chunks(depth)
+        .zip(output.chunks_mut(depth))
+        .take(p.rows)
+    {
+        let top = row.iter().copied().max().unwrap_or(0) as i32;
+        let entry = |x: i8| {
+            let at = (x as i32 - top + 255).clamp(0, 255) as usize;
+            exp_table.get(at).copied().unwrap_or(0.0)
+        };
+        let mut sum = 0.0f32;
+        for &x in row {
+            sum += entry(x);
+        }
+        for (o, &x) in out.iter_mut().zip(row) {
+            let v = (entry(x) * p.inverse_scale) / sum;
+            let v = v.max(-1_000_000.0).min(1_000_000.0);
+            let q = round_half_even_small(v) as i32 + p.output_zero_point;
+            *o = (q.clamp(0, 255) - 128) as i8;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mul_rounds_the_scaled_product_half_to_even_in_uint8() {
+        let p = MulQLinear {
+            a_zero_point: 1,
+            b_zero_point: -2,
+            ratio: 0.25,
+            output_zero_point: 130.0,
+        };
+        let mut out = [0i8; 3];
+        // (3-1)·(3+2) = 10 → 2.5 + 130 = 132.5 → 132 → 4; (1-1) → 130 → 2; huge → 255 → 127.
+        mul_qlinear(&p, None, &[3, 1, 127], &[3, 5, 127], &mut out);
+        assert_eq!(out, [4, 2, 127]);
+    }
+
+    #[test]
+    fn broadcast_add_puts_the_scalar_into_the_offset() {
+        let add = AddQLinear {
+            a_ratio: 0.5,
+            b_ratio: 0.25,
+            offset: 1.0,
+        };
+        let mut p = AddQLinearBroadcast {
+            ratios: add,
+            scalar_input: 2,
+        };
+        // a = 0 + 128, b = 4 + 128: 128·0.5 + 132·0.25 + 1 = 98 → -30.
+        assert_eq!(add_qlinear_one(&p, 0, 4), -30);
+        p.scalar_input = 0;
+        assert_eq!(add_qlinear_one(&p, 0, 4), -30);
+    }
 
     #[test]
     fn fused_mul_add_rounds_once() {

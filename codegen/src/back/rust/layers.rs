@@ -286,6 +286,19 @@ fn details(kernel: &Kernel) -> Option<String> {
         Kernel::AddQLinear(_) => {
             "onnxruntime's QLinearAdd: float32 fused multiply-adds, rounded half to even.".into()
         }
+        Kernel::AddQLinearBroadcast(..) => {
+            "onnxruntime's QLinearAdd, broadcast: float32 multiply-adds, rounded half to even."
+                .into()
+        }
+        Kernel::SoftmaxQLinear(p, _) => format!(
+            "onnxruntime's QLinearSoftmax: a float32 table of exponentials, rows of {}.",
+            p.depth
+        ),
+        Kernel::MulQLinear(_, bc) => format!(
+            "onnxruntime's QLinearMul: the int32 product times a float32 scale, rounded half to \
+             even{}.",
+            if bc.is_some() { "; broadcast" } else { "" }
+        ),
         Kernel::AvgPoolQLinear(p) => format!(
             "onnxruntime's {}; {}×{} window, stride {}×{}, padding {} top / {} left.",
             if p.global {
@@ -1422,6 +1435,34 @@ pub(crate) fn emit_layer(
         }
         Kernel::AvgPoolQLinear(p) => {
             params_call(p, quote!(rt::AvgPoolQLinear), quote!(rt::avg_pool_qlinear))
+        }
+        Kernel::AddQLinearBroadcast(p, bc) => {
+            let (params, bc) = (params_expr(p), params_expr(bc));
+            quote! {
+                const PARAMS: rt::AddQLinearBroadcast = #params;
+                const BROADCAST: rt::Broadcast = #bc;
+                rt::add_qlinear_broadcast(&PARAMS, &BROADCAST, input1, input2, output);
+            }
+        }
+        Kernel::SoftmaxQLinear(p, table) => {
+            let params = params_expr(p);
+            let table = statics.floats(
+                &format!("{prefix}_EXP"),
+                &format!("{what}: float32 exponentials by `x - row max + 255`."),
+                table,
+            );
+            quote! {
+                const PARAMS: rt::SoftmaxQLinear = #params;
+                rt::softmax_qlinear(&PARAMS, &#table, input, output);
+            }
+        }
+        Kernel::MulQLinear(p, bc) => {
+            let (params, (bc_item, bc_arg)) = (params_expr(p), broadcast_arg(bc.as_ref()));
+            quote! {
+                const PARAMS: rt::MulQLinear = #params;
+                #bc_item
+                rt::mul_qlinear(&PARAMS, #bc_arg, input1, input2, output);
+            }
         }
         Kernel::ActivationI16 { scale, tanh } => {
             let s = params_expr(scale);

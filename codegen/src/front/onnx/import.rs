@@ -20,11 +20,14 @@ use crate::ir::{
 use crate::names::shown;
 use std::collections::{HashMap, HashSet};
 
+mod qdq_ops;
+
 /// The ONNX operators (default domain) kiln imports.
 pub const SUPPORTED: &[&str] = &[
     "Add",
     "AveragePool",
     "Cast",
+    "Clip",
     "Concat",
     "Constant",
     "Conv",
@@ -36,9 +39,15 @@ pub const SUPPORTED: &[&str] = &[
     "Identity",
     "MatMul",
     "MaxPool",
+    "Mul",
+    "Pad",
     "QuantizeLinear",
+    "Relu",
     "Reshape",
     "Shape",
+    "Sigmoid",
+    "Slice",
+    "Softmax",
     "Squeeze",
     "Transpose",
     "Unsqueeze",
@@ -457,7 +466,13 @@ impl<'p> Importer<'p> {
         let value = match op_type {
             "QuantizeLinear" => self.quantize(&cx)?,
             "DequantizeLinear" => self.dequantize(&cx)?,
-            "Add" => self.add_op(&cx)?,
+            "Add" | "Mul" => self.binary_op(&cx)?,
+            "Sigmoid" => self.sigmoid(&cx)?,
+            "Relu" | "Clip" => self.relu_clip(&cx)?,
+            "Softmax" => self.softmax(&cx)?,
+            "Concat" if !self.all_constant(&cx) => self.concat(&cx)?,
+            "Pad" => self.pad_op(&cx)?,
+            "Slice" => self.slice_op(&cx)?,
             "Conv" => self.conv(&cx)?,
             "Gemm" => self.gemm(&cx)?,
             "MatMul" => self.matmul(&cx)?,
@@ -508,10 +523,15 @@ impl<'p> Importer<'p> {
                 } else if moved && dtype == DType::I8 {
                     self.requantize_through_float(cx, id, quant, unsigned)
                         .map(|out| Value::Tensor(out, layout))
+                } else if t.dtype == DType::I8 && dtype == DType::I8 {
+                    // onnxruntime's float32 dequantize-then-quantize, as a table.
+                    Ok(Value::Tensor(
+                        self.requantized(id, &quant, unsigned),
+                        layout,
+                    ))
                 } else {
                     Err(cx.err(format!(
-                        "it requantizes {} {:?} to {dtype} {quant:?}; kiln supports a \
-                         QuantizeLinear of a dequantized value only with its own parameters",
+                        "it requantizes {} {:?} to {dtype} {quant:?}, which kiln does not support",
                         t.dtype, t.quant
                     )))
                 }
@@ -860,36 +880,6 @@ impl<'p> Importer<'p> {
         );
         self.values.insert(q_out, Value::Tensor(out, Layout::Onnx));
         Ok(Value::Tensor(out, Layout::Onnx))
-    }
-
-    /// Add of two dequantized activations of one shape (onnxruntime's QLinearAdd).
-    fn add_op(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
-        let (a, a_layout) = self.dequantized(cx, 0)?;
-        let (b, b_layout) = self.dequantized(cx, 1)?;
-        // Both in NHWC when either is; else as the model has them.
-        let layout = if a_layout == Layout::Nhwc || b_layout == Layout::Nhwc {
-            Layout::Nhwc
-        } else {
-            Layout::Onnx
-        };
-        let a = self.relaid(a, a_layout, layout);
-        let b = self.relaid(b, b_layout, layout);
-        let shape = self.graph.tensors[a].shape.clone();
-        if self.graph.tensors[b].shape != shape {
-            return Err(cx.err(format!(
-                "inputs of shapes {:?} and {:?}: kiln adds equal shapes only (no broadcasting yet)",
-                self.graph.tensors[a].shape, self.graph.tensors[b].shape
-            )));
-        }
-        let (q_out, quant, dtype, unsigned) = self.absorb_quantize(cx)?;
-        let out = self.add(&q_out, shape, dtype, Some(quant), None);
-        self.mark_unsigned(out, unsigned);
-        let kind = OpKind::Add {
-            activation: Activation::None,
-        };
-        self.op(kind, cx.name, &[Some(a), Some(b)], out);
-        self.values.insert(q_out, Value::Tensor(out, layout));
-        Ok(Value::Tensor(out, layout))
     }
 
     fn gemm(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {

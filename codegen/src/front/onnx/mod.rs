@@ -17,12 +17,16 @@
 pub mod constant;
 pub mod import;
 pub mod proto;
+pub mod qoperator;
 
 use prost::Message;
 use std::fmt;
 
 /// The ONNX operators kiln reads (in QDQ form where quantized).
 pub const SUPPORTED_OPS: &[&str] = import::SUPPORTED;
+
+/// The operators of onnxruntime's QOperator form kiln reads (rewritten to QDQ on reading).
+pub const QOPERATOR_OPS: &[&str] = qoperator::QOPERATOR_OPS;
 
 /// Why an `.onnx` file could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,10 +85,12 @@ impl fmt::Display for ReadError {
                 sorted.sort_unstable();
                 write!(
                     f,
-                    "ONNX node {index} '{}' is {}, which kiln does not support yet (supported: {})",
+                    "ONNX node {index} '{}' is {}, which kiln does not support yet (supported: {}; \
+                     in QOperator form: {})",
                     shown(node),
                     shown(op_type),
-                    sorted.join(", ")
+                    sorted.join(", "),
+                    QOPERATOR_OPS.join(", ")
                 )
             }
             ReadError::Node {
@@ -128,7 +134,13 @@ pub fn read(bytes: &[u8]) -> Result<crate::ir::Graph, ReadError> {
         .find(|o| matches!(o.domain.as_deref(), None | Some("" | "ai.onnx")))
         .and_then(|o| o.version);
     match opset {
-        Some(v) if (MIN_OPSET..=MAX_OPSET).contains(&v) => import::import(graph),
+        Some(v) if (MIN_OPSET..=MAX_OPSET).contains(&v) => {
+            if qoperator::has_qoperator_nodes(graph) {
+                import::import(&qoperator::to_qdq(graph)?)
+            } else {
+                import::import(graph)
+            }
+        }
         Some(v) => Err(ReadError::Model {
             reason: format!(
                 "it imports operator set {v} of the default domain; kiln reads \
