@@ -138,7 +138,8 @@ pub fn word_i8(s: &[i8], at: usize) -> u32 {
 /// The Arm DSP instructions the [`Dsp`] kernels use.
 ///
 /// On Arm they are one instruction each, through `asm!` (their intrinsics are not stable
-/// Rust): the only `unsafe` in generated code. Each block reads and writes registers only;
+/// Rust). With the few `asm!` loops elsewhere in the runtime (`patch_dot_thumb1`,
+/// `fc_tile_asm`, `ArmVfma`), the only `unsafe` in generated code. Each block reads and writes registers only;
 /// SMLAD may set the sticky Q flag, so flags are not declared preserved. Elsewhere the same
 /// arithmetic in portable Rust, so the kernels are tested bit for bit on the host.
 #[allow(unsafe_code)]
