@@ -577,6 +577,49 @@ fn broadcast_arg(bc: Option<&crate::runtime::Broadcast>) -> (TokenStream, TokenS
     }
 }
 
+/// The statics of a convolution with onnxruntime's arithmetic ([`Kernel::ConvQLinear`]): its
+/// filter bytes, one int32 per output channel (the bias, or the folded bias of the fast
+/// kernels) and the float32 requantization scales.
+struct QLinearStatics<'a> {
+    /// Filter bytes, in the layout the kernel reads.
+    filter: &'a [u8],
+    /// What the filter bytes are, for its doc comment.
+    filter_doc: &'a str,
+    /// The per-channel int32 vector: name suffix, what it holds, values.
+    bias: (&'a str, &'a str, &'a [i32]),
+    /// Requantization scale per output channel.
+    scales: &'a [f32],
+}
+
+impl QLinearStatics<'_> {
+    /// Emits the three statics; returns their names (filter, int32 vector, scales).
+    fn emit(
+        &self,
+        statics: &mut Statics,
+        prefix: &str,
+        what: &str,
+    ) -> (proc_macro2::Ident, proc_macro2::Ident, proc_macro2::Ident) {
+        let (suffix, bias_doc, bias) = self.bias;
+        let filter = statics.bytes(
+            &format!("{prefix}_FILTER"),
+            &format!("{what}: {} ({} bytes).", self.filter_doc, self.filter.len()),
+            self.filter,
+        );
+        let bias = statics.ints(
+            &format!("{prefix}_{suffix}"),
+            &format!("{what}: {bias_doc} per output channel."),
+            "i32",
+            bias,
+        );
+        let scales = statics.floats(
+            &format!("{prefix}_SCALE"),
+            &format!("{what}: float32 requantization scale per output channel."),
+            self.scales,
+        );
+        (filter, bias, scales)
+    }
+}
+
 /// Emits one layer, tuned by `tuning` (its dot-product flavour and what to unroll).
 pub(crate) fn emit_layer(
     model: &Compiled,
@@ -1347,22 +1390,17 @@ pub(crate) fn emit_layer(
         // core's flavour), onnxruntime's requantization.
         Kernel::ConvQLinear(params, w) if params.shape.k_c == params.shape.in_c => {
             let p = params_expr(params);
-            let filter = statics.bytes(
-                &format!("{prefix}_FILTER"),
-                &format!("{what}: int8 weights ({} bytes).", w.filter.len()),
-                &w.filter,
-            );
-            let folded = statics.ints(
-                &format!("{prefix}_FOLDED_BIAS"),
-                &format!("{what}: bias − input zero point × Σ weights, per output channel."),
-                "i32",
-                &w.folded_bias,
-            );
-            let scales = statics.floats(
-                &format!("{prefix}_SCALE"),
-                &format!("{what}: float32 requantization scale per output channel."),
-                &w.scales,
-            );
+            let (filter, folded, scales) = QLinearStatics {
+                filter: &w.filter,
+                filter_doc: "int8 weights",
+                bias: (
+                    "FOLDED_BIAS",
+                    "bias − input zero point × Σ weights",
+                    &w.folded_bias,
+                ),
+                scales: &w.scales,
+            }
+            .emit(statics, &prefix, &what);
             quote! {
                 const PARAMS: rt::ConvQLinear = #p;
                 rt::conv2d_qlinear_fast::<rt::#dot>(&PARAMS, input, &#filter.0, &#folded, &#scales, output);
@@ -1376,25 +1414,13 @@ pub(crate) fn emit_layer(
         {
             let p = params_expr(params);
             let hwc = w.depthwise_hwc(params.shape.in_c);
-            let filter = statics.bytes(
-                &format!("{prefix}_FILTER"),
-                &format!(
-                    "{what}: int8 depthwise weights, channels last ({} bytes).",
-                    hwc.len()
-                ),
-                &hwc,
-            );
-            let bias = statics.ints(
-                &format!("{prefix}_BIAS"),
-                &format!("{what}: int32 bias per output channel."),
-                "i32",
-                &w.bias,
-            );
-            let scales = statics.floats(
-                &format!("{prefix}_SCALE"),
-                &format!("{what}: float32 requantization scale per output channel."),
-                &w.scales,
-            );
+            let (filter, bias, scales) = QLinearStatics {
+                filter: &hwc,
+                filter_doc: "int8 depthwise weights, channels last",
+                bias: ("BIAS", "int32 bias", &w.bias),
+                scales: &w.scales,
+            }
+            .emit(statics, &prefix, &what);
             quote! {
                 const PARAMS: rt::ConvQLinear = #p;
                 rt::depthwise_conv2d_qlinear::<rt::#dot>(&PARAMS, input, &#filter.0, &#bias, &#scales, output);
@@ -1402,22 +1428,13 @@ pub(crate) fn emit_layer(
         }
         Kernel::ConvQLinear(params, w) => {
             let p = params_expr(params);
-            let filter = statics.bytes(
-                &format!("{prefix}_FILTER"),
-                &format!("{what}: int8 weights ({} bytes).", w.filter.len()),
-                &w.filter,
-            );
-            let bias = statics.ints(
-                &format!("{prefix}_BIAS"),
-                &format!("{what}: int32 bias per output channel."),
-                "i32",
-                &w.bias,
-            );
-            let scales = statics.floats(
-                &format!("{prefix}_SCALE"),
-                &format!("{what}: float32 requantization scale per output channel."),
-                &w.scales,
-            );
+            let (filter, bias, scales) = QLinearStatics {
+                filter: &w.filter,
+                filter_doc: "int8 weights",
+                bias: ("BIAS", "int32 bias", &w.bias),
+                scales: &w.scales,
+            }
+            .emit(statics, &prefix, &what);
             quote! {
                 const PARAMS: rt::ConvQLinear = #p;
                 rt::conv2d_qlinear(&PARAMS, input, &#filter.0, &#bias, &#scales, output);
