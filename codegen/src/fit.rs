@@ -72,6 +72,7 @@ impl Footprint {
                     | Kernel::AveragePool(_)
                     | Kernel::MaxPool(_)
                     | Kernel::Add(_)
+                    | Kernel::AddTabled(..)
                     | Kernel::Softmax(_)
                     | Kernel::QuantizeF32(_)
                     | Kernel::Requantize(_)

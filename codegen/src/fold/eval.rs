@@ -199,7 +199,9 @@ fn run(kernel: &Kernel, ins: &[Values], out: &mut Values) -> Option<()> {
         (Kernel::Dequantize(p), Some(V::I8(x)), None, V::F32(o)) => rt::dequantize_i8(p, x, o),
         (Kernel::DequantizeU8(p), Some(V::U8(x)), None, V::F32(o)) => rt::dequantize_u8(p, x, o),
         (Kernel::DequantizeI16(p), Some(V::I16(x)), None, V::F32(o)) => rt::dequantize_i16(p, x, o),
-        (Kernel::Add(p), Some(V::I8(a)), Some(V::I8(b)), V::I8(o)) => rt::add(p, a, b, o),
+        (Kernel::Add(p) | Kernel::AddTabled(p, _), Some(V::I8(a)), Some(V::I8(b)), V::I8(o)) => {
+            rt::add(p, a, b, o)
+        }
         (Kernel::AddBroadcast(p, bc), Some(V::I8(a)), Some(V::I8(b)), V::I8(o)) => {
             rt::add_broadcast(p, bc, a, b, o)
         }

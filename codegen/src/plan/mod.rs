@@ -370,7 +370,7 @@ pub fn writes_in_place(layer: &Layer, graph: &Graph) -> Option<InPlace> {
     let p = match &layer.kernel {
         Kernel::Conv2d(p, _) if p.shape.k_c == p.shape.in_c => p,
         Kernel::DepthwiseConv2d(p, _) => p,
-        Kernel::Add(_) | Kernel::Mul(_, None) => {
+        Kernel::Add(_) | Kernel::AddTabled(..) | Kernel::Mul(_, None) => {
             return Some(InPlace {
                 lead: 0,
                 slots: &[0, 1],

@@ -4,6 +4,7 @@
 use super::common::Prepared;
 use super::shapes::broadcast;
 use crate::ir::{Activation, DType, Tensor, TensorId};
+use crate::layer::AddTables;
 use crate::prepare::quant::{activation_range, quantize_multiplier_smaller_than_one};
 use crate::prepare::{Kernel, OpCx, ValidateError};
 use crate::runtime as rt;
@@ -36,10 +37,20 @@ pub fn prepare(cx: &OpCx, activation: Activation) -> Prepared {
     }
     let kernel = match bc {
         Some(bc) => Kernel::AddBroadcast(params, bc),
+        None if output.1.elements() >= MIN_TABLED_ELEMENTS => match AddTables::of(&params) {
+            Some(tables) => Kernel::AddTabled(params, Box::new(tables)),
+            None => Kernel::Add(params),
+        },
         None => Kernel::Add(params),
     };
     Ok((kernel, vec![a.0, b.0], 0))
 }
+
+/// The fewest elements for which an int8 ADD runs through per-input tables: the tables cost
+/// 2 KB of flash (1 KB when both inputs share their quantization) and save about 45
+/// instructions per element on a Cortex-M4 (three rounding multiplies become one), so a
+/// small ADD keeps the table-free kernel.
+pub const MIN_TABLED_ELEMENTS: usize = 256;
 
 /// The constants of an int8 or int16 (`dtype`) ADD or SUB (TFLM `CalculateOpDataAdd` and
 /// `CalculateOpDataSub`): both inputs shifted left (20 bits, 15 for int16), rescaled to twice

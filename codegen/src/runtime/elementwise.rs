@@ -217,14 +217,8 @@ pub fn add_sub_one(p: &Add, a: i32, b: i32, subtract: bool) -> i8 {
 /// `AddElementwise` / `SubElementwise`; int16 shifts left by 15 rather than 20).
 #[inline(always)]
 pub fn add_sub_unclamped(p: &Add, a: i32, b: i32, subtract: bool) -> i32 {
-    let a = a
-        .wrapping_add(p.input1_offset)
-        .wrapping_mul(1 << (p.left_shift & 31));
-    let b = b
-        .wrapping_add(p.input2_offset)
-        .wrapping_mul(1 << (p.left_shift & 31));
-    let a = multiply_by_quantized_multiplier(a, p.input1_multiplier, p.input1_shift);
-    let b = multiply_by_quantized_multiplier(b, p.input2_multiplier, p.input2_shift);
+    let a = add_term(p, 0, a);
+    let b = add_term(p, 1, b);
     let raw = if subtract {
         a.wrapping_sub(b)
     } else {
@@ -232,6 +226,21 @@ pub fn add_sub_unclamped(p: &Add, a: i32, b: i32, subtract: bool) -> i32 {
     };
     multiply_by_quantized_multiplier(raw, p.output_multiplier, p.output_shift)
         .wrapping_add(p.output_offset)
+}
+
+/// Input `slot`'s (0 or 1) term of an ADD or SUB element `x`: offset, shifted left by
+/// `left_shift`, rescaled to the common scale.
+#[inline(always)]
+pub fn add_term(p: &Add, slot: usize, x: i32) -> i32 {
+    let (offset, multiplier, shift) = if slot == 0 {
+        (p.input1_offset, p.input1_multiplier, p.input1_shift)
+    } else {
+        (p.input2_offset, p.input2_multiplier, p.input2_shift)
+    };
+    let shifted = x
+        .wrapping_add(offset)
+        .wrapping_mul(1 << (p.left_shift & 31));
+    multiply_by_quantized_multiplier(shifted, multiplier, shift)
 }
 
 /// Int8 SUB, first input minus second (TFLite reference `Sub` / `BroadcastQuantSubSlow`);

@@ -15,6 +15,7 @@
 
 mod activation;
 mod activation_i16;
+mod add_tabled;
 mod arena;
 mod arith;
 mod conv;
@@ -50,6 +51,7 @@ mod trig;
 
 pub use activation::*;
 pub use activation_i16::*;
+pub use add_tabled::*;
 pub use arena::*;
 pub use arith::*;
 pub use conv::*;
@@ -91,6 +93,7 @@ pub const MOD_SOURCE: &str = include_str!("mod.rs");
 pub const SOURCES: &[(&str, &str)] = &[
     ("activation.rs", include_str!("activation.rs")),
     ("activation_i16.rs", include_str!("activation_i16.rs")),
+    ("add_tabled.rs", include_str!("add_tabled.rs")),
     ("arena.rs", include_str!("arena.rs")),
     ("arith.rs", include_str!("arith.rs")),
     ("conv.rs", include_str!("conv.rs")),

@@ -207,6 +207,10 @@ fn details(kernel: &Kernel) -> Option<String> {
             clamp(p.act_min, p.act_max)
         ),
         Kernel::Add(p) => format!("Rescaled sum{}.", clamp(p.act_min, p.act_max)),
+        Kernel::AddTabled(p, _) => format!(
+            "Rescaled sum, each input's rescaled term from a table{}.",
+            clamp(p.act_min, p.act_max)
+        ),
         Kernel::Conv2dF32(p, _) | Kernel::DepthwiseConv2dF32(p, _) => {
             format!("{}.", conv_details(&p.shape))
         }
@@ -1037,6 +1041,48 @@ pub(crate) fn emit_layer(
                     const PARAMS: rt::Add = #params;
                     rt::add(&PARAMS, input1, input2, output);
                 },
+            }
+        }
+        Kernel::AddTabled(_, tables) => {
+            let params = params_expr(&tables.output);
+            let mut table = |name: &str, inputs: &str, values: &[i32; 256]| {
+                statics.ints(
+                    &format!("{prefix}_{name}_TABLE"),
+                    &format!(
+                        "{what}: {inputs} rescaled to the common scale, for each input byte \
+                         (`x as u8`)."
+                    ),
+                    "i32",
+                    values,
+                )
+            };
+            // Inputs with one quantization share one table.
+            let tables = if tables.input1 == tables.input2 {
+                let shared = table("INPUTS", "both inputs", &tables.input1);
+                [shared.clone(), shared]
+            } else {
+                [
+                    table("INPUT1", "input 1", &tables.input1),
+                    table("INPUT2", "input 2", &tables.input2),
+                ]
+            };
+            match &in_place {
+                Some(d) => {
+                    let (other, _) = other_input(d.slot);
+                    let (data_table, other_table) =
+                        (&tables[d.slot & 1], &tables[(d.slot + 1) & 1]);
+                    quote! {
+                        const PARAMS: rt::AddTabled = #params;
+                        rt::add_tabled_in_place(&PARAMS, &#data_table, &#other_table, data, #other);
+                    }
+                }
+                None => {
+                    let [t1, t2] = &tables;
+                    quote! {
+                        const PARAMS: rt::AddTabled = #params;
+                        rt::add_tabled(&PARAMS, &#t1, &#t2, input1, input2, output);
+                    }
+                }
             }
         }
         Kernel::Softmax(p) => params_call(p, quote!(rt::Softmax), quote!(rt::softmax)),
