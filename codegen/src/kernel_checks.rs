@@ -428,6 +428,49 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
             expect(data[..n_out] == *want, "depthwise_conv2d_scalar_in_place")?;
         }
     }
+    if depthwise && dm == 1 && k_h == 3 && k_w == 3 && dilation_h == 1 && dilation_w == 1 {
+        // RV32IMC's ring kernel: three padded byte rows per channel (3 · 9 · 9 bytes at most).
+        let mut padded_input = [0i8; BUF];
+        padded_input[..input.len()].copy_from_slice(input);
+        let mut out = [0i8; BUF];
+        let mut ring = [0i8; 256];
+        let pw = depthwise_ring_width(out_w, stride_w);
+        let mut by_channel = [0u8; 9 * 9];
+        for (d, w) in by_channel
+            .iter_mut()
+            .zip(depthwise_ring_filter(filter, out_c))
+        {
+            *d = w;
+        }
+        let filter = &by_channel[..9 * out_c];
+        macro_rules! ring {
+            ($($pw:literal),*) => {
+                match pw {
+                    $($pw => depthwise_conv2d_ring::<BUF, BUF, $pw>(
+                        &fast, &padded_input, filter, folded, m, sh, &mut ring, &mut out,
+                    ),)*
+                    _ => {}
+                }
+            };
+        }
+        ring!(3, 4, 5, 6, 7, 8, 9);
+        expect(out[..n_out] == *want, "depthwise_conv2d_ring")?;
+        if fits {
+            load(&mut data);
+            macro_rules! ring_in_place {
+                ($($pw:literal),*) => {
+                    match pw {
+                        $($pw => depthwise_conv2d_ring_in_place::<BUF, BUF, $pw>(
+                            &fast, &mut data, lead, filter, folded, m, sh, &mut ring,
+                        ),)*
+                        _ => {}
+                    }
+                };
+            }
+            ring_in_place!(3, 4, 5, 6, 7, 8, 9);
+            expect(data[..n_out] == *want, "depthwise_conv2d_ring_in_place")?;
+        }
+    }
     if kernels == Kernels::Portable {
         return Ok(compared);
     }

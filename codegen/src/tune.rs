@@ -57,6 +57,11 @@ pub const PATCH_SCRATCH_BYTES: usize = 6144;
 /// `rt::depthwise_conv2d_wide` rather than more RAM.
 pub const DEPTHWISE_RING_BYTES: usize = 6144;
 
+/// Bytes of the ring of `rt::depthwise_conv2d_ring` for a layer of shape `s`.
+pub fn depthwise_ring_bytes(s: &crate::runtime::ConvShape) -> usize {
+    3 * s.out_c * crate::runtime::depthwise_ring_width(s.out_w, s.stride_w)
+}
+
 /// Words of `rt::depthwise_conv2d_rows`'s scratch for a layer of shape `s`: its ring, three
 /// padded input rows, per channel the row's columns as i16 pairs; then one output row's
 /// accumulators.
@@ -148,6 +153,30 @@ impl Tuning {
             && self.dot == DotProduct::Scalar
             && self.conv_patch_row(layer).is_none()
             && matches!(&layer.kernel, Kernel::DepthwiseConv2d(p, _) if p.shape.depth_multiplier == 1)
+    }
+
+    /// Whether a DEPTHWISE_CONV_2D runs as `rt::depthwise_conv2d_ring` (three padded input
+    /// rows per channel copied into a byte ring, no border pixels, a 3×3 window sliding with
+    /// its weights in registers): RV32 cores (31 registers; the Cortex-M0's eight low ones
+    /// keep `rt::depthwise_conv2d_scalar`), layers of [`Tuning::depthwise_scalar`] with a 3×3
+    /// window and no dilation, whose ring fits [`DEPTHWISE_RING_BYTES`].
+    pub fn depthwise_ring(&self, layer: &Layer) -> bool {
+        match &layer.kernel {
+            Kernel::DepthwiseConv2d(p, _)
+                if self.depthwise_scalar(layer)
+                    && self
+                        .core
+                        .is_some_and(|c| c.rust_target.starts_with("riscv32")) =>
+            {
+                let s = &p.shape;
+                s.k_h == 3
+                    && s.k_w == 3
+                    && s.dilation_h == 1
+                    && s.dilation_w == 1
+                    && depthwise_ring_bytes(s) <= DEPTHWISE_RING_BYTES
+            }
+            _ => false,
+        }
     }
 
     /// Whether a DEPTHWISE_CONV_2D runs as `rt::depthwise_conv2d_single` (one input channel,
@@ -242,6 +271,9 @@ impl Tuning {
 
     /// Scratch `layer` needs, in elements of [`Tuning::scratch_type`] (0 for most layers).
     pub fn scratch_len(&self, layer: &Layer) -> usize {
+        if let (true, Kernel::DepthwiseConv2d(p, _)) = (self.depthwise_ring(layer), &layer.kernel) {
+            return depthwise_ring_bytes(&p.shape);
+        }
         if let (true, Kernel::DepthwiseConv2d(p, _)) = (self.depthwise_rows(layer), &layer.kernel) {
             return depthwise_ring_words(&p.shape);
         }

@@ -19,6 +19,7 @@ mod add_tabled;
 mod arena;
 mod arith;
 mod conv;
+mod depthwise_ring;
 mod dot;
 mod elementwise;
 mod fixed_point;
@@ -55,6 +56,7 @@ pub use add_tabled::*;
 pub use arena::*;
 pub use arith::*;
 pub use conv::*;
+pub use depthwise_ring::*;
 pub use dot::*;
 pub use elementwise::*;
 pub use fixed_point::*;
@@ -97,6 +99,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("arena.rs", include_str!("arena.rs")),
     ("arith.rs", include_str!("arith.rs")),
     ("conv.rs", include_str!("conv.rs")),
+    ("depthwise_ring.rs", include_str!("depthwise_ring.rs")),
     ("dot.rs", include_str!("dot.rs")),
     ("elementwise.rs", include_str!("elementwise.rs")),
     ("fixed_point.rs", include_str!("fixed_point.rs")),

@@ -893,20 +893,45 @@ pub(crate) fn emit_layer(
                 }
             } else {
                 let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
-                let filter = statics.bytes(
-                    &format!("{prefix}_FILTER"),
-                    &format!("{what}: int8 weights ({} bytes).", w.filter.len()),
-                    &w.filter,
-                );
-                let bias = statics.ints(
-                    &format!("{prefix}_BIAS"),
-                    &format!("{what}: bias per output channel (for border pixels)."),
-                    "i32",
-                    &w.bias
-                        .clone()
-                        .unwrap_or_else(|| vec![0; w.folded_bias.len()]),
-                );
-                if let (true, Some(d)) = (tuning.depthwise_scalar(layer), &in_place) {
+                let ring = tuning.depthwise_ring(layer);
+                // The ring kernel reads its filter by channel and has no border pixels (no
+                // plain bias): it takes neither of these.
+                let filter = if ring {
+                    quote!()
+                } else {
+                    let id = statics.bytes(
+                        &format!("{prefix}_FILTER"),
+                        &format!("{what}: int8 weights ({} bytes).", w.filter.len()),
+                        &w.filter,
+                    );
+                    quote!(#id)
+                };
+                let bias = if ring {
+                    quote!()
+                } else {
+                    let id = statics.ints(
+                        &format!("{prefix}_BIAS"),
+                        &format!("{what}: bias per output channel (for border pixels)."),
+                        "i32",
+                        &w.bias
+                            .clone()
+                            .unwrap_or_else(|| vec![0; w.folded_bias.len()]),
+                    );
+                    quote!(#id)
+                };
+                if ring {
+                    let in_len = graph.tensors[layer.inputs[0]].elements();
+                    let lens = (in_len, out_t.elements());
+                    let per_channel: Vec<u8> =
+                        rt::depthwise_ring_filter(&w.filter, p.shape.out_c).collect();
+                    let per_channel = statics.bytes(
+                        &format!("{prefix}_FILTER_BY_CHANNEL"),
+                        &format!("{what}: int8 weights, per channel its 3×3 window row by row."),
+                        &per_channel,
+                    );
+                    let weights = quote!(&#per_channel.0, &#folded, &#mult, &#shift);
+                    depthwise_ring_call(p, lens, in_place.as_ref(), weights)
+                } else if let (true, Some(d)) = (tuning.depthwise_scalar(layer), &in_place) {
                     let input_at = lit(d.input_at);
                     quote! {
                         const PARAMS: rt::ConvFast = #params;
@@ -2175,6 +2200,42 @@ fn other_input(slot: usize) -> (TokenStream, proc_macro2::Literal) {
         (quote!(input2), lit(0))
     } else {
         (quote!(input1), lit(1))
+    }
+}
+
+/// The call of `rt::depthwise_conv2d_ring` (or its in-place twin) for a layer of shape
+/// `p.shape` with `(input, output)` lengths `lens`; `weights` are its filter, folded bias,
+/// multiplier and shift arguments.
+fn depthwise_ring_call(
+    p: &rt::ConvFast,
+    (in_len, out_len): (usize, usize),
+    in_place: Option<&InPlaceData>,
+    weights: TokenStream,
+) -> TokenStream {
+    let params = params_expr(p);
+    let (in_len, out_len) = (lit(in_len), lit(out_len));
+    let ring_w = lit(rt::depthwise_ring_width(p.shape.out_w, p.shape.stride_w));
+    match in_place {
+        Some(d) => {
+            let input_at = lit(d.input_at);
+            quote! {
+                const PARAMS: rt::ConvFast = #params;
+                // The output from byte 0 of `data`, the input from byte INPUT_AT.
+                const INPUT_AT: usize = #input_at;
+                rt::depthwise_conv2d_ring_in_place::<#in_len, #out_len, #ring_w>(&PARAMS, data, INPUT_AT, #weights, scratch);
+            }
+        }
+        None => quote! {
+            const PARAMS: rt::ConvFast = #params;
+            // Fixed lengths, so the kernel's index bounds are known to the compiler.
+            let (Ok(input), Ok(output)) = (
+                <&[i8; #in_len]>::try_from(input),
+                <&mut [i8; #out_len]>::try_from(output),
+            ) else {
+                return;
+            };
+            rt::depthwise_conv2d_ring::<#in_len, #out_len, #ring_w>(&PARAMS, input, #weights, scratch, output);
+        },
     }
 }
 
