@@ -967,12 +967,28 @@ fn conv2d_patches_scalar_io<const P: usize, const O: usize, IO: ConvIo>(
             for (o, a) in acc.iter_mut().enumerate() {
                 *a = [w.folded_bias.get(oc + o).copied().unwrap_or(0); P];
             }
-            for (wk, xk) in tile.chunks_exact(O).zip(patches.chunks_exact(P)) {
+            // One step: a patch position's O weights times its P patch bytes.
+            let step = |acc: &mut [[i32; P]; O], wk: &[u8], xk: &[i8]| {
                 for (a, &wv) in acc.iter_mut().zip(wk) {
                     let wv = wv as i8 as i32;
                     for (ap, &xv) in a.iter_mut().zip(xk) {
                         *ap = ap.wrapping_add((xv as i32).wrapping_mul(wv));
                     }
+                }
+            };
+            // Two steps per pass (one loop branch and pointer update per two), then an odd
+            // last one.
+            for (wk, xk) in tile.chunks_exact(2 * O).zip(patches.chunks_exact(2 * P)) {
+                let ((w0, w1), (x0, x1)) = (wk.split_at(O), xk.split_at(P));
+                step(&mut acc, w0, x0);
+                step(&mut acc, w1, x1);
+            }
+            if patch % 2 == 1 {
+                let k = patch - 1;
+                if let (Some(wk), Some(xk)) =
+                    (tile.get(k * O..k * O + O), patches.get(k * P..k * P + P))
+                {
+                    step(&mut acc, wk, xk);
                 }
             }
             for (o, a) in acc.iter().enumerate() {
