@@ -167,8 +167,13 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     // A third of the others: 3×3 over one input channel, no dilation
     // (`depthwise_conv2d_single`).
     let single_shape = case % 18 == 3;
+    // One in nine: 1×1, stride 1, no padding, one group, 4–16 input channels (the patch
+    // kernels' direct copy of whole words, `pointwise_words`).
+    let pointwise_shape = case % 9 == 4;
     let in_c = if single_shape {
         1
+    } else if pointwise_shape {
+        4 * (1 + index(random, 4))
     } else {
         1 + index(random, 9)
     };
@@ -177,11 +182,12 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     } else {
         1
     };
-    let groups = if !depthwise && in_c.is_multiple_of(2) && index(random, 4) == 0 {
-        2
-    } else {
-        1
-    };
+    let groups =
+        if !depthwise && !pointwise_shape && in_c.is_multiple_of(2) && index(random, 4) == 0 {
+            2
+        } else {
+            1
+        };
     let k_c = if depthwise { 1 } else { in_c / groups };
     let out_c = if depthwise {
         in_c * dm
@@ -195,7 +201,11 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         (k_h, k_w, dilation_h, dilation_w) = (3, 3, 1, 1);
     }
     let (in_h, in_w) = (1 + index(random, 6), 1 + index(random, 7));
-    let (pad_top, pad_left) = (index(random, 2), index(random, 2));
+    let (mut pad_top, mut pad_left) = (index(random, 2), index(random, 2));
+    let (mut stride_h, mut stride_w) = (stride_h, stride_w);
+    if pointwise_shape {
+        (k_h, k_w, stride_h, stride_w, pad_top, pad_left) = (1, 1, 1, 1, 0, 0);
+    }
     let eff_h = (k_h - 1) * dilation_h + 1;
     let eff_w = (k_w - 1) * dilation_w + 1;
     if in_h + 2 * pad_top < eff_h || in_w + 2 * pad_left < eff_w {
