@@ -484,13 +484,13 @@ mod fit_or_band_tests {
     use crate::{compile, fit, fit_or_band, Error};
 
     /// A Cortex-M4 board with RAM for the stem below only when it runs band by band (about
-    /// 14.4 KB then, 21.5 KB whole).
+    /// 17.6 KB then, 24.7 KB whole, 3.4 KB of either the stride-2 depthwise layer's row ring).
     static TIGHT: kiln_targets::Board = kiln_targets::Board {
         name: "tight",
         description: "test board",
         core: &kiln_targets::CORTEX_M4F,
         flash_bytes: 1 << 20,
-        ram_bytes: 16_000,
+        ram_bytes: 20_000,
     };
 
     #[test]

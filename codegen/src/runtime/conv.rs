@@ -1753,7 +1753,9 @@ pub fn depthwise_rows_width(out_w: usize, stride_w: usize) -> usize {
 /// `(w1, w2)` as i16 pairs; then one filter row of two neighbouring output pixels (stride 1)
 /// is one LDRD of the ring and four multiply-accumulates (SMLAD, SMLABT, SMLATB, SMLAD) for
 /// six MACs, the channel's weights and requantization constants staying in registers along
-/// the output row. Output rows run in order and read their input rows before writing, so the
+/// the output row. At a horizontal stride of 2 a pixel's filter row is word `ox` (taps 0, 1:
+/// one SMLAD) and the bottom of word `ox + 1` (tap 2: one SMLABT), only the pixels kept being
+/// computed ([`depthwise_rows_dot_s2`]). Output rows run in order and read their input rows before writing, so the
 /// planner's lead keeps it correct in place.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
@@ -1900,8 +1902,8 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
     let channels = s.out_c;
     let zp = p.input_zero_point as i8;
     let (ring, rest) = scratch.split_at_mut((3 * RW * channels).min(scratch.len()));
-    // Accumulators of one output row and channel, after the ring: one per pixel (stride
-    // 1), or one per pixel and a discarded one (stride 2).
+    // Accumulators of one output row and channel, after the ring: one per pixel (at a
+    // stride of 1 rounded up to whole pairs).
     let Some(accs) = rest.get_mut(..2 * RW) else {
         return;
     };
@@ -1929,14 +1931,18 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
                 };
                 let start = folded_bias.get(c).copied().unwrap_or(0);
                 let used = if s.stride_w == 1 {
-                    s.out_w.div_ceil(2)
+                    2 * s.out_w.div_ceil(2)
                 } else {
                     s.out_w
                 };
-                let Some(row_accs) = accs.get_mut(..2 * used) else {
+                let Some(row_accs) = accs.get_mut(..used) else {
                     return;
                 };
-                depthwise_rows_dot(ring_c, w, top % 3, start, row_accs);
+                if s.stride_w == 1 {
+                    depthwise_rows_dot(ring_c, w, top % 3, start, row_accs);
+                } else {
+                    depthwise_rows_dot_s2(ring_c, w, top % 3, start, row_accs);
+                }
                 let q = if p.per_channel { c } else { 0 };
                 let m = multiplier.get(q).copied().unwrap_or(0);
                 let sh = shift.get(q).copied().unwrap_or(0);
@@ -1955,7 +1961,7 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
 }
 
 /// Requantizes one output row and channel of [`depthwise_conv2d_rows`]: accumulator `ox`
-/// (every other one at a horizontal stride of 2) to the output byte `first + ox·out_c`, with
+/// to the output byte `first + ox·out_c`, with
 /// the channel's multiplier, shift and [`small_offset_split`] constant in `(first, m, sh,
 /// k_offset)`, `after` added after the short path's shift.
 #[inline(always)]
@@ -1968,8 +1974,7 @@ fn rows_requantize(
 ) {
     let s = &p.shape;
     for ox in 0..s.out_w {
-        let at = if s.stride_w == 1 { ox } else { 2 * ox };
-        let acc = row_accs.get(at).copied().unwrap_or(0) as i32;
+        let acc = row_accs.get(ox).copied().unwrap_or(0) as i32;
         let v = if p.fast_requant {
             requantize_small_offset(acc, m, -sh, k_offset) + after
         } else {

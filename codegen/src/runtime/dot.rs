@@ -373,6 +373,90 @@ pub mod dsp {
         }
     }
 
+    /// The `asm!` loop of [`super::depthwise_rows_dot_s2`]: `pairs` (≥ 1) pairs of
+    /// neighbouring stride-2 accumulators into `out` from the ring words at `ring` (three slots
+    /// per word, word `k`'s at `ring + 12k`, filter row `ky` in slot `(rotation + ky) % 3`) and
+    /// the eight words at `w`: per filter row `(w0, w1)` and `(w1, w2)`, then the start value
+    /// twice. Pixel `k` reads words `k` and `k + 1`; each iteration carries the third word it
+    /// loads per row (the next pair's first) in a register. Reads `ring`'s `3 · (2·pairs + 1)`
+    /// words and `w`'s eight, writes `out`'s `2 · pairs` words; SMLAD may set the sticky Q flag
+    /// and the loop compares, so flags are not declared preserved.
+    #[cfg(target_arch = "arm")]
+    #[inline(always)]
+    pub fn rows_dot_s2(
+        ring: *const u32,
+        w: *const u32,
+        rotation: usize,
+        pairs: usize,
+        out: *mut i32,
+    ) {
+        // The loop for one ring rotation: `$s0`, `$s1`, `$s2` are the byte offsets of filter
+        // rows 0, 1, 2's slots within a word's three, `$t` the same plus 12 (word k + 1) and
+        // `$u` plus 24 (word k + 2).
+        macro_rules! rows_dot_s2_asm {
+            ($ring:expr, $w:expr, $out:expr, $end:expr,
+             $s0:literal, $t0:literal, $u0:literal, $s1:literal, $t1:literal, $u1:literal,
+             $s2:literal, $t2:literal, $u2:literal) => {
+                // SAFETY: the caller checked that `ring` has `3 · (2·pairs + 1)` readable words,
+                // `w` eight, and `out` `2 · pairs` writable words, all word-aligned; the loop
+                // stops when `out` reaches `end`, having read ring words up to `2 · pairs`.
+                unsafe {
+                    core::arch::asm!(
+                    concat!("ldr {c0}, [{p}, #", $s0, "]"),
+                    concat!("ldr {c1}, [{p}, #", $s1, "]"),
+                    concat!("ldr {c2}, [{p}, #", $s2, "]"),
+                    "2:",
+                    "ldrd {e}, {o}, [{w}, #24]",
+                    "ldrd {w01}, {w12}, [{w}]",
+                    concat!("ldr {x}, [{p}, #", $t0, "]"),
+                    "smlad {e}, {c0}, {w01}, {e}",
+                    "smlabt {e}, {x}, {w12}, {e}",
+                    "smlad {o}, {x}, {w01}, {o}",
+                    concat!("ldr {c0}, [{p}, #", $u0, "]"),
+                    "smlabt {o}, {c0}, {w12}, {o}",
+                    "ldrd {w01}, {w12}, [{w}, #8]",
+                    concat!("ldr {x}, [{p}, #", $t1, "]"),
+                    "smlad {e}, {c1}, {w01}, {e}",
+                    "smlabt {e}, {x}, {w12}, {e}",
+                    "smlad {o}, {x}, {w01}, {o}",
+                    concat!("ldr {c1}, [{p}, #", $u1, "]"),
+                    "smlabt {o}, {c1}, {w12}, {o}",
+                    "ldrd {w01}, {w12}, [{w}, #16]",
+                    concat!("ldr {x}, [{p}, #", $t2, "]"),
+                    "smlad {e}, {c2}, {w01}, {e}",
+                    "smlabt {e}, {x}, {w12}, {e}",
+                    "smlad {o}, {x}, {w01}, {o}",
+                    concat!("ldr {c2}, [{p}, #", $u2, "]"),
+                    "smlabt {o}, {c2}, {w12}, {o}",
+                    "add {p}, {p}, #24",
+                    "strd {e}, {o}, [{out}], #8",
+                    "cmp {out}, {end}",
+                    "bne 2b",
+                    p = inout(reg) $ring => _,
+                    out = inout(reg) $out => _,
+                    end = in(reg) $end,
+                    w = in(reg) $w,
+                    e = out(reg) _,
+                    o = out(reg) _,
+                    x = out(reg) _,
+                    c0 = out(reg) _,
+                    c1 = out(reg) _,
+                    c2 = out(reg) _,
+                    w01 = out(reg) _,
+                    w12 = out(reg) _,
+                    options(nostack),
+                    )
+                }
+            };
+        }
+        let end = out.wrapping_add(2 * pairs);
+        match rotation {
+            0 => rows_dot_s2_asm!(ring, w, out, end, 0, 12, 24, 4, 16, 28, 8, 20, 32),
+            1 => rows_dot_s2_asm!(ring, w, out, end, 4, 16, 28, 8, 20, 32, 0, 12, 24),
+            _ => rows_dot_s2_asm!(ring, w, out, end, 8, 20, 32, 0, 12, 24, 4, 16, 28),
+        }
+    }
+
     /// The `asm!` loop of [`super::patch_dot_tile`]: `groups` (≥ 1) weight words from `w`,
     /// `10 · groups` widened patch words from `x` (word-aligned), five accumulators. An odd
     /// first group runs alone, then two groups per iteration (LLVM does not unroll loops
@@ -557,6 +641,59 @@ pub fn depthwise_rows_dot_portable(
         }
         acc[0] = even as u32;
         acc[1] = odd as u32;
+    }
+}
+
+/// The multiply-accumulates of one output row and channel of
+/// [`super::depthwise_conv2d_rows`] at a horizontal stride of 2: for each pixel `k` of `out`,
+/// the window at ring word `k` (taps 0, 1 from word `k`, tap 2 from the bottom of word
+/// `k + 1`; words laid out as in [`depthwise_rows_dot`]), from `start`. On Arm with the DSP
+/// extension pairs of pixels go through one `asm!` loop, 26 instructions per pair (18 MACs),
+/// and an odd last pixel through the portable path; `ring` needs `3 · (out.len() + 1)` words,
+/// else the portable path runs.
+#[inline(always)]
+pub fn depthwise_rows_dot_s2(
+    ring: &[u32],
+    w: &[u32; 6],
+    rotation: usize,
+    start: i32,
+    out: &mut [u32],
+) {
+    #[cfg(target_arch = "arm")]
+    {
+        let pairs = out.len() / 2;
+        if pairs > 0 && ring.len() >= 3 * (out.len() + 1) {
+            let s = start as u32;
+            let wk = [w[0], w[1], w[2], w[3], w[4], w[5], s, s];
+            let (head, tail) = out.split_at_mut(2 * pairs);
+            let head_ptr = head.as_mut_ptr() as *mut i32;
+            dsp::rows_dot_s2(ring.as_ptr(), wk.as_ptr(), rotation, pairs, head_ptr);
+            let rest = ring.get(6 * pairs..).unwrap_or(&[]);
+            depthwise_rows_dot_s2_portable(rest, w, rotation, start, tail);
+            return;
+        }
+    }
+    depthwise_rows_dot_s2_portable(ring, w, rotation, start, out)
+}
+
+/// [`depthwise_rows_dot_s2`] in portable Rust.
+#[inline(always)]
+pub fn depthwise_rows_dot_s2_portable(
+    ring: &[u32],
+    w: &[u32; 6],
+    rotation: usize,
+    start: i32,
+    out: &mut [u32],
+) {
+    for (k, acc) in out.iter_mut().enumerate() {
+        let mut a = start;
+        for ky in 0..3 {
+            let j = (rotation + ky) % 3;
+            let x0 = ring.get(3 * k + j).copied().unwrap_or(0);
+            let x2 = ring.get(3 * k + 3 + j).copied().unwrap_or(0);
+            a = dsp::smlabt(x2, w[2 * ky + 1], dsp::smlad(x0, w[2 * ky], a));
+        }
+        *acc = a as u32;
     }
 }
 
