@@ -272,8 +272,8 @@ pub struct AddQLinear {
     /// `zero_point_c - (a_ratio · zero_point_a + b_ratio · zero_point_b)`, of the zero points
     /// the kernel runs with: uint8 (kiln's plus 128), or int8 when `signed`.
     pub offset: f32,
-    /// MLAS's int8 kernel (an int8 QOperator node): values as they are, the second input's
-    /// fused multiply-add first, saturated to int8. Else its uint8 kernel (values plus 128).
+    /// MLAS's int8 kernel (an int8 QOperator node): values as they are, saturated to int8.
+    /// Else its uint8 kernel (values plus 128).
     pub signed: bool,
 }
 
@@ -374,25 +374,21 @@ impl FusedMulAdd for ArmVfma {
 
 /// onnxruntime's QLinearAdd (MLAS `MlasQLinearAdd`, its AVX2 kernel) on uint8 values: kiln's
 /// int8 values plus 128 (onnxruntime on x86-64 runs int8 QDQ models in uint8, its
-/// `QDQS8ToU8Transformer`; a uint8 model's values are kiln's plus 128 already):
-/// `b · b_ratio + (a · a_ratio + offset)` with fused multiply-adds, rounded half to even,
-/// saturated to uint8, minus 128. When `signed` (MLAS's int8 kernel), on the int8 values:
-/// `a · a_ratio + (b · b_ratio + offset)`, saturated to int8.
+/// `QDQS8ToU8Transformer`; a uint8 model's values are kiln's plus 128 already), or on the int8
+/// values as they are when `signed`: `a · a_ratio + (b · b_ratio + offset)` with fused
+/// multiply-adds, rounded half to even, saturated (uint8 less 128, or int8).
 #[inline(always)]
 #[allow(clippy::manual_clamp)] // `clamp` has a panicking path
 pub fn add_qlinear<F: FusedMulAdd>(p: &AddQLinear, a: &[i8], b: &[i8], output: &mut [i8]) {
-    if p.signed {
-        for ((o, &x), &y) in output.iter_mut().zip(a).zip(b) {
-            let partial = F::fma(y as f32, p.b_ratio, p.offset);
-            let v = F::fma(x as f32, p.a_ratio, partial);
-            *o = round_half_even_small(v.max(-128.0).min(127.0)) as i8;
-        }
-        return;
-    }
+    let lift = if p.signed { 0 } else { 128 };
+    let low = (lift - 128) as f32;
     for ((o, &x), &y) in output.iter_mut().zip(a).zip(b) {
-        let partial = F::fma((x as i32 + 128) as f32, p.a_ratio, p.offset);
-        let v = F::fma((y as i32 + 128) as f32, p.b_ratio, partial);
-        *o = (round_half_even_small(v.max(0.0).min(255.0)) as i32 - 128) as i8;
+        let partial = F::fma((y as i32 + lift) as f32, p.b_ratio, p.offset);
+        let v = F::fma((x as i32 + lift) as f32, p.a_ratio, partial);
+        *o = saturate_mlas(
+            round_half_even_small(v.max(low).min(low + 255.0)) as i32,
+            p.signed,
+        );
     }
 }
 
@@ -513,23 +509,19 @@ pub struct AddQLinearBroadcast {
 }
 
 /// One element of onnxruntime's QLinearAdd on kiln's int8 values (uint8 less 128, or as they
-/// are when `signed`): the per-span value's `value · ratio` is added to the offset first (a
-/// multiply and an add; a fused multiply-add when `signed`), the other input joins by a fused
-/// multiply-add; with no scalar, the fused multiply-adds run in [`add_qlinear`]'s order.
+/// are when `signed`): the per-span value's fused multiply-add with the offset first, then
+/// the other input's (a scalar first input swaps the inputs); with no scalar, as
+/// [`add_qlinear`].
 #[inline(always)]
 #[allow(clippy::manual_clamp)] // `clamp` has a panicking path
 pub fn add_qlinear_one(p: &AddQLinearBroadcast, x: i8, y: i8) -> i8 {
     let q = &p.ratios;
     let lift = if q.signed { 0 } else { 128 };
     let (a, b) = ((x as i32 + lift) as f32, (y as i32 + lift) as f32);
-    let v = match (q.signed, p.scalar_input) {
-        // MLAS's int8 kernel: the per-span value joins the offset by a fused multiply-add too
-        // (a scalar first input swaps the inputs).
-        (true, 1) => fused_mul_add_f32(b, q.b_ratio, fused_mul_add_f32(a, q.a_ratio, q.offset)),
-        (true, _) => fused_mul_add_f32(a, q.a_ratio, fused_mul_add_f32(b, q.b_ratio, q.offset)),
-        (false, 1) => fused_mul_add_f32(b, q.b_ratio, q.offset + a * q.a_ratio),
-        (false, 2) => fused_mul_add_f32(a, q.a_ratio, q.offset + b * q.b_ratio),
-        (false, _) => fused_mul_add_f32(b, q.b_ratio, fused_mul_add_f32(a, q.a_ratio, q.offset)),
+    let v = if p.scalar_input == 1 {
+        fused_mul_add_f32(b, q.b_ratio, fused_mul_add_f32(a, q.a_ratio, q.offset))
+    } else {
+        fused_mul_add_f32(a, q.a_ratio, fused_mul_add_f32(b, q.b_ratio, q.offset))
     };
     let low = (lift - 128) as f32;
     saturate_mlas(
@@ -945,6 +937,27 @@ mod tests {
         p.ratios.b_ratio = q.a_ratio;
         p.scalar_input = 1;
         assert_eq!(add_qlinear_one(&p, -106, 5), 35);
+    }
+
+    /// A near tie seen in onnxruntime 1.20.1 (x86-64) on uint8 QLinearAdd: its uint8 kernel
+    /// orders the multiply-adds as the int8 one (139 and 80 give 92; the other order, 91).
+    #[test]
+    fn unsigned_add_orders_its_fused_multiply_adds_as_mlas() {
+        let add = AddQLinear {
+            a_ratio: f32::from_bits(0x40b0_e448),
+            b_ratio: f32::from_bits(0x40db_180c),
+            offset: f32::from_bits(0xc499_1377),
+            signed: false,
+        };
+        let mut out = [0i8; 1];
+        // uint8 139, 80 and 92 as kiln's int8 (less 128).
+        add_qlinear::<SoftFma>(&add, &[11], &[-48], &mut out);
+        assert_eq!(out, [-36]);
+        let p = AddQLinearBroadcast {
+            ratios: add,
+            scalar_input: 0,
+        };
+        assert_eq!(add_qlinear_one(&p, 11, -48), -36);
     }
 
     #[test]
