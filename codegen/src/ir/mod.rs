@@ -745,6 +745,16 @@ pub enum Arithmetic {
     Onnxruntime,
 }
 
+/// The operator names the ONNX front end gives to int8 QOperator nodes that onnxruntime runs
+/// with MLAS's signed (int8) kernels, whose arithmetic `prepare` then follows; every other
+/// quantized ONNX operator runs as onnxruntime runs QDQ groups on x86-64, in uint8.
+pub const MLAS_SIGNED_OPS: [&str; 4] = [
+    "QLinearAdd",
+    "QLinearMul",
+    "QLinearAveragePool",
+    "QLinearSoftmax",
+];
+
 /// Elements × type of a tensor, e.g. `int8[1, 49, 10, 1]`.
 pub fn shape_str(t: &Tensor) -> String {
     let dims: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();

@@ -65,7 +65,8 @@ pub fn conv(
 
 /// Validates an int8 ADD of equal shapes and computes onnxruntime's QLinearAdd constants
 /// (MLAS: the ratios divided and the offset multiplied and added in float32, of the uint8
-/// zero points onnxruntime runs with on x86-64).
+/// zero points onnxruntime runs QDQ groups with on x86-64, or of the int8 ones for an int8
+/// QOperator node, see [`crate::ir::MLAS_SIGNED_OPS`]).
 pub fn add(cx: &OpCx, activation: Activation) -> Prepared {
     let a = cx.input(0, "first input")?;
     let b = cx.input(1, "second input")?;
@@ -81,12 +82,15 @@ pub fn add(cx: &OpCx, activation: Activation) -> Prepared {
     let (c_scale, c_zp) = cx.per_tensor(output, "output")?;
     let a_ratio = a_scale / c_scale;
     let b_ratio = b_scale / c_scale;
-    // The uint8 zero points (see `rt::add_qlinear`).
-    let [a_zp, b_zp, c_zp] = [a_zp, b_zp, c_zp].map(|z| (z + 128) as f32);
+    // The uint8 zero points, or the int8 ones for MLAS's int8 kernel (see `rt::add_qlinear`).
+    let signed = crate::ir::MLAS_SIGNED_OPS.contains(&cx.name);
+    let lift = if signed { 0 } else { 128 };
+    let [a_zp, b_zp, c_zp] = [a_zp, b_zp, c_zp].map(|z| (z + lift) as f32);
     let params = rt::AddQLinear {
         a_ratio,
         b_ratio,
         offset: c_zp - a_ratio.mul_add(a_zp, b_ratio * b_zp),
+        signed,
     };
     if a.1.shape != b.1.shape || a.1.shape != output.1.shape {
         return super::qlinear_elementwise::add_broadcast(cx, params, activation);
@@ -149,6 +153,7 @@ pub fn avg_pool(cx: &OpCx, o: &Pool2dOptions) -> Prepared {
         output_zero_point,
         global,
         global_scale: input_scale / (output_scale * cells),
+        signed: crate::ir::MLAS_SIGNED_OPS.contains(&cx.name),
     };
     Ok((Kernel::AvgPoolQLinear(params), vec![input.0], 0))
 }

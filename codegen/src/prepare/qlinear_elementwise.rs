@@ -5,7 +5,8 @@
 //!
 //! onnxruntime on x86-64 runs int8 QDQ models in uint8 (its `QDQS8ToU8Transformer`); kiln's
 //! int8 values are those less 128, so every zero point added before a rounding is kiln's
-//! plus 128.
+//! plus 128. Int8 QOperator nodes ([`crate::ir::MLAS_SIGNED_OPS`]) run MLAS's int8 kernels
+//! instead: their zero points are added as they are.
 
 use super::common::Prepared;
 use super::shapes::{broadcast, pad_front};
@@ -97,11 +98,13 @@ pub fn mul(cx: &OpCx, activation: Activation) -> Prepared {
     let (a_scale, a_zp) = cx.per_tensor(a, "first input")?;
     let (b_scale, b_zp) = cx.per_tensor(b, "second input")?;
     let (c_scale, c_zp) = cx.per_tensor(output, "output")?;
+    let signed = crate::ir::MLAS_SIGNED_OPS.contains(&cx.name);
     let params = rt::MulQLinear {
         a_zero_point: a_zp,
         b_zero_point: b_zp,
         ratio: a_scale * b_scale / c_scale,
-        output_zero_point: (c_zp + 128) as f32,
+        output_zero_point: (c_zp + if signed { 0 } else { 128 }) as f32,
+        signed,
     };
     let elements = output.1.elements() as u64;
     Ok((Kernel::MulQLinear(params, bc), vec![a.0, b.0], elements))
@@ -127,7 +130,8 @@ pub fn add_broadcast(cx: &OpCx, ratios: rt::AddQLinear, activation: Activation) 
     };
     let mut ratios = ratios;
     if scalar_input == 1 {
-        let zp = |t| cx.per_tensor(t, "input").map(|(_, z)| (z + 128) as f32);
+        let lift = if ratios.signed { 0 } else { 128 };
+        let zp = |t| cx.per_tensor(t, "input").map(|(_, z)| (z + lift) as f32);
         let (a_zp, b_zp, c_zp) = (zp(a)?, zp(b)?, zp(output)?);
         ratios.offset = c_zp - ratios.b_ratio.mul_add(b_zp, ratios.a_ratio * a_zp);
     }
@@ -164,11 +168,13 @@ pub fn softmax(cx: &OpCx, beta: f32) -> Prepared {
     let table = (0..256)
         .map(|i| ((i as f64 - 255.0 + shift) * x_scale as f64).exp() as f32)
         .collect();
+    let signed = crate::ir::MLAS_SIGNED_OPS.contains(&cx.name);
     let params = rt::SoftmaxQLinear {
         rows,
         depth,
         inverse_scale: (1.0f32 / y_scale).floor(),
-        output_zero_point: y_zp + 128,
+        output_zero_point: y_zp + if signed { 0 } else { 128 },
+        signed,
     };
     let elements = input.1.elements() as u64;
     Ok((

@@ -269,9 +269,23 @@ pub struct AddQLinear {
     pub a_ratio: f32,
     /// `scale_b / scale_c`.
     pub b_ratio: f32,
-    /// `zero_point_c - (a_ratio · zero_point_a + b_ratio · zero_point_b)`, of the uint8 zero
-    /// points (kiln's plus 128).
+    /// `zero_point_c - (a_ratio · zero_point_a + b_ratio · zero_point_b)`, of the zero points
+    /// the kernel runs with: uint8 (kiln's plus 128), or int8 when `signed`.
     pub offset: f32,
+    /// MLAS's int8 kernel (an int8 QOperator node): values as they are, saturated to int8.
+    /// Else its uint8 kernel (values plus 128).
+    pub signed: bool,
+}
+
+/// An integer result of one of MLAS's quantized kernels saturated to its range as kiln's int8:
+/// `[-128, 127]` for the int8 kernel (`signed`), else `[0, 255]` less 128.
+#[inline(always)]
+pub fn saturate_mlas(v: i32, signed: bool) -> i8 {
+    if signed {
+        v.clamp(-128, 127) as i8
+    } else {
+        (v.clamp(0, 255) - 128) as i8
+    }
 }
 
 /// `a · b + c` rounded once to f32 (a fused multiply-add, as `vfmadd` computes it), for `a · b`
@@ -360,16 +374,21 @@ impl FusedMulAdd for ArmVfma {
 
 /// onnxruntime's QLinearAdd (MLAS `MlasQLinearAdd`, its AVX2 kernel) on uint8 values: kiln's
 /// int8 values plus 128 (onnxruntime on x86-64 runs int8 QDQ models in uint8, its
-/// `QDQS8ToU8Transformer`; a uint8 model's values are kiln's plus 128 already):
-/// `b · b_ratio + (a · a_ratio + offset)` with fused multiply-adds, rounded half to even,
-/// saturated to uint8, minus 128.
+/// `QDQS8ToU8Transformer`; a uint8 model's values are kiln's plus 128 already), or on the int8
+/// values as they are when `signed`: `a · a_ratio + (b · b_ratio + offset)` with fused
+/// multiply-adds, rounded half to even, saturated (uint8 less 128, or int8).
 #[inline(always)]
 #[allow(clippy::manual_clamp)] // `clamp` has a panicking path
 pub fn add_qlinear<F: FusedMulAdd>(p: &AddQLinear, a: &[i8], b: &[i8], output: &mut [i8]) {
+    let lift = if p.signed { 0 } else { 128 };
+    let low = (lift - 128) as f32;
     for ((o, &x), &y) in output.iter_mut().zip(a).zip(b) {
-        let partial = F::fma((x as i32 + 128) as f32, p.a_ratio, p.offset);
-        let v = F::fma((y as i32 + 128) as f32, p.b_ratio, partial);
-        *o = (round_half_even_small(v.max(0.0).min(255.0)) as i32 - 128) as i8;
+        let partial = F::fma((y as i32 + lift) as f32, p.b_ratio, p.offset);
+        let v = F::fma((x as i32 + lift) as f32, p.a_ratio, partial);
+        *o = saturate_mlas(
+            round_half_even_small(v.max(low).min(low + 255.0)) as i32,
+            p.signed,
+        );
     }
 }
 
@@ -414,6 +433,9 @@ pub struct AvgPoolQLinear {
     pub global: bool,
     /// `input_scale / (output_scale · window cells)` in float32 (global only).
     pub global_scale: f32,
+    /// MLAS's int8 kernel (an int8 QOperator node): the int8 zero point added before the
+    /// rounding, saturated to int8 (not uint8).
+    pub signed: bool,
 }
 
 /// onnxruntime's QLinearAveragePool on int8 NHWC. Global windows: MLAS
@@ -451,7 +473,8 @@ pub fn avg_pool_qlinear(p: &AvgPoolQLinear, input: &[i8], output: &mut [i8]) {
                         requantize_float_i8(acc, p.global_scale, p.output_zero_point)
                     } else {
                         // In uint8, as onnxruntime on x86-64 runs int8 QDQ models: the zero
-                        // point added before rounding is kiln's plus 128.
+                        // point added before rounding is kiln's plus 128 (unless `signed`).
+                        let lift = if p.signed { 0 } else { 128 };
                         let mut sum = 0.0f32;
                         for y in y0..y1 {
                             for x in x0..x1 {
@@ -460,10 +483,10 @@ pub fn avg_pool_qlinear(p: &AvgPoolQLinear, input: &[i8], output: &mut [i8]) {
                             }
                         }
                         let average = sum / cells as f32;
-                        let v = average / p.output_scale + (p.output_zero_point + 128) as f32;
-                        // nearbyintf, then the uint8 bounds.
+                        let v = average / p.output_scale + (p.output_zero_point + lift) as f32;
+                        // nearbyintf, then the uint8 (or int8) bounds.
                         let v = v.max(-1_000_000.0).min(1_000_000.0);
-                        ((round_half_even_small(v) as i32).clamp(0, 255) - 128) as i8
+                        saturate_mlas(round_half_even_small(v) as i32, p.signed)
                     };
                     if let Some(o) = out.next() {
                         *o = value;
@@ -485,21 +508,26 @@ pub struct AddQLinearBroadcast {
     pub scalar_input: u8,
 }
 
-/// One element of onnxruntime's QLinearAdd on kiln's int8 values (uint8 less 128): the
-/// per-span value's `value · ratio` is added to the offset first (a multiply and an add), the
-/// other input joins by a fused multiply-add; with no scalar, the first input's fused
-/// multiply-add runs first, as in [`add_qlinear`].
+/// One element of onnxruntime's QLinearAdd on kiln's int8 values (uint8 less 128, or as they
+/// are when `signed`): the per-span value's fused multiply-add with the offset first, then
+/// the other input's (a scalar first input swaps the inputs); with no scalar, as
+/// [`add_qlinear`].
 #[inline(always)]
 #[allow(clippy::manual_clamp)] // `clamp` has a panicking path
 pub fn add_qlinear_one(p: &AddQLinearBroadcast, x: i8, y: i8) -> i8 {
-    let (a, b) = ((x as i32 + 128) as f32, (y as i32 + 128) as f32);
     let q = &p.ratios;
-    let v = match p.scalar_input {
-        1 => fused_mul_add_f32(b, q.b_ratio, q.offset + a * q.a_ratio),
-        2 => fused_mul_add_f32(a, q.a_ratio, q.offset + b * q.b_ratio),
-        _ => fused_mul_add_f32(b, q.b_ratio, fused_mul_add_f32(a, q.a_ratio, q.offset)),
+    let lift = if q.signed { 0 } else { 128 };
+    let (a, b) = ((x as i32 + lift) as f32, (y as i32 + lift) as f32);
+    let v = if p.scalar_input == 1 {
+        fused_mul_add_f32(b, q.b_ratio, fused_mul_add_f32(a, q.a_ratio, q.offset))
+    } else {
+        fused_mul_add_f32(a, q.a_ratio, fused_mul_add_f32(b, q.b_ratio, q.offset))
     };
-    (round_half_even_small(v.max(0.0).min(255.0)) as i32 - 128) as i8
+    let low = (lift - 128) as f32;
+    saturate_mlas(
+        round_half_even_small(v.max(low).min(low + 255.0)) as i32,
+        q.signed,
+    )
 }
 
 /// onnxruntime's QLinearAdd of two broadcast int8 inputs ([`add_qlinear_one`] per element).
@@ -525,14 +553,17 @@ pub struct MulQLinear {
     pub b_zero_point: i32,
     /// `scale_a · scale_b / scale_c` in float32, left to right.
     pub ratio: f32,
-    /// The output zero point as onnxruntime adds it: uint8 (kiln's plus 128), in float32.
+    /// The output zero point as onnxruntime adds it, in float32: uint8 (kiln's plus 128), or
+    /// int8 when `signed`.
     pub output_zero_point: f32,
+    /// MLAS's int8 kernel (an int8 QOperator node): saturated to int8, not uint8.
+    pub signed: bool,
 }
 
 /// onnxruntime's QLinearMul (MLAS `MlasQLinearMul`, its SSE2 kernel, in uint8 as onnxruntime
 /// on x86-64 runs int8 QDQ models): the int32 product of the inputs less their zero points,
 /// `as f32 · ratio + zero point` (a multiply, then an add), rounded half to even, saturated to
-/// int16 then uint8, minus 128; numpy broadcasting when `bc` is given.
+/// int16 then uint8, minus 128 (int8 when `signed`); numpy broadcasting when `bc` is given.
 #[inline(always)]
 #[allow(clippy::manual_clamp)] // `clamp` has a panicking path
 pub fn mul_qlinear(
@@ -551,7 +582,7 @@ pub fn mul_qlinear(
         } else {
             i32::MIN
         };
-        (rounded.clamp(0, 255) - 128) as i8
+        saturate_mlas(rounded, p.signed)
     });
 }
 
@@ -565,13 +596,17 @@ pub struct SoftmaxQLinear {
     pub depth: usize,
     /// `floor(1 / output_scale)` in float32.
     pub inverse_scale: f32,
-    /// The output zero point in uint8 (kiln's plus 128).
+    /// The output zero point in uint8 (kiln's plus 128), or int8 when `signed`.
     pub output_zero_point: i32,
+    /// onnxruntime's int8 `QlinearSoftmaxCPU` (an int8 QOperator node): the sum plus the int8
+    /// zero point is stored as its low byte, or as -1 above 255 (it wraps past 127).
+    pub signed: bool,
 }
 
 /// onnxruntime's QLinearSoftmax (its uint8 `QlinearSoftmaxCPU`): per row, the float32
 /// `exp_table` entry of `x - max + 255` for each element, summed in order; each output
-/// `round_half_even(entry · inverse_scale / sum) + zero point`, at most 255, minus 128.
+/// `round_half_even(entry · inverse_scale / sum) + zero point`, at most 255, minus 128 (when
+/// `signed`, the int8 kernel's wrapping store of the same value).
 #[inline(always)]
 #[allow(clippy::manual_clamp)] // `clamp` has a panicking path
 pub fn softmax_qlinear(p: &SoftmaxQLinear, exp_table: &[f32], input: &[i8], output: &mut [i8]) {
@@ -594,7 +629,11 @@ pub fn softmax_qlinear(p: &SoftmaxQLinear, exp_table: &[f32], input: &[i8], outp
             let v = (entry(x) * p.inverse_scale) / sum;
             let v = v.max(-1_000_000.0).min(1_000_000.0);
             let q = round_half_even_small(v) as i32 + p.output_zero_point;
-            *o = (q.clamp(0, 255) - 128) as i8;
+            *o = match (p.signed, q > 255) {
+                (true, true) => -1,
+                (true, false) => q as i8,
+                (false, _) => (q.clamp(0, 255) - 128) as i8,
+            };
         }
     }
 }
@@ -610,6 +649,7 @@ mod tests {
             b_zero_point: -2,
             ratio: 0.25,
             output_zero_point: 130.0,
+            signed: false,
         };
         let mut out = [0i8; 3];
         // (3-1)·(3+2) = 10 → 2.5 + 130 = 132.5 → 132 → 4; (1-1) → 130 → 2; huge → 255 → 127.
@@ -623,6 +663,7 @@ mod tests {
             a_ratio: 0.5,
             b_ratio: 0.25,
             offset: 1.0,
+            signed: false,
         };
         let mut p = AddQLinearBroadcast {
             ratios: add,
@@ -806,6 +847,7 @@ mod tests {
             output_zero_point: -2,
             global: true,
             global_scale: 0.5,
+            signed: false,
         };
         let mut out = [0i8; 1];
         // Σx = 10, minus 4 · 1 = 6; 6 · 0.5 = 3; -2 -> 1.
@@ -815,6 +857,134 @@ mod tests {
         p.global = false;
         avg_pool_qlinear(&p, &[1, 2, 3, 4], &mut out);
         assert_eq!(out, [1]);
+        // The int8 kernel adds the zero point as it is: 0.5 · (2 - 1) / 0.25 + 1 = 3 (the uint8
+        // one: 131 - 128); it saturates to int8: 0.5 · (-128 - 1) / 0.25 - 2 → -128.
+        p.signed = true;
+        p.output_zero_point = 1;
+        avg_pool_qlinear(&p, &[2; 4], &mut out);
+        assert_eq!(out, [3]);
+        p.output_zero_point = -2;
+        avg_pool_qlinear(&p, &[-128; 4], &mut out);
+        assert_eq!(out, [-128]);
+    }
+
+    #[test]
+    fn signed_add_and_mul_saturate_to_int8_without_the_uint8_shift() {
+        let mut add = AddQLinear {
+            a_ratio: 0.5,
+            b_ratio: 0.25,
+            offset: -40.0,
+            signed: true,
+        };
+        let mut out = [0i8; 3];
+        // 3·0.5 + 2·0.25 - 40 = -38; -128·0.75 - 40 = -136 → -128; 127·0.75 - 40 = 55.25 → 55.
+        add_qlinear::<SoftFma>(&add, &[3, -128, 127], &[2, -128, 127], &mut out);
+        assert_eq!(out, [-38, -128, 55]);
+        let mut p = AddQLinearBroadcast {
+            ratios: add,
+            scalar_input: 0,
+        };
+        assert_eq!(add_qlinear_one(&p, -128, -128), -128);
+        // Offset 60: 62; -36; 155.25 → 127.
+        add.offset = 60.0;
+        add_qlinear::<SoftFma>(&add, &[3, -128, 127], &[2, -128, 127], &mut out);
+        assert_eq!(out, [62, -36, 127]);
+        p.ratios = add;
+        assert_eq!(add_qlinear_one(&p, 127, 127), 127);
+        let mul = MulQLinear {
+            a_zero_point: 1,
+            b_zero_point: -2,
+            ratio: 0.25,
+            output_zero_point: 2.0,
+            signed: true,
+        };
+        // (3-1)·(3+2)·0.25 + 2 = 4.5 → 4; (-128-1)·(127+2)·0.25 → -128; 127·… → 127.
+        mul_qlinear(&mul, None, &[3, -128, 127], &[3, 127, 127], &mut out);
+        assert_eq!(out, [4, -128, 127]);
+    }
+
+    /// Near ties seen in onnxruntime 1.20.1 (x86-64) on int8 QLinearAdd, where the order of
+    /// the fused multiply-adds decides the result (the constants are its ratios and offset).
+    #[test]
+    fn signed_add_orders_its_fused_multiply_adds_as_mlas() {
+        let equal = AddQLinear {
+            a_ratio: f32::from_bits(0x3f50_d58d),
+            b_ratio: f32::from_bits(0x3f93_081d),
+            offset: f32::from_bits(0xc242_e51a),
+            signed: true,
+        };
+        // The second input's product joins the offset first: -100 (the other order, -101).
+        let mut out = [0i8; 1];
+        add_qlinear::<SoftFma>(&equal, &[-86], &[16], &mut out);
+        assert_eq!(out, [-100]);
+        let mut p = AddQLinearBroadcast {
+            ratios: equal,
+            scalar_input: 0,
+        };
+        assert_eq!(add_qlinear_one(&p, -86, 16), -100);
+        // A scalar second input joins the offset by a fused multiply-add: 35 (unfused, 36).
+        p.ratios = AddQLinear {
+            a_ratio: f32::from_bits(0x3fb5_1e33),
+            b_ratio: f32::from_bits(0x3eb8_33a7),
+            offset: f32::from_bits(0x4285_1f07),
+            signed: true,
+        };
+        p.scalar_input = 2;
+        assert_eq!(add_qlinear_one(&p, 5, -106), 35);
+        // A scalar first input: the same with the inputs swapped.
+        let q = p.ratios;
+        p.ratios.a_ratio = q.b_ratio;
+        p.ratios.b_ratio = q.a_ratio;
+        p.scalar_input = 1;
+        assert_eq!(add_qlinear_one(&p, -106, 5), 35);
+    }
+
+    /// A near tie seen in onnxruntime 1.20.1 (x86-64) on uint8 QLinearAdd: its uint8 kernel
+    /// orders the multiply-adds as the int8 one (139 and 80 give 92; the other order, 91).
+    #[test]
+    fn unsigned_add_orders_its_fused_multiply_adds_as_mlas() {
+        let add = AddQLinear {
+            a_ratio: f32::from_bits(0x40b0_e448),
+            b_ratio: f32::from_bits(0x40db_180c),
+            offset: f32::from_bits(0xc499_1377),
+            signed: false,
+        };
+        let mut out = [0i8; 1];
+        // uint8 139, 80 and 92 as kiln's int8 (less 128).
+        add_qlinear::<SoftFma>(&add, &[11], &[-48], &mut out);
+        assert_eq!(out, [-36]);
+        let p = AddQLinearBroadcast {
+            ratios: add,
+            scalar_input: 0,
+        };
+        assert_eq!(add_qlinear_one(&p, 11, -48), -36);
+    }
+
+    #[test]
+    fn signed_softmax_wraps_past_127_as_onnxruntime_stores_it() {
+        let p = SoftmaxQLinear {
+            rows: 1,
+            depth: 2,
+            inverse_scale: 256.0,
+            output_zero_point: -128,
+            signed: true,
+        };
+        // Equal entries: 256 · 1 / 2 = 128 - 128 = 0 each; one dominant entry: 256 - 128 = 128,
+        // stored as -128; the other 0 - 128 = -128.
+        let mut table = [0.0f32; 256];
+        table[255] = 1.0;
+        let mut out = [0i8; 2];
+        softmax_qlinear(&p, &table, &[5, 5], &mut out);
+        assert_eq!(out, [0, 0]);
+        softmax_qlinear(&p, &table, &[5, -100], &mut out);
+        assert_eq!(out, [-128, -128]);
+        let p = SoftmaxQLinear {
+            output_zero_point: 0,
+            ..p
+        };
+        // 256 + 0 > 255: -1.
+        softmax_qlinear(&p, &table, &[5, -100], &mut out);
+        assert_eq!(out, [-1, 0]);
     }
 
     #[test]

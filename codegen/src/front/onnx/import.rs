@@ -105,6 +105,16 @@ impl NodeCx<'_> {
         self.attr(name).and_then(|a| a.i).unwrap_or(default)
     }
 
+    /// The operator's name: `signed` (one of [`crate::ir::MLAS_SIGNED_OPS`]) when the QOperator
+    /// rewrite marked the node as an int8 one onnxruntime runs with MLAS's signed kernel.
+    fn name_or_signed(&self, signed: &'static str) -> &'static str {
+        if self.int(super::qoperator::MLAS_SIGNED_ATTRIBUTE, 0) == 1 {
+            signed
+        } else {
+            self.name
+        }
+    }
+
     fn float(&self, name: &str, default: f32) -> f32 {
         self.attr(name).and_then(|a| a.f).unwrap_or(default)
     }
@@ -1020,7 +1030,8 @@ impl<'p> Importer<'p> {
             filter_w: k_w,
             activation: Activation::None,
         };
-        self.op(OpKind::AveragePool2d(options), cx.name, &[Some(x)], out);
+        let name = cx.name_or_signed("QLinearAveragePool");
+        self.op(OpKind::AveragePool2d(options), name, &[Some(x)], out);
         self.values.insert(q_out, Value::Tensor(out, Layout::Nhwc));
         Ok(Value::Tensor(out, Layout::Nhwc))
     }

@@ -8,9 +8,11 @@
 //! onnxruntime runs uint8 QOperator models with the kernels it runs QDQ models with, so their
 //! arithmetic follows. With int8 activations it runs QLinearAdd, QLinearMul,
 //! QLinearAveragePool and QLinearSoftmax with MLAS's signed kernels, whose rounding differs:
-//! those are refused (the convolutions, QGemm, the tables and the global average pool compute
-//! the same in either). `quantize_dynamic`'s ConvInteger and MatMulInteger scale by activation
-//! ranges measured at run time in float32, which kiln does not compute: refused by name.
+//! their float operator is marked ([`MLAS_SIGNED_ATTRIBUTE`]) and imported under the QOperator
+//! name ([`crate::ir::MLAS_SIGNED_OPS`]), whose arithmetic `prepare` follows (the
+//! convolutions, QGemm, the tables and the global average pool compute the same in either).
+//! `quantize_dynamic`'s ConvInteger and MatMulInteger scale by activation ranges measured at
+//! run time in float32, which kiln does not compute: refused by name.
 
 use super::constant::{self, Constant};
 use super::proto::{data_type, AttributeProto, GraphProto, NodeProto, TensorProto};
@@ -47,6 +49,10 @@ pub fn has_qoperator_nodes(g: &GraphProto) -> bool {
         QOPERATOR_OPS.contains(&op.as_str()) || DYNAMIC_OPS.contains(&op.as_str())
     })
 }
+
+/// The attribute (value 1) marking a rewritten float operator as an int8 QOperator node's,
+/// which onnxruntime runs with MLAS's signed kernel.
+pub const MLAS_SIGNED_ATTRIBUTE: &str = "kiln_mlas_signed";
 
 /// What `quantize_dynamic` writes: refused with the reason.
 const DYNAMIC_OPS: &[&str] = &["ConvInteger", "MatMulInteger", "DynamicQuantizeLinear"];
@@ -100,22 +106,24 @@ impl Rewrite<'_> {
                 .cloned()
                 .collect()
         };
-        // Refuse the int8 forms whose MLAS kernels round differently.
-        let signed_refused = matches!(
+        // The int8 forms run MLAS's signed kernels, which round differently: marked.
+        let signed_kernel = matches!(
             op.as_str(),
             "com.microsoft.QLinearAdd"
                 | "com.microsoft.QLinearMul"
                 | "com.microsoft.QLinearAveragePool"
                 | "com.microsoft.QLinearSoftmax"
-        );
-        if signed_refused && self.zero_point_type(&input(2)) == Some(DType::I8) {
-            return Err(err(
-                "its activations are int8: onnxruntime runs this QOperator node with MLAS's \
-                 signed kernel, whose rounding kiln does not reproduce (quantize with \
-                 activation_type=QuantType.QUInt8, or in the QDQ format)"
-                    .into(),
-            ));
-        }
+        ) && self.zero_point_type(&input(2)) == Some(DType::I8);
+        let marks = || -> Vec<AttributeProto> {
+            if !signed_kernel {
+                return vec![];
+            }
+            vec![AttributeProto {
+                name: Some(MLAS_SIGNED_ATTRIBUTE.into()),
+                i: Some(1),
+                ..Default::default()
+            }]
+        };
         match op.as_str() {
             "ConvInteger" | "MatMulInteger" | "DynamicQuantizeLinear" => Err(err(
                 "dynamic quantization (quantize_dynamic) scales activations by ranges measured \
@@ -198,7 +206,7 @@ impl Rewrite<'_> {
                     &name,
                     float_op,
                     ins,
-                    vec![],
+                    marks(),
                     &output,
                     (&input(6), &input(7)),
                 );
@@ -217,7 +225,8 @@ impl Rewrite<'_> {
                 }
                 let float_op = op.trim_start_matches("com.microsoft.QLinear");
                 let x = self.dq(&name, &input(0), &input(1), &input(2), None);
-                let kept = attrs(&["channels_last", "opset"]);
+                let mut kept = attrs(&["channels_last", "opset"]);
+                kept.extend(marks());
                 self.compute(
                     &name,
                     float_op,
@@ -444,17 +453,17 @@ mod tests {
     }
 
     #[test]
-    fn int8_qlinear_add_and_dynamic_quantization_are_refused_by_name() {
-        let text = error("QLinearAdd", Some("com.microsoft"), data_type::INT8);
-        assert!(
-            text.contains("ONNX node 0 'the_node' (com.microsoft.QLinearAdd)")
-                && text.contains("signed kernel"),
-            "{text}"
-        );
+    fn dynamic_quantization_is_refused_by_name_and_int8_qlinear_add_is_not() {
         let text = error("MatMulInteger", None, data_type::UINT8);
         assert!(
             text.contains("ONNX node 0 'the_node' (MatMulInteger)")
                 && text.contains("quantize_dynamic"),
+            "{text}"
+        );
+        // An int8 QLinearAdd is rewritten (this graph fails later, for its missing inputs).
+        let text = error("QLinearAdd", Some("com.microsoft"), data_type::INT8);
+        assert!(
+            !text.contains("QLinearAdd") && !text.contains("signed"),
             "{text}"
         );
     }

@@ -110,11 +110,11 @@ impl Importer<'_> {
         }
         let (out, _, _) = self.quantized_output(cx, shape, layout)?;
         let activation = Activation::None;
-        let kind = match cx.op_type {
-            "Mul" => OpKind::Mul { activation },
-            _ => OpKind::Add { activation },
+        let (kind, name) = match cx.op_type {
+            "Mul" => (OpKind::Mul { activation }, cx.name_or_signed("QLinearMul")),
+            _ => (OpKind::Add { activation }, cx.name_or_signed("QLinearAdd")),
         };
-        self.op(kind, cx.name, &[Some(a), Some(b)], out);
+        self.op(kind, name, &[Some(a), Some(b)], out);
         Ok(Value::Tensor(out, layout))
     }
 
@@ -140,7 +140,8 @@ impl Importer<'_> {
             )));
         }
         let (out, _, _) = self.quantized_output(cx, shape, Layout::Onnx)?;
-        self.op(OpKind::Softmax { beta: 1.0 }, cx.name, &[Some(x)], out);
+        let name = cx.name_or_signed("QLinearSoftmax");
+        self.op(OpKind::Softmax { beta: 1.0 }, name, &[Some(x)], out);
         Ok(Value::Tensor(out, Layout::Onnx))
     }
 
