@@ -106,6 +106,7 @@ impl Footprint {
                     | Kernel::SvdfF32(..)
                     | Kernel::ConvI16 { .. }
                     | Kernel::ConvQLinear(..)
+                    | Kernel::DynamicQuantizeMatMul(..)
                     | Kernel::QuantizeLinear(_)
                     | Kernel::AddQLinear(_)
                     | Kernel::AddQLinearBroadcast(..)

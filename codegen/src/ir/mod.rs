@@ -300,6 +300,10 @@ pub enum OpKind {
     DepthwiseConv2d(DepthwiseConv2dOptions),
     /// Matrix product with a constant weight matrix, optional bias.
     FullyConnected(FullyConnectedOptions),
+    /// onnxruntime's `DynamicQuantizeMatMul`: a float32 input quantized to uint8 by its own
+    /// range at run time, times constant int8 weights (`depth × cols`), float32 output
+    /// (inputs: input, weights, optional float32 bias).
+    DynamicQuantizeMatMul,
     /// Average pooling over windows.
     AveragePool2d(Pool2dOptions),
     /// Max pooling over windows.

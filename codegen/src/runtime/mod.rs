@@ -19,6 +19,7 @@ mod arena;
 mod arith;
 mod conv;
 mod dot;
+mod dynamic;
 mod elementwise;
 mod fixed_point;
 mod float;
@@ -54,6 +55,7 @@ pub use arena::*;
 pub use arith::*;
 pub use conv::*;
 pub use dot::*;
+pub use dynamic::*;
 pub use elementwise::*;
 pub use fixed_point::*;
 pub use float::*;
@@ -108,6 +110,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("movement.rs", include_str!("movement.rs")),
     ("pool.rs", include_str!("pool.rs")),
     ("qlinear.rs", include_str!("qlinear.rs")),
+    ("dynamic.rs", include_str!("dynamic.rs")),
     ("quantize.rs", include_str!("quantize.rs")),
     ("signal_bits.rs", include_str!("signal_bits.rs")),
     ("signal_energy.rs", include_str!("signal_energy.rs")),

@@ -20,6 +20,7 @@ use crate::ir::{
 use crate::names::shown;
 use std::collections::{HashMap, HashSet};
 
+mod dynamic;
 mod qdq_ops;
 
 /// The ONNX operators (default domain) kiln imports.
@@ -32,12 +33,14 @@ pub const SUPPORTED: &[&str] = &[
     "Constant",
     "Conv",
     "DequantizeLinear",
+    "DynamicQuantizeLinear",
     "Flatten",
     "Gather",
     "Gemm",
     "GlobalAveragePool",
     "Identity",
     "MatMul",
+    "MatMulInteger",
     "MaxPool",
     "Mul",
     "Pad",
@@ -468,7 +471,10 @@ impl<'p> Importer<'p> {
             "DequantizeLinear" => self.dequantize(&cx)?,
             "Add" | "Mul" => self.binary_op(&cx)?,
             "Sigmoid" => self.sigmoid(&cx)?,
+            "Relu" if self.is_float_activation(&cx) => self.float_relu(&cx)?,
             "Relu" | "Clip" => self.relu_clip(&cx)?,
+            "DynamicQuantizeLinear" => self.dynamic_quantize_matmul(&cx)?,
+            "MatMulInteger" => self.lone_matmul_integer(&cx)?,
             "Softmax" => self.softmax(&cx)?,
             "Concat" if !self.all_constant(&cx) => self.concat(&cx)?,
             "Pad" => self.pad_op(&cx)?,

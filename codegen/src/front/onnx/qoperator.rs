@@ -9,8 +9,8 @@
 //! arithmetic follows. With int8 activations it runs QLinearAdd, QLinearMul,
 //! QLinearAveragePool and QLinearSoftmax with MLAS's signed kernels, whose rounding differs:
 //! those are refused (the convolutions, QGemm, the tables and the global average pool compute
-//! the same in either). `quantize_dynamic`'s ConvInteger and MatMulInteger scale by activation
-//! ranges measured at run time in float32, which kiln does not compute: refused by name.
+//! the same in either). `quantize_dynamic`'s MatMulInteger chains pass through unchanged
+//! (imported by `import::dynamic`); its ConvInteger is refused by name.
 
 use super::constant::{self, Constant};
 use super::proto::{data_type, AttributeProto, GraphProto, NodeProto, TensorProto};
@@ -48,8 +48,9 @@ pub fn has_qoperator_nodes(g: &GraphProto) -> bool {
     })
 }
 
-/// What `quantize_dynamic` writes: refused with the reason.
-const DYNAMIC_OPS: &[&str] = &["ConvInteger", "MatMulInteger", "DynamicQuantizeLinear"];
+/// What `quantize_dynamic` writes and kiln does not read (its MatMulInteger chains are
+/// imported as they are): refused with the reason.
+const DYNAMIC_OPS: &[&str] = &["ConvInteger"];
 
 /// The rewriting of one graph.
 struct Rewrite<'g> {
@@ -117,10 +118,9 @@ impl Rewrite<'_> {
             ));
         }
         match op.as_str() {
-            "ConvInteger" | "MatMulInteger" | "DynamicQuantizeLinear" => Err(err(
-                "dynamic quantization (quantize_dynamic) scales activations by ranges measured \
-                 at run time in float32, which kiln does not compute; quantize statically \
-                 (quantize_static) instead"
+            "ConvInteger" => Err(err(
+                "dynamic quantization (quantize_dynamic) of convolutions is not supported (kiln \
+                 reads its MatMul and Gemm); quantize statically (quantize_static) instead"
                     .into(),
             )),
             "QLinearConv" => {
@@ -451,9 +451,9 @@ mod tests {
                 && text.contains("signed kernel"),
             "{text}"
         );
-        let text = error("MatMulInteger", None, data_type::UINT8);
+        let text = error("ConvInteger", None, data_type::UINT8);
         assert!(
-            text.contains("ONNX node 0 'the_node' (MatMulInteger)")
+            text.contains("ONNX node 0 'the_node' (ConvInteger)")
                 && text.contains("quantize_dynamic"),
             "{text}"
         );
