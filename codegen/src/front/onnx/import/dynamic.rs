@@ -220,3 +220,135 @@ impl<'p> Importer<'p> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::front::onnx::proto::{
+        data_type, AttributeProto, Dimension, GraphProto, ModelProto, NodeProto,
+        OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto, TypeProtoTensor,
+        ValueInfoProto,
+    };
+    use crate::ir::OpKind;
+    use prost::Message;
+
+    fn value(name: &str, shape: &[i64]) -> ValueInfoProto {
+        let dim = shape
+            .iter()
+            .map(|&d| Dimension {
+                dim_value: Some(d),
+                dim_param: None,
+            })
+            .collect();
+        ValueInfoProto {
+            name: Some(name.into()),
+            r#type: Some(TypeProto {
+                tensor_type: Some(TypeProtoTensor {
+                    elem_type: Some(data_type::FLOAT),
+                    shape: Some(TensorShapeProto { dim }),
+                }),
+            }),
+        }
+    }
+
+    fn node(op: &str, inputs: &[&str], outputs: &[&str]) -> NodeProto {
+        NodeProto {
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: outputs.iter().map(|s| s.to_string()).collect(),
+            name: Some(format!("{}_node", outputs[0])),
+            op_type: Some(op.into()),
+            ..Default::default()
+        }
+    }
+
+    fn tensor(name: &str, data_type: i32, raw: Vec<u8>, dims: Vec<i64>) -> TensorProto {
+        TensorProto {
+            name: Some(name.into()),
+            data_type: Some(data_type),
+            dims,
+            raw_data: Some(raw),
+            ..Default::default()
+        }
+    }
+
+    /// `quantize_dynamic`'s chain from `x` [2, 4] to `y` [2, 3], then `extra` nodes.
+    fn model(extra: Vec<NodeProto>) -> Vec<u8> {
+        let mut cast = node("Cast", &["acc"], &["accf"]);
+        cast.attribute.push(AttributeProto {
+            name: Some("to".into()),
+            i: Some(data_type::FLOAT as i64),
+            ..Default::default()
+        });
+        let mut nodes = vec![
+            node("DynamicQuantizeLinear", &["x"], &["q", "qs", "qz"]),
+            node("Mul", &["qs", "ws"], &["s"]),
+            node("MatMulInteger", &["q", "w", "qz", "wz"], &["acc"]),
+            cast,
+            node("Mul", &["accf", "s"], &["scaled"]),
+            node("Add", &["scaled", "b"], &["y"]),
+        ];
+        nodes.extend(extra);
+        let floats = |v: &[f32]| v.iter().flat_map(|f| f.to_le_bytes()).collect();
+        let graph = GraphProto {
+            node: nodes,
+            name: Some("test".into()),
+            initializer: vec![
+                tensor("ws", data_type::FLOAT, floats(&[0.5, 0.25, 1.0]), vec![3]),
+                tensor("w", data_type::INT8, vec![1; 12], vec![4, 3]),
+                tensor("wz", data_type::INT8, vec![0; 3], vec![3]),
+                tensor("b", data_type::FLOAT, floats(&[0.1, 0.2, 0.3]), vec![3]),
+            ],
+            input: vec![value("x", &[2, 4])],
+            output: vec![value("y", &[2, 3])],
+        };
+        ModelProto {
+            ir_version: Some(8),
+            producer_name: None,
+            graph: Some(graph),
+            opset_import: vec![OperatorSetIdProto {
+                domain: Some(String::new()),
+                version: Some(13),
+            }],
+        }
+        .encode_to_vec()
+    }
+
+    #[test]
+    fn the_chain_imports_as_one_dynamic_quantize_matmul() {
+        let graph = crate::front::onnx::read(&model(vec![])).unwrap();
+        assert_eq!(graph.ops.len(), 1);
+        let op = &graph.ops[0];
+        assert_eq!(op.kind, OpKind::DynamicQuantizeMatMul);
+        assert_eq!(op.inputs.len(), 3, "input, weights, bias");
+        let w = &graph.tensors[op.inputs[1].unwrap()];
+        assert_eq!(w.quant.as_ref().unwrap().scales, [0.5, 0.25, 1.0]);
+        assert_eq!(graph.tensors[op.outputs[0]].shape, [2, 3]);
+    }
+
+    #[test]
+    fn a_chain_with_a_second_reader_and_a_lone_matmul_integer_are_refused() {
+        // The int32 sums also feed another node: not the chain onnxruntime fuses.
+        let text = crate::front::onnx::read(&model(vec![node("Relu", &["accf"], &["z"])]))
+            .expect_err("an error")
+            .to_string();
+        assert!(
+            text.contains("(DynamicQuantizeLinear)") && text.contains("must feed one Mul"),
+            "{text}"
+        );
+        let mut bytes = ModelProto::decode(&model(vec![])[..]).unwrap();
+        let g = bytes.graph.as_mut().unwrap();
+        g.node.drain(..2); // DynamicQuantizeLinear and the scale product: constants now
+        g.initializer
+            .push(tensor("q", data_type::UINT8, vec![0; 8], vec![2, 4]));
+        g.initializer
+            .push(tensor("qz", data_type::UINT8, vec![0], vec![]));
+        g.initializer
+            .push(tensor("s", data_type::FLOAT, vec![0, 0, 128, 63], vec![]));
+        let text = crate::front::onnx::read(&bytes.encode_to_vec())
+            .expect_err("an error")
+            .to_string();
+        assert!(
+            text.contains("(MatMulInteger)") && text.contains("only as quantize_dynamic writes it"),
+            "{text}"
+        );
+    }
+}
