@@ -107,6 +107,7 @@ impl Footprint {
                     | Kernel::ConvI16 { .. }
                     | Kernel::ConvQLinear(..)
                     | Kernel::DynamicQuantizeMatMul(..)
+                    | Kernel::DynamicQuantizeConv(..)
                     | Kernel::QuantizeLinear(_)
                     | Kernel::AddQLinear(_)
                     | Kernel::AddQLinearBroadcast(..)

@@ -1,7 +1,8 @@
-//! onnxruntime's dynamic quantization (what `quantize_dynamic` writes, fused by onnxruntime
-//! into `DynamicQuantizeMatMul`): a float32 activation quantized to uint8 with a scale and
-//! zero point computed at run time from its range, an integer matrix product with int8
-//! weights, and the float32 epilogue `acc as f32 · (input_scale · weight_scale) + bias`.
+//! onnxruntime's dynamic quantization (what `quantize_dynamic` writes; its MatMul chains
+//! fused by onnxruntime into `DynamicQuantizeMatMul`, its ConvInteger chains run in the same
+//! order): a float32 activation quantized to uint8 with a scale and zero point computed at
+//! run time from its range, an integer matrix product or convolution, and the float32
+//! epilogue `acc as f32 · (input_scale · weight_scale) + bias`.
 
 use super::*;
 
@@ -84,6 +85,82 @@ pub fn dynamic_quantize_matmul(
                 Some(&b) => product + b,
                 None => product,
             };
+        }
+    }
+}
+
+/// Per-layer constants of a dynamically quantized convolution (onnxruntime's ConvInteger
+/// chain).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DynamicConv {
+    /// Geometry (one group; padding taps are skipped: zero quantizes to the zero point).
+    pub shape: ConvShape,
+    /// The uint8 weights' zero point.
+    pub weight_zero_point: i32,
+}
+
+/// What `quantize_dynamic` writes for Conv, as onnxruntime runs it (DynamicQuantizeLinear,
+/// ConvInteger, Cast, Mul, Add): NHWC `input` quantized by [`dynamic_quantize_params`],
+/// `weights` as uint8 bytes laid out HWIO, each output `Σ (q - zero_point) · (w -
+/// weight_zero_point)` as f32, times `input_scale · scales[0]`, plus `bias[c]` when `bias` is
+/// not empty.
+///
+/// Every output pixel's int32 sums live in its output channels (as bits) until its epilogue;
+/// an input value is quantized once per window that covers it.
+#[inline(always)]
+pub fn dynamic_quantize_conv(
+    p: &DynamicConv,
+    input: &[f32],
+    weights: &[u8],
+    scales: &[f32],
+    bias: &[f32],
+    output: &mut [f32],
+) {
+    let s = &p.shape;
+    let q = dynamic_quantize_params(input);
+    let scale = q.scale * scales[0];
+    let in_image = s.in_h * s.in_w * s.in_c;
+    let out_image = s.out_h * s.out_w * s.out_c;
+    for (image, out_image) in input
+        .chunks_exact(in_image)
+        .zip(output.chunks_exact_mut(out_image))
+    {
+        for (pixel, out_px) in out_image.chunks_exact_mut(s.out_c).enumerate() {
+            let (oy, ox) = (pixel / s.out_w, pixel % s.out_w);
+            out_px.fill(f32::from_bits(0));
+            for ky in 0..s.k_h {
+                let iy = (oy * s.stride_h + ky * s.dilation_h).wrapping_sub(s.pad_top);
+                if iy >= s.in_h {
+                    continue;
+                }
+                for kx in 0..s.k_w {
+                    let ix = (ox * s.stride_w + kx * s.dilation_w).wrapping_sub(s.pad_left);
+                    if ix >= s.in_w {
+                        continue;
+                    }
+                    let at = (iy * s.in_w + ix) * s.in_c;
+                    let tap = (ky * s.k_w + kx) * s.in_c;
+                    for (ci, &x) in image[at..at + s.in_c].iter().enumerate() {
+                        let a = quantize_u8(&q, x) - q.zero_point;
+                        if a == 0 {
+                            continue;
+                        }
+                        let w_at = (tap + ci) * s.out_c;
+                        for (o, &w) in out_px.iter_mut().zip(&weights[w_at..w_at + s.out_c]) {
+                            let product = a * (w as i32 - p.weight_zero_point);
+                            let sum = (o.to_bits() as i32).wrapping_add(product);
+                            *o = f32::from_bits(sum as u32);
+                        }
+                    }
+                }
+            }
+            for (c, o) in out_px.iter_mut().enumerate() {
+                let scaled = (o.to_bits() as i32) as f32 * scale;
+                *o = match bias.get(c) {
+                    Some(&b) => scaled + b,
+                    None => scaled,
+                };
+            }
         }
     }
 }

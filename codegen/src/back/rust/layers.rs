@@ -283,6 +283,12 @@ fn details(kernel: &Kernel) -> Option<String> {
             conv_details(&p.shape)
         ),
         Kernel::QuantizeLinear(_) => "onnxruntime's QuantizeLinear: rounded half to even.".into(),
+        Kernel::DynamicQuantizeConv(p, _) => format!(
+            "onnxruntime's ConvInteger after DynamicQuantizeLinear: the input quantized to uint8 \
+             by its range at run time, int32 sums times input scale · weight scale plus bias in \
+             float32; {}.",
+            conv_details(&p.shape)
+        ),
         Kernel::DynamicQuantizeMatMul(p, w) => format!(
             "onnxruntime's DynamicQuantizeMatMul: the input quantized to uint8 by its range at run \
              time, int32 sums times input scale · weight scale{}{} in float32; {} rows of {} \
@@ -1452,6 +1458,33 @@ pub(crate) fn emit_layer(
         }
         Kernel::QuantizeLinear(p) => {
             params_call(p, quote!(rt::Quantize), quote!(rt::quantize_linear_f32))
+        }
+        Kernel::DynamicQuantizeConv(params, w) => {
+            let p = params_expr(params);
+            let filter = statics.bytes(
+                &format!("{prefix}_FILTER"),
+                &format!("{what}: uint8 weights, HWIO ({} bytes).", w.filter.len()),
+                &w.filter,
+            );
+            let scales = statics.floats(
+                &format!("{prefix}_SCALE"),
+                &format!("{what}: float32 weight scale."),
+                &w.scales,
+            );
+            let bias = if w.bias.is_empty() {
+                quote!([])
+            } else {
+                let bias = statics.floats(
+                    &format!("{prefix}_BIAS"),
+                    &format!("{what}: float32 bias per output channel."),
+                    &w.bias,
+                );
+                quote!(#bias)
+            };
+            quote! {
+                const PARAMS: rt::DynamicConv = #p;
+                rt::dynamic_quantize_conv(&PARAMS, input, &#filter.0, &#scales, &#bias, output);
+            }
         }
         Kernel::DynamicQuantizeMatMul(params, w) => {
             let p = params_expr(params);

@@ -9,8 +9,8 @@
 //! arithmetic follows. With int8 activations it runs QLinearAdd, QLinearMul,
 //! QLinearAveragePool and QLinearSoftmax with MLAS's signed kernels, whose rounding differs:
 //! those are refused (the convolutions, QGemm, the tables and the global average pool compute
-//! the same in either). `quantize_dynamic`'s MatMulInteger chains pass through unchanged
-//! (imported by `import::dynamic`); its ConvInteger is refused by name.
+//! the same in either). `quantize_dynamic`'s MatMulInteger and ConvInteger chains pass
+//! through unchanged (imported by `import::dynamic`).
 
 use super::constant::{self, Constant};
 use super::proto::{data_type, AttributeProto, GraphProto, NodeProto, TensorProto};
@@ -44,13 +44,9 @@ fn qualified(n: &NodeProto) -> String {
 pub fn has_qoperator_nodes(g: &GraphProto) -> bool {
     g.node.iter().any(|n| {
         let op = qualified(n);
-        QOPERATOR_OPS.contains(&op.as_str()) || DYNAMIC_OPS.contains(&op.as_str())
+        QOPERATOR_OPS.contains(&op.as_str())
     })
 }
-
-/// What `quantize_dynamic` writes and kiln does not read (its MatMulInteger chains are
-/// imported as they are): refused with the reason.
-const DYNAMIC_OPS: &[&str] = &["ConvInteger"];
 
 /// The rewriting of one graph.
 struct Rewrite<'g> {
@@ -118,11 +114,6 @@ impl Rewrite<'_> {
             ));
         }
         match op.as_str() {
-            "ConvInteger" => Err(err(
-                "dynamic quantization (quantize_dynamic) of convolutions is not supported (kiln \
-                 reads its MatMul and Gemm); quantize statically (quantize_static) instead"
-                    .into(),
-            )),
             "QLinearConv" => {
                 let x = self.dq(&name, &input(0), &input(1), &input(2), None);
                 let w = self.dq(&name, &input(3), &input(4), &input(5), Some(0));
@@ -444,7 +435,7 @@ mod tests {
     }
 
     #[test]
-    fn int8_qlinear_add_and_dynamic_quantization_are_refused_by_name() {
+    fn int8_qlinear_add_and_a_lone_conv_integer_are_refused_by_name() {
         let text = error("QLinearAdd", Some("com.microsoft"), data_type::INT8);
         assert!(
             text.contains("ONNX node 0 'the_node' (com.microsoft.QLinearAdd)")
@@ -454,7 +445,7 @@ mod tests {
         let text = error("ConvInteger", None, data_type::UINT8);
         assert!(
             text.contains("ONNX node 0 'the_node' (ConvInteger)")
-                && text.contains("quantize_dynamic"),
+                && text.contains("only as quantize_dynamic writes them"),
             "{text}"
         );
     }

@@ -1329,7 +1329,7 @@ mod tests {
             // Custom operators have no builtin row (see `custom_rows_parse_their_options`).
             OpKind::Signal(_) => &[],
             // Made by the ONNX front end only (quantize_dynamic's MatMulInteger chains).
-            OpKind::DynamicQuantizeMatMul => &[],
+            OpKind::DynamicQuantizeMatMul | OpKind::DynamicQuantizeConv(_) => &[],
         }
     }
 

@@ -1,10 +1,12 @@
 //! What `quantize_dynamic` writes for MatMul and Gemm, read as onnxruntime's fused
-//! `DynamicQuantizeMatMul`:
+//! `DynamicQuantizeMatMul`, and for Conv (ConvInteger, which onnxruntime runs unfused in the
+//! same order):
 //!
 //! ```text
 //! DynamicQuantizeLinear(x) → (q, scale, zero_point)
 //! Mul(scale, weight_scale) → s
-//! MatMulInteger(q, W, zero_point[, 0]) → Cast(float) → Mul(·, s) [→ Add(·, bias)]
+//! MatMulInteger | ConvInteger(q, W, zero_point[, w_zero_point]) → Cast(float) → Mul(·, s)
+//!     [→ Add(·, bias)]
 //! ```
 //!
 //! onnxruntime fuses the chain and computes `acc as f32 · (scale · weight_scale) + bias` in
@@ -12,10 +14,38 @@
 //! input and output live beside kiln's float32 kernels (Reshape, Relu).
 
 use super::{Importer, Layout, NodeCx, Value};
+use crate::front::onnx::constant::Constant;
 use crate::front::onnx::proto::NodeProto;
 use crate::front::onnx::ReadError;
-use crate::ir::{DType, OpKind, Quant, TensorId};
+use crate::ir::{DType, DynamicConvOptions, OpKind, Quant, TensorId};
 use crate::names::shown;
+
+/// The nodes after a `DynamicQuantizeLinear`.
+struct Chain<'p> {
+    /// The MatMulInteger or ConvInteger.
+    integer: &'p NodeProto,
+    /// The weight scale the input scale is multiplied by.
+    weight_scale: Constant,
+    /// The constant the Add at the end adds, if there is one.
+    bias: Option<Constant>,
+    /// The chain's float32 output.
+    output: String,
+    /// The nodes the chain absorbs (the integer node first).
+    nodes: Vec<usize>,
+}
+
+/// The first output of `n`.
+fn out_name(n: &NodeProto) -> String {
+    n.output.first().cloned().unwrap_or_default()
+}
+
+/// The error for a `DynamicQuantizeLinear` that does not start the chain kiln reads.
+fn chain_err(cx: &NodeCx, what: &str) -> ReadError {
+    cx.err(format!(
+        "kiln reads DynamicQuantizeLinear only as quantize_dynamic writes it for MatMul, Gemm \
+         and Conv: {what}"
+    ))
+}
 
 impl<'p> Importer<'p> {
     /// The nodes reading value `name`.
@@ -54,155 +84,286 @@ impl<'p> Importer<'p> {
         Ok(Value::Tensor(out, layout))
     }
 
-    /// A `MatMulInteger` outside the chain above.
-    pub(super) fn lone_matmul_integer(&self, cx: &NodeCx) -> Result<Value, ReadError> {
+    /// A `MatMulInteger` or `ConvInteger` outside the chain above.
+    pub(super) fn lone_integer_product(&self, cx: &NodeCx) -> Result<Value, ReadError> {
         Err(cx.err(
-            "kiln reads MatMulInteger only as quantize_dynamic writes it: of a \
-             DynamicQuantizeLinear's output, cast to float and multiplied by the product of \
-             the scales",
+            "kiln reads MatMulInteger and ConvInteger only as quantize_dynamic writes them: \
+             of a DynamicQuantizeLinear's output, cast to float and multiplied by the product \
+             of the scales",
         ))
     }
 
-    /// A `DynamicQuantizeLinear` and the chain it starts, as one DynamicQuantizeMatMul.
-    pub(super) fn dynamic_quantize_matmul(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
-        let chain = |what: &str| {
-            cx.err(format!(
-                "kiln reads DynamicQuantizeLinear only as quantize_dynamic writes it for \
-                 MatMul and Gemm: {what}"
-            ))
-        };
+    /// A `DynamicQuantizeLinear` and the chain it starts, as one DynamicQuantizeMatMul or
+    /// DynamicQuantizeConv.
+    pub(super) fn dynamic_quantize(&mut self, cx: &NodeCx) -> Result<Value, ReadError> {
         let Value::Tensor(x, layout) = self.value(cx, 0)? else {
-            return Err(chain("its input must be a float32 activation"));
+            return Err(chain_err(cx, "its input must be a float32 activation"));
         };
         if self.graph.tensors[x].dtype != DType::F32 {
-            return Err(chain("its input must be float32"));
+            return Err(chain_err(cx, "its input must be float32"));
         }
-        let x = self.relaid(x, layout, Layout::Onnx);
-        let out_name = |n: &NodeProto| n.output.first().cloned().unwrap_or_default();
+        let chain = self.chain(cx)?;
+        let integer = chain.integer;
+        let weights = self.named_constant(integer, 1, cx, "weights")?;
+        let (kind, x, w, out_c, out_shape, out_layout) =
+            if integer.op_type.as_deref() == Some("MatMulInteger") {
+                let x = self.relaid(x, layout, Layout::Onnx);
+                let (w, cols, shape) = self.matmul_weights(cx, x, &chain, weights)?;
+                (
+                    OpKind::DynamicQuantizeMatMul,
+                    x,
+                    w,
+                    cols,
+                    shape,
+                    Layout::Onnx,
+                )
+            } else {
+                let x = self.relaid(x, layout, Layout::Nhwc);
+                let (kind, w, out_c, shape) = self.conv_weights(cx, x, &chain, weights)?;
+                (kind, x, w, out_c, shape, Layout::Nhwc)
+            };
+        let mut inputs: Vec<Option<TensorId>> = vec![Some(x), Some(w)];
+        if let Some(bias) = &chain.bias {
+            if bias.dtype != DType::F32 || bias.data.len() != out_c * 4 {
+                return Err(chain_err(
+                    cx,
+                    "the bias must be float32, one per output channel",
+                ));
+            }
+            let name = format!("{}_bias", shown(&chain.output));
+            let id = self.add(
+                &name,
+                vec![out_c],
+                DType::F32,
+                None,
+                Some(bias.data.clone()),
+            );
+            inputs.push(Some(id));
+        }
+        let out = self.add(&chain.output, out_shape, DType::F32, None, None);
+        let name = match kind {
+            OpKind::DynamicQuantizeMatMul => "DynamicQuantizeMatMul",
+            _ => "ConvInteger",
+        };
+        self.graph.ops.push(crate::ir::Op {
+            kind,
+            name,
+            inputs,
+            outputs: vec![out],
+        });
+        for &i in &chain.nodes {
+            self.absorbed[i] = true;
+        }
+        let value = Value::Tensor(out, out_layout);
+        self.values.insert(chain.output.clone(), value.clone());
+        Ok(value)
+    }
+
+    /// The chain `cx` (a DynamicQuantizeLinear) starts, checked.
+    fn chain(&self, cx: &NodeCx) -> Result<Chain<'p>, ReadError> {
+        let err = |what: &str| chain_err(cx, what);
         let (q, scale, zp) = match &cx.node.output[..] {
             [q, s, z] => (q.as_str(), s.as_str(), z.as_str()),
-            _ => return Err(chain("it must have three outputs")),
+            _ => return Err(err("it must have three outputs")),
         };
-        let (mm_index, mm) = self
-            .only_reader(q, "MatMulInteger")
+        let (mm_index, mm) = ["MatMulInteger", "ConvInteger"]
+            .iter()
+            .find_map(|op| self.only_reader(q, op))
             .filter(|(_, n)| n.input.first().map(String::as_str) == Some(q))
-            .ok_or_else(|| chain("its output must feed one MatMulInteger"))?;
+            .ok_or_else(|| err("its output must feed one MatMulInteger or ConvInteger"))?;
         if mm.input.get(2).map(String::as_str) != Some(zp) || self.readers(zp) != [mm_index] {
-            return Err(chain("its zero point must feed the MatMulInteger only"));
+            return Err(err(
+                "its zero point must feed the MatMulInteger or ConvInteger only",
+            ));
         }
         let (cast_index, cast) = self
             .only_reader(&out_name(mm), "Cast")
-            .ok_or_else(|| chain("the MatMulInteger must feed one Cast"))?;
+            .ok_or_else(|| err("the integer product must feed one Cast"))?;
         let to_float = cast
             .attribute
             .iter()
             .any(|a| a.name.as_deref() == Some("to") && a.i == Some(1));
         if !to_float {
-            return Err(chain("the Cast must be to float"));
+            return Err(err("the Cast must be to float"));
         }
         let (mul_index, mul) = self
             .only_reader(&out_name(cast), "Mul")
-            .ok_or_else(|| chain("the Cast must feed one Mul"))?;
+            .ok_or_else(|| err("the Cast must feed one Mul"))?;
         let (scale_mul_index, scale_mul) = self
             .only_reader(scale, "Mul")
-            .ok_or_else(|| chain("its scale must feed one Mul"))?;
+            .ok_or_else(|| err("its scale must feed one Mul"))?;
         let product = out_name(scale_mul);
         if !mul.input.contains(&product) || self.readers(&product) != [mul_index] {
-            return Err(chain("the scale product must multiply the cast sums only"));
+            return Err(err("the scale product must multiply the cast sums only"));
         }
-        let weight_scale_slot =
-            usize::from(scale_mul.input.first().map(String::as_str) == Some(scale));
-        let weight_scale = self.named_constant(scale_mul, weight_scale_slot, cx, "weight scale")?;
-        let weights = self.named_constant(mm, 1, cx, "weights")?;
+        let slot = usize::from(scale_mul.input.first().map(String::as_str) == Some(scale));
+        let weight_scale = self.named_constant(scale_mul, slot, cx, "weight scale")?;
+        if weight_scale.dtype != DType::F32 {
+            return Err(err("the weight scale must be float32"));
+        }
+        let mut nodes = vec![mm_index, cast_index, mul_index, scale_mul_index];
+        // An Add of a constant bias ends the chain when there is one.
+        let mul_out = out_name(mul);
+        let add = self.only_reader(&mul_out, "Add").and_then(|(i, n)| {
+            let slot = usize::from(n.input.first() == Some(&mul_out));
+            match self.values.get(n.input.get(slot)?) {
+                Some(Value::Const(c)) => Some((i, n, c.clone())),
+                _ => None,
+            }
+        });
+        let (bias, output) = match add {
+            Some((i, n, c)) => {
+                nodes.push(i);
+                (Some(c), out_name(n))
+            }
+            None => (None, mul_out),
+        };
+        Ok(Chain {
+            integer: mm,
+            weight_scale,
+            bias,
+            output,
+            nodes,
+        })
+    }
+
+    /// MatMulInteger's int8 `depth × cols` weights as an IR tensor: its id, `cols` and the
+    /// output shape.
+    fn matmul_weights(
+        &mut self,
+        cx: &NodeCx,
+        x: TensorId,
+        chain: &Chain,
+        weights: Constant,
+    ) -> Result<(TensorId, usize, Vec<usize>), ReadError> {
+        let err = |what: &str| chain_err(cx, what);
         if weights.dtype != DType::I8 || weights.dims.len() != 2 {
-            return Err(chain(
+            return Err(err(
                 "its MatMulInteger's weights must be an int8 matrix (quantize with \
                  weight_type=QuantType.QInt8)",
             ));
         }
         let (depth, cols) = (weights.dims[0], weights.dims[1]);
-        let scales = weight_scale.floats();
-        if !(scales.len() == 1 || scales.len() == cols) || weight_scale.dtype != DType::F32 {
-            return Err(chain(
-                "the weight scale must be float32, one or one per column",
-            ));
+        let scales = chain.weight_scale.floats();
+        if !(scales.len() == 1 || scales.len() == cols) {
+            return Err(err("the weight scale must be one, or one per column"));
         }
-        let zero_points = match mm.input.get(3).filter(|s| !s.is_empty()) {
-            Some(_) => self.named_constant(mm, 3, cx, "weight zero point")?.ints(),
-            None => vec![0],
-        };
+        let zero_points = self.weight_zero_points(cx, chain)?;
         if zero_points.iter().any(|&z| z != 0) {
-            return Err(chain("its weights must be symmetric (zero points 0)"));
+            return Err(err("its weights must be symmetric (zero points 0)"));
         }
         let x_shape = self.graph.tensors[x].shape.clone();
         if x_shape.last() != Some(&depth) {
-            return Err(chain(&format!(
+            return Err(err(&format!(
                 "input {x_shape:?} does not match weights of {depth}×{cols}"
             )));
         }
-        // An Add of a constant bias vector ends the chain when there is one.
-        let mul_out = out_name(mul);
-        let add = self.only_reader(&mul_out, "Add").and_then(|(i, n)| {
-            let slot = usize::from(n.input.first() == Some(&mul_out));
-            match self.values.get(n.input.get(slot)?) {
-                Some(Value::Const(c)) if c.dtype == DType::F32 && c.dims == [cols] => {
-                    Some((i, n, c.clone()))
-                }
-                _ => None,
-            }
-        });
         let quant = Quant {
+            zero_points: vec![0; scales.len()],
             scales,
-            zero_points: vec![
-                0;
-                if weight_scale.floats().len() == 1 {
-                    1
-                } else {
-                    cols
-                }
-            ],
             axis: 1,
         };
+        let name = format!("{}_weights", shown(&chain.output));
         let w = self.add(
-            &format!("{}_weights", shown(&out_name(mm))),
+            &name,
             vec![depth, cols],
             DType::I8,
             Some(quant),
             Some(weights.data),
         );
-        let mut inputs: Vec<Option<TensorId>> = vec![Some(x), Some(w)];
-        let out_onnx = match &add {
-            Some((_, n, bias)) => {
-                let id = self.add(
-                    &format!("{}_bias", shown(&out_name(n))),
-                    vec![cols],
-                    DType::F32,
-                    None,
-                    Some(bias.data.clone()),
-                );
-                inputs.push(Some(id));
-                out_name(n)
-            }
-            None => mul_out,
-        };
         let mut shape = x_shape;
-        *shape.last_mut().unwrap_or(&mut 0) = cols;
-        let out = self.add(&out_onnx, shape, DType::F32, None, None);
-        self.graph.ops.push(crate::ir::Op {
-            kind: OpKind::DynamicQuantizeMatMul,
-            name: "DynamicQuantizeMatMul",
-            inputs,
-            outputs: vec![out],
-        });
-        for i in [mm_index, cast_index, mul_index, scale_mul_index] {
-            self.absorbed[i] = true;
+        if let Some(last) = shape.last_mut() {
+            *last = cols;
         }
-        if let Some((i, ..)) = add {
-            self.absorbed[i] = true;
+        Ok((w, cols, shape))
+    }
+
+    /// ConvInteger's uint8 OIHW weights as an HWIO IR tensor: the operator, the weights' id,
+    /// the output channels and the (NHWC) output shape.
+    fn conv_weights(
+        &mut self,
+        cx: &NodeCx,
+        x: TensorId,
+        chain: &Chain,
+        weights: Constant,
+    ) -> Result<(OpKind, TensorId, usize, Vec<usize>), ReadError> {
+        let err = |what: &str| chain_err(cx, what);
+        let x_shape = self.graph.tensors[x].shape.clone();
+        let (&[out_c, k_c, k_h, k_w], &[batches, in_h, in_w, in_c]) =
+            (&weights.dims[..], &x_shape[..])
+        else {
+            return Err(err("its ConvInteger must be 2-D (4-D input and weights)"));
+        };
+        if weights.dtype != DType::U8 {
+            return Err(err(
+                "its ConvInteger's weights must be uint8 (onnxruntime runs ConvInteger with \
+                 uint8 weights only: quantize with weight_type=QuantType.QUInt8)",
+            ));
         }
-        self.values
-            .insert(out_onnx, Value::Tensor(out, Layout::Onnx));
-        Ok(Value::Tensor(out, Layout::Onnx))
+        let integer = chain.integer;
+        let icx = NodeCx {
+            index: chain.nodes[0],
+            node: integer,
+            op_type: "ConvInteger",
+            name: "ConvInteger",
+        };
+        if icx.int("group", 1) != 1 || k_c != in_c {
+            return Err(err("its ConvInteger must have one group"));
+        }
+        let scales = chain.weight_scale.floats();
+        let zero_points = self.weight_zero_points(cx, chain)?;
+        if scales.len() != 1 || zero_points.len() != 1 {
+            return Err(err(
+                "its ConvInteger's weights must be quantized per tensor",
+            ));
+        }
+        let geometry = super::Window::of(&icx, [in_h, in_w], [k_h, k_w])?;
+        // OIHW → HWIO: a tap's output channels side by side.
+        let mut filter = Vec::with_capacity(weights.data.len());
+        for y in 0..k_h {
+            for xx in 0..k_w {
+                for i in 0..k_c {
+                    for o in 0..out_c {
+                        filter.push(weights.data[((o * k_c + i) * k_h + y) * k_w + xx]);
+                    }
+                }
+            }
+        }
+        let quant = Quant {
+            scales,
+            zero_points,
+            axis: 3,
+        };
+        let name = format!("{}_weights", shown(&chain.output));
+        let w = self.add(
+            &name,
+            vec![k_h, k_w, k_c, out_c],
+            DType::U8,
+            Some(quant),
+            Some(filter),
+        );
+        let options = DynamicConvOptions {
+            strides: geometry.strides,
+            dilations: geometry.dilations,
+            pad_top_left: [geometry.pads[0], geometry.pads[1]],
+        };
+        let [out_h, out_w] = geometry.out;
+        Ok((
+            OpKind::DynamicQuantizeConv(options),
+            w,
+            out_c,
+            vec![batches, out_h, out_w, out_c],
+        ))
+    }
+
+    /// The integer node's weight zero points (`[0]` without input 3).
+    fn weight_zero_points(&self, cx: &NodeCx, chain: &Chain) -> Result<Vec<i64>, ReadError> {
+        Ok(match chain.integer.input.get(3).filter(|s| !s.is_empty()) {
+            Some(_) => self
+                .named_constant(chain.integer, 3, cx, "weight zero point")?
+                .ints(),
+            None => vec![0],
+        })
     }
 
     /// Input `slot` of node `n` (read while importing `cx`) as a constant.
@@ -212,7 +373,7 @@ impl<'p> Importer<'p> {
         slot: usize,
         cx: &NodeCx,
         what: &str,
-    ) -> Result<crate::front::onnx::constant::Constant, ReadError> {
+    ) -> Result<Constant, ReadError> {
         let name = n.input.get(slot).map(String::as_str).unwrap_or("");
         match self.values.get(name) {
             Some(Value::Const(c)) => Ok(c.clone()),
@@ -347,8 +508,55 @@ mod tests {
             .expect_err("an error")
             .to_string();
         assert!(
-            text.contains("(MatMulInteger)") && text.contains("only as quantize_dynamic writes it"),
+            text.contains("(MatMulInteger)")
+                && text.contains("only as quantize_dynamic writes them"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_conv_integer_chain_imports_with_uint8_weights_only() {
+        // The chain with ConvInteger over x [1, 4, 2, 2] and 1x1 weights [3, 4, 1, 1].
+        let conv = |w_type: i32| {
+            let mut m = ModelProto::decode(&model(vec![])[..]).unwrap();
+            let g = m.graph.as_mut().unwrap();
+            g.node[2].op_type = Some("ConvInteger".into());
+            g.input = vec![value("x", &[1, 4, 2, 2])];
+            g.output = vec![value("y", &[1, 3, 2, 2])];
+            let w = g
+                .initializer
+                .iter_mut()
+                .find(|t| t.name.as_deref() == Some("w"));
+            let w = w.unwrap();
+            (w.data_type, w.dims) = (Some(w_type), vec![3, 4, 1, 1]);
+            let ws = g
+                .initializer
+                .iter_mut()
+                .find(|t| t.name.as_deref() == Some("ws"));
+            let ws = ws.unwrap();
+            (ws.dims, ws.raw_data) = (vec![], Some(0.5f32.to_le_bytes().to_vec()));
+            let wz = g
+                .initializer
+                .iter_mut()
+                .find(|t| t.name.as_deref() == Some("wz"));
+            let wz = wz.unwrap();
+            (wz.data_type, wz.dims, wz.raw_data) = (Some(w_type), vec![], Some(vec![3]));
+            crate::front::onnx::read(&m.encode_to_vec())
+        };
+        let graph = conv(data_type::UINT8).unwrap();
+        let kinds: Vec<_> = graph.ops.iter().map(|o| &o.kind).collect();
+        assert!(
+            matches!(
+                kinds[..],
+                [
+                    OpKind::Transpose,
+                    OpKind::DynamicQuantizeConv(_),
+                    OpKind::Transpose
+                ]
+            ),
+            "{kinds:?}"
+        );
+        let text = conv(data_type::INT8).expect_err("an error").to_string();
+        assert!(text.contains("weights must be uint8"), "{text}");
     }
 }
