@@ -107,6 +107,8 @@ impl Footprint {
                     | Kernel::SvdfF32(..)
                     | Kernel::ConvI16 { .. }
                     | Kernel::ConvQLinear(..)
+                    | Kernel::DynamicQuantizeMatMul(..)
+                    | Kernel::DynamicQuantizeConv(..)
                     | Kernel::QuantizeLinear(_)
                     | Kernel::AddQLinear(_)
                     | Kernel::AddQLinearBroadcast(..)

@@ -188,6 +188,17 @@ pub struct WeightsI16 {
     pub shifts: Vec<i32>,
 }
 
+/// Constants of a [`Kernel::DynamicQuantizeMatMul`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightsDynamic {
+    /// Weight bytes (int8 `depth × cols`, row-major; a convolution's uint8 HWIO).
+    pub filter: Vec<u8>,
+    /// Weight scale per output column (one entry when per-tensor).
+    pub scales: Vec<f32>,
+    /// Float32 bias per output column (empty without one).
+    pub bias: Vec<f32>,
+}
+
 /// Weights and float requantization scales of an int8 convolution or fully connected layer
 /// that follows onnxruntime's arithmetic ([`rt::conv2d_qlinear`]).
 #[derive(Clone, Debug, PartialEq)]
@@ -363,6 +374,12 @@ pub enum Kernel {
     /// Int8 CONV_2D or FULLY_CONNECTED (a 1×1 convolution over its rows) with onnxruntime's
     /// float requantization (QLinearConv, QGemm).
     ConvQLinear(rt::ConvQLinear, WeightsQLinear),
+    /// onnxruntime's DynamicQuantizeMatMul: float32 in and out, the input quantized to uint8
+    /// by its range at run time, int8 weights.
+    DynamicQuantizeMatMul(rt::DynamicMatMul, WeightsDynamic),
+    /// onnxruntime's ConvInteger chain: float32 in and out, the input quantized to uint8 by
+    /// its range at run time, uint8 weights with a zero point.
+    DynamicQuantizeConv(rt::DynamicConv, WeightsDynamic),
     /// QUANTIZE float32 → int8 as onnxruntime's QuantizeLinear (rounding half to even).
     QuantizeLinear(rt::Quantize),
     /// Int8 ADD of equal shapes as onnxruntime's QLinearAdd (float32 fused multiply-adds).
@@ -666,6 +683,9 @@ impl Layer {
                 w.filter.len() + w.bias.len() * 8 + w.multipliers.len() * 4 + w.shifts.len() * 4
             }
             Kernel::ConvQLinear(_, w) => w.filter.len() + w.bias.len() * 4 + w.scales.len() * 4,
+            Kernel::DynamicQuantizeMatMul(_, w) | Kernel::DynamicQuantizeConv(_, w) => {
+                w.filter.len() + (w.scales.len() + w.bias.len()) * 4
+            }
             Kernel::QuantizeLinear(_)
             | Kernel::AddQLinear(_)
             | Kernel::AddQLinearBroadcast(..)

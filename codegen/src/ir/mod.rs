@@ -243,6 +243,18 @@ pub struct Conv2dOptions {
     pub activation: Activation,
 }
 
+/// Geometry of a [`OpKind::DynamicQuantizeConv`] (ONNX's explicit pads).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DynamicConvOptions {
+    /// Strides (height, width).
+    pub strides: [usize; 2],
+    /// Dilations (height, width).
+    pub dilations: [usize; 2],
+    /// Rows above and columns left of the input padded (with values that quantize to the
+    /// zero point).
+    pub pad_top_left: [usize; 2],
+}
+
 /// Options of DEPTHWISE_CONV_2D.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DepthwiseConv2dOptions {
@@ -300,6 +312,14 @@ pub enum OpKind {
     DepthwiseConv2d(DepthwiseConv2dOptions),
     /// Matrix product with a constant weight matrix, optional bias.
     FullyConnected(FullyConnectedOptions),
+    /// onnxruntime's `DynamicQuantizeMatMul`: a float32 input quantized to uint8 by its own
+    /// range at run time, times constant int8 weights (`depth × cols`), float32 output
+    /// (inputs: input, weights, optional float32 bias).
+    DynamicQuantizeMatMul,
+    /// onnxruntime's ConvInteger chain from `quantize_dynamic`: a float32 NHWC input quantized
+    /// to uint8 by its range at run time, uint8 HWIO weights with a zero point, float32
+    /// output (inputs: input, weights, optional float32 bias).
+    DynamicQuantizeConv(DynamicConvOptions),
     /// Average pooling over windows.
     AveragePool2d(Pool2dOptions),
     /// Max pooling over windows.

@@ -23,6 +23,7 @@ pub mod cumsum;
 pub mod depthwise_conv2d;
 pub mod dequantize;
 pub mod div;
+pub mod dynamic_quant;
 pub mod fill;
 pub mod float_ops;
 pub mod floor_div_mod;
@@ -230,6 +231,8 @@ pub fn prepare_op(cx: &OpCx) -> Result<Vec<Layer>, ValidateError> {
         OpKind::Conv2d(o) => conv2d::prepare(cx, o)?,
         OpKind::DepthwiseConv2d(o) => depthwise_conv2d::prepare(cx, o)?,
         OpKind::FullyConnected(o) => fully_connected::prepare(cx, o)?,
+        OpKind::DynamicQuantizeMatMul => dynamic_quant::prepare(cx)?,
+        OpKind::DynamicQuantizeConv(o) => dynamic_quant::conv(cx, o)?,
         OpKind::AveragePool2d(o) if graph.arithmetic == Arithmetic::Onnxruntime => {
             qlinear::avg_pool(cx, o)?
         }

@@ -21,6 +21,7 @@ mod arith;
 mod conv;
 mod depthwise_ring;
 mod dot;
+mod dynamic;
 mod elementwise;
 mod fixed_point;
 mod float;
@@ -58,6 +59,7 @@ pub use arith::*;
 pub use conv::*;
 pub use depthwise_ring::*;
 pub use dot::*;
+pub use dynamic::*;
 pub use elementwise::*;
 pub use fixed_point::*;
 pub use float::*;
@@ -114,6 +116,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("movement.rs", include_str!("movement.rs")),
     ("pool.rs", include_str!("pool.rs")),
     ("qlinear.rs", include_str!("qlinear.rs")),
+    ("dynamic.rs", include_str!("dynamic.rs")),
     ("quantize.rs", include_str!("quantize.rs")),
     ("signal_bits.rs", include_str!("signal_bits.rs")),
     ("signal_energy.rs", include_str!("signal_energy.rs")),

@@ -287,6 +287,22 @@ fn details(kernel: &Kernel) -> Option<String> {
             conv_details(&p.shape)
         ),
         Kernel::QuantizeLinear(_) => "onnxruntime's QuantizeLinear: rounded half to even.".into(),
+        Kernel::DynamicQuantizeConv(p, _) => format!(
+            "onnxruntime's ConvInteger after DynamicQuantizeLinear: the input quantized to uint8 \
+             by its range at run time, int32 sums times input scale · weight scale plus bias in \
+             float32; {}.",
+            conv_details(&p.shape)
+        ),
+        Kernel::DynamicQuantizeMatMul(p, w) => format!(
+            "onnxruntime's DynamicQuantizeMatMul: the input quantized to uint8 by its range at run \
+             time, int32 sums times input scale · weight scale{}{} in float32; {} rows of {} \
+             features → {}.",
+            if w.scales.len() == 1 { "" } else { " per column" },
+            if w.bias.is_empty() { "" } else { ", plus bias" },
+            p.rows,
+            p.depth,
+            p.cols
+        ),
         Kernel::AddQLinear(_) => {
             "onnxruntime's QLinearAdd: float32 fused multiply-adds, rounded half to even.".into()
         }
@@ -1513,6 +1529,63 @@ pub(crate) fn emit_layer(
         }
         Kernel::QuantizeLinear(p) => {
             params_call(p, quote!(rt::Quantize), quote!(rt::quantize_linear_f32))
+        }
+        Kernel::DynamicQuantizeConv(params, w) => {
+            let p = params_expr(params);
+            let filter = statics.bytes(
+                &format!("{prefix}_FILTER"),
+                &format!("{what}: uint8 weights, HWIO ({} bytes).", w.filter.len()),
+                &w.filter,
+            );
+            let scales = statics.floats(
+                &format!("{prefix}_SCALE"),
+                &format!("{what}: float32 weight scale."),
+                &w.scales,
+            );
+            let bias = if w.bias.is_empty() {
+                quote!([])
+            } else {
+                let bias = statics.floats(
+                    &format!("{prefix}_BIAS"),
+                    &format!("{what}: float32 bias per output channel."),
+                    &w.bias,
+                );
+                quote!(#bias)
+            };
+            quote! {
+                const PARAMS: rt::DynamicConv = #p;
+                rt::dynamic_quantize_conv(&PARAMS, input, &#filter.0, &#scales, &#bias, output);
+            }
+        }
+        Kernel::DynamicQuantizeMatMul(params, w) => {
+            let p = params_expr(params);
+            let filter = statics.bytes(
+                &format!("{prefix}_FILTER"),
+                &format!(
+                    "{what}: int8 weights, depth × cols ({} bytes).",
+                    w.filter.len()
+                ),
+                &w.filter,
+            );
+            let scales = statics.floats(
+                &format!("{prefix}_SCALE"),
+                &format!("{what}: float32 weight scale per output column."),
+                &w.scales,
+            );
+            let bias = if w.bias.is_empty() {
+                quote!([])
+            } else {
+                let bias = statics.floats(
+                    &format!("{prefix}_BIAS"),
+                    &format!("{what}: float32 bias per output column."),
+                    &w.bias,
+                );
+                quote!(#bias)
+            };
+            quote! {
+                const PARAMS: rt::DynamicMatMul = #p;
+                rt::dynamic_quantize_matmul(&PARAMS, input, &#filter.0, &#scales, &#bias, output);
+            }
         }
         Kernel::AddQLinear(p) => {
             let params = params_expr(p);

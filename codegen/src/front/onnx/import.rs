@@ -20,6 +20,7 @@ use crate::ir::{
 use crate::names::shown;
 use std::collections::{HashMap, HashSet};
 
+mod dynamic;
 mod qdq_ops;
 
 /// The ONNX operators (default domain) kiln imports.
@@ -31,13 +32,16 @@ pub const SUPPORTED: &[&str] = &[
     "Concat",
     "Constant",
     "Conv",
+    "ConvInteger",
     "DequantizeLinear",
+    "DynamicQuantizeLinear",
     "Flatten",
     "Gather",
     "Gemm",
     "GlobalAveragePool",
     "Identity",
     "MatMul",
+    "MatMulInteger",
     "MaxPool",
     "Mul",
     "Pad",
@@ -478,7 +482,10 @@ impl<'p> Importer<'p> {
             "DequantizeLinear" => self.dequantize(&cx)?,
             "Add" | "Mul" => self.binary_op(&cx)?,
             "Sigmoid" => self.sigmoid(&cx)?,
+            "Relu" if self.is_float_activation(&cx) => self.float_relu(&cx)?,
             "Relu" | "Clip" => self.relu_clip(&cx)?,
+            "DynamicQuantizeLinear" => self.dynamic_quantize(&cx)?,
+            "MatMulInteger" | "ConvInteger" => self.lone_integer_product(&cx)?,
             "Softmax" => self.softmax(&cx)?,
             "Concat" if !self.all_constant(&cx) => self.concat(&cx)?,
             "Pad" => self.pad_op(&cx)?,

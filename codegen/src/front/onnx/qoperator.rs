@@ -11,8 +11,8 @@
 //! their float operator is marked ([`MLAS_SIGNED_ATTRIBUTE`]) and imported under the QOperator
 //! name ([`crate::ir::MLAS_SIGNED_OPS`]), whose arithmetic `prepare` follows (the
 //! convolutions, QGemm, the tables and the global average pool compute the same in either).
-//! `quantize_dynamic`'s ConvInteger and MatMulInteger scale by activation ranges measured at
-//! run time in float32, which kiln does not compute: refused by name.
+//! `quantize_dynamic`'s MatMulInteger and ConvInteger chains pass through unchanged
+//! (imported by `import::dynamic`).
 
 use super::constant::{self, Constant};
 use super::proto::{data_type, AttributeProto, GraphProto, NodeProto, TensorProto};
@@ -46,16 +46,13 @@ fn qualified(n: &NodeProto) -> String {
 pub fn has_qoperator_nodes(g: &GraphProto) -> bool {
     g.node.iter().any(|n| {
         let op = qualified(n);
-        QOPERATOR_OPS.contains(&op.as_str()) || DYNAMIC_OPS.contains(&op.as_str())
+        QOPERATOR_OPS.contains(&op.as_str())
     })
 }
 
 /// The attribute (value 1) marking a rewritten float operator as an int8 QOperator node's,
 /// which onnxruntime runs with MLAS's signed kernel.
 pub const MLAS_SIGNED_ATTRIBUTE: &str = "kiln_mlas_signed";
-
-/// What `quantize_dynamic` writes: refused with the reason.
-const DYNAMIC_OPS: &[&str] = &["ConvInteger", "MatMulInteger", "DynamicQuantizeLinear"];
 
 /// The rewriting of one graph.
 struct Rewrite<'g> {
@@ -125,12 +122,6 @@ impl Rewrite<'_> {
             }]
         };
         match op.as_str() {
-            "ConvInteger" | "MatMulInteger" | "DynamicQuantizeLinear" => Err(err(
-                "dynamic quantization (quantize_dynamic) scales activations by ranges measured \
-                 at run time in float32, which kiln does not compute; quantize statically \
-                 (quantize_static) instead"
-                    .into(),
-            )),
             "QLinearConv" => {
                 let x = self.dq(&name, &input(0), &input(1), &input(2), None);
                 let w = self.dq(&name, &input(3), &input(4), &input(5), Some(0));
@@ -453,11 +444,11 @@ mod tests {
     }
 
     #[test]
-    fn dynamic_quantization_is_refused_by_name_and_int8_qlinear_add_is_not() {
-        let text = error("MatMulInteger", None, data_type::UINT8);
+    fn a_lone_conv_integer_is_refused_by_name_and_int8_qlinear_add_is_not() {
+        let text = error("ConvInteger", None, data_type::UINT8);
         assert!(
-            text.contains("ONNX node 0 'the_node' (MatMulInteger)")
-                && text.contains("quantize_dynamic"),
+            text.contains("ONNX node 0 'the_node' (ConvInteger)")
+                && text.contains("only as quantize_dynamic writes them"),
             "{text}"
         );
         // An int8 QLinearAdd is rewritten (this graph fails later, for its missing inputs).

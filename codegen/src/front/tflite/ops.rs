@@ -1328,6 +1328,8 @@ mod tests {
             OpKind::Cast => &["CAST"],
             // Custom operators have no builtin row (see `custom_rows_parse_their_options`).
             OpKind::Signal(_) => &[],
+            // Made by the ONNX front end only (quantize_dynamic's MatMulInteger chains).
+            OpKind::DynamicQuantizeMatMul | OpKind::DynamicQuantizeConv(_) => &[],
         }
     }
 
