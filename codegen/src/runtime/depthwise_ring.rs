@@ -82,30 +82,30 @@ fn depthwise_ring_fill<const IN: usize, const PW: usize>(
     let Some(slot_rows) = ring.get_mut(slot * channels * PW..(slot + 1) * channels * PW) else {
         return;
     };
-    let row_in = iy >= 0 && (iy as usize) < s.in_h;
-    for j in 0..PW {
-        let ix = j as isize - s.pad_left as isize;
-        let column = if row_in && ix >= 0 && (ix as usize) < s.in_w {
-            let at = ((batch * s.in_h + iy as usize) * s.in_w + ix as usize) * channels;
-            input.get(at..at + channels)
-        } else {
-            None
+    let row = if iy >= 0 && (iy as usize) < s.in_h {
+        let at = (batch * s.in_h + iy as usize) * s.in_w * channels;
+        input.get(at..at + s.in_w * channels)
+    } else {
+        None
+    };
+    let Some(row) = row else {
+        // A padding row: all zero points.
+        slot_rows.fill(zp);
+        return;
+    };
+    // Channel by channel, the row's columns in order: with `PW` and the padding known at
+    // compile time the column loop unrolls into loads and stores at constant offsets.
+    for (c, dst) in slot_rows.chunks_exact_mut(PW).enumerate() {
+        let Ok(dst) = <&mut [i8; PW]>::try_from(dst) else {
+            return;
         };
-        match column {
-            Some(column) => {
-                for (row, &x) in slot_rows.chunks_exact_mut(PW).zip(column) {
-                    if let Some(b) = row.get_mut(j) {
-                        *b = x;
-                    }
-                }
-            }
-            None => {
-                for row in slot_rows.chunks_exact_mut(PW) {
-                    if let Some(b) = row.get_mut(j) {
-                        *b = zp;
-                    }
-                }
-            }
+        for (j, d) in dst.iter_mut().enumerate() {
+            let ix = j as isize - s.pad_left as isize;
+            *d = if ix >= 0 && (ix as usize) < s.in_w {
+                row.get(ix as usize * channels + c).copied().unwrap_or(zp)
+            } else {
+                zp
+            };
         }
     }
 }

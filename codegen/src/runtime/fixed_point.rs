@@ -62,7 +62,7 @@ pub fn multiply_by_quantized_multiplier_fast(x: i32, multiplier: i32, shift: i32
 /// rounding, same results, for every accumulator the compiler proves this small.
 #[inline(always)]
 pub fn requantize_small(x: i32, multiplier: i32, right: i32) -> i32 {
-    let high = (((x << 1) as i64 * multiplier as i64 + (1i64 << 31)) >> 32) as i32;
+    let high = rounded_high_mul(x << 1, multiplier);
     let right = right & 31;
     (high + (high >> 31) + ((1u32 << right) >> 1) as i32) >> right
 }
@@ -100,9 +100,34 @@ pub fn small_offset_split(right: i32, offset: i32) -> (i32, i32) {
 ///   and `x < 0`, where `(c - 1) >> right = c >> right = offset` for `right ≥ 1`.
 #[inline(always)]
 pub fn requantize_small_offset(x: i32, multiplier: i32, right: i32, c: i32) -> i32 {
+    #[cfg(not(target_arch = "riscv32"))]
     let biased =
         ((((x << 1) as i64 * multiplier as i64) + ((c as i64) << 32) + (1i64 << 31)) >> 32) as i32;
+    // No SMMLAR on RV32: the rounded high word plus `c` (the sum is below 2^31, see above).
+    #[cfg(target_arch = "riscv32")]
+    let biased = rounded_high_mul(x << 1, multiplier).wrapping_add(c);
     (biased + (x >> 31)) >> (right & 31)
+}
+
+/// `floor((a·b + 2^31) / 2^32)`: one SMMULR on Arm DSP cores. On RV32, where LLVM forms the
+/// `+ 2^31` as a 64-bit add (an add and a carry), it is the high word (MULH) plus bit 31 of the
+/// low word (MUL, shift): adding 2^31 carries into the high word exactly when that bit is set.
+#[inline(always)]
+pub fn rounded_high_mul(a: i32, b: i32) -> i32 {
+    #[cfg(not(target_arch = "riscv32"))]
+    let high = ((a as i64 * b as i64 + (1i64 << 31)) >> 32) as i32;
+    #[cfg(target_arch = "riscv32")]
+    let high = rounded_high_mul_carry(a, b);
+    high
+}
+
+/// [`rounded_high_mul`] as the high word plus the low word's bit 31 (RV32's form, tested on
+/// every target).
+#[inline(always)]
+pub fn rounded_high_mul_carry(a: i32, b: i32) -> i32 {
+    let high = ((a as i64 * b as i64) >> 32) as i32;
+    let carry = (a.wrapping_mul(b) as u32 >> 31) as i32;
+    high.wrapping_add(carry)
 }
 
 /// gemmlowp `SaturatingRoundingMultiplyByPOT`: `x * 2^exponent`, saturating when
@@ -247,6 +272,30 @@ pub fn requantize(acc: i32, multiplier: i32, shift: i32, offset: i32, min: i32, 
 mod tests {
     use super::*;
     use kiln_fixtures::rng::Rng;
+
+    #[test]
+    fn rounded_high_mul_carry_equals_the_64_bit_rounding() {
+        let mut rng = Rng::new(0x5eed);
+        let edges = [
+            i32::MIN,
+            i32::MIN + 1,
+            -1,
+            0,
+            1,
+            i32::MAX,
+            1 << 30,
+            -(1 << 30),
+        ];
+        let mut pairs: Vec<(i32, i32)> = edges
+            .iter()
+            .flat_map(|&a| edges.iter().map(move |&b| (a, b)))
+            .collect();
+        pairs.extend((0..200_000).map(|_| (rng.next_u64() as i32, rng.next_u64() as i32)));
+        for (a, b) in pairs {
+            let want = ((a as i64 * b as i64 + (1i64 << 31)) >> 32) as i32;
+            assert_eq!(rounded_high_mul_carry(a, b), want, "{a} * {b}");
+        }
+    }
 
     #[test]
     fn srdhm_ties_negatives_and_saturation() {
