@@ -342,7 +342,7 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     }
     if patch_rows.is_some() {
         let mut scratch = [0i8; BUF];
-        conv2d_patches_scalar::<4, 1>(
+        conv2d_patches_scalar::<4, 1, false>(
             &fast,
             row_len,
             input,
@@ -353,7 +353,7 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
             &mut scratch,
             got,
         );
-        expect(got == want, "conv2d_patches_scalar::<4, 1>")?;
+        expect(got == want, "conv2d_patches_scalar::<4, 1, false>")?;
         // The Cortex-M0+'s kernel: patch bytes offset by 128, the bias corrected for it.
         let mut unsigned = [0i32; 128];
         for (oc, u) in unsigned.iter_mut().enumerate().take(out_c) {
@@ -381,7 +381,7 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
                 tiled[patch_tile_index(oc, k, row_len, out_c, 4)] = rows[oc * row_len + k];
             }
         }
-        conv2d_patches_scalar::<2, 4>(
+        conv2d_patches_scalar::<2, 4, false>(
             &fast,
             row_len,
             input,
@@ -392,7 +392,20 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
             &mut scratch,
             got,
         );
-        expect(got == want, "conv2d_patches_scalar::<2, 4>")?;
+        expect(got == want, "conv2d_patches_scalar::<2, 4, false>")?;
+        got.fill(0);
+        conv2d_patches_scalar::<2, 4, true>(
+            &fast,
+            row_len,
+            input,
+            &tiled[..out_c * row_len],
+            folded,
+            m,
+            sh,
+            &mut scratch,
+            got,
+        );
+        expect(got == want, "conv2d_patches_scalar::<2, 4, true>")?;
     }
     // In place: one buffer, the output from its start, the input from the planner's lead.
     let lead = in_place_lead(&shape);
@@ -407,7 +420,7 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     if fits && patch_rows.is_some() {
         load(&mut data);
         let mut scratch = [0i8; BUF];
-        conv2d_patches_scalar_in_place::<4, 1>(
+        conv2d_patches_scalar_in_place::<4, 1, false>(
             &fast,
             row_len,
             &mut data,
@@ -420,7 +433,7 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         );
         expect(
             data[..n_out] == *want,
-            "conv2d_patches_scalar_in_place::<4, 1>",
+            "conv2d_patches_scalar_in_place::<4, 1, false>",
         )?;
     }
     if fits && depthwise {

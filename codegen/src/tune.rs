@@ -262,6 +262,25 @@ impl Tuning {
             && self.conv_patch_row(layer).is_some()
     }
 
+    /// Whether `layer`'s scalar patch convolution reduces two patch positions per loop pass
+    /// (`rt::conv2d_patches_scalar`'s `PAIRS`): on RV32IMC, for layers of at least 64 output
+    /// channels over patches of 40 to 64 bytes. A rule read off measurements, not derived:
+    /// mlperf_kws's convolutions (40- and 64-byte patches, 64 channels) went 4.29 → 4.11 and
+    /// 3.77 → 3.61 instructions/MAC with pairs, mlperf_ic's 144- to 288-byte ones the other
+    /// way (3.51 → 3.82) and so did its 32-byte one (4.05 → 4.51).
+    pub fn patch_pairs(&self, layer: &Layer) -> bool {
+        let riscv = self
+            .core
+            .is_some_and(|c| c.rust_target.starts_with("riscv32"));
+        match &layer.kernel {
+            Kernel::Conv2d(p, _) if riscv && self.conv_patch_row(layer).is_some() => {
+                let s = &p.shape;
+                s.out_c >= 64 && (40..=64).contains(&(s.k_h * s.k_w * s.k_c))
+            }
+            _ => false,
+        }
+    }
+
     /// Output channels per register tile of `layer`'s scalar patch convolution (its filter is
     /// laid out in tiles of that many channels, `rt::patch_tile_index`); 1 elsewhere.
     pub fn patch_channels(&self, layer: &Layer) -> usize {

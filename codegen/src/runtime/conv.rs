@@ -806,10 +806,12 @@ impl<const P: usize> PatchSink for BytePatch<'_, P> {
 /// patch bytes are loaded once and multiplied into the `O × P` accumulators, which stay in
 /// registers for the whole row. The filter is tile-major ([`patch_tile_index`]): the first
 /// `out_c / O · O` channels in tiles of `O` channels, byte `k` of tile channel `o` at
-/// `k·O + o`, then the other channels one row each. `scratch` holds `P · row_len` bytes.
+/// `k·O + o`, then the other channels one row each. `scratch` holds `P · row_len` bytes. With
+/// `PAIRS` the reduction takes two patch positions per loop pass (one branch and pointer
+/// update per two), which RV32IMC's wide layers gain from and others lose to.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub fn conv2d_patches_scalar<const P: usize, const O: usize>(
+pub fn conv2d_patches_scalar<const P: usize, const O: usize, const PAIRS: bool>(
     p: &ConvFast,
     row_len: usize,
     input: &[i8],
@@ -827,13 +829,13 @@ pub fn conv2d_patches_scalar<const P: usize, const O: usize>(
         multiplier,
         shift,
     };
-    conv2d_patches_scalar_io::<P, O, _>(p, &w, scratch, Apart { input, output });
+    conv2d_patches_scalar_io::<P, O, PAIRS, _>(p, &w, scratch, Apart { input, output });
 }
 
 /// [`conv2d_patches_scalar`] in place, as [`conv2d_patches_in_place`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub fn conv2d_patches_scalar_in_place<const P: usize, const O: usize>(
+pub fn conv2d_patches_scalar_in_place<const P: usize, const O: usize, const PAIRS: bool>(
     p: &ConvFast,
     row_len: usize,
     data: &mut [i8],
@@ -851,7 +853,7 @@ pub fn conv2d_patches_scalar_in_place<const P: usize, const O: usize>(
         multiplier,
         shift,
     };
-    conv2d_patches_scalar_io::<P, O, _>(p, &w, scratch, Shared { data, input_at });
+    conv2d_patches_scalar_io::<P, O, PAIRS, _>(p, &w, scratch, Shared { data, input_at });
 }
 
 /// [`conv2d_patches_scalar`] for the Cortex-M0+ ([`patch_dot_thumb1`]'s `asm!` loop):
@@ -989,9 +991,22 @@ pub fn patch_tile_index(oc: usize, k: usize, row_len: usize, out_c: usize, tile:
     }
 }
 
+/// One step of the scalar patch tile: a patch position's `O` weights times its `P` patch
+/// bytes, into the tile's accumulators. A function of its own (not a closure) so that it is
+/// inlined into every layer's copy of the loop rather than shared by all of them.
+#[inline(always)]
+fn patch_tile_step<const P: usize, const O: usize>(acc: &mut [[i32; P]; O], wk: &[u8], xk: &[i8]) {
+    for (a, &wv) in acc.iter_mut().zip(wk) {
+        let wv = wv as i8 as i32;
+        for (ap, &xv) in a.iter_mut().zip(xk) {
+            *ap = ap.wrapping_add((xv as i32).wrapping_mul(wv));
+        }
+    }
+}
+
 /// The loop of [`conv2d_patches_scalar`] and [`conv2d_patches_scalar_in_place`].
 #[inline(always)]
-fn conv2d_patches_scalar_io<const P: usize, const O: usize, IO: ConvIo>(
+fn conv2d_patches_scalar_io<const P: usize, const O: usize, const PAIRS: bool, IO: ConvIo>(
     p: &ConvFast,
     w: &PatchWeights,
     scratch: &mut [i8],
@@ -1023,28 +1038,24 @@ fn conv2d_patches_scalar_io<const P: usize, const O: usize, IO: ConvIo>(
             for (o, a) in acc.iter_mut().enumerate() {
                 *a = [w.folded_bias.get(oc + o).copied().unwrap_or(0); P];
             }
-            // One step: a patch position's O weights times its P patch bytes.
-            let step = |acc: &mut [[i32; P]; O], wk: &[u8], xk: &[i8]| {
-                for (a, &wv) in acc.iter_mut().zip(wk) {
-                    let wv = wv as i8 as i32;
-                    for (ap, &xv) in a.iter_mut().zip(xk) {
-                        *ap = ap.wrapping_add((xv as i32).wrapping_mul(wv));
+            if PAIRS {
+                // Two steps per pass, then an odd last one.
+                for (wk, xk) in tile.chunks_exact(2 * O).zip(patches.chunks_exact(2 * P)) {
+                    let ((w0, w1), (x0, x1)) = (wk.split_at(O), xk.split_at(P));
+                    patch_tile_step(&mut acc, w0, x0);
+                    patch_tile_step(&mut acc, w1, x1);
+                }
+                if patch % 2 == 1 {
+                    let k = patch - 1;
+                    if let (Some(wk), Some(xk)) =
+                        (tile.get(k * O..k * O + O), patches.get(k * P..k * P + P))
+                    {
+                        patch_tile_step(&mut acc, wk, xk);
                     }
                 }
-            };
-            // Two steps per pass (one loop branch and pointer update per two), then an odd
-            // last one.
-            for (wk, xk) in tile.chunks_exact(2 * O).zip(patches.chunks_exact(2 * P)) {
-                let ((w0, w1), (x0, x1)) = (wk.split_at(O), xk.split_at(P));
-                step(&mut acc, w0, x0);
-                step(&mut acc, w1, x1);
-            }
-            if patch % 2 == 1 {
-                let k = patch - 1;
-                if let (Some(wk), Some(xk)) =
-                    (tile.get(k * O..k * O + O), patches.get(k * P..k * P + P))
-                {
-                    step(&mut acc, wk, xk);
+            } else {
+                for (wk, xk) in tile.chunks_exact(O).zip(patches.chunks_exact(P)) {
+                    patch_tile_step(&mut acc, wk, xk);
                 }
             }
             for (o, a) in acc.iter().enumerate() {

@@ -2511,7 +2511,8 @@ fn patch_conv(
         DotProduct::Dsp => ("conv2d_patches", quote!(#pixels)),
         DotProduct::Scalar => {
             let channels = lit(channels);
-            ("conv2d_patches_scalar", quote!(#pixels, #channels))
+            let pairs = tuning.patch_pairs(layer);
+            ("conv2d_patches_scalar", quote!(#pixels, #channels, #pairs))
         }
     };
     if let Some(input_at) = in_place {
