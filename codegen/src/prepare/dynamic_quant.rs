@@ -4,9 +4,9 @@
 //! at run time.
 
 use super::common::{expect_symmetric, float_bias, Prepared};
-use crate::ir::DType;
+use crate::ir::{DType, Tensor, TensorId};
 use crate::layer::WeightsDynamic;
-use crate::prepare::{Kernel, OpCx};
+use crate::prepare::{Kernel, OpCx, ValidateError};
 use crate::runtime as rt;
 
 /// Validates a DynamicQuantizeMatMul (input `rows × depth`, weights `depth × cols`) and
@@ -33,25 +33,8 @@ pub fn prepare(cx: &OpCx) -> Prepared {
     }
     let wq = cx.weight_scales(weights, 1, cols)?;
     expect_symmetric(cx, weights.0, &wq.zero_points)?;
-    let filter = weights
-        .1
-        .data
-        .clone()
-        .ok_or_else(|| cx.err("its weights must be constant"))?;
-    let bias = float_bias(cx, 2, cols)?
-        .map(|bytes| {
-            bytes
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect()
-        })
-        .unwrap_or_default();
     let params = rt::DynamicMatMul { rows, depth, cols };
-    let w = WeightsDynamic {
-        filter,
-        scales: wq.scales.clone(),
-        bias,
-    };
+    let w = dynamic_weights(cx, weights, wq.scales.clone(), cols)?;
     let macs = (rows * depth * cols) as u64;
     Ok((
         Kernel::DynamicQuantizeMatMul(params, w),
@@ -83,19 +66,6 @@ pub fn conv(cx: &OpCx, o: &crate::ir::DynamicConvOptions) -> Prepared {
     if !wq.is_per_tensor() {
         return Err(cx.err("its weights must be quantized per tensor"));
     }
-    let filter = weights
-        .1
-        .data
-        .clone()
-        .ok_or_else(|| cx.err("its weights must be constant"))?;
-    let bias = float_bias(cx, 2, out_c)?
-        .map(|bytes| {
-            bytes
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect()
-        })
-        .unwrap_or_default();
     let shape = rt::ConvShape {
         batches,
         in_h,
@@ -119,11 +89,35 @@ pub fn conv(cx: &OpCx, o: &crate::ir::DynamicConvOptions) -> Prepared {
         shape,
         weight_zero_point: wq.zero_points[0] as i32,
     };
-    let w = WeightsDynamic {
-        filter,
-        scales: wq.scales.clone(),
-        bias,
-    };
+    let w = dynamic_weights(cx, weights, wq.scales.clone(), out_c)?;
     let macs = (batches * out_h * out_w * out_c * k_h * k_w * in_c) as u64;
     Ok((Kernel::DynamicQuantizeConv(params, w), vec![input.0], macs))
+}
+
+/// The constant weights (`weights`' bytes), their `scales` and the optional float32 bias
+/// (input 2, `outputs` long; empty when absent) of a dynamically quantized layer.
+fn dynamic_weights(
+    cx: &OpCx,
+    weights: (TensorId, &Tensor),
+    scales: Vec<f32>,
+    outputs: usize,
+) -> Result<WeightsDynamic, ValidateError> {
+    let filter = weights
+        .1
+        .data
+        .clone()
+        .ok_or_else(|| cx.err("its weights must be constant"))?;
+    let bias = float_bias(cx, 2, outputs)?
+        .map(|bytes| {
+            bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(WeightsDynamic {
+        filter,
+        scales,
+        bias,
+    })
 }

@@ -1532,26 +1532,12 @@ pub(crate) fn emit_layer(
         }
         Kernel::DynamicQuantizeConv(params, w) => {
             let p = params_expr(params);
-            let filter = statics.bytes(
-                &format!("{prefix}_FILTER"),
-                &format!("{what}: uint8 weights, HWIO ({} bytes).", w.filter.len()),
-                &w.filter,
-            );
-            let scales = statics.floats(
-                &format!("{prefix}_SCALE"),
-                &format!("{what}: float32 weight scale."),
-                &w.scales,
-            );
-            let bias = if w.bias.is_empty() {
-                quote!([])
-            } else {
-                let bias = statics.floats(
-                    &format!("{prefix}_BIAS"),
-                    &format!("{what}: float32 bias per output channel."),
-                    &w.bias,
-                );
-                quote!(#bias)
-            };
+            let texts = [
+                format!("uint8 weights, HWIO ({} bytes)", w.filter.len()),
+                "float32 weight scale".into(),
+                "float32 bias per output channel".into(),
+            ];
+            let (filter, scales, bias) = dynamic_statics(&prefix, &what, w, texts, statics);
             quote! {
                 const PARAMS: rt::DynamicConv = #p;
                 rt::dynamic_quantize_conv(&PARAMS, input, &#filter.0, &#scales, &#bias, output);
@@ -1559,29 +1545,12 @@ pub(crate) fn emit_layer(
         }
         Kernel::DynamicQuantizeMatMul(params, w) => {
             let p = params_expr(params);
-            let filter = statics.bytes(
-                &format!("{prefix}_FILTER"),
-                &format!(
-                    "{what}: int8 weights, depth × cols ({} bytes).",
-                    w.filter.len()
-                ),
-                &w.filter,
-            );
-            let scales = statics.floats(
-                &format!("{prefix}_SCALE"),
-                &format!("{what}: float32 weight scale per output column."),
-                &w.scales,
-            );
-            let bias = if w.bias.is_empty() {
-                quote!([])
-            } else {
-                let bias = statics.floats(
-                    &format!("{prefix}_BIAS"),
-                    &format!("{what}: float32 bias per output column."),
-                    &w.bias,
-                );
-                quote!(#bias)
-            };
+            let texts = [
+                format!("int8 weights, depth × cols ({} bytes)", w.filter.len()),
+                "float32 weight scale per output column".into(),
+                "float32 bias per output column".into(),
+            ];
+            let (filter, scales, bias) = dynamic_statics(&prefix, &what, w, texts, statics);
             quote! {
                 const PARAMS: rt::DynamicMatMul = #p;
                 rt::dynamic_quantize_matmul(&PARAMS, input, &#filter.0, &#scales, &#bias, output);
@@ -2274,6 +2243,38 @@ fn other_input(slot: usize) -> (TokenStream, proc_macro2::Literal) {
     } else {
         (quote!(input1), lit(1))
     }
+}
+
+/// The statics of a dynamically quantized layer: its weights, weight scales and float32 bias
+/// (`[]` when it has none), described by `texts` (weights, scales, bias).
+fn dynamic_statics(
+    prefix: &str,
+    what: &str,
+    w: &crate::layer::WeightsDynamic,
+    [weights, scales, bias]: [String; 3],
+    statics: &mut Statics,
+) -> (proc_macro2::Ident, proc_macro2::Ident, TokenStream) {
+    let filter = statics.bytes(
+        &format!("{prefix}_FILTER"),
+        &format!("{what}: {weights}."),
+        &w.filter,
+    );
+    let scales = statics.floats(
+        &format!("{prefix}_SCALE"),
+        &format!("{what}: {scales}."),
+        &w.scales,
+    );
+    let bias = if w.bias.is_empty() {
+        quote!([])
+    } else {
+        let id = statics.floats(
+            &format!("{prefix}_BIAS"),
+            &format!("{what}: {bias}."),
+            &w.bias,
+        );
+        quote!(#id)
+    };
+    (filter, scales, bias)
 }
 
 /// The call of `rt::depthwise_conv2d_ring` (or its in-place twin) for a layer of shape
