@@ -100,12 +100,12 @@ pub fn small_offset_split(right: i32, offset: i32) -> (i32, i32) {
 ///   and `x < 0`, where `(c - 1) >> right = c >> right = offset` for `right ≥ 1`.
 #[inline(always)]
 pub fn requantize_small_offset(x: i32, multiplier: i32, right: i32, c: i32) -> i32 {
-    #[cfg(not(target_arch = "riscv32"))]
-    let biased =
-        ((((x << 1) as i64 * multiplier as i64) + ((c as i64) << 32) + (1i64 << 31)) >> 32) as i32;
     // No SMMLAR on RV32: the rounded high word plus `c` (the sum is below 2^31, see above).
-    #[cfg(target_arch = "riscv32")]
-    let biased = rounded_high_mul(x << 1, multiplier).wrapping_add(c);
+    let biased = if cfg!(target_arch = "riscv32") {
+        rounded_high_mul(x << 1, multiplier).wrapping_add(c)
+    } else {
+        ((((x << 1) as i64 * multiplier as i64) + ((c as i64) << 32) + (1i64 << 31)) >> 32) as i32
+    };
     (biased + (x >> 31)) >> (right & 31)
 }
 
