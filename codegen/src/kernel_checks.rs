@@ -381,31 +381,29 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
                 tiled[patch_tile_index(oc, k, row_len, out_c, 4)] = rows[oc * row_len + k];
             }
         }
-        conv2d_patches_scalar::<2, 4, false>(
-            &fast,
-            row_len,
-            input,
-            &tiled[..out_c * row_len],
-            folded,
-            m,
-            sh,
-            &mut scratch,
-            got,
-        );
-        expect(got == want, "conv2d_patches_scalar::<2, 4, false>")?;
-        got.fill(0);
-        conv2d_patches_scalar::<2, 4, true>(
-            &fast,
-            row_len,
-            input,
-            &tiled[..out_c * row_len],
-            folded,
-            m,
-            sh,
-            &mut scratch,
-            got,
-        );
-        expect(got == want, "conv2d_patches_scalar::<2, 4, true>")?;
+        // Both reductions: one patch position per pass, and two (`PAIRS`).
+        macro_rules! tiled {
+            ($pairs:literal) => {{
+                got.fill(0);
+                conv2d_patches_scalar::<2, 4, $pairs>(
+                    &fast,
+                    row_len,
+                    input,
+                    &tiled[..out_c * row_len],
+                    folded,
+                    m,
+                    sh,
+                    &mut scratch,
+                    got,
+                );
+                expect(
+                    got == want,
+                    concat!("conv2d_patches_scalar::<2, 4, ", stringify!($pairs), ">"),
+                )?;
+            }};
+        }
+        tiled!(false);
+        tiled!(true);
     }
     // In place: one buffer, the output from its start, the input from the planner's lead.
     let lead = in_place_lead(&shape);

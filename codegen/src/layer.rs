@@ -58,38 +58,6 @@ pub fn unary_math(f: UnaryMath) -> (&'static str, fn(f32) -> f32) {
     }
 }
 
-/// The tables and output constants of a tabled int8 ADD ([`rt::add_tabled`]), computed at
-/// compile time.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AddTables {
-    /// The first input's rescaled term for each input byte ([`rt::add_table`]).
-    pub input1: [i32; 256],
-    /// The second input's.
-    pub input2: [i32; 256],
-    /// The output requantization.
-    pub output: rt::AddTabled,
-}
-
-impl AddTables {
-    /// The tables of ADD `p`, when its output rescale allows them ([`rt::AddTabled::of`]).
-    pub fn of(p: &rt::Add) -> Option<AddTables> {
-        Some(AddTables {
-            input1: rt::add_table(p, 0),
-            input2: rt::add_table(p, 1),
-            output: rt::AddTabled::of(p)?,
-        })
-    }
-
-    /// Flash bytes of the tables: one table when both inputs share one.
-    pub fn bytes(&self) -> usize {
-        if self.input1 == self.input2 {
-            1024
-        } else {
-            2048
-        }
-    }
-}
-
 /// kissfft's tables for an int16 RFFT, computed at compile time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RfftTables {
@@ -253,9 +221,9 @@ pub enum Kernel {
     MaxPool(rt::Pool),
     /// Int8 ADD.
     Add(rt::Add),
-    /// Int8 ADD of equal shapes through per-input tables ([`rt::add_tabled`]); the reference
-    /// constants stay for compile-time evaluation.
-    AddTabled(rt::Add, Box<AddTables>),
+    /// Int8 ADD of equal shapes through per-input tables ([`rt::add_tabled`]): the reference
+    /// constants (the tables' source, and compile-time evaluation's) and the output's.
+    AddTabled(rt::Add, rt::AddTabled),
     /// Int8 SOFTMAX.
     Softmax(rt::Softmax),
     /// QUANTIZE float32 → int8.
@@ -671,7 +639,9 @@ impl Layer {
                 w.filter.len() + w.bias.as_ref().map_or(0, Vec::len)
             }
             Kernel::Lookup(table) => table.len(),
-            Kernel::AddTabled(_, tables) => tables.bytes(),
+            // One table per input, one in all when both inputs share a quantization.
+            Kernel::AddTabled(p, _) if rt::add_table(p, 0) == rt::add_table(p, 1) => 1024,
+            Kernel::AddTabled(..) => 2048,
             Kernel::LstmI8(_, w) => w.filter.len() + w.bias.len() * 4,
             Kernel::LstmF32(_, w) => (w.filter.len() + w.bias.len()) * 4,
             Kernel::SvdfI8(_, w) => w.feature.len() + w.time.len() * 2 + w.bias.len() * 4,

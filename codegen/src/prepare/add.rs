@@ -4,7 +4,6 @@
 use super::common::Prepared;
 use super::shapes::broadcast;
 use crate::ir::{Activation, DType, Tensor, TensorId};
-use crate::layer::AddTables;
 use crate::prepare::quant::{activation_range, quantize_multiplier_smaller_than_one};
 use crate::prepare::{Kernel, OpCx, ValidateError};
 use crate::runtime as rt;
@@ -37,8 +36,8 @@ pub fn prepare(cx: &OpCx, activation: Activation) -> Prepared {
     }
     let kernel = match bc {
         Some(bc) => Kernel::AddBroadcast(params, bc),
-        None if output.1.elements() >= MIN_TABLED_ELEMENTS => match AddTables::of(&params) {
-            Some(tables) => Kernel::AddTabled(params, Box::new(tables)),
+        None if output.1.elements() >= MIN_TABLED_ELEMENTS => match rt::AddTabled::of(&params) {
+            Some(output) => Kernel::AddTabled(params, output),
             None => Kernel::Add(params),
         },
         None => Kernel::Add(params),

@@ -1084,8 +1084,9 @@ pub(crate) fn emit_layer(
                 },
             }
         }
-        Kernel::AddTabled(_, tables) => {
-            let params = params_expr(&tables.output);
+        Kernel::AddTabled(p, output) => {
+            let params = params_expr(output);
+            let (input1, input2) = (rt::add_table(p, 0), rt::add_table(p, 1));
             let mut table = |name: &str, inputs: &str, values: &[i32; 256]| {
                 statics.ints(
                     &format!("{prefix}_{name}_TABLE"),
@@ -1098,13 +1099,13 @@ pub(crate) fn emit_layer(
                 )
             };
             // Inputs with one quantization share one table.
-            let tables = if tables.input1 == tables.input2 {
-                let shared = table("INPUTS", "both inputs", &tables.input1);
+            let tables = if input1 == input2 {
+                let shared = table("INPUTS", "both inputs", &input1);
                 [shared.clone(), shared]
             } else {
                 [
-                    table("INPUT1", "input 1", &tables.input1),
-                    table("INPUT2", "input 2", &tables.input2),
+                    table("INPUT1", "input 1", &input1),
+                    table("INPUT2", "input 2", &input2),
                 ]
             };
             match &in_place {
