@@ -73,14 +73,27 @@ pub fn conv_kernels(random: Random, cases: usize, kernels: Kernels) -> Result<us
 }
 
 /// One random FULLY_CONNECTED (1-13 outputs, up to 1024 inputs: several of
-/// [`fully_connected_pairs`]'s sum chunks, rows of 1-2) through [`fully_connected_pairs`]
-/// (its `asm!` loop on Arm), compared with the reference convolution loops over the layer as
-/// a 1×1 convolution. Returns 1, or the mismatch.
+/// [`fully_connected_pairs`]'s chunks, rows of 1-2) through [`fully_connected_pairs`] (its
+/// `asm!` loop on Arm), compared with the reference convolution loops over the layer as a 1×1
+/// convolution. One case in three takes extreme values: every weight of an output one of
+/// -128, -127 and 127 and every input -128 or 127, over 512-1024 inputs (sums as large as
+/// [`FC_CHUNK`] allows); the others random bytes. Weights the packing cannot hold
+/// ([`fc_pairs_packable`]) are moved by one. Returns 1, or the mismatch.
 fn fc_case(random: Random, case: usize) -> Result<usize, Mismatch> {
-    let outputs = 1 + index(random, 13);
+    let extreme = case % 3 == 1;
+    let (outputs, inputs) = if extreme {
+        (1 + index(random, 2), 512 + index(random, 513))
+    } else {
+        let outputs = 1 + index(random, 13);
+        (outputs, 0)
+    };
     let rows = 1 + index(random, 2);
     let most = BUF / outputs.max(rows);
-    let inputs = 1 + index(random, most);
+    let inputs = if extreme {
+        inputs.min(most)
+    } else {
+        1 + index(random, most)
+    };
     let shape = ConvShape {
         batches: 1,
         in_h: 1,
@@ -110,13 +123,31 @@ fn fc_case(random: Random, case: usize) -> Result<usize, Mismatch> {
         act_max: 127,
         fast_requant: false,
     };
-    let input = i8s(random, rows * inputs);
+    let mut input = i8s(random, rows * inputs);
+    let mut filter: [u8; BUF] = i8s(random, outputs * inputs).map(|v| v as u8);
+    if extreme {
+        let x = if random() & 1 == 0 { -128 } else { 127 };
+        input.iter_mut().take(rows * inputs).for_each(|v| *v = x);
+        for o in 0..outputs {
+            let w = [0x80, 0x81, 0x7f][index(random, 3)];
+            filter[o * inputs..(o + 1) * inputs].fill(w);
+        }
+    }
+    for q in 0..outputs / 2 {
+        for i in 0..inputs {
+            let (a, b) = (2 * q * inputs + i, (2 * q + 1) * inputs + i);
+            if filter[b] == 0x80 && (filter[a] as i8) < 0 {
+                filter[b] = 0x81;
+            }
+        }
+    }
     let input = &input[..rows * inputs];
-    let filter: [u8; BUF] = i8s(random, outputs * inputs).map(|v| v as u8);
     let filter = &filter[..outputs * inputs];
     let bias: [i32; 16] = core::array::from_fn(|_| (random() as i32) >> 12);
     let mult: [i32; 16] = core::array::from_fn(|_| (1 << 30) + (random() as i32 >> 2).abs());
-    let shift: [i32; 16] = core::array::from_fn(|_| -((index(random, 8) + 8) as i32));
+    // Larger shifts for the extreme sums, so that not every output saturates.
+    let base = if extreme { 16 } else { 8 };
+    let shift: [i32; 16] = core::array::from_fn(|_| -((index(random, 8) + base) as i32));
     let mut folded = [0i32; 16];
     for (o, f) in folded.iter_mut().enumerate().take(outputs) {
         let row = &filter[o * inputs..(o + 1) * inputs];
@@ -125,7 +156,7 @@ fn fc_case(random: Random, case: usize) -> Result<usize, Mismatch> {
             .fold(0i32, |t, &w| t.wrapping_add(w as i8 as i32));
         *f = bias[o].wrapping_add(sw.wrapping_mul(-zp));
     }
-    let mut packed = [0u32; 1024];
+    let mut packed = [0u32; BUF];
     for (k, d) in packed
         .iter_mut()
         .enumerate()
@@ -134,19 +165,14 @@ fn fc_case(random: Random, case: usize) -> Result<usize, Mismatch> {
         *d = fc_pair_word(filter, inputs, outputs, k);
     }
     let packed = &packed[..fc_pairs_words(inputs, outputs)];
-    let mut start = [0i32; 16];
-    for (k, d) in start.iter_mut().enumerate() {
-        *d = fc_pair_bias(&folded, outputs, k);
-    }
-    let start = &start[..outputs.div_ceil(FC_TILE) * FC_TILE];
     let (m, sh) = (&mult[..outputs], &shift[..outputs]);
     let mut want = [0i8; 32];
     let want = &mut want[..rows * outputs];
     conv2d(&fast, input, filter, Some(&bias[..outputs]), m, sh, want);
     let mut got = [0i8; 32];
     let got = &mut got[..rows * outputs];
-    fully_connected_pairs(&fast, input, packed, start, m, sh, got);
-    if got == want {
+    fully_connected_pairs(&fast, input, packed, &folded[..outputs], m, sh, got);
+    if fc_pairs_packable(filter, inputs, outputs) && got == want {
         Ok(1)
     } else {
         Err(Mismatch {

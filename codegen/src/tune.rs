@@ -323,12 +323,16 @@ impl Tuning {
 
     /// Whether a FULLY_CONNECTED runs as `rt::fully_connected_pairs` (weights packed at
     /// compile time so that one word serves a pair of outputs, four outputs per tile): Arm
-    /// DSP cores, symmetric weights, at least 8 inputs (one iteration of its `asm!` loop).
+    /// DSP cores, symmetric weights that the packing holds (`rt::fc_pairs_packable`: not a
+    /// -128 paired with a negative weight; such layers run as 1×1 convolutions), at least 8
+    /// inputs (one iteration of its `asm!` loop).
     pub fn fc_pairs(&self, layer: &Layer) -> bool {
         matches!(
             (&layer.kernel, self.dot),
-            (Kernel::FullyConnected(p, _), DotProduct::Dsp)
-                if p.weights_offset == 0 && p.in_features >= 8
+            (Kernel::FullyConnected(p, w), DotProduct::Dsp)
+                if p.weights_offset == 0
+                    && p.in_features >= 8
+                    && crate::runtime::fc_pairs_packable(&w.filter, p.in_features, p.out_features)
         )
     }
 

@@ -70,73 +70,95 @@ pub fn fully_connected(
     }
 }
 
-/// Output features per tile of [`fully_connected_pairs`]: two pairs of channels.
+/// Output features per tile of [`fully_connected_pairs`]: two pairs of channels. When the
+/// outputs rounded up to even leave two over, the last tile is one pair.
 pub const FC_TILE: usize = 4;
 
+/// Inputs per chunk of [`fully_connected_pairs`]'s reduction. Its borrow fix-up recovers
+/// `Σ w_b·x` from `256·Σ w_b·x` held in an i32, exact while `|Σ w_b·x| < 2^23`: at most 511
+/// inputs (`|w|, |x| ≤ 128`); 504 is 63 iterations of the `asm!` loop.
+pub const FC_CHUNK: usize = 504;
+
+/// Outputs of the tile of [`fully_connected_pairs`] that starts at output `oc` (a multiple
+/// of [`FC_TILE`]): four, or two for a last pair (one or two outputs left).
+#[inline(always)]
+pub fn fc_tile_width(out_features: usize, oc: usize) -> usize {
+    if out_features.saturating_sub(oc) > 2 {
+        FC_TILE
+    } else {
+        2
+    }
+}
+
 /// Words of [`fully_connected_pairs`]'s packed filter for `in_features` × `out_features`
-/// weights: per tile of [`FC_TILE`] outputs, per group of 4 inputs, 4 words (as many bytes as
-/// the int8 filter, both padded to multiples of 4).
+/// weights: per output (rounded up to even) and group of 4 inputs, one word (as many bytes as
+/// the int8 filter, both padded).
 pub fn fc_pairs_words(in_features: usize, out_features: usize) -> usize {
-    out_features.div_ceil(FC_TILE) * in_features.div_ceil(4) * 4
+    out_features.div_ceil(2) * 2 * in_features.div_ceil(4)
+}
+
+/// Whether [`fc_pair_word`] can pack `filter` (`[out, in]` int8): no input `i` of a pair of
+/// outputs `(a, b)` has `w[b][i] = -128` with `w[a][i] < 0` (whose `256·w[b][i] + w[a][i]`
+/// does not fit an i16). TFLite's symmetric weights (`-127..=127`) always fit.
+pub fn fc_pairs_packable(filter: &[u8], in_features: usize, out_features: usize) -> bool {
+    (0..out_features / 2).all(|q| {
+        let (a, b) = (2 * q * in_features, (2 * q + 1) * in_features);
+        match (filter.get(a..b), filter.get(b..b + in_features)) {
+            (Some(wa), Some(wb)) => wa
+                .iter()
+                .zip(wb)
+                .all(|(&va, &vb)| !(vb == 0x80 && (va as i8) < 0)),
+            _ => false,
+        }
+    })
 }
 
 /// Word `k` of [`fully_connected_pairs`]'s packed filter, from the `[out, in]` int8 `filter`
-/// (compile time). Word `(t·G + g)·4 + j` serves tile `t`, input group `g` (inputs `4g..4g+4`):
-/// pair `j / 2` (channels `a = 4t + j/2·2` and `b = a + 1`), even inputs (`4g`, `4g + 2`) when
-/// `j` is even, odd ones (`4g + 1`, `4g + 3`) when odd. Each half holds one input `i` as the
-/// bytes `(w[a][i] + 128, w[b][i])`: read as one i16 by SMLAD it is `w[a][i] + 128 +
-/// 256·w[b][i]`, and its top byte alone (SXTB16 of the word rotated by 8) is `w[b][i]`.
-/// Weights past the filter's edges are 0.
+/// (compile time; [`fc_pairs_packable`] must hold). The tile starting at output `oc` (width
+/// `W`, [`fc_tile_width`]) owns words `oc·G..(oc + W)·G` (`G` groups of 4 inputs); its word
+/// `g·W + j` serves input group `g` (inputs `4g..4g + 4`) and the pair of outputs `a =
+/// oc + j/2·2`, `b = a + 1`: even inputs (`4g`, `4g + 2`) when `j` is even, odd ones when odd.
+/// Each half holds one input `i` as the bytes `(w[a][i], w[b][i] − borrow)`, `borrow` = 1 when
+/// `w[a][i] < 0`: read as one i16 (SMLAD) it is exactly `256·w[b][i] + w[a][i]`, and its low
+/// byte alone (SXTB16) is `w[a][i]`. Weights past the filter's edges are 0.
 pub fn fc_pair_word(filter: &[u8], in_features: usize, out_features: usize, k: usize) -> u32 {
-    let groups = in_features.div_ceil(4);
-    let (tile, g, j) = (k / 4 / groups.max(1), (k / 4) % groups.max(1), k % 4);
-    let a = tile * FC_TILE + (j / 2) * 2;
-    let weight = |o: usize, i: usize| -> u8 {
+    let groups = in_features.div_ceil(4).max(1);
+    let oc = k / (FC_TILE * groups) * FC_TILE;
+    let width = fc_tile_width(out_features, oc);
+    let at = k - oc * groups;
+    let (g, j) = (at / width, at % width);
+    let a = oc + (j / 2) * 2;
+    let weight = |o: usize, i: usize| -> i32 {
         if o < out_features && i < in_features {
-            filter.get(o * in_features + i).copied().unwrap_or(0)
+            filter.get(o * in_features + i).copied().unwrap_or(0) as i8 as i32
         } else {
             0
         }
     };
-    let half =
-        |i: usize| -> u32 { ((weight(a, i) ^ 0x80) as u32) | ((weight(a + 1, i) as u32) << 8) };
+    let half = |i: usize| -> u32 {
+        let (wa, wb) = (weight(a, i), weight(a + 1, i));
+        let high = wb - i32::from(wa < 0);
+        (wa as u8 as u32) | ((high as u8 as u32) << 8)
+    };
     let first = 4 * g + (j % 2);
     half(first) | (half(first + 2) << 16)
 }
 
-/// Entry `k` of [`fully_connected_pairs`]'s start values, from the folded bias (bias + input
-/// offset × Σ weights) per output (compile time): per pair `(a, b)`, `bias[a] + 256·bias[b]`
-/// (wrapping) then `bias[b]`, so that `a`'s accumulator less `256·` b's starts at `bias[a]`. Channels past `out_features` count as 0.
-pub fn fc_pair_bias(folded_bias: &[i32], out_features: usize, k: usize) -> i32 {
-    let b = |o: usize| {
-        if o < out_features {
-            folded_bias.get(o).copied().unwrap_or(0)
-        } else {
-            0
-        }
-    };
-    if k.is_multiple_of(2) {
-        b(k).wrapping_add(b(k + 1).wrapping_mul(256))
-    } else {
-        b(k)
-    }
-}
-
 /// Int8 FULLY_CONNECTED with symmetric weights for Arm DSP cores, bit-exact with TFLM's
-/// `FullyConnected`. Outputs go [`FC_TILE`] at a time as two pairs `(a, b)`; each input word
-/// is loaded and widened (SXTB16) once per tile and each packed weight word
-/// ([`fc_pair_word`]) serves both channels of its pair: one SMLAD on the word as it is
-/// (`Σ (w_a + 128 + 256·w_b)·x`), one SXTB16 of its top bytes and one SMLAD (`Σ w_b·x`), 3
-/// instructions for 4 MACs where widening both channels' weights would take 4. The row's
-/// `Σ x` (taken once, in the first tile) removes the `128`s: `acc_a − 256·acc_b − 128·Σx`.
-/// `packed` holds [`fc_pairs_words`] words, `start` per tile its four [`fc_pair_bias`]
-/// values; `p` is the layer as a 1×1 convolution over its rows.
+/// `FullyConnected`. Outputs go [`FC_TILE`] at a time (the last tile maybe 2,
+/// [`fc_tile_width`]) as pairs `(a, b)`; each input word is loaded and widened (SXTB16) once
+/// per tile and each packed weight word ([`fc_pair_word`]) serves both channels of its pair:
+/// one SMLAD on the word as it is (`raw += Σ (256·w_b + w_a)·x`), one SXTB16 of its low bytes
+/// and one SMLAD (`A += Σ w_a·x`), 3 instructions for 4 MACs where widening both channels'
+/// weights would take 4. Then `B = (raw − A) >> 8`, per chunk of [`FC_CHUNK`] inputs.
+/// `packed` holds [`fc_pairs_words`] words, `bias` the folded bias (bias + input offset × Σ
+/// weights) per output; `p` is the layer as a 1×1 convolution over its rows.
 #[inline(always)]
 pub fn fully_connected_pairs(
     p: &ConvFast,
     input: &[i8],
     packed: &[u32],
-    start: &[i32],
+    bias: &[i32],
     multiplier: &[i32],
     shift: &[i32],
     output: &mut [i8],
@@ -144,194 +166,213 @@ pub fn fully_connected_pairs(
     let s = &p.shape;
     let (inputs, outputs) = (s.in_c, s.out_c);
     let rows = s.batches * s.in_h * s.in_w;
-    let words = 4 * inputs.div_ceil(4);
+    let groups = inputs.div_ceil(4);
+    // Outputs rounded up to even: whole tiles of four, then maybe one pair.
+    let padded = outputs.div_ceil(2) * 2;
     for r in 0..rows {
         let row = input.get(r * inputs..(r + 1) * inputs).unwrap_or(&[]);
-        let mut sum = 0i32;
-        for (t, (w, st)) in packed
-            .chunks_exact(words.max(4))
-            .zip(start.chunks_exact(FC_TILE))
-            .enumerate()
+        for oc in (0..padded / FC_TILE * FC_TILE).step_by(FC_TILE) {
+            let w = packed.get(oc * groups..(oc + 4) * groups).unwrap_or(&[]);
+            let mut acc = fc_bias(bias, oc);
+            fc_tile::<4>(w, row, &mut acc);
+            fc_put::<4>(p, multiplier, shift, output, r * outputs, oc, &acc);
+        }
+        if padded % FC_TILE != 0 {
+            let oc = padded - 2;
+            let w = packed.get(oc * groups..(oc + 2) * groups).unwrap_or(&[]);
+            let mut acc = fc_bias(bias, oc);
+            fc_tile::<2>(w, row, &mut acc);
+            fc_put::<2>(p, multiplier, shift, output, r * outputs, oc, &acc);
+        }
+    }
+}
+
+/// Requantizes and stores the first `W` accumulators of the tile of [`fully_connected_pairs`]
+/// at output `oc` of the row whose outputs start at `base` (those below `out_c`).
+#[inline(always)]
+pub fn fc_put<const W: usize>(
+    p: &ConvFast,
+    multiplier: &[i32],
+    shift: &[i32],
+    output: &mut [i8],
+    base: usize,
+    oc: usize,
+    acc: &[i32; 4],
+) {
+    for (j, &v) in acc.iter().enumerate().take(W) {
+        if oc + j < p.shape.out_c {
+            store(p, multiplier, shift, output, base + oc + j, oc + j, v);
+        }
+    }
+}
+
+/// The start values of the tile of [`fully_connected_pairs`] at output `oc`: `bias[oc..oc +
+/// 4]`, 0 past its end.
+#[inline(always)]
+pub fn fc_bias(bias: &[i32], oc: usize) -> [i32; 4] {
+    match bias.get(oc..oc + 4) {
+        Some(&[a, b, c, d]) => [a, b, c, d],
+        _ => core::array::from_fn(|j| bias.get(oc + j).copied().unwrap_or(0)),
+    }
+}
+
+/// One tile of `W` (2 or 4) outputs of [`fully_connected_pairs`] over one row `x`: adds to
+/// `acc` (`[a, b, a + 2, b + 2]`, the first `W` used) the dot products of the tile's packed
+/// words `w` (`W` per input group) with `x`, chunk by chunk ([`FC_CHUNK`]). On Arm with the
+/// DSP extension the chunk's whole pairs of groups run as one `asm!` loop ([`fc_tile_asm`]);
+/// the rest (and everything elsewhere) as [`fc_groups_portable`].
+#[inline(always)]
+pub fn fc_tile<const W: usize>(w: &[u32], x: &[i8], acc: &mut [i32; 4]) {
+    let groups = x.len().div_ceil(4);
+    let mut first = 0usize;
+    while first < groups {
+        let end = (first + FC_CHUNK / 4).min(groups);
+        // Per pair, `raw` (all of each half) and `A` (low bytes), both from `a`'s value.
+        let mut sums = [acc[0], acc[0], acc[2], acc[2]];
+        #[allow(unused_mut)]
+        let mut done = first;
+        #[cfg(target_arch = "arm")]
         {
-            let mut acc = [st[0], st[1], st[2], st[3]];
-            let tile_sum = fc_tile(w, row, &mut acc, t == 0);
-            if t == 0 {
-                sum = tile_sum;
-            }
-            let fix = sum.wrapping_mul(128);
-            let values = [
-                acc[0]
-                    .wrapping_sub(acc[1].wrapping_mul(256))
-                    .wrapping_sub(fix),
-                acc[1],
-                acc[2]
-                    .wrapping_sub(acc[3].wrapping_mul(256))
-                    .wrapping_sub(fix),
-                acc[3],
-            ];
-            for (j, &v) in values.iter().enumerate() {
-                let oc = t * FC_TILE + j;
-                if oc < outputs {
-                    store(p, multiplier, shift, output, r * outputs + oc, oc, v);
-                }
-            }
-        }
-    }
-}
-
-/// One tile of [`fully_connected_pairs`] over one row `x`: the four accumulators over every
-/// input group (`w`: the tile's packed words, 4 per group), and `Σ x` when `sum` (else 0).
-/// On Arm with the DSP extension the whole pairs of groups run as one `asm!` loop
-/// ([`fc_tile_asm`]); the rest (and everything elsewhere) as
-/// [`fc_groups_portable`].
-#[inline(always)]
-pub fn fc_tile(w: &[u32], x: &[i8], acc: &mut [i32; 4], sum: bool) -> i32 {
-    #[allow(unused_mut)]
-    let mut done = 0usize;
-    #[allow(unused_mut)]
-    let mut total = 0i32;
-    #[cfg(target_arch = "arm")]
-    {
-        // Iterations (8 inputs each) per call with the sum: its 16-bit lanes gain at most
-        // 4·128 per iteration, so 63 keep them inside i16.
-        const SUM_CHUNK: usize = 63;
-        let iterations = (x.len() / 8).min(w.len() / 8);
-        if sum {
-            while done < iterations {
-                let n = (iterations - done).min(SUM_CHUNK);
-                let lanes = fc_tile_asm::<true>(
-                    w.as_ptr().wrapping_add(8 * done),
-                    x.as_ptr().wrapping_add(8 * done),
-                    n,
-                    acc,
+            let asm_end = end.min(x.len() / 4).min(w.len() / W);
+            let iterations = asm_end.saturating_sub(first) / 2;
+            if iterations > 0 {
+                fc_tile_asm::<W>(
+                    w.as_ptr().wrapping_add(W * first),
+                    x.as_ptr().wrapping_add(4 * first),
+                    iterations,
+                    &mut sums,
                 );
-                total = total
-                    .wrapping_add(lanes as i16 as i32)
-                    .wrapping_add((lanes >> 16) as i16 as i32);
-                done += n;
+                done += 2 * iterations;
             }
-        } else if iterations > 0 {
-            fc_tile_asm::<false>(w.as_ptr(), x.as_ptr(), iterations, acc);
-            done = iterations;
         }
-    }
-    let rest = fc_groups_portable(
-        w.get(8 * done..).unwrap_or(&[]),
-        x.get(8 * done..).unwrap_or(&[]),
-        acc,
-    );
-    if sum {
-        total.wrapping_add(rest)
-    } else {
-        0
+        fc_groups_portable::<W>(w.get(W * done..W * end).unwrap_or(&[]), x, done, &mut sums);
+        for q in 0..W / 2 {
+            let (raw, a) = (sums[2 * q], sums[2 * q + 1]);
+            acc[2 * q] = a;
+            acc[2 * q + 1] = acc[2 * q + 1].wrapping_add(raw.wrapping_sub(a) >> 8);
+        }
+        first = end;
     }
 }
 
-/// [`fc_tile`] in portable Rust over the groups of `x` (the last one zero-padded) and their
-/// words in `w`; returns `Σ x`.
+/// [`fc_tile`] in portable Rust over the groups of `x` from group `first` (the last one
+/// zero-padded) and their words in `w` (`W` per group): adds to `sums` (`[raw, A]` per pair).
 #[inline(always)]
-pub fn fc_groups_portable(w: &[u32], x: &[i8], acc: &mut [i32; 4]) -> i32 {
-    let mut total = 0i32;
-    for (g, ws) in w.chunks_exact(4).enumerate() {
-        let at = 4 * g;
+pub fn fc_groups_portable<const W: usize>(w: &[u32], x: &[i8], first: usize, sums: &mut [i32; 4]) {
+    for (g, ws) in w.chunks_exact(W).enumerate() {
+        let at = 4 * (first + g);
         if at >= x.len() {
             break;
         }
         let word = word_i8_tail(x, at);
         let (xe, xo) = (dsp::sxtb16(word), dsp::sxtb16_ror8(word));
-        for (q, pair) in ws.chunks_exact(2).enumerate() {
+        for (q, pair) in ws.chunks_exact(2).enumerate().take(2) {
             let (we, wo) = (pair[0], pair[1]);
-            let (ra, rb) = (2 * q, 2 * q + 1);
-            acc[ra] = dsp::smlad(we, xe, acc[ra]);
-            acc[rb] = dsp::smlad(dsp::sxtb16_ror8(we), xe, acc[rb]);
-            acc[ra] = dsp::smlad(wo, xo, acc[ra]);
-            acc[rb] = dsp::smlad(dsp::sxtb16_ror8(wo), xo, acc[rb]);
-        }
-        for k in 0..4 {
-            total = total.wrapping_add((word >> (8 * k)) as u8 as i8 as i32);
+            let (raw, a) = (2 * q, 2 * q + 1);
+            sums[raw] = dsp::smlad(we, xe, sums[raw]);
+            sums[a] = dsp::smlad(dsp::sxtb16(we), xe, sums[a]);
+            sums[raw] = dsp::smlad(wo, xo, sums[raw]);
+            sums[a] = dsp::smlad(dsp::sxtb16(wo), xo, sums[a]);
         }
     }
-    total
 }
 
 /// The `asm!` loop of [`fc_tile`]: `iterations` (≥ 1) times two input groups (8 bytes of `x`,
-/// any alignment: LDR allows unaligned words on ARMv7-M/ARMv8-M Mainline) against their 8
-/// packed words at `w` (word-aligned), 17 instructions per group: the input word widened once
-/// (SXTB16 even and odd bytes), then per pair two LDRD-loaded words, each one SMLAD as it is,
-/// one SXTB16 of its top bytes and one SMLAD. With `SUM` each input word's bytes are also
-/// added (SXTAB16, 2 more per group) into 16-bit lanes, returned as one word (each lane
-/// gains at most 512 per iteration: callers keep `iterations` ≤ 63); else
-/// returns 0. Reads memory only; SMLAD may set the sticky Q flag and the loop compares, so
-/// flags are not declared preserved.
+/// any alignment: LDR allows unaligned words on ARMv7-M/ARMv8-M Mainline) against their `2·W`
+/// packed words at `w` (word-aligned). Per group the input word is widened once (SXTB16 even
+/// and odd bytes), then per pair one LDRD of its two words, each one SMLAD as it is (`raw`),
+/// one SXTB16 of its low bytes and one SMLAD (`A`): 17 instructions per group of a 4-wide
+/// tile, 10 of a 2-wide one. `sums` is `[raw, A]` per pair (the first two only when `W` is 2).
+/// Reads memory only; SMLAD may set the sticky Q flag and the loop compares, so flags are not
+/// declared preserved.
 #[cfg(target_arch = "arm")]
 #[inline(always)]
 #[allow(unsafe_code)]
-pub fn fc_tile_asm<const SUM: bool>(
+pub fn fc_tile_asm<const W: usize>(
     w: *const u32,
     x: *const i8,
     iterations: usize,
-    acc: &mut [i32; 4],
-) -> u32 {
-    // One group; `$sum` goes between the input word's load and its widening.
-    macro_rules! fc_group {
-        ($sum:literal) => {
+    sums: &mut [i32; 4],
+) {
+    // The input word of one group, loaded and widened: even bytes in {xe}, odd ones in {x}.
+    macro_rules! fc_input {
+        () => {
             concat!(
                 "ldr {x}, [{px}], #4\n",
-                $sum,
                 "sxtb16 {xe}, {x}\n",
                 "sxtb16 {x}, {x}, ror #8\n",
+            )
+        };
+    }
+    // One pair's two words of one group into its `raw` and `A` registers.
+    macro_rules! fc_pair {
+        ($raw:literal, $a:literal) => {
+            concat!(
                 "ldrd {w1}, {w2}, [{pw}], #8\n",
-                "smlad {r0}, {w1}, {xe}, {r0}\n",
-                "sxtb16 {w1}, {w1}, ror #8\n",
-                "smlad {b0}, {w1}, {xe}, {b0}\n",
-                "smlad {r0}, {w2}, {x}, {r0}\n",
-                "sxtb16 {w2}, {w2}, ror #8\n",
-                "smlad {b0}, {w2}, {x}, {b0}\n",
-                "ldrd {w1}, {w2}, [{pw}], #8\n",
-                "smlad {r1}, {w1}, {xe}, {r1}\n",
-                "sxtb16 {w1}, {w1}, ror #8\n",
-                "smlad {b1}, {w1}, {xe}, {b1}\n",
-                "smlad {r1}, {w2}, {x}, {r1}\n",
-                "sxtb16 {w2}, {w2}, ror #8\n",
-                "smlad {b1}, {w2}, {x}, {b1}\n",
+                "smlad {",
+                $raw,
+                "}, {w1}, {xe}, {",
+                $raw,
+                "}\n",
+                "sxtb16 {w1}, {w1}\n",
+                "smlad {",
+                $a,
+                "}, {w1}, {xe}, {",
+                $a,
+                "}\n",
+                "smlad {",
+                $raw,
+                "}, {w2}, {x}, {",
+                $raw,
+                "}\n",
+                "sxtb16 {w2}, {w2}\n",
+                "smlad {",
+                $a,
+                "}, {w2}, {x}, {",
+                $a,
+                "}\n",
             )
         };
     }
     let end = x.wrapping_add(8 * iterations);
-    let mut lanes = 0u32;
-    let [r0, b0, r1, b1] = acc;
-    if SUM {
+    let [r0, a0, r1, a1] = sums;
+    if W == FC_TILE {
         // SAFETY: the caller checked that `x` has `8 · iterations` readable bytes and `w`
-        // `8 · iterations` aligned words; the loop stops when `x` reaches `end`.
+        // `16 · iterations` aligned words; the loop stops when `x` reaches `end`.
         unsafe {
             core::arch::asm!(
                 "2:",
-                fc_group!("sxtab16 {s}, {s}, {x}\nsxtab16 {s}, {s}, {x}, ror #8\n"),
-                fc_group!("sxtab16 {s}, {s}, {x}\nsxtab16 {s}, {s}, {x}, ror #8\n"),
+                fc_input!(),
+                fc_pair!("r0", "a0"),
+                fc_pair!("r1", "a1"),
+                fc_input!(),
+                fc_pair!("r0", "a0"),
+                fc_pair!("r1", "a1"),
                 "cmp {px}, {end}",
                 "bne 2b",
                 px = inout(reg) x => _,
                 pw = inout(reg) w => _,
                 end = in(reg) end,
-                s = inout(reg) lanes,
                 x = out(reg) _,
                 xe = out(reg) _,
                 w1 = out(reg) _,
                 w2 = out(reg) _,
                 r0 = inout(reg) *r0,
-                b0 = inout(reg) *b0,
+                a0 = inout(reg) *a0,
                 r1 = inout(reg) *r1,
-                b1 = inout(reg) *b1,
+                a1 = inout(reg) *a1,
                 options(nostack, readonly),
             )
         };
     } else {
-        // SAFETY: as above.
+        // SAFETY: as above, with `4 · iterations` words at `w`.
         unsafe {
             core::arch::asm!(
                 "2:",
-                fc_group!(""),
-                fc_group!(""),
+                fc_input!(),
+                fc_pair!("r0", "a0"),
+                fc_input!(),
+                fc_pair!("r0", "a0"),
                 "cmp {px}, {end}",
                 "bne 2b",
                 px = inout(reg) x => _,
@@ -342,14 +383,11 @@ pub fn fc_tile_asm<const SUM: bool>(
                 w1 = out(reg) _,
                 w2 = out(reg) _,
                 r0 = inout(reg) *r0,
-                b0 = inout(reg) *b0,
-                r1 = inout(reg) *r1,
-                b1 = inout(reg) *b1,
+                a0 = inout(reg) *a0,
                 options(nostack, readonly),
             )
         };
     }
-    lanes
 }
 
 #[cfg(test)]
@@ -364,37 +402,103 @@ mod tests {
         *state
     }
 
+    /// The layer as [`fully_connected_pairs`] takes it: a 1×1 convolution over `rows` rows.
+    fn as_conv(rows: usize, inputs: usize, outputs: usize, zp: i32, out_zp: i32) -> ConvFast {
+        ConvFast {
+            shape: ConvShape {
+                batches: 1,
+                in_h: 1,
+                in_w: rows,
+                in_c: inputs,
+                out_h: 1,
+                out_w: rows,
+                out_c: outputs,
+                k_h: 1,
+                k_w: 1,
+                k_c: inputs,
+                stride_h: 1,
+                stride_w: 1,
+                dilation_h: 1,
+                dilation_w: 1,
+                pad_top: 0,
+                pad_left: 0,
+                depth_multiplier: 1,
+            },
+            input_zero_point: zp,
+            output_offset: out_zp,
+            per_channel: true,
+            act_min: -128,
+            act_max: 127,
+            fast_requant: false,
+        }
+    }
+
+    /// Weights of one case: random bytes (mode 0), the extremes -128, -127, 0 and 127 mixed
+    /// (1), or every weight of an output one extreme (2, with inputs all one extreme: sums as
+    /// large as the chunks allow). Packable ([`fc_pairs_packable`]) in modes 1 and 2.
+    fn weights(st: &mut u64, mode: u64, inputs: usize, outputs: usize) -> Vec<u8> {
+        let mut filter: Vec<u8> = match mode {
+            0 => (0..outputs * inputs).map(|_| next(st) as u8).collect(),
+            1 => (0..outputs * inputs)
+                .map(|_| [0x80, 0x81, 0, 0x7f][(next(st) % 4) as usize])
+                .collect(),
+            _ => (0..outputs)
+                .flat_map(|_| {
+                    let v = [0x80u8, 0x81, 0x7f][(next(st) % 3) as usize];
+                    core::iter::repeat_n(v, inputs)
+                })
+                .collect(),
+        };
+        if mode != 0 {
+            // The one combination the packing cannot hold: -128 for `b` where `a` < 0.
+            for q in 0..outputs / 2 {
+                for i in 0..inputs {
+                    let (a, b) = (2 * q * inputs + i, (2 * q + 1) * inputs + i);
+                    if filter[b] == 0x80 && (filter[a] as i8) < 0 {
+                        filter[b] = 0x81;
+                    }
+                }
+            }
+        }
+        filter
+    }
+
     #[test]
     fn pairs_match_the_reference_kernel() {
         let mut st = 0x1234_5678_9abc_def1u64;
-        for case in 0..300 {
-            let inputs = 1 + (next(&mut st) % 140) as usize;
+        let mut unpackable = 0;
+        for case in 0..400 {
+            let mode = next(&mut st) % 3;
+            // One case in four has rows longer than a chunk (FC_CHUNK), up to three chunks.
+            let most = if case % 4 == 0 { 1300 } else { 140 };
+            let inputs = 1 + (next(&mut st) % most) as usize;
             let outputs = 1 + (next(&mut st) % 13) as usize;
             let rows = 1 + (next(&mut st) % 3) as usize;
             let zp = next(&mut st) as i8 as i32;
-            // Extreme inputs and weights in some cases (all -128 or 127 saturate nothing
-            // but stress the packing's 16-bit halves).
-            let extreme = case % 5 == 0;
-            let byte = |st: &mut u64| -> u8 {
-                let v = next(st) as u8;
-                if extreme {
-                    if v & 1 == 0 {
-                        0x80
-                    } else {
-                        0x7f
-                    }
-                } else {
-                    v
-                }
+            let input: Vec<i8> = if mode == 2 {
+                let v = if next(&mut st) & 1 == 0 { -128 } else { 127 };
+                vec![v; rows * inputs]
+            } else if mode == 1 {
+                (0..rows * inputs)
+                    .map(|_| if next(&mut st) & 1 == 0 { -128 } else { 127 })
+                    .collect()
+            } else {
+                (0..rows * inputs).map(|_| next(&mut st) as i8).collect()
             };
-            let input: Vec<i8> = (0..rows * inputs).map(|_| byte(&mut st) as i8).collect();
-            let filter: Vec<u8> = (0..outputs * inputs).map(|_| byte(&mut st)).collect();
+            let filter = weights(&mut st, mode, inputs, outputs);
+            if !fc_pairs_packable(&filter, inputs, outputs) {
+                assert_eq!(mode, 0, "case {case}: modes 1 and 2 are packable");
+                unpackable += 1;
+                continue;
+            }
             let bias: Vec<i32> = (0..outputs).map(|_| (next(&mut st) as i32) >> 12).collect();
             let mult: Vec<i32> = (0..outputs)
                 .map(|_| (1 << 30) + ((next(&mut st) as i32) >> 2).abs())
                 .collect();
+            // Large shifts when the sums are large, so that outputs do not all saturate.
+            let base = if mode == 2 { 16 } else { 6 };
             let shift: Vec<i32> = (0..outputs)
-                .map(|_| -((next(&mut st) % 8) as i32 + 6))
+                .map(|_| -((next(&mut st) % 8) as i32 + base))
                 .collect();
             let fc = FullyConnected {
                 batches: rows,
@@ -420,42 +524,49 @@ mod tests {
             let packed: Vec<u32> = (0..fc_pairs_words(inputs, outputs))
                 .map(|k| fc_pair_word(&filter, inputs, outputs, k))
                 .collect();
-            let start: Vec<i32> = (0..outputs.div_ceil(FC_TILE) * FC_TILE)
-                .map(|k| fc_pair_bias(&folded, outputs, k))
-                .collect();
-            let p = ConvFast {
-                shape: ConvShape {
-                    batches: 1,
-                    in_h: 1,
-                    in_w: rows,
-                    in_c: inputs,
-                    out_h: 1,
-                    out_w: rows,
-                    out_c: outputs,
-                    k_h: 1,
-                    k_w: 1,
-                    k_c: inputs,
-                    stride_h: 1,
-                    stride_w: 1,
-                    dilation_h: 1,
-                    dilation_w: 1,
-                    pad_top: 0,
-                    pad_left: 0,
-                    depth_multiplier: 1,
-                },
-                input_zero_point: zp,
-                output_offset: fc.output_offset,
-                per_channel: true,
-                act_min: -128,
-                act_max: 127,
-                fast_requant: false,
-            };
+            let p = as_conv(rows, inputs, outputs, zp, fc.output_offset);
             let mut got = vec![0i8; rows * outputs];
-            fully_connected_pairs(&p, &input, &packed, &start, &mult, &shift, &mut got);
+            fully_connected_pairs(&p, &input, &packed, &folded, &mult, &shift, &mut got);
             assert_eq!(
                 got, want,
-                "case {case}: {inputs} inputs, {outputs} outputs, {rows} rows"
+                "case {case} (mode {mode}): {inputs} inputs, {outputs} outputs, {rows} rows"
             );
+        }
+        // Random bytes hold -128 often enough that some layers need the fallback.
+        assert!(unpackable > 0);
+    }
+
+    #[test]
+    fn packed_halves_are_both_weights_exactly() {
+        // Every (w_a, w_b) pair the packing holds, as the one pair of a 1-input layer.
+        for wa in -128i32..=127 {
+            for wb in -128i32..=127 {
+                let filter = [wa as u8, wb as u8];
+                let packable = fc_pairs_packable(&filter, 1, 2);
+                assert_eq!(packable, !(wb == -128 && wa < 0), "({wa}, {wb})");
+                if !packable {
+                    continue;
+                }
+                let word = fc_pair_word(&filter, 1, 2, 0);
+                assert_eq!(word as u16 as i16 as i32, 256 * wb + wa, "({wa}, {wb})");
+                assert_eq!(dsp::sxtb16(word) as u16 as i16 as i32, wa, "({wa}, {wb})");
+                assert_eq!(word >> 16, 0, "input 2 is past the edge");
+            }
+        }
+    }
+
+    #[test]
+    fn tiles_cover_the_outputs_rounded_up_to_even() {
+        for outputs in 1..=13usize {
+            let mut oc = 0;
+            let mut words = 0;
+            while oc < outputs {
+                let width = fc_tile_width(outputs, oc);
+                words += width * 5;
+                oc += width;
+            }
+            assert_eq!(oc, outputs.div_ceil(2) * 2, "{outputs} outputs");
+            assert_eq!(words, fc_pairs_words(20, outputs), "{outputs} outputs");
         }
     }
 }

@@ -1027,25 +1027,20 @@ pub(crate) fn emit_layer(
                 &format!("{prefix}_FILTER"),
                 &format!(
                     "{what}: int8 weights packed by pairs of outputs (a, b): per tile of four \
-                     outputs and group of four inputs, four words of (w_a + 128, w_b) byte pairs."
+                     outputs (the last maybe two) and group of four inputs, one word per output \
+                     of (w_a, w_b - borrow) byte pairs, each half 256·w_b + w_a as an i16."
                 ),
                 &packed,
             );
-            let start: Vec<i32> = (0..m.div_ceil(rt::FC_TILE) * rt::FC_TILE)
-                .map(|k| rt::fc_pair_bias(&w.folded_bias, m, k))
-                .collect();
-            let start = statics.ints(
-                &format!("{prefix}_START"),
-                &format!(
-                    "{what}: accumulator start values per pair of outputs (a, b): \
-                     bias_a + 256·bias_b, bias_b (bias + input offset × Σ weights)."
-                ),
+            let bias = statics.ints(
+                &format!("{prefix}_BIAS"),
+                &format!("{what}: bias + input offset × Σ weights, per output."),
                 "i32",
-                &start,
+                &w.folded_bias,
             );
             quote! {
                 const PARAMS: rt::ConvFast = #params;
-                rt::fully_connected_pairs(&PARAMS, input, &#packed, &#start, &#mult, &#shift, output);
+                rt::fully_connected_pairs(&PARAMS, input, &#packed, &#bias, &#mult, &#shift, output);
             }
         }
         Kernel::FullyConnected(p, w) if p.weights_offset == 0 => {
