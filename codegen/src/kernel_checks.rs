@@ -77,7 +77,7 @@ pub fn conv_kernels(random: Random, cases: usize, kernels: Kernels) -> Result<us
 /// `asm!` loop on Arm), compared with the reference convolution loops over the layer as a 1×1
 /// convolution. One case in three takes extreme values: every weight of an output one of
 /// -128, -127 and 127 and every input -128 or 127, over 512-1024 inputs (sums as large as
-/// [`FC_CHUNK`] allows); the others random bytes. Weights the packing cannot hold
+/// [`FC_CHUNK`] allows, more than one chunk: [`fc_pairs_chunk`]); the others random bytes. Weights the packing cannot hold
 /// ([`fc_pairs_packable`]) are moved by one. Returns 1, or the mismatch.
 fn fc_case(random: Random, case: usize) -> Result<usize, Mismatch> {
     let extreme = case % 3 == 1;
@@ -171,7 +171,8 @@ fn fc_case(random: Random, case: usize) -> Result<usize, Mismatch> {
     conv2d(&fast, input, filter, Some(&bias[..outputs]), m, sh, want);
     let mut got = [0i8; 32];
     let got = &mut got[..rows * outputs];
-    fully_connected_pairs(&fast, input, packed, &folded[..outputs], m, sh, got);
+    let chunk = fc_pairs_chunk(filter, inputs, outputs);
+    fully_connected_pairs(&fast, chunk, input, packed, &folded[..outputs], m, sh, got);
     if fc_pairs_packable(filter, inputs, outputs) && got == want {
         Ok(1)
     } else {

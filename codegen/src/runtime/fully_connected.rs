@@ -74,10 +74,38 @@ pub fn fully_connected(
 /// outputs rounded up to even leave two over, the last tile is one pair.
 pub const FC_TILE: usize = 4;
 
-/// Inputs per chunk of [`fully_connected_pairs`]'s reduction. Its borrow fix-up recovers
-/// `Σ w_b·x` from `256·Σ w_b·x` held in an i32, exact while `|Σ w_b·x| < 2^23`: at most 511
-/// inputs (`|w|, |x| ≤ 128`); 504 is 63 iterations of the `asm!` loop.
+/// Inputs per chunk of [`fully_connected_pairs`]'s reduction that are safe for any weights.
+/// Its borrow fix-up recovers `S = Σ w_b·x` from `256·S` held in an i32, exact while `|S| <
+/// 2^23`, which `Σ |w_b| ≤ 65535` over the chunk guarantees (`|x| ≤ 128`): 504 inputs (63
+/// iterations of the `asm!` loop) of `|w| ≤ 128`.
 pub const FC_CHUNK: usize = 504;
+
+/// Inputs per chunk of [`fully_connected_pairs`]'s reduction for the `[out, in]` int8
+/// `filter` (compile time): the longest of the row split into 1, 2, 3… equal chunks (rounded
+/// up to a multiple of 8 inputs) over which every pair's `b` output has `Σ |w_b| ≤ 65535`;
+/// at least [`FC_CHUNK`], or the whole row when shorter.
+pub fn fc_pairs_chunk(filter: &[u8], in_features: usize, out_features: usize) -> usize {
+    let fits = |len: usize| {
+        (0..out_features / 2).all(|q| {
+            let b = (2 * q + 1) * in_features;
+            let row = filter.get(b..b + in_features).unwrap_or(&[]);
+            row.chunks(len).all(|c| {
+                c.iter()
+                    .map(|&w| (w as i8 as i32).unsigned_abs())
+                    .sum::<u32>()
+                    <= 65535
+            })
+        })
+    };
+    let whole = in_features.next_multiple_of(8);
+    if whole <= FC_CHUNK {
+        return whole;
+    }
+    (1..=in_features)
+        .map(|k| in_features.div_ceil(k).next_multiple_of(8))
+        .find(|&len| len <= FC_CHUNK || fits(len))
+        .map_or(FC_CHUNK, |len| len.max(FC_CHUNK))
+}
 
 /// Outputs of the tile of [`fully_connected_pairs`] that starts at output `oc` (a multiple
 /// of [`FC_TILE`]): four, or two for a last pair (one or two outputs left).
@@ -150,12 +178,14 @@ pub fn fc_pair_word(filter: &[u8], in_features: usize, out_features: usize, k: u
 /// per tile and each packed weight word ([`fc_pair_word`]) serves both channels of its pair:
 /// one SMLAD on the word as it is (`raw += Σ (256·w_b + w_a)·x`), one SXTB16 of its low bytes
 /// and one SMLAD (`A += Σ w_a·x`), 3 instructions for 4 MACs where widening both channels'
-/// weights would take 4. Then `B = (raw − A) >> 8`, per chunk of [`FC_CHUNK`] inputs.
+/// weights would take 4. Then `B = (raw − A) >> 8`, per chunk of `chunk` inputs (a multiple
+/// of 8, [`fc_pairs_chunk`]).
 /// `packed` holds [`fc_pairs_words`] words, `bias` the folded bias (bias + input offset × Σ
 /// weights) per output; `p` is the layer as a 1×1 convolution over its rows.
 #[inline(always)]
 pub fn fully_connected_pairs(
     p: &ConvFast,
+    chunk: usize,
     input: &[i8],
     packed: &[u32],
     bias: &[i32],
@@ -174,14 +204,14 @@ pub fn fully_connected_pairs(
         for oc in (0..padded / FC_TILE * FC_TILE).step_by(FC_TILE) {
             let w = packed.get(oc * groups..(oc + 4) * groups).unwrap_or(&[]);
             let mut acc = fc_bias(bias, oc);
-            fc_tile::<4>(w, row, &mut acc);
+            fc_tile::<4>(w, row, chunk, &mut acc);
             fc_put::<4>(p, multiplier, shift, output, r * outputs, oc, &acc);
         }
         if padded % FC_TILE != 0 {
             let oc = padded - 2;
             let w = packed.get(oc * groups..(oc + 2) * groups).unwrap_or(&[]);
             let mut acc = fc_bias(bias, oc);
-            fc_tile::<2>(w, row, &mut acc);
+            fc_tile::<2>(w, row, chunk, &mut acc);
             fc_put::<2>(p, multiplier, shift, output, r * outputs, oc, &acc);
         }
     }
@@ -218,15 +248,16 @@ pub fn fc_bias(bias: &[i32], oc: usize) -> [i32; 4] {
 
 /// One tile of `W` (2 or 4) outputs of [`fully_connected_pairs`] over one row `x`: adds to
 /// `acc` (`[a, b, a + 2, b + 2]`, the first `W` used) the dot products of the tile's packed
-/// words `w` (`W` per input group) with `x`, chunk by chunk ([`FC_CHUNK`]). On Arm with the
+/// words `w` (`W` per input group) with `x`, `chunk` inputs (a multiple of 8) at a time
+/// ([`fc_pairs_chunk`]). On Arm with the
 /// DSP extension the chunk's whole pairs of groups run as one `asm!` loop ([`fc_tile_asm`]);
 /// the rest (and everything elsewhere) as [`fc_groups_portable`].
 #[inline(always)]
-pub fn fc_tile<const W: usize>(w: &[u32], x: &[i8], acc: &mut [i32; 4]) {
+pub fn fc_tile<const W: usize>(w: &[u32], x: &[i8], chunk: usize, acc: &mut [i32; 4]) {
     let groups = x.len().div_ceil(4);
     let mut first = 0usize;
     while first < groups {
-        let end = (first + FC_CHUNK / 4).min(groups);
+        let end = (first + (chunk / 4).max(2)).min(groups);
         // Per pair, `raw` (all of each half) and `A` (low bytes), both from `a`'s value.
         let mut sums = [acc[0], acc[0], acc[2], acc[2]];
         #[allow(unused_mut)]
@@ -434,18 +465,27 @@ mod tests {
     }
 
     /// Weights of one case: random bytes (mode 0), the extremes -128, -127, 0 and 127 mixed
-    /// (1), or every weight of an output one extreme (2, with inputs all one extreme: sums as
-    /// large as the chunks allow). Packable ([`fc_pairs_packable`]) in modes 1 and 2.
+    /// (1), every weight of an output one extreme (2), or one value of magnitude 40-64 (3:
+    /// chunks longer than [`FC_CHUNK`] whose `Σ |w_b|` is near [`fc_pairs_chunk`]'s bound).
+    /// With inputs all one extreme, modes 2 and 3 make sums as large as the chunks allow.
+    /// Packable ([`fc_pairs_packable`]) in modes 1-3.
     fn weights(st: &mut u64, mode: u64, inputs: usize, outputs: usize) -> Vec<u8> {
         let mut filter: Vec<u8> = match mode {
             0 => (0..outputs * inputs).map(|_| next(st) as u8).collect(),
             1 => (0..outputs * inputs)
                 .map(|_| [0x80, 0x81, 0, 0x7f][(next(st) % 4) as usize])
                 .collect(),
-            _ => (0..outputs)
+            2 => (0..outputs)
                 .flat_map(|_| {
                     let v = [0x80u8, 0x81, 0x7f][(next(st) % 3) as usize];
                     core::iter::repeat_n(v, inputs)
+                })
+                .collect(),
+            _ => (0..outputs)
+                .flat_map(|_| {
+                    let v = 40 + (next(st) % 25) as i8;
+                    let v = if next(st) & 1 == 0 { -v } else { v };
+                    core::iter::repeat_n(v as u8, inputs)
                 })
                 .collect(),
         };
@@ -468,14 +508,19 @@ mod tests {
         let mut st = 0x1234_5678_9abc_def1u64;
         let mut unpackable = 0;
         for case in 0..400 {
-            let mode = next(&mut st) % 3;
-            // One case in four has rows longer than a chunk (FC_CHUNK), up to three chunks.
-            let most = if case % 4 == 0 { 1300 } else { 140 };
+            let mode = next(&mut st) % 4;
+            // One case in four has rows longer than FC_CHUNK (up to three chunks), and mode 3
+            // always (one or two long chunks).
+            let most = if case % 4 == 0 || mode == 3 {
+                1300
+            } else {
+                140
+            };
             let inputs = 1 + (next(&mut st) % most) as usize;
             let outputs = 1 + (next(&mut st) % 13) as usize;
             let rows = 1 + (next(&mut st) % 3) as usize;
             let zp = next(&mut st) as i8 as i32;
-            let input: Vec<i8> = if mode == 2 {
+            let input: Vec<i8> = if mode >= 2 {
                 let v = if next(&mut st) & 1 == 0 { -128 } else { 127 };
                 vec![v; rows * inputs]
             } else if mode == 1 {
@@ -487,7 +532,7 @@ mod tests {
             };
             let filter = weights(&mut st, mode, inputs, outputs);
             if !fc_pairs_packable(&filter, inputs, outputs) {
-                assert_eq!(mode, 0, "case {case}: modes 1 and 2 are packable");
+                assert_eq!(mode, 0, "case {case}: modes 1-3 are packable");
                 unpackable += 1;
                 continue;
             }
@@ -496,7 +541,7 @@ mod tests {
                 .map(|_| (1 << 30) + ((next(&mut st) as i32) >> 2).abs())
                 .collect();
             // Large shifts when the sums are large, so that outputs do not all saturate.
-            let base = if mode == 2 { 16 } else { 6 };
+            let base = if mode >= 2 { 16 } else { 6 };
             let shift: Vec<i32> = (0..outputs)
                 .map(|_| -((next(&mut st) % 8) as i32 + base))
                 .collect();
@@ -526,7 +571,8 @@ mod tests {
                 .collect();
             let p = as_conv(rows, inputs, outputs, zp, fc.output_offset);
             let mut got = vec![0i8; rows * outputs];
-            fully_connected_pairs(&p, &input, &packed, &folded, &mult, &shift, &mut got);
+            let chunk = fc_pairs_chunk(&filter, inputs, outputs);
+            fully_connected_pairs(&p, chunk, &input, &packed, &folded, &mult, &shift, &mut got);
             assert_eq!(
                 got, want,
                 "case {case} (mode {mode}): {inputs} inputs, {outputs} outputs, {rows} rows"
@@ -534,6 +580,25 @@ mod tests {
         }
         // Random bytes hold -128 often enough that some layers need the fallback.
         assert!(unpackable > 0);
+    }
+
+    #[test]
+    fn chunks_are_as_long_as_the_weights_allow() {
+        // One pair over 2000 inputs, `b`'s weights all `v`: one chunk while 2000·|v| ≤ 65535.
+        let layer = |v: i8| -> Vec<u8> {
+            let mut f = vec![0x7fu8; 2000];
+            f.extend(core::iter::repeat_n(v as u8, 2000));
+            f
+        };
+        assert_eq!(fc_pairs_chunk(&layer(-32), 2000, 2), 2000);
+        assert_eq!(fc_pairs_chunk(&layer(33), 2000, 2), 1000);
+        assert_eq!(fc_pairs_chunk(&layer(-128), 2000, 2), FC_CHUNK);
+        // `a`'s weights and a lone output do not count.
+        let mut f = vec![0x80u8; 3000];
+        f[1000..2000].fill(1);
+        assert_eq!(fc_pairs_chunk(&f, 1000, 3), 1000);
+        // Short rows: one chunk, rounded up to whole iterations.
+        assert_eq!(fc_pairs_chunk(&[0x80; 200], 100, 2), 104);
     }
 
     #[test]

@@ -1038,9 +1038,12 @@ pub(crate) fn emit_layer(
                 "i32",
                 &w.folded_bias,
             );
+            let chunk = lit(rt::fc_pairs_chunk(&w.filter, n, m));
             quote! {
                 const PARAMS: rt::ConvFast = #params;
-                rt::fully_connected_pairs(&PARAMS, input, &#packed, &#bias, &#mult, &#shift, output);
+                // Inputs per chunk of the reduction: its sums of `w_b·x` stay below 2^23.
+                const CHUNK: usize = #chunk;
+                rt::fully_connected_pairs(&PARAMS, CHUNK, input, &#packed, &#bias, &#mult, &#shift, output);
             }
         }
         Kernel::FullyConnected(p, w) if p.weights_offset == 0 => {
