@@ -313,9 +313,10 @@ pub fn fc_groups_portable<const W: usize>(w: &[u32], x: &[i8], first: usize, sum
 /// packed words at `w` (word-aligned). Per group the input word is widened once (SXTB16 even
 /// and odd bytes), then per pair one LDRD of its two words, each one SMLAD as it is (`raw`),
 /// one SXTB16 of its low bytes and one SMLAD (`A`): 17 instructions per group of a 4-wide
-/// tile, 10 of a 2-wide one. `sums` is `[raw, A]` per pair (the first two only when `W` is 2).
-/// Reads memory only; SMLAD may set the sticky Q flag and the loop compares, so flags are not
-/// declared preserved.
+/// tile, 10 of a 2-wide one. The loop body holds two iterations (one compare and branch per
+/// 16 inputs); an odd count enters it halfway. `sums` is `[raw, A]` per pair (the first two
+/// only when `W` is 2). Reads memory only; SMLAD may set the sticky Q flag and the loop
+/// compares, so flags are not declared preserved.
 #[cfg(target_arch = "arm")]
 #[inline(always)]
 #[allow(unsafe_code)]
@@ -366,13 +367,25 @@ pub fn fc_tile_asm<const W: usize>(
         };
     }
     let end = x.wrapping_add(8 * iterations);
+    // Enters the two-iteration body halfway when nonzero.
+    let odd = iterations & 1;
     let [r0, a0, r1, a1] = sums;
     if W == FC_TILE {
         // SAFETY: the caller checked that `x` has `8 · iterations` readable bytes and `w`
-        // `16 · iterations` aligned words; the loop stops when `x` reaches `end`.
+        // `16 · iterations` aligned words; the loop stops when `x` reaches `end`, which it
+        // meets after an even number of iterations from label 2 or an odd one from 3.
         unsafe {
             core::arch::asm!(
+                "cmp {x}, #0",
+                "bne 3f",
                 "2:",
+                fc_input!(),
+                fc_pair!("r0", "a0"),
+                fc_pair!("r1", "a1"),
+                fc_input!(),
+                fc_pair!("r0", "a0"),
+                fc_pair!("r1", "a1"),
+                "3:",
                 fc_input!(),
                 fc_pair!("r0", "a0"),
                 fc_pair!("r1", "a1"),
@@ -384,7 +397,7 @@ pub fn fc_tile_asm<const W: usize>(
                 px = inout(reg) x => _,
                 pw = inout(reg) w => _,
                 end = in(reg) end,
-                x = out(reg) _,
+                x = inout(reg) odd => _,
                 xe = out(reg) _,
                 w1 = out(reg) _,
                 w2 = out(reg) _,
@@ -399,7 +412,14 @@ pub fn fc_tile_asm<const W: usize>(
         // SAFETY: as above, with `4 · iterations` words at `w`.
         unsafe {
             core::arch::asm!(
+                "cmp {x}, #0",
+                "bne 3f",
                 "2:",
+                fc_input!(),
+                fc_pair!("r0", "a0"),
+                fc_input!(),
+                fc_pair!("r0", "a0"),
+                "3:",
                 fc_input!(),
                 fc_pair!("r0", "a0"),
                 fc_input!(),
@@ -409,7 +429,7 @@ pub fn fc_tile_asm<const W: usize>(
                 px = inout(reg) x => _,
                 pw = inout(reg) w => _,
                 end = in(reg) end,
-                x = out(reg) _,
+                x = inout(reg) odd => _,
                 xe = out(reg) _,
                 w1 = out(reg) _,
                 w2 = out(reg) _,
