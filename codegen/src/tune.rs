@@ -371,4 +371,50 @@ mod tests {
         assert_eq!(Tuning::for_core(core("riscv32imc")).dot, DotProduct::Scalar);
         assert_eq!(Tuning::portable().dot, DotProduct::Scalar);
     }
+
+    /// A 16 → 2 FULLY_CONNECTED layer whose filter is `filter`.
+    fn fc_layer(filter: Vec<u8>) -> Layer {
+        let p = crate::runtime::FullyConnected {
+            batches: 1,
+            in_features: 16,
+            out_features: 2,
+            input_offset: 0,
+            weights_offset: 0,
+            output_offset: 0,
+            per_channel: false,
+            act_min: -128,
+            act_max: 127,
+        };
+        let w = crate::layer::Weights {
+            filter,
+            bias: None,
+            folded_bias: vec![0, 0],
+            multipliers: vec![1 << 30],
+            shifts: vec![-1],
+            fast_requant: false,
+        };
+        Layer {
+            index: 0,
+            op_name: "FULLY_CONNECTED",
+            kernel: Kernel::FullyConnected(p, w),
+            inputs: vec![],
+            output: 0,
+            macs: 32,
+            band: None,
+            part: None,
+            state: vec![],
+        }
+    }
+
+    #[test]
+    fn fc_pairs_only_takes_weights_its_packing_holds() {
+        let m4 = Tuning::for_core(kiln_targets::lookup("cortex-m4f").unwrap().core());
+        let mut filter = vec![0x80u8; 16];
+        filter.extend([0x7fu8; 16]);
+        assert!(m4.fc_pairs(&fc_layer(filter.clone())));
+        assert!(!Tuning::portable().fc_pairs(&fc_layer(filter.clone())));
+        // -128 for output 1 beside a negative weight of output 0: a 1×1 convolution instead.
+        filter[16 + 5] = 0x80;
+        assert!(!m4.fc_pairs(&fc_layer(filter)));
+    }
 }
