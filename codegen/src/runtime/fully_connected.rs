@@ -183,6 +183,7 @@ pub fn fc_pair_word(filter: &[u8], in_features: usize, out_features: usize, k: u
 /// `packed` holds [`fc_pairs_words`] words, `bias` the folded bias (bias + input offset × Σ
 /// weights) per output; `p` is the layer as a 1×1 convolution over its rows.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub fn fully_connected_pairs(
     p: &ConvFast,
     chunk: usize,
