@@ -1984,16 +1984,35 @@ fn rows_requantize(
     after: i32,
 ) {
     let s = &p.shape;
-    for ox in 0..s.out_w {
-        let acc = row_accs.get(ox).copied().unwrap_or(0) as i32;
+    let one = |acc: u32| -> i8 {
+        let acc = acc as i32;
         let v = if p.fast_requant {
-            requantize_small_offset(acc, m, -sh, k_offset) + after
+            // `requantize_small_offset` with its SMMLAR written out (see `dsp::smmlar`).
+            let biased = dsp::smmlar(acc << 1, m, k_offset);
+            ((biased + (acc >> 31)) >> (-sh & 31)) + after
         } else {
             multiply_by_quantized_multiplier_fast(acc, m, sh).wrapping_add(p.output_offset)
         };
-        if let Some(o) = out.get_mut(first + ox * s.out_c) {
-            *o = clamp_i8(v, p.act_min, p.act_max);
+        clamp_i8(v, p.act_min, p.act_max)
+    };
+    let row_accs = row_accs.get(..s.out_w).unwrap_or(&[]);
+    // Four pixels per step, written out: LLVM does not unroll a loop around `asm!`.
+    let mut quads = row_accs.chunks_exact(4);
+    let mut at = first;
+    for q in &mut quads {
+        let v = [one(q[0]), one(q[1]), one(q[2]), one(q[3])];
+        for (k, v) in v.into_iter().enumerate() {
+            if let Some(o) = out.get_mut(at + k * s.out_c) {
+                *o = v;
+            }
         }
+        at += 4 * s.out_c;
+    }
+    for &acc in quads.remainder() {
+        if let Some(o) = out.get_mut(at) {
+            *o = one(acc);
+        }
+        at += s.out_c;
     }
 }
 
