@@ -1762,10 +1762,10 @@ pub fn depthwise_rows_width(out_w: usize, stride_w: usize) -> usize {
 /// zero point (which `folded_bias` cancels), so no output pixel is a border pixel. Each input
 /// row is widened once. `pairs` holds per channel and filter row the weights `(w0, w1)` and
 /// `(w1, w2)` as i16 pairs, doubled when `p.fast_requant` (the accumulators, below 2^30, then
-/// come out doubled, as the requantization's SMMLAR takes them); then one filter row of two neighbouring output pixels (stride 1)
-/// is one LDRD of the ring and four multiply-accumulates (SMLAD, SMLABT, SMLATB, SMLAD) for
-/// six MACs, the channel's weights and requantization constants staying in registers along
-/// the output row. At a horizontal stride of 2 a pixel's filter row is word `ox` (taps 0, 1:
+/// come out doubled, as the requantization's SMMLAR takes them); then one filter row of two
+/// neighbouring output pixels (stride 1) is two ring words and four multiply-accumulates
+/// (SMLAD, SMLABT, SMLATB, SMLAD) for six MACs, two such pairs sharing their middle word
+/// ([`depthwise_rows_dot`]). At a horizontal stride of 2 a pixel's filter row is word `ox` (taps 0, 1:
 /// one SMLAD) and the bottom of word `ox + 1` (tap 2: one SMLABT), only the pixels kept being
 /// computed ([`depthwise_rows_dot_s2`]). Output rows run in order and read their input rows before writing, so the
 /// planner's lead keeps it correct in place.
@@ -2004,8 +2004,10 @@ fn rows_requantize(
     let mut quads = row_accs.chunks_exact(4);
     let mut at = first;
     for q in &mut quads {
-        let v = [one(q[0]), one(q[1]), one(q[2]), one(q[3])];
-        for (k, v) in v.into_iter().enumerate() {
+        let &[a, b, c, d] = q else {
+            continue;
+        };
+        for (k, v) in [one(a), one(b), one(c), one(d)].into_iter().enumerate() {
             if let Some(o) = out.get_mut(at + k * s.out_c) {
                 *o = v;
             }
