@@ -457,10 +457,68 @@ pub mod dsp {
                 }
             };
         }
-        // An odd last pair takes the one-pair loop, whose set-up (about ten instructions
-        // around the second `asm!` block, measured on the Cortex-M4) outweighs what a single
-        // two-pair iteration saves (nine): three pairs go through the one-pair loop alone.
-        let quads = if pairs == 3 { 0 } else { pairs / 2 };
+        // Three pairs (rows of five or six pixels) in one straight pass: the six accumulators
+        // start from `start` and stay in registers, each filter row's four ring words loaded
+        // once (`$a`..`$d`: a row's slot in words 0 to 3), 54 instructions for 54 MACs.
+        macro_rules! rows_dot6_asm {
+            ($ring:expr, $w:expr, $start:expr, $out:expr,
+             $($a:literal, $b:literal, $c:literal, $d:literal, $wo:literal);*) => {{
+                let s = $start;
+                // SAFETY: the caller checked that `ring` has `3 · (pairs + 1)` = 12 readable
+                // words, `w` six, and `out` `2 · pairs` = 6 writable words, all word-aligned.
+                unsafe {
+                    core::arch::asm!(
+                    $(
+                    concat!("ldrd {w01}, {w12}, [{w}, #", $wo, "]"),
+                    concat!("ldr {x}, [{p}, #", $a, "]"),
+                    "smlad {e0}, {x}, {w01}, {e0}",
+                    "smlatb {o0}, {x}, {w01}, {o0}",
+                    concat!("ldr {x}, [{p}, #", $b, "]"),
+                    "smlabt {e0}, {x}, {w12}, {e0}",
+                    "smlad {o0}, {x}, {w12}, {o0}",
+                    "smlad {e1}, {x}, {w01}, {e1}",
+                    "smlatb {o1}, {x}, {w01}, {o1}",
+                    concat!("ldr {x}, [{p}, #", $c, "]"),
+                    "smlabt {e1}, {x}, {w12}, {e1}",
+                    "smlad {o1}, {x}, {w12}, {o1}",
+                    "smlad {e2}, {x}, {w01}, {e2}",
+                    "smlatb {o2}, {x}, {w01}, {o2}",
+                    concat!("ldr {x}, [{p}, #", $d, "]"),
+                    "smlabt {e2}, {x}, {w12}, {e2}",
+                    "smlad {o2}, {x}, {w12}, {o2}",
+                    )*
+                    "strd {e0}, {o0}, [{out}]",
+                    "strd {e1}, {o1}, [{out}, #8]",
+                    "strd {e2}, {o2}, [{out}, #16]",
+                    p = in(reg) $ring,
+                    w = in(reg) $w,
+                    out = in(reg) $out,
+                    e0 = inout(reg) s => _,
+                    o0 = inout(reg) s => _,
+                    e1 = inout(reg) s => _,
+                    o1 = inout(reg) s => _,
+                    e2 = inout(reg) s => _,
+                    o2 = inout(reg) s => _,
+                    x = out(reg) _,
+                    w01 = out(reg) _,
+                    w12 = out(reg) _,
+                    options(nostack),
+                    )
+                }
+            }};
+        }
+        if pairs == 3 {
+            match rotation {
+                0 => rows_dot6_asm!(ring, w, start, out,
+                    0, 12, 24, 36, 0; 4, 16, 28, 40, 8; 8, 20, 32, 44, 16),
+                1 => rows_dot6_asm!(ring, w, start, out,
+                    4, 16, 28, 40, 0; 8, 20, 32, 44, 8; 0, 12, 24, 36, 16),
+                _ => rows_dot6_asm!(ring, w, start, out,
+                    8, 20, 32, 44, 0; 0, 12, 24, 36, 8; 4, 16, 28, 40, 16),
+            }
+            return;
+        }
+        let quads = pairs / 2;
         if quads > 0 {
             let end = out.wrapping_add(4 * quads);
             match rotation {
@@ -709,7 +767,8 @@ pub fn patch_dot_tile(filter: &[u8], patches: &[u32], acc: &mut [i32; TILE_PIXEL
 /// On Arm with the DSP extension it is an `asm!` loop over two pairs at a time, 41
 /// instructions per four pixels (36 MACs: the middle ring word of each filter row is loaded
 /// once for both pairs), and one over a pair at a time (25 instructions) for what is left;
-/// `ring` needs `3 · (pairs + 1)` words, else the portable path runs.
+/// three pairs (rows of five or six pixels) are one straight pass of 54 instructions. `ring`
+/// needs `3 · (pairs + 1)` words, else the portable path runs.
 #[inline(always)]
 pub fn depthwise_rows_dot(
     ring: &[u32],
