@@ -595,7 +595,10 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     }
     if depthwise && dm == 1 && k_h == 3 && k_w == 3 && dilation_h == 1 && dilation_w == 1 {
         let mut pairs = [0u32; 6 * 9];
-        for (d, w) in pairs.iter_mut().zip(pair_depthwise(filter, out_c)) {
+        for (d, w) in pairs
+            .iter_mut()
+            .zip(pair_depthwise(filter, out_c, fast.fast_requant))
+        {
             *d = w;
         }
         let mut padded_input = [0i8; BUF];
@@ -717,16 +720,19 @@ fn widen_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> 
 }
 
 /// The weights of [`depthwise_conv2d_rows`] from a 3×3 depthwise filter (`1HWC` bytes,
-/// `channels` per tap): per channel, per filter row, `(w0, w1)` and `(w1, w2)` as i16 pairs.
+/// `channels` per tap): per channel, per filter row, `(w0, w1)` and `(w1, w2)` as i16 pairs,
+/// doubled when `doubled` (the layer's `fast_requant`).
 /// (The emitter's layout, again, as the test's oracle input.)
-fn pair_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> + '_ {
+fn pair_depthwise(filter: &[u8], channels: usize, doubled: bool) -> impl Iterator<Item = u32> + '_ {
+    let scale = if doubled { 2 } else { 1 };
     (0..channels).flat_map(move |c| {
         (0..3).flat_map(move |ky| {
             let w = |kx: usize| {
-                filter
+                let w = filter
                     .get((ky * 3 + kx) * channels + c)
                     .copied()
-                    .unwrap_or(0) as i8 as i16 as u16 as u32
+                    .unwrap_or(0) as i8;
+                (w as i16 * scale) as u16 as u32
             };
             [w(0) | (w(1) << 16), w(1) | (w(2) << 16)]
         })

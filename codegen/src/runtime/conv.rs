@@ -1761,10 +1761,11 @@ pub fn depthwise_rows_width(out_w: usize, stride_w: usize) -> usize {
 /// (`pad_left` columns of padding first) widened to i16 pairs, the padding holding the input
 /// zero point (which `folded_bias` cancels), so no output pixel is a border pixel. Each input
 /// row is widened once. `pairs` holds per channel and filter row the weights `(w0, w1)` and
-/// `(w1, w2)` as i16 pairs; then one filter row of two neighbouring output pixels (stride 1)
-/// is one LDRD of the ring and four multiply-accumulates (SMLAD, SMLABT, SMLATB, SMLAD) for
-/// six MACs, the channel's weights and requantization constants staying in registers along
-/// the output row. At a horizontal stride of 2 a pixel's filter row is word `ox` (taps 0, 1:
+/// `(w1, w2)` as i16 pairs, doubled when `p.fast_requant` (the accumulators, below 2^30, then
+/// come out doubled, as the requantization's SMMLAR takes them); then one filter row of two
+/// neighbouring output pixels (stride 1) is two ring words and four multiply-accumulates
+/// (SMLAD, SMLABT, SMLATB, SMLAD) for six MACs, two such pairs sharing their middle word
+/// ([`depthwise_rows_dot`]). At a horizontal stride of 2 a pixel's filter row is word `ox` (taps 0, 1:
 /// one SMLAD) and the bottom of word `ox + 1` (tap 2: one SMLABT), only the pixels kept being
 /// computed ([`depthwise_rows_dot_s2`]). Output rows run in order and read their input rows before writing, so the
 /// planner's lead keeps it correct in place.
@@ -1940,7 +1941,9 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
                 let Some(w) = pairs.get(6 * c..6 * c + 6).and_then(|w| w.try_into().ok()) else {
                     return;
                 };
-                let start = folded_bias.get(c).copied().unwrap_or(0);
+                // Doubled weights (see above) take a doubled start.
+                let bias = folded_bias.get(c).copied().unwrap_or(0);
+                let start = if p.fast_requant { bias << 1 } else { bias };
                 let used = if s.stride_w == 1 {
                     2 * s.out_w.div_ceil(2)
                 } else {
@@ -1972,7 +1975,7 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
 }
 
 /// Requantizes one output row and channel of [`depthwise_conv2d_rows`]: accumulator `ox`
-/// to the output byte `first + ox·out_c`, with
+/// (doubled when `p.fast_requant`) to the output byte `first + ox·out_c`, with
 /// the channel's multiplier, shift and [`small_offset_split`] constant in `(first, m, sh,
 /// k_offset)`, `after` added after the short path's shift.
 #[inline(always)]
@@ -1984,16 +1987,38 @@ fn rows_requantize(
     after: i32,
 ) {
     let s = &p.shape;
-    for ox in 0..s.out_w {
-        let acc = row_accs.get(ox).copied().unwrap_or(0) as i32;
+    let one = |acc: u32| -> i8 {
+        let acc = acc as i32;
         let v = if p.fast_requant {
-            requantize_small_offset(acc, m, -sh, k_offset) + after
+            // `requantize_small_offset` of `acc / 2` (the weights come doubled), its SMMLAR
+            // written out (see `dsp::smmlar`).
+            let biased = dsp::smmlar(acc, m, k_offset);
+            ((biased + (acc >> 31)) >> (-sh & 31)) + after
         } else {
             multiply_by_quantized_multiplier_fast(acc, m, sh).wrapping_add(p.output_offset)
         };
-        if let Some(o) = out.get_mut(first + ox * s.out_c) {
-            *o = clamp_i8(v, p.act_min, p.act_max);
+        clamp_i8(v, p.act_min, p.act_max)
+    };
+    let row_accs = row_accs.get(..s.out_w).unwrap_or(&[]);
+    // Four pixels per step, written out: LLVM does not unroll a loop around `asm!`.
+    let mut quads = row_accs.chunks_exact(4);
+    let mut at = first;
+    for q in &mut quads {
+        let &[a, b, c, d] = q else {
+            continue;
+        };
+        for (k, v) in [one(a), one(b), one(c), one(d)].into_iter().enumerate() {
+            if let Some(o) = out.get_mut(at + k * s.out_c) {
+                *o = v;
+            }
         }
+        at += 4 * s.out_c;
+    }
+    for &acc in quads.remainder() {
+        if let Some(o) = out.get_mut(at) {
+            *o = one(acc);
+        }
+        at += s.out_c;
     }
 }
 

@@ -838,12 +838,14 @@ pub(crate) fn emit_layer(
                 }
             } else if tuning.depthwise_rows(layer) {
                 let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
-                let paired: Vec<u32> = pair_depthwise(&w.filter, p.shape.out_c).collect();
+                let paired: Vec<u32> =
+                    pair_depthwise(&w.filter, p.shape.out_c, p.fast_requant).collect();
                 let paired = statics.words(
                     &format!("{prefix}_FILTER"),
                     &format!(
-                        "{what}: int8 weights as i16 pairs (w0, w1), (w1, w2) per channel and \
-                         filter row."
+                        "{what}: int8 weights{} as i16 pairs (w0, w1), (w1, w2) per channel and \
+                         filter row.",
+                        if p.fast_requant { ", doubled," } else { "" }
                     ),
                     &paired,
                 );
@@ -2364,16 +2366,19 @@ fn widen_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> 
 }
 
 /// The weights of `rt::depthwise_conv2d_rows` from a 3×3 depthwise filter (`1HWC` bytes,
-/// `channels` per tap): per channel, per filter row, `(w0, w1)` and `(w1, w2)` as i16 pairs.
+/// `channels` per tap): per channel, per filter row, `(w0, w1)` and `(w1, w2)` as i16 pairs,
+/// doubled when `doubled` (the layer's `fast_requant`).
 /// Compile-time only.
-fn pair_depthwise(filter: &[u8], channels: usize) -> impl Iterator<Item = u32> + '_ {
+fn pair_depthwise(filter: &[u8], channels: usize, doubled: bool) -> impl Iterator<Item = u32> + '_ {
+    let scale = if doubled { 2 } else { 1 };
     (0..channels).flat_map(move |c| {
         (0..3).flat_map(move |ky| {
             let w = |kx: usize| {
-                filter
+                let w = filter
                     .get((ky * 3 + kx) * channels + c)
                     .copied()
-                    .unwrap_or(0) as i8 as i16 as u16 as u32
+                    .unwrap_or(0) as i8;
+                (w as i16 * scale) as u16 as u32
             };
             [w(0) | (w(1) << 16), w(1) | (w(2) << 16)]
         })
