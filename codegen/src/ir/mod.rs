@@ -765,9 +765,11 @@ pub enum Arithmetic {
     Onnxruntime,
 }
 
-/// The operator names the ONNX front end gives to int8 QOperator nodes that onnxruntime runs
-/// with MLAS's signed (int8) kernels, whose arithmetic `prepare` then follows; every other
-/// quantized ONNX operator runs as onnxruntime runs QDQ groups on x86-64, in uint8.
+/// The operator names the ONNX front end gives to int8 operators that onnxruntime runs with
+/// MLAS's signed (int8) kernels, whose arithmetic `prepare` then follows: int8 QOperator
+/// nodes, and int8 QDQ groups of a model read as onnxruntime runs it keeping int8 Q/DQ (one
+/// with a shared DequantizeLinear of an activation). Every other quantized ONNX operator runs
+/// as onnxruntime's default session runs QDQ groups on x86-64, in uint8.
 pub const MLAS_SIGNED_OPS: [&str; 4] = [
     "QLinearAdd",
     "QLinearMul",

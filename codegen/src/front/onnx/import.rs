@@ -21,6 +21,7 @@ use crate::names::shown;
 use std::collections::{HashMap, HashSet};
 
 mod dynamic;
+mod int8_qdq;
 mod qdq_ops;
 
 /// The ONNX operators (default domain) kiln imports.
@@ -183,6 +184,9 @@ struct Importer<'p> {
     oversized: Option<String>,
     /// Outputs of Q/DQ nodes that onnxruntime merges into an earlier identical node's.
     same_as: HashMap<&'p str, &'p str>,
+    /// Whether onnxruntime's reference keeps int8 Q/DQ (its Arm default), so that int8 Add,
+    /// Mul, AveragePool and Softmax run MLAS's int8 kernels: see [`int8_qdq`].
+    int8_kernels: bool,
 }
 
 /// Imports a decoded graph.
@@ -249,7 +253,10 @@ impl<'p> Importer<'p> {
             unsigned: HashSet::new(),
             oversized: None,
             same_as,
+            int8_kernels: false,
         };
+        // Before the graph inputs join `values`: only initializers count as constants.
+        imp.int8_kernels = imp.shares_int8_activation();
         for input in &g.input {
             let name = input.name.clone().unwrap_or_default();
             if imp.values.contains_key(&name) {
@@ -680,7 +687,9 @@ impl<'p> Importer<'p> {
                     .is_some_and(|n| self.from_dequantize.contains(n)) =>
             {
                 Err(cx.err(format!(
-                    "input {slot} is dequantized, but not by a DequantizeLinear of its own:                      onnxruntime then computes this {} in float32, which kiln does not                      reproduce (quantize its input again, as quantize_static does)",
+                    "input {slot} is dequantized, but not by a DequantizeLinear of its own: \
+                     onnxruntime then computes this {} in float32, which kiln does not \
+                     reproduce (quantize its input again, as quantize_static does)",
                     cx.op_type
                 )))
             }
@@ -691,29 +700,35 @@ impl<'p> Importer<'p> {
         }
     }
 
-    /// onnxruntime fuses a `DequantizeLinear → op → QuantizeLinear` group only when each
-    /// `DequantizeLinear` output feeds the op alone (else it computes the op in float32).
-    /// A shared one of a uint8 activation is fine: see [`shared_dequantize_fuses`].
+    /// A `DequantizeLinear` of a constant must feed its node alone (kiln folds it into that
+    /// node's weights or bias). One of an activation may be shared (a skip connection):
+    /// onnxruntime gives every consumer its own copy and fuses each group, with uint8
+    /// activations and with int8 ones where it keeps int8 Q/DQ (see [`int8_qdq`], which
+    /// picks that reference for such a graph).
     fn expect_own_dequantize(&self, cx: &NodeCx, slot: usize) -> Result<(), ReadError> {
         let Some(name) = cx.input_name(slot) else {
             return Ok(());
         };
-        let canonical = self.same_as.get(name).copied().unwrap_or(name);
-        let readers = self.consumers.get(canonical).map_or(0, Vec::len);
-        let shared_ok = match self.values.get(name) {
-            Some(Value::Dequantized(id, _)) => shared_dequantize_fuses(self.unsigned.contains(id)),
-            _ => false,
-        };
-        if (readers > 1 && !shared_ok) || self.outputs.contains(name) {
+        let constant = matches!(self.values.get(name), Some(Value::DequantizedConst(..)));
+        if constant && self.reads(name) > 1 {
             return Err(cx.err(format!(
-                "the DequantizeLinear of input {slot} also feeds other nodes: onnxruntime then \
-                 computes this {} in float32, which kiln does not reproduce (for a value read \
-                 twice, e.g. a skip connection, quantize activations as uint8: \
-                 activation_type=QuantType.QUInt8)",
-                cx.op_type
+                "the DequantizeLinear of its constant input {slot} also feeds other nodes or \
+                 is a graph output; kiln needs a DequantizeLinear of its own for each \
+                 node's weights and bias"
             )));
         }
         Ok(())
+    }
+
+    /// The name of the Add, Mul, AveragePool or Softmax `cx` writing `out`: `signed` (one
+    /// of [`crate::ir::MLAS_SIGNED_OPS`]) where onnxruntime runs it with MLAS's int8 kernel
+    /// (an int8 QOperator node, or an int8 group where it keeps int8 Q/DQ).
+    fn kernel_name(&self, cx: &NodeCx, signed: &'static str, out: TensorId) -> &'static str {
+        if self.int8_kernels && !self.unsigned.contains(&out) {
+            signed
+        } else {
+            cx.name_or_signed(signed)
+        }
     }
 
     /// Input `slot` as dequantized constant weights of element type `dtype`.
@@ -1037,7 +1052,7 @@ impl<'p> Importer<'p> {
             filter_w: k_w,
             activation: Activation::None,
         };
-        let name = cx.name_or_signed("QLinearAveragePool");
+        let name = self.kernel_name(cx, "QLinearAveragePool", out);
         self.op(OpKind::AveragePool2d(options), name, &[Some(x)], out);
         self.values.insert(q_out, Value::Tensor(out, Layout::Nhwc));
         Ok(Value::Tensor(out, Layout::Nhwc))
@@ -1410,19 +1425,6 @@ fn merged_quantize_nodes(nodes: &[NodeProto]) -> HashMap<&str, &str> {
     same_as
 }
 
-/// Whether onnxruntime (1.20, CPU, default options) still fuses the nodes that share one
-/// `DequantizeLinear` of an activation (a skip connection), given the activation's type.
-///
-/// Its `EnsureUniqueDQForNodeUnit` gives every consumer its own copy of the shared
-/// `DequantizeLinear`, so each group fuses (QLinearConv, QLinearAdd, …) as if the model had
-/// dedicated pairs. With int8 activations, however, its x86 rewrite of int8 Q/DQ pairs to
-/// uint8 (`QDQS8ToU8Transformer`) skips a `QuantizeLinear` that feeds several
-/// `DequantizeLinear`s, and its neighbours, rewritten, no longer match it in type: the nodes
-/// around it then run in float32. uint8 activations need no rewrite.
-fn shared_dequantize_fuses(unsigned: bool) -> bool {
-    unsigned
-}
-
 /// An int64 constant of `dims` holding `values`.
 fn i64_constant(dims: Vec<usize>, values: &[i64]) -> Constant {
     Constant {
@@ -1675,21 +1677,73 @@ mod tests {
         assert_eq!(graph.arithmetic, Arithmetic::Onnxruntime);
     }
 
+    /// The names of the operators of an imported model.
+    fn op_names(bytes: &[u8]) -> Vec<&'static str> {
+        let graph = super::super::read(bytes).unwrap();
+        graph.ops.iter().map(|o| o.name).collect()
+    }
+
+    /// `body` after the test model's nodes, with a second quantization of `x` (`xd2`, scale
+    /// `s2`: not merged with `xd`) and `y` an Add of `a` and `b`, requantized.
+    fn add_model(a: &str, b: &str, extra_outputs: &[&str]) -> Vec<u8> {
+        let body = vec![
+            node("QuantizeLinear", &["x", "s2", "z"], "xq2"),
+            node("DequantizeLinear", &["xq2", "s2", "z"], "xd2"),
+            node("Add", &[a, b], "sum"),
+            node("QuantizeLinear", &["sum", "s", "z"], "sumq"),
+            node("DequantizeLinear", &["sumq", "s", "z"], "y"),
+        ];
+        let mut m = ModelProto::decode(model(body, &[1, 4]).as_slice()).unwrap();
+        let g = m.graph.as_mut().unwrap();
+        g.initializer.push(scalar(
+            "s2",
+            data_type::FLOAT,
+            0.5f32.to_le_bytes().to_vec(),
+            vec![],
+        ));
+        g.output[0] = value("y", &[1, 4]);
+        for name in extra_outputs {
+            g.output.push(value(name, &[1, 4]));
+        }
+        m.encode_to_vec()
+    }
+
     #[test]
-    fn a_dequantize_shared_by_two_nodes_is_refused() {
-        // `xd` also feeds an Identity: onnxruntime would not fuse the Gemm.
+    fn a_shared_int8_dequantize_is_imported_with_mlas_int8_kernels() {
+        // Each DequantizeLinear read once: the x86-64 default session's uint8 QLinearAdd.
+        let names = op_names(&add_model("xd", "xd2", &[]));
+        assert!(
+            names.contains(&"Add") && !names.contains(&"QLinearAdd"),
+            "{names:?}"
+        );
+        // `xd` read twice (a skip connection): onnxruntime's Arm default, MLAS's int8 kernel.
+        let names = op_names(&add_model("xd", "xd", &[]));
+        assert!(names.contains(&"QLinearAdd"), "{names:?}");
+        // Read once by a node and once as a graph output: the same.
+        let names = op_names(&add_model("xd", "xd2", &["xd"]));
+        assert!(names.contains(&"QLinearAdd"), "{names:?}");
+        // Through two identical DequantizeLinear nodes, which onnxruntime merges.
+        let mut m = ModelProto::decode(add_model("xd", "xd2", &[]).as_slice()).unwrap();
+        let g = m.graph.as_mut().unwrap();
+        g.node
+            .push(node("DequantizeLinear", &["xq", "s", "z"], "xd3"));
+        g.node.push(node("Identity", &["xd3"], "copy"));
+        g.output.push(value("copy", &[1, 4]));
+        let names = op_names(&m.encode_to_vec());
+        assert!(names.contains(&"QLinearAdd"), "{names:?}");
+    }
+
+    #[test]
+    fn a_shared_dequantize_of_a_constant_is_refused() {
+        // `wd` (the weights) also feeds an Identity: kiln folds it into one node's weights.
         let mut body = gemm_body("xd");
-        body.push(node("Identity", &["xd"], "unused"));
+        body.push(node("Identity", &["wd"], "unused"));
         let text = error(&model(body, &[1, 4]));
         assert!(
-            text.contains("ONNX node 3 'g_node' (Gemm)") && text.contains("also feeds other nodes"),
+            text.contains("ONNX node 3 'g_node' (Gemm)")
+                && text.contains("DequantizeLinear of its constant input 1 also feeds"),
             "{text}"
         );
-        // The same through two identical DequantizeLinear nodes, which onnxruntime merges.
-        let mut body = vec![node("DequantizeLinear", &["xq", "s", "z"], "xd2")];
-        body.extend(gemm_body("xd"));
-        body.push(node("Identity", &["xd2"], "unused"));
-        assert!(error(&model(body, &[1, 4])).contains("also feeds other nodes"));
     }
 
     #[test]

@@ -111,8 +111,14 @@ impl Importer<'_> {
         let (out, _, _) = self.quantized_output(cx, shape, layout)?;
         let activation = Activation::None;
         let (kind, name) = match cx.op_type {
-            "Mul" => (OpKind::Mul { activation }, cx.name_or_signed("QLinearMul")),
-            _ => (OpKind::Add { activation }, cx.name_or_signed("QLinearAdd")),
+            "Mul" => (
+                OpKind::Mul { activation },
+                self.kernel_name(cx, "QLinearMul", out),
+            ),
+            _ => (
+                OpKind::Add { activation },
+                self.kernel_name(cx, "QLinearAdd", out),
+            ),
         };
         self.op(kind, name, &[Some(a), Some(b)], out);
         Ok(Value::Tensor(out, layout))
@@ -140,7 +146,7 @@ impl Importer<'_> {
             )));
         }
         let (out, _, _) = self.quantized_output(cx, shape, Layout::Onnx)?;
-        let name = cx.name_or_signed("QLinearSoftmax");
+        let name = self.kernel_name(cx, "QLinearSoftmax", out);
         self.op(OpKind::Softmax { beta: 1.0 }, name, &[Some(x)], out);
         Ok(Value::Tensor(out, Layout::Onnx))
     }
