@@ -174,6 +174,17 @@ pub(crate) fn quantized_conv(
     Ok((params, w))
 }
 
+/// The constants `(bias, multiplier, shift)` of a channel whose weights are all zero, whose
+/// accumulator is therefore always `bias`: an equivalent small bias under the multiplier
+/// 2^30 (one half) and a right shift of 1, which requantize `4v` to exactly `v`
+/// (`SaturatingRoundingDoublingHighMul(4v, 2^30) = 2v`, `RoundingDivideByPOT(2v, 1) = v`),
+/// `v` being what the original constants give, limited to ±512: any output offset and clamp
+/// within int8 turn every `v` beyond that into the same byte.
+fn constant_channel(bias: i32, multiplier: i32, shift: i32) -> (i32, i32, i32) {
+    let v = rt::multiply_by_quantized_multiplier(bias, multiplier, shift).clamp(-512, 512);
+    (4 * v, 1 << 30, -1)
+}
+
 /// Builds the [`Weights`] of a layer. `channel_of(i)` is the output channel of filter byte
 /// `i`; the folded bias adds `input_offset · Σ filter` per channel to the bias.
 pub(crate) fn weights(
@@ -184,6 +195,7 @@ pub(crate) fn weights(
     input_offset: i32,
     channel_of: impl Fn(usize) -> usize,
 ) -> Weights {
+    let mut bias = bias;
     let mut folded_bias = bias.clone().unwrap_or_else(|| vec![0; channels]);
     // Σ|w| per channel, for the accumulator bound below.
     let mut abs_sum = vec![0i64; channels];
@@ -194,6 +206,19 @@ pub(crate) fn weights(
         }
         if let Some(a) = abs_sum.get_mut(c) {
             *a += (w as i8 as i64).abs();
+        }
+    }
+    // A channel whose weights are all zero outputs one value whatever the input; a large bias
+    // there (trained-away channels carry ±2^30) would keep the layer off the short path.
+    let (mut multipliers, mut shifts) = (multipliers, shifts);
+    if multipliers.len() == channels && shifts.len() == channels {
+        for c in (0..channels).filter(|&c| abs_sum[c] == 0) {
+            let (b, m, s) = constant_channel(folded_bias[c], multipliers[c], shifts[c]);
+            folded_bias[c] = b;
+            if let Some(plain) = bias.as_mut().and_then(|p| p.get_mut(c)) {
+                *plain = b;
+            }
+            (multipliers[c], shifts[c]) = (m, s);
         }
     }
     // The largest accumulator any input can produce: from the folded bias with inputs in
@@ -227,5 +252,61 @@ pub(crate) fn weights(
         multipliers,
         shifts,
         fast_requant,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// TFLM's output byte of a channel: requantize, add the offset, clamp.
+    fn out_byte(acc: i32, m: i32, s: i32, offset: i32, (lo, hi): (i32, i32)) -> i32 {
+        rt::multiply_by_quantized_multiplier(acc, m, s)
+            .wrapping_add(offset)
+            .clamp(lo, hi)
+    }
+
+    #[test]
+    fn constant_channels_keep_their_output_and_take_the_short_path() {
+        let mut seed = 0x9e37_79b9u32;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        for _ in 0..2000 {
+            let bias = match next() % 4 {
+                0 => (next() as i32) >> (next() % 31),
+                1 => 1 << 30,
+                2 => -(1 << 30) - (next() % 256) as i32,
+                _ => (next() % 2048) as i32 - 1024,
+            };
+            let m = (1 << 30) + (next() >> 2) as i32;
+            let s = -((next() % 32) as i32) + (next() % 3 == 0) as i32 * 2;
+            let (b, m2, s2) = constant_channel(bias, m, s);
+            let offset = (next() % 256) as i32 - 128;
+            for range in [(-128, 127), (offset.max(-128), 127), (-128, 0)] {
+                assert_eq!(
+                    out_byte(b, m2, s2, offset, range),
+                    out_byte(bias, m, s, offset, range),
+                    "bias {bias} m {m} s {s} offset {offset}"
+                );
+            }
+        }
+        // A layer of two channels, the second all zero with a bias of 2^30.
+        let w = weights(
+            vec![1, 2, 0, 0],
+            Some(vec![5, 1 << 30]),
+            (vec![1 << 30, 1 << 30], vec![-3, -30]),
+            2,
+            128,
+            |i| i / 2,
+        );
+        assert!(w.fast_requant);
+        // 2^30 · 2^-1 · 2^-30 = 1/2, rounded away from zero.
+        assert_eq!(w.folded_bias[1], 4);
+        assert_eq!(w.bias, Some(vec![5, 4]));
+        assert_eq!((w.multipliers[1], w.shifts[1]), (1 << 30, -1));
     }
 }
