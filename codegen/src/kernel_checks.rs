@@ -32,7 +32,8 @@ pub enum Kernels {
     /// Those and the Arm DSP ones (`asm!` on Arm): `conv2d_fast::<Dsp>`,
     /// `depthwise_conv2d_fast::<Dsp>`, `depthwise_conv2d_wide`, `depthwise_conv2d_rows`,
     /// `conv2d_patches` at widths
-    /// 3, 4 and 5 (5: `patch_dot_tile`'s `asm!` loop), `fully_connected_pairs`.
+    /// 3, 4 and 5 (5: `patch_dot_tile`'s `asm!` loop), `conv2d_pointwise`,
+    /// `fully_connected_pairs`.
     Dsp,
 }
 
@@ -694,6 +695,41 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
             got,
         );
         expect(got == want, "conv2d_patches::<3>")?;
+    }
+    if pointwise_shape {
+        // `conv2d_pointwise` takes right shifts of at most 22: its own reference, with the
+        // longer shifts shortened.
+        let short: [i32; 128] = core::array::from_fn(|i| shift[i] + 12 * (shift[i] < -22) as i32);
+        let short = &short[..out_c];
+        let pw = ConvFast {
+            fast_requant: true,
+            ..fast
+        };
+        let mut want_pw = [0i8; BUF];
+        let want_pw = &mut want_pw[..n_out];
+        conv2d(&pw, input, filter, Some(bias), m, short, want_pw);
+        let mut table = [0i32; 3 * 128];
+        for (oc, t) in table.chunks_exact_mut(3).take(out_c).enumerate() {
+            t.copy_from_slice(&pointwise_channel(
+                folded[oc],
+                m[oc],
+                short[oc],
+                pw.output_offset,
+            ));
+        }
+        let table = &table[..3 * out_c];
+        expect(pointwise_fits(&pw, short), "pointwise_fits")?;
+        let mut scratch = [0u32; 256];
+        conv2d_pointwise(&pw, input, rows, table, &mut scratch, got);
+        expect(got == want_pw, "conv2d_pointwise (asm! tile)")?;
+        if fits {
+            load(&mut data);
+            conv2d_pointwise_in_place(&pw, &mut data, lead, rows, table, &mut scratch);
+            expect(
+                data[..n_out] == *want_pw,
+                "conv2d_pointwise_in_place (asm! tile)",
+            )?;
+        }
     }
     Ok(compared)
 }

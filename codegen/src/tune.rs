@@ -252,6 +252,22 @@ impl Tuning {
         (1..=most).rev().min_by_key(|&n| cost(n)).unwrap_or(1)
     }
 
+    /// Whether `layer` runs as `rt::conv2d_pointwise` (its per-channel constants in one
+    /// table, the requantization folded): Arm DSP cores, a CONV_2D that
+    /// `rt::pointwise_fits` (given its requantization `shifts`) over at least one block of
+    /// the `asm!` tile's pixels.
+    pub fn conv_pointwise(&self, layer: &Layer, shifts: &[i32]) -> bool {
+        match &layer.kernel {
+            Kernel::Conv2d(p, _) => {
+                self.dot == DotProduct::Dsp
+                    && self.patch_pixels(layer) == PATCH_PIXELS
+                    && self.patch_channels(layer) == 1
+                    && crate::runtime::pointwise_fits(p, shifts)
+            }
+            _ => false,
+        }
+    }
+
     /// Whether `layer`'s patch convolution runs as `rt::conv2d_patches_thumb1` (the
     /// Cortex-M0+'s `asm!` loop over patch bytes offset by 128): Thumb-1 cores (ARMv6-M).
     pub fn patch_thumb1(&self, layer: &Layer) -> bool {

@@ -679,7 +679,7 @@ fn conv2d_patches_io<const P: usize, IO: ConvIo>(
         // The patches of pixels first..first + count (missing pixels stay as they were: their
         // results are not stored).
         if pointwise_words(s) {
-            widen_pointwise::<P>(io.input(), first, count, s.in_c, scratch);
+            widen_pointwise::<P, false>(io.input(), first, count, s.in_c, scratch);
         } else {
             let mut patch = PatchWriter::<P> {
                 words: &mut *scratch,
@@ -712,6 +712,126 @@ fn conv2d_patches_io<const P: usize, IO: ConvIo>(
     }
 }
 
+/// The constants of output channel `oc` in a [`conv2d_pointwise`] table, three words: its
+/// folded bias doubled, its multiplier and [`small_offset_constant`]`(right, output_offset)`
+/// (whose lowest set bit is bit `right − 1`, as `1 + 2·offset` is odd: the kernel reads the
+/// shift from it).
+pub fn pointwise_channel(folded_bias: i32, multiplier: i32, shift: i32, offset: i32) -> [i32; 3] {
+    [
+        folded_bias.wrapping_mul(2),
+        multiplier,
+        small_offset_constant(-shift, offset),
+    ]
+}
+
+/// Whether [`conv2d_pointwise`] can run a layer: a 1×1 convolution, stride 1, no padding,
+/// one group, a multiple of 4 input channels, the short requantization (`fast_requant`)
+/// with right shifts of 1 to 22 (the offset inside the rounding constant), one
+/// multiplier per channel.
+pub fn pointwise_fits(p: &ConvFast, shifts: &[i32]) -> bool {
+    let s = &p.shape;
+    s.k_h == 1
+        && s.k_w == 1
+        && s.stride_h == 1
+        && s.stride_w == 1
+        && s.pad_top == 0
+        && s.pad_left == 0
+        && s.in_h == s.out_h
+        && s.in_w == s.out_w
+        && s.k_c == s.in_c
+        && s.in_c.is_multiple_of(4)
+        && p.per_channel
+        && p.fast_requant
+        && shifts.len() == s.out_c
+        && shifts.iter().all(|&r| (-22..0).contains(&r))
+}
+
+/// Int8 1×1 CONV_2D for Arm DSP cores, for the layers [`pointwise_fits`] accepts: the loop
+/// of [`conv2d_patches`] (blocks of [`TILE_PIXELS`] pixels widened once, every output
+/// channel through [`patch_dot_tile`]) with its per-channel work cut to what the table
+/// `channels` ([`pointwise_channel`] per output channel) cannot hold. The patches are
+/// widened doubled and the bias is doubled, so each accumulator is already the `2x` of
+/// [`requantize_small_offset`], and each output is one SMMLAR with the channel's constant,
+/// the sign correction, the shift and the clamp. `filter` holds `out_c` rows of `in_c`
+/// bytes; `scratch` `TILE_PIXELS · in_c / 2` words.
+#[inline(always)]
+pub fn conv2d_pointwise(
+    p: &ConvFast,
+    input: &[i8],
+    filter: &[u8],
+    channels: &[i32],
+    scratch: &mut [u32],
+    output: &mut [i8],
+) {
+    conv2d_pointwise_io(p, filter, channels, scratch, Apart { input, output });
+}
+
+/// [`conv2d_pointwise`] over one buffer, as [`conv2d_patches_in_place`]: the input at byte
+/// `input_at`, the output from byte 0.
+#[inline(always)]
+pub fn conv2d_pointwise_in_place(
+    p: &ConvFast,
+    data: &mut [i8],
+    input_at: usize,
+    filter: &[u8],
+    channels: &[i32],
+    scratch: &mut [u32],
+) {
+    conv2d_pointwise_io(p, filter, channels, scratch, Shared { data, input_at });
+}
+
+/// The loop of [`conv2d_pointwise`] and [`conv2d_pointwise_in_place`].
+#[inline(always)]
+fn conv2d_pointwise_io<IO: ConvIo>(
+    p: &ConvFast,
+    filter: &[u8],
+    channels: &[i32],
+    scratch: &mut [u32],
+    mut io: IO,
+) {
+    const P: usize = TILE_PIXELS;
+    let s = &p.shape;
+    let (in_c, out_c) = (s.in_c.max(4), s.out_c);
+    let (min, max) = (p.act_min, p.act_max);
+    let pixels = s.batches * s.out_h * s.out_w;
+    for b in 0..pixels.div_ceil(P) {
+        let (first, count) = patch_block::<P>(b, pixels);
+        widen_pointwise::<P, true>(io.input(), first, count, in_c, scratch);
+        let patches = scratch.get(..in_c / 2 * P).unwrap_or(&[]);
+        let at = first * out_c;
+        let Some(out) = io.output().get_mut(at..at + count * out_c) else {
+            return;
+        };
+        let rows = filter.chunks_exact(in_c).zip(channels.chunks_exact(3));
+        for (oc, (row, k)) in rows.take(out_c).enumerate() {
+            let &[bias, m, c] = k else { return };
+            let mut acc = [bias; P];
+            patch_dot_tile(row, patches, &mut acc);
+            let right = (c.trailing_zeros() + 1) & 31;
+            let emit = |o: &mut i8, a: i32| {
+                *o = clamp_i8((dsp::smmlar(a, m, c) + (a >> 31)) >> right, min, max);
+            };
+            // A whole block: one bounds check for its five bytes, `out_c` apart.
+            match out.get_mut(oc..oc + (P - 1) * out_c + 1) {
+                Some(column) if count == P => {
+                    for (j, &a) in acc.iter().enumerate() {
+                        if let Some(o) = column.get_mut(j * out_c) {
+                            emit(o, a);
+                        }
+                    }
+                }
+                _ => {
+                    for (j, &a) in acc.iter().enumerate().take(count) {
+                        if let Some(o) = out.get_mut(j * out_c + oc) {
+                            emit(o, a);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Whether every patch of a layer is one input pixel's whole channel run, a multiple of 4
 /// bytes: a 1×1 convolution with stride 1 and no padding (output pixel `n` reads input pixel
 /// `n`) over 4 to [`POINTWISE_WORDS_MAX_C`] input channels, where the per-pixel cost of
@@ -739,9 +859,9 @@ pub const POINTWISE_WORDS_MAX_C: usize = 16;
 /// The patches of pixels `first..first + count` of a [`pointwise_words`] layer, widened into
 /// `scratch` as [`PatchWriter`] lays them out (group `j` of pixel `k` at words `(j·P + k)·2`
 /// and `+1`): the block's input is one run of whole words, each split once into its even and
-/// odd bytes, without pixel coordinates or byte staging.
+/// odd bytes, without pixel coordinates or byte staging; each byte doubled when `DOUBLE`.
 #[inline(always)]
-fn widen_pointwise<const P: usize>(
+fn widen_pointwise<const P: usize, const DOUBLE: bool>(
     input: &[i8],
     first: usize,
     count: usize,
@@ -757,8 +877,13 @@ fn widen_pointwise<const P: usize>(
             let word = u32::from_le_bytes([x[0] as u8, x[1] as u8, x[2] as u8, x[3] as u8]);
             let i = (j * P + k) * 2;
             if let Some([e, o]) = scratch.get_mut(i..i + 2) {
-                *e = dsp::sxtb16(word);
-                *o = dsp::sxtb16_ror8(word);
+                let (even, odd) = (dsp::sxtb16(word), dsp::sxtb16_ror8(word));
+                if DOUBLE {
+                    // Halves of -256..=254: still i16.
+                    (*e, *o) = (dsp::sadd16(even, even), dsp::sadd16(odd, odd));
+                } else {
+                    (*e, *o) = (even, odd);
+                }
             }
         }
     }

@@ -2415,6 +2415,54 @@ fn single_table<'a>(w: &'a Weights, p: &'a rt::ConvFast) -> impl Iterator<Item =
     })
 }
 
+/// A 1×1 convolution run as `rt::conv2d_pointwise`: its filter rows (`filter`, emitted by
+/// [`patch_conv`]) and a table of three constants per output channel.
+fn pointwise_conv(
+    p: &rt::ConvFast,
+    w: &Weights,
+    statics: &mut Statics,
+    prefix: &str,
+    what: &str,
+    filter: &proc_macro2::Ident,
+    in_place: Option<usize>,
+) -> TokenStream {
+    let table: Vec<i32> = (0..p.shape.out_c)
+        .flat_map(|oc| {
+            let at = |v: &[i32]| v.get(oc).copied().unwrap_or(0);
+            rt::pointwise_channel(
+                at(&w.folded_bias),
+                at(&w.multipliers),
+                at(&w.shifts),
+                p.output_offset,
+            )
+        })
+        .collect();
+    let channels = statics.ints(
+        &format!("{prefix}_CHANNELS"),
+        &format!(
+            "{what}: per output channel, 2 × (bias + input offset × Σ weights), the \
+             requantization multiplier (Q31) and the rounding constant 2^(r-1) + output \
+             offset × 2^r of its right shift r (`rt::pointwise_channel`)."
+        ),
+        "i32",
+        &table,
+    );
+    let params = params_expr(p);
+    if let Some(input_at) = in_place {
+        let input_at = lit(input_at);
+        return quote! {
+            const PARAMS: rt::ConvFast = #params;
+            // The output from byte 0 of `data`, the input from byte INPUT_AT.
+            const INPUT_AT: usize = #input_at;
+            rt::conv2d_pointwise_in_place(&PARAMS, data, INPUT_AT, &#filter.0, &#channels, scratch);
+        };
+    }
+    quote! {
+        const PARAMS: rt::ConvFast = #params;
+        rt::conv2d_pointwise(&PARAMS, input, &#filter.0, &#channels, scratch, output);
+    }
+}
+
 /// A convolution run as `rt::conv2d_patches`: its filter as rows of patch bytes (OHWI; for a
 /// depthwise layer over one input channel, its `1HWC` filter transposed), zero-padded to the
 /// row length the tuning chose.
@@ -2464,6 +2512,9 @@ fn patch_conv(
         &rows,
     );
     let thumb1 = tuning.patch_thumb1(layer);
+    if tuning.conv_pointwise(layer, &w.shifts) && row_len == s.in_c {
+        return pointwise_conv(p, w, statics, prefix, what, &filter, in_place);
+    }
     let bias = if thumb1 {
         // Patch bytes are read offset by 128: take 128·Σw back out of the bias.
         let unsigned: Vec<i32> = (0..s.out_c)
