@@ -792,7 +792,6 @@ fn conv2d_pointwise_io<IO: ConvIo>(
     const P: usize = TILE_PIXELS;
     let s = &p.shape;
     let (in_c, out_c) = (s.in_c.max(4), s.out_c);
-    let (min, max) = (p.act_min, p.act_max);
     let pixels = s.batches * s.out_h * s.out_w;
     for b in 0..pixels.div_ceil(P) {
         let (first, count) = patch_block::<P>(b, pixels);
@@ -802,34 +801,78 @@ fn conv2d_pointwise_io<IO: ConvIo>(
         let Some(out) = io.output().get_mut(at..at + count * out_c) else {
             return;
         };
-        let rows = filter.chunks_exact(in_c).zip(channels.chunks_exact(3));
-        for (oc, (row, k)) in rows.take(out_c).enumerate() {
-            let &[bias, m, c] = k else { return };
-            let mut acc = [bias; P];
+        // A last block of one pixel: that pixel alone, cheaper than the five-slot tile.
+        if count == 1 {
+            pointwise_channels::<true>(filter, channels, patches, out, p, count);
+        } else {
+            pointwise_channels::<false>(filter, channels, patches, out, p, count);
+        }
+    }
+}
+
+/// The output channels of one block of [`conv2d_pointwise`] (`count` pixels, their bytes
+/// `out`), through the `asm!` tile or, when `ONE`, over the first slot only.
+#[inline(always)]
+fn pointwise_channels<const ONE: bool>(
+    filter: &[u8],
+    channels: &[i32],
+    patches: &[u32],
+    out: &mut [i8],
+    p: &ConvFast,
+    count: usize,
+) {
+    const P: usize = TILE_PIXELS;
+    let (in_c, out_c) = (p.shape.in_c.max(4), p.shape.out_c);
+    let (min, max) = (p.act_min, p.act_max);
+    let rows = filter.chunks_exact(in_c).zip(channels.chunks_exact(3));
+    for (oc, (row, k)) in rows.take(out_c).enumerate() {
+        let &[bias, m, c] = k else { return };
+        let mut acc = [bias; P];
+        if ONE {
+            acc[0] = patch_dot_first(row, patches, bias);
+        } else {
             patch_dot_tile(row, patches, &mut acc);
-            let right = (c.trailing_zeros() + 1) & 31;
-            let emit = |o: &mut i8, a: i32| {
-                *o = clamp_i8((dsp::smmlar(a, m, c) + (a >> 31)) >> right, min, max);
-            };
-            // A whole block: one bounds check for its five bytes, `out_c` apart.
-            match out.get_mut(oc..oc + (P - 1) * out_c + 1) {
-                Some(column) if count == P => {
-                    for (j, &a) in acc.iter().enumerate() {
-                        if let Some(o) = column.get_mut(j * out_c) {
-                            emit(o, a);
-                        }
+        }
+        let right = (c.trailing_zeros() + 1) & 31;
+        let emit = |o: &mut i8, a: i32| {
+            *o = clamp_i8((dsp::smmlar(a, m, c) + (a >> 31)) >> right, min, max);
+        };
+        // A whole block: one bounds check for its five bytes, `out_c` apart.
+        match out.get_mut(oc..oc + (P - 1) * out_c + 1) {
+            Some(column) if count == P => {
+                for (j, &a) in acc.iter().enumerate() {
+                    if let Some(o) = column.get_mut(j * out_c) {
+                        emit(o, a);
                     }
                 }
-                _ => {
-                    for (j, &a) in acc.iter().enumerate().take(count) {
-                        if let Some(o) = out.get_mut(j * out_c + oc) {
-                            emit(o, a);
-                        }
+            }
+            _ => {
+                for (j, &a) in acc.iter().enumerate().take(count) {
+                    if let Some(o) = out.get_mut(j * out_c + oc) {
+                        emit(o, a);
                     }
                 }
             }
         }
     }
+}
+
+/// The first pixel's slot of [`patch_dot_tile`]'s reduction, from `acc`.
+#[inline(always)]
+fn patch_dot_first(filter: &[u8], patches: &[u32], acc: i32) -> i32 {
+    let mut sum = acc;
+    for (w4, x) in filter
+        .chunks_exact(4)
+        .zip(patches.chunks_exact(2 * TILE_PIXELS))
+    {
+        let w = u32::from_le_bytes([w4[0], w4[1], w4[2], w4[3]]);
+        sum = dsp::smlad(
+            x[1],
+            dsp::sxtb16_ror8(w),
+            dsp::smlad(x[0], dsp::sxtb16(w), sum),
+        );
+    }
+    sum
 }
 
 /// Whether every patch of a layer is one input pixel's whole channel run, a multiple of 4
