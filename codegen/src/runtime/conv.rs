@@ -801,8 +801,7 @@ fn conv2d_pointwise_io<IO: ConvIo>(
         let Some(out) = io.output().get_mut(at..at + count * out_c) else {
             return;
         };
-        // A last block of one pixel: that pixel alone, cheaper than the five-slot tile.
-        if count == 1 {
+        if count == P {
             pointwise_channels::<true>(filter, channels, patches, out, p, count);
         } else {
             pointwise_channels::<false>(filter, channels, patches, out, p, count);
@@ -811,9 +810,10 @@ fn conv2d_pointwise_io<IO: ConvIo>(
 }
 
 /// The output channels of one block of [`conv2d_pointwise`] (`count` pixels, their bytes
-/// `out`), through the `asm!` tile or, when `ONE`, over the first slot only.
+/// `out`; `FULL`: `count` is [`TILE_PIXELS`]) through the `asm!` tile, or for a last block of
+/// one pixel, that pixel alone (cheaper than the five-slot tile).
 #[inline(always)]
-fn pointwise_channels<const ONE: bool>(
+fn pointwise_channels<const FULL: bool>(
     filter: &[u8],
     channels: &[i32],
     patches: &[u32],
@@ -828,7 +828,7 @@ fn pointwise_channels<const ONE: bool>(
     for (oc, (row, k)) in rows.take(out_c).enumerate() {
         let &[bias, m, c] = k else { return };
         let mut acc = [bias; P];
-        if ONE {
+        if !FULL && count == 1 {
             acc[0] = patch_dot_first(row, patches, bias);
         } else {
             patch_dot_tile(row, patches, &mut acc);
@@ -839,7 +839,7 @@ fn pointwise_channels<const ONE: bool>(
         };
         // A whole block: one bounds check for its five bytes, `out_c` apart.
         match out.get_mut(oc..oc + (P - 1) * out_c + 1) {
-            Some(column) if count == P => {
+            Some(column) if FULL => {
                 for (j, &a) in acc.iter().enumerate() {
                     if let Some(o) = column.get_mut(j * out_c) {
                         emit(o, a);
