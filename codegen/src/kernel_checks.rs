@@ -228,9 +228,19 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     if rows_shape || single_shape {
         (k_h, k_w, dilation_h, dilation_w) = (3, 3, 1, 1);
     }
-    let (in_h, in_w) = (1 + index(random, 6), 1 + index(random, 7));
+    // One rows case in two is 3-7 columns wide at a horizontal stride of 1 with right shifts
+    // of at most 22: rows of three to six output pixels come up often, for their single pass
+    // from multiply-accumulate to byte (`depthwise_conv2d_rows6`).
+    let short_rows = rows_shape && case.is_multiple_of(12);
+    let (in_h, mut in_w) = (1 + index(random, 6), 1 + index(random, 7));
+    if short_rows {
+        in_w = 3 + (case / 12) % 5;
+    }
     let (mut pad_top, mut pad_left) = (index(random, 2), index(random, 2));
     let (mut stride_h, mut stride_w) = (stride_h, stride_w);
+    if short_rows {
+        stride_w = 1;
+    }
     if pointwise_shape {
         (k_h, k_w, stride_h, stride_w, pad_top, pad_left) = (1, 1, 1, 1, 0, 0);
     }
@@ -293,8 +303,9 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     let mult: [i32; 128] = core::array::from_fn(|_| (1 << 30) + (random() as i32 >> 2).abs());
     // Right shifts of 4-11, and one in four of 23-31 (small scales: the short
     // requantization adds the offset after the shift there).
+    // (Short rows take only the first, as `depthwise_conv2d_rows6` needs.)
     let shift: [i32; 128] = core::array::from_fn(|_| {
-        if index(random, 4) == 0 {
+        if index(random, 4) == 0 && !short_rows {
             -((index(random, 9) + 23) as i32)
         } else {
             -((index(random, 8) + 4) as i32)
@@ -634,6 +645,48 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
             rows_in_place!(2, 3, 4, 5, 6, 7, 8, 9);
             expect(data[..n_out] == *want, "depthwise_conv2d_rows_in_place")?;
         }
+        let rows6 = stride_w == 1
+            && (3..=6).contains(&out_w)
+            && fast.fast_requant
+            && fast.act_min == -128
+            && fast.act_max == 127
+            && sh.iter().all(|&s| (-22..=0).contains(&s));
+        if rows6 {
+            let mut table = [0u32; ROWS6_WORDS * 9];
+            let entries = rows6_table(filter, folded, m, sh, fast.output_offset);
+            for (d, t) in table.iter_mut().zip(entries) {
+                *d = t;
+            }
+            let table = &table[..ROWS6_WORDS * out_c];
+            out = [0; BUF];
+            macro_rules! rows6 {
+                ($($rw:literal),*) => {
+                    match rw {
+                        $($rw => depthwise_conv2d_rows6::<BUF, BUF, $rw>(
+                            &fast, &padded_input, table, &mut scratch, &mut out,
+                        ),)*
+                        _ => {}
+                    }
+                };
+            }
+            rows6!(3, 4);
+            expect(out[..n_out] == *want, "depthwise_conv2d_rows6")?;
+            if fits {
+                load(&mut data);
+                macro_rules! rows6_in_place {
+                    ($($rw:literal),*) => {
+                        match rw {
+                            $($rw => depthwise_conv2d_rows6_in_place::<BUF, BUF, $rw>(
+                                &fast, &mut data, lead, table, &mut scratch,
+                            ),)*
+                            _ => {}
+                        }
+                    };
+                }
+                rows6_in_place!(3, 4);
+                expect(data[..n_out] == *want, "depthwise_conv2d_rows6_in_place")?;
+            }
+        }
     }
     if depthwise && in_c == 1 && k_h == 3 && k_w == 3 && dilation_h == 1 && dilation_w == 1 {
         let mut table = [0u32; 9 * 8];
@@ -776,6 +829,34 @@ fn pair_depthwise(filter: &[u8], channels: usize, doubled: bool) -> impl Iterato
             };
             [w(0) | (w(1) << 16), w(1) | (w(2) << 16)]
         })
+    })
+}
+
+/// The table of [`depthwise_conv2d_rows6`] from a 3×3 depthwise filter (`1HWC` bytes,
+/// `folded.len()` channels per tap) and its requantization: per channel the weights of
+/// [`pair_depthwise`] doubled, the folded bias doubled, the multiplier,
+/// `small_offset_constant(right, offset)` and the right shift. (The emitter's layout, again,
+/// as the test's oracle input.)
+fn rows6_table<'a>(
+    filter: &'a [u8],
+    folded: &'a [i32],
+    multiplier: &'a [i32],
+    shift: &'a [i32],
+    offset: i32,
+) -> impl Iterator<Item = u32> + 'a {
+    let channels = folded.len();
+    (0..channels).flat_map(move |c| {
+        let mut words = [0u32; ROWS6_WORDS];
+        let pairs = pair_depthwise(filter, channels, true).skip(6 * c);
+        for (d, v) in words.iter_mut().take(6).zip(pairs) {
+            *d = v;
+        }
+        let right = -shift.get(c).copied().unwrap_or(0);
+        words[6] = (folded.get(c).copied().unwrap_or(0) << 1) as u32;
+        words[7] = multiplier.get(c).copied().unwrap_or(0) as u32;
+        words[8] = small_offset_constant(right, offset) as u32;
+        words[9] = right as u32;
+        words
     })
 }
 

@@ -539,6 +539,279 @@ pub mod dsp {
         }
     }
 
+    /// The `asm!` loop of [`super::depthwise_rows_out6`]: one output row of three pairs of
+    /// pixels for every channel, from multiply-accumulate to output byte. Per channel, `w`
+    /// walks over [`super::ROWS6_WORDS`] table words (the six weight words of [`rows_dot`], the
+    /// start value, multiplier, offset constant and right shift); the ring words are laid out as
+    /// there. `state` holds five words the loop reads and updates: the channel's first output
+    /// byte address (advanced by one per channel), the distance between a channel's output
+    /// bytes, the channel's ring address (advanced by the fourth word, the bytes of one
+    /// channel's ring), and the table's end. `SIX` stores the sixth pixel, else five. Reads the
+    /// ring and the table, writes `state` and the output bytes; SMLAD may set the sticky Q flag
+    /// and the loop compares, so flags are not declared preserved.
+    #[cfg(target_arch = "arm")]
+    #[inline(always)]
+    pub fn rows_dot6_out<const SIX: bool>(w: *const u32, rotation: usize, state: *mut u32) {
+        // `$a0`..`$d0`: filter row 0's slot in ring words 0 to 3 (its weights at offset 0),
+        // then the same and the weights' offset for rows 1 and 2. The first filter row
+        // accumulates onto the start value (held in `o2`, whose own first product comes
+        // last), so no accumulator is set up on its own.
+        macro_rules! rows_dot6_out_asm {
+            ($req_last:literal, $put_last:literal; $a0:literal, $b0:literal, $c0:literal, $d0:literal;
+             $($a:literal, $b:literal, $c:literal, $d:literal, $wo:literal);*) => {
+                // SAFETY: the caller checked that the table from `w` to the end in `state`
+                // holds whole channels, that each channel's ring (12 words from its address)
+                // is readable and word-aligned, and that every output byte the loop stores
+                // (five or six per channel, from the first address in `state`) is writable.
+                unsafe {
+                    core::arch::asm!(
+                    "2:",
+                    "ldr {p}, [{q}, #8]",
+                    "ldr {o2}, [{w}, #24]",
+                    "ldrd {w01}, {w12}, [{w}]",
+                    concat!("ldr {x}, [{p}, #", $a0, "]"),
+                    "smlad {e0}, {x}, {w01}, {o2}",
+                    "smlatb {o0}, {x}, {w01}, {o2}",
+                    concat!("ldr {x}, [{p}, #", $b0, "]"),
+                    "smlabt {e0}, {x}, {w12}, {e0}",
+                    "smlad {o0}, {x}, {w12}, {o0}",
+                    "smlad {e1}, {x}, {w01}, {o2}",
+                    "smlatb {o1}, {x}, {w01}, {o2}",
+                    concat!("ldr {x}, [{p}, #", $c0, "]"),
+                    "smlabt {e1}, {x}, {w12}, {e1}",
+                    "smlad {o1}, {x}, {w12}, {o1}",
+                    "smlad {e2}, {x}, {w01}, {o2}",
+                    "smlatb {o2}, {x}, {w01}, {o2}",
+                    concat!("ldr {x}, [{p}, #", $d0, "]"),
+                    "smlabt {e2}, {x}, {w12}, {e2}",
+                    "smlad {o2}, {x}, {w12}, {o2}",
+                    $(
+                    concat!("ldrd {w01}, {w12}, [{w}, #", $wo, "]"),
+                    concat!("ldr {x}, [{p}, #", $a, "]"),
+                    "smlad {e0}, {x}, {w01}, {e0}",
+                    "smlatb {o0}, {x}, {w01}, {o0}",
+                    concat!("ldr {x}, [{p}, #", $b, "]"),
+                    "smlabt {e0}, {x}, {w12}, {e0}",
+                    "smlad {o0}, {x}, {w12}, {o0}",
+                    "smlad {e1}, {x}, {w01}, {e1}",
+                    "smlatb {o1}, {x}, {w01}, {o1}",
+                    concat!("ldr {x}, [{p}, #", $c, "]"),
+                    "smlabt {e1}, {x}, {w12}, {e1}",
+                    "smlad {o1}, {x}, {w12}, {o1}",
+                    "smlad {e2}, {x}, {w01}, {e2}",
+                    "smlatb {o2}, {x}, {w01}, {o2}",
+                    concat!("ldr {x}, [{p}, #", $d, "]"),
+                    "smlabt {e2}, {x}, {w12}, {e2}",
+                    "smlad {o2}, {x}, {w12}, {o2}",
+                    )*
+                    // The next channel's ring.
+                    "ldr {x}, [{q}, #12]",
+                    "add {x}, {p}, {x}",
+                    "str {x}, [{q}, #8]",
+                    // Requantization in place: `w01` the multiplier, `w12` the offset
+                    // constant, `x` the right shift, `p` a scratch register.
+                    "ldrd {w01}, {w12}, [{w}, #28]",
+                    "ldr {x}, [{w}, #36]",
+                    "add {w}, {w}, #40",
+                    "smmlar {p}, {e0}, {w01}, {w12}",
+                    "add {e0}, {p}, {e0}, asr #31",
+                    "asr {e0}, {e0}, {x}",
+                    "ssat {e0}, #8, {e0}",
+                    "smmlar {p}, {o0}, {w01}, {w12}",
+                    "add {o0}, {p}, {o0}, asr #31",
+                    "asr {o0}, {o0}, {x}",
+                    "ssat {o0}, #8, {o0}",
+                    "smmlar {p}, {e1}, {w01}, {w12}",
+                    "add {e1}, {p}, {e1}, asr #31",
+                    "asr {e1}, {e1}, {x}",
+                    "ssat {e1}, #8, {e1}",
+                    "smmlar {p}, {o1}, {w01}, {w12}",
+                    "add {o1}, {p}, {o1}, asr #31",
+                    "asr {o1}, {o1}, {x}",
+                    "ssat {o1}, #8, {o1}",
+                    "smmlar {p}, {e2}, {w01}, {w12}",
+                    "add {e2}, {p}, {e2}, asr #31",
+                    "asr {e2}, {e2}, {x}",
+                    "ssat {e2}, #8, {e2}",
+                    $req_last,
+                    // The bytes: `w01` the first one's address, `w12` the distance, `x` the
+                    // third and fifth's.
+                    "ldrd {w01}, {w12}, [{q}]",
+                    "strb {e0}, [{w01}]",
+                    "strb {o0}, [{w01}, {w12}]",
+                    "add {x}, {w01}, {w12}, lsl #1",
+                    "strb {e1}, [{x}]",
+                    "strb {o1}, [{x}, {w12}]",
+                    "add {x}, {x}, {w12}, lsl #1",
+                    "strb {e2}, [{x}]",
+                    $put_last,
+                    "add {w01}, {w01}, #1",
+                    "str {w01}, [{q}]",
+                    "ldr {x}, [{q}, #16]",
+                    "cmp {w}, {x}",
+                    "bne 2b",
+                    w = inout(reg) w => _,
+                    q = in(reg) state,
+                    p = out(reg) _,
+                    o2 = out(reg) _,
+                    e0 = out(reg) _,
+                    o0 = out(reg) _,
+                    e1 = out(reg) _,
+                    o1 = out(reg) _,
+                    e2 = out(reg) _,
+                    x = out(reg) _,
+                    w01 = out(reg) _,
+                    w12 = out(reg) _,
+                    options(nostack),
+                    )
+                }
+            };
+        }
+        // The sixth pixel, when stored: `o2`, requantized and one distance past the fifth.
+        macro_rules! rotations {
+            ($req_last:literal, $put_last:literal) => {
+                match rotation {
+                    0 => rows_dot6_out_asm!($req_last, $put_last; 0, 12, 24, 36;
+                        4, 16, 28, 40, 8; 8, 20, 32, 44, 16),
+                    1 => rows_dot6_out_asm!($req_last, $put_last; 4, 16, 28, 40;
+                        8, 20, 32, 44, 8; 0, 12, 24, 36, 16),
+                    _ => rows_dot6_out_asm!($req_last, $put_last; 8, 20, 32, 44;
+                        0, 12, 24, 36, 8; 4, 16, 28, 40, 16),
+                }
+            };
+        }
+        if SIX {
+            rotations!(
+                "smmlar {p}, {o2}, {w01}, {w12}\n add {o2}, {p}, {o2}, asr #31\n \
+                 asr {o2}, {o2}, {x}\n ssat {o2}, #8, {o2}",
+                "strb {o2}, [{x}, {w12}]"
+            );
+        } else {
+            rotations!("", "");
+        }
+    }
+
+    /// [`rows_dot6_out`] for rows of two pairs of pixels: the ring words and `state` as
+    /// there, each channel's ring read from words 0 to 2; `FOUR` stores the fourth pixel, else
+    /// three.
+    #[cfg(target_arch = "arm")]
+    #[inline(always)]
+    pub fn rows_dot4_out<const FOUR: bool>(w: *const u32, rotation: usize, state: *mut u32) {
+        // `$a`, `$b`, `$c`: a filter row's slot in ring words 0 to 2, `$wo` its weights'
+        // offset. The first filter row accumulates onto the start value (held in `o1`, whose
+        // own first product comes last).
+        macro_rules! rows_dot4_out_asm {
+            ($req_last:literal, $put_last:literal; $a0:literal, $b0:literal, $c0:literal;
+             $($a:literal, $b:literal, $c:literal, $wo:literal);*) => {
+                // SAFETY: the caller checked that the table from `w` to the end in `state`
+                // holds whole channels, that each channel's ring (9 words from its address)
+                // is readable and word-aligned, and that every output byte the loop stores
+                // (three or four per channel, from the first address in `state`) is writable.
+                unsafe {
+                    core::arch::asm!(
+                    "2:",
+                    "ldr {p}, [{q}, #8]",
+                    "ldr {o1}, [{w}, #24]",
+                    "ldrd {w01}, {w12}, [{w}]",
+                    concat!("ldr {x}, [{p}, #", $a0, "]"),
+                    "smlad {e0}, {x}, {w01}, {o1}",
+                    "smlatb {o0}, {x}, {w01}, {o1}",
+                    concat!("ldr {x}, [{p}, #", $b0, "]"),
+                    "smlabt {e0}, {x}, {w12}, {e0}",
+                    "smlad {o0}, {x}, {w12}, {o0}",
+                    "smlad {e1}, {x}, {w01}, {o1}",
+                    "smlatb {o1}, {x}, {w01}, {o1}",
+                    concat!("ldr {x}, [{p}, #", $c0, "]"),
+                    "smlabt {e1}, {x}, {w12}, {e1}",
+                    "smlad {o1}, {x}, {w12}, {o1}",
+                    $(
+                    concat!("ldrd {w01}, {w12}, [{w}, #", $wo, "]"),
+                    concat!("ldr {x}, [{p}, #", $a, "]"),
+                    "smlad {e0}, {x}, {w01}, {e0}",
+                    "smlatb {o0}, {x}, {w01}, {o0}",
+                    concat!("ldr {x}, [{p}, #", $b, "]"),
+                    "smlabt {e0}, {x}, {w12}, {e0}",
+                    "smlad {o0}, {x}, {w12}, {o0}",
+                    "smlad {e1}, {x}, {w01}, {e1}",
+                    "smlatb {o1}, {x}, {w01}, {o1}",
+                    concat!("ldr {x}, [{p}, #", $c, "]"),
+                    "smlabt {e1}, {x}, {w12}, {e1}",
+                    "smlad {o1}, {x}, {w12}, {o1}",
+                    )*
+                    // The next channel's ring.
+                    "ldr {x}, [{q}, #12]",
+                    "add {x}, {p}, {x}",
+                    "str {x}, [{q}, #8]",
+                    // Requantization in place: `w01` the multiplier, `w12` the offset
+                    // constant, `x` the right shift, `p` a scratch register.
+                    "ldrd {w01}, {w12}, [{w}, #28]",
+                    "ldr {x}, [{w}, #36]",
+                    "add {w}, {w}, #40",
+                    "smmlar {p}, {e0}, {w01}, {w12}",
+                    "add {e0}, {p}, {e0}, asr #31",
+                    "asr {e0}, {e0}, {x}",
+                    "ssat {e0}, #8, {e0}",
+                    "smmlar {p}, {o0}, {w01}, {w12}",
+                    "add {o0}, {p}, {o0}, asr #31",
+                    "asr {o0}, {o0}, {x}",
+                    "ssat {o0}, #8, {o0}",
+                    "smmlar {p}, {e1}, {w01}, {w12}",
+                    "add {e1}, {p}, {e1}, asr #31",
+                    "asr {e1}, {e1}, {x}",
+                    "ssat {e1}, #8, {e1}",
+                    $req_last,
+                    // The bytes: `w01` the first one's address, `w12` the distance, `x` the
+                    // third's.
+                    "ldrd {w01}, {w12}, [{q}]",
+                    "strb {e0}, [{w01}]",
+                    "strb {o0}, [{w01}, {w12}]",
+                    "add {x}, {w01}, {w12}, lsl #1",
+                    "strb {e1}, [{x}]",
+                    $put_last,
+                    "add {w01}, {w01}, #1",
+                    "str {w01}, [{q}]",
+                    "ldr {x}, [{q}, #16]",
+                    "cmp {w}, {x}",
+                    "bne 2b",
+                    w = inout(reg) w => _,
+                    q = in(reg) state,
+                    p = out(reg) _,
+                    o1 = out(reg) _,
+                    e0 = out(reg) _,
+                    o0 = out(reg) _,
+                    e1 = out(reg) _,
+                    x = out(reg) _,
+                    w01 = out(reg) _,
+                    w12 = out(reg) _,
+                    options(nostack),
+                    )
+                }
+            };
+        }
+        // The fourth pixel, when stored: `o1`, requantized and one distance past the third.
+        macro_rules! rotations {
+            ($req_last:literal, $put_last:literal) => {
+                match rotation {
+                    0 => rows_dot4_out_asm!($req_last, $put_last; 0, 12, 24;
+                        4, 16, 28, 8; 8, 20, 32, 16),
+                    1 => rows_dot4_out_asm!($req_last, $put_last; 4, 16, 28;
+                        8, 20, 32, 8; 0, 12, 24, 16),
+                    _ => rows_dot4_out_asm!($req_last, $put_last; 8, 20, 32;
+                        0, 12, 24, 8; 4, 16, 28, 16),
+                }
+            };
+        }
+        if FOUR {
+            rotations!(
+                "smmlar {p}, {o1}, {w01}, {w12}\n add {o1}, {p}, {o1}, asr #31\n \
+                 asr {o1}, {o1}, {x}\n ssat {o1}, #8, {o1}",
+                "strb {o1}, [{x}, {w12}]"
+            );
+        } else {
+            rotations!("", "");
+        }
+    }
+
     /// The `asm!` loop of [`super::depthwise_rows_dot_s2`]: `pairs` (≥ 1) pairs of
     /// neighbouring stride-2 accumulators into `out` from the ring words at `ring` (three slots
     /// per word, word `k`'s at `ring + 12k`, filter row `ky` in slot `(rotation + ky) % 3`) and
@@ -810,6 +1083,101 @@ pub fn depthwise_rows_dot_portable(
         }
         acc[0] = even as u32;
         acc[1] = odd as u32;
+    }
+}
+
+/// Table words per channel of [`depthwise_rows_out6`]: the six weight words of
+/// [`depthwise_rows_dot`] (doubled), the start value (the folded bias, doubled), the
+/// multiplier, the offset constant of [`super::small_offset_split`] and the right shift.
+pub const ROWS6_WORDS: usize = 10;
+
+/// One output row of three to six pixels (two or three pairs, stride 1) of
+/// [`super::depthwise_conv2d_rows6`] for every channel, from multiply-accumulate to output
+/// byte: per channel `c` (its [`ROWS6_WORDS`] table words, its ring from word `c ·
+/// ring_words`, laid out as in [`depthwise_rows_dot`]), each accumulator of
+/// [`depthwise_rows_dot`] requantized as `(SMMLAR(acc, m, k) + [acc < 0]) >> right`,
+/// saturated to int8 and stored at `out[first + c + ox · stride]`. On Arm with the DSP
+/// extension it is one `asm!` loop over the channels (per channel 54 multiply-accumulate
+/// instructions for three pairs, 36 for two, four per pixel to requantize in registers, the
+/// accumulators never stored); a table of whole channels, rings of at least `3 · (pairs +
+/// 1)` words and every output byte in `out` are needed, else (or with another width) the
+/// portable path runs.
+#[inline(always)]
+pub fn depthwise_rows_out6(
+    ring: &[u32],
+    ring_words: usize,
+    table: &[u32],
+    rotation: usize,
+    out: &mut [i8],
+    (first, stride, pixels): (usize, usize, usize),
+) {
+    #[cfg(target_arch = "arm")]
+    {
+        let channels = table.len() / ROWS6_WORDS;
+        let fits = channels > 0
+            && table.len() == ROWS6_WORDS * channels
+            && ring_words >= 9
+            && ring.len() >= (channels - 1) * ring_words + 3 * (pixels.div_ceil(2) + 1)
+            && first + (pixels.max(1) - 1) * stride + channels <= out.len();
+        if fits && (3..=6).contains(&pixels) {
+            let w = table.as_ptr();
+            let mut state = [
+                out.as_mut_ptr().wrapping_add(first) as u32,
+                stride as u32,
+                ring.as_ptr() as u32,
+                (4 * ring_words) as u32,
+                w.wrapping_add(table.len()) as u32,
+            ];
+            let state = state.as_mut_ptr();
+            match pixels {
+                6 => dsp::rows_dot6_out::<true>(w, rotation, state),
+                5 => dsp::rows_dot6_out::<false>(w, rotation, state),
+                4 => dsp::rows_dot4_out::<true>(w, rotation, state),
+                _ => dsp::rows_dot4_out::<false>(w, rotation, state),
+            }
+            return;
+        }
+    }
+    depthwise_rows_out6_portable(
+        ring,
+        ring_words,
+        table,
+        rotation,
+        out,
+        (first, stride, pixels),
+    )
+}
+
+/// [`depthwise_rows_out6`] in portable Rust (rows of up to six pixels).
+#[inline(always)]
+pub fn depthwise_rows_out6_portable(
+    ring: &[u32],
+    ring_words: usize,
+    table: &[u32],
+    rotation: usize,
+    out: &mut [i8],
+    (first, stride, pixels): (usize, usize, usize),
+) {
+    for (c, t) in table.chunks_exact(ROWS6_WORDS).enumerate() {
+        let Some(w) = t.get(..6).and_then(|w| <&[u32; 6]>::try_from(w).ok()) else {
+            return;
+        };
+        let word = |i: usize| t.get(i).copied().unwrap_or(0) as i32;
+        let (start, m, k, right) = (word(6), word(7), word(8), word(9));
+        let ring_c = ring.get(c * ring_words..).unwrap_or(&[]);
+        let mut accs = [0u32; 6];
+        let used = (2 * pixels.div_ceil(2)).min(6);
+        if let Some(a) = accs.get_mut(..used) {
+            depthwise_rows_dot_portable(ring_c, w, rotation, start, a);
+        }
+        for (ox, &acc) in accs.iter().take(pixels).enumerate() {
+            let acc = acc as i32;
+            let biased = dsp::smmlar(acc, m, k);
+            let v = (biased + (acc >> 31)) >> (right & 31);
+            if let Some(o) = out.get_mut(first + c + ox * stride) {
+                *o = v.clamp(-128, 127) as i8;
+            }
+        }
     }
 }
 

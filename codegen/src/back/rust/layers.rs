@@ -787,6 +787,44 @@ pub(crate) fn emit_layer(
                 rt::conv2d_fast::<rt::#dot>(&PARAMS, input, #args, output);
             }
         }
+        Kernel::DepthwiseConv2d(p, w) if tuning.depthwise_rows6(layer) => {
+            let params = params_expr(p);
+            let table: Vec<u32> = rows6_table(w, p).collect();
+            let table = statics.words(
+                &format!("{prefix}_TABLE"),
+                &format!(
+                    "{what}: per channel, the int8 weights doubled as i16 pairs (w0, w1), \
+                     (w1, w2) per filter row, then the folded bias doubled (bias + input \
+                     offset × Σ weights), the requantization multiplier, offset constant and \
+                     right shift."
+                ),
+                &table,
+            );
+            let in_len = lit(graph.tensors[layer.inputs[0]].elements());
+            let out_len = lit(out_t.elements());
+            let ring_w = lit(rt::depthwise_rows_width(p.shape.out_w, p.shape.stride_w));
+            if let Some(d) = &in_place {
+                let input_at = lit(d.input_at);
+                quote! {
+                    const PARAMS: rt::ConvFast = #params;
+                    // The output from byte 0 of `data`, the input from byte INPUT_AT.
+                    const INPUT_AT: usize = #input_at;
+                    rt::depthwise_conv2d_rows6_in_place::<#in_len, #out_len, #ring_w>(&PARAMS, data, INPUT_AT, &#table, scratch);
+                }
+            } else {
+                quote! {
+                    const PARAMS: rt::ConvFast = #params;
+                    // Fixed lengths, so the kernel's index bounds are known to the compiler.
+                    let (Ok(input), Ok(output)) = (
+                        <&[i8; #in_len]>::try_from(input),
+                        <&mut [i8; #out_len]>::try_from(output),
+                    ) else {
+                        return;
+                    };
+                    rt::depthwise_conv2d_rows6::<#in_len, #out_len, #ring_w>(&PARAMS, input, &#table, scratch, output);
+                }
+            }
+        }
         Kernel::DepthwiseConv2d(p, w) => {
             let params = params_expr(p);
             let folded = statics.ints(
@@ -2382,6 +2420,28 @@ fn pair_depthwise(filter: &[u8], channels: usize, doubled: bool) -> impl Iterato
             };
             [w(0) | (w(1) << 16), w(1) | (w(2) << 16)]
         })
+    })
+}
+
+/// The table of `rt::depthwise_conv2d_rows6`: per channel the weights of
+/// [`pair_depthwise`] (doubled: the layer requantizes fast), the folded bias doubled, the
+/// multiplier, `small_offset_constant(right, output offset)` and the right shift.
+/// Compile-time only.
+fn rows6_table<'a>(w: &'a Weights, p: &'a rt::ConvFast) -> impl Iterator<Item = u32> + 'a {
+    let channels = p.shape.out_c;
+    let mut pairs = pair_depthwise(&w.filter, channels, true);
+    (0..channels).flat_map(move |c| {
+        let mut words = [0u32; rt::ROWS6_WORDS];
+        for (d, v) in words.iter_mut().take(6).zip(&mut pairs) {
+            *d = v;
+        }
+        let q = if p.per_channel { c } else { 0 };
+        let right = -w.shifts.get(q).copied().unwrap_or(0);
+        words[6] = (w.folded_bias.get(c).copied().unwrap_or(0) << 1) as u32;
+        words[7] = w.multipliers.get(q).copied().unwrap_or(0) as u32;
+        words[8] = rt::small_offset_constant(right, p.output_offset) as u32;
+        words[9] = right as u32;
+        words
     })
 }
 
