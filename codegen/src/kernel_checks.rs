@@ -192,9 +192,9 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     let depthwise = case.is_multiple_of(3);
     // Half the depthwise cases: 3×3, multiplier 1, no dilation (`depthwise_conv2d_rows`).
     let rows_shape = case.is_multiple_of(6);
-    // A third of the others: 3×3 over one input channel, no dilation
-    // (`depthwise_conv2d_single`).
-    let single_shape = case % 18 == 3;
+    // All the others: 3×3 over one input channel, no dilation (`depthwise_conv2d_single`),
+    // over the whole int8 range (3, 15; its `asm!` loops when requantized fast) or clamped (9).
+    let single_shape = matches!(case % 18, 3 | 9 | 15);
     // One in nine: 1×1, stride 1, no padding, one group, 4–16 input channels (the patch
     // kernels' direct copy of whole words, `pointwise_words`).
     let pointwise_shape = case % 9 == 4;
@@ -689,24 +689,26 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         }
     }
     if depthwise && in_c == 1 && k_h == 3 && k_w == 3 && dilation_h == 1 && dilation_w == 1 {
-        let mut table = [0u32; 9 * 8];
-        let entries = single_table(filter, out_c, m, sh, fast.output_offset);
-        for (d, t) in table.iter_mut().zip(entries) {
-            *d = t;
-        }
-        let mut padded_input = [0i8; BUF];
-        padded_input[..input.len()].copy_from_slice(input);
-        let mut out = [0i8; BUF];
         // As the emitter: the table's offset constants need right shifts of at most 22.
         let single = ConvFast {
             fast_requant: fast.fast_requant && sh.iter().all(|&s| s >= -22),
             ..fast
         };
-        depthwise_conv2d_single::<BUF, BUF>(&single, &padded_input, &table, folded, &mut out);
+        let mut table = [0u32; SINGLE_WORDS * 8];
+        let entries = single_table(filter, out_c, (folded, m, sh), &single);
+        for (d, t) in table.iter_mut().zip(entries) {
+            *d = t;
+        }
+        let table = &table[..SINGLE_WORDS * out_c];
+        let mut padded_input = [0i8; BUF];
+        padded_input[..input.len()].copy_from_slice(input);
+        // Wrong bytes first: every output byte must be written.
+        let mut out = [0x55i8; BUF];
+        depthwise_conv2d_single::<BUF, BUF>(&single, &padded_input, table, &mut out);
         expect(out[..n_out] == *want, "depthwise_conv2d_single")?;
         if fits {
             load(&mut data);
-            depthwise_conv2d_single_in_place::<BUF, BUF>(&single, &mut data, lead, &table, folded);
+            depthwise_conv2d_single_in_place::<BUF, BUF>(&single, &mut data, lead, table);
             expect(data[..n_out] == *want, "depthwise_conv2d_single_in_place")?;
         }
     }
@@ -861,36 +863,43 @@ fn rows6_table<'a>(
 }
 
 /// The table of [`depthwise_conv2d_single`] from a 3×3 depthwise filter over one input
-/// channel (`1HWC` bytes, `channels` per tap) and its requantization: per channel and window
-/// row, `(w0, w2)` and `(w1, 0)` as i16 pairs, then the multiplier,
-/// `small_offset_constant(right, offset)` and the right shift. (The emitter's layout, again,
-/// as the test's oracle input.)
+/// channel (`1HWC` bytes, `channels` per tap), its folded bias and requantization
+/// (multiplier, shift): per channel the start, the weights as i16 pairs `(w00, w02)`,
+/// `(w10, w12)`, `(w20, w22)`, `(w01, w11)`, `(w21, 0)` (start and weights doubled when
+/// `p.fast_requant`), the multiplier, `small_offset_constant(right, offset)` and the right
+/// shift word. (The emitter's layout, again, as the test's oracle input.)
 fn single_table<'a>(
     filter: &'a [u8],
     channels: usize,
-    multiplier: &'a [i32],
-    shift: &'a [i32],
-    offset: i32,
+    (folded, multiplier, shift): (&'a [i32], &'a [i32], &'a [i32]),
+    p: &ConvFast,
 ) -> impl Iterator<Item = u32> + 'a {
+    let (scale, offset) = (if p.fast_requant { 2 } else { 1 }, p.output_offset);
     (0..channels).flat_map(move |c| {
         let w = move |ky: usize, kx: usize| {
-            filter
+            let v = filter
                 .get((ky * 3 + kx) * channels + c)
                 .copied()
-                .unwrap_or(0) as i8 as i16 as u16 as u32
+                .unwrap_or(0) as i8;
+            (i16::from(v) * scale) as u16 as u32
         };
         let right = -shift.get(c).copied().unwrap_or(0);
         let m = multiplier.get(c).copied().unwrap_or(0);
+        let start = folded
+            .get(c)
+            .copied()
+            .unwrap_or(0)
+            .wrapping_mul(i32::from(scale));
         [
+            start as u32,
             w(0, 0) | (w(0, 2) << 16),
-            w(0, 1),
             w(1, 0) | (w(1, 2) << 16),
-            w(1, 1),
             w(2, 0) | (w(2, 2) << 16),
+            w(0, 1) | (w(1, 1) << 16),
             w(2, 1),
             m as u32,
             small_offset_constant(right, offset) as u32,
-            right as u32,
+            single_shift_word(right, c + 1 == channels),
         ]
     })
 }

@@ -186,8 +186,11 @@ impl Tuning {
     }
 
     /// Whether a DEPTHWISE_CONV_2D runs as `rt::depthwise_conv2d_single` (one input channel,
-    /// each window row one widened word, three SMLAD and three SMLABB per output channel):
-    /// Arm DSP cores, a 3×3 window over one input channel, no dilation.
+    /// the window widened once per pixel into five registers, four SMLAD and one SMLABB per
+    /// output channel; requantized fast over the whole int8 range, the pixels whose windows
+    /// lie inside the input run in one `asm!` loop, 12 instructions per channel): Arm DSP
+    /// cores, a 3×3 window over one input channel, no dilation. On the Cortex-M4 it took
+    /// person_detect's first layer from 3.81 to 1.68 instructions per MAC.
     pub fn depthwise_single(&self, layer: &Layer) -> bool {
         matches!(&layer.kernel, Kernel::DepthwiseConv2d(p, _) if self.single(&p.shape))
     }

@@ -602,6 +602,24 @@ pub trait ConvIo {
     fn output(&mut self) -> &mut [i8];
     /// Input and output at once, when they are apart.
     fn split(&mut self) -> Option<(&[i8], &mut [i8])>;
+    /// Input and output as raw pointers from one borrow (for `asm!` loops that read the
+    /// input while writing the output, which may share its buffer).
+    fn raw(&mut self) -> RawIo;
+}
+
+/// Input and output of a [`ConvIo`] as raw pointers with their lengths in bytes, taken from
+/// one borrow: valid while that borrow lasts, and only `asm!` blocks read or write through
+/// them.
+#[derive(Clone, Copy)]
+pub struct RawIo {
+    /// The input's first byte.
+    pub input: *const i8,
+    /// The input's length.
+    pub input_len: usize,
+    /// The output's first byte.
+    pub output: *mut i8,
+    /// The output's length.
+    pub output_len: usize,
 }
 
 /// Input and output in separate buffers.
@@ -624,6 +642,15 @@ impl ConvIo for Apart<'_> {
     #[inline(always)]
     fn split(&mut self) -> Option<(&[i8], &mut [i8])> {
         Some((self.input, self.output))
+    }
+    #[inline(always)]
+    fn raw(&mut self) -> RawIo {
+        RawIo {
+            input: self.input.as_ptr(),
+            input_len: self.input.len(),
+            output: self.output.as_mut_ptr(),
+            output_len: self.output.len(),
+        }
     }
 }
 
@@ -648,6 +675,18 @@ impl ConvIo for Shared<'_> {
     #[inline(always)]
     fn split(&mut self) -> Option<(&[i8], &mut [i8])> {
         None
+    }
+    #[inline(always)]
+    fn raw(&mut self) -> RawIo {
+        let len = self.data.len();
+        let output = self.data.as_mut_ptr();
+        let at = self.input_at.min(len);
+        RawIo {
+            input: output.wrapping_add(at),
+            input_len: len - at,
+            output,
+            output_len: len,
+        }
     }
 }
 
@@ -2266,23 +2305,21 @@ fn rows_requantize(
 /// Int8 3×3 DEPTHWISE_CONV_2D over one input channel (every output channel reads it, the depth
 /// multiplier being `out_c`), no dilation, for Arm DSP cores, bit-exact with TFLM's
 /// `DepthwiseConvPerChannel`. Per output pixel, each window row is one word of input bytes
-/// (taps 0, 1, 2 and one byte past them, padding read as the input zero point, which
-/// `folded_bias` cancels), widened once into its even and odd halves; then each output
-/// channel is three SMLAD and three SMLABB on `table`: per channel, per window row the weights
-/// `(w0, w2)` and `(w1, 0)` as i16 pairs, then its multiplier, the constant
-/// [`small_offset_constant`]`(right, output offset)` and its right shift. Pixels run in
-/// order, each reading its window before writing, so the planner's lead keeps it correct in
-/// place.
+/// (taps 0, 1, 2 and one byte past them, which meets no weight; padding reads as the input
+/// zero point, which the folded bias cancels). `table` holds [`SINGLE_WORDS`] words per
+/// channel (start, weights, requantization; doubled when `p.fast_requant`). Requantized fast
+/// over the whole int8 range, a pixel is [`depthwise_single_out`] (one `asm!` block on the
+/// Cortex-M4 family); otherwise each channel is requantized in Rust. Pixels run in order,
+/// each reading its window before writing, so the planner's lead keeps it correct in place.
 #[inline(always)]
 pub fn depthwise_conv2d_single<const IN: usize, const OUT: usize>(
     p: &ConvFast,
     input: &[i8; IN],
     table: &[u32],
-    folded_bias: &[i32],
     output: &mut [i8; OUT],
 ) {
     let io = Apart { input, output };
-    depthwise_conv2d_single_io::<_, IN, OUT>(p, table, folded_bias, io);
+    depthwise_conv2d_single_io::<_, IN, OUT>(p, table, io);
 }
 
 /// [`depthwise_conv2d_single`] over one buffer: the output from byte 0 of `data`, the input
@@ -2293,10 +2330,146 @@ pub fn depthwise_conv2d_single_in_place<const IN: usize, const OUT: usize>(
     data: &mut [i8],
     input_at: usize,
     table: &[u32],
-    folded_bias: &[i32],
 ) {
     let io = Shared { data, input_at };
-    depthwise_conv2d_single_io::<_, IN, OUT>(p, table, folded_bias, io);
+    depthwise_conv2d_single_io::<_, IN, OUT>(p, table, io);
+}
+
+/// The output columns of [`depthwise_conv2d_single`] whose window's taps all lie inside the
+/// input row: `lo..hi` (empty when there are none).
+#[inline(always)]
+fn single_inner_columns(s: &ConvShape) -> (usize, usize) {
+    let lo = s.pad_left.div_ceil(s.stride_w.max(1));
+    // Tap 2 of column ox at ox·stride − pad + 2 < in_w.
+    let hi = if s.in_w + s.pad_left >= 3 {
+        ((s.in_w + s.pad_left - 3) / s.stride_w.max(1) + 1).min(s.out_w)
+    } else {
+        0
+    };
+    (lo, hi.max(lo))
+}
+
+/// The row words of [`depthwise_conv2d_single`]'s window at input row `y0` (of batch `b`) and
+/// column `x0`, any of its taps maybe in the padding (read as `zp`).
+#[inline(always)]
+fn single_border_rows(
+    s: &ConvShape,
+    input: &[i8],
+    (b, y0, x0): (usize, isize, isize),
+    zp: i8,
+) -> [u32; 3] {
+    core::array::from_fn(|r| {
+        let iy = y0 + r as isize;
+        if iy < 0 || iy >= s.in_h as isize {
+            return (zp as u8 as u32) * 0x0001_0101;
+        }
+        let row = ((b * s.in_h) as isize + iy) * s.in_w as isize;
+        let byte = |k: isize| -> u32 {
+            let ix = x0 + k;
+            let v = if ix >= 0 && ix < s.in_w as isize {
+                input.get((row + ix) as usize).copied().unwrap_or(zp)
+            } else {
+                zp
+            };
+            (v as u8 as u32) << (8 * k)
+        };
+        byte(0) | byte(1) | byte(2)
+    })
+}
+
+/// The row words of [`depthwise_conv2d_single`]'s window with its top-left tap at input byte
+/// `at`, all taps inside the input (rows `in_w` bytes apart).
+#[inline(always)]
+fn single_inner_rows(input: &[i8], at: usize, in_w: usize) -> [u32; 3] {
+    core::array::from_fn(|r| {
+        let at = at + r * in_w;
+        match input.get(at..at + 4) {
+            Some(&[a, b, c, d]) => u32::from_le_bytes([a as u8, b as u8, c as u8, d as u8]),
+            // The row's last window at the input's end: its fourth byte is not there.
+            _ => {
+                let byte = |k: usize| input.get(at + k).copied().unwrap_or(0) as u8 as u32;
+                byte(0) | (byte(1) << 8) | (byte(2) << 16)
+            }
+        }
+    })
+}
+
+/// One output pixel of [`depthwise_conv2d_single`] requantized in Rust (not fast, or clamped
+/// to less than the int8 range): `out[c]` for every channel of `table`.
+#[inline(always)]
+fn single_out_general(p: &ConvFast, rows: [u32; 3], table: &[u32], out: &mut [i8]) {
+    let [r0, r1, r2] = rows;
+    let (e0, e1, e2) = (dsp::sxtb16(r0), dsp::sxtb16(r1), dsp::sxtb16(r2));
+    let (o0, o1, o2) = (
+        dsp::sxtb16_ror8(r0),
+        dsp::sxtb16_ror8(r1),
+        dsp::sxtb16_ror8(r2),
+    );
+    let o01 = (o0 & 0xffff) | (o1 << 16);
+    for (o, t) in out.iter_mut().zip(table.chunks_exact(SINGLE_WORDS)) {
+        let &[start, w0, w1, w2, w01, w21, m, k, right] = t else {
+            return;
+        };
+        let mut acc = dsp::smlad(e0, w0, start as i32);
+        acc = dsp::smlad(e1, w1, acc);
+        acc = dsp::smlad(e2, w2, acc);
+        acc = dsp::smlad(o01, w01, acc);
+        acc = dsp::smlabb(o2, w21, acc);
+        let (m, right) = (m as i32, single_shift(right));
+        let v = if p.fast_requant {
+            // The accumulator is doubled (see `depthwise_single_out`).
+            let biased = dsp::smmlar(acc, m, k as i32);
+            (biased + (acc >> 31)) >> (right & 31)
+        } else {
+            multiply_by_quantized_multiplier_fast(acc, m, -right).wrapping_add(p.output_offset)
+        };
+        *o = clamp_i8(v, p.act_min, p.act_max);
+    }
+}
+
+/// A run of `pixels` output pixels of [`depthwise_conv2d_single`] whose windows lie
+/// inside the input, requantized fast over the whole int8 range as [`depthwise_single_out`]:
+/// the first window's top-left tap at input byte `at`, rows `in_w` bytes apart, windows
+/// `stride` bytes apart, the outputs from byte `out_at`, one pixel's channels after another.
+/// On Arm with the DSP extension it is one `asm!` loop over the pixels ([`dsp::single_run`])
+/// and returns true; elsewhere, or when a read or write would leave `io`'s buffers, it does
+/// nothing and returns false (the caller then runs the pixels one by one).
+#[inline(always)]
+pub fn depthwise_single_run(
+    io: RawIo,
+    (at, in_w, stride, pixels): (usize, usize, usize, usize),
+    table: &SingleTable,
+    out_at: usize,
+) -> bool {
+    let channels = table.channels();
+    // The last window's last row word, and the run's last output byte.
+    let read_end = at + (pixels.max(1) - 1) * stride + 2 * in_w + 4;
+    let out_end = out_at + pixels * channels;
+    if !cfg!(target_arch = "arm")
+        || pixels == 0
+        || channels == 0
+        || table.words().len() < SINGLE_WORDS * channels
+        || io.input.is_null()
+        || io.output.is_null()
+        || read_end > io.input_len
+        || out_end > io.output_len
+    {
+        return false;
+    }
+    #[cfg(target_arch = "arm")]
+    {
+        let window = (io.input.wrapping_add(at), in_w, stride);
+        let (w, o) = (table.words().as_ptr(), io.output.wrapping_add(out_at));
+        let end = io.output.wrapping_add(out_end);
+        if channels % 4 == 0 {
+            dsp::single_run::<4>(window, w, o, end);
+        } else if channels % 2 == 0 {
+            dsp::single_run::<2>(window, w, o, end);
+        } else {
+            dsp::single_run::<1>(window, w, o, end);
+        }
+    }
+    true
 }
 
 /// The loop of [`depthwise_conv2d_single`] and [`depthwise_conv2d_single_in_place`].
@@ -2304,65 +2477,59 @@ pub fn depthwise_conv2d_single_in_place<const IN: usize, const OUT: usize>(
 fn depthwise_conv2d_single_io<IO: ConvIo, const IN: usize, const OUT: usize>(
     p: &ConvFast,
     table: &[u32],
-    folded_bias: &[i32],
     mut io: IO,
 ) {
     let s = &p.shape;
     let zp = p.input_zero_point as i8;
+    let channels = s.out_c;
+    let Some(checked) = SingleTable::new(table, channels) else {
+        return;
+    };
+    let fast = p.fast_requant && p.act_min == -128 && p.act_max == 127;
+    let (lo, hi) = single_inner_columns(s);
+    let pixel = |io: &mut IO, rows: [u32; 3], base: usize| {
+        let Some(out) = fixed_mut::<OUT>(io.output()) else {
+            return;
+        };
+        let Some(out) = out.get_mut(base..base + channels) else {
+            return;
+        };
+        if fast {
+            depthwise_single_out(rows, &checked, out);
+        } else {
+            single_out_general(p, rows, table, out);
+        }
+    };
+    let mut base = 0;
     for b in 0..s.batches {
         for oy in 0..s.out_h {
             let y0 = window_start(oy, s.stride_h, s.pad_top);
-            for ox in 0..s.out_w {
+            let inner_rows = y0 >= 0 && y0 + 3 <= s.in_h as isize;
+            let mut ox = 0;
+            while ox < s.out_w {
                 let x0 = window_start(ox, s.stride_w, s.pad_left);
+                let inner = inner_rows && (lo..hi).contains(&ox);
+                let at = (b * s.in_h + y0.max(0) as usize) * s.in_w + x0.max(0) as usize;
+                // The inner columns in one `asm!` loop, where there is one.
+                if inner && fast && ox == lo {
+                    let run = (at, s.in_w, s.stride_w, hi - lo);
+                    if depthwise_single_run(io.raw(), run, &checked, base) {
+                        base += (hi - lo) * channels;
+                        ox = hi;
+                        continue;
+                    }
+                }
                 let Some(input) = fixed::<IN>(io.input()) else {
                     return;
                 };
-                // The window's rows as words of four input bytes (the fourth meets a zero
-                // weight), widened.
-                let mut halves = [(0u32, 0u32); 3];
-                for (r, h) in halves.iter_mut().enumerate() {
-                    let iy = y0 + r as isize;
-                    let row = ((b * s.in_h) as isize + iy) * s.in_w as isize;
-                    let word = if iy < 0 || iy >= s.in_h as isize {
-                        (zp as u8 as u32) * 0x0001_0101
-                    } else if x0 >= 0 && x0 + 4 <= s.in_w as isize {
-                        word_i8(input, (row + x0) as usize)
-                    } else {
-                        let byte = |k: isize| -> u32 {
-                            let ix = x0 + k;
-                            let v = if ix >= 0 && ix < s.in_w as isize {
-                                input.get((row + ix) as usize).copied().unwrap_or(zp)
-                            } else {
-                                zp
-                            };
-                            (v as u8 as u32) << (8 * k)
-                        };
-                        byte(0) | byte(1) | byte(2)
-                    };
-                    *h = (dsp::sxtb16(word), dsp::sxtb16_ror8(word));
-                }
-                let [(e0, o0), (e1, o1), (e2, o2)] = halves;
-                let base = ((b * s.out_h + oy) * s.out_w + ox) * s.out_c;
-                let Some(out) = fixed_mut::<OUT>(io.output()) else {
-                    return;
+                let rows = if inner {
+                    single_inner_rows(input, at, s.in_w)
+                } else {
+                    single_border_rows(s, input, (b, y0, x0), zp)
                 };
-                let pixel = out.iter_mut().skip(base).take(s.out_c);
-                for ((o, t), &start) in pixel.zip(table.chunks_exact(9)).zip(folded_bias) {
-                    let mut acc = dsp::smlad(e0, t[0], start);
-                    acc = dsp::smlabb(o0, t[1], acc);
-                    acc = dsp::smlad(e1, t[2], acc);
-                    acc = dsp::smlabb(o1, t[3], acc);
-                    acc = dsp::smlad(e2, t[4], acc);
-                    acc = dsp::smlabb(o2, t[5], acc);
-                    let (m, k_offset, right) = (t[6] as i32, t[7] as i32, t[8] as i32);
-                    let v = if p.fast_requant {
-                        requantize_small_offset(acc, m, right, k_offset)
-                    } else {
-                        multiply_by_quantized_multiplier_fast(acc, m, -right)
-                            .wrapping_add(p.output_offset)
-                    };
-                    *o = clamp_i8(v, p.act_min, p.act_max);
-                }
+                pixel(&mut io, rows, base);
+                base += channels;
+                ox += 1;
             }
         }
     }

@@ -812,6 +812,164 @@ pub mod dsp {
         }
     }
 
+    /// The `asm!` loop of [`super::depthwise_single_out`]: one output pixel of a 3×3
+    /// depthwise convolution over one input channel, for every output channel, from the
+    /// window's three row words (`rows`, taps 0 to 2 in bytes 0 to 2) to the output bytes.
+    /// The window is widened once into five registers (taps 0 and 2 of each row as i16 pairs,
+    /// tap 1 of rows 0 and 1 packed by PKHBT, tap 1 of row 2); per channel `w` walks over
+    /// [`super::SINGLE_WORDS`] table words, loaded by two LDM into fixed registers (LDM fills
+    /// them in ascending order): four SMLAD and one SMLABB onto the start value, then
+    /// `(SMMLAR(acc, m, k) + [acc < 0]) >> right`, SSAT to int8 and STRB. `UNROLL` channels
+    /// run per iteration; the loop ends after the channel whose right-shift word has bit 8
+    /// set (ASR reads only the bottom byte). Reads the table, writes the output bytes; SMLAD
+    /// may set the sticky Q flag and TST sets flags, so flags are not declared preserved.
+    #[cfg(target_arch = "arm")]
+    #[inline(always)]
+    pub fn single_out<const UNROLL: usize>(rows: [u32; 3], w: *const u32, out: *mut i8) {
+        macro_rules! single_out_asm {
+            ($($channel:literal),*) => {
+                // SAFETY: the caller checked (`SingleTable::new`) that the table from `w` holds
+                // whole channels, that the last one's right-shift word, and no other's,
+                // has bit 8 set, that their number is a multiple of `UNROLL`, and that `out`
+                // has a writable byte per channel. Registers r0 to r4 are named (LDM needs a
+                // known order) and declared clobbered.
+                unsafe {
+                    core::arch::asm!(
+                    "sxtb16 r1, {e0}, ror #8",
+                    "sxtb16 {e0}, {e0}",
+                    "sxtb16 r2, {e1}, ror #8",
+                    "sxtb16 {e1}, {e1}",
+                    "pkhbt {o01}, r1, r2, lsl #16",
+                    "sxtb16 {o2}, {e2}, ror #8",
+                    "sxtb16 {e2}, {e2}",
+                    "2:",
+                    $(
+                    // Start, (w00, w02), (w10, w12), (w20, w22), (w01, w11).
+                    concat!("ldm {w}!, {{r0, r1, r2, r3, r4}} @ channel ", $channel),
+                    "smlad r0, {e0}, r1, r0",
+                    "smlad r0, {e1}, r2, r0",
+                    "smlad r0, {e2}, r3, r0",
+                    "smlad r0, {o01}, r4, r0",
+                    // (w21, 0), multiplier, offset constant, right shift.
+                    "ldm {w}!, {{r1, r2, r3, r4}}",
+                    "smlabb r0, {o2}, r1, r0",
+                    "smmlar r1, r0, r2, r3",
+                    "add r0, r1, r0, asr #31",
+                    "asr r0, r0, r4",
+                    "ssat r0, #8, r0",
+                    "strb r0, [{out}], #1",
+                    )*
+                    "tst r4, #256",
+                    "beq 2b",
+                    e0 = inout(reg) rows[0] => _,
+                    e1 = inout(reg) rows[1] => _,
+                    e2 = inout(reg) rows[2] => _,
+                    o01 = out(reg) _,
+                    o2 = out(reg) _,
+                    w = inout(reg) w => _,
+                    out = inout(reg) out => _,
+                    out("r0") _,
+                    out("r1") _,
+                    out("r2") _,
+                    out("r3") _,
+                    out("r4") _,
+                    options(nostack),
+                    )
+                }
+            };
+        }
+        match UNROLL {
+            4 => single_out_asm!("0", "1", "2", "3"),
+            2 => single_out_asm!("0", "1"),
+            _ => single_out_asm!("0"),
+        }
+    }
+
+    /// The `asm!` loop of [`super::depthwise_single_run`]: [`single_out`] for a run of output
+    /// pixels whose windows lie inside the input, the first window's top-left tap at `input`,
+    /// its rows `in_w` bytes apart, the next window `stride` bytes on; the pixels' output
+    /// bytes follow each other from `out` to `out_end`. The pointers, the row distance and
+    /// the stride wait on the stack (pushed, popped at the end) while r0 to r4 run the
+    /// channels; per pixel 14 instructions load the window's rows and widen them.
+    #[cfg(target_arch = "arm")]
+    #[inline(always)]
+    pub fn single_run<const UNROLL: usize>(
+        (input, in_w, stride): (*const i8, usize, usize),
+        w: *const u32,
+        out: *mut i8,
+        out_end: *mut i8,
+    ) {
+        macro_rules! single_run_asm {
+            ($($channel:literal),*) => {
+                // SAFETY: the caller checked (`depthwise_single_run`) that every window's three
+                // row words are readable input, that the table from `w` is a `SingleTable`
+                // whose channels are a multiple of `UNROLL`, and that `out..out_end` is
+                // writable and a whole number (at least one) of pixels' channels. Registers r0
+                // to r4 are named (LDM needs a known order) and declared clobbered; five words
+                // are pushed and popped, so the stack is used (no `nostack`).
+                unsafe {
+                    core::arch::asm!(
+                    "push {{r0, r1, r2, r3, r4}}",
+                    "3:",
+                    // The window's top-left byte, the row distance, the stride, the table.
+                    "ldm sp, {{r0, r1, r2, r3}}",
+                    "ldr {e1}, [r0, r1]",
+                    "ldr {e2}, [r0, r1, lsl #1]",
+                    "ldr {e0}, [r0]",
+                    "add r0, r0, r2",
+                    "str r0, [sp]",
+                    "mov {w}, r3",
+                    "sxtb16 r1, {e0}, ror #8",
+                    "sxtb16 {e0}, {e0}",
+                    "sxtb16 r2, {e1}, ror #8",
+                    "sxtb16 {e1}, {e1}",
+                    "pkhbt {o01}, r1, r2, lsl #16",
+                    "sxtb16 {o2}, {e2}, ror #8",
+                    "sxtb16 {e2}, {e2}",
+                    "2:",
+                    $(
+                    concat!("ldm {w}!, {{r0, r1, r2, r3, r4}} @ channel ", $channel),
+                    "smlad r0, {e0}, r1, r0",
+                    "smlad r0, {e1}, r2, r0",
+                    "smlad r0, {e2}, r3, r0",
+                    "smlad r0, {o01}, r4, r0",
+                    "ldm {w}!, {{r1, r2, r3, r4}}",
+                    "smlabb r0, {o2}, r1, r0",
+                    "smmlar r1, r0, r2, r3",
+                    "add r0, r1, r0, asr #31",
+                    "asr r0, r0, r4",
+                    "ssat r0, #8, r0",
+                    "strb r0, [{out}], #1",
+                    )*
+                    "tst r4, #256",
+                    "beq 2b",
+                    "ldr r0, [sp, #16]",
+                    "cmp {out}, r0",
+                    "bne 3b",
+                    "add sp, sp, #20",
+                    e0 = out(reg) _,
+                    e1 = out(reg) _,
+                    e2 = out(reg) _,
+                    o01 = out(reg) _,
+                    o2 = out(reg) _,
+                    w = out(reg) _,
+                    out = inout(reg) out => _,
+                    inout("r0") input => _,
+                    inout("r1") in_w => _,
+                    inout("r2") stride => _,
+                    inout("r3") w => _,
+                    inout("r4") out_end => _,
+                    )
+                }
+            };
+        }
+        match UNROLL {
+            4 => single_run_asm!("0", "1", "2", "3"),
+            2 => single_run_asm!("0", "1"),
+            _ => single_run_asm!("0"),
+        }
+    }
+
     /// The `asm!` loop of [`super::depthwise_rows_dot_s2`]: `pairs` (≥ 1) pairs of
     /// neighbouring stride-2 accumulators into `out` from the ring words at `ring` (three slots
     /// per word, word `k`'s at `ring + 12k`, filter row `ky` in slot `(rotation + ky) % 3`) and
@@ -1178,6 +1336,112 @@ pub fn depthwise_rows_out6_portable(
                 *o = v.clamp(-128, 127) as i8;
             }
         }
+    }
+}
+
+/// Table words per output channel of [`depthwise_single_out`] and
+/// [`super::depthwise_conv2d_single`]: the start value (the folded bias), the weights as i16
+/// pairs `(w00, w02)`, `(w10, w12)`, `(w20, w22)`, `(w01, w11)` and `(w21, 0)` (`wYX` the tap
+/// of window row Y, column X; weights and start doubled when the layer requantizes fast),
+/// the multiplier, the offset constant of [`super::small_offset_constant`] and the right
+/// shift (a signed byte; bit 8 set on the last channel only, [`dsp::single_out`]'s loop end).
+pub const SINGLE_WORDS: usize = 9;
+
+/// The right-shift word of [`SINGLE_WORDS`]: `right` as a signed byte, bit 8 set when `last`.
+#[inline(always)]
+pub fn single_shift_word(right: i32, last: bool) -> u32 {
+    (right as u8 as u32) | (u32::from(last) << 8)
+}
+
+/// The right shift held by a [`single_shift_word`].
+#[inline(always)]
+pub fn single_shift(word: u32) -> i32 {
+    word as u8 as i8 as i32
+}
+
+/// A table of [`SINGLE_WORDS`] words per channel checked for [`dsp::single_out`]: whole
+/// channels, the loop-end bit on the last one's shift word and on no other.
+#[derive(Clone, Copy)]
+pub struct SingleTable<'a> {
+    words: &'a [u32],
+    channels: usize,
+}
+
+impl<'a> SingleTable<'a> {
+    /// The first `channels` channels of `table`, when they are there and only the last one
+    /// ends the loop.
+    #[inline(always)]
+    pub fn new(table: &'a [u32], channels: usize) -> Option<Self> {
+        let words = table.get(..SINGLE_WORDS * channels)?;
+        let mut ends = words
+            .chunks_exact(SINGLE_WORDS)
+            .map(|t| t.get(SINGLE_WORDS - 1).is_some_and(|&r| r & 0x100 != 0));
+        let last = ends.next_back()?;
+        (last && !ends.any(|e| e)).then_some(Self { words, channels })
+    }
+
+    /// The number of output channels.
+    #[inline(always)]
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// The checked words.
+    #[inline(always)]
+    pub fn words(&self) -> &'a [u32] {
+        self.words
+    }
+}
+
+/// One output pixel of [`super::depthwise_conv2d_single`] for every channel, requantized
+/// fast over the whole int8 range: from the window's row words `rows` (taps 0 to 2 in bytes
+/// 0 to 2; byte 3 is ignored), per channel of `table` (doubled weights and start) the
+/// accumulator `acc = 2·Σ`, then `(SMMLAR(acc, m, k) + [acc < 0]) >> right` saturated to int8
+/// into `out[c]`. On Arm with the DSP extension it is one `asm!` block (the window widened
+/// once, then 12 instructions per channel and 2 per loop of one, two or four channels); an
+/// `out` shorter than the channels takes the portable path.
+#[inline(always)]
+pub fn depthwise_single_out(rows: [u32; 3], table: &SingleTable, out: &mut [i8]) {
+    #[cfg(target_arch = "arm")]
+    if out.len() >= table.channels {
+        let (w, o) = (table.words.as_ptr(), out.as_mut_ptr());
+        if table.channels % 4 == 0 {
+            dsp::single_out::<4>(rows, w, o);
+        } else if table.channels % 2 == 0 {
+            dsp::single_out::<2>(rows, w, o);
+        } else {
+            dsp::single_out::<1>(rows, w, o);
+        }
+        return;
+    }
+    let words = table.words.get(..SINGLE_WORDS * table.channels);
+    depthwise_single_out_portable(rows, words.unwrap_or(&[]), out)
+}
+
+/// [`depthwise_single_out`] in portable Rust (the same instructions, one at a time).
+#[inline(always)]
+pub fn depthwise_single_out_portable(rows: [u32; 3], table: &[u32], out: &mut [i8]) {
+    let [r0, r1, r2] = rows;
+    let (e0, e1, e2) = (dsp::sxtb16(r0), dsp::sxtb16(r1), dsp::sxtb16(r2));
+    let (o0, o1, o2) = (
+        dsp::sxtb16_ror8(r0),
+        dsp::sxtb16_ror8(r1),
+        dsp::sxtb16_ror8(r2),
+    );
+    // PKHBT: tap 1 of row 0 below, tap 1 of row 1 above.
+    let o01 = (o0 & 0xffff) | (o1 << 16);
+    for (o, t) in out.iter_mut().zip(table.chunks_exact(SINGLE_WORDS)) {
+        let &[start, w0, w1, w2, w01, w21, m, k, right] = t else {
+            return;
+        };
+        let mut acc = dsp::smlad(e0, w0, start as i32);
+        acc = dsp::smlad(e1, w1, acc);
+        acc = dsp::smlad(e2, w2, acc);
+        acc = dsp::smlad(o01, w01, acc);
+        acc = dsp::smlabb(o2, w21, acc);
+        let biased = dsp::smmlar(acc, m as i32, k as i32);
+        let v = (biased + (acc >> 31)) >> (single_shift(right) & 31);
+        *o = v.clamp(-128, 127) as i8;
     }
 }
 

@@ -825,6 +825,49 @@ pub(crate) fn emit_layer(
                 }
             }
         }
+        Kernel::DepthwiseConv2d(p, w) if tuning.depthwise_single(layer) => {
+            // The table holds one offset constant per channel, which needs right shifts of at
+            // most 22 (`rt::small_offset_split`); beyond, the general requantization.
+            let single = rt::ConvFast {
+                fast_requant: p.fast_requant && w.shifts.iter().all(|&s| s >= -22),
+                ..*p
+            };
+            let params = params_expr(&single);
+            let table: Vec<u32> = single_table(w, &single).collect();
+            let table = statics.words(
+                &format!("{prefix}_TABLE"),
+                &format!(
+                    "{what}: per output channel, the folded bias, the int8 weights as i16 pairs \
+                     (w00, w02), (w10, w12), (w20, w22), (w01, w11), (w21, 0) (doubled with the \
+                     bias when requantized fast), the requantization multiplier, offset \
+                     constant and right shift (bit 8 set on the last channel)."
+                ),
+                &table,
+            );
+            let in_len = lit(graph.tensors[layer.inputs[0]].elements());
+            let out_len = lit(out_t.elements());
+            if let Some(d) = &in_place {
+                let input_at = lit(d.input_at);
+                quote! {
+                    const PARAMS: rt::ConvFast = #params;
+                    // The output from byte 0 of `data`, the input from byte INPUT_AT.
+                    const INPUT_AT: usize = #input_at;
+                    rt::depthwise_conv2d_single_in_place::<#in_len, #out_len>(&PARAMS, data, INPUT_AT, &#table);
+                }
+            } else {
+                quote! {
+                    const PARAMS: rt::ConvFast = #params;
+                    // Fixed lengths, so the kernel's index bounds are known to the compiler.
+                    let (Ok(input), Ok(output)) = (
+                        <&[i8; #in_len]>::try_from(input),
+                        <&mut [i8; #out_len]>::try_from(output),
+                    ) else {
+                        return;
+                    };
+                    rt::depthwise_conv2d_single::<#in_len, #out_len>(&PARAMS, input, &#table, output);
+                }
+            }
+        }
         Kernel::DepthwiseConv2d(p, w) => {
             let params = params_expr(p);
             let folded = statics.ints(
@@ -833,48 +876,7 @@ pub(crate) fn emit_layer(
                 "i32",
                 &w.folded_bias,
             );
-            if tuning.depthwise_single(layer) {
-                // The table holds one offset constant per channel, which needs right shifts
-                // of at most 22 (`rt::small_offset_split`); beyond, the general path.
-                let single = rt::ConvFast {
-                    fast_requant: p.fast_requant && w.shifts.iter().all(|&s| s >= -22),
-                    ..*p
-                };
-                let params = params_expr(&single);
-                let table: Vec<u32> = single_table(w, p).collect();
-                let table = statics.words(
-                    &format!("{prefix}_TABLE"),
-                    &format!(
-                        "{what}: per output channel, the int8 weights as i16 pairs (w0, w2), \
-                         (w1, 0) per window row, then the requantization multiplier, offset \
-                         constant and right shift."
-                    ),
-                    &table,
-                );
-                let in_len = lit(graph.tensors[layer.inputs[0]].elements());
-                let out_len = lit(out_t.elements());
-                if let Some(d) = &in_place {
-                    let input_at = lit(d.input_at);
-                    quote! {
-                        const PARAMS: rt::ConvFast = #params;
-                        // The output from byte 0 of `data`, the input from byte INPUT_AT.
-                        const INPUT_AT: usize = #input_at;
-                        rt::depthwise_conv2d_single_in_place::<#in_len, #out_len>(&PARAMS, data, INPUT_AT, &#table, &#folded);
-                    }
-                } else {
-                    quote! {
-                        const PARAMS: rt::ConvFast = #params;
-                        // Fixed lengths, so the kernel's index bounds are known to the compiler.
-                        let (Ok(input), Ok(output)) = (
-                            <&[i8; #in_len]>::try_from(input),
-                            <&mut [i8; #out_len]>::try_from(output),
-                        ) else {
-                            return;
-                        };
-                        rt::depthwise_conv2d_single::<#in_len, #out_len>(&PARAMS, input, &#table, &#folded, output);
-                    }
-                }
-            } else if tuning.depthwise_rows(layer) {
+            if tuning.depthwise_rows(layer) {
                 let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
                 let paired: Vec<u32> =
                     pair_depthwise(&w.filter, p.shape.out_c, p.fast_requant).collect();
@@ -2446,31 +2448,41 @@ fn rows6_table<'a>(w: &'a Weights, p: &'a rt::ConvFast) -> impl Iterator<Item = 
 }
 
 /// The table of `rt::depthwise_conv2d_single` from a 3×3 depthwise layer over one input
-/// channel: per output channel and window row, `(w0, w2)` and `(w1, 0)` as i16 pairs, then
-/// the channel's multiplier, `small_offset_constant(right, output offset)` and right shift.
-/// Compile-time only.
+/// channel (`rt::SINGLE_WORDS` per output channel): the folded bias, the weights as i16 pairs
+/// `(w00, w02)`, `(w10, w12)`, `(w20, w22)`, `(w01, w11)`, `(w21, 0)` (bias and weights
+/// doubled when `p.fast_requant`), the multiplier, `small_offset_constant(right, output
+/// offset)` and the right shift word (`rt::single_shift_word`). Compile-time only.
 fn single_table<'a>(w: &'a Weights, p: &'a rt::ConvFast) -> impl Iterator<Item = u32> + 'a {
     let channels = p.shape.out_c;
+    let scale = if p.fast_requant { 2 } else { 1 };
     (0..channels).flat_map(move |c| {
         let tap = move |ky: usize, kx: usize| {
-            w.filter
+            let v = w
+                .filter
                 .get((ky * 3 + kx) * channels + c)
                 .copied()
-                .unwrap_or(0) as i8 as i16 as u16 as u32
+                .unwrap_or(0) as i8;
+            (i16::from(v) * scale) as u16 as u32
         };
         let q = if p.per_channel { c } else { 0 };
         let m = w.multipliers.get(q).copied().unwrap_or(0);
         let right = -w.shifts.get(q).copied().unwrap_or(0);
+        let start = w
+            .folded_bias
+            .get(c)
+            .copied()
+            .unwrap_or(0)
+            .wrapping_mul(i32::from(scale));
         [
+            start as u32,
             tap(0, 0) | (tap(0, 2) << 16),
-            tap(0, 1),
             tap(1, 0) | (tap(1, 2) << 16),
-            tap(1, 1),
             tap(2, 0) | (tap(2, 2) << 16),
+            tap(0, 1) | (tap(1, 1) << 16),
             tap(2, 1),
             m as u32,
             rt::small_offset_constant(right, p.output_offset) as u32,
-            right as u32,
+            rt::single_shift_word(right, c + 1 == channels),
         ]
     })
 }
