@@ -2461,7 +2461,9 @@ pub fn depthwise_single_run(
         let window = (io.input.wrapping_add(at), in_w, stride);
         let (w, o) = (table.words().as_ptr(), io.output.wrapping_add(out_at));
         let end = io.output.wrapping_add(out_end);
-        if channels % 4 == 0 {
+        if channels % 8 == 0 {
+            dsp::single_run::<8>(window, w, o, end);
+        } else if channels % 4 == 0 {
             dsp::single_run::<4>(window, w, o, end);
         } else if channels % 2 == 0 {
             dsp::single_run::<2>(window, w, o, end);

@@ -820,8 +820,8 @@ pub mod dsp {
     /// [`super::SINGLE_WORDS`] table words, loaded by two LDM into fixed registers (LDM fills
     /// them in ascending order): four SMLAD and one SMLABB onto the start value, then
     /// `(SMMLAR(acc, m, k) + [acc < 0]) >> right`, SSAT to int8 and STRB. `UNROLL` channels
-    /// run per iteration; the loop ends after the channel whose right-shift word has bit 8
-    /// set (ASR reads only the bottom byte). Reads the table, writes the output bytes; SMLAD
+    /// (1, 2, 4 or 8) run per iteration; the loop ends after the channel whose right-shift
+    /// word has bit 8 set (ASR reads only the bottom byte). Reads the table, writes the output bytes; SMLAD
     /// may set the sticky Q flag and TST sets flags, so flags are not declared preserved.
     #[cfg(target_arch = "arm")]
     #[inline(always)]
@@ -879,6 +879,7 @@ pub mod dsp {
             };
         }
         match UNROLL {
+            8 => single_out_asm!("0", "1", "2", "3", "4", "5", "6", "7"),
             4 => single_out_asm!("0", "1", "2", "3"),
             2 => single_out_asm!("0", "1"),
             _ => single_out_asm!("0"),
@@ -964,6 +965,7 @@ pub mod dsp {
             };
         }
         match UNROLL {
+            8 => single_run_asm!("0", "1", "2", "3", "4", "5", "6", "7"),
             4 => single_run_asm!("0", "1", "2", "3"),
             2 => single_run_asm!("0", "1"),
             _ => single_run_asm!("0"),
@@ -1398,14 +1400,16 @@ impl<'a> SingleTable<'a> {
 /// 0 to 2; byte 3 is ignored), per channel of `table` (doubled weights and start) the
 /// accumulator `acc = 2·Σ`, then `(SMMLAR(acc, m, k) + [acc < 0]) >> right` saturated to int8
 /// into `out[c]`. On Arm with the DSP extension it is one `asm!` block (the window widened
-/// once, then 12 instructions per channel and 2 per loop of one, two or four channels); an
+/// once, then 12 instructions per channel and 2 per loop of one, two, four or eight channels); an
 /// `out` shorter than the channels takes the portable path.
 #[inline(always)]
 pub fn depthwise_single_out(rows: [u32; 3], table: &SingleTable, out: &mut [i8]) {
     #[cfg(target_arch = "arm")]
     if out.len() >= table.channels {
         let (w, o) = (table.words.as_ptr(), out.as_mut_ptr());
-        if table.channels % 4 == 0 {
+        if table.channels % 8 == 0 {
+            dsp::single_out::<8>(rows, w, o);
+        } else if table.channels % 4 == 0 {
             dsp::single_out::<4>(rows, w, o);
         } else if table.channels % 2 == 0 {
             dsp::single_out::<2>(rows, w, o);
