@@ -232,21 +232,29 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     // of at most 22: rows of three to six output pixels come up often, for their single pass
     // from multiply-accumulate to byte (`depthwise_conv2d_rows6`).
     let short_rows = rows_shape && case.is_multiple_of(12);
-    // One short case in three is 4-13 columns wide at either stride instead: rows of up to
+    // One short case in three is 7-13 columns wide at either stride instead: rows of up to
     // six pixels at stride 2 and twelve at stride 1, four (then two) pixels per pass of
     // `depthwise_conv2d_rows_out`.
     let wide_rows = short_rows && (case / 12) % 3 == 2;
-    let (in_h, mut in_w) = (1 + index(random, 6), 1 + index(random, 7));
+    let (mut in_h, mut in_w) = (1 + index(random, 6), 1 + index(random, 7));
     if short_rows {
         in_w = 3 + (case / 12) % 5;
     }
     if wide_rows {
-        in_w = 4 + (case / 36) % 10;
+        (in_h, in_w) = (3 + in_h % 3, 7 + (case / 36) % 7);
     }
     let (mut pad_top, mut pad_left) = (index(random, 2), index(random, 2));
     let (mut stride_h, mut stride_w) = (stride_h, stride_w);
     if short_rows && !wide_rows {
         stride_w = 1;
+    }
+    if wide_rows {
+        // Stride 2 over odd widths with the left padding that makes the row even, stride 1
+        // over even widths: four pixels per pass, then maybe two.
+        stride_w = 2 - (case / 36) % 2;
+        if stride_w == 2 {
+            pad_left = (in_w - 1) / 2 % 2;
+        }
     }
     if pointwise_shape {
         (k_h, k_w, stride_h, stride_w, pad_top, pad_left) = (1, 1, 1, 1, 0, 0);
@@ -285,8 +293,17 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         per_channel: true,
         // Some cases clamp to less than int8's range (a fused activation), some take the
         // general requantization; every combination of the two comes up.
-        act_min: if (case / 6) % 3 == 1 { -100 } else { -128 },
-        act_max: if (case / 6) % 3 == 1 { 90 } else { 127 },
+        // (Wide rows take the whole range, as `depthwise_conv2d_rows_out` needs.)
+        act_min: if (case / 6) % 3 == 1 && !wide_rows {
+            -100
+        } else {
+            -128
+        },
+        act_max: if (case / 6) % 3 == 1 && !wide_rows {
+            90
+        } else {
+            127
+        },
         // Shifts are -4..-11 or -23..-31 and these small windows keep |acc| far below 2^30.
         fast_requant: (case / 6).is_multiple_of(2),
     };
