@@ -232,14 +232,29 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     // of at most 22: rows of three to six output pixels come up often, for their single pass
     // from multiply-accumulate to byte (`depthwise_conv2d_rows6`).
     let short_rows = rows_shape && case.is_multiple_of(12);
-    let (in_h, mut in_w) = (1 + index(random, 6), 1 + index(random, 7));
+    // One short case in three is 7-13 columns wide at either stride instead: rows of up to
+    // six pixels at stride 2 and twelve at stride 1, four (then two) pixels per pass of
+    // `depthwise_conv2d_rows_out`.
+    let wide_rows = short_rows && (case / 12) % 3 == 2;
+    let (mut in_h, mut in_w) = (1 + index(random, 6), 1 + index(random, 7));
     if short_rows {
         in_w = 3 + (case / 12) % 5;
     }
+    if wide_rows {
+        (in_h, in_w) = (3 + in_h % 3, 7 + (case / 36) % 7);
+    }
     let (mut pad_top, mut pad_left) = (index(random, 2), index(random, 2));
     let (mut stride_h, mut stride_w) = (stride_h, stride_w);
-    if short_rows {
+    if short_rows && !wide_rows {
         stride_w = 1;
+    }
+    if wide_rows {
+        // Stride 2 over odd widths with the left padding that makes the row even, stride 1
+        // over even widths: four pixels per pass, then maybe two.
+        stride_w = 2 - (case / 36) % 2;
+        if stride_w == 2 {
+            pad_left = (in_w - 1) / 2 % 2;
+        }
     }
     if pointwise_shape {
         (k_h, k_w, stride_h, stride_w, pad_top, pad_left) = (1, 1, 1, 1, 0, 0);
@@ -278,8 +293,17 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         per_channel: true,
         // Some cases clamp to less than int8's range (a fused activation), some take the
         // general requantization; every combination of the two comes up.
-        act_min: if (case / 6) % 3 == 1 { -100 } else { -128 },
-        act_max: if (case / 6) % 3 == 1 { 90 } else { 127 },
+        // (Wide rows take the whole range, as `depthwise_conv2d_rows_out` needs.)
+        act_min: if (case / 6) % 3 == 1 && !wide_rows {
+            -100
+        } else {
+            -128
+        },
+        act_max: if (case / 6) % 3 == 1 && !wide_rows {
+            90
+        } else {
+            127
+        },
         // Shifts are -4..-11 or -23..-31 and these small windows keep |acc| far below 2^30.
         fast_requant: (case / 6).is_multiple_of(2),
     };
@@ -489,11 +513,11 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         }
     }
     if depthwise && dm == 1 && k_h == 3 && k_w == 3 && dilation_h == 1 && dilation_w == 1 {
-        // RV32IMC's ring kernel: three padded byte rows per channel (3 · 9 · 9 bytes at most).
+        // RV32IMC's ring kernel: three padded byte rows per channel (3 · 9 · 15 bytes at most).
         let mut padded_input = [0i8; BUF];
         padded_input[..input.len()].copy_from_slice(input);
         let mut out = [0i8; BUF];
-        let mut ring = [0i8; 256];
+        let mut ring = [0i8; 512];
         let pw = depthwise_ring_width(out_w, stride_w);
         let mut by_channel = [0u8; 9 * 9];
         for (d, w) in by_channel
@@ -513,7 +537,7 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
                 }
             };
         }
-        ring!(3, 4, 5, 6, 7, 8, 9);
+        ring!(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         expect(out[..n_out] == *want, "depthwise_conv2d_ring")?;
         if fits {
             load(&mut data);
@@ -527,7 +551,7 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
                     }
                 };
             }
-            ring_in_place!(3, 4, 5, 6, 7, 8, 9);
+            ring_in_place!(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
             expect(data[..n_out] == *want, "depthwise_conv2d_ring_in_place")?;
         }
     }
@@ -685,6 +709,47 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
                 }
                 rows6_in_place!(3, 4);
                 expect(data[..n_out] == *want, "depthwise_conv2d_rows6_in_place")?;
+            }
+        }
+        let rows_out = out_w.is_multiple_of(2)
+            && fast.fast_requant
+            && fast.act_min == -128
+            && fast.act_max == 127
+            && sh.iter().all(|&s| (-22..=0).contains(&s));
+        if rows_out {
+            let mut table = [0u32; ROWS6_WORDS * 9];
+            let entries = rows6_table(filter, folded, m, sh, fast.output_offset);
+            for (d, t) in table.iter_mut().zip(entries) {
+                *d = t;
+            }
+            let table = &table[..ROWS6_WORDS * out_c];
+            out = [0; BUF];
+            macro_rules! rows_out {
+                ($($rw:literal),*) => {
+                    match rw {
+                        $($rw => depthwise_conv2d_rows_out::<BUF, BUF, $rw>(
+                            &fast, &padded_input, table, &mut scratch, &mut out,
+                        ),)*
+                        _ => {}
+                    }
+                };
+            }
+            rows_out!(2, 3, 4, 5, 6, 7, 8);
+            expect(out[..n_out] == *want, "depthwise_conv2d_rows_out")?;
+            if fits {
+                load(&mut data);
+                macro_rules! rows_out_in_place {
+                    ($($rw:literal),*) => {
+                        match rw {
+                            $($rw => depthwise_conv2d_rows_out_in_place::<BUF, BUF, $rw>(
+                                &fast, &mut data, lead, table, &mut scratch,
+                            ),)*
+                            _ => {}
+                        }
+                    };
+                }
+                rows_out_in_place!(2, 3, 4, 5, 6, 7, 8);
+                expect(data[..n_out] == *want, "depthwise_conv2d_rows_out_in_place")?;
             }
         }
     }

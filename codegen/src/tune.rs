@@ -249,6 +249,29 @@ impl Tuning {
         }
     }
 
+    /// Whether a [`Tuning::depthwise_rows`] layer that is not [`Tuning::depthwise_rows6`] runs
+    /// as `rt::depthwise_conv2d_rows_out` (each output row from multiply-accumulate to byte
+    /// for all channels, four pixels per `asm!` pass, on the Cortex-M4 family): rows of an
+    /// even number of pixels, requantized fast (every right shift at most 22) over the whole
+    /// int8 range, a channel's ring under 4096 bytes (an immediate step), as the 48×48, 24×24
+    /// and 12×12 layers of the MobileNets at both strides.
+    pub fn depthwise_rows_out(&self, layer: &Layer) -> bool {
+        match (&layer.kernel, self.depthwise_rows(layer)) {
+            (Kernel::DepthwiseConv2d(p, w), true) => {
+                let s = &p.shape;
+                !self.depthwise_rows6(layer)
+                    && s.out_w >= 2
+                    && s.out_w.is_multiple_of(2)
+                    && 12 * crate::runtime::depthwise_rows_width(s.out_w, s.stride_w) < 4096
+                    && p.fast_requant
+                    && w.shifts.iter().all(|&sh| (-22..=0).contains(&sh))
+                    && p.act_min == -128
+                    && p.act_max == 127
+            }
+            _ => false,
+        }
+    }
+
     /// Output pixels per block of `layer`'s patch convolution: at most [`PATCH_PIXELS`] (DSP)
     /// or [`PATCH_PIXELS_SCALAR`], and at most what fits [`PATCH_SCRATCH_BYTES`]; among those,
     /// the block size that wastes least on the last, partial block (each block costs about

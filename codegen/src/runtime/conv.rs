@@ -2254,6 +2254,79 @@ fn depthwise_conv2d_rows6_io<IO: ConvIo, const IN: usize, const OUT: usize, cons
     }
 }
 
+/// [`depthwise_conv2d_rows`] for rows of an even number of pixels at a horizontal stride of 1
+/// or 2 in a layer that requantizes fast (right shifts of at most 22) over the whole int8
+/// range: each output row goes from multiply-accumulate to byte for every channel, four
+/// pixels per pass ([`depthwise_rows_out`]), with the per-channel constants in `table`
+/// beside the weights ([`ROWS6_WORDS`] words per channel, as [`depthwise_conv2d_rows6`]).
+/// `scratch` holds the ring only (`3 · C · RW` words).
+#[inline(always)]
+pub fn depthwise_conv2d_rows_out<const IN: usize, const OUT: usize, const RW: usize>(
+    p: &ConvFast,
+    input: &[i8; IN],
+    table: &[u32],
+    scratch: &mut [u32],
+    output: &mut [i8; OUT],
+) {
+    let io = Apart { input, output };
+    depthwise_conv2d_rows_out_io::<_, IN, OUT, RW>(p, table, scratch, io);
+}
+
+/// [`depthwise_conv2d_rows_out`] over one buffer: the output from byte 0 of `data`, the
+/// input (`IN` bytes) from byte `input_at`, the planner's lead.
+#[inline(always)]
+pub fn depthwise_conv2d_rows_out_in_place<const IN: usize, const OUT: usize, const RW: usize>(
+    p: &ConvFast,
+    data: &mut [i8],
+    input_at: usize,
+    table: &[u32],
+    scratch: &mut [u32],
+) {
+    let io = Shared { data, input_at };
+    depthwise_conv2d_rows_out_io::<_, IN, OUT, RW>(p, table, scratch, io);
+}
+
+/// The loop of [`depthwise_conv2d_rows_out`] and [`depthwise_conv2d_rows_out_in_place`].
+#[inline(always)]
+fn depthwise_conv2d_rows_out_io<IO: ConvIo, const IN: usize, const OUT: usize, const RW: usize>(
+    p: &ConvFast,
+    table: &[u32],
+    scratch: &mut [u32],
+    mut io: IO,
+) {
+    let s = &p.shape;
+    let channels = s.out_c;
+    let zp = p.input_zero_point as i8;
+    let Some(ring) = scratch.get_mut(..3 * RW * channels) else {
+        return;
+    };
+    let Some(table) = table.get(..ROWS6_WORDS * channels) else {
+        return;
+    };
+    for b in 0..s.batches {
+        // The next padded input row to widen into the ring (row r lives in slot r % 3).
+        let mut next = 0;
+        for oy in 0..s.out_h {
+            let top = oy * s.stride_h;
+            // Borrowed anew around the writes, which may land in the same buffer.
+            let Some(input) = fixed::<IN>(io.input()) else {
+                return;
+            };
+            for r in next.max(top)..top + 3 {
+                let iy = r as isize - s.pad_top as isize;
+                ring_row::<IN, RW>(s, input, b, iy, zp, r % 3, ring);
+            }
+            next = top + 3;
+            let Some(out) = fixed_mut::<OUT>(io.output()) else {
+                return;
+            };
+            let first = (b * s.out_h + oy) * s.out_w * channels;
+            let place = (first, channels, s.out_w);
+            depthwise_rows_out::<RW>(ring, table, top % 3, s.stride_w, out, place);
+        }
+    }
+}
+
 /// Requantizes one output row and channel of [`depthwise_conv2d_rows`]: accumulator `ox`
 /// (doubled when `p.fast_requant`) to the output byte `first + ox·out_c`, with
 /// the channel's multiplier, shift and [`small_offset_split`] constant in `(first, m, sh,

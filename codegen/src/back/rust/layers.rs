@@ -825,6 +825,44 @@ pub(crate) fn emit_layer(
                 }
             }
         }
+        Kernel::DepthwiseConv2d(p, w) if tuning.depthwise_rows_out(layer) => {
+            let params = params_expr(p);
+            let table: Vec<u32> = rows6_table(w, p).collect();
+            let table = statics.words(
+                &format!("{prefix}_TABLE"),
+                &format!(
+                    "{what}: per channel, the int8 weights doubled as i16 pairs (w0, w1), \
+                     (w1, w2) per filter row, then the folded bias doubled (bias + input \
+                     offset × Σ weights), the requantization multiplier, offset constant and \
+                     right shift."
+                ),
+                &table,
+            );
+            let in_len = lit(graph.tensors[layer.inputs[0]].elements());
+            let out_len = lit(out_t.elements());
+            let ring_w = lit(rt::depthwise_rows_width(p.shape.out_w, p.shape.stride_w));
+            if let Some(d) = &in_place {
+                let input_at = lit(d.input_at);
+                quote! {
+                    const PARAMS: rt::ConvFast = #params;
+                    // The output from byte 0 of `data`, the input from byte INPUT_AT.
+                    const INPUT_AT: usize = #input_at;
+                    rt::depthwise_conv2d_rows_out_in_place::<#in_len, #out_len, #ring_w>(&PARAMS, data, INPUT_AT, &#table, scratch);
+                }
+            } else {
+                quote! {
+                    const PARAMS: rt::ConvFast = #params;
+                    // Fixed lengths, so the kernel's index bounds are known to the compiler.
+                    let (Ok(input), Ok(output)) = (
+                        <&[i8; #in_len]>::try_from(input),
+                        <&mut [i8; #out_len]>::try_from(output),
+                    ) else {
+                        return;
+                    };
+                    rt::depthwise_conv2d_rows_out::<#in_len, #out_len, #ring_w>(&PARAMS, input, &#table, scratch, output);
+                }
+            }
+        }
         Kernel::DepthwiseConv2d(p, w) if tuning.depthwise_single(layer) => {
             // The table holds one offset constant per channel, which needs right shifts of at
             // most 22 (`rt::small_offset_split`); beyond, the general requantization.
