@@ -344,6 +344,14 @@ impl Tuning {
             // A border pixel's window, one word per tap and group of four channels.
             return p.shape.k_h * p.shape.k_w * p.shape.out_c.div_ceil(4);
         }
+        if let Kernel::Conv2d(p, w) = &layer.kernel {
+            if self.conv_pointwise(layer, &w.shifts)
+                && crate::runtime::pointwise_small_fits(p, &w.shifts)
+            {
+                // A block's widened input and the `asm!` loop's three words.
+                return crate::runtime::TILE_PIXELS * p.shape.in_c / 2 + 3;
+            }
+        }
         self.conv_patch_row(layer).map_or(0, |row| match self.dot {
             DotProduct::Dsp => self.patch_pixels(layer) * row / 2,
             DotProduct::Scalar => self.patch_pixels(layer) * row,

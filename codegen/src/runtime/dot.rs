@@ -896,6 +896,139 @@ pub mod dsp {
         }
     }
 
+    /// The `asm!` loop of [`super::conv2d_pointwise_small`]: one block of five pixels of a 1×1
+    /// convolution with `4 · G` input channels (`G` of 1 to 8), every output channel from
+    /// multiply-accumulate to output byte. `block` holds the pixels' widened input (group `g`
+    /// of pixel `k`, even and odd bytes as i16 pairs, at words `(5g + k)·2` and `+1`), then
+    /// three words the loop reads and updates: the address of the first pixel's byte of the
+    /// next output channel (advanced by one per channel), the distance between pixels' bytes
+    /// (`out_c`) and the table's end. Per channel, `table` walks over
+    /// [`super::pointwise_small_words`] words: its doubled start value five times (loaded
+    /// straight into the five accumulators), its doubled weights as i16 pairs, multiplier,
+    /// offset constant and right shift. The registers are named (r0-r4 the accumulators, r5
+    /// and r8 a weight pair, r9-r11 the input words, r12 the table, lr the block) so that LDM
+    /// can fill several at once. Reads the block and the table, writes the block's three words
+    /// and the output bytes; SMLAD may set the sticky Q flag and the loop compares, so flags
+    /// are not declared preserved.
+    #[cfg(target_arch = "arm")]
+    #[inline(always)]
+    pub fn pointwise_small5<const G: usize>(table: *const i32, block: *mut u32) {
+        // The multiply-accumulates of one group (its weight pair in r5 and r8): ten input
+        // words, three at a time.
+        macro_rules! group {
+            () => {
+                concat!(
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r0, r9, r5, r0\n",
+                    "smlad r0, r10, r8, r0\n",
+                    "smlad r1, r11, r5, r1\n",
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r1, r9, r8, r1\n",
+                    "smlad r2, r10, r5, r2\n",
+                    "smlad r2, r11, r8, r2\n",
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r3, r9, r5, r3\n",
+                    "smlad r3, r10, r8, r3\n",
+                    "smlad r4, r11, r5, r4\n",
+                    "ldr r9, [lr], #4\n",
+                    "smlad r4, r9, r8, r4\n",
+                )
+            };
+        }
+        // One accumulator requantized in place: r5 the multiplier, r8 the offset constant,
+        // r9 the right shift, r10 a scratch register.
+        macro_rules! requantize {
+            ($c:literal) => {
+                concat!(
+                    "smmlar r10, ",
+                    $c,
+                    ", r5, r8\n",
+                    "add ",
+                    $c,
+                    ", r10, ",
+                    $c,
+                    ", asr #31\n",
+                    "asr ",
+                    $c,
+                    ", ",
+                    $c,
+                    ", r9\n",
+                    "ssat ",
+                    $c,
+                    ", #8, ",
+                    $c,
+                    "\n",
+                )
+            };
+        }
+        // The loop for `$more` groups after the first (their weight pairs loaded as they
+        // come), `$bytes` the block's input bytes (`40 · G`).
+        macro_rules! pointwise_small5_asm {
+            ($bytes:literal; $($more:literal),*) => {
+                // SAFETY: the caller checked that `table` holds whole channels of
+                // `pointwise_small_words(G)` words up to the end written in the block, that
+                // `block` holds `10 · G + 3` aligned words, and that every output byte the
+                // loop stores (five per channel, `out_c` apart, from the address in the block)
+                // is writable.
+                unsafe {
+                    core::arch::asm!(
+                    "2:",
+                    "ldm r12!, {{r0, r1, r2, r3, r4, r5, r8}}",
+                    group!(),
+                    $(
+                    concat!("ldrd r5, r8, [r12], #8 @ group ", $more),
+                    group!(),
+                    )*
+                    "ldm r12!, {{r5, r8, r9}}",
+                    requantize!("r0"),
+                    requantize!("r1"),
+                    requantize!("r2"),
+                    requantize!("r3"),
+                    requantize!("r4"),
+                    // The bytes: r5 the first one's address, r8 the distance, r10 the third
+                    // and fifth's; r9 the table's end.
+                    "ldm lr, {{r5, r8, r9}}",
+                    "strb r0, [r5]",
+                    "strb r1, [r5, r8]",
+                    "add r10, r5, r8, lsl #1",
+                    "strb r2, [r10]",
+                    "strb r3, [r10, r8]",
+                    "add r10, r10, r8, lsl #1",
+                    "strb r4, [r10]",
+                    "add r5, r5, #1",
+                    "str r5, [lr]",
+                    concat!("sub lr, lr, #", $bytes),
+                    "cmp r12, r9",
+                    "bne 2b",
+                    inout("r12") table => _,
+                    inout("lr") block => _,
+                    out("r0") _,
+                    out("r1") _,
+                    out("r2") _,
+                    out("r3") _,
+                    out("r4") _,
+                    out("r5") _,
+                    out("r8") _,
+                    out("r9") _,
+                    out("r10") _,
+                    out("r11") _,
+                    options(nostack),
+                    )
+                }
+            };
+        }
+        match G {
+            1 => pointwise_small5_asm!(40;),
+            2 => pointwise_small5_asm!(80; 1),
+            3 => pointwise_small5_asm!(120; 1, 2),
+            4 => pointwise_small5_asm!(160; 1, 2, 3),
+            5 => pointwise_small5_asm!(200; 1, 2, 3, 4),
+            6 => pointwise_small5_asm!(240; 1, 2, 3, 4, 5),
+            7 => pointwise_small5_asm!(280; 1, 2, 3, 4, 5, 6),
+            _ => pointwise_small5_asm!(320; 1, 2, 3, 4, 5, 6, 7),
+        }
+    }
+
     /// The `asm!` loop of [`super::patch_dot_tile`]: `groups` (≥ 1) weight words from `w`,
     /// `10 · groups` widened patch words from `x` (word-aligned), five accumulators. An odd
     /// first group runs alone, then two groups per iteration (LLVM does not unroll loops
