@@ -348,8 +348,8 @@ impl Tuning {
             if self.conv_pointwise(layer, &w.shifts)
                 && crate::runtime::pointwise_small_fits(p, &w.shifts)
             {
-                // A block's widened input and the `asm!` loop's three words.
-                return crate::runtime::TILE_PIXELS * p.shape.in_c / 2 + 3;
+                // A block's widened input and the `asm!` loop's seven words.
+                return crate::runtime::TILE_PIXELS * p.shape.in_c / 2 + 7;
             }
         }
         self.conv_patch_row(layer).map_or(0, |row| match self.dot {

@@ -602,6 +602,9 @@ pub trait ConvIo {
     fn output(&mut self) -> &mut [i8];
     /// Input and output at once, when they are apart.
     fn split(&mut self) -> Option<(&[i8], &mut [i8])>;
+    /// The input's and the output's start and length as raw pointers, for an `asm!` loop
+    /// that reads the one and writes the other (in place, both from the one buffer).
+    fn pointers(&mut self) -> (*const i8, usize, *mut i8, usize);
 }
 
 /// Input and output in separate buffers.
@@ -624,6 +627,16 @@ impl ConvIo for Apart<'_> {
     #[inline(always)]
     fn split(&mut self) -> Option<(&[i8], &mut [i8])> {
         Some((self.input, self.output))
+    }
+    #[inline(always)]
+    fn pointers(&mut self) -> (*const i8, usize, *mut i8, usize) {
+        let (input, output) = (&self.input, &mut self.output);
+        (
+            input.as_ptr(),
+            input.len(),
+            output.as_mut_ptr(),
+            output.len(),
+        )
     }
 }
 
@@ -648,6 +661,13 @@ impl ConvIo for Shared<'_> {
     #[inline(always)]
     fn split(&mut self) -> Option<(&[i8], &mut [i8])> {
         None
+    }
+    #[inline(always)]
+    fn pointers(&mut self) -> (*const i8, usize, *mut i8, usize) {
+        let len = self.data.len();
+        let data = self.data.as_mut_ptr();
+        let input = data.wrapping_add(self.input_at.min(len));
+        (input, len.saturating_sub(self.input_at), data, len)
     }
 }
 
@@ -869,8 +889,9 @@ pub const fn pointwise_small_words(in_c: usize) -> usize {
 }
 
 /// Words of the block [`conv2d_pointwise_small`] widens each five pixels into (their input
-/// as i16 pairs, then three words of the `asm!` loop's state), at most: the scratch it needs.
-pub const POINTWISE_SMALL_BLOCK: usize = TILE_PIXELS * POINTWISE_SMALL_MAX_C / 2 + 3;
+/// as i16 pairs, then seven words of the `asm!` loop's state), at most: the scratch it
+/// needs.
+pub const POINTWISE_SMALL_BLOCK: usize = TILE_PIXELS * POINTWISE_SMALL_MAX_C / 2 + 7;
 
 /// The [`conv2d_pointwise_small`] table words of one output channel (compile time): its
 /// [`pointwise_channel`] constants `channel` and its filter `row` (`in_c` int8 weights, a
@@ -907,12 +928,12 @@ pub fn pointwise_small_fits(p: &ConvFast, shifts: &[i32]) -> bool {
 }
 
 /// Int8 1×1 CONV_2D with few input channels for Arm DSP cores, for the layers
-/// [`pointwise_small_fits`] accepts. Each block of [`TILE_PIXELS`] pixels is widened once
-/// into `scratch` ([`POINTWISE_SMALL_BLOCK`] words at least), then one `asm!` loop
-/// ([`dsp::pointwise_small5`]) takes every output channel from its `table` words
-/// ([`pointwise_small_channel`]) to its five output bytes, the accumulators never leaving
-/// registers. Off Arm, and for a last block of fewer pixels, [`pointwise_small_portable`]
-/// computes the same.
+/// [`pointwise_small_fits`] accepts. On Arm one `asm!` loop (`dsp::pointwise_small5`)
+/// runs every whole block of [`TILE_PIXELS`] pixels: it widens the block's input into
+/// `scratch` ([`POINTWISE_SMALL_BLOCK`] words at least), then takes every output channel
+/// from its `table` words ([`pointwise_small_channel`]) to its five output bytes, the
+/// accumulators never leaving registers. Off Arm, and for a last block of fewer pixels,
+/// [`pointwise_small_portable`] computes the same from the same table.
 #[inline(always)]
 pub fn conv2d_pointwise_small(
     p: &ConvFast,
@@ -937,7 +958,8 @@ pub fn conv2d_pointwise_small_in_place(
     conv2d_pointwise_small_io(p, table, scratch, Shared { data, input_at });
 }
 
-/// The loop of [`conv2d_pointwise_small`] and [`conv2d_pointwise_small_in_place`].
+/// The loop of [`conv2d_pointwise_small`] and [`conv2d_pointwise_small_in_place`]: the
+/// whole blocks through the `asm!` loop on Arm, then block by block what is left.
 #[inline(always)]
 fn conv2d_pointwise_small_io<IO: ConvIo>(
     p: &ConvFast,
@@ -950,63 +972,73 @@ fn conv2d_pointwise_small_io<IO: ConvIo>(
     let (in_c, out_c) = (s.in_c, s.out_c);
     let groups = in_c / 4;
     let pixels = s.batches * s.out_h * s.out_w;
-    let words = pointwise_small_words(in_c);
-    let Some(table) = table.get(..out_c * words) else {
+    let Some(table) = table.get(..out_c * pointwise_small_words(in_c)) else {
         return;
     };
     if groups == 0 || groups > POINTWISE_SMALL_MAX_C / 4 || out_c == 0 {
         return;
     }
-    for b in 0..pixels.div_ceil(P) {
+    let done = pointwise_small_blocks(groups, out_c, pixels / P, table, scratch, &mut io);
+    for b in done..pixels.div_ceil(P) {
         let (first, count) = patch_block::<P>(b, pixels);
         widen_pointwise::<P, false>(io.input(), first, count, in_c, scratch);
         let at = first * out_c;
         let Some(out) = io.output().get_mut(at..at + count * out_c) else {
             return;
         };
-        if count == P && pointwise_small_block(groups, table, scratch, out) {
-            continue;
-        }
         pointwise_small_portable(groups, table, scratch, out, count);
     }
 }
 
-/// One whole block of [`conv2d_pointwise_small`] through the `asm!` loop, on Arm: `false`
-/// (nothing done) elsewhere or when `scratch` or `out` are short.
+/// The first `blocks` blocks of [`conv2d_pointwise_small`] through the `asm!` loop, on Arm:
+/// how many it ran (0 elsewhere, or when `scratch`, the input or the output are short).
 #[inline(always)]
-fn pointwise_small_block(
+fn pointwise_small_blocks<IO: ConvIo>(
     groups: usize,
+    out_c: usize,
+    blocks: usize,
     table: &[i32],
     scratch: &mut [u32],
-    out: &mut [i8],
-) -> bool {
+    io: &mut IO,
+) -> usize {
     #[cfg(target_arch = "arm")]
     {
-        let out_c = table.len() / pointwise_small_words(4 * groups);
+        let (input, input_len, output, output_len) = io.pointers();
         let words = 2 * TILE_PIXELS * groups;
-        let whole = out.len() >= TILE_PIXELS * out_c;
-        if let (Some(state), true) = (scratch.get_mut(words..words + 3), whole) {
-            let end = table.as_ptr_range().end;
-            state.copy_from_slice(&[out.as_mut_ptr() as u32, out_c as u32, end as u32]);
-            let (table, block) = (table.as_ptr(), scratch.as_mut_ptr());
+        let block = scratch.as_mut_ptr();
+        let fits = blocks > 0
+            && input_len >= blocks * TILE_PIXELS * 4 * groups
+            && output_len >= blocks * TILE_PIXELS * out_c;
+        if let (Some(state), true) = (scratch.get_mut(words..words + 7), fits) {
+            let range = table.as_ptr_range();
+            let in_end = input.wrapping_add(blocks * TILE_PIXELS * 4 * groups);
+            state.copy_from_slice(&[
+                output as u32,
+                out_c as u32,
+                range.end as u32,
+                block as u32,
+                input as u32,
+                in_end as u32,
+                range.start as u32,
+            ]);
             match groups {
-                1 => dsp::pointwise_small5::<1>(table, block),
-                2 => dsp::pointwise_small5::<2>(table, block),
-                3 => dsp::pointwise_small5::<3>(table, block),
-                4 => dsp::pointwise_small5::<4>(table, block),
-                5 => dsp::pointwise_small5::<5>(table, block),
-                6 => dsp::pointwise_small5::<6>(table, block),
-                7 => dsp::pointwise_small5::<7>(table, block),
-                _ => dsp::pointwise_small5::<8>(table, block),
+                1 => dsp::pointwise_small5::<1>(block),
+                2 => dsp::pointwise_small5::<2>(block),
+                3 => dsp::pointwise_small5::<3>(block),
+                4 => dsp::pointwise_small5::<4>(block),
+                5 => dsp::pointwise_small5::<5>(block),
+                6 => dsp::pointwise_small5::<6>(block),
+                7 => dsp::pointwise_small5::<7>(block),
+                _ => dsp::pointwise_small5::<8>(block),
             }
-            return true;
+            return blocks;
         }
     }
-    let _ = (groups, table, scratch, out);
-    false
+    let _ = (groups, out_c, blocks, table, scratch, io);
+    0
 }
 
-/// The portable twin of [`dsp::pointwise_small5`], for `count` pixels of a block: per
+/// The portable twin of `dsp::pointwise_small5`, for `count` pixels of a block: per
 /// output channel (its `table` words), each pixel's widened input from `block` times the
 /// doubled weights, from the doubled start value, then SMMLAR with the offset constant, the
 /// sign correction, the right shift and the saturation to int8.

@@ -896,23 +896,26 @@ pub mod dsp {
         }
     }
 
-    /// The `asm!` loop of [`super::conv2d_pointwise_small`]: one block of five pixels of a 1×1
-    /// convolution with `4 · G` input channels (`G` of 1 to 8), every output channel from
-    /// multiply-accumulate to output byte. `block` holds the pixels' widened input (group `g`
-    /// of pixel `k`, even and odd bytes as i16 pairs, at words `(5g + k)·2` and `+1`), then
-    /// three words the loop reads and updates: the address of the first pixel's byte of the
-    /// next output channel (advanced by one per channel), the distance between pixels' bytes
-    /// (`out_c`) and the table's end. Per channel, `table` walks over
-    /// [`super::pointwise_small_words`] words: its doubled start value five times (loaded
-    /// straight into the five accumulators), its doubled weights as i16 pairs, multiplier,
-    /// offset constant and right shift. The registers are named (r0-r4 the accumulators, r5
-    /// and r8 a weight pair, r9-r11 the input words, r12 the table, lr the block) so that LDM
-    /// can fill several at once. Reads the block and the table, writes the block's three words
-    /// and the output bytes; SMLAD may set the sticky Q flag and the loop compares, so flags
-    /// are not declared preserved.
+    /// The `asm!` loop of [`super::conv2d_pointwise_small`]: every whole block of five pixels
+    /// of a 1×1 convolution with `4 · G` input channels (`G` of 1 to 8), from the input
+    /// bytes to the output bytes. `block` holds [`super::POINTWISE_SMALL_BLOCK`] words: the
+    /// widened input of the current block (group `g` of pixel `k`, even and odd bytes as i16
+    /// pairs, at words `(5g + k)·2` and `+1`), then at word `10·G` seven words the loop reads
+    /// and updates: the first pixel's output byte of the next output channel, the distance
+    /// between pixels' bytes (`out_c`), the table's end, `block` itself, the next block's
+    /// input, the end of the whole blocks' input and the table's start. Per block the five
+    /// pixels are widened (SXTB16), then per output channel `table` walks over
+    /// [`super::pointwise_small_words`] words: its doubled start value five times (one LDM
+    /// fills the five accumulators and the first weight pair), its doubled weights as i16
+    /// pairs, multiplier, offset constant and right shift; the accumulators are requantized in
+    /// registers and stored as bytes. The registers are named (r0-r4 the accumulators, r5 and
+    /// r8 a weight pair, r9-r11 input words, r12 the table, lr the block) so that LDM can fill
+    /// several at once. Reads the input, the block and the table, writes the block and the
+    /// output bytes; SMLAD may set the sticky Q flag and the loops compare, so flags are not
+    /// declared preserved.
     #[cfg(target_arch = "arm")]
     #[inline(always)]
-    pub fn pointwise_small5<const G: usize>(table: *const i32, block: *mut u32) {
+    pub fn pointwise_small5<const G: usize>(block: *mut u32) {
         // The multiply-accumulates of one group (its weight pair in r5 and r8): ten input
         // words, three at a time.
         macro_rules! group {
@@ -933,6 +936,48 @@ pub mod dsp {
                     "ldr r9, [lr], #4\n",
                     "smlad r4, r9, r8, r4\n",
                 )
+            };
+        }
+        // Two groups (the first's weight pair in r5 and r8, the second's loaded on the way):
+        // twenty input words, three at a time.
+        macro_rules! group_pair {
+            () => {
+                concat!(
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r0, r9, r5, r0\n",
+                    "smlad r0, r10, r8, r0\n",
+                    "smlad r1, r11, r5, r1\n",
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r1, r9, r8, r1\n",
+                    "smlad r2, r10, r5, r2\n",
+                    "smlad r2, r11, r8, r2\n",
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r3, r9, r5, r3\n",
+                    "smlad r3, r10, r8, r3\n",
+                    "smlad r4, r11, r5, r4\n",
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r4, r9, r8, r4\n",
+                    "ldrd r5, r8, [r12], #8\n",
+                    "smlad r0, r10, r5, r0\n",
+                    "smlad r0, r11, r8, r0\n",
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r1, r9, r5, r1\n",
+                    "smlad r1, r10, r8, r1\n",
+                    "smlad r2, r11, r5, r2\n",
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r2, r9, r8, r2\n",
+                    "smlad r3, r10, r5, r3\n",
+                    "smlad r3, r11, r8, r3\n",
+                    "ldm lr!, {{r9, r10}}\n",
+                    "smlad r4, r9, r5, r4\n",
+                    "smlad r4, r10, r8, r4\n",
+                )
+            };
+        }
+        // The next weight pair.
+        macro_rules! weights {
+            () => {
+                "ldrd r5, r8, [r12], #8\n"
             };
         }
         // One accumulator requantized in place: r5 the multiplier, r8 the offset constant,
@@ -961,46 +1006,74 @@ pub mod dsp {
                 )
             };
         }
-        // The loop for `$more` groups after the first (their weight pairs loaded as they
-        // come), `$bytes` the block's input bytes (`40 · G`).
+        // One pixel's input words (LDR from r9: the input may be unaligned), widened into
+        // the block: group 0 at lr, advancing lr to the next pixel, group `g` at `$at` =
+        // `40·g − 8` bytes from there.
+        macro_rules! widen {
+            ($($at:literal),*) => {
+                concat!(
+                    "ldr r0, [r9], #4\n",
+                    "sxtb16 r11, r0\n",
+                    "sxtb16 r12, r0, ror #8\n",
+                    "strd r11, r12, [lr], #8\n",
+                    $(
+                    "ldr r0, [r9], #4\n",
+                    "sxtb16 r11, r0\n",
+                    "sxtb16 r12, r0, ror #8\n",
+                    "strd r11, r12, [lr, #", $at, "]\n",
+                    )*
+                )
+            };
+        }
+        // The loop: `$s` the state's byte offset in the block (`40·G`), `$s16` and `$s24`
+        // the same plus 16 and 24; `$widen` a pixel's widening; `$macs` the
+        // multiply-accumulates after the first weight pair.
         macro_rules! pointwise_small5_asm {
-            ($bytes:literal; $($more:literal),*) => {
-                // SAFETY: the caller checked that `table` holds whole channels of
-                // `pointwise_small_words(G)` words up to the end written in the block, that
-                // `block` holds `10 · G + 3` aligned words, and that every output byte the
-                // loop stores (five per channel, `out_c` apart, from the address in the block)
-                // is writable.
+            ($s:literal, $s16:literal, $s24:literal; $widen:expr; $macs:expr) => {
+                // SAFETY: the caller checked that the input holds the whole blocks up to the
+                // end written in the block's state, `4·G` bytes per pixel; that `table` holds
+                // whole channels of `pointwise_small_words(4·G)` words from its start to its
+                // end written there; that `block` holds `POINTWISE_SMALL_BLOCK` aligned words;
+                // and that every output byte the loop stores (five per channel and block,
+                // `out_c` apart, from the address written there, the blocks `5·out_c` bytes
+                // apart) is writable.
                 unsafe {
                     core::arch::asm!(
+                    concat!("ldr r9, [lr, #", $s16, "]"),
+                    "1:",
+                    $widen, $widen, $widen, $widen, $widen,
+                    "sub lr, lr, #40",
+                    concat!("str r9, [lr, #", $s16, "]"),
+                    concat!("ldr r12, [lr, #", $s24, "]"),
                     "2:",
                     "ldm r12!, {{r0, r1, r2, r3, r4, r5, r8}}",
-                    group!(),
-                    $(
-                    concat!("ldrd r5, r8, [r12], #8 @ group ", $more),
-                    group!(),
-                    )*
+                    $macs,
                     "ldm r12!, {{r5, r8, r9}}",
                     requantize!("r0"),
                     requantize!("r1"),
                     requantize!("r2"),
                     requantize!("r3"),
                     requantize!("r4"),
-                    // The bytes: r5 the first one's address, r8 the distance, r10 the third
-                    // and fifth's; r9 the table's end.
-                    "ldm lr, {{r5, r8, r9}}",
-                    "strb r0, [r5]",
+                    // The bytes (lr is at the state now): r5 the first one's address, r8 the
+                    // distance, r10 the third and fifth's; r9 the table's end; lr back to the
+                    // block's start.
+                    "ldm lr, {{r5, r8, r9, lr}}",
                     "strb r1, [r5, r8]",
                     "add r10, r5, r8, lsl #1",
                     "strb r2, [r10]",
                     "strb r3, [r10, r8]",
                     "add r10, r10, r8, lsl #1",
                     "strb r4, [r10]",
-                    "add r5, r5, #1",
-                    "str r5, [lr]",
-                    concat!("sub lr, lr, #", $bytes),
+                    "strb r0, [r5], #1",
+                    concat!("str r5, [lr, #", $s, "]"),
                     "cmp r12, r9",
                     "bne 2b",
-                    inout("r12") table => _,
+                    // The next block's first output byte: four pixels on.
+                    "add r5, r5, r8, lsl #2",
+                    concat!("str r5, [lr, #", $s, "]"),
+                    concat!("ldrd r9, r10, [lr, #", $s16, "]"),
+                    "cmp r9, r10",
+                    "bne 1b",
                     inout("lr") block => _,
                     out("r0") _,
                     out("r1") _,
@@ -1012,20 +1085,37 @@ pub mod dsp {
                     out("r9") _,
                     out("r10") _,
                     out("r11") _,
+                    out("r12") _,
                     options(nostack),
                     )
                 }
             };
         }
         match G {
-            1 => pointwise_small5_asm!(40;),
-            2 => pointwise_small5_asm!(80; 1),
-            3 => pointwise_small5_asm!(120; 1, 2),
-            4 => pointwise_small5_asm!(160; 1, 2, 3),
-            5 => pointwise_small5_asm!(200; 1, 2, 3, 4),
-            6 => pointwise_small5_asm!(240; 1, 2, 3, 4, 5),
-            7 => pointwise_small5_asm!(280; 1, 2, 3, 4, 5, 6),
-            _ => pointwise_small5_asm!(320; 1, 2, 3, 4, 5, 6, 7),
+            1 => pointwise_small5_asm!("40", "56", "64";
+                widen!(); group!()),
+            2 => pointwise_small5_asm!("80", "96", "104";
+                widen!("32"); group_pair!()),
+            3 => pointwise_small5_asm!("120", "136", "144";
+                widen!("32", "72");
+                concat!(group_pair!(), weights!(), group!())),
+            4 => pointwise_small5_asm!("160", "176", "184";
+                widen!("32", "72", "112");
+                concat!(group_pair!(), weights!(), group_pair!())),
+            5 => pointwise_small5_asm!("200", "216", "224";
+                widen!("32", "72", "112", "152");
+                concat!(group_pair!(), weights!(), group_pair!(), weights!(), group!())),
+            6 => pointwise_small5_asm!("240", "256", "264";
+                widen!("32", "72", "112", "152", "192");
+                concat!(group_pair!(), weights!(), group_pair!(), weights!(), group_pair!())),
+            7 => pointwise_small5_asm!("280", "296", "304";
+                widen!("32", "72", "112", "152", "192", "232");
+                concat!(group_pair!(), weights!(), group_pair!(), weights!(), group_pair!(),
+                    weights!(), group!())),
+            _ => pointwise_small5_asm!("320", "336", "344";
+                widen!("32", "72", "112", "152", "192", "232", "272");
+                concat!(group_pair!(), weights!(), group_pair!(), weights!(), group_pair!(),
+                    weights!(), group_pair!())),
         }
     }
 
