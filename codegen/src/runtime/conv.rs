@@ -604,6 +604,7 @@ pub trait ConvIo {
     fn split(&mut self) -> Option<(&[i8], &mut [i8])>;
     /// The input's and the output's start and length as raw pointers, for an `asm!` loop
     /// that reads the one and writes the other (in place, both from the one buffer).
+    #[cfg_attr(not(target_arch = "arm"), allow(dead_code))]
     fn pointers(&mut self) -> (*const i8, usize, *mut i8, usize);
 }
 
@@ -915,13 +916,31 @@ pub fn pointwise_small_channel(row: &[u8], channel: [i32; 3]) -> impl Iterator<I
         .chain([m, c, right])
 }
 
-/// Whether [`conv2d_pointwise_small`] can run a layer: one [`pointwise_fits`] over at most
-/// [`POINTWISE_SMALL_MAX_C`] input channels whose activation clamps to the whole int8 range
-/// (the `asm!` loop saturates with SSAT alone), and at least one block of five pixels.
+/// Whether [`conv2d_pointwise_small`] can run a layer: a 1×1 convolution without padding
+/// (any stride: output pixel `(y, x)` reads input pixel `(y·stride_h, x·stride_w)`), one
+/// group, a multiple of 4 input channels up to [`POINTWISE_SMALL_MAX_C`], the short
+/// requantization (`fast_requant`) with right shifts of 1 to 22, one multiplier per
+/// channel, an activation that clamps to the whole int8 range (the `asm!` loop saturates
+/// with SSAT alone), and at least one block of five pixels.
 pub fn pointwise_small_fits(p: &ConvFast, shifts: &[i32]) -> bool {
     let s = &p.shape;
-    pointwise_fits(p, shifts)
+    s.k_h == 1
+        && s.k_w == 1
+        && s.stride_h >= 1
+        && s.stride_w >= 1
+        && s.pad_top == 0
+        && s.pad_left == 0
+        && s.in_h >= 1
+        && s.in_w >= 1
+        && s.out_h == (s.in_h - 1) / s.stride_h + 1
+        && s.out_w == (s.in_w - 1) / s.stride_w + 1
+        && s.k_c == s.in_c
+        && s.in_c.is_multiple_of(4)
         && s.in_c <= POINTWISE_SMALL_MAX_C
+        && p.per_channel
+        && p.fast_requant
+        && shifts.len() == s.out_c
+        && shifts.iter().all(|&r| (-22..0).contains(&r))
         && p.act_min == -128
         && p.act_max == 127
         && s.batches * s.out_h * s.out_w >= TILE_PIXELS
@@ -978,16 +997,110 @@ fn conv2d_pointwise_small_io<IO: ConvIo>(
     if groups == 0 || groups > POINTWISE_SMALL_MAX_C / 4 || out_c == 0 {
         return;
     }
-    let done = pointwise_small_blocks(groups, out_c, pixels / P, table, scratch, &mut io);
+    let strided = s.stride_h != 1 || s.stride_w != 1;
+    let done = if strided {
+        0
+    } else {
+        pointwise_small_blocks(groups, out_c, pixels / P, table, scratch, &mut io)
+    };
     for b in done..pixels.div_ceil(P) {
         let (first, count) = patch_block::<P>(b, pixels);
-        widen_pointwise::<P, false>(io.input(), first, count, in_c, scratch);
+        if strided {
+            widen_strided(s, io.input(), first, count, scratch);
+        } else {
+            widen_pointwise::<P, false>(io.input(), first, count, in_c, scratch);
+        }
         let at = first * out_c;
         let Some(out) = io.output().get_mut(at..at + count * out_c) else {
             return;
         };
+        if count == P && pointwise_small_block(groups, table, scratch, out) {
+            continue;
+        }
         pointwise_small_portable(groups, table, scratch, out, count);
     }
+}
+
+/// The input pixels of output pixels `first..first + count` of a strided 1×1 layer
+/// ([`pointwise_small_fits`]), widened into `scratch` as [`widen_pointwise`] lays them out.
+#[inline(always)]
+fn widen_strided(s: &ConvShape, input: &[i8], first: usize, count: usize, scratch: &mut [u32]) {
+    const P: usize = TILE_PIXELS;
+    let plane = s.out_h * s.out_w;
+    for k in 0..count {
+        let n = first + k;
+        let (b, y, x) = (
+            n / plane.max(1),
+            n % plane.max(1) / s.out_w.max(1),
+            n % s.out_w.max(1),
+        );
+        let at = ((b * s.in_h + y * s.stride_h) * s.in_w + x * s.stride_w) * s.in_c;
+        let Some(pixel) = input.get(at..at + s.in_c) else {
+            return;
+        };
+        for (j, x) in pixel.chunks_exact(4).enumerate() {
+            let word = u32::from_le_bytes([x[0] as u8, x[1] as u8, x[2] as u8, x[3] as u8]);
+            let i = (j * P + k) * 2;
+            if let Some([e, o]) = scratch.get_mut(i..i + 2) {
+                (*e, *o) = (dsp::sxtb16(word), dsp::sxtb16_ror8(word));
+            }
+        }
+    }
+}
+
+/// One whole block of [`conv2d_pointwise_small`], already widened into `scratch`, through
+/// the `asm!` loop, on Arm: `false` (nothing done) elsewhere or when `scratch` or `out` are
+/// short.
+#[inline(always)]
+fn pointwise_small_block(
+    groups: usize,
+    table: &[i32],
+    scratch: &mut [u32],
+    out: &mut [i8],
+) -> bool {
+    #[cfg(target_arch = "arm")]
+    {
+        let out_c = table.len() / pointwise_small_words(4 * groups);
+        let words = 2 * TILE_PIXELS * groups;
+        let block = scratch.as_mut_ptr();
+        let whole = out_c > 0 && out.len() >= TILE_PIXELS * out_c;
+        if let (Some(state), true) = (scratch.get_mut(words..words + 7), whole) {
+            let range = table.as_ptr_range();
+            // No input to widen: its position is its end.
+            state.copy_from_slice(&[
+                out.as_mut_ptr() as u32,
+                out_c as u32,
+                range.end as u32,
+                block as u32,
+                0,
+                0,
+                range.start as u32,
+            ]);
+            pointwise_small_asm::<false>(groups, block);
+            return true;
+        }
+    }
+    let _ = (groups, table, scratch, out);
+    false
+}
+
+/// `dsp::pointwise_small5` for `groups` groups of four input channels (1 to 8), on Arm
+/// (elsewhere nothing: its callers run it on Arm only).
+#[cfg_attr(not(target_arch = "arm"), allow(dead_code))]
+#[inline(always)]
+fn pointwise_small_asm<const WIDEN: bool>(groups: usize, block: *mut u32) {
+    #[cfg(target_arch = "arm")]
+    match groups {
+        1 => dsp::pointwise_small5::<1, WIDEN>(block),
+        2 => dsp::pointwise_small5::<2, WIDEN>(block),
+        3 => dsp::pointwise_small5::<3, WIDEN>(block),
+        4 => dsp::pointwise_small5::<4, WIDEN>(block),
+        5 => dsp::pointwise_small5::<5, WIDEN>(block),
+        6 => dsp::pointwise_small5::<6, WIDEN>(block),
+        7 => dsp::pointwise_small5::<7, WIDEN>(block),
+        _ => dsp::pointwise_small5::<8, WIDEN>(block),
+    }
+    let _ = (groups, block);
 }
 
 /// The first `blocks` blocks of [`conv2d_pointwise_small`] through the `asm!` loop, on Arm:
@@ -1021,16 +1134,7 @@ fn pointwise_small_blocks<IO: ConvIo>(
                 in_end as u32,
                 range.start as u32,
             ]);
-            match groups {
-                1 => dsp::pointwise_small5::<1>(block),
-                2 => dsp::pointwise_small5::<2>(block),
-                3 => dsp::pointwise_small5::<3>(block),
-                4 => dsp::pointwise_small5::<4>(block),
-                5 => dsp::pointwise_small5::<5>(block),
-                6 => dsp::pointwise_small5::<6>(block),
-                7 => dsp::pointwise_small5::<7>(block),
-                _ => dsp::pointwise_small5::<8>(block),
-            }
+            pointwise_small_asm::<true>(groups, block);
             return blocks;
         }
     }

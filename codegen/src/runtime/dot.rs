@@ -904,7 +904,8 @@ pub mod dsp {
     /// and updates: the first pixel's output byte of the next output channel, the distance
     /// between pixels' bytes (`out_c`), the table's end, `block` itself, the next block's
     /// input, the end of the whole blocks' input and the table's start. Per block the five
-    /// pixels are widened (SXTB16), then per output channel `table` walks over
+    /// pixels are widened (SXTB16; without `WIDEN` the caller widened the one block and
+    /// the input position equals its end), then per output channel `table` walks over
     /// [`super::pointwise_small_words`] words: its doubled start value five times (one LDM
     /// fills the five accumulators and the first weight pair), its doubled weights as i16
     /// pairs, multiplier, offset constant and right shift; the accumulators are requantized in
@@ -915,7 +916,7 @@ pub mod dsp {
     /// declared preserved.
     #[cfg(target_arch = "arm")]
     #[inline(always)]
-    pub fn pointwise_small5<const G: usize>(block: *mut u32) {
+    pub fn pointwise_small5<const G: usize, const WIDEN: bool>(block: *mut u32) {
         // The multiply-accumulates of one group (its weight pair in r5 and r8): ten input
         // words, three at a time.
         macro_rules! group {
@@ -975,14 +976,14 @@ pub mod dsp {
             };
         }
         // The next weight pair.
-        macro_rules! weights {
+        macro_rules! next_weights {
             () => {
                 "ldrd r5, r8, [r12], #8\n"
             };
         }
         // One accumulator requantized in place: r5 the multiplier, r8 the offset constant,
         // r9 the right shift, r10 a scratch register.
-        macro_rules! requantize {
+        macro_rules! requantize_in_place {
             ($c:literal) => {
                 concat!(
                     "smmlar r10, ",
@@ -1026,7 +1027,7 @@ pub mod dsp {
             };
         }
         // The loop: `$s` the state's byte offset in the block (`40·G`), `$s16` and `$s24`
-        // the same plus 16 and 24; `$widen` a pixel's widening; `$macs` the
+        // the same plus 16 and 24; `$widen` the block's widening (or nothing); `$macs` the
         // multiply-accumulates after the first weight pair.
         macro_rules! pointwise_small5_asm {
             ($s:literal, $s16:literal, $s24:literal; $widen:expr; $macs:expr) => {
@@ -1041,19 +1042,18 @@ pub mod dsp {
                     core::arch::asm!(
                     concat!("ldr r9, [lr, #", $s16, "]"),
                     "1:",
-                    $widen, $widen, $widen, $widen, $widen,
-                    "sub lr, lr, #40",
+                    $widen,
                     concat!("str r9, [lr, #", $s16, "]"),
                     concat!("ldr r12, [lr, #", $s24, "]"),
                     "2:",
                     "ldm r12!, {{r0, r1, r2, r3, r4, r5, r8}}",
                     $macs,
                     "ldm r12!, {{r5, r8, r9}}",
-                    requantize!("r0"),
-                    requantize!("r1"),
-                    requantize!("r2"),
-                    requantize!("r3"),
-                    requantize!("r4"),
+                    requantize_in_place!("r0"),
+                    requantize_in_place!("r1"),
+                    requantize_in_place!("r2"),
+                    requantize_in_place!("r3"),
+                    requantize_in_place!("r4"),
                     // The bytes (lr is at the state now): r5 the first one's address, r8 the
                     // distance, r10 the third and fifth's; r9 the table's end; lr back to the
                     // block's start.
@@ -1091,31 +1091,47 @@ pub mod dsp {
                 }
             };
         }
+        // The five pixels' widening when `WIDEN` (lr back at the block's start after it),
+        // else nothing (the caller widened the block).
+        macro_rules! blocks {
+            ($s:literal, $s16:literal, $s24:literal; [$($at:literal),*]; $macs:expr) => {
+                if WIDEN {
+                    pointwise_small5_asm!($s, $s16, $s24;
+                        concat!(
+                            widen!($($at),*), widen!($($at),*), widen!($($at),*),
+                            widen!($($at),*), widen!($($at),*), "sub lr, lr, #40\n"
+                        );
+                        $macs)
+                } else {
+                    pointwise_small5_asm!($s, $s16, $s24; ""; $macs)
+                }
+            };
+        }
         match G {
-            1 => pointwise_small5_asm!("40", "56", "64";
-                widen!(); group!()),
-            2 => pointwise_small5_asm!("80", "96", "104";
-                widen!("32"); group_pair!()),
-            3 => pointwise_small5_asm!("120", "136", "144";
-                widen!("32", "72");
-                concat!(group_pair!(), weights!(), group!())),
-            4 => pointwise_small5_asm!("160", "176", "184";
-                widen!("32", "72", "112");
-                concat!(group_pair!(), weights!(), group_pair!())),
-            5 => pointwise_small5_asm!("200", "216", "224";
-                widen!("32", "72", "112", "152");
-                concat!(group_pair!(), weights!(), group_pair!(), weights!(), group!())),
-            6 => pointwise_small5_asm!("240", "256", "264";
-                widen!("32", "72", "112", "152", "192");
-                concat!(group_pair!(), weights!(), group_pair!(), weights!(), group_pair!())),
-            7 => pointwise_small5_asm!("280", "296", "304";
-                widen!("32", "72", "112", "152", "192", "232");
-                concat!(group_pair!(), weights!(), group_pair!(), weights!(), group_pair!(),
-                    weights!(), group!())),
-            _ => pointwise_small5_asm!("320", "336", "344";
-                widen!("32", "72", "112", "152", "192", "232", "272");
-                concat!(group_pair!(), weights!(), group_pair!(), weights!(), group_pair!(),
-                    weights!(), group_pair!())),
+            1 => blocks!("40", "56", "64";
+                []; group!()),
+            2 => blocks!("80", "96", "104";
+                ["32"]; group_pair!()),
+            3 => blocks!("120", "136", "144";
+                ["32", "72"];
+                concat!(group_pair!(), next_weights!(), group!())),
+            4 => blocks!("160", "176", "184";
+                ["32", "72", "112"];
+                concat!(group_pair!(), next_weights!(), group_pair!())),
+            5 => blocks!("200", "216", "224";
+                ["32", "72", "112", "152"];
+                concat!(group_pair!(), next_weights!(), group_pair!(), next_weights!(), group!())),
+            6 => blocks!("240", "256", "264";
+                ["32", "72", "112", "152", "192"];
+                concat!(group_pair!(), next_weights!(), group_pair!(), next_weights!(), group_pair!())),
+            7 => blocks!("280", "296", "304";
+                ["32", "72", "112", "152", "192", "232"];
+                concat!(group_pair!(), next_weights!(), group_pair!(), next_weights!(), group_pair!(),
+                    next_weights!(), group!())),
+            _ => blocks!("320", "336", "344";
+                ["32", "72", "112", "152", "192", "232", "272"];
+                concat!(group_pair!(), next_weights!(), group_pair!(), next_weights!(), group_pair!(),
+                    next_weights!(), group_pair!())),
         }
     }
 

@@ -2614,7 +2614,9 @@ fn patch_conv(
             rows[to] = w.filter.get(at).copied().unwrap_or(0);
         }
     }
-    if tuning.conv_pointwise(layer, &w.shifts) && row_len == s.in_c {
+    let pointwise =
+        tuning.conv_pointwise(layer, &w.shifts) || tuning.conv_pointwise_small(layer, &w.shifts);
+    if pointwise && row_len == s.in_c {
         return pointwise_conv(p, w, &rows, statics, prefix, what, in_place);
     }
     let filter = statics.bytes(
