@@ -33,6 +33,7 @@ pub enum Kernels {
     /// `depthwise_conv2d_fast::<Dsp>`, `depthwise_conv2d_wide`, `depthwise_conv2d_rows`,
     /// `conv2d_patches` at widths
     /// 3, 4 and 5 (5: `patch_dot_tile`'s `asm!` loop), `conv2d_pointwise`,
+    /// `conv2d_pointwise_small`,
     /// `fully_connected_pairs`.
     Dsp,
 }
@@ -195,13 +196,14 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     // All the others: 3×3 over one input channel, no dilation (`depthwise_conv2d_single`),
     // over the whole int8 range (3, 15; its `asm!` loops when requantized fast) or clamped (9).
     let single_shape = matches!(case % 18, 3 | 9 | 15);
-    // One in nine: 1×1, stride 1, no padding, one group, 4–16 input channels (the patch
-    // kernels' direct copy of whole words, `pointwise_words`).
+    // One in nine: 1×1, no padding, one group, 4–32 input channels; half of them stride 1
+    // (the patch kernels' direct copy of whole words, `pointwise_words`, up to 16;
+    // `conv2d_pointwise`), `conv2d_pointwise_small` over all.
     let pointwise_shape = case % 9 == 4;
     let in_c = if single_shape {
         1
     } else if pointwise_shape {
-        4 * (1 + index(random, 4))
+        4 * (1 + index(random, 8))
     } else {
         1 + index(random, 9)
     };
@@ -237,6 +239,10 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     // `depthwise_conv2d_rows_out`.
     let wide_rows = short_rows && (case / 12) % 3 == 2;
     let (mut in_h, mut in_w) = (1 + index(random, 6), 1 + index(random, 7));
+    if pointwise_shape && in_c > 16 {
+        // Few enough pixels for the buffers, still often more than one block of five.
+        in_h = 1 + in_h % 3;
+    }
     if short_rows {
         in_w = 3 + (case / 12) % 5;
     }
@@ -257,7 +263,11 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         }
     }
     if pointwise_shape {
-        (k_h, k_w, stride_h, stride_w, pad_top, pad_left) = (1, 1, 1, 1, 0, 0);
+        (k_h, k_w, pad_top, pad_left) = (1, 1, 0, 0);
+        // Half of them strided (`conv2d_pointwise_small` gathers their pixels).
+        if case % 18 == 4 {
+            (stride_h, stride_w) = (1, 1);
+        }
     }
     let eff_h = (k_h - 1) * dilation_h + 1;
     let eff_w = (k_w - 1) * dilation_w + 1;
@@ -838,20 +848,60 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
             ));
         }
         let table = &table[..3 * out_c];
-        expect(pointwise_fits(&pw, short), "pointwise_fits")?;
+        let unit = stride_h == 1 && stride_w == 1;
+        expect(pointwise_fits(&pw, short) == unit, "pointwise_fits")?;
         let mut scratch = [0u32; 256];
-        // Every byte wrong beforehand: each must be written.
+        if unit {
+            // Every byte wrong beforehand: each must be written.
+            for (g, w) in got.iter_mut().zip(want_pw.iter()) {
+                *g = !*w;
+            }
+            conv2d_pointwise(&pw, input, rows, table, &mut scratch, got);
+            expect(got == want_pw, "conv2d_pointwise (asm! tile)")?;
+            if fits {
+                load(&mut data);
+                conv2d_pointwise_in_place(&pw, &mut data, lead, rows, table, &mut scratch);
+                expect(
+                    data[..n_out] == *want_pw,
+                    "conv2d_pointwise_in_place (asm! tile)",
+                )?;
+            }
+        }
+        // The few-channel kernel clamps to the whole int8 range only.
+        let small = ConvFast {
+            act_min: -128,
+            act_max: 127,
+            ..pw
+        };
+        conv2d(&small, input, filter, Some(bias), m, short, want_pw);
+        // (At most 7 output channels here.)
+        let mut table = [0i32; 8 * pointwise_small_words(POINTWISE_SMALL_MAX_C)];
+        let words = pointwise_small_words(in_c);
+        for (oc, t) in table.chunks_exact_mut(words).take(out_c).enumerate() {
+            let channel = pointwise_channel(folded[oc], m[oc], short[oc], pw.output_offset);
+            let row = &filter[oc * in_c..(oc + 1) * in_c];
+            for (d, v) in t.iter_mut().zip(pointwise_small_channel(row, channel)) {
+                *d = v;
+            }
+        }
+        let table = &table[..words * out_c];
+        let pixels = shape.batches * out_h * out_w;
+        expect(
+            pointwise_small_fits(&small, short) == (pixels >= 5),
+            "pointwise_small_fits",
+        )?;
+        let mut scratch = [0u32; POINTWISE_SMALL_BLOCK];
         for (g, w) in got.iter_mut().zip(want_pw.iter()) {
             *g = !*w;
         }
-        conv2d_pointwise(&pw, input, rows, table, &mut scratch, got);
-        expect(got == want_pw, "conv2d_pointwise (asm! tile)")?;
+        conv2d_pointwise_small(&small, input, table, &mut scratch, got);
+        expect(got == want_pw, "conv2d_pointwise_small (asm! loop)")?;
         if fits {
             load(&mut data);
-            conv2d_pointwise_in_place(&pw, &mut data, lead, rows, table, &mut scratch);
+            conv2d_pointwise_small_in_place(&small, &mut data, lead, table, &mut scratch);
             expect(
                 data[..n_out] == *want_pw,
-                "conv2d_pointwise_in_place (asm! tile)",
+                "conv2d_pointwise_small_in_place (asm! loop)",
             )?;
         }
     }

@@ -316,6 +316,22 @@ impl Tuning {
         }
     }
 
+    /// Whether `layer` runs as `rt::conv2d_pointwise_small` (few input channels, any
+    /// stride: one table per layer, one `asm!` loop from input to output bytes): Arm DSP
+    /// cores, a CONV_2D that `rt::pointwise_small_fits` (given its requantization `shifts`)
+    /// where the patch kernels would take the `asm!` tile.
+    pub fn conv_pointwise_small(&self, layer: &Layer, shifts: &[i32]) -> bool {
+        match &layer.kernel {
+            Kernel::Conv2d(p, _) => {
+                self.dot == DotProduct::Dsp
+                    && self.patch_pixels(layer) == PATCH_PIXELS
+                    && self.patch_channels(layer) == 1
+                    && crate::runtime::pointwise_small_fits(p, shifts)
+            }
+            _ => false,
+        }
+    }
+
     /// Whether `layer`'s patch convolution runs as `rt::conv2d_patches_thumb1` (the
     /// Cortex-M0+'s `asm!` loop over patch bytes offset by 128): Thumb-1 cores (ARMv6-M).
     pub fn patch_thumb1(&self, layer: &Layer) -> bool {
@@ -369,6 +385,12 @@ impl Tuning {
         if let (true, Kernel::DepthwiseConv2d(p, _)) = (self.depthwise_wide(layer), &layer.kernel) {
             // A border pixel's window, one word per tap and group of four channels.
             return p.shape.k_h * p.shape.k_w * p.shape.out_c.div_ceil(4);
+        }
+        if let Kernel::Conv2d(p, w) = &layer.kernel {
+            if self.conv_pointwise_small(layer, &w.shifts) {
+                // A block's widened input and the `asm!` loop's seven words.
+                return crate::runtime::TILE_PIXELS * p.shape.in_c / 2 + 7;
+            }
         }
         self.conv_patch_row(layer).map_or(0, |row| match self.dot {
             DotProduct::Dsp => self.patch_pixels(layer) * row / 2,

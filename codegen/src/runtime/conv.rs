@@ -896,6 +896,314 @@ fn pointwise_channels<const FULL: bool>(
     }
 }
 
+/// Most input channels of a [`conv2d_pointwise_small`] layer: eight groups of four, whose
+/// widened block of five pixels the `asm!` loop reads through a run of LDMs.
+pub const POINTWISE_SMALL_MAX_C: usize = 32;
+
+/// Words of [`conv2d_pointwise_small`]'s table per output channel over `in_c` input
+/// channels: the start value five times, `in_c / 2` weight pairs, multiplier, offset
+/// constant and right shift.
+pub const fn pointwise_small_words(in_c: usize) -> usize {
+    TILE_PIXELS + in_c / 2 + 3
+}
+
+/// Words of the block [`conv2d_pointwise_small`] widens each five pixels into (their input
+/// as i16 pairs, then seven words of the `asm!` loop's state), at most: the scratch it
+/// needs.
+pub const POINTWISE_SMALL_BLOCK: usize = TILE_PIXELS * POINTWISE_SMALL_MAX_C / 2 + 7;
+
+/// The [`conv2d_pointwise_small`] table words of one output channel (compile time): its
+/// [`pointwise_channel`] constants `channel` and its filter `row` (`in_c` int8 weights, a
+/// multiple of 4), as [`pointwise_small_words`] lays them out. The weights are doubled and
+/// widened, group of four `j` as `(w0, w2)` and `(w1, w3)` i16 pairs, so the input is
+/// widened as it is and each accumulator is already the `2x` of
+/// [`requantize_small_offset`]; the right shift is the one `channel`'s offset constant
+/// encodes.
+pub fn pointwise_small_channel(row: &[u8], channel: [i32; 3]) -> impl Iterator<Item = i32> + '_ {
+    let [bias, m, c] = channel;
+    let right = (c.trailing_zeros() as i32 + 1) & 31;
+    let pair = |a: u8, b: u8| {
+        let half = |w: u8| ((w as i8 as i16) * 2) as u16 as u32;
+        (half(a) | (half(b) << 16)) as i32
+    };
+    core::iter::repeat_n(bias, TILE_PIXELS)
+        .chain(
+            row.chunks_exact(4)
+                .flat_map(move |w| [pair(w[0], w[2]), pair(w[1], w[3])]),
+        )
+        .chain([m, c, right])
+}
+
+/// Whether [`conv2d_pointwise_small`] can run a layer: a 1×1 convolution without padding
+/// (any stride: output pixel `(y, x)` reads input pixel `(y·stride_h, x·stride_w)`), one
+/// group, a multiple of 4 input channels up to [`POINTWISE_SMALL_MAX_C`], the short
+/// requantization (`fast_requant`) with right shifts of 1 to 22, one multiplier per
+/// channel, an activation that clamps to the whole int8 range (the `asm!` loop saturates
+/// with SSAT alone), and at least one block of five pixels.
+pub fn pointwise_small_fits(p: &ConvFast, shifts: &[i32]) -> bool {
+    let s = &p.shape;
+    s.k_h == 1
+        && s.k_w == 1
+        && s.stride_h >= 1
+        && s.stride_w >= 1
+        && s.pad_top == 0
+        && s.pad_left == 0
+        && s.in_h >= 1
+        && s.in_w >= 1
+        && s.out_h == (s.in_h - 1) / s.stride_h + 1
+        && s.out_w == (s.in_w - 1) / s.stride_w + 1
+        && s.k_c == s.in_c
+        && s.in_c.is_multiple_of(4)
+        && s.in_c <= POINTWISE_SMALL_MAX_C
+        && p.per_channel
+        && p.fast_requant
+        && shifts.len() == s.out_c
+        && shifts.iter().all(|&r| (-22..0).contains(&r))
+        && p.act_min == -128
+        && p.act_max == 127
+        && s.batches * s.out_h * s.out_w >= TILE_PIXELS
+}
+
+/// Int8 1×1 CONV_2D with few input channels for Arm DSP cores, for the layers
+/// [`pointwise_small_fits`] accepts. On Arm one `asm!` loop (`dsp::pointwise_small5`)
+/// runs every whole block of [`TILE_PIXELS`] pixels: it widens the block's input into
+/// `scratch` ([`POINTWISE_SMALL_BLOCK`] words at least), then takes every output channel
+/// from its `table` words ([`pointwise_small_channel`]) to its five output bytes, the
+/// accumulators never leaving registers. Off Arm, and for a last block of fewer pixels,
+/// [`pointwise_small_portable`] computes the same from the same table.
+#[inline(always)]
+pub fn conv2d_pointwise_small(
+    p: &ConvFast,
+    input: &[i8],
+    table: &[i32],
+    scratch: &mut [u32],
+    output: &mut [i8],
+) {
+    conv2d_pointwise_small_io(p, table, scratch, Apart { input, output });
+}
+
+/// [`conv2d_pointwise_small`] over one buffer, as [`conv2d_pointwise_in_place`]: the input
+/// at byte `input_at`, the output from byte 0.
+#[inline(always)]
+pub fn conv2d_pointwise_small_in_place(
+    p: &ConvFast,
+    data: &mut [i8],
+    input_at: usize,
+    table: &[i32],
+    scratch: &mut [u32],
+) {
+    conv2d_pointwise_small_io(p, table, scratch, Shared { data, input_at });
+}
+
+/// The loop of [`conv2d_pointwise_small`] and [`conv2d_pointwise_small_in_place`]: the
+/// whole blocks through the `asm!` loop on Arm, then block by block what is left.
+#[inline(always)]
+fn conv2d_pointwise_small_io<IO: ConvIo>(
+    p: &ConvFast,
+    table: &[i32],
+    scratch: &mut [u32],
+    mut io: IO,
+) {
+    const P: usize = TILE_PIXELS;
+    let s = &p.shape;
+    let (in_c, out_c) = (s.in_c, s.out_c);
+    let groups = in_c / 4;
+    let pixels = s.batches * s.out_h * s.out_w;
+    let Some(table) = table.get(..out_c * pointwise_small_words(in_c)) else {
+        return;
+    };
+    if groups == 0 || groups > POINTWISE_SMALL_MAX_C / 4 || out_c == 0 {
+        return;
+    }
+    let strided = s.stride_h != 1 || s.stride_w != 1;
+    let done = if strided {
+        0
+    } else {
+        pointwise_small_blocks(groups, out_c, pixels / P, table, scratch, &mut io)
+    };
+    for b in done..pixels.div_ceil(P) {
+        let (first, count) = patch_block::<P>(b, pixels);
+        if strided {
+            widen_strided(s, io.input(), first, count, scratch);
+        } else {
+            widen_pointwise::<P, false>(io.input(), first, count, in_c, scratch);
+        }
+        let at = first * out_c;
+        let Some(out) = io.output().get_mut(at..at + count * out_c) else {
+            return;
+        };
+        if count == P && pointwise_small_block(groups, table, scratch, out) {
+            continue;
+        }
+        pointwise_small_portable(groups, table, scratch, out, count);
+    }
+}
+
+/// The input pixels of output pixels `first..first + count` of a strided 1×1 layer
+/// ([`pointwise_small_fits`]), widened into `scratch` as [`widen_pointwise`] lays them out.
+#[inline(always)]
+fn widen_strided(s: &ConvShape, input: &[i8], first: usize, count: usize, scratch: &mut [u32]) {
+    const P: usize = TILE_PIXELS;
+    let plane = s.out_h * s.out_w;
+    for k in 0..count {
+        let n = first + k;
+        let (b, y, x) = (
+            n / plane.max(1),
+            n % plane.max(1) / s.out_w.max(1),
+            n % s.out_w.max(1),
+        );
+        let at = ((b * s.in_h + y * s.stride_h) * s.in_w + x * s.stride_w) * s.in_c;
+        let Some(pixel) = input.get(at..at + s.in_c) else {
+            return;
+        };
+        for (j, x) in pixel.chunks_exact(4).enumerate() {
+            let word = u32::from_le_bytes([x[0] as u8, x[1] as u8, x[2] as u8, x[3] as u8]);
+            let i = (j * P + k) * 2;
+            if let Some([e, o]) = scratch.get_mut(i..i + 2) {
+                (*e, *o) = (dsp::sxtb16(word), dsp::sxtb16_ror8(word));
+            }
+        }
+    }
+}
+
+/// One whole block of [`conv2d_pointwise_small`], already widened into `scratch`, through
+/// the `asm!` loop, on Arm: `false` (nothing done) elsewhere or when `scratch` or `out` are
+/// short.
+#[inline(always)]
+fn pointwise_small_block(
+    groups: usize,
+    table: &[i32],
+    scratch: &mut [u32],
+    out: &mut [i8],
+) -> bool {
+    #[cfg(target_arch = "arm")]
+    {
+        let out_c = table.len() / pointwise_small_words(4 * groups);
+        let words = 2 * TILE_PIXELS * groups;
+        let block = scratch.as_mut_ptr();
+        let whole = out_c > 0 && out.len() >= TILE_PIXELS * out_c;
+        if let (Some(state), true) = (scratch.get_mut(words..words + 7), whole) {
+            let range = table.as_ptr_range();
+            // No input to widen: its position is its end.
+            state.copy_from_slice(&[
+                out.as_mut_ptr() as u32,
+                out_c as u32,
+                range.end as u32,
+                block as u32,
+                0,
+                0,
+                range.start as u32,
+            ]);
+            pointwise_small_asm::<false>(groups, block);
+            return true;
+        }
+    }
+    let _ = (groups, table, scratch, out);
+    false
+}
+
+/// `dsp::pointwise_small5` for `groups` groups of four input channels (1 to 8), on Arm
+/// (elsewhere nothing: its callers run it on Arm only).
+#[cfg_attr(not(target_arch = "arm"), allow(dead_code))]
+#[inline(always)]
+fn pointwise_small_asm<const WIDEN: bool>(groups: usize, block: *mut u32) {
+    #[cfg(target_arch = "arm")]
+    match groups {
+        1 => dsp::pointwise_small5::<1, WIDEN>(block),
+        2 => dsp::pointwise_small5::<2, WIDEN>(block),
+        3 => dsp::pointwise_small5::<3, WIDEN>(block),
+        4 => dsp::pointwise_small5::<4, WIDEN>(block),
+        5 => dsp::pointwise_small5::<5, WIDEN>(block),
+        6 => dsp::pointwise_small5::<6, WIDEN>(block),
+        7 => dsp::pointwise_small5::<7, WIDEN>(block),
+        _ => dsp::pointwise_small5::<8, WIDEN>(block),
+    }
+    let _ = (groups, block);
+}
+
+/// The first `blocks` blocks of [`conv2d_pointwise_small`] through the `asm!` loop, on Arm:
+/// how many it ran (0 elsewhere, or when `scratch`, the input or the output are short).
+#[inline(always)]
+fn pointwise_small_blocks<IO: ConvIo>(
+    groups: usize,
+    out_c: usize,
+    blocks: usize,
+    table: &[i32],
+    scratch: &mut [u32],
+    io: &mut IO,
+) -> usize {
+    #[cfg(target_arch = "arm")]
+    {
+        let RawIo {
+            input,
+            input_len,
+            output,
+            output_len,
+        } = io.raw();
+        let words = 2 * TILE_PIXELS * groups;
+        let block = scratch.as_mut_ptr();
+        let fits = blocks > 0
+            && input_len >= blocks * TILE_PIXELS * 4 * groups
+            && output_len >= blocks * TILE_PIXELS * out_c;
+        if let (Some(state), true) = (scratch.get_mut(words..words + 7), fits) {
+            let range = table.as_ptr_range();
+            let in_end = input.wrapping_add(blocks * TILE_PIXELS * 4 * groups);
+            state.copy_from_slice(&[
+                output as u32,
+                out_c as u32,
+                range.end as u32,
+                block as u32,
+                input as u32,
+                in_end as u32,
+                range.start as u32,
+            ]);
+            pointwise_small_asm::<true>(groups, block);
+            return blocks;
+        }
+    }
+    let _ = (groups, out_c, blocks, table, scratch, io);
+    0
+}
+
+/// The portable twin of `dsp::pointwise_small5`, for `count` pixels of a block: per
+/// output channel (its `table` words), each pixel's widened input from `block` times the
+/// doubled weights, from the doubled start value, then SMMLAR with the offset constant, the
+/// sign correction, the right shift and the saturation to int8.
+#[inline(always)]
+fn pointwise_small_portable(
+    groups: usize,
+    table: &[i32],
+    block: &[u32],
+    out: &mut [i8],
+    count: usize,
+) {
+    let words = pointwise_small_words(4 * groups);
+    let out_c = table.len() / words;
+    for (oc, row) in table.chunks_exact(words).enumerate() {
+        let (Some(&bias), Some(weights), Some(&[m, c, right])) = (
+            row.first(),
+            row.get(TILE_PIXELS..TILE_PIXELS + 2 * groups),
+            row.get(TILE_PIXELS + 2 * groups..),
+        ) else {
+            return;
+        };
+        for k in 0..count {
+            let mut acc = bias;
+            for (g, w) in weights.chunks_exact(2).enumerate() {
+                let i = (g * TILE_PIXELS + k) * 2;
+                let (Some(&even), Some(&odd)) = (block.get(i), block.get(i + 1)) else {
+                    return;
+                };
+                acc = dsp::smlad(odd, w[1] as u32, dsp::smlad(even, w[0] as u32, acc));
+            }
+            let v = (dsp::smmlar(acc, m, c) + (acc >> 31)) >> right;
+            if let Some(o) = out.get_mut(k * out_c + oc) {
+                *o = clamp_i8(v, -128, 127);
+            }
+        }
+    }
+}
+
 /// The first pixel's slot of [`patch_dot_tile`]'s reduction, from `acc`.
 #[inline(always)]
 fn patch_dot_first(filter: &[u8], patches: &[u32], acc: i32) -> i32 {

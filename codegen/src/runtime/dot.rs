@@ -1322,6 +1322,245 @@ pub mod dsp {
         }
     }
 
+    /// The `asm!` loop of [`super::conv2d_pointwise_small`]: every whole block of five pixels
+    /// of a 1×1 convolution with `4 · G` input channels (`G` of 1 to 8), from the input
+    /// bytes to the output bytes. `block` holds [`super::POINTWISE_SMALL_BLOCK`] words: the
+    /// widened input of the current block (group `g` of pixel `k`, even and odd bytes as i16
+    /// pairs, at words `(5g + k)·2` and `+1`), then at word `10·G` seven words the loop reads
+    /// and updates: the first pixel's output byte of the next output channel, the distance
+    /// between pixels' bytes (`out_c`), the table's end, `block` itself, the next block's
+    /// input, the end of the whole blocks' input and the table's start. Per block the five
+    /// pixels are widened (SXTB16; without `WIDEN` the caller widened the one block and
+    /// the input position equals its end), then per output channel `table` walks over
+    /// [`super::pointwise_small_words`] words: its doubled start value five times (one LDM
+    /// fills the five accumulators and the first weight pair), its doubled weights as i16
+    /// pairs, multiplier, offset constant and right shift; the accumulators are requantized in
+    /// registers and stored as bytes. The registers are named (r0-r4 the accumulators, r5 and
+    /// r8 a weight pair, r9-r11 input words, r12 the table, lr the block) so that LDM can fill
+    /// several at once. Reads the input, the block and the table, writes the block and the
+    /// output bytes; SMLAD may set the sticky Q flag and the loops compare, so flags are not
+    /// declared preserved.
+    #[cfg(target_arch = "arm")]
+    #[inline(always)]
+    pub fn pointwise_small5<const G: usize, const WIDEN: bool>(block: *mut u32) {
+        // The multiply-accumulates of one group (its weight pair in r5 and r8): ten input
+        // words, three at a time.
+        macro_rules! group {
+            () => {
+                concat!(
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r0, r9, r5, r0\n",
+                    "smlad r0, r10, r8, r0\n",
+                    "smlad r1, r11, r5, r1\n",
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r1, r9, r8, r1\n",
+                    "smlad r2, r10, r5, r2\n",
+                    "smlad r2, r11, r8, r2\n",
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r3, r9, r5, r3\n",
+                    "smlad r3, r10, r8, r3\n",
+                    "smlad r4, r11, r5, r4\n",
+                    "ldr r9, [lr], #4\n",
+                    "smlad r4, r9, r8, r4\n",
+                )
+            };
+        }
+        // Two groups (the first's weight pair in r5 and r8, the second's loaded on the way):
+        // twenty input words, three at a time.
+        macro_rules! group_pair {
+            () => {
+                concat!(
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r0, r9, r5, r0\n",
+                    "smlad r0, r10, r8, r0\n",
+                    "smlad r1, r11, r5, r1\n",
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r1, r9, r8, r1\n",
+                    "smlad r2, r10, r5, r2\n",
+                    "smlad r2, r11, r8, r2\n",
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r3, r9, r5, r3\n",
+                    "smlad r3, r10, r8, r3\n",
+                    "smlad r4, r11, r5, r4\n",
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r4, r9, r8, r4\n",
+                    "ldrd r5, r8, [r12], #8\n",
+                    "smlad r0, r10, r5, r0\n",
+                    "smlad r0, r11, r8, r0\n",
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r1, r9, r5, r1\n",
+                    "smlad r1, r10, r8, r1\n",
+                    "smlad r2, r11, r5, r2\n",
+                    "ldm lr!, {{r9, r10, r11}}\n",
+                    "smlad r2, r9, r8, r2\n",
+                    "smlad r3, r10, r5, r3\n",
+                    "smlad r3, r11, r8, r3\n",
+                    "ldm lr!, {{r9, r10}}\n",
+                    "smlad r4, r9, r5, r4\n",
+                    "smlad r4, r10, r8, r4\n",
+                )
+            };
+        }
+        // The next weight pair.
+        macro_rules! next_weights {
+            () => {
+                "ldrd r5, r8, [r12], #8\n"
+            };
+        }
+        // One accumulator requantized in place: r5 the multiplier, r8 the offset constant,
+        // r9 the right shift, r10 a scratch register.
+        macro_rules! requantize_in_place {
+            ($c:literal) => {
+                concat!(
+                    "smmlar r10, ",
+                    $c,
+                    ", r5, r8\n",
+                    "add ",
+                    $c,
+                    ", r10, ",
+                    $c,
+                    ", asr #31\n",
+                    "asr ",
+                    $c,
+                    ", ",
+                    $c,
+                    ", r9\n",
+                    "ssat ",
+                    $c,
+                    ", #8, ",
+                    $c,
+                    "\n",
+                )
+            };
+        }
+        // One pixel's input words (LDR from r9: the input may be unaligned), widened into
+        // the block: group 0 at lr, advancing lr to the next pixel, group `g` at `$at` =
+        // `40·g − 8` bytes from there.
+        macro_rules! widen {
+            ($($at:literal),*) => {
+                concat!(
+                    "ldr r0, [r9], #4\n",
+                    "sxtb16 r11, r0\n",
+                    "sxtb16 r12, r0, ror #8\n",
+                    "strd r11, r12, [lr], #8\n",
+                    $(
+                    "ldr r0, [r9], #4\n",
+                    "sxtb16 r11, r0\n",
+                    "sxtb16 r12, r0, ror #8\n",
+                    "strd r11, r12, [lr, #", $at, "]\n",
+                    )*
+                )
+            };
+        }
+        // The loop: `$s` the state's byte offset in the block (`40·G`), `$s16` and `$s24`
+        // the same plus 16 and 24; `$widen` the block's widening (or nothing); `$macs` the
+        // multiply-accumulates after the first weight pair.
+        macro_rules! pointwise_small5_asm {
+            ($s:literal, $s16:literal, $s24:literal; $widen:expr; $macs:expr) => {
+                // SAFETY: the caller checked that the input holds the whole blocks up to the
+                // end written in the block's state, `4·G` bytes per pixel; that `table` holds
+                // whole channels of `pointwise_small_words(4·G)` words from its start to its
+                // end written there; that `block` holds `POINTWISE_SMALL_BLOCK` aligned words;
+                // and that every output byte the loop stores (five per channel and block,
+                // `out_c` apart, from the address written there, the blocks `5·out_c` bytes
+                // apart) is writable.
+                unsafe {
+                    core::arch::asm!(
+                    concat!("ldr r9, [lr, #", $s16, "]"),
+                    "1:",
+                    $widen,
+                    concat!("str r9, [lr, #", $s16, "]"),
+                    concat!("ldr r12, [lr, #", $s24, "]"),
+                    "2:",
+                    "ldm r12!, {{r0, r1, r2, r3, r4, r5, r8}}",
+                    $macs,
+                    "ldm r12!, {{r5, r8, r9}}",
+                    requantize_in_place!("r0"),
+                    requantize_in_place!("r1"),
+                    requantize_in_place!("r2"),
+                    requantize_in_place!("r3"),
+                    requantize_in_place!("r4"),
+                    // The bytes (lr is at the state now): r5 the first one's address, r8 the
+                    // distance, r10 the third and fifth's; r9 the table's end; lr back to the
+                    // block's start.
+                    "ldm lr, {{r5, r8, r9, lr}}",
+                    "strb r1, [r5, r8]",
+                    "add r10, r5, r8, lsl #1",
+                    "strb r2, [r10]",
+                    "strb r3, [r10, r8]",
+                    "add r10, r10, r8, lsl #1",
+                    "strb r4, [r10]",
+                    "strb r0, [r5], #1",
+                    concat!("str r5, [lr, #", $s, "]"),
+                    "cmp r12, r9",
+                    "bne 2b",
+                    // The next block's first output byte: four pixels on.
+                    "add r5, r5, r8, lsl #2",
+                    concat!("str r5, [lr, #", $s, "]"),
+                    concat!("ldrd r9, r10, [lr, #", $s16, "]"),
+                    "cmp r9, r10",
+                    "bne 1b",
+                    inout("lr") block => _,
+                    out("r0") _,
+                    out("r1") _,
+                    out("r2") _,
+                    out("r3") _,
+                    out("r4") _,
+                    out("r5") _,
+                    out("r8") _,
+                    out("r9") _,
+                    out("r10") _,
+                    out("r11") _,
+                    out("r12") _,
+                    options(nostack),
+                    )
+                }
+            };
+        }
+        // The five pixels' widening when `WIDEN` (lr back at the block's start after it),
+        // else nothing (the caller widened the block).
+        macro_rules! blocks {
+            ($s:literal, $s16:literal, $s24:literal; [$($at:literal),*]; $macs:expr) => {
+                if WIDEN {
+                    pointwise_small5_asm!($s, $s16, $s24;
+                        concat!(
+                            widen!($($at),*), widen!($($at),*), widen!($($at),*),
+                            widen!($($at),*), widen!($($at),*), "sub lr, lr, #40\n"
+                        );
+                        $macs)
+                } else {
+                    pointwise_small5_asm!($s, $s16, $s24; ""; $macs)
+                }
+            };
+        }
+        match G {
+            1 => blocks!("40", "56", "64";
+                []; group!()),
+            2 => blocks!("80", "96", "104";
+                ["32"]; group_pair!()),
+            3 => blocks!("120", "136", "144";
+                ["32", "72"];
+                concat!(group_pair!(), next_weights!(), group!())),
+            4 => blocks!("160", "176", "184";
+                ["32", "72", "112"];
+                concat!(group_pair!(), next_weights!(), group_pair!())),
+            5 => blocks!("200", "216", "224";
+                ["32", "72", "112", "152"];
+                concat!(group_pair!(), next_weights!(), group_pair!(), next_weights!(), group!())),
+            6 => blocks!("240", "256", "264";
+                ["32", "72", "112", "152", "192"];
+                concat!(group_pair!(), next_weights!(), group_pair!(), next_weights!(), group_pair!())),
+            7 => blocks!("280", "296", "304";
+                ["32", "72", "112", "152", "192", "232"];
+                concat!(group_pair!(), next_weights!(), group_pair!(), next_weights!(), group_pair!(),
+                    next_weights!(), group!())),
+            _ => blocks!("320", "336", "344";
+                ["32", "72", "112", "152", "192", "232", "272"];
+                concat!(group_pair!(), next_weights!(), group_pair!(), next_weights!(), group_pair!(),
+                    next_weights!(), group_pair!())),
+        }
+    }
+
     /// The `asm!` loop of [`super::patch_dot_tile`]: `groups` (≥ 1) weight words from `w`,
     /// `10 · groups` widened patch words from `x` (word-aligned), five accumulators. An odd
     /// first group runs alone, then two groups per iteration (LLVM does not unroll loops

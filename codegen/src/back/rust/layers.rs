@@ -2525,28 +2525,40 @@ fn single_table<'a>(w: &'a Weights, p: &'a rt::ConvFast) -> impl Iterator<Item =
     })
 }
 
-/// A 1×1 convolution run as `rt::conv2d_pointwise`: its filter rows (`filter`, emitted by
-/// [`patch_conv`]) and a table of three constants per output channel.
+/// A 1×1 convolution run as `rt::conv2d_pointwise`: its filter `rows` (`in_c` bytes per
+/// output channel) and a table of three constants per output channel, or, with few input
+/// channels (`rt::pointwise_small_fits`), as `rt::conv2d_pointwise_small`.
 fn pointwise_conv(
     p: &rt::ConvFast,
     w: &Weights,
+    rows: &[u8],
     statics: &mut Statics,
     prefix: &str,
     what: &str,
-    filter: &proc_macro2::Ident,
     in_place: Option<usize>,
 ) -> TokenStream {
-    let table: Vec<i32> = (0..p.shape.out_c)
-        .flat_map(|oc| {
-            let at = |v: &[i32]| v.get(oc).copied().unwrap_or(0);
-            rt::pointwise_channel(
-                at(&w.folded_bias),
-                at(&w.multipliers),
-                at(&w.shifts),
-                p.output_offset,
-            )
-        })
-        .collect();
+    let channel = |oc: usize| {
+        let at = |v: &[i32]| v.get(oc).copied().unwrap_or(0);
+        rt::pointwise_channel(
+            at(&w.folded_bias),
+            at(&w.multipliers),
+            at(&w.shifts),
+            p.output_offset,
+        )
+    };
+    if rt::pointwise_small_fits(p, &w.shifts) {
+        return pointwise_small_conv(p, rows, &channel, statics, prefix, what, in_place);
+    }
+    let filter = statics.bytes(
+        &format!("{prefix}_FILTER"),
+        &format!(
+            "{what}: int8 weights, one row of {} bytes per output channel (its patch, \
+             zero-padded to a multiple of 4).",
+            p.shape.in_c
+        ),
+        rows,
+    );
+    let table: Vec<i32> = (0..p.shape.out_c).flat_map(channel).collect();
     let channels = statics.ints(
         &format!("{prefix}_CHANNELS"),
         &format!(
@@ -2570,6 +2582,53 @@ fn pointwise_conv(
     quote! {
         const PARAMS: rt::ConvFast = #params;
         rt::conv2d_pointwise(&PARAMS, input, &#filter.0, &#channels, scratch, output);
+    }
+}
+
+/// A 1×1 convolution run as `rt::conv2d_pointwise_small`: one table holding, per output
+/// channel, its start value, doubled weights and requantization constants
+/// (`rt::pointwise_small_channel` of its filter row in `rows` and its `channel` constants).
+fn pointwise_small_conv(
+    p: &rt::ConvFast,
+    rows: &[u8],
+    channel: &dyn Fn(usize) -> [i32; 3],
+    statics: &mut Statics,
+    prefix: &str,
+    what: &str,
+    in_place: Option<usize>,
+) -> TokenStream {
+    let in_c = p.shape.in_c;
+    let table: Vec<i32> = rows
+        .chunks_exact(in_c)
+        .take(p.shape.out_c)
+        .enumerate()
+        .flat_map(|(oc, row)| rt::pointwise_small_channel(row, channel(oc)).collect::<Vec<_>>())
+        .collect();
+    let table = statics.ints(
+        &format!("{prefix}_TABLE"),
+        &format!(
+            "{what}: per output channel, 2 × (bias + input offset × Σ weights) five times, \
+             the weights doubled as i16 pairs (bytes 0 and 2, 1 and 3 of each group of four \
+             input channels), the requantization multiplier (Q31), the rounding constant \
+             2^(r-1) + output offset × 2^r and the right shift r \
+             (`rt::pointwise_small_channel`)."
+        ),
+        "i32",
+        &table,
+    );
+    let params = params_expr(p);
+    if let Some(input_at) = in_place {
+        let input_at = lit(input_at);
+        return quote! {
+            const PARAMS: rt::ConvFast = #params;
+            // The output from byte 0 of `data`, the input from byte INPUT_AT.
+            const INPUT_AT: usize = #input_at;
+            rt::conv2d_pointwise_small_in_place(&PARAMS, data, INPUT_AT, &#table, scratch);
+        };
+    }
+    quote! {
+        const PARAMS: rt::ConvFast = #params;
+        rt::conv2d_pointwise_small(&PARAMS, input, &#table, scratch, output);
     }
 }
 
@@ -2605,6 +2664,11 @@ fn patch_conv(
             rows[to] = w.filter.get(at).copied().unwrap_or(0);
         }
     }
+    let pointwise =
+        tuning.conv_pointwise(layer, &w.shifts) || tuning.conv_pointwise_small(layer, &w.shifts);
+    if pointwise && row_len == s.in_c {
+        return pointwise_conv(p, w, &rows, statics, prefix, what, in_place);
+    }
     let filter = statics.bytes(
         &format!("{prefix}_FILTER"),
         &if channels > 1 {
@@ -2622,9 +2686,6 @@ fn patch_conv(
         &rows,
     );
     let thumb1 = tuning.patch_thumb1(layer);
-    if tuning.conv_pointwise(layer, &w.shifts) && row_len == s.in_c {
-        return pointwise_conv(p, w, statics, prefix, what, &filter, in_place);
-    }
     let bias = if thumb1 {
         // Patch bytes are read offset by 128: take 128·Σw back out of the bias.
         let unsigned: Vec<i32> = (0..s.out_c)
