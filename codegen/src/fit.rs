@@ -184,7 +184,11 @@ impl Footprint {
         let scratch_bytes = model
             .layers
             .iter()
-            .map(|l| tuning.scratch_len(l) * if tuning.scratch_type() == "u32" { 4 } else { 1 })
+            .zip(&model.plan.in_place)
+            .map(|(l, in_place)| {
+                tuning.scratch_len(l, in_place.is_some())
+                    * if tuning.scratch_type() == "u32" { 4 } else { 1 }
+            })
             .max()
             .unwrap_or(0)
             + model

@@ -30,7 +30,8 @@ pub enum Kernels {
     /// `conv2d_patches_scalar`.
     Portable,
     /// Those and the Arm DSP ones (`asm!` on Arm): `conv2d_fast::<Dsp>`,
-    /// `depthwise_conv2d_fast::<Dsp>`, `depthwise_conv2d_wide`, `depthwise_conv2d_rows`,
+    /// `depthwise_conv2d_fast::<Dsp>`, `depthwise_conv2d_wide`, `depthwise_conv2d_rows` and
+    /// `depthwise_conv2d_rows6` (whole and in chunks of channels),
     /// `conv2d_patches` at widths
     /// 3, 4 and 5 (5: `patch_dot_tile`'s `asm!` loop), `conv2d_pointwise`,
     /// `conv2d_pointwise_small`,
@@ -230,9 +231,10 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     if rows_shape || single_shape {
         (k_h, k_w, dilation_h, dilation_w) = (3, 3, 1, 1);
     }
-    // One rows case in two is 3-7 columns wide at a horizontal stride of 1 with right shifts
-    // of at most 22: rows of three to six output pixels come up often, for their single pass
-    // from multiply-accumulate to byte (`depthwise_conv2d_rows6`).
+    // One rows case in two is 3-7 columns wide at a horizontal stride of 1 (or three output
+    // columns at a stride of 2) with right shifts of at most 22: rows of three to six output
+    // pixels come up often, for their single pass from multiply-accumulate to byte
+    // (`depthwise_conv2d_rows6`).
     let short_rows = rows_shape && case.is_multiple_of(12);
     // One short case in three is 7-13 columns wide at either stride instead: rows of up to
     // six pixels at stride 2 and twelve at stride 1, four (then two) pixels per pass of
@@ -253,6 +255,15 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
     let (mut stride_h, mut stride_w) = (stride_h, stride_w);
     if short_rows && !wide_rows {
         stride_w = 1;
+        // One in three: three columns at a stride of 2 (its own single pass).
+        if (case / 12).is_multiple_of(3) {
+            stride_w = 2;
+            in_w = if pad_left == 0 {
+                7
+            } else {
+                5 + (case / 36) % 2
+            };
+        }
     }
     if wide_rows {
         // Stride 2 over odd widths with the left padding that makes the row even, stride 1
@@ -652,18 +663,35 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
         let mut out = [0i8; BUF];
         let mut scratch = [0u32; 512];
         let rw = depthwise_rows_width(out_w, stride_w);
+        // Scratch for the rings of `k` channels (with the rows kernel's accumulators): less
+        // than every channel's, so the kernels run in chunks of channels.
+        let chunked = if out_c > 1 {
+            let k = 1 + (case / 6) % (out_c - 1);
+            Some((3 * k + 2) * rw)
+        } else {
+            None
+        };
         macro_rules! rows {
-            ($($rw:literal),*) => {
+            ($scratch:expr; $($rw:literal),*) => {
                 match rw {
                     $($rw => depthwise_conv2d_rows::<BUF, BUF, $rw>(
-                        &fast, &padded_input, &pairs, folded, m, sh, &mut scratch, &mut out,
+                        &fast, &padded_input, &pairs, folded, m, sh, $scratch, &mut out,
                     ),)*
                     _ => {}
                 }
             };
         }
-        rows!(2, 3, 4, 5, 6, 7, 8, 9);
+        rows!((&mut scratch, out_c); 2, 3, 4, 5, 6, 7, 8, 9);
         expect(out[..n_out] == *want, "depthwise_conv2d_rows")?;
+        if let Some(words) = chunked {
+            // Every byte written: the output starts as the wrong bytes.
+            for (o, w) in out.iter_mut().zip(want.iter()) {
+                *o = !w;
+            }
+            let chunk = depthwise_ring_chunk(out_c, 3 * rw, words - 2 * rw);
+            rows!((&mut scratch[..words], chunk); 2, 3, 4, 5, 6, 7, 8, 9);
+            expect(out[..n_out] == *want, "depthwise_conv2d_rows (chunks)")?;
+        }
         if fits {
             load(&mut data);
             macro_rules! rows_in_place {
@@ -679,8 +707,7 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
             rows_in_place!(2, 3, 4, 5, 6, 7, 8, 9);
             expect(data[..n_out] == *want, "depthwise_conv2d_rows_in_place")?;
         }
-        let rows6 = stride_w == 1
-            && (3..=6).contains(&out_w)
+        let rows6 = ((stride_w == 1 && (3..=6).contains(&out_w)) || (stride_w == 2 && out_w == 3))
             && fast.fast_requant
             && fast.act_min == -128
             && fast.act_max == 127
@@ -694,17 +721,26 @@ fn conv_case(random: Random, case: usize, kernels: Kernels) -> Result<usize, Mis
             let table = &table[..ROWS6_WORDS * out_c];
             out = [0; BUF];
             macro_rules! rows6 {
-                ($($rw:literal),*) => {
+                ($scratch:expr; $($rw:literal),*) => {
                     match rw {
                         $($rw => depthwise_conv2d_rows6::<BUF, BUF, $rw>(
-                            &fast, &padded_input, table, &mut scratch, &mut out,
+                            &fast, &padded_input, table, $scratch, &mut out,
                         ),)*
                         _ => {}
                     }
                 };
             }
-            rows6!(3, 4);
+            rows6!((&mut scratch, out_c); 3, 4);
             expect(out[..n_out] == *want, "depthwise_conv2d_rows6")?;
+            if let Some(words) = chunked {
+                for (o, w) in out.iter_mut().zip(want.iter()) {
+                    *o = !w;
+                }
+                // Without the accumulators' words: rows6 has none.
+                let chunk = depthwise_ring_chunk(out_c, 3 * rw, words - 2 * rw);
+                rows6!((&mut scratch[..words - 2 * rw], chunk); 3, 4);
+                expect(out[..n_out] == *want, "depthwise_conv2d_rows6 (chunks)")?;
+            }
             if fits {
                 load(&mut data);
                 macro_rules! rows6_in_place {

@@ -53,8 +53,8 @@ pub fn scalar_tile(core: Option<&kiln_targets::Core>) -> (usize, usize) {
 /// per block rather than more RAM.
 pub const PATCH_SCRATCH_BYTES: usize = 6144;
 
-/// Scratch the ring of `rt::depthwise_conv2d_rows` may use, bytes: larger layers take
-/// `rt::depthwise_conv2d_wide` rather than more RAM.
+/// Scratch the ring of `rt::depthwise_conv2d_rows` may use, bytes: larger rings run in
+/// chunks of channels ([`Tuning::depthwise_rows_chunk`]) rather than take more RAM.
 pub const DEPTHWISE_RING_BYTES: usize = 6144;
 
 /// Bytes of the ring of `rt::depthwise_conv2d_ring` for a layer of shape `s`.
@@ -65,14 +65,35 @@ pub fn depthwise_ring_bytes(s: &crate::runtime::ConvShape) -> usize {
 /// The narrowest output row `rt::depthwise_conv2d_rows` takes at a horizontal stride of 2:
 /// below it the per-row and per-channel set-up outweighs the pairs of pixels, and
 /// `rt::depthwise_conv2d_wide` needs fewer instructions (measured on the Cortex-M4: 3 columns
-/// 6.38 instructions/MAC against 5.78, 6 columns 4.47 against 5.33).
+/// 6.38 instructions/MAC against 5.78, 6 columns 4.47 against 5.33). Three columns that
+/// requantize fast take the single pass of `rt::depthwise_conv2d_rows6` instead.
 pub const DEPTHWISE_ROWS_MIN_S2_WIDTH: usize = 4;
 
-/// Words of `rt::depthwise_conv2d_rows`'s scratch for a layer of shape `s`: its ring, three
-/// padded input rows, per channel the row's columns as i16 pairs; then one output row's
-/// accumulators.
-pub fn depthwise_ring_words(s: &crate::runtime::ConvShape) -> usize {
-    (3 * s.out_c + 2) * crate::runtime::depthwise_rows_width(s.out_w, s.stride_w)
+/// Words of `rt::depthwise_conv2d_rows`'s scratch for a layer of shape `s` run in chunks of
+/// `chunk` channels: its ring, three padded input rows, per channel of a chunk the row's
+/// columns as i16 pairs; then one output row's accumulators.
+pub fn depthwise_ring_words(s: &crate::runtime::ConvShape, chunk: usize) -> usize {
+    (3 * chunk + 2) * crate::runtime::depthwise_rows_width(s.out_w, s.stride_w)
+}
+
+/// Whether a 3×3 depthwise layer's rows can go from multiply-accumulate to byte in one pass
+/// (`rt::depthwise_conv2d_rows6`): rows of three to six pixels at a horizontal stride of 1
+/// (two or three pairs) or of three at a stride of 2, requantized fast (every right shift
+/// at most 22, so the offset goes before the shift) over the whole int8 range (saturation
+/// is one SSAT), as mlperf_kws's and the 6×6×128, 6×6→3×3×128 and 3×3×256 layers of the
+/// MobileNets.
+fn rows_fused(layer: &Layer) -> bool {
+    match &layer.kernel {
+        Kernel::DepthwiseConv2d(p, w) => {
+            let s = &p.shape;
+            ((s.stride_w == 1 && (3..=6).contains(&s.out_w)) || (s.stride_w == 2 && s.out_w == 3))
+                && p.fast_requant
+                && w.shifts.iter().all(|&sh| (-22..=0).contains(&sh))
+                && p.act_min == -128
+                && p.act_max == 127
+        }
+        _ => false,
+    }
 }
 
 /// The tuning of one model for one core (or for no particular core: portable code).
@@ -208,45 +229,45 @@ impl Tuning {
     /// Whether a DEPTHWISE_CONV_2D runs as `rt::depthwise_conv2d_rows` (a ring of three input
     /// rows widened to i16 in scratch, two filter taps per SMLAD, no border pixels): layers
     /// of [`Tuning::depthwise_wide`] with a 3×3 window, no dilation and a horizontal stride of
-    /// 1, or 2 over at least [`DEPTHWISE_ROWS_MIN_S2_WIDTH`] output columns, whose ring fits
-    /// [`DEPTHWISE_RING_BYTES`].
-    pub fn depthwise_rows(&self, layer: &Layer) -> bool {
+    /// 1, or 2 over at least [`DEPTHWISE_ROWS_MIN_S2_WIDTH`] output columns. A ring larger
+    /// than [`DEPTHWISE_RING_BYTES`] runs in chunks of channels
+    /// ([`Tuning::depthwise_rows_chunk`]), each over every output row; a layer that writes
+    /// over its input (`in_place`, the planner's choice) does not, as its lead only keeps
+    /// each output row behind the input rows when the row is written once for all channels.
+    pub fn depthwise_rows(&self, layer: &Layer, in_place: bool) -> bool {
         match &layer.kernel {
             Kernel::DepthwiseConv2d(p, _) if self.depthwise_wide(layer) => {
                 let s = &p.shape;
+                let chunk = self.depthwise_rows_chunk(s);
                 s.k_h == 3
                     && s.k_w == 3
                     && s.dilation_h == 1
                     && s.dilation_w == 1
                     && (s.stride_w == 1
-                        || (s.stride_w == 2 && s.out_w >= DEPTHWISE_ROWS_MIN_S2_WIDTH))
-                    && 4 * 3 * s.out_c * crate::runtime::depthwise_rows_width(s.out_w, s.stride_w)
-                        <= DEPTHWISE_RING_BYTES
+                        || (s.stride_w == 2
+                            && (s.out_w >= DEPTHWISE_ROWS_MIN_S2_WIDTH || rows_fused(layer))))
+                    && chunk > 0
+                    && (chunk == s.out_c || !in_place)
             }
             _ => false,
         }
     }
 
+    /// Channels per chunk of a [`Tuning::depthwise_rows`] layer of shape `s`: all of them
+    /// when their ring fits [`DEPTHWISE_RING_BYTES`], else the fewest equal chunks (multiples
+    /// of four channels) whose ring fits (`rt::depthwise_ring_chunk`; the kernel derives the
+    /// same or larger chunks from the scratch it gets).
+    pub fn depthwise_rows_chunk(&self, s: &crate::runtime::ConvShape) -> usize {
+        let ring_w = crate::runtime::depthwise_rows_width(s.out_w, s.stride_w);
+        crate::runtime::depthwise_ring_chunk(s.out_c, 3 * ring_w, DEPTHWISE_RING_BYTES / 4)
+    }
+
     /// Whether a [`Tuning::depthwise_rows`] layer runs as `rt::depthwise_conv2d_rows6` (each
     /// output row from multiply-accumulate to byte for all channels in one `asm!` loop on
-    /// the Cortex-M4 family): rows of three to six pixels at a horizontal stride of 1 (two or
-    /// three pairs), requantized fast (every right shift at most 22, so the offset goes
-    /// before the shift) over the whole int8 range (saturation is one SSAT), as mlperf_kws's
-    /// and the 6×6×128 and 3×3×256 layers of the MobileNets. On the Cortex-M4 it took
-    /// mlperf_kws's 25×5×64 layers from 154 to 110 instructions per output row and channel.
-    pub fn depthwise_rows6(&self, layer: &Layer) -> bool {
-        match (&layer.kernel, self.depthwise_rows(layer)) {
-            (Kernel::DepthwiseConv2d(p, w), true) => {
-                let s = &p.shape;
-                s.stride_w == 1
-                    && (3..=6).contains(&s.out_w)
-                    && p.fast_requant
-                    && w.shifts.iter().all(|&sh| (-22..=0).contains(&sh))
-                    && p.act_min == -128
-                    && p.act_max == 127
-            }
-            _ => false,
-        }
+    /// the Cortex-M4 family): see [`rows_fused`]. On the Cortex-M4 it took mlperf_kws's
+    /// 25×5×64 layers from 154 to 110 instructions per output row and channel.
+    pub fn depthwise_rows6(&self, layer: &Layer, in_place: bool) -> bool {
+        self.depthwise_rows(layer, in_place) && rows_fused(layer)
     }
 
     /// Whether a [`Tuning::depthwise_rows`] layer that is not [`Tuning::depthwise_rows6`] runs
@@ -254,12 +275,14 @@ impl Tuning {
     /// for all channels, four pixels per `asm!` pass, on the Cortex-M4 family): rows of an
     /// even number of pixels, requantized fast (every right shift at most 22) over the whole
     /// int8 range, a channel's ring under 4096 bytes (an immediate step), as the 48×48, 24×24
-    /// and 12×12 layers of the MobileNets at both strides.
-    pub fn depthwise_rows_out(&self, layer: &Layer) -> bool {
-        match (&layer.kernel, self.depthwise_rows(layer)) {
+    /// and 12×12 layers of the MobileNets at both strides, whose whole ring fits (no chunks
+    /// of channels).
+    pub fn depthwise_rows_out(&self, layer: &Layer, in_place: bool) -> bool {
+        match (&layer.kernel, self.depthwise_rows(layer, in_place)) {
             (Kernel::DepthwiseConv2d(p, w), true) => {
                 let s = &p.shape;
-                !self.depthwise_rows6(layer)
+                !self.depthwise_rows6(layer, in_place)
+                    && self.depthwise_rows_chunk(s) == s.out_c
                     && s.out_w >= 2
                     && s.out_w.is_multiple_of(2)
                     && 12 * crate::runtime::depthwise_rows_width(s.out_w, s.stride_w) < 4096
@@ -374,13 +397,16 @@ impl Tuning {
         }
     }
 
-    /// Scratch `layer` needs, in elements of [`Tuning::scratch_type`] (0 for most layers).
-    pub fn scratch_len(&self, layer: &Layer) -> usize {
+    /// Scratch `layer` needs, in elements of [`Tuning::scratch_type`] (0 for most layers);
+    /// `in_place`: it writes over its input (the planner's choice).
+    pub fn scratch_len(&self, layer: &Layer, in_place: bool) -> usize {
         if let (true, Kernel::DepthwiseConv2d(p, _)) = (self.depthwise_ring(layer), &layer.kernel) {
             return depthwise_ring_bytes(&p.shape);
         }
-        if let (true, Kernel::DepthwiseConv2d(p, _)) = (self.depthwise_rows(layer), &layer.kernel) {
-            return depthwise_ring_words(&p.shape);
+        if let (true, Kernel::DepthwiseConv2d(p, _)) =
+            (self.depthwise_rows(layer, in_place), &layer.kernel)
+        {
+            return depthwise_ring_words(&p.shape, self.depthwise_rows_chunk(&p.shape));
         }
         if let (true, Kernel::DepthwiseConv2d(p, _)) = (self.depthwise_wide(layer), &layer.kernel) {
             // A border pixel's window, one word per tap and group of four channels.

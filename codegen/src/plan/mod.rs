@@ -362,7 +362,9 @@ pub struct InPlace {
 /// inputs before writing its outputs: CONV_2D with one group (the patch kernels) and
 /// DEPTHWISE_CONV_2D (all its kernels). The lead is the least that keeps every pixel's
 /// output bytes below every input byte that pixel or a later one reads
-/// ([`crate::runtime::in_place_lead`]).
+/// ([`crate::runtime::in_place_lead`]). Kernels whose order the lead does not cover (the
+/// depthwise rows kernels in chunks of channels) are not chosen for such a layer
+/// (`Tuning::depthwise_rows`).
 /// Element-wise int8 layers read element `i` before writing element `i`, so they write over
 /// an input with no lead: ADD and MUL of same-shaped inputs (no broadcast) over either input,
 /// table activations (LOGISTIC, TANH, …) and int8 QUANTIZE over theirs.

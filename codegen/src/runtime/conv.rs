@@ -2283,7 +2283,9 @@ pub fn depthwise_rows_width(out_w: usize, stride_w: usize) -> usize {
 /// ([`depthwise_rows_dot`]). At a horizontal stride of 2 a pixel's filter row is word `ox` (taps 0, 1:
 /// one SMLAD) and the bottom of word `ox + 1` (tap 2: one SMLABT), only the pixels kept being
 /// computed ([`depthwise_rows_dot_s2`]). Output rows run in order and read their input rows before writing, so the
-/// planner's lead keeps it correct in place.
+/// planner's lead keeps it correct in place. The channels run in chunks of `chunk` (all of
+/// them, or [`depthwise_ring_chunk`] of the scratch when it cannot hold every channel's
+/// ring), each chunk over every output row (the in-place variant never chunks).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub fn depthwise_conv2d_rows<const IN: usize, const OUT: usize, const RW: usize>(
@@ -2293,7 +2295,7 @@ pub fn depthwise_conv2d_rows<const IN: usize, const OUT: usize, const RW: usize>
     folded_bias: &[i32],
     multiplier: &[i32],
     shift: &[i32],
-    scratch: &mut [u32],
+    (scratch, chunk): (&mut [u32], usize),
     output: &mut [i8; OUT],
 ) {
     let io = Apart { input, output };
@@ -2303,7 +2305,7 @@ pub fn depthwise_conv2d_rows<const IN: usize, const OUT: usize, const RW: usize>
         folded_bias,
         multiplier,
         shift,
-        scratch,
+        (scratch, chunk),
         io,
     );
 }
@@ -2323,13 +2325,15 @@ pub fn depthwise_conv2d_rows_in_place<const IN: usize, const OUT: usize, const R
     scratch: &mut [u32],
 ) {
     let io = Shared { data, input_at };
+    // All channels in one ring: the lead keeps output rows behind the input rows only when
+    // each output row is written once, for every channel.
     depthwise_conv2d_rows_io::<_, IN, OUT, RW>(
         p,
         pairs,
         folded_bias,
         multiplier,
         shift,
-        scratch,
+        (scratch, p.shape.out_c),
         io,
     );
 }
@@ -2340,8 +2344,26 @@ fn i16_pair(lo: i8, hi: i8) -> u32 {
     (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16)
 }
 
+/// Channels per chunk of the ring of [`depthwise_conv2d_rows`] and
+/// [`depthwise_conv2d_rows6`]: all `channels` when their rings (`channel_words` words each)
+/// fit in `words`, else the fewest chunks that fit, of equal size rounded up to a multiple of
+/// four channels (0: not one channel fits).
+pub fn depthwise_ring_chunk(channels: usize, channel_words: usize, words: usize) -> usize {
+    let most = words / channel_words.max(1);
+    if most >= channels {
+        return channels;
+    }
+    let most = if most >= 4 { most / 4 * 4 } else { most };
+    if most == 0 {
+        return 0;
+    }
+    let chunks = channels.div_ceil(most);
+    (channels.div_ceil(chunks).div_ceil(4) * 4).min(most)
+}
+
 /// Widens padded input row `iy` (outside the input: all zero points) of batch `batch` into
-/// ring slot `slot` (`ring`: per channel, per word `j`, the three slots' words).
+/// ring slot `slot` for the channels from `first_channel` on, one per `3 · RW` words of
+/// `ring` (per channel, per word `j`, the three slots' words).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn ring_row<const IN: usize, const RW: usize>(
@@ -2351,16 +2373,16 @@ fn ring_row<const IN: usize, const RW: usize>(
     iy: isize,
     zp: i8,
     slot: usize,
-    ring: &mut [u32],
+    (first_channel, ring): (usize, &mut [u32]),
 ) {
-    let channels = s.in_c;
+    let channels = ring.len() / (3 * RW);
     let row_in = iy >= 0 && (iy as usize) < s.in_h;
     let column = |j: usize| -> Option<&[i8]> {
         let ix = j as isize - s.pad_left as isize;
         if !row_in || ix < 0 || ix as usize >= s.in_w {
             return None;
         }
-        let at = ((batch * s.in_h + iy as usize) * s.in_w + ix as usize) * channels;
+        let at = ((batch * s.in_h + iy as usize) * s.in_w + ix as usize) * s.in_c + first_channel;
         input.get(at..at + channels)
     };
     let slot = slot % 3;
@@ -2422,67 +2444,78 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
     folded_bias: &[i32],
     multiplier: &[i32],
     shift: &[i32],
-    scratch: &mut [u32],
+    (scratch, chunk): (&mut [u32], usize),
     mut io: IO,
 ) {
     let s = &p.shape;
     let channels = s.out_c;
     let zp = p.input_zero_point as i8;
-    let (ring, rest) = scratch.split_at_mut((3 * RW * channels).min(scratch.len()));
+    if chunk == 0 {
+        return;
+    }
+    let (ring, rest) = scratch.split_at_mut((3 * RW * chunk).min(scratch.len()));
     // Accumulators of one output row and channel, after the ring: one per pixel (at a
     // stride of 1 rounded up to whole pairs).
     let Some(accs) = rest.get_mut(..2 * RW) else {
         return;
     };
-    for b in 0..s.batches {
-        // The next padded input row to widen into the ring (row r lives in slot r % 3).
-        let mut next = 0;
-        for oy in 0..s.out_h {
-            let top = oy * s.stride_h;
-            // Borrowed anew around the writes, which may land in the same buffer.
-            let Some(input) = fixed::<IN>(io.input()) else {
-                return;
-            };
-            for r in next.max(top)..top + 3 {
-                let iy = r as isize - s.pad_top as isize;
-                ring_row::<IN, RW>(s, input, b, iy, zp, r % 3, ring);
-            }
-            next = top + 3;
-            let Some(out) = fixed_mut::<OUT>(io.output()) else {
-                return;
-            };
-            let row_base = (b * s.out_h + oy) * s.out_w;
-            for (c, ring_c) in ring.chunks_exact(3 * RW).enumerate() {
-                let Some(w) = pairs.get(6 * c..6 * c + 6).and_then(|w| w.try_into().ok()) else {
+    for c0 in (0..channels).step_by(chunk) {
+        // The ring of this chunk's channels.
+        let Some(ring) = ring.get_mut(..3 * RW * chunk.min(channels - c0)) else {
+            return;
+        };
+        for b in 0..s.batches {
+            // The next padded input row to widen into the ring (row r lives in slot r % 3).
+            let mut next = 0;
+            for oy in 0..s.out_h {
+                let top = oy * s.stride_h;
+                // Borrowed anew around the writes, which may land in the same buffer.
+                let Some(input) = fixed::<IN>(io.input()) else {
                     return;
                 };
-                // Doubled weights (see above) take a doubled start.
-                let bias = folded_bias.get(c).copied().unwrap_or(0);
-                let start = if p.fast_requant { bias << 1 } else { bias };
-                let used = if s.stride_w == 1 {
-                    2 * s.out_w.div_ceil(2)
-                } else {
-                    s.out_w
-                };
-                let Some(row_accs) = accs.get_mut(..used) else {
-                    return;
-                };
-                if s.stride_w == 1 {
-                    depthwise_rows_dot(ring_c, w, top % 3, start, row_accs);
-                } else {
-                    depthwise_rows_dot_s2(ring_c, w, top % 3, start, row_accs);
+                for r in next.max(top)..top + 3 {
+                    let iy = r as isize - s.pad_top as isize;
+                    ring_row::<IN, RW>(s, input, b, iy, zp, r % 3, (c0, &mut *ring));
                 }
-                let q = if p.per_channel { c } else { 0 };
-                let m = multiplier.get(q).copied().unwrap_or(0);
-                let sh = shift.get(q).copied().unwrap_or(0);
-                let (k_offset, post) = small_offset_split(-sh, p.output_offset);
-                let at = (row_base * channels + c, m, sh, k_offset);
-                // Right shifts past 22 add the offset after the shift: a loop of their own,
-                // so the common one has no add.
-                if p.fast_requant && post != 0 {
-                    rows_requantize(p, row_accs, out, at, post);
-                } else {
-                    rows_requantize(p, row_accs, out, at, 0);
+                next = top + 3;
+                let Some(out) = fixed_mut::<OUT>(io.output()) else {
+                    return;
+                };
+                let row_base = (b * s.out_h + oy) * s.out_w;
+                for (k, ring_c) in ring.chunks_exact(3 * RW).enumerate() {
+                    let c = c0 + k;
+                    let Some(w) = pairs.get(6 * c..6 * c + 6).and_then(|w| w.try_into().ok())
+                    else {
+                        return;
+                    };
+                    // Doubled weights (see above) take a doubled start.
+                    let bias = folded_bias.get(c).copied().unwrap_or(0);
+                    let start = if p.fast_requant { bias << 1 } else { bias };
+                    let used = if s.stride_w == 1 {
+                        2 * s.out_w.div_ceil(2)
+                    } else {
+                        s.out_w
+                    };
+                    let Some(row_accs) = accs.get_mut(..used) else {
+                        return;
+                    };
+                    if s.stride_w == 1 {
+                        depthwise_rows_dot(ring_c, w, top % 3, start, row_accs);
+                    } else {
+                        depthwise_rows_dot_s2(ring_c, w, top % 3, start, row_accs);
+                    }
+                    let q = if p.per_channel { c } else { 0 };
+                    let m = multiplier.get(q).copied().unwrap_or(0);
+                    let sh = shift.get(q).copied().unwrap_or(0);
+                    let (k_offset, post) = small_offset_split(-sh, p.output_offset);
+                    let at = (row_base * channels + c, m, sh, k_offset);
+                    // Right shifts past 22 add the offset after the shift: a loop of their
+                    // own, so the common one has no add.
+                    if p.fast_requant && post != 0 {
+                        rows_requantize(p, row_accs, out, at, post);
+                    } else {
+                        rows_requantize(p, row_accs, out, at, 0);
+                    }
                 }
             }
         }
@@ -2490,21 +2523,23 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
 }
 
 /// [`depthwise_conv2d_rows`] for rows of three to six pixels at a horizontal stride of 1 (two
-/// or three pairs) in a layer that requantizes fast (right shifts of at most 22) over the whole int8
+/// or three pairs), or of three at a stride of 2, in a layer that requantizes fast (right shifts of at most 22) over the whole int8
 /// range: each output row goes from multiply-accumulate to byte for every channel in one
-/// pass ([`depthwise_rows_out6`]), with the per-channel constants in `table` beside the
+/// pass ([`depthwise_rows_out6`], [`depthwise_rows_out_s2`]), with the per-channel constants in `table` beside the
 /// weights ([`ROWS6_WORDS`] words per channel). `scratch` holds the ring only (`3 · C · RW`
-/// words).
+/// words) of `chunk` channels (all of them, or [`depthwise_ring_chunk`] of the scratch when
+/// it cannot hold every channel's ring), each chunk over every output row (the in-place
+/// variant never chunks).
 #[inline(always)]
 pub fn depthwise_conv2d_rows6<const IN: usize, const OUT: usize, const RW: usize>(
     p: &ConvFast,
     input: &[i8; IN],
     table: &[u32],
-    scratch: &mut [u32],
+    (scratch, chunk): (&mut [u32], usize),
     output: &mut [i8; OUT],
 ) {
     let io = Apart { input, output };
-    depthwise_conv2d_rows6_io::<_, IN, OUT, RW>(p, table, scratch, io);
+    depthwise_conv2d_rows6_io::<_, IN, OUT, RW>(p, table, (scratch, chunk), io);
 }
 
 /// [`depthwise_conv2d_rows6`] over one buffer: the output from byte 0 of `data`, the input
@@ -2518,46 +2553,59 @@ pub fn depthwise_conv2d_rows6_in_place<const IN: usize, const OUT: usize, const 
     scratch: &mut [u32],
 ) {
     let io = Shared { data, input_at };
-    depthwise_conv2d_rows6_io::<_, IN, OUT, RW>(p, table, scratch, io);
+    // All channels in one ring, as in `depthwise_conv2d_rows_in_place`.
+    depthwise_conv2d_rows6_io::<_, IN, OUT, RW>(p, table, (scratch, p.shape.out_c), io);
 }
 
-/// The loop of [`depthwise_conv2d_rows6`] and [`depthwise_conv2d_rows6_in_place`].
+/// The loop of [`depthwise_conv2d_rows6`] and [`depthwise_conv2d_rows6_in_place`]: the
+/// channels in chunks of `chunk` (each chunk's ring from the start of `scratch`), each
+/// chunk over every output row.
 #[inline(always)]
 fn depthwise_conv2d_rows6_io<IO: ConvIo, const IN: usize, const OUT: usize, const RW: usize>(
     p: &ConvFast,
     table: &[u32],
-    scratch: &mut [u32],
+    (scratch, chunk): (&mut [u32], usize),
     mut io: IO,
 ) {
     let s = &p.shape;
     let channels = s.out_c;
     let zp = p.input_zero_point as i8;
-    let Some(ring) = scratch.get_mut(..3 * RW * channels) else {
+    if chunk == 0 {
         return;
-    };
-    let Some(table) = table.get(..ROWS6_WORDS * channels) else {
-        return;
-    };
-    for b in 0..s.batches {
-        // The next padded input row to widen into the ring (row r lives in slot r % 3).
-        let mut next = 0;
-        for oy in 0..s.out_h {
-            let top = oy * s.stride_h;
-            // Borrowed anew around the writes, which may land in the same buffer.
-            let Some(input) = fixed::<IN>(io.input()) else {
-                return;
-            };
-            for r in next.max(top)..top + 3 {
-                let iy = r as isize - s.pad_top as isize;
-                ring_row::<IN, RW>(s, input, b, iy, zp, r % 3, ring);
+    }
+    for c0 in (0..channels).step_by(chunk) {
+        let n = chunk.min(channels - c0);
+        let Some(ring) = scratch.get_mut(..3 * RW * n) else {
+            return;
+        };
+        let Some(table) = table.get(ROWS6_WORDS * c0..ROWS6_WORDS * (c0 + n)) else {
+            return;
+        };
+        for b in 0..s.batches {
+            // The next padded input row to widen into the ring (row r lives in slot r % 3).
+            let mut next = 0;
+            for oy in 0..s.out_h {
+                let top = oy * s.stride_h;
+                // Borrowed anew around the writes, which may land in the same buffer.
+                let Some(input) = fixed::<IN>(io.input()) else {
+                    return;
+                };
+                for r in next.max(top)..top + 3 {
+                    let iy = r as isize - s.pad_top as isize;
+                    ring_row::<IN, RW>(s, input, b, iy, zp, r % 3, (c0, &mut *ring));
+                }
+                next = top + 3;
+                let Some(out) = fixed_mut::<OUT>(io.output()) else {
+                    return;
+                };
+                let first = (b * s.out_h + oy) * s.out_w * channels + c0;
+                let place = (first, channels, s.out_w);
+                if s.stride_w == 2 {
+                    depthwise_rows_out_s2(ring, 3 * RW, table, top % 3, out, place);
+                } else {
+                    depthwise_rows_out6(ring, 3 * RW, table, top % 3, out, place);
+                }
             }
-            next = top + 3;
-            let Some(out) = fixed_mut::<OUT>(io.output()) else {
-                return;
-            };
-            let first = (b * s.out_h + oy) * s.out_w * channels;
-            let place = (first, channels, s.out_w);
-            depthwise_rows_out6(ring, 3 * RW, table, top % 3, out, place);
         }
     }
 }
@@ -2622,7 +2670,7 @@ fn depthwise_conv2d_rows_out_io<IO: ConvIo, const IN: usize, const OUT: usize, c
             };
             for r in next.max(top)..top + 3 {
                 let iy = r as isize - s.pad_top as isize;
-                ring_row::<IN, RW>(s, input, b, iy, zp, r % 3, ring);
+                ring_row::<IN, RW>(s, input, b, iy, zp, r % 3, (0, &mut *ring));
             }
             next = top + 3;
             let Some(out) = fixed_mut::<OUT>(io.output()) else {

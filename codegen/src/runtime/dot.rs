@@ -1238,6 +1238,105 @@ pub mod dsp {
         }
     }
 
+    /// [`rows_dot6_out`] for rows of three pixels at a horizontal stride of 2
+    /// ([`super::depthwise_rows_out_s2`]): `state` as there, each channel's ring read from
+    /// words 0 to 3 (pixel `k`: taps 0 and 1 from word `k`, one SMLAD; tap 2 from the bottom
+    /// of word `k + 1`, one SMLABT), the table as there.
+    #[cfg(target_arch = "arm")]
+    #[inline(always)]
+    pub fn rows_dot3_s2_out(w: *const u32, rotation: usize, state: *mut u32) {
+        // `$a`..`$d`: a filter row's slot in ring words 0 to 3, `$wo` its weights' offset.
+        // The first filter row accumulates onto the start value (held in `a2`, whose own
+        // first product comes last).
+        macro_rules! rows_dot3_s2_out_asm {
+            ($a0:literal, $b0:literal, $c0:literal, $d0:literal;
+             $($a:literal, $b:literal, $c:literal, $d:literal, $wo:literal);*) => {
+                // SAFETY: the caller checked that the table from `w` to the end in `state`
+                // holds whole channels, that each channel's ring (12 words from its address)
+                // is readable and word-aligned, and that every output byte the loop stores
+                // (three per channel, from the first address in `state`) is writable.
+                unsafe {
+                    core::arch::asm!(
+                    "2:",
+                    "ldr {p}, [{q}, #8]",
+                    "ldr {a2}, [{w}, #24]",
+                    "ldrd {w01}, {w12}, [{w}]",
+                    concat!("ldr {x}, [{p}, #", $a0, "]"),
+                    "smlad {a0}, {x}, {w01}, {a2}",
+                    concat!("ldr {x}, [{p}, #", $b0, "]"),
+                    "smlabt {a0}, {x}, {w12}, {a0}",
+                    "smlad {a1}, {x}, {w01}, {a2}",
+                    concat!("ldr {x}, [{p}, #", $c0, "]"),
+                    "smlabt {a1}, {x}, {w12}, {a1}",
+                    "smlad {a2}, {x}, {w01}, {a2}",
+                    concat!("ldr {x}, [{p}, #", $d0, "]"),
+                    "smlabt {a2}, {x}, {w12}, {a2}",
+                    $(
+                    concat!("ldrd {w01}, {w12}, [{w}, #", $wo, "]"),
+                    concat!("ldr {x}, [{p}, #", $a, "]"),
+                    "smlad {a0}, {x}, {w01}, {a0}",
+                    concat!("ldr {x}, [{p}, #", $b, "]"),
+                    "smlabt {a0}, {x}, {w12}, {a0}",
+                    "smlad {a1}, {x}, {w01}, {a1}",
+                    concat!("ldr {x}, [{p}, #", $c, "]"),
+                    "smlabt {a1}, {x}, {w12}, {a1}",
+                    "smlad {a2}, {x}, {w01}, {a2}",
+                    concat!("ldr {x}, [{p}, #", $d, "]"),
+                    "smlabt {a2}, {x}, {w12}, {a2}",
+                    )*
+                    // The next channel's ring.
+                    "ldr {x}, [{q}, #12]",
+                    "add {x}, {p}, {x}",
+                    "str {x}, [{q}, #8]",
+                    // Requantization in place: `w01` the multiplier, `w12` the offset
+                    // constant, `x` the right shift, `p` a scratch register.
+                    "ldrd {w01}, {w12}, [{w}, #28]",
+                    "ldr {x}, [{w}, #36]",
+                    "add {w}, {w}, #40",
+                    "smmlar {p}, {a0}, {w01}, {w12}",
+                    "add {a0}, {p}, {a0}, asr #31",
+                    "asr {a0}, {a0}, {x}",
+                    "ssat {a0}, #8, {a0}",
+                    "smmlar {p}, {a1}, {w01}, {w12}",
+                    "add {a1}, {p}, {a1}, asr #31",
+                    "asr {a1}, {a1}, {x}",
+                    "ssat {a1}, #8, {a1}",
+                    "smmlar {p}, {a2}, {w01}, {w12}",
+                    "add {a2}, {p}, {a2}, asr #31",
+                    "asr {a2}, {a2}, {x}",
+                    "ssat {a2}, #8, {a2}",
+                    // The bytes: `w01` the first one's address, `w12` the distance.
+                    "ldrd {w01}, {w12}, [{q}]",
+                    "strb {a0}, [{w01}]",
+                    "strb {a1}, [{w01}, {w12}]",
+                    "add {x}, {w01}, {w12}, lsl #1",
+                    "strb {a2}, [{x}]",
+                    "add {w01}, {w01}, #1",
+                    "str {w01}, [{q}]",
+                    "ldr {x}, [{q}, #16]",
+                    "cmp {w}, {x}",
+                    "bne 2b",
+                    w = inout(reg) w => _,
+                    q = in(reg) state,
+                    p = out(reg) _,
+                    a0 = out(reg) _,
+                    a1 = out(reg) _,
+                    a2 = out(reg) _,
+                    x = out(reg) _,
+                    w01 = out(reg) _,
+                    w12 = out(reg) _,
+                    options(nostack),
+                    )
+                }
+            };
+        }
+        match rotation {
+            0 => rows_dot3_s2_out_asm!(0, 12, 24, 36; 4, 16, 28, 40, 8; 8, 20, 32, 44, 16),
+            1 => rows_dot3_s2_out_asm!(4, 16, 28, 40; 8, 20, 32, 44, 8; 0, 12, 24, 36, 16),
+            _ => rows_dot3_s2_out_asm!(8, 20, 32, 44; 0, 12, 24, 36, 8; 4, 16, 28, 40, 16),
+        }
+    }
+
     /// The `asm!` loop of [`super::depthwise_rows_dot_s2`]: `pairs` (≥ 1) pairs of
     /// neighbouring stride-2 accumulators into `out` from the ring words at `ring` (three slots
     /// per word, word `k`'s at `ring + 12k`, filter row `ky` in slot `(rotation + ky) % 3`) and
@@ -2058,6 +2157,84 @@ pub fn depthwise_rows_out_portable<const RW: usize>(
                 depthwise_rows_dot_s2_portable(words, w, rotation, start, &mut accs[..1]);
                 accs[0]
             } as i32;
+            let biased = dsp::smmlar(acc, m, k);
+            let v = (biased + (acc >> 31)) >> (right & 31);
+            if let Some(o) = out.get_mut(first + c + ox * stride) {
+                *o = v.clamp(-128, 127) as i8;
+            }
+        }
+    }
+}
+
+/// [`depthwise_rows_out6`] at a horizontal stride of 2 (the same table; each channel's ring
+/// laid out as in [`depthwise_rows_dot_s2`]): on Arm with the DSP extension rows of three
+/// pixels go through one `asm!` loop (per channel 18 multiply-accumulate instructions, four
+/// per pixel to requantize in registers); a table of whole channels, rings of at least 12
+/// words and every output byte in `out` are needed, else (or with another width) the
+/// portable path runs.
+#[inline(always)]
+pub fn depthwise_rows_out_s2(
+    ring: &[u32],
+    ring_words: usize,
+    table: &[u32],
+    rotation: usize,
+    out: &mut [i8],
+    (first, stride, pixels): (usize, usize, usize),
+) {
+    #[cfg(target_arch = "arm")]
+    {
+        let channels = table.len() / ROWS6_WORDS;
+        let fits = channels > 0
+            && table.len() == ROWS6_WORDS * channels
+            && ring_words >= 12
+            && ring.len() >= (channels - 1) * ring_words + 12
+            && first + 2 * stride + channels <= out.len();
+        if fits && pixels == 3 {
+            let w = table.as_ptr();
+            let mut state = [
+                out.as_mut_ptr().wrapping_add(first) as u32,
+                stride as u32,
+                ring.as_ptr() as u32,
+                (4 * ring_words) as u32,
+                w.wrapping_add(table.len()) as u32,
+            ];
+            dsp::rows_dot3_s2_out(w, rotation, state.as_mut_ptr());
+            return;
+        }
+    }
+    depthwise_rows_out_s2_portable(
+        ring,
+        ring_words,
+        table,
+        rotation,
+        out,
+        (first, stride, pixels),
+    )
+}
+
+/// [`depthwise_rows_out_s2`] in portable Rust (rows of up to six pixels).
+#[inline(always)]
+pub fn depthwise_rows_out_s2_portable(
+    ring: &[u32],
+    ring_words: usize,
+    table: &[u32],
+    rotation: usize,
+    out: &mut [i8],
+    (first, stride, pixels): (usize, usize, usize),
+) {
+    for (c, t) in table.chunks_exact(ROWS6_WORDS).enumerate() {
+        let Some(w) = t.get(..6).and_then(|w| <&[u32; 6]>::try_from(w).ok()) else {
+            return;
+        };
+        let word = |i: usize| t.get(i).copied().unwrap_or(0) as i32;
+        let (start, m, k, right) = (word(6), word(7), word(8), word(9));
+        let ring_c = ring.get(c * ring_words..).unwrap_or(&[]);
+        let mut accs = [0u32; 6];
+        if let Some(a) = accs.get_mut(..pixels.min(6)) {
+            depthwise_rows_dot_s2_portable(ring_c, w, rotation, start, a);
+        }
+        for (ox, &acc) in accs.iter().take(pixels).enumerate() {
+            let acc = acc as i32;
             let biased = dsp::smmlar(acc, m, k);
             let v = (biased + (acc >> 31)) >> (right & 31);
             if let Some(o) = out.get_mut(first + c + ox * stride) {

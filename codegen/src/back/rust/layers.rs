@@ -659,6 +659,14 @@ pub(crate) fn emit_layer(
         .copied()
         .flatten()
         .and_then(|slot| in_place_data(model, layer, slot));
+    // What the tuning is told (the kernel choice and its scratch must agree).
+    let planned_in_place = model
+        .plan
+        .in_place
+        .get(position)
+        .copied()
+        .flatten()
+        .is_some();
     let fn_name = match (layer.band, layer.part) {
         (None, None) => format_ident!("layer_{:02}_{}", layer.index, layer.op_name.to_lowercase()),
         (None, Some(part)) => format_ident!(
@@ -742,7 +750,7 @@ pub(crate) fn emit_layer(
         })
         .collect();
     let out_ty = format_ident!("{}", out_t.dtype.rust_name());
-    let uses_scratch = tuning.scratch_len(layer) > 0;
+    let uses_scratch = tuning.scratch_len(layer, planned_in_place) > 0;
     let scratch_ty = format_ident!("{}", tuning.scratch_type());
     let scratch_param = if uses_scratch {
         quote!(scratch: &mut [#scratch_ty],)
@@ -787,7 +795,7 @@ pub(crate) fn emit_layer(
                 rt::conv2d_fast::<rt::#dot>(&PARAMS, input, #args, output);
             }
         }
-        Kernel::DepthwiseConv2d(p, w) if tuning.depthwise_rows6(layer) => {
+        Kernel::DepthwiseConv2d(p, w) if tuning.depthwise_rows6(layer, planned_in_place) => {
             let params = params_expr(p);
             let table: Vec<u32> = rows6_table(w, p).collect();
             let table = statics.words(
@@ -803,6 +811,8 @@ pub(crate) fn emit_layer(
             let in_len = lit(graph.tensors[layer.inputs[0]].elements());
             let out_len = lit(out_t.elements());
             let ring_w = lit(rt::depthwise_rows_width(p.shape.out_w, p.shape.stride_w));
+            // Channels per chunk of the ring (all of them when it fits the scratch).
+            let chunk = lit(tuning.depthwise_rows_chunk(&p.shape));
             if let Some(d) = &in_place {
                 let input_at = lit(d.input_at);
                 quote! {
@@ -821,11 +831,11 @@ pub(crate) fn emit_layer(
                     ) else {
                         return;
                     };
-                    rt::depthwise_conv2d_rows6::<#in_len, #out_len, #ring_w>(&PARAMS, input, &#table, scratch, output);
+                    rt::depthwise_conv2d_rows6::<#in_len, #out_len, #ring_w>(&PARAMS, input, &#table, (scratch, #chunk), output);
                 }
             }
         }
-        Kernel::DepthwiseConv2d(p, w) if tuning.depthwise_rows_out(layer) => {
+        Kernel::DepthwiseConv2d(p, w) if tuning.depthwise_rows_out(layer, planned_in_place) => {
             let params = params_expr(p);
             let table: Vec<u32> = rows6_table(w, p).collect();
             let table = statics.words(
@@ -914,7 +924,7 @@ pub(crate) fn emit_layer(
                 "i32",
                 &w.folded_bias,
             );
-            if tuning.depthwise_rows(layer) {
+            if tuning.depthwise_rows(layer, planned_in_place) {
                 let (mult, shift) = requantization_statics(&prefix, w, statics, &what);
                 let paired: Vec<u32> =
                     pair_depthwise(&w.filter, p.shape.out_c, p.fast_requant).collect();
@@ -930,6 +940,8 @@ pub(crate) fn emit_layer(
                 let in_len = lit(graph.tensors[layer.inputs[0]].elements());
                 let out_len = lit(out_t.elements());
                 let ring_w = lit(rt::depthwise_rows_width(p.shape.out_w, p.shape.stride_w));
+                // Channels per chunk of the ring (all of them when it fits the scratch).
+                let chunk = lit(tuning.depthwise_rows_chunk(&p.shape));
                 if let Some(d) = &in_place {
                     let input_at = lit(d.input_at);
                     quote! {
@@ -948,7 +960,7 @@ pub(crate) fn emit_layer(
                         ) else {
                             return;
                         };
-                        rt::depthwise_conv2d_rows::<#in_len, #out_len, #ring_w>(&PARAMS, input, &#paired, &#folded, &#mult, &#shift, scratch, output);
+                        rt::depthwise_conv2d_rows::<#in_len, #out_len, #ring_w>(&PARAMS, input, &#paired, &#folded, &#mult, &#shift, (scratch, #chunk), output);
                     }
                 }
             } else if tuning.depthwise_wide(layer) {

@@ -744,8 +744,9 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         .layers
         .iter()
         .zip(&model.plan.runs)
-        .filter(|(_, &runs)| runs)
-        .map(|(l, _)| tuning.scratch_len(l))
+        .zip(&model.plan.in_place)
+        .filter(|((_, &runs), _)| runs)
+        .map(|((l, _), in_place)| tuning.scratch_len(l, in_place.is_some()))
         .max()
         .unwrap_or(0);
     let scratch_elem_bytes = if tuning.scratch_type() == "u32" { 4 } else { 1 };
