@@ -603,7 +603,9 @@ pub trait ConvIo {
     /// Input and output at once, when they are apart.
     fn split(&mut self) -> Option<(&[i8], &mut [i8])>;
     /// Input and output as raw pointers from one borrow (for `asm!` loops that read the
-    /// input while writing the output, which may share its buffer).
+    /// input while writing the output, which may share its buffer; off Arm some layers
+    /// never call it).
+    #[cfg_attr(not(target_arch = "arm"), allow(dead_code))]
     fn raw(&mut self) -> RawIo;
 }
 
@@ -611,6 +613,7 @@ pub trait ConvIo {
 /// one borrow: valid while that borrow lasts, and only `asm!` blocks read or write through
 /// them.
 #[derive(Clone, Copy)]
+#[cfg_attr(not(target_arch = "arm"), allow(dead_code))]
 pub struct RawIo {
     /// The input's first byte.
     pub input: *const i8,

@@ -1435,7 +1435,7 @@ pub mod dsp {
     /// fills the five accumulators and the first weight pair), its doubled weights as i16
     /// pairs, multiplier, offset constant and right shift; the accumulators are requantized in
     /// registers and stored as bytes. The registers are named (r0-r4 the accumulators, r5 and
-    /// r8 a weight pair, r9-r11 input words, r12 the table, lr the block) so that LDM can fill
+    /// r8 a weight pair, r9-r11 input words, r12 the table, lr the block, passed in r0) so that LDM can fill
     /// several at once. Reads the input, the block and the table, writes the block and the
     /// output bytes; SMLAD may set the sticky Q flag and the loops compare, so flags are not
     /// declared preserved.
@@ -1565,6 +1565,9 @@ pub mod dsp {
                 // apart) is writable.
                 unsafe {
                     core::arch::asm!(
+                    // The block arrives in r0: a high register may only be a clobber in
+                    // Thumb-1 code, which also compiles this (never running it).
+                    "mov lr, r0",
                     concat!("ldr r9, [lr, #", $s16, "]"),
                     "1:",
                     $widen,
@@ -1599,8 +1602,8 @@ pub mod dsp {
                     concat!("ldrd r9, r10, [lr, #", $s16, "]"),
                     "cmp r9, r10",
                     "bne 1b",
-                    inout("lr") block => _,
-                    out("r0") _,
+                    inout("r0") block => _,
+                    out("lr") _,
                     out("r1") _,
                     out("r2") _,
                     out("r3") _,
