@@ -795,47 +795,28 @@ pub(crate) fn emit_layer(
                 rt::conv2d_fast::<rt::#dot>(&PARAMS, input, #args, output);
             }
         }
-        Kernel::DepthwiseConv2d(p, w) if tuning.depthwise_rows6(layer, planned_in_place) => {
-            let params = params_expr(p);
-            let table: Vec<u32> = rows6_table(w, p).collect();
-            let table = statics.words(
-                &format!("{prefix}_TABLE"),
-                &format!(
-                    "{what}: per channel, the int8 weights doubled as i16 pairs (w0, w1), \
-                     (w1, w2) per filter row, then the folded bias doubled (bias + input \
-                     offset × Σ weights), the requantization multiplier, offset constant and \
-                     right shift."
-                ),
-                &table,
-            );
-            let in_len = lit(graph.tensors[layer.inputs[0]].elements());
-            let out_len = lit(out_t.elements());
-            let ring_w = lit(rt::depthwise_rows_width(p.shape.out_w, p.shape.stride_w));
-            // Channels per chunk of the ring (all of them when it fits the scratch).
-            let chunk = lit(tuning.depthwise_rows_chunk(&p.shape));
-            if let Some(d) = &in_place {
-                let input_at = lit(d.input_at);
-                quote! {
-                    const PARAMS: rt::ConvFast = #params;
-                    // The output from byte 0 of `data`, the input from byte INPUT_AT.
-                    const INPUT_AT: usize = #input_at;
-                    rt::depthwise_conv2d_rows6_in_place::<#in_len, #out_len, #ring_w>(&PARAMS, data, INPUT_AT, &#table, scratch);
-                }
-            } else {
-                quote! {
-                    const PARAMS: rt::ConvFast = #params;
-                    // Fixed lengths, so the kernel's index bounds are known to the compiler.
-                    let (Ok(input), Ok(output)) = (
-                        <&[i8; #in_len]>::try_from(input),
-                        <&mut [i8; #out_len]>::try_from(output),
-                    ) else {
-                        return;
-                    };
-                    rt::depthwise_conv2d_rows6::<#in_len, #out_len, #ring_w>(&PARAMS, input, &#table, (scratch, #chunk), output);
-                }
-            }
-        }
-        Kernel::DepthwiseConv2d(p, w) if tuning.depthwise_rows_out(layer, planned_in_place) => {
+        Kernel::DepthwiseConv2d(p, w)
+            if tuning.depthwise_rows6(layer, planned_in_place)
+                || tuning.depthwise_rows_out(layer, planned_in_place) =>
+        {
+            // Both fused row kernels read the same table: rows of 3-6 pixels (whose ring may
+            // run in chunks of channels) or wider rows of an even width.
+            let (kernel, kernel_in_place, scratch_arg) =
+                if tuning.depthwise_rows6(layer, planned_in_place) {
+                    // Channels per chunk of the ring (all of them when it fits the scratch).
+                    let chunk = lit(tuning.depthwise_rows_chunk(&p.shape));
+                    (
+                        quote!(depthwise_conv2d_rows6),
+                        quote!(depthwise_conv2d_rows6_in_place),
+                        quote!((scratch, #chunk)),
+                    )
+                } else {
+                    (
+                        quote!(depthwise_conv2d_rows_out),
+                        quote!(depthwise_conv2d_rows_out_in_place),
+                        quote!(scratch),
+                    )
+                };
             let params = params_expr(p);
             let table: Vec<u32> = rows6_table(w, p).collect();
             let table = statics.words(
@@ -857,7 +838,7 @@ pub(crate) fn emit_layer(
                     const PARAMS: rt::ConvFast = #params;
                     // The output from byte 0 of `data`, the input from byte INPUT_AT.
                     const INPUT_AT: usize = #input_at;
-                    rt::depthwise_conv2d_rows_out_in_place::<#in_len, #out_len, #ring_w>(&PARAMS, data, INPUT_AT, &#table, scratch);
+                    rt::#kernel_in_place::<#in_len, #out_len, #ring_w>(&PARAMS, data, INPUT_AT, &#table, scratch);
                 }
             } else {
                 quote! {
@@ -869,7 +850,7 @@ pub(crate) fn emit_layer(
                     ) else {
                         return;
                     };
-                    rt::depthwise_conv2d_rows_out::<#in_len, #out_len, #ring_w>(&PARAMS, input, &#table, scratch, output);
+                    rt::#kernel::<#in_len, #out_len, #ring_w>(&PARAMS, input, &#table, #scratch_arg, output);
                 }
             }
         }
