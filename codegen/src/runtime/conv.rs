@@ -2830,27 +2830,10 @@ fn single_inner_rows(input: &[i8], at: usize, in_w: usize) -> [u32; 3] {
 /// to less than the int8 range): `out[c]` for every channel of `table`.
 #[inline(always)]
 fn single_out_general(p: &ConvFast, rows: [u32; 3], table: &[u32], out: &mut [i8]) {
-    let [r0, r1, r2] = rows;
-    let (e0, e1, e2) = (dsp::sxtb16(r0), dsp::sxtb16(r1), dsp::sxtb16(r2));
-    let (o0, o1, o2) = (
-        dsp::sxtb16_ror8(r0),
-        dsp::sxtb16_ror8(r1),
-        dsp::sxtb16_ror8(r2),
-    );
-    let o01 = (o0 & 0xffff) | (o1 << 16);
-    for (o, t) in out.iter_mut().zip(table.chunks_exact(SINGLE_WORDS)) {
-        let &[start, w0, w1, w2, w01, w21, m, k, right] = t else {
-            return;
-        };
-        let mut acc = dsp::smlad(e0, w0, start as i32);
-        acc = dsp::smlad(e1, w1, acc);
-        acc = dsp::smlad(e2, w2, acc);
-        acc = dsp::smlad(o01, w01, acc);
-        acc = dsp::smlabb(o2, w21, acc);
-        let (m, right) = (m as i32, single_shift(right));
+    for (o, (acc, m, k, right)) in out.iter_mut().zip(depthwise_single_accs(rows, table)) {
         let v = if p.fast_requant {
             // The accumulator is doubled (see `depthwise_single_out`).
-            let biased = dsp::smmlar(acc, m, k as i32);
+            let biased = dsp::smmlar(acc, m, k);
             (biased + (acc >> 31)) >> (right & 31)
         } else {
             multiply_by_quantized_multiplier_fast(acc, m, -right).wrapping_add(p.output_offset)

@@ -2032,6 +2032,22 @@ pub fn depthwise_single_out(rows: [u32; 3], table: &SingleTable, out: &mut [i8])
 /// [`depthwise_single_out`] in portable Rust (the same instructions, one at a time).
 #[inline(always)]
 pub fn depthwise_single_out_portable(rows: [u32; 3], table: &[u32], out: &mut [i8]) {
+    for (o, (acc, m, k, right)) in out.iter_mut().zip(depthwise_single_accs(rows, table)) {
+        let biased = dsp::smmlar(acc, m, k);
+        let v = (biased + (acc >> 31)) >> (right & 31);
+        *o = v.clamp(-128, 127) as i8;
+    }
+}
+
+/// The multiply-accumulates of one output pixel of [`super::depthwise_conv2d_single`] in
+/// portable Rust, from its window's three row words (taps 0-2 and a byte past them): per
+/// channel of `table` ([`SINGLE_WORDS`] words each) its accumulator, multiplier, offset
+/// constant and right shift, for the caller to requantize.
+#[inline(always)]
+pub fn depthwise_single_accs(
+    rows: [u32; 3],
+    table: &[u32],
+) -> impl Iterator<Item = (i32, i32, i32, i32)> + '_ {
     let [r0, r1, r2] = rows;
     let (e0, e1, e2) = (dsp::sxtb16(r0), dsp::sxtb16(r1), dsp::sxtb16(r2));
     let (o0, o1, o2) = (
@@ -2041,19 +2057,20 @@ pub fn depthwise_single_out_portable(rows: [u32; 3], table: &[u32], out: &mut [i
     );
     // PKHBT: tap 1 of row 0 below, tap 1 of row 1 above.
     let o01 = (o0 & 0xffff) | (o1 << 16);
-    for (o, t) in out.iter_mut().zip(table.chunks_exact(SINGLE_WORDS)) {
-        let &[start, w0, w1, w2, w01, w21, m, k, right] = t else {
-            return;
+    table.chunks_exact(SINGLE_WORDS).map(move |t| {
+        let (start, w, m, k, right) = match *t {
+            [start, w0, w1, w2, w01, w21, m, k, right] => {
+                (start, [w0, w1, w2, w01, w21], m, k, right)
+            }
+            _ => (0, [0; 5], 0, 0, 0),
         };
-        let mut acc = dsp::smlad(e0, w0, start as i32);
-        acc = dsp::smlad(e1, w1, acc);
-        acc = dsp::smlad(e2, w2, acc);
-        acc = dsp::smlad(o01, w01, acc);
-        acc = dsp::smlabb(o2, w21, acc);
-        let biased = dsp::smmlar(acc, m as i32, k as i32);
-        let v = (biased + (acc >> 31)) >> (single_shift(right) & 31);
-        *o = v.clamp(-128, 127) as i8;
-    }
+        let mut acc = dsp::smlad(e0, w[0], start as i32);
+        acc = dsp::smlad(e1, w[1], acc);
+        acc = dsp::smlad(e2, w[2], acc);
+        acc = dsp::smlad(o01, w[3], acc);
+        acc = dsp::smlabb(o2, w[4], acc);
+        (acc, m as i32, k as i32, single_shift(right))
+    })
 }
 
 /// One output row of an even number of pixels at a horizontal stride of 1 or 2 (`stride_w`)
