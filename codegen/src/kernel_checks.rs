@@ -34,7 +34,7 @@ pub enum Kernels {
     /// `depthwise_conv2d_rows6` (whole and in chunks of channels),
     /// `conv2d_patches` at widths
     /// 3, 4 and 5 (5: `patch_dot_tile`'s `asm!` loop), `conv2d_pointwise`,
-    /// `conv2d_pointwise_small`,
+    /// `conv2d_pointwise_small`, `conv2d_pointwise_wide`,
     /// `fully_connected_pairs`.
     Dsp,
 }
@@ -70,9 +70,146 @@ pub fn conv_kernels(random: Random, cases: usize, kernels: Kernels) -> Result<us
         compared += conv_case(random, case, kernels)?;
         if kernels == Kernels::Dsp {
             compared += fc_case(random, case)?;
+            compared += pointwise_wide_case(random, case)?;
         }
     }
     Ok(compared)
+}
+
+/// Bytes of [`pointwise_wide_case`]'s input and filter buffers.
+const WIDE_BUF: usize = 2048;
+
+/// A filter buffer aligned as the emitter aligns [`conv2d_pointwise_wide`]'s filters (to
+/// its row length, at most 256 bytes).
+#[repr(C, align(256))]
+struct WideFilter([u8; WIDE_BUF]);
+
+/// One random 1×1 convolution with 64, 128 or 256 input channels (1-8 output channels, 1-14
+/// pixels in one or two batches: whole blocks of six and partial ones) through
+/// [`conv2d_pointwise_wide`] (its `asm!` loop on Arm), apart and in place at the planner's
+/// lead, compared with the reference convolution loops. One case in four takes extreme
+/// values: every input -128 or 127 and every weight of an output -128 or 127 (the largest
+/// sums). A case in eight runs its filter one byte off its alignment (the portable path, which
+/// must agree as well). Returns the number of comparisons, or the mismatch.
+#[inline(never)]
+fn pointwise_wide_case(random: Random, case: usize) -> Result<usize, Mismatch> {
+    let in_c = [64, 128, 256][index(random, 3)];
+    // (A filter one byte off its alignment still fits the buffer.)
+    let out_c = 1 + index(random, ((WIDE_BUF - 1) / in_c).min(8));
+    let most = (WIDE_BUF / in_c).min(14);
+    let pixels = 1 + index(random, most);
+    let batches = if pixels.is_multiple_of(2) && index(random, 2) == 0 {
+        2
+    } else {
+        1
+    };
+    let extreme = case % 4 == 1;
+    let shape = ConvShape {
+        batches,
+        in_h: 1,
+        in_w: pixels / batches,
+        in_c,
+        out_h: 1,
+        out_w: pixels / batches,
+        out_c,
+        k_h: 1,
+        k_w: 1,
+        k_c: in_c,
+        stride_h: 1,
+        stride_w: 1,
+        dilation_h: 1,
+        dilation_w: 1,
+        pad_top: 0,
+        pad_left: 0,
+        depth_multiplier: 1,
+    };
+    let zp = random() as i8 as i32;
+    let p = ConvFast {
+        shape,
+        input_zero_point: zp,
+        output_offset: random() as i8 as i32,
+        per_channel: true,
+        act_min: -128,
+        act_max: 127,
+        fast_requant: true,
+    };
+    let (n_in, n_out) = (pixels * in_c, pixels * out_c);
+    let mut input = [0i8; WIDE_BUF];
+    for x in input.iter_mut().take(n_in) {
+        *x = if extreme {
+            [-128, 127][index(random, 2)]
+        } else {
+            random() as i8
+        };
+    }
+    let shifted = case % 8 == 5;
+    let at = usize::from(shifted);
+    let mut buf = WideFilter([0; WIDE_BUF]);
+    for o in 0..out_c {
+        let w = [0x80u8, 0x7f][index(random, 2)];
+        for v in buf.0.iter_mut().skip(at + o * in_c).take(in_c) {
+            *v = if extreme { w } else { random() as u8 };
+        }
+    }
+    let input = &input[..n_in];
+    let filter = &buf.0[at..at + out_c * in_c];
+    let bias: [i32; 8] = core::array::from_fn(|_| (random() as i32) >> 12);
+    let mult: [i32; 8] = core::array::from_fn(|_| (1 << 30) + (random() as i32 >> 2).abs());
+    let base = if extreme { 14 } else { 8 };
+    let shift: [i32; 8] = core::array::from_fn(|_| -((index(random, 8) + base) as i32));
+    let (bias, m, sh) = (&bias[..out_c], &mult[..out_c], &shift[..out_c]);
+    let mut table = [0i32; 8 * WIDE_CHANNEL_WORDS];
+    for (o, t) in table
+        .chunks_exact_mut(WIDE_CHANNEL_WORDS)
+        .take(out_c)
+        .enumerate()
+    {
+        let row = &filter[o * in_c..(o + 1) * in_c];
+        let sw = row
+            .iter()
+            .fold(0i32, |t, &w| t.wrapping_add(w as i8 as i32));
+        let folded = bias[o].wrapping_add(sw.wrapping_mul(-zp));
+        t.copy_from_slice(&pointwise_wide_channel(
+            folded,
+            m[o],
+            sh[o],
+            p.output_offset,
+        ));
+    }
+    let table = &table[..out_c * WIDE_CHANNEL_WORDS];
+    let fail = |kernel| Mismatch {
+        case,
+        kernel,
+        shape,
+    };
+    if !pointwise_wide_fits(&p, sh) {
+        return Err(fail("pointwise_wide_fits"));
+    }
+    let mut want = [0i8; 8 * 14];
+    let want = &mut want[..n_out];
+    conv2d(&p, input, filter, Some(bias), m, sh, want);
+    let mut scratch = [0u32; pointwise_wide_scratch(256, 8)];
+    let mut got = [0i8; 8 * 14];
+    let got = &mut got[..n_out];
+    // Every byte wrong beforehand: each must be written.
+    for (g, w) in got.iter_mut().zip(want.iter()) {
+        *g = !*w;
+    }
+    conv2d_pointwise_wide(&p, input, filter, table, &mut scratch, got);
+    if got != want {
+        return Err(fail("conv2d_pointwise_wide"));
+    }
+    let lead = in_place_lead(&shape);
+    let mut data = [0i8; 2 * WIDE_BUF];
+    let Some(d) = data.get_mut(lead..lead + n_in) else {
+        return Ok(1);
+    };
+    d.copy_from_slice(input);
+    conv2d_pointwise_wide_in_place(&p, &mut data, lead, filter, table, &mut scratch);
+    if data[..n_out] != *want {
+        return Err(fail("conv2d_pointwise_wide_in_place"));
+    }
+    Ok(2)
 }
 
 /// One random FULLY_CONNECTED (1-13 outputs, up to 1024 inputs: several of

@@ -355,6 +355,19 @@ impl Tuning {
         }
     }
 
+    /// Whether `layer` runs as `rt::conv2d_pointwise_wide` (64, 128 or 256 input channels,
+    /// six pixels per block, the requantization in its `asm!` loop): a layer
+    /// [`Tuning::conv_pointwise`] takes that `rt::pointwise_wide_fits` (given its
+    /// requantization `shifts`) also accepts.
+    pub fn conv_pointwise_wide(&self, layer: &Layer, shifts: &[i32]) -> bool {
+        match &layer.kernel {
+            Kernel::Conv2d(p, _) => {
+                self.conv_pointwise(layer, shifts) && crate::runtime::pointwise_wide_fits(p, shifts)
+            }
+            _ => false,
+        }
+    }
+
     /// Whether `layer`'s patch convolution runs as `rt::conv2d_patches_thumb1` (the
     /// Cortex-M0+'s `asm!` loop over patch bytes offset by 128): Thumb-1 cores (ARMv6-M).
     pub fn patch_thumb1(&self, layer: &Layer) -> bool {
@@ -416,6 +429,9 @@ impl Tuning {
             if self.conv_pointwise_small(layer, &w.shifts) {
                 // A block's widened input and the `asm!` loop's seven words.
                 return crate::runtime::TILE_PIXELS * p.shape.in_c / 2 + 7;
+            }
+            if self.conv_pointwise_wide(layer, &w.shifts) {
+                return crate::runtime::pointwise_wide_scratch(p.shape.in_c, p.shape.out_c);
             }
         }
         self.conv_patch_row(layer).map_or(0, |row| match self.dot {

@@ -695,7 +695,7 @@ impl ConvIo for Shared<'_> {
 
 /// Block `b` of `pixels`, `P` pixels per block: (first pixel, count).
 #[inline(always)]
-fn patch_block<const P: usize>(b: usize, pixels: usize) -> (usize, usize) {
+pub fn patch_block<const P: usize>(b: usize, pixels: usize) -> (usize, usize) {
     let first = b * P;
     (first, P.min(pixels - first))
 }
@@ -1254,7 +1254,7 @@ pub const POINTWISE_WORDS_MAX_C: usize = 16;
 /// and `+1`): the block's input is one run of whole words, each split once into its even and
 /// odd bytes, without pixel coordinates or byte staging; each byte doubled when `DOUBLE`.
 #[inline(always)]
-fn widen_pointwise<const P: usize, const DOUBLE: bool>(
+pub fn widen_pointwise<const P: usize, const DOUBLE: bool>(
     input: &[i8],
     first: usize,
     count: usize,

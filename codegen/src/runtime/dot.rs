@@ -1663,6 +1663,191 @@ pub mod dsp {
         }
     }
 
+    /// The `asm!` loop of [`super::conv2d_pointwise_wide`] over one block of six pixels of a
+    /// 1×1 convolution with `C` input channels (64, 128 or 256). `block` holds the block's
+    /// widened input (group `g` of pixel `k`, even and odd bytes as i16 pairs, at words
+    /// `(6g + k)·2` and `+1`: `3·C` words) and then the [`super::WIDE_STATE_WORDS`] words the
+    /// loop reads and updates: the next channel's table entry, the next channel's first
+    /// output byte, the distance between pixels' bytes (`out_c`), the filter's end and its
+    /// start. Per output channel the filter row's weight words are widened (SXTB16) and
+    /// multiplied into six accumulators, four groups per pass, until the weight pointer
+    /// reaches a multiple of `C` (the row's end: the filter starts at one); the first four
+    /// groups run before the loop, their first products by SMUAD (no clearing). The
+    /// accumulators are then requantized in registers with the channel's four table words
+    /// (`2a + bias`, SMMLAR, sign correction, shift, SSAT) and stored as bytes.
+    ///
+    /// The loop needs fourteen registers: r0-r5 the accumulators, r6 and r7 a widened weight
+    /// word, r8-r11 two pixels' input words (one LDM), r12 the weight pointer and lr the input
+    /// pointer. r6 and r7 (the frame pointer in Thumb code) cannot be `asm!` operands, so the
+    /// block saves and restores them on the stack. Reads the block, the table and the filter,
+    /// writes the state and the output bytes; SMLAD may set the sticky Q flag and the loops
+    /// compare, so flags are not declared preserved.
+    /// One copy per `C` serves every layer (not inlined: the loop is about 1 KB of code).
+    #[cfg(target_arch = "arm")]
+    #[inline(never)]
+    pub fn pointwise_wide6<const C: usize>(block: *mut u32) {
+        // One group of four input channels for the six pixels: its weight word widened into
+        // r6 (even bytes) and r7 (odd), the pixels' words two pixels per LDM. `$mul` is
+        // "smuad" for a row's first group (the accumulators start from its products).
+        macro_rules! group {
+            (smuad) => {
+                concat!(
+                    "ldr r7, [r12], #4\n",
+                    "sxtb16 r6, r7\n",
+                    "sxtb16 r7, r7, ror #8\n",
+                    "ldm lr!, {{r8, r9, r10, r11}}\n",
+                    "smuad r0, r8, r6\n",
+                    "smlad r0, r9, r7, r0\n",
+                    "smuad r1, r10, r6\n",
+                    "smlad r1, r11, r7, r1\n",
+                    "ldm lr!, {{r8, r9, r10, r11}}\n",
+                    "smuad r2, r8, r6\n",
+                    "smlad r2, r9, r7, r2\n",
+                    "smuad r3, r10, r6\n",
+                    "smlad r3, r11, r7, r3\n",
+                    "ldm lr!, {{r8, r9, r10, r11}}\n",
+                    "smuad r4, r8, r6\n",
+                    "smlad r4, r9, r7, r4\n",
+                    "smuad r5, r10, r6\n",
+                    "smlad r5, r11, r7, r5\n",
+                )
+            };
+            (smlad) => {
+                concat!(
+                    "ldr r7, [r12], #4\n",
+                    "sxtb16 r6, r7\n",
+                    "sxtb16 r7, r7, ror #8\n",
+                    "ldm lr!, {{r8, r9, r10, r11}}\n",
+                    "smlad r0, r8, r6, r0\n",
+                    "smlad r0, r9, r7, r0\n",
+                    "smlad r1, r10, r6, r1\n",
+                    "smlad r1, r11, r7, r1\n",
+                    "ldm lr!, {{r8, r9, r10, r11}}\n",
+                    "smlad r2, r8, r6, r2\n",
+                    "smlad r2, r9, r7, r2\n",
+                    "smlad r3, r10, r6, r3\n",
+                    "smlad r3, r11, r7, r3\n",
+                    "ldm lr!, {{r8, r9, r10, r11}}\n",
+                    "smlad r4, r8, r6, r4\n",
+                    "smlad r4, r9, r7, r4\n",
+                    "smlad r5, r10, r6, r5\n",
+                    "smlad r5, r11, r7, r5\n",
+                )
+            };
+        }
+        // One accumulator to its output value in place: r7 the doubled bias, r8 the
+        // multiplier, r9 the offset constant, r10 the right shift, r11 a scratch register.
+        macro_rules! requantize {
+            ($c:literal) => {
+                concat!(
+                    "add ",
+                    $c,
+                    ", r7, ",
+                    $c,
+                    ", lsl #1\n",
+                    "smmlar r11, ",
+                    $c,
+                    ", r8, r9\n",
+                    "add ",
+                    $c,
+                    ", r11, ",
+                    $c,
+                    ", asr #31\n",
+                    "asr ",
+                    $c,
+                    ", ",
+                    $c,
+                    ", r10\n",
+                    "ssat ",
+                    $c,
+                    ", #8, ",
+                    $c,
+                    "\n",
+                )
+            };
+        }
+        // `$mask` the row length less one, `$s` the block's widened bytes (`12·C`: where the
+        // state starts), `$s16` the state's fifth word (the filter's start).
+        macro_rules! wide6_asm {
+            ($mask:literal, $s:literal, $s16:literal) => {
+                // SAFETY: the caller checked that `block` holds `3·C` widened words and the
+                // state's five words after them; that the table holds four words per output
+                // channel from the address in the state; that the filter runs from its start
+                // to its end written there, whole rows of `C` bytes, and starts at a multiple
+                // of `C`; and that the `6·out_c` bytes from the output address written there
+                // are writable. r6 and r7 are restored before the block ends.
+                unsafe {
+                    core::arch::asm!(
+                    "push {{r6, r7}}",
+                    // The block arrives in r0: a high register may only be a clobber in
+                    // Thumb-1 code, which also compiles this (never running it).
+                    "mov lr, r0",
+                    concat!("ldr r12, [lr, #", $s16, "]"),
+                    "1:",
+                    group!(smuad),
+                    group!(smlad),
+                    group!(smlad),
+                    group!(smlad),
+                    "2:",
+                    group!(smlad),
+                    group!(smlad),
+                    group!(smlad),
+                    group!(smlad),
+                    concat!("tst r12, #", $mask),
+                    "bne 2b",
+                    // lr is at the state: the channel's table words, then the table on.
+                    "ldr r6, [lr]",
+                    "ldm r6!, {{r7, r8, r9, r10}}",
+                    "str r6, [lr]",
+                    requantize!("r0"),
+                    requantize!("r1"),
+                    requantize!("r2"),
+                    requantize!("r3"),
+                    requantize!("r4"),
+                    requantize!("r5"),
+                    // The bytes: r6 the first one's address, r7 the distance, r8 the fourth
+                    // to sixth's base.
+                    "ldrd r6, r7, [lr, #4]",
+                    "strb r0, [r6]",
+                    "strb r1, [r6, r7]",
+                    "strb r2, [r6, r7, lsl #1]",
+                    "add r8, r6, r7, lsl #2",
+                    "strb r4, [r8]",
+                    "strb r5, [r8, r7]",
+                    "sub r8, r8, r7",
+                    "strb r3, [r8]",
+                    "add r6, r6, #1",
+                    "str r6, [lr, #4]",
+                    // The next channel, unless the filter's end is reached; lr back to the
+                    // block's start.
+                    "ldr r8, [lr, #12]",
+                    concat!("sub lr, lr, #", $s),
+                    "cmp r12, r8",
+                    "bne 1b",
+                    "pop {{r6, r7}}",
+                    inout("r0") block => _,
+                    out("r1") _,
+                    out("r2") _,
+                    out("r3") _,
+                    out("r4") _,
+                    out("r5") _,
+                    out("r8") _,
+                    out("r9") _,
+                    out("r10") _,
+                    out("r11") _,
+                    out("r12") _,
+                    out("lr") _,
+                    )
+                }
+            };
+        }
+        match C {
+            64 => wide6_asm!("63", "768", "784"),
+            128 => wide6_asm!("127", "1536", "1552"),
+            _ => wide6_asm!("255", "3072", "3088"),
+        }
+    }
+
     /// The `asm!` loop of [`super::patch_dot_tile`]: `groups` (≥ 1) weight words from `w`,
     /// `10 · groups` widened patch words from `x` (word-aligned), five accumulators. An odd
     /// first group runs alone, then two groups per iteration (LLVM does not unroll loops

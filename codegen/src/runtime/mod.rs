@@ -33,6 +33,7 @@ mod lstm;
 mod math;
 mod matmul;
 mod movement;
+mod pointwise_wide;
 mod pool;
 mod qlinear;
 mod quantize;
@@ -71,6 +72,7 @@ pub use lstm::*;
 pub use math::*;
 pub use matmul::*;
 pub use movement::*;
+pub use pointwise_wide::*;
 pub use pool::*;
 pub use qlinear::*;
 pub use quantize::*;
@@ -114,6 +116,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("math.rs", include_str!("math.rs")),
     ("matmul.rs", include_str!("matmul.rs")),
     ("movement.rs", include_str!("movement.rs")),
+    ("pointwise_wide.rs", include_str!("pointwise_wide.rs")),
     ("pool.rs", include_str!("pool.rs")),
     ("qlinear.rs", include_str!("qlinear.rs")),
     ("dynamic.rs", include_str!("dynamic.rs")),

@@ -2542,6 +2542,9 @@ fn pointwise_conv(
     if rt::pointwise_small_fits(p, &w.shifts) {
         return pointwise_small_conv(p, rows, &channel, statics, prefix, what, in_place);
     }
+    if rt::pointwise_wide_fits(p, &w.shifts) {
+        return pointwise_wide_conv(p, w, rows, statics, prefix, what, in_place);
+    }
     let filter = statics.bytes(
         &format!("{prefix}_FILTER"),
         &format!(
@@ -2575,6 +2578,66 @@ fn pointwise_conv(
     quote! {
         const PARAMS: rt::ConvFast = #params;
         rt::conv2d_pointwise(&PARAMS, input, &#filter.0, &#channels, scratch, output);
+    }
+}
+
+/// A 1×1 convolution run as `rt::conv2d_pointwise_wide`: its filter `rows` (`in_c` bytes per
+/// output channel, aligned to `in_c` bytes: the `asm!` loop ends a row there) and a table of
+/// four constants per output channel (`rt::pointwise_wide_channel`).
+fn pointwise_wide_conv(
+    p: &rt::ConvFast,
+    w: &Weights,
+    rows: &[u8],
+    statics: &mut Statics,
+    prefix: &str,
+    what: &str,
+    in_place: Option<usize>,
+) -> TokenStream {
+    let in_c = p.shape.in_c;
+    let filter = statics.bytes_aligned(
+        &format!("{prefix}_FILTER"),
+        &format!(
+            "{what}: int8 weights, one row of {in_c} bytes per output channel, aligned to \
+             {in_c} bytes (the kernel's loop ends a row where its weight pointer reaches a \
+             multiple of {in_c})."
+        ),
+        rows,
+        in_c,
+    );
+    let table: Vec<i32> = (0..p.shape.out_c)
+        .flat_map(|oc| {
+            let at = |v: &[i32]| v.get(oc).copied().unwrap_or(0);
+            rt::pointwise_wide_channel(
+                at(&w.folded_bias),
+                at(&w.multipliers),
+                at(&w.shifts),
+                p.output_offset,
+            )
+        })
+        .collect();
+    let channels = statics.ints(
+        &format!("{prefix}_CHANNELS"),
+        &format!(
+            "{what}: per output channel, 2 × (bias + input offset × Σ weights), the \
+             requantization multiplier (Q31), the rounding constant 2^(r-1) + output offset \
+             × 2^r of its right shift r, and r (`rt::pointwise_wide_channel`)."
+        ),
+        "i32",
+        &table,
+    );
+    let params = params_expr(p);
+    if let Some(input_at) = in_place {
+        let input_at = lit(input_at);
+        return quote! {
+            const PARAMS: rt::ConvFast = #params;
+            // The output from byte 0 of `data`, the input from byte INPUT_AT.
+            const INPUT_AT: usize = #input_at;
+            rt::conv2d_pointwise_wide_in_place(&PARAMS, data, INPUT_AT, &#filter.0, &#channels, scratch);
+        };
+    }
+    quote! {
+        const PARAMS: rt::ConvFast = #params;
+        rt::conv2d_pointwise_wide(&PARAMS, input, &#filter.0, &#channels, scratch, output);
     }
 }
 
