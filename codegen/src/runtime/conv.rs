@@ -396,6 +396,9 @@ struct PatchWriter<'a, const P: usize> {
     staged: u32,
 }
 
+/// Most bytes of a patch [`PatchWriter::whole_patch`] copies whole.
+pub const SMALL_PATCH_MAX: usize = 64;
+
 /// Where [`gather_patch`] puts a pixel's patch: runs of input bytes and runs of padding.
 pub trait PatchSink {
     /// Appends a run of input bytes.
@@ -505,6 +508,67 @@ impl<'a, const P: usize> PatchWriter<'a, P> {
         for &b in words.remainder() {
             self.byte(b as u8);
         }
+    }
+
+    /// Writes pixel `n`'s whole patch (`groups` groups) at once and moves to the next pixel,
+    /// when the layer's patch is at most [`SMALL_PATCH_MAX`] bytes, undilated over all input
+    /// channels, and `n`'s window lies inside the input: its `k_h` runs of `k_w·in_c` bytes
+    /// are copied into `bytes` (whose bytes past the patch stay zero) and read back as whole
+    /// words, where [`PatchWriter::run_bytes`] would stage runs that are not a multiple of 4
+    /// bytes (3×3 over three channels: runs of 9) byte by byte. `false`: nothing written.
+    #[inline(always)]
+    fn whole_patch(
+        &mut self,
+        p: &ConvFast,
+        input: &[i8],
+        n: usize,
+        groups: usize,
+        bytes: &mut [i8; SMALL_PATCH_MAX],
+    ) -> bool {
+        let s = &p.shape;
+        let run = s.k_w * s.in_c;
+        if s.dilation_h != 1
+            || s.dilation_w != 1
+            || s.k_c != s.in_c
+            || s.k_h * run > SMALL_PATCH_MAX
+            || 4 * groups > SMALL_PATCH_MAX
+        {
+            return false;
+        }
+        let plane = s.out_h * s.out_w;
+        let (b, oy, ox) = (
+            n / plane.max(1),
+            n % plane.max(1) / s.out_w.max(1),
+            n % s.out_w.max(1),
+        );
+        let (y0, x0) = (
+            window_start(oy, s.stride_h, s.pad_top),
+            window_start(ox, s.stride_w, s.pad_left),
+        );
+        if y0 < 0 || x0 < 0 || y0 as usize + s.k_h > s.in_h || x0 as usize + s.k_w > s.in_w {
+            return false;
+        }
+        let first = ((b * s.in_h + y0 as usize) * s.in_w + x0 as usize) * s.in_c;
+        let row = s.in_w * s.in_c;
+        for ky in 0..s.k_h {
+            let at = first + ky * row;
+            let (Some(src), Some(dst)) = (
+                input.get(at..at + run),
+                bytes.get_mut(ky * run..(ky + 1) * run),
+            ) else {
+                return false;
+            };
+            dst.copy_from_slice(src);
+        }
+        for (j, w) in bytes.chunks_exact(4).take(groups).enumerate() {
+            let word = u32::from_le_bytes([w[0] as u8, w[1] as u8, w[2] as u8, w[3] as u8]);
+            let at = (j * P + self.pixel) * 2;
+            if let Some([e, o]) = self.words.get_mut(at..at + 2) {
+                (*e, *o) = (dsp::sxtb16(word), dsp::sxtb16_ror8(word));
+            }
+        }
+        self.pixel += 1;
+        true
     }
 
     /// Pads the current pixel's patch to `groups` groups and moves to the next pixel.
@@ -716,6 +780,8 @@ fn conv2d_patches_io<const P: usize, IO: ConvIo>(
     };
     let groups = w.row_len / 4;
     let pixels = s.batches * s.out_h * s.out_w;
+    // A small patch's copy (`PatchWriter::whole_patch`): its bytes past the patch stay zero.
+    let mut bytes = [0i8; SMALL_PATCH_MAX];
     for b in 0..pixels.div_ceil(P) {
         let (first, count) = patch_block::<P>(b, pixels);
         // The patches of pixels first..first + count (missing pixels stay as they were: their
@@ -731,8 +797,10 @@ fn conv2d_patches_io<const P: usize, IO: ConvIo>(
                 staged: 0,
             };
             for n in first..first + count {
-                gather_patch(p, io.input(), n, &mut patch);
-                patch.end_pixel(groups);
+                if !patch.whole_patch(p, io.input(), n, groups, &mut bytes) {
+                    gather_patch(p, io.input(), n, &mut patch);
+                    patch.end_pixel(groups);
+                }
             }
         }
         // Every output channel over the P patches.

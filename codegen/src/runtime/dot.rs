@@ -1737,7 +1737,7 @@ pub mod dsp {
         }
         // One accumulator to its output value in place: r7 the doubled bias, r8 the
         // multiplier, r9 the offset constant, r10 the right shift, r11 a scratch register.
-        macro_rules! requantize {
+        macro_rules! requantize_in_registers {
             ($c:literal) => {
                 concat!(
                     "add ",
@@ -1799,12 +1799,12 @@ pub mod dsp {
                     "ldr r6, [lr]",
                     "ldm r6!, {{r7, r8, r9, r10}}",
                     "str r6, [lr]",
-                    requantize!("r0"),
-                    requantize!("r1"),
-                    requantize!("r2"),
-                    requantize!("r3"),
-                    requantize!("r4"),
-                    requantize!("r5"),
+                    requantize_in_registers!("r0"),
+                    requantize_in_registers!("r1"),
+                    requantize_in_registers!("r2"),
+                    requantize_in_registers!("r3"),
+                    requantize_in_registers!("r4"),
+                    requantize_in_registers!("r5"),
                     // The bytes: r6 the first one's address, r7 the distance, r8 the fourth
                     // to sixth's base.
                     "ldrd r6, r7, [lr, #4]",

@@ -130,7 +130,7 @@ fn conv2d_pointwise_wide_io<IO: ConvIo>(
             // The whole block into `temp` (at least `6·out_c` bytes), written through its
             // pointer only, then the block's pixels out of it.
             let len = temp.len() * 4;
-            let bytes = temp.as_mut_ptr().cast::<i8>();
+            let bytes = temp.as_mut_ptr() as *mut i8;
             if pointwise_wide_block_raw(in_c, filter, table, block, bytes, len) {
                 for (k, o) in out.iter_mut().enumerate() {
                     let word = temp.get(k / 4).copied().unwrap_or(0);
