@@ -2432,9 +2432,31 @@ pub fn depthwise_ring_chunk(channels: usize, channel_words: usize, words: usize)
     (channels.div_ceil(chunks).div_ceil(4) * 4).min(most)
 }
 
+/// The most words per ring ([`ring_row`]'s `RW`) for which it widens each word over every
+/// group of four channels; longer rings take each group over every word (fewer instructions
+/// from 7 words on; at 3 and 4 words, as mlperf_vww's 6x6 and 3x3 layers, more).
+const SHORT_RING: usize = 4;
+
+/// Four channels' bytes of two neighbouring columns (`lo`, `hi`: one little-endian word
+/// each) as four ring words, one per channel (`lo` in the bottom half): both words widened to
+/// even and odd halves, then one channel's two halves packed into one word.
+#[inline(always)]
+fn widen4(lo: u32, hi: u32) -> [u32; 4] {
+    let (l_even, l_odd) = (dsp::sxtb16(lo), dsp::sxtb16_ror8(lo));
+    let (h_even, h_odd) = (dsp::sxtb16(hi), dsp::sxtb16_ror8(hi));
+    [
+        (l_even & 0xffff) | (h_even << 16),
+        (l_odd & 0xffff) | (h_odd << 16),
+        (l_even >> 16) | (h_even & 0xffff_0000),
+        (l_odd >> 16) | (h_odd & 0xffff_0000),
+    ]
+}
+
 /// Widens padded input row `iy` (outside the input: all zero points) of batch `batch` into
-/// ring slot `slot` for the channels from `first_channel` on, one per `3 · RW` words of
-/// `ring` (per channel, per word `j`, the three slots' words).
+/// ring slot `slot` for the `channels` channels from `first_channel` on, one per `3 · RW`
+/// words from the start of `ring` (per channel, per word `j`, the three slots' words; a ring
+/// too short for them widens nothing). The callers pass `channels` itself, not the ring's
+/// length.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn ring_row<const IN: usize, const RW: usize>(
@@ -2444,10 +2466,13 @@ fn ring_row<const IN: usize, const RW: usize>(
     iy: isize,
     zp: i8,
     slot: usize,
-    (first_channel, ring): (usize, &mut [u32]),
+    (first_channel, channels, ring): (usize, usize, &mut [u32]),
 ) {
-    let channels = ring.len() / (3 * RW);
+    let Some(ring) = ring.get_mut(..3 * RW * channels) else {
+        return;
+    };
     let row_in = iy >= 0 && (iy as usize) < s.in_h;
+    let slot = slot % 3;
     let column = |j: usize| -> Option<&[i8]> {
         let ix = j as isize - s.pad_left as isize;
         if !row_in || ix < 0 || ix as usize >= s.in_w {
@@ -2456,52 +2481,131 @@ fn ring_row<const IN: usize, const RW: usize>(
         let at = ((batch * s.in_h + iy as usize) * s.in_w + ix as usize) * s.in_c + first_channel;
         input.get(at..at + channels)
     };
-    let slot = slot % 3;
-    for j in 0..RW {
-        let at = 3 * j + slot;
-        match (column(2 * j), column(2 * j + 1)) {
-            (Some(lo), Some(hi)) => {
-                // Four channels at a time: both columns' words widened to even and odd
-                // halves, then one channel's two halves packed into one word.
-                let mut groups = ring.chunks_exact_mut(12 * RW);
-                for ((g, l4), h4) in (&mut groups)
-                    .zip(lo.chunks_exact(4))
-                    .zip(hi.chunks_exact(4))
-                {
-                    let (l, h) = (word_i8(l4, 0), word_i8(h4, 0));
-                    let (l_even, l_odd) = (dsp::sxtb16(l), dsp::sxtb16_ror8(l));
-                    let (h_even, h_odd) = (dsp::sxtb16(h), dsp::sxtb16_ror8(h));
-                    let packed = [
-                        (l_even & 0xffff) | (h_even << 16),
-                        (l_odd & 0xffff) | (h_odd << 16),
-                        (l_even >> 16) | (h_even & 0xffff_0000),
-                        (l_odd >> 16) | (h_odd & 0xffff_0000),
-                    ];
-                    for (k, v) in packed.into_iter().enumerate() {
-                        if let Some(w) = g.get_mut(at + 3 * RW * k) {
-                            *w = v;
+    if RW <= SHORT_RING {
+        // Few words: each word over every group of four channels (as before this split;
+        // `widen4`'s arithmetic written out, so these layers' code stays as it was).
+        for j in 0..RW {
+            let at = 3 * j + slot;
+            match (column(2 * j), column(2 * j + 1)) {
+                (Some(lo), Some(hi)) => {
+                    let mut groups = ring.chunks_exact_mut(12 * RW);
+                    for ((g, l4), h4) in (&mut groups)
+                        .zip(lo.chunks_exact(4))
+                        .zip(hi.chunks_exact(4))
+                    {
+                        let (l, h) = (word_i8(l4, 0), word_i8(h4, 0));
+                        let (l_even, l_odd) = (dsp::sxtb16(l), dsp::sxtb16_ror8(l));
+                        let (h_even, h_odd) = (dsp::sxtb16(h), dsp::sxtb16_ror8(h));
+                        let packed = [
+                            (l_even & 0xffff) | (h_even << 16),
+                            (l_odd & 0xffff) | (h_odd << 16),
+                            (l_even >> 16) | (h_even & 0xffff_0000),
+                            (l_odd >> 16) | (h_odd & 0xffff_0000),
+                        ];
+                        for (k, v) in packed.into_iter().enumerate() {
+                            if let Some(w) = g.get_mut(at + 3 * RW * k) {
+                                *w = v;
+                            }
+                        }
+                    }
+                    let by_words = channels / 4 * 4;
+                    let lo_tail = lo.get(by_words..).unwrap_or(&[]);
+                    let hi_tail = hi.get(by_words..).unwrap_or(&[]);
+                    let rest = groups.into_remainder().chunks_exact_mut(3 * RW);
+                    for ((r, &a), &h) in rest.zip(lo_tail).zip(hi_tail) {
+                        if let Some(w) = r.get_mut(at) {
+                            *w = i16_pair(a, h);
                         }
                     }
                 }
-                let by_words = channels / 4 * 4;
-                let lo_tail = lo.get(by_words..).unwrap_or(&[]);
-                let hi_tail = hi.get(by_words..).unwrap_or(&[]);
-                let rest = groups.into_remainder().chunks_exact_mut(3 * RW);
-                for ((r, &a), &h) in rest.zip(lo_tail).zip(hi_tail) {
-                    if let Some(w) = r.get_mut(at) {
-                        *w = i16_pair(a, h);
+                (lo, hi) => {
+                    for (c, r) in ring.chunks_exact_mut(3 * RW).enumerate() {
+                        let a = lo.and_then(|x| x.get(c)).copied().unwrap_or(zp);
+                        let h = hi.and_then(|x| x.get(c)).copied().unwrap_or(zp);
+                        if let Some(w) = r.get_mut(at) {
+                            *w = i16_pair(a, h);
+                        }
                     }
                 }
             }
-            (lo, hi) => {
-                for (c, r) in ring.chunks_exact_mut(3 * RW).enumerate() {
-                    let a = lo.and_then(|x| x.get(c)).copied().unwrap_or(zp);
-                    let h = hi.and_then(|x| x.get(c)).copied().unwrap_or(zp);
-                    if let Some(w) = r.get_mut(at) {
-                        *w = i16_pair(a, h);
-                    }
+        }
+        return;
+    }
+    // The words whose two columns are both inside the input, `inner` (none when the row is
+    // padding), and their input, `run`: from the first one's left column, pixel pairs of
+    // `2 · in_c` bytes. There four channels at a time, each group of four over those words
+    // in turn, so the four stores of a word land at small constant distances from one
+    // pointer (over every group, word by word, LLVM addresses them from the middle of the
+    // ring, most of them through constants built with MOVW and MOVT).
+    let pair_len = (2 * s.in_c).max(1);
+    let inner_run = || -> Option<(core::ops::Range<usize>, &[i8])> {
+        if !row_in {
+            return None;
+        }
+        let from = s.pad_left.div_ceil(2).min(RW);
+        let to = ((s.in_w + s.pad_left) / 2).clamp(from, RW);
+        let pixel = ((batch * s.in_h + iy as usize) * s.in_w + 2 * from).checked_sub(s.pad_left)?;
+        let at = pixel * s.in_c;
+        Some((from..to, input.get(at..at + (to - from) * pair_len)?))
+    };
+    let (inner, run) = inner_run().unwrap_or((0..0, &[]));
+    let words = 3 * inner.start..3 * inner.end;
+    let by_words = channels / 4 * 4;
+    let (whole, rest) = ring.split_at_mut((3 * RW * by_words).min(ring.len()));
+    for (g, group) in whole.chunks_exact_mut(12 * RW).enumerate() {
+        let mut rings = group.chunks_exact_mut(3 * RW);
+        let (Some(r0), Some(r1), Some(r2), Some(r3)) = (
+            rings.next().and_then(|r| r.get_mut(words.clone())),
+            rings.next().and_then(|r| r.get_mut(words.clone())),
+            rings.next().and_then(|r| r.get_mut(words.clone())),
+            rings.next().and_then(|r| r.get_mut(words.clone())),
+        ) else {
+            break;
+        };
+        let c = first_channel + 4 * g;
+        let quads = (r0.chunks_exact_mut(3).zip(r1.chunks_exact_mut(3)))
+            .zip(r2.chunks_exact_mut(3).zip(r3.chunks_exact_mut(3)));
+        for (((w0, w1), (w2, w3)), pair) in quads.zip(run.chunks_exact(pair_len)) {
+            let packed = widen4(word_i8(pair, c), word_i8(pair, s.in_c + c));
+            for (w, v) in [w0, w1, w2, w3].into_iter().zip(packed) {
+                if let Some(w) = w.get_mut(slot) {
+                    *w = v;
                 }
             }
+        }
+    }
+    // The channels past the last group of four, one at a time.
+    for (k, r) in rest.chunks_exact_mut(3 * RW).enumerate() {
+        let c = first_channel + by_words + k;
+        let r = r.get_mut(words.clone()).unwrap_or(&mut []);
+        for (w, pair) in r.chunks_exact_mut(3).zip(run.chunks_exact(pair_len)) {
+            if let (Some(w), Some(&a), Some(&h)) =
+                (w.get_mut(slot), pair.get(c), pair.get(s.in_c + c))
+            {
+                *w = i16_pair(a, h);
+            }
+        }
+    }
+    // The other words: a column outside the input reads as zero points.
+    for j in (0..inner.start).chain(inner.end..RW) {
+        ring_word::<RW>(ring, 3 * j + slot, (column(2 * j), column(2 * j + 1)), zp);
+    }
+}
+
+/// Ring word `at` of every channel of `ring` (one per `3 · RW` words) from the channels'
+/// bytes of its two columns, `lo` and `hi` (`None`: outside the input, zero points).
+#[inline(always)]
+fn ring_word<const RW: usize>(
+    ring: &mut [u32],
+    at: usize,
+    (lo, hi): (Option<&[i8]>, Option<&[i8]>),
+    zp: i8,
+) {
+    for (c, r) in ring.chunks_exact_mut(3 * RW).enumerate() {
+        let a = lo.and_then(|x| x.get(c)).copied().unwrap_or(zp);
+        let h = hi.and_then(|x| x.get(c)).copied().unwrap_or(zp);
+        if let Some(w) = r.get_mut(at) {
+            *w = i16_pair(a, h);
         }
     }
 }
@@ -2532,7 +2636,8 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
     };
     for c0 in (0..channels).step_by(chunk) {
         // The ring of this chunk's channels.
-        let Some(ring) = ring.get_mut(..3 * RW * chunk.min(channels - c0)) else {
+        let n = chunk.min(channels - c0);
+        let Some(ring) = ring.get_mut(..3 * RW * n) else {
             return;
         };
         for b in 0..s.batches {
@@ -2546,7 +2651,7 @@ fn depthwise_conv2d_rows_io<IO: ConvIo, const IN: usize, const OUT: usize, const
                 };
                 for r in next.max(top)..top + 3 {
                     let iy = r as isize - s.pad_top as isize;
-                    ring_row::<IN, RW>(s, input, b, iy, zp, r % 3, (c0, &mut *ring));
+                    ring_row::<IN, RW>(s, input, b, iy, zp, r % 3, (c0, n, &mut *ring));
                 }
                 next = top + 3;
                 let Some(out) = fixed_mut::<OUT>(io.output()) else {
@@ -2663,7 +2768,7 @@ fn depthwise_conv2d_rows6_io<IO: ConvIo, const IN: usize, const OUT: usize, cons
                 };
                 for r in next.max(top)..top + 3 {
                     let iy = r as isize - s.pad_top as isize;
-                    ring_row::<IN, RW>(s, input, b, iy, zp, r % 3, (c0, &mut *ring));
+                    ring_row::<IN, RW>(s, input, b, iy, zp, r % 3, (c0, n, &mut *ring));
                 }
                 next = top + 3;
                 let Some(out) = fixed_mut::<OUT>(io.output()) else {
@@ -2741,7 +2846,7 @@ fn depthwise_conv2d_rows_out_io<IO: ConvIo, const IN: usize, const OUT: usize, c
             };
             for r in next.max(top)..top + 3 {
                 let iy = r as isize - s.pad_top as isize;
-                ring_row::<IN, RW>(s, input, b, iy, zp, r % 3, (0, &mut *ring));
+                ring_row::<IN, RW>(s, input, b, iy, zp, r % 3, (0, s.in_c, &mut *ring));
             }
             next = top + 3;
             let Some(out) = fixed_mut::<OUT>(io.output()) else {
