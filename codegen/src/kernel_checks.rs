@@ -34,7 +34,7 @@ pub enum Kernels {
     /// `depthwise_conv2d_rows6` (whole and in chunks of channels),
     /// `conv2d_patches` at widths
     /// 3, 4 and 5 (5: `patch_dot_tile`'s `asm!` loop), `conv2d_pointwise`,
-    /// `conv2d_pointwise_small`, `conv2d_pointwise_wide`,
+    /// `conv2d_pointwise_small`, `conv2d_tile6`,
     /// `fully_connected_pairs`.
     Dsp,
 }
@@ -70,57 +70,78 @@ pub fn conv_kernels(random: Random, cases: usize, kernels: Kernels) -> Result<us
         compared += conv_case(random, case, kernels)?;
         if kernels == Kernels::Dsp {
             compared += fc_case(random, case)?;
-            compared += pointwise_wide_case(random, case)?;
+            compared += tile6_case(random, case)?;
         }
     }
     Ok(compared)
 }
 
-/// Bytes of [`pointwise_wide_case`]'s input and filter buffers.
-const WIDE_BUF: usize = 2048;
+/// Bytes of [`tile6_case`]'s input and filter buffers.
+const TILE6_BUF: usize = 2048;
 
-/// A filter buffer aligned as the emitter aligns [`conv2d_pointwise_wide`]'s filters (to
-/// its row length, at most 256 bytes).
-#[repr(C, align(256))]
-struct WideFilter([u8; WIDE_BUF]);
-
-/// One random 1×1 convolution with 64, 128 or 256 input channels (1-8 output channels, 1-14
-/// pixels in one or two batches: whole blocks of six and partial ones) through
-/// [`conv2d_pointwise_wide`] (its `asm!` loop on Arm), apart and in place at the planner's
-/// lead, compared with the reference convolution loops. One case in four takes extreme
-/// values: every input -128 or 127 and every weight of an output -128 or 127 (the largest
-/// sums). A case in eight runs its filter one byte off its alignment (the portable path, which
-/// must agree as well). Returns the number of comparisons, or the mismatch.
+/// One random convolution through [`conv2d_tile6`] (its `asm!` loop on Arm), apart and in
+/// place at the planner's lead, compared with the reference convolution loops: in half the
+/// cases a 1×1 layer over 20 to 256 input channels (a multiple of 4: every count of first
+/// groups), stride 1 (whole input words) or 2 (gathered); in the others 1-3 × 1-3 windows
+/// over 1-20 channels with strides and padding (patches that are not a multiple of 4 bytes).
+/// 1-8 output channels, 1-14 output pixels in one or two batches (whole blocks of six and
+/// partial ones). One case in four takes extreme values: every input -128 or 127 and every
+/// weight of an output -128 or 127 (the largest sums). Returns the number of comparisons
+/// (0 when the drawn layer is not one `tile6_fits` takes), or the mismatch.
 #[inline(never)]
-fn pointwise_wide_case(random: Random, case: usize) -> Result<usize, Mismatch> {
-    let in_c = [64, 128, 256][index(random, 3)];
-    // (A filter one byte off its alignment still fits the buffer.)
-    let out_c = 1 + index(random, ((WIDE_BUF - 1) / in_c).min(8));
-    let most = (WIDE_BUF / in_c).min(14);
-    let pixels = 1 + index(random, most);
-    let batches = if pixels.is_multiple_of(2) && index(random, 2) == 0 {
-        2
+fn tile6_case(random: Random, case: usize) -> Result<usize, Mismatch> {
+    let pointwise = case.is_multiple_of(2);
+    let (in_c, k_h, k_w) = if pointwise {
+        (4 * (5 + index(random, 60)), 1, 1)
     } else {
-        1
+        (
+            1 + index(random, 20),
+            1 + index(random, 3),
+            1 + index(random, 3),
+        )
     };
+    let (stride_h, stride_w) = if pointwise && index(random, 2) == 0 {
+        (1, 1)
+    } else {
+        (1 + index(random, 2), 1 + index(random, 2))
+    };
+    let (pad_top, pad_left) = if pointwise {
+        (0, 0)
+    } else {
+        (index(random, 2), index(random, 2))
+    };
+    let row = (k_h * k_w * in_c).div_ceil(4) * 4;
+    let out_c = 1 + index(random, (TILE6_BUF / row).min(8));
+    let batches = 1 + index(random, 2);
+    // Input rows and columns of at least the window, at most TILE6_BUF bytes per batch
+    // and 14 output pixels in all.
+    let in_h = k_h + index(random, 4);
+    let in_w = k_w + index(random, 6);
+    let out_h = (in_h + 2 * pad_top - k_h) / stride_h + 1;
+    let out_w = (in_w + 2 * pad_left - k_w) / stride_w + 1;
+    let pixels = batches * out_h * out_w;
+    let n_in = batches * in_h * in_w * in_c;
+    if pixels > 14 || n_in > TILE6_BUF {
+        return Ok(0);
+    }
     let extreme = case % 4 == 1;
     let shape = ConvShape {
         batches,
-        in_h: 1,
-        in_w: pixels / batches,
+        in_h,
+        in_w,
         in_c,
-        out_h: 1,
-        out_w: pixels / batches,
+        out_h,
+        out_w,
         out_c,
-        k_h: 1,
-        k_w: 1,
+        k_h,
+        k_w,
         k_c: in_c,
-        stride_h: 1,
-        stride_w: 1,
+        stride_h,
+        stride_w,
         dilation_h: 1,
         dilation_w: 1,
-        pad_top: 0,
-        pad_left: 0,
+        pad_top,
+        pad_left,
         depth_multiplier: 1,
     };
     let zp = random() as i8 as i32;
@@ -133,8 +154,8 @@ fn pointwise_wide_case(random: Random, case: usize) -> Result<usize, Mismatch> {
         act_max: 127,
         fast_requant: true,
     };
-    let (n_in, n_out) = (pixels * in_c, pixels * out_c);
-    let mut input = [0i8; WIDE_BUF];
+    let n_out = pixels * out_c;
+    let mut input = [0i8; TILE6_BUF];
     for x in input.iter_mut().take(n_in) {
         *x = if extreme {
             [-128, 127][index(random, 2)]
@@ -142,72 +163,75 @@ fn pointwise_wide_case(random: Random, case: usize) -> Result<usize, Mismatch> {
             random() as i8
         };
     }
-    let shifted = case % 8 == 5;
-    let at = usize::from(shifted);
-    let mut buf = WideFilter([0; WIDE_BUF]);
+    // The reference's OHWI filter and the kernel's rows (each patch zero-padded to `row`).
+    let patch = k_h * k_w * in_c;
+    let mut filter = [0u8; TILE6_BUF];
+    let mut rows = [0u8; TILE6_BUF];
     for o in 0..out_c {
         let w = [0x80u8, 0x7f][index(random, 2)];
-        for v in buf.0.iter_mut().skip(at + o * in_c).take(in_c) {
-            *v = if extreme { w } else { random() as u8 };
+        for k in 0..patch {
+            let v = if extreme { w } else { random() as u8 };
+            filter[o * patch + k] = v;
+            rows[o * row + k] = v;
         }
     }
     let input = &input[..n_in];
-    let filter = &buf.0[at..at + out_c * in_c];
+    let filter = &filter[..out_c * patch];
+    let rows = &rows[..out_c * row];
     let bias: [i32; 8] = core::array::from_fn(|_| (random() as i32) >> 12);
     let mult: [i32; 8] = core::array::from_fn(|_| (1 << 30) + (random() as i32 >> 2).abs());
     let base = if extreme { 14 } else { 8 };
     let shift: [i32; 8] = core::array::from_fn(|_| -((index(random, 8) + base) as i32));
     let (bias, m, sh) = (&bias[..out_c], &mult[..out_c], &shift[..out_c]);
-    let mut table = [0i32; 8 * WIDE_CHANNEL_WORDS];
+    if !tile6_fits(&p, sh) {
+        return Ok(0);
+    }
+    let mut table = [0i32; 8 * TILE6_CHANNEL_WORDS];
     for (o, t) in table
-        .chunks_exact_mut(WIDE_CHANNEL_WORDS)
+        .chunks_exact_mut(TILE6_CHANNEL_WORDS)
         .take(out_c)
         .enumerate()
     {
-        let row = &filter[o * in_c..(o + 1) * in_c];
-        let sw = row
+        let sw = filter[o * patch..(o + 1) * patch]
             .iter()
             .fold(0i32, |t, &w| t.wrapping_add(w as i8 as i32));
         let folded = bias[o].wrapping_add(sw.wrapping_mul(-zp));
-        t.copy_from_slice(&pointwise_wide_channel(
-            folded,
-            m[o],
-            sh[o],
-            p.output_offset,
-        ));
+        t.copy_from_slice(&tile6_channel(folded, m[o], sh[o], p.output_offset));
     }
-    let table = &table[..out_c * WIDE_CHANNEL_WORDS];
+    let table = &table[..out_c * TILE6_CHANNEL_WORDS];
     let fail = |kernel| Mismatch {
         case,
         kernel,
         shape,
     };
-    if !pointwise_wide_fits(&p, sh) {
-        return Err(fail("pointwise_wide_fits"));
-    }
     let mut want = [0i8; 8 * 14];
     let want = &mut want[..n_out];
     conv2d(&p, input, filter, Some(bias), m, sh, want);
-    let mut scratch = [0u32; pointwise_wide_scratch(256, 8)];
+    // (Rows of at most 256 bytes here.)
+    let mut scratch = [0u32; tile6_scratch(256, 8)];
     let mut got = [0i8; 8 * 14];
     let got = &mut got[..n_out];
     // Every byte wrong beforehand: each must be written.
     for (g, w) in got.iter_mut().zip(want.iter()) {
         *g = !*w;
     }
-    conv2d_pointwise_wide(&p, input, filter, table, &mut scratch, got);
+    conv2d_tile6(&p, input, rows, table, &mut scratch, got);
     if got != want {
-        return Err(fail("conv2d_pointwise_wide"));
+        return Err(fail("conv2d_tile6"));
+    }
+    // In place: what the planner does for a 1×1 layer, stride 1, no padding.
+    if !(pointwise && stride_h == 1 && stride_w == 1) {
+        return Ok(1);
     }
     let lead = in_place_lead(&shape);
-    let mut data = [0i8; 2 * WIDE_BUF];
+    let mut data = [0i8; 2 * TILE6_BUF];
     let Some(d) = data.get_mut(lead..lead + n_in) else {
         return Ok(1);
     };
     d.copy_from_slice(input);
-    conv2d_pointwise_wide_in_place(&p, &mut data, lead, filter, table, &mut scratch);
+    conv2d_tile6_in_place(&p, &mut data, lead, rows, table, &mut scratch);
     if data[..n_out] != *want {
-        return Err(fail("conv2d_pointwise_wide_in_place"));
+        return Err(fail("conv2d_tile6_in_place"));
     }
     Ok(2)
 }

@@ -53,6 +53,11 @@ pub fn scalar_tile(core: Option<&kiln_targets::Core>) -> (usize, usize) {
 /// per block rather than more RAM.
 pub const PATCH_SCRATCH_BYTES: usize = 6144;
 
+/// Most bytes of [`Tuning::conv_tile6`]'s block of widened patches (six pixels, two bytes
+/// per patch byte): a little over [`PATCH_SCRATCH_BYTES`], so that a 3×3 convolution over
+/// 64 channels (576-byte patches, 6,912 bytes) takes it.
+pub const TILE6_SCRATCH_BYTES: usize = 7 * 1024;
+
 /// Scratch the ring of `rt::depthwise_conv2d_rows` may use, bytes: larger rings run in
 /// chunks of channels ([`Tuning::depthwise_rows_chunk`]) rather than take more RAM.
 pub const DEPTHWISE_RING_BYTES: usize = 6144;
@@ -355,14 +360,22 @@ impl Tuning {
         }
     }
 
-    /// Whether `layer` runs as `rt::conv2d_pointwise_wide` (64, 128 or 256 input channels,
-    /// six pixels per block, the requantization in its `asm!` loop): a layer
-    /// [`Tuning::conv_pointwise`] takes that `rt::pointwise_wide_fits` (given its
-    /// requantization `shifts`) also accepts.
-    pub fn conv_pointwise_wide(&self, layer: &Layer, shifts: &[i32]) -> bool {
+    /// Whether `layer` runs as `rt::conv2d_tile6` (six pixels per block, the requantization
+    /// in its `asm!` loop): Arm DSP cores, a CONV_2D that `rt::tile6_fits` (given its
+    /// requantization `shifts`) over at least one block of pixels, whose block of widened
+    /// patches fits [`TILE6_SCRATCH_BYTES`], unless it runs as `rt::conv2d_pointwise_small`
+    /// (few input channels).
+    pub fn conv_tile6(&self, layer: &Layer, shifts: &[i32]) -> bool {
         match &layer.kernel {
             Kernel::Conv2d(p, _) => {
-                self.conv_pointwise(layer, shifts) && crate::runtime::pointwise_wide_fits(p, shifts)
+                let row = crate::runtime::tile6_row(&p.shape);
+                let pixels = p.shape.batches * p.shape.out_h * p.shape.out_w;
+                self.dot == DotProduct::Dsp
+                    && self.conv_patch_row(layer) == Some(row)
+                    && pixels >= crate::runtime::TILE6_PIXELS
+                    && crate::runtime::TILE6_PIXELS * 2 * row <= TILE6_SCRATCH_BYTES
+                    && !self.conv_pointwise_small(layer, shifts)
+                    && crate::runtime::tile6_fits(p, shifts)
             }
             _ => false,
         }
@@ -430,8 +443,11 @@ impl Tuning {
                 // A block's widened input and the `asm!` loop's seven words.
                 return crate::runtime::TILE_PIXELS * p.shape.in_c / 2 + 7;
             }
-            if self.conv_pointwise_wide(layer, &w.shifts) {
-                return crate::runtime::pointwise_wide_scratch(p.shape.in_c, p.shape.out_c);
+            if self.conv_tile6(layer, &w.shifts) {
+                return crate::runtime::tile6_scratch(
+                    crate::runtime::tile6_row(&p.shape),
+                    p.shape.out_c,
+                );
             }
         }
         self.conv_patch_row(layer).map_or(0, |row| match self.dot {

@@ -385,7 +385,7 @@ pub fn conv2d_fast<D: Dot>(
 /// pairs, word by word: for every 4 patch bytes `x0 x1 x2 x3`, the words `(x0, x2)` and
 /// `(x1, x3)`. Patches are interleaved by 4-byte group: group `j` of pixel `p` is at words
 /// `(j·P + p)·2` and `+1`, so one chunk of `2P` words holds group `j` of every pixel.
-struct PatchWriter<'a, const P: usize> {
+pub struct PatchWriter<'a, const P: usize> {
     words: &'a mut [u32],
     /// The pixel being written.
     pixel: usize,
@@ -466,6 +466,18 @@ impl<const P: usize> PatchSink for PatchWriter<'_, P> {
 }
 
 impl<'a, const P: usize> PatchWriter<'a, P> {
+    /// A writer of `P` pixels' patches into `words`, from the first pixel's first group.
+    #[inline(always)]
+    pub fn new(words: &'a mut [u32]) -> Self {
+        PatchWriter {
+            words,
+            pixel: 0,
+            group: 0,
+            stage: 0,
+            staged: 0,
+        }
+    }
+
     /// Writes the staged group (zero-padded) and starts the next.
     #[inline(always)]
     fn flush(&mut self) {
@@ -511,13 +523,14 @@ impl<'a, const P: usize> PatchWriter<'a, P> {
     }
 
     /// Writes pixel `n`'s whole patch (`groups` groups) at once and moves to the next pixel,
-    /// when the layer's patch is at most [`SMALL_PATCH_MAX`] bytes, undilated over all input
-    /// channels, and `n`'s window lies inside the input: its `k_h` runs of `k_w·in_c` bytes
-    /// are copied into `bytes` (whose bytes past the patch stay zero) and read back as whole
-    /// words, where [`PatchWriter::run_bytes`] would stage runs that are not a multiple of 4
-    /// bytes (3×3 over three channels: runs of 9) byte by byte. `false`: nothing written.
+    /// when the layer is undilated over all input channels and `n`'s window lies inside the
+    /// input. Runs of `k_w·in_c` bytes that are whole words are widened straight from the
+    /// input, word by word; other runs, when the patch is at most [`SMALL_PATCH_MAX`]
+    /// bytes, are copied into `bytes` (whose bytes past the patch stay zero) and read back
+    /// as whole words, where [`PatchWriter::run_bytes`] would stage them (3×3 over three
+    /// channels: runs of 9) byte by byte. `false`: the pixel is left to [`gather_patch`].
     #[inline(always)]
-    fn whole_patch(
+    pub fn whole_patch(
         &mut self,
         p: &ConvFast,
         input: &[i8],
@@ -527,11 +540,11 @@ impl<'a, const P: usize> PatchWriter<'a, P> {
     ) -> bool {
         let s = &p.shape;
         let run = s.k_w * s.in_c;
+        let words = run.is_multiple_of(4);
         if s.dilation_h != 1
             || s.dilation_w != 1
             || s.k_c != s.in_c
-            || s.k_h * run > SMALL_PATCH_MAX
-            || 4 * groups > SMALL_PATCH_MAX
+            || (!words && (s.k_h * run > SMALL_PATCH_MAX || 4 * groups > SMALL_PATCH_MAX))
         {
             return false;
         }
@@ -550,6 +563,24 @@ impl<'a, const P: usize> PatchWriter<'a, P> {
         }
         let first = ((b * s.in_h + y0 as usize) * s.in_w + x0 as usize) * s.in_c;
         let row = s.in_w * s.in_c;
+        if words {
+            // Group `ky·run/4 + j` of the patch is word `j` of run `ky`.
+            for ky in 0..s.k_h {
+                let at = first + ky * row;
+                let Some(src) = input.get(at..at + run) else {
+                    return false;
+                };
+                for (j, w) in src.chunks_exact(4).enumerate() {
+                    let word = u32::from_le_bytes([w[0] as u8, w[1] as u8, w[2] as u8, w[3] as u8]);
+                    let i = ((ky * run / 4 + j) * P + self.pixel) * 2;
+                    if let Some([e, o]) = self.words.get_mut(i..i + 2) {
+                        (*e, *o) = (dsp::sxtb16(word), dsp::sxtb16_ror8(word));
+                    }
+                }
+            }
+            self.pixel += 1;
+            return true;
+        }
         for ky in 0..s.k_h {
             let at = first + ky * row;
             let (Some(src), Some(dst)) = (
@@ -573,7 +604,7 @@ impl<'a, const P: usize> PatchWriter<'a, P> {
 
     /// Pads the current pixel's patch to `groups` groups and moves to the next pixel.
     #[inline(always)]
-    fn end_pixel(&mut self, groups: usize) {
+    pub fn end_pixel(&mut self, groups: usize) {
         if self.staged != 0 {
             self.flush();
         }

@@ -1663,32 +1663,33 @@ pub mod dsp {
         }
     }
 
-    /// The `asm!` loop of [`super::conv2d_pointwise_wide`] over one block of six pixels of a
-    /// 1×1 convolution with `C` input channels (64, 128 or 256). `block` holds the block's
-    /// widened input (group `g` of pixel `k`, even and odd bytes as i16 pairs, at words
-    /// `(6g + k)·2` and `+1`: `3·C` words) and then the [`super::WIDE_STATE_WORDS`] words the
-    /// loop reads and updates: the next channel's table entry, the next channel's first
-    /// output byte, the distance between pixels' bytes (`out_c`), the filter's end and its
-    /// start. Per output channel the filter row's weight words are widened (SXTB16) and
-    /// multiplied into six accumulators, four groups per pass, until the weight pointer
-    /// reaches a multiple of `C` (the row's end: the filter starts at one); the first four
-    /// groups run before the loop, their first products by SMUAD (no clearing). The
-    /// accumulators are then requantized in registers with the channel's four table words
-    /// (`2a + bias`, SMMLAR, sign correction, shift, SSAT) and stored as bytes.
+    /// The `asm!` loop of [`super::conv2d_pointwise_wide`] and [`super::conv2d_patches_wide`]
+    /// over one block of six pixels, every output channel. `state` holds
+    /// [`super::TILE6_STATE_WORDS`] words: the block (its patches widened, group `g` of pixel
+    /// `k`, even and odd bytes as i16 pairs, at words `(6g + k)·2` and `+1`), the next
+    /// channel's table entry and first output byte (both advanced here), the distance between
+    /// pixels' bytes (`out_c`), the filter's end, a row's bytes (`4·G` for `G` groups) and
+    /// the filter's start. `R` is `G mod 4`: the row's first `R` groups (four when `R` is 0)
+    /// run before the loop, the first one's products by SMUAD (no clearing), then four groups
+    /// per pass until the weight pointer reaches the row's end (`G − R ≥ 4` groups after the
+    /// first ones: [`super::tile6_fits`]). Per output channel the row's weight words are
+    /// widened (SXTB16) and multiplied into six accumulators; they are then requantized in
+    /// registers with the channel's four table words (`2a + bias`, SMMLAR, sign correction,
+    /// shift, SSAT) and stored as bytes.
     ///
     /// The loop needs fourteen registers: r0-r5 the accumulators, r6 and r7 a widened weight
-    /// word, r8-r11 two pixels' input words (one LDM), r12 the weight pointer and lr the input
+    /// word, r8-r11 two pixels' words (one LDM), r12 the weight pointer and lr the block
     /// pointer. r6 and r7 (the frame pointer in Thumb code) cannot be `asm!` operands, so the
-    /// block saves and restores them on the stack. Reads the block, the table and the filter,
-    /// writes the state and the output bytes; SMLAD may set the sticky Q flag and the loops
-    /// compare, so flags are not declared preserved.
-    /// One copy per `C` serves every layer (not inlined: the loop is about 1 KB of code).
+    /// block saves them on the stack with `state` and the row's end, and restores them. Reads
+    /// the state, the block, the table and the filter, writes the state and the output bytes;
+    /// SMLAD may set the sticky Q flag and the loops compare, so flags are not declared
+    /// preserved. One copy per `R` serves every layer (not inlined: about 1 KB of code).
     #[cfg(target_arch = "arm")]
     #[inline(never)]
-    pub fn pointwise_wide6<const C: usize>(block: *mut u32) {
-        // One group of four input channels for the six pixels: its weight word widened into
-        // r6 (even bytes) and r7 (odd), the pixels' words two pixels per LDM. `$mul` is
-        // "smuad" for a row's first group (the accumulators start from its products).
+    pub fn tile6<const R: usize>(state: *mut u32) {
+        // One group of four input bytes for the six pixels: its weight word widened into r6
+        // (even bytes) and r7 (odd), the pixels' words two pixels per LDM. `smuad` for a
+        // row's first group (the accumulators start from its products).
         macro_rules! group {
             (smuad) => {
                 concat!(
@@ -1735,19 +1736,19 @@ pub mod dsp {
                 )
             };
         }
-        // One accumulator to its output value in place: r7 the doubled bias, r8 the
-        // multiplier, r9 the offset constant, r10 the right shift, r11 a scratch register.
+        // One accumulator to its output value in place: r8 the doubled bias, r9 the
+        // multiplier, r10 the offset constant, lr the right shift, r11 a scratch register.
         macro_rules! requantize_in_registers {
             ($c:literal) => {
                 concat!(
                     "add ",
                     $c,
-                    ", r7, ",
+                    ", r8, ",
                     $c,
                     ", lsl #1\n",
                     "smmlar r11, ",
                     $c,
-                    ", r8, r9\n",
+                    ", r9, r10\n",
                     "add ",
                     $c,
                     ", r11, ",
@@ -1757,7 +1758,7 @@ pub mod dsp {
                     $c,
                     ", ",
                     $c,
-                    ", r10\n",
+                    ", lr\n",
                     "ssat ",
                     $c,
                     ", #8, ",
@@ -1766,66 +1767,66 @@ pub mod dsp {
                 )
             };
         }
-        // `$mask` the row length less one, `$s` the block's widened bytes (`12·C`: where the
-        // state starts), `$s16` the state's fifth word (the filter's start).
-        macro_rules! wide6_asm {
-            ($mask:literal, $s:literal, $s16:literal) => {
-                // SAFETY: the caller checked that `block` holds `3·C` widened words and the
-                // state's five words after them; that the table holds four words per output
-                // channel from the address in the state; that the filter runs from its start
-                // to its end written there, whole rows of `C` bytes, and starts at a multiple
-                // of `C`; and that the `6·out_c` bytes from the output address written there
-                // are writable. r6 and r7 are restored before the block ends.
+        macro_rules! tile6_asm {
+            ($first:expr) => {
+                // SAFETY: the caller checked that the block holds `G` groups of the six
+                // pixels' words; that the table holds four words per output channel from
+                // the address in the state; that the filter runs from its start to its end
+                // written there, whole rows of `4·G` bytes; and that the `6·out_c` bytes from
+                // the output address written there are writable. The stack holds four words
+                // more while the block runs; r6 and r7 are restored before it ends.
                 unsafe {
                     core::arch::asm!(
-                    "push {{r6, r7}}",
-                    // The block arrives in r0: a high register may only be a clobber in
+                    // The state arrives in r0: a high register may only be a clobber in
                     // Thumb-1 code, which also compiles this (never running it).
-                    "mov lr, r0",
-                    concat!("ldr r12, [lr, #", $s16, "]"),
+                    "push {{r0, r1, r6, r7}}",
+                    "ldr r12, [r0, #24]",
                     "1:",
-                    group!(smuad),
-                    group!(smlad),
-                    group!(smlad),
-                    group!(smlad),
+                    // The block's start, and this row's end at [sp, #4].
+                    "ldr r0, [sp]",
+                    "ldr lr, [r0]",
+                    "ldr r1, [r0, #20]",
+                    "add r1, r12, r1",
+                    "str r1, [sp, #4]",
+                    $first,
                     "2:",
                     group!(smlad),
                     group!(smlad),
                     group!(smlad),
                     group!(smlad),
-                    concat!("tst r12, #", $mask),
+                    "ldr r7, [sp, #4]",
+                    "cmp r12, r7",
                     "bne 2b",
-                    // lr is at the state: the channel's table words, then the table on.
-                    "ldr r6, [lr]",
-                    "ldm r6!, {{r7, r8, r9, r10}}",
-                    "str r6, [lr]",
+                    // The channel's table words, then the table on.
+                    "ldr r6, [sp]",
+                    "ldr r7, [r6, #4]",
+                    "ldm r7!, {{r8, r9, r10, lr}}",
+                    "str r7, [r6, #4]",
                     requantize_in_registers!("r0"),
                     requantize_in_registers!("r1"),
                     requantize_in_registers!("r2"),
                     requantize_in_registers!("r3"),
                     requantize_in_registers!("r4"),
                     requantize_in_registers!("r5"),
-                    // The bytes: r6 the first one's address, r7 the distance, r8 the fourth
+                    // The bytes: r7 the first one's address, r8 the distance, r9 the fourth
                     // to sixth's base.
-                    "ldrd r6, r7, [lr, #4]",
-                    "strb r0, [r6]",
-                    "strb r1, [r6, r7]",
-                    "strb r2, [r6, r7, lsl #1]",
-                    "add r8, r6, r7, lsl #2",
-                    "strb r4, [r8]",
-                    "strb r5, [r8, r7]",
-                    "sub r8, r8, r7",
-                    "strb r3, [r8]",
-                    "add r6, r6, #1",
-                    "str r6, [lr, #4]",
-                    // The next channel, unless the filter's end is reached; lr back to the
-                    // block's start.
-                    "ldr r8, [lr, #12]",
-                    concat!("sub lr, lr, #", $s),
-                    "cmp r12, r8",
+                    "ldrd r7, r8, [r6, #8]",
+                    "strb r0, [r7]",
+                    "strb r1, [r7, r8]",
+                    "strb r2, [r7, r8, lsl #1]",
+                    "add r9, r7, r8, lsl #2",
+                    "strb r4, [r9]",
+                    "strb r5, [r9, r8]",
+                    "sub r9, r9, r8",
+                    "strb r3, [r9]",
+                    "add r7, r7, #1",
+                    "str r7, [r6, #8]",
+                    // The next channel, unless the filter's end is reached.
+                    "ldr r7, [r6, #16]",
+                    "cmp r12, r7",
                     "bne 1b",
-                    "pop {{r6, r7}}",
-                    inout("r0") block => _,
+                    "pop {{r0, r1, r6, r7}}",
+                    inout("r0") state => _,
                     out("r1") _,
                     out("r2") _,
                     out("r3") _,
@@ -1841,10 +1842,16 @@ pub mod dsp {
                 }
             };
         }
-        match C {
-            64 => wide6_asm!("63", "768", "784"),
-            128 => wide6_asm!("127", "1536", "1552"),
-            _ => wide6_asm!("255", "3072", "3088"),
+        match R {
+            1 => tile6_asm!(group!(smuad)),
+            2 => tile6_asm!(concat!(group!(smuad), group!(smlad))),
+            3 => tile6_asm!(concat!(group!(smuad), group!(smlad), group!(smlad))),
+            _ => tile6_asm!(concat!(
+                group!(smuad),
+                group!(smlad),
+                group!(smlad),
+                group!(smlad)
+            )),
         }
     }
 

@@ -33,7 +33,6 @@ mod lstm;
 mod math;
 mod matmul;
 mod movement;
-mod pointwise_wide;
 mod pool;
 mod qlinear;
 mod quantize;
@@ -50,6 +49,7 @@ mod signal_rfft;
 mod signal_spectral_subtraction;
 mod signal_window;
 mod svdf;
+mod tile6;
 mod trig;
 
 pub use activation::*;
@@ -72,7 +72,6 @@ pub use lstm::*;
 pub use math::*;
 pub use matmul::*;
 pub use movement::*;
-pub use pointwise_wide::*;
 pub use pool::*;
 pub use qlinear::*;
 pub use quantize::*;
@@ -89,6 +88,7 @@ pub use signal_rfft::*;
 pub use signal_spectral_subtraction::*;
 pub use signal_window::*;
 pub use svdf::*;
+pub use tile6::*;
 pub use trig::*;
 
 /// This file's source (the runtime's root module), for firmware that compiles the whole runtime
@@ -116,7 +116,6 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("math.rs", include_str!("math.rs")),
     ("matmul.rs", include_str!("matmul.rs")),
     ("movement.rs", include_str!("movement.rs")),
-    ("pointwise_wide.rs", include_str!("pointwise_wide.rs")),
     ("pool.rs", include_str!("pool.rs")),
     ("qlinear.rs", include_str!("qlinear.rs")),
     ("dynamic.rs", include_str!("dynamic.rs")),
@@ -147,6 +146,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ),
     ("signal_window.rs", include_str!("signal_window.rs")),
     ("svdf.rs", include_str!("svdf.rs")),
+    ("tile6.rs", include_str!("tile6.rs")),
     ("trig.rs", include_str!("trig.rs")),
     ("resize.rs", include_str!("resize.rs")),
     ("scan.rs", include_str!("scan.rs")),

@@ -2542,9 +2542,6 @@ fn pointwise_conv(
     if rt::pointwise_small_fits(p, &w.shifts) {
         return pointwise_small_conv(p, rows, &channel, statics, prefix, what, in_place);
     }
-    if rt::pointwise_wide_fits(p, &w.shifts) {
-        return pointwise_wide_conv(p, w, rows, statics, prefix, what, in_place);
-    }
     let filter = statics.bytes(
         &format!("{prefix}_FILTER"),
         &format!(
@@ -2581,10 +2578,10 @@ fn pointwise_conv(
     }
 }
 
-/// A 1×1 convolution run as `rt::conv2d_pointwise_wide`: its filter `rows` (`in_c` bytes per
-/// output channel, aligned to `in_c` bytes: the `asm!` loop ends a row there) and a table of
-/// four constants per output channel (`rt::pointwise_wide_channel`).
-fn pointwise_wide_conv(
+/// A convolution run as `rt::conv2d_tile6`: its filter `rows` (`rt::tile6_row` bytes per
+/// output channel: the patch, zero-padded) and a table of four constants per output channel
+/// (`rt::tile6_channel`).
+fn tile6_conv(
     p: &rt::ConvFast,
     w: &Weights,
     rows: &[u8],
@@ -2593,21 +2590,19 @@ fn pointwise_wide_conv(
     what: &str,
     in_place: Option<usize>,
 ) -> TokenStream {
-    let in_c = p.shape.in_c;
-    let filter = statics.bytes_aligned(
+    let row = rt::tile6_row(&p.shape);
+    let filter = statics.bytes(
         &format!("{prefix}_FILTER"),
         &format!(
-            "{what}: int8 weights, one row of {in_c} bytes per output channel, aligned to \
-             {in_c} bytes (the kernel's loop ends a row where its weight pointer reaches a \
-             multiple of {in_c})."
+            "{what}: int8 weights, one row of {row} bytes per output channel (its patch, \
+             zero-padded to a multiple of 4)."
         ),
         rows,
-        in_c,
     );
     let table: Vec<i32> = (0..p.shape.out_c)
         .flat_map(|oc| {
             let at = |v: &[i32]| v.get(oc).copied().unwrap_or(0);
-            rt::pointwise_wide_channel(
+            rt::tile6_channel(
                 at(&w.folded_bias),
                 at(&w.multipliers),
                 at(&w.shifts),
@@ -2620,7 +2615,7 @@ fn pointwise_wide_conv(
         &format!(
             "{what}: per output channel, 2 × (bias + input offset × Σ weights), the \
              requantization multiplier (Q31), the rounding constant 2^(r-1) + output offset \
-             × 2^r of its right shift r, and r (`rt::pointwise_wide_channel`)."
+             × 2^r of its right shift r, and r (`rt::tile6_channel`)."
         ),
         "i32",
         &table,
@@ -2632,12 +2627,12 @@ fn pointwise_wide_conv(
             const PARAMS: rt::ConvFast = #params;
             // The output from byte 0 of `data`, the input from byte INPUT_AT.
             const INPUT_AT: usize = #input_at;
-            rt::conv2d_pointwise_wide_in_place(&PARAMS, data, INPUT_AT, &#filter.0, &#channels, scratch);
+            rt::conv2d_tile6_in_place(&PARAMS, data, INPUT_AT, &#filter.0, &#channels, scratch);
         };
     }
     quote! {
         const PARAMS: rt::ConvFast = #params;
-        rt::conv2d_pointwise_wide(&PARAMS, input, &#filter.0, &#channels, scratch, output);
+        rt::conv2d_tile6(&PARAMS, input, &#filter.0, &#channels, scratch, output);
     }
 }
 
@@ -2719,6 +2714,9 @@ fn patch_conv(
             let to = rt::patch_tile_index(oc, k, row_len, s.out_c, channels);
             rows[to] = w.filter.get(at).copied().unwrap_or(0);
         }
+    }
+    if tuning.conv_tile6(layer, &w.shifts) && row_len == rt::tile6_row(s) {
+        return tile6_conv(p, w, &rows, statics, prefix, what, in_place);
     }
     let pointwise =
         tuning.conv_pointwise(layer, &w.shifts) || tuning.conv_pointwise_small(layer, &w.shifts);

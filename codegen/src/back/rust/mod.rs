@@ -139,8 +139,6 @@ pub(crate) struct Statics {
     placement: Placement,
     /// Whether a byte blob (and so the `Aligned` wrapper) was emitted.
     uses_aligned: bool,
-    /// The alignments above 4 that byte blobs were emitted with (each its own wrapper).
-    wide_alignments: std::collections::BTreeSet<usize>,
     items: Vec<TokenStream>,
     data_files: Vec<(String, Vec<u8>)>,
     /// Every static emitted so far, by name, with its contents: the band layers of
@@ -195,26 +193,8 @@ impl Statics {
 
     /// Adds a byte blob (int8 weights) as an aligned static and returns its name.
     pub(crate) fn bytes(&mut self, name: &str, text: &str, bytes: &[u8]) -> proc_macro2::Ident {
-        self.bytes_aligned(name, text, bytes, 4)
-    }
-
-    /// [`Statics::bytes`] with the blob's first byte at a multiple of `align` bytes (a power
-    /// of two; 4 or less: the `Aligned` wrapper's 4, else an `Aligned{align}` wrapper).
-    pub(crate) fn bytes_aligned(
-        &mut self,
-        name: &str,
-        text: &str,
-        bytes: &[u8],
-        align: usize,
-    ) -> proc_macro2::Ident {
-        let wrapper = if align <= 4 {
-            self.uses_aligned = true;
-            format_ident!("Aligned")
-        } else {
-            self.wide_alignments.insert(align);
-            format_ident!("Aligned{}", align)
-        };
-        let ident = match self.claim(name, format!("{wrapper}{bytes:?}")) {
+        self.uses_aligned = true;
+        let ident = match self.claim(name, format!("{bytes:?}")) {
             Claim::New(ident) => ident,
             Claim::Existing(ident) => return ident,
         };
@@ -237,7 +217,7 @@ impl Statics {
         self.items.push(quote! {
             #doc
             #section
-            static #ident: #wrapper<[u8; #len]> = #wrapper(#init);
+            static #ident: Aligned<[u8; #len]> = Aligned(#init);
         });
         ident
     }
@@ -620,7 +600,6 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
         storage: opts.weights,
         placement: opts.placement.clone(),
         uses_aligned: false,
-        wide_alignments: Default::default(),
         items: Vec::new(),
         data_files: Vec::new(),
         emitted: Default::default(),
@@ -901,21 +880,6 @@ pub fn emit(model: &Compiled, opts: &EmitOptions) -> Result<Emitted, String> {
     } else {
         quote!()
     };
-    let wide_aligned: TokenStream = statics
-        .wide_alignments
-        .iter()
-        .map(|&n| {
-            let name = format_ident!("Aligned{}", n);
-            let doc = doc(&format!("Wrapper that aligns constant data to {n} bytes."));
-            let n = lit(n);
-            quote! {
-                #doc
-                #[repr(C, align(#n))]
-                struct #name<T: ?Sized>(T);
-            }
-        })
-        .collect();
-    let aligned = quote!(#aligned #wide_aligned);
     let header = inner_doc(&header_doc(
         model,
         opts,
