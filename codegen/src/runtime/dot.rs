@@ -1663,30 +1663,30 @@ pub mod dsp {
         }
     }
 
-    /// The `asm!` loop of [`super::conv2d_pointwise_wide`] and [`super::conv2d_patches_wide`]
-    /// over one block of six pixels, every output channel. `state` holds
+    /// The `asm!` loop of [`super::conv2d_tile6`] over one block of `P` pixels (six, or four
+    /// for a last block of at most four), every output channel. `state` holds
     /// [`super::TILE6_STATE_WORDS`] words: the block (its patches widened, group `g` of pixel
-    /// `k`, even and odd bytes as i16 pairs, at words `(6g + k)·2` and `+1`), the next
+    /// `k`, even and odd bytes as i16 pairs, at words `(P·g + k)·2` and `+1`), the next
     /// channel's table entry and first output byte (both advanced here), the distance between
     /// pixels' bytes (`out_c`), the filter's end, a row's bytes (`4·G` for `G` groups) and
     /// the filter's start. `R` is `G mod 4`: the row's first `R` groups (four when `R` is 0)
     /// run before the loop, the first one's products by SMUAD (no clearing), then four groups
     /// per pass until the weight pointer reaches the row's end (`G − R ≥ 4` groups after the
     /// first ones: [`super::tile6_fits`]). Per output channel the row's weight words are
-    /// widened (SXTB16) and multiplied into six accumulators; they are then requantized in
+    /// widened (SXTB16) and multiplied into `P` accumulators; they are then requantized in
     /// registers with the channel's four table words (`2a + bias`, SMMLAR, sign correction,
     /// shift, SSAT) and stored as bytes.
     ///
-    /// The loop needs fourteen registers: r0-r5 the accumulators, r6 and r7 a widened weight
+    /// The six-pixel loop needs fourteen registers: r0-r5 the accumulators, r6 and r7 a widened weight
     /// word, r8-r11 two pixels' words (one LDM), r12 the weight pointer and lr the block
     /// pointer. r6 and r7 (the frame pointer in Thumb code) cannot be `asm!` operands, so the
     /// block saves them on the stack with `state` and the row's end, and restores them. Reads
     /// the state, the block, the table and the filter, writes the state and the output bytes;
     /// SMLAD may set the sticky Q flag and the loops compare, so flags are not declared
-    /// preserved. One copy per `R` serves every layer (not inlined: about 1 KB of code).
+    /// preserved. One copy per `(P, R)` serves every layer (not inlined: about 1 KB of code).
     #[cfg(target_arch = "arm")]
     #[inline(never)]
-    pub fn tile6<const R: usize>(state: *mut u32) {
+    pub fn tile6<const P: usize, const R: usize>(state: *mut u32) {
         // One group of four input bytes for the six pixels: its weight word widened into r6
         // (even bytes) and r7 (odd), the pixels' words two pixels per LDM. `smuad` for a
         // row's first group (the accumulators start from its products).
@@ -1735,6 +1735,41 @@ pub mod dsp {
                     "smlad r5, r11, r7, r5\n",
                 )
             };
+            // The same over four pixels (r0-r3).
+            (smuad4) => {
+                concat!(
+                    "ldr r7, [r12], #4\n",
+                    "sxtb16 r6, r7\n",
+                    "sxtb16 r7, r7, ror #8\n",
+                    "ldm lr!, {{r8, r9, r10, r11}}\n",
+                    "smuad r0, r8, r6\n",
+                    "smlad r0, r9, r7, r0\n",
+                    "smuad r1, r10, r6\n",
+                    "smlad r1, r11, r7, r1\n",
+                    "ldm lr!, {{r8, r9, r10, r11}}\n",
+                    "smuad r2, r8, r6\n",
+                    "smlad r2, r9, r7, r2\n",
+                    "smuad r3, r10, r6\n",
+                    "smlad r3, r11, r7, r3\n",
+                )
+            };
+            (smlad4) => {
+                concat!(
+                    "ldr r7, [r12], #4\n",
+                    "sxtb16 r6, r7\n",
+                    "sxtb16 r7, r7, ror #8\n",
+                    "ldm lr!, {{r8, r9, r10, r11}}\n",
+                    "smlad r0, r8, r6, r0\n",
+                    "smlad r0, r9, r7, r0\n",
+                    "smlad r1, r10, r6, r1\n",
+                    "smlad r1, r11, r7, r1\n",
+                    "ldm lr!, {{r8, r9, r10, r11}}\n",
+                    "smlad r2, r8, r6, r2\n",
+                    "smlad r2, r9, r7, r2\n",
+                    "smlad r3, r10, r6, r3\n",
+                    "smlad r3, r11, r7, r3\n",
+                )
+            };
         }
         // One accumulator to its output value in place: r8 the doubled bias, r9 the
         // multiplier, r10 the offset constant, lr the right shift, r11 a scratch register.
@@ -1767,12 +1802,14 @@ pub mod dsp {
                 )
             };
         }
+        // `$first` the row's first groups, `$g` one group, `$bytes` the requantization and
+        // stores of the accumulators (r6 the state).
         macro_rules! tile6_asm {
-            ($first:expr) => {
-                // SAFETY: the caller checked that the block holds `G` groups of the six
+            ($first:expr, $g:expr, $bytes:expr) => {
+                // SAFETY: the caller checked that the block holds `G` groups of the `P`
                 // pixels' words; that the table holds four words per output channel from
                 // the address in the state; that the filter runs from its start to its end
-                // written there, whole rows of `4·G` bytes; and that the `6·out_c` bytes from
+                // written there, whole rows of `4·G` bytes; and that the `P·out_c` bytes from
                 // the output address written there are writable. The stack holds four words
                 // more while the block runs; r6 and r7 are restored before it ends.
                 unsafe {
@@ -1790,10 +1827,10 @@ pub mod dsp {
                     "str r1, [sp, #4]",
                     $first,
                     "2:",
-                    group!(smlad),
-                    group!(smlad),
-                    group!(smlad),
-                    group!(smlad),
+                    $g,
+                    $g,
+                    $g,
+                    $g,
                     "ldr r7, [sp, #4]",
                     "cmp r12, r7",
                     "bne 2b",
@@ -1802,23 +1839,7 @@ pub mod dsp {
                     "ldr r7, [r6, #4]",
                     "ldm r7!, {{r8, r9, r10, lr}}",
                     "str r7, [r6, #4]",
-                    requantize_in_registers!("r0"),
-                    requantize_in_registers!("r1"),
-                    requantize_in_registers!("r2"),
-                    requantize_in_registers!("r3"),
-                    requantize_in_registers!("r4"),
-                    requantize_in_registers!("r5"),
-                    // The bytes: r7 the first one's address, r8 the distance, r9 the fourth
-                    // to sixth's base.
-                    "ldrd r7, r8, [r6, #8]",
-                    "strb r0, [r7]",
-                    "strb r1, [r7, r8]",
-                    "strb r2, [r7, r8, lsl #1]",
-                    "add r9, r7, r8, lsl #2",
-                    "strb r4, [r9]",
-                    "strb r5, [r9, r8]",
-                    "sub r9, r9, r8",
-                    "strb r3, [r9]",
+                    $bytes,
                     "add r7, r7, #1",
                     "str r7, [r6, #8]",
                     // The next channel, unless the filter's end is reached.
@@ -1842,16 +1863,84 @@ pub mod dsp {
                 }
             };
         }
-        match R {
-            1 => tile6_asm!(group!(smuad)),
-            2 => tile6_asm!(concat!(group!(smuad), group!(smlad))),
-            3 => tile6_asm!(concat!(group!(smuad), group!(smlad), group!(smlad))),
-            _ => tile6_asm!(concat!(
-                group!(smuad),
+        // The six pixels' bytes: r7 the first one's address, r8 the distance, r9 the fourth
+        // to sixth's base.
+        macro_rules! bytes6 {
+            () => {
+                concat!(
+                    requantize_in_registers!("r0"),
+                    requantize_in_registers!("r1"),
+                    requantize_in_registers!("r2"),
+                    requantize_in_registers!("r3"),
+                    requantize_in_registers!("r4"),
+                    requantize_in_registers!("r5"),
+                    "ldrd r7, r8, [r6, #8]\n",
+                    "strb r0, [r7]\n",
+                    "strb r1, [r7, r8]\n",
+                    "strb r2, [r7, r8, lsl #1]\n",
+                    "add r9, r7, r8, lsl #2\n",
+                    "strb r4, [r9]\n",
+                    "strb r5, [r9, r8]\n",
+                    "sub r9, r9, r8\n",
+                    "strb r3, [r9]\n",
+                )
+            };
+        }
+        // The four pixels' bytes: r9 the third and fourth's base.
+        macro_rules! bytes4 {
+            () => {
+                concat!(
+                    requantize_in_registers!("r0"),
+                    requantize_in_registers!("r1"),
+                    requantize_in_registers!("r2"),
+                    requantize_in_registers!("r3"),
+                    "ldrd r7, r8, [r6, #8]\n",
+                    "strb r0, [r7]\n",
+                    "strb r1, [r7, r8]\n",
+                    "add r9, r7, r8, lsl #1\n",
+                    "strb r2, [r9]\n",
+                    "strb r3, [r9, r8]\n",
+                )
+            };
+        }
+        match (P, R) {
+            (4, 1) => tile6_asm!(group!(smuad4), group!(smlad4), bytes4!()),
+            (4, 2) => tile6_asm!(
+                concat!(group!(smuad4), group!(smlad4)),
+                group!(smlad4),
+                bytes4!()
+            ),
+            (4, 3) => tile6_asm!(
+                concat!(group!(smuad4), group!(smlad4), group!(smlad4)),
+                group!(smlad4),
+                bytes4!()
+            ),
+            (4, _) => tile6_asm!(
+                concat!(
+                    group!(smuad4),
+                    group!(smlad4),
+                    group!(smlad4),
+                    group!(smlad4)
+                ),
+                group!(smlad4),
+                bytes4!()
+            ),
+            (_, 1) => tile6_asm!(group!(smuad), group!(smlad), bytes6!()),
+            (_, 2) => tile6_asm!(
+                concat!(group!(smuad), group!(smlad)),
                 group!(smlad),
+                bytes6!()
+            ),
+            (_, 3) => tile6_asm!(
+                concat!(group!(smuad), group!(smlad), group!(smlad)),
                 group!(smlad),
-                group!(smlad)
-            )),
+                bytes6!()
+            ),
+            _ => tile6_asm!(
+                concat!(group!(smuad), group!(smlad), group!(smlad), group!(smlad)),
+                group!(smlad),
+                bytes6!()
+            ),
         }
     }
 

@@ -117,7 +117,6 @@ fn conv2d_tile6_io<IO: ConvIo>(
     const P: usize = TILE6_PIXELS;
     let s = &p.shape;
     let (row, out_c) = (tile6_row(s), s.out_c);
-    let groups = row / 4;
     let pixels = s.batches * s.out_h * s.out_w;
     let (Some(filter), Some(table)) = (
         filter.get(..out_c * row),
@@ -145,44 +144,81 @@ fn conv2d_tile6_io<IO: ConvIo>(
     let mut bytes = [0i8; SMALL_PATCH_MAX];
     for b in 0..pixels.div_ceil(P) {
         let (first, count) = patch_block::<P>(b, pixels);
-        if direct {
-            widen_pointwise::<P, false>(io.input(), first, count, s.in_c, block);
+        // A last block of at most four pixels is laid out and reduced four pixels wide.
+        let short = count <= TILE6_SHORT;
+        if short {
+            widen_block::<TILE6_SHORT>(p, io.input(), first, count, direct, block, &mut bytes);
         } else {
-            let mut patch = PatchWriter::<P>::new(block);
-            for n in first..first + count {
-                if !patch.whole_patch(p, io.input(), n, groups, &mut bytes) {
-                    gather_patch(p, io.input(), n, &mut patch);
-                    patch.end_pixel(groups);
-                }
-            }
+            widen_block::<P>(p, io.input(), first, count, direct, block, &mut bytes);
         }
         let at = first * out_c;
         let Some(out) = io.output().get_mut(at..at + count * out_c) else {
             return;
         };
-        if count == P && tile6_block(row, filter, table, block, out.as_mut_ptr(), out.len()) {
+        if count == P && tile6_block::<P>(row, filter, table, block, out.as_mut_ptr(), out.len()) {
             continue;
         }
         // The whole block into `temp` (at least `6·out_c` bytes), written through its
         // pointer only, then the block's pixels out of it.
         let len = temp.len() * 4;
         let bytes_out = temp.as_mut_ptr() as *mut i8;
-        if tile6_block(row, filter, table, block, bytes_out, len) {
+        let done = if short {
+            tile6_block::<TILE6_SHORT>(row, filter, table, block, bytes_out, len)
+        } else {
+            tile6_block::<P>(row, filter, table, block, bytes_out, len)
+        };
+        if done {
             for (k, o) in out.iter_mut().enumerate() {
                 let word = temp.get(k / 4).copied().unwrap_or(0);
                 *o = (word >> (8 * (k % 4))) as u8 as i8;
             }
             continue;
         }
-        tile6_portable(row, filter, table, block, out, count);
+        if short {
+            tile6_portable::<TILE6_SHORT>(row, filter, table, block, out, count);
+        } else {
+            tile6_portable::<P>(row, filter, table, block, out, count);
+        }
     }
 }
 
-/// One block of [`conv2d_tile6`], its patches widened into `block`, through the `asm!`
-/// loop into the `out_len` bytes at `out` (six pixels' bytes, which the caller owns):
-/// `false` (nothing done) off Arm or when a slice is short.
+/// Pixels of the narrower block a last block of at most this many pixels of
+/// [`conv2d_tile6`] is laid out and reduced in (fewer wasted pixels than six).
+pub const TILE6_SHORT: usize = 4;
+
+/// The patches of pixels `first..first + count` of a [`conv2d_tile6`] layer, widened into
+/// `block`, `W` pixels wide (group `g` of pixel `k` at words `(W·g + k)·2` and `+1`): a
+/// `direct` layer's input pixels as they are, others through
+/// [`PatchWriter::whole_patch`] or [`gather_patch`].
 #[inline(always)]
-fn tile6_block(
+fn widen_block<const W: usize>(
+    p: &ConvFast,
+    input: &[i8],
+    first: usize,
+    count: usize,
+    direct: bool,
+    block: &mut [u32],
+    bytes: &mut [i8; SMALL_PATCH_MAX],
+) {
+    let groups = tile6_row(&p.shape) / 4;
+    if direct {
+        widen_pointwise::<W, false>(input, first, count, p.shape.in_c, block);
+        return;
+    }
+    let mut patch = PatchWriter::<W>::new(block);
+    for n in first..first + count {
+        if !patch.whole_patch(p, input, n, groups, bytes) {
+            gather_patch(p, input, n, &mut patch);
+            patch.end_pixel(groups);
+        }
+    }
+}
+
+/// One block of [`conv2d_tile6`], its patches widened into `block` `W` pixels wide (six or
+/// [`TILE6_SHORT`]), through the `asm!` loop into the `out_len` bytes at `out` (`W` pixels'
+/// bytes, which the caller owns): `false` (nothing done) off Arm or when a slice is short.
+#[inline(always)]
+fn tile6_block<const W: usize>(
     row: usize,
     filter: &[u8],
     table: &[i32],
@@ -195,8 +231,8 @@ fn tile6_block(
         let out_c = table.len() / TILE6_CHANNEL_WORDS;
         let whole = out_c > 0
             && filter.len() == out_c * row
-            && out_len >= TILE6_PIXELS * out_c
-            && block.len() >= TILE6_PIXELS * row / 2;
+            && out_len >= W * out_c
+            && block.len() >= W * row / 2;
         if whole {
             let range = filter.as_ptr_range();
             let mut state: [u32; TILE6_STATE_WORDS] = [
@@ -209,11 +245,15 @@ fn tile6_block(
                 range.start as u32,
             ];
             let state = state.as_mut_ptr();
-            match row / 4 % 4 {
-                1 => dsp::tile6::<1>(state),
-                2 => dsp::tile6::<2>(state),
-                3 => dsp::tile6::<3>(state),
-                _ => dsp::tile6::<0>(state),
+            match (W, row / 4 % 4) {
+                (TILE6_SHORT, 1) => dsp::tile6::<TILE6_SHORT, 1>(state),
+                (TILE6_SHORT, 2) => dsp::tile6::<TILE6_SHORT, 2>(state),
+                (TILE6_SHORT, 3) => dsp::tile6::<TILE6_SHORT, 3>(state),
+                (TILE6_SHORT, _) => dsp::tile6::<TILE6_SHORT, 0>(state),
+                (_, 1) => dsp::tile6::<TILE6_PIXELS, 1>(state),
+                (_, 2) => dsp::tile6::<TILE6_PIXELS, 2>(state),
+                (_, 3) => dsp::tile6::<TILE6_PIXELS, 3>(state),
+                _ => dsp::tile6::<TILE6_PIXELS, 0>(state),
             }
             return true;
         }
@@ -222,13 +262,14 @@ fn tile6_block(
     false
 }
 
-/// The portable twin of `dsp::tile6`, for `count` pixels of a block: per output channel
+/// The portable twin of `dsp::tile6`, for `count` pixels of a block `W` pixels wide: per
+/// output channel
 /// (its `filter` row of `row` bytes and its `table` entry), each pixel's widened patch from
 /// `block` times the widened weights, then `2a + bias`, SMMLAR with the offset constant, the
 /// sign correction, the right shift and the saturation to int8. Not inlined: on Arm only a
 /// short slice (never emitted) takes it.
 #[inline(never)]
-pub fn tile6_portable(
+pub fn tile6_portable<const W: usize>(
     row: usize,
     filter: &[u8],
     table: &[i32],
@@ -242,11 +283,11 @@ pub fn tile6_portable(
         .zip(table.chunks_exact(TILE6_CHANNEL_WORDS));
     for (oc, (weights, k)) in rows.enumerate() {
         let &[bias, m, c, right] = k else { return };
-        for j in 0..count.min(TILE6_PIXELS) {
+        for j in 0..count.min(W) {
             let mut acc = 0i32;
             for (g, w4) in weights.chunks_exact(4).enumerate() {
                 let w = u32::from_le_bytes([w4[0], w4[1], w4[2], w4[3]]);
-                let i = (g * TILE6_PIXELS + j) * 2;
+                let i = (g * W + j) * 2;
                 let (Some(&even), Some(&odd)) = (block.get(i), block.get(i + 1)) else {
                     return;
                 };
