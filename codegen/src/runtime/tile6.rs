@@ -142,10 +142,13 @@ fn conv2d_tile6_io<IO: ConvIo>(
         && s.in_c.is_multiple_of(4);
     // A small patch's copy (`PatchWriter::whole_patch`): its bytes past the patch stay zero.
     let mut bytes = [0i8; SMALL_PATCH_MAX];
+    // A last block of at most four pixels is laid out and reduced four pixels wide, in layers
+    // of fewer than eight blocks (where two wasted pixels weigh; elsewhere the second
+    // layout's code is not worth it). A constant per layer: the other path compiles away.
+    let short_tail = pixels < 8 * P && (1..=TILE6_SHORT).contains(&(pixels % P));
     for b in 0..pixels.div_ceil(P) {
         let (first, count) = patch_block::<P>(b, pixels);
-        // A last block of at most four pixels is laid out and reduced four pixels wide.
-        let short = count <= TILE6_SHORT;
+        let short = short_tail && count < P;
         if short {
             widen_block::<TILE6_SHORT>(p, io.input(), first, count, direct, block, &mut bytes);
         } else {
