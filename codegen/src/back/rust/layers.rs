@@ -2562,19 +2562,38 @@ fn pointwise_conv(
         "i32",
         &table,
     );
+    constants_call(
+        p,
+        format_ident!("conv2d_pointwise"),
+        quote!(&#filter.0, &#channels),
+        in_place,
+    )
+}
+
+/// The call of a convolution kernel that takes its constants (`consts`: filter, table)
+/// between the layer's buffers and its scratch: `rt::{kernel}(&PARAMS, input, consts,
+/// scratch, output)`, or over one buffer (`in_place`: the input's byte offset)
+/// `rt::{kernel}_in_place(&PARAMS, data, INPUT_AT, consts, scratch)`.
+fn constants_call(
+    p: &rt::ConvFast,
+    kernel: proc_macro2::Ident,
+    consts: TokenStream,
+    in_place: Option<usize>,
+) -> TokenStream {
     let params = params_expr(p);
     if let Some(input_at) = in_place {
         let input_at = lit(input_at);
+        let kernel = format_ident!("{}_in_place", kernel);
         return quote! {
             const PARAMS: rt::ConvFast = #params;
             // The output from byte 0 of `data`, the input from byte INPUT_AT.
             const INPUT_AT: usize = #input_at;
-            rt::conv2d_pointwise_in_place(&PARAMS, data, INPUT_AT, &#filter.0, &#channels, scratch);
+            rt::#kernel(&PARAMS, data, INPUT_AT, #consts, scratch);
         };
     }
     quote! {
         const PARAMS: rt::ConvFast = #params;
-        rt::conv2d_pointwise(&PARAMS, input, &#filter.0, &#channels, scratch, output);
+        rt::#kernel(&PARAMS, input, #consts, scratch, output);
     }
 }
 
@@ -2620,20 +2639,12 @@ fn tile6_conv(
         "i32",
         &table,
     );
-    let params = params_expr(p);
-    if let Some(input_at) = in_place {
-        let input_at = lit(input_at);
-        return quote! {
-            const PARAMS: rt::ConvFast = #params;
-            // The output from byte 0 of `data`, the input from byte INPUT_AT.
-            const INPUT_AT: usize = #input_at;
-            rt::conv2d_tile6_in_place(&PARAMS, data, INPUT_AT, &#filter.0, &#channels, scratch);
-        };
-    }
-    quote! {
-        const PARAMS: rt::ConvFast = #params;
-        rt::conv2d_tile6(&PARAMS, input, &#filter.0, &#channels, scratch, output);
-    }
+    constants_call(
+        p,
+        format_ident!("conv2d_tile6"),
+        quote!(&#filter.0, &#channels),
+        in_place,
+    )
 }
 
 /// A 1×1 convolution run as `rt::conv2d_pointwise_small`: one table holding, per output
@@ -2667,20 +2678,12 @@ fn pointwise_small_conv(
         "i32",
         &table,
     );
-    let params = params_expr(p);
-    if let Some(input_at) = in_place {
-        let input_at = lit(input_at);
-        return quote! {
-            const PARAMS: rt::ConvFast = #params;
-            // The output from byte 0 of `data`, the input from byte INPUT_AT.
-            const INPUT_AT: usize = #input_at;
-            rt::conv2d_pointwise_small_in_place(&PARAMS, data, INPUT_AT, &#table, scratch);
-        };
-    }
-    quote! {
-        const PARAMS: rt::ConvFast = #params;
-        rt::conv2d_pointwise_small(&PARAMS, input, &#table, scratch, output);
-    }
+    constants_call(
+        p,
+        format_ident!("conv2d_pointwise_small"),
+        quote!(&#table),
+        in_place,
+    )
 }
 
 /// A convolution run as `rt::conv2d_patches`: its filter as rows of patch bytes (OHWI; for a
