@@ -1356,4 +1356,17 @@ mod tests {
         // Most cases fit; each compares 2-7 kernels.
         assert!(compared > 1000, "{compared}");
     }
+
+    #[test]
+    fn tile6_cases_mostly_reach_the_kernel() {
+        // `tile6_case` skips layers `tile6_fits` refuses: about half of its cases must still
+        // run, or a narrowed `tile6_fits` would leave the kernel unchecked.
+        let mut rng = Rng::new(0x5eed_0006);
+        let mut random = || rng.next_u64();
+        let ran = (0..400)
+            .map(|case| tile6_case(&mut random, case))
+            .filter(|r| matches!(r, Ok(n) if *n > 0))
+            .count();
+        assert!(ran > 150, "{ran}");
+    }
 }
